@@ -1,0 +1,57 @@
+#ifndef CPD_CONFIG_H
+#define CPD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define CPD_DEFAULT_CONFIG	"/etc/cpd/cpd.conf"
+
+enum engine_type { ENGINE_AUTO, ENGINE_URING, ENGINE_FALLBACK };
+enum copy_method { METHOD_SPLICE, METHOD_READWRITE };
+enum async_policy { ASYNC_AUTO, ASYNC_ALWAYS, ASYNC_NEVER };
+
+struct config {
+	char		socket[108];	/* sun_path */
+	unsigned	socket_mode;
+	int		log_level;
+	struct {
+		unsigned	max_running;
+		unsigned	max_per_user;
+		unsigned	files_in_flight;
+		unsigned	keep_finished;
+		bool		sync;
+	} jobs;
+	struct {
+		int		type;		/* enum engine_type */
+		unsigned	ring_entries;
+		int		method;		/* enum copy_method */
+		int		async;		/* enum async_policy */
+		uint64_t	async_threshold;
+		uint64_t	chunk_size;
+		unsigned	lanes;
+		unsigned	max_inflight;
+		unsigned	iowq_bounded;
+		unsigned	iowq_unbounded;
+		unsigned	fallback_threads;
+	} engine;
+	struct {
+		unsigned	max;
+	} clients;
+};
+
+extern const struct config *cpd_conf;
+
+void	config_defaults(struct config *);
+/*
+ * Load FILE over the defaults. Returns 0, or -errno with a message
+ * "FILE:LINE: text" in err. A missing file is -ENOENT.
+ */
+int	config_load(const char *file, struct config *, char *err, size_t errlen);
+/* Keep old's values of the options a reload cannot change, saying so. */
+void	config_merge_reload(const struct config *old, struct config *new);
+int	config_parse_size(const char *s, uint64_t *out);
+const char *config_enum_name(const char *path, int value);
+
+#endif

@@ -1,0 +1,442 @@
+/*
+ * The control socket: accept, read calls, write replies. Calls on one
+ * connection run one at a time, in order, as Varlink requires; messages
+ * that arrive while a call is open wait in the receive buffer. Every
+ * wait is a one-shot poll on the loop, so a slow or silent client costs
+ * a buffer and never a thread.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "control.h"
+#include "cpd-protocol.h"
+#include "cred.h"
+#include "log.h"
+#include "loop.h"
+#include "path.h"
+#include "varlink.h"
+
+#define CONTROL_MAX_OUTPUT	(4 << 20)	/* unread replies before we give up */
+
+struct conn {
+	int			 fd;
+	struct cred		*cred;
+	struct loop_op		 rop, wop;
+	bool			 reading, writing;	/* polls pending */
+	struct msgbuf		 in;
+	char			*out;
+	size_t			 outlen, outoff, outcap;
+	struct call		*call;		/* the open call */
+	bool			 eof;		/* peer shut its sending side */
+	bool			 closing, dispatching;
+	unsigned		 holds;		/* entry points running on it */
+	TAILQ_ENTRY(conn)	 entry;
+};
+
+static TAILQ_HEAD(, conn) conns = TAILQ_HEAD_INITIALIZER(conns);
+static unsigned		nconns, max_conns;
+static int		listen_fd = -1;
+static bool		listen_owned;	/* we created the socket file */
+static char		listen_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+static struct loop_op	listen_op;
+
+static void conn_arm(struct conn *);
+
+static void
+conn_hold(struct conn *c)
+{
+	c->holds++;
+}
+
+static void conn_maybe_free(struct conn *);
+
+static void
+conn_release(struct conn *c)
+{
+	c->holds--;
+	conn_maybe_free(c);
+}
+static void conn_process(struct conn *);
+
+unsigned
+control_clients(void)
+{
+	return nconns;
+}
+
+struct cred *
+control_cred(struct conn *c)
+{
+	return c->cred;
+}
+
+/*
+ * A connection is freed once it is closing and nothing refers to it: no
+ * poll pending, no function of this file running on it.
+ */
+static void
+conn_maybe_free(struct conn *c)
+{
+	if (!c->closing || c->reading || c->writing || c->holds)
+		return;
+	loop_forget(c->fd);
+	close(c->fd);
+	cred_unref(c->cred);
+	msgbuf_free(&c->in);
+	free(c->out);
+	free(c);
+}
+
+void
+control_close(struct conn *c, const char *why)
+{
+	if (c->closing)
+		return;
+	log_debug("client %d (uid %u): %s", c->fd, (unsigned)c->cred->uid, why);
+	c->closing = true;
+	TAILQ_REMOVE(&conns, c, entry);
+	nconns--;
+	if (c->call) {
+		struct call *call = c->call;
+		c->call = NULL;
+		varlink_abort(call);
+	}
+	/* Fires the pending polls; their callbacks let go of the connection. */
+	shutdown(c->fd, SHUT_RDWR);
+	conn_hold(c);
+	conn_release(c);
+}
+
+static void
+conn_flush(struct conn *c)
+{
+	while (c->outoff < c->outlen) {
+		ssize_t n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			control_close(c, strerror(errno));
+			return;
+		}
+		c->outoff += (size_t)n;
+	}
+	c->outoff = c->outlen = 0;
+}
+
+void
+control_send(struct conn *c, const char *json, size_t len)
+{
+	if (c->closing)
+		return;
+	conn_hold(c);
+	if (c->outlen - c->outoff + len + 1 > CONTROL_MAX_OUTPUT) {
+		control_close(c, "client does not read its replies");
+		goto out;
+	}
+	if (c->outlen + len + 1 > c->outcap) {
+		size_t	 cap = c->outcap ? c->outcap : 4096;
+		char	*p;
+
+		if (c->outoff > 0) {		/* compact first */
+			memmove(c->out, c->out + c->outoff, c->outlen - c->outoff);
+			c->outlen -= c->outoff;
+			c->outoff = 0;
+		}
+		while (cap < c->outlen + len + 1)
+			cap *= 2;
+		if ((p = realloc(c->out, cap)) == NULL) {
+			control_close(c, "out of memory");
+			goto out;
+		}
+		c->out = p;
+		c->outcap = cap;
+	}
+	memcpy(c->out + c->outlen, json, len);
+	c->out[c->outlen + len] = '\0';
+	c->outlen += len + 1;
+	conn_flush(c);
+	conn_arm(c);
+out:
+	conn_release(c);
+}
+
+void
+control_call_end(struct conn *c)
+{
+	c->call = NULL;
+	conn_process(c);
+}
+
+/* Run queued messages until a call stays open. */
+static void
+conn_process(struct conn *c)
+{
+	char	*msg;
+	int	 full;
+
+	if (c->dispatching || c->closing)
+		return;
+	conn_hold(c);
+	c->dispatching = true;
+	while (!c->closing && c->call == NULL) {
+		if ((msg = msgbuf_next(&c->in, &full)) == NULL) {
+			if (full)
+				control_close(c, "message too large");
+			break;
+		}
+		varlink_dispatch(c, msg);
+	}
+	c->dispatching = false;
+	if (!c->closing && c->eof && c->call == NULL && !msgbuf_pending(&c->in) &&
+	    c->outoff == c->outlen)
+		control_close(c, "end of input");
+	conn_arm(c);
+	conn_release(c);
+}
+
+void
+control_call_begin(struct conn *c, struct call *call)
+{
+	c->call = call;
+}
+
+static void
+conn_readable(struct loop_op *op, int res)
+{
+	struct conn *c = (struct conn *)((char *)op - offsetof(struct conn, rop));
+
+	c->reading = false;
+	conn_hold(c);
+	if (c->closing)
+		goto out;
+	if (res < 0) {
+		control_close(c, strerror(-res));
+		goto out;
+	}
+	while (!c->eof) {
+		size_t	 room;
+		char	*p = msgbuf_space(&c->in, &room);
+		ssize_t	 n;
+
+		if (p == NULL)
+			break;		/* full: a call is open, or oversized */
+		n = recv(c->fd, p, room, MSG_DONTWAIT);
+		if (n > 0)
+			c->in.len += (size_t)n;
+		else if (n == 0)
+			c->eof = true;
+		else if (errno == EAGAIN || errno == EINTR)
+			break;
+		else {
+			control_close(c, strerror(errno));
+			goto out;
+		}
+	}
+	conn_process(c);
+	/* POLLHUP: the peer closed both ways and cannot read replies. */
+	if (!c->closing && (res & POLLHUP) && c->eof)
+		control_close(c, "hung up");
+	conn_arm(c);
+out:
+	conn_release(c);
+}
+
+static void
+conn_writable(struct loop_op *op, int res)
+{
+	struct conn *c = (struct conn *)((char *)op - offsetof(struct conn, wop));
+
+	c->writing = false;
+	conn_hold(c);
+	conn_flush(c);
+	if (!c->closing && c->eof && c->call == NULL && c->outoff == c->outlen &&
+	    !msgbuf_pending(&c->in))
+		control_close(c, "end of input");
+	conn_arm(c);
+	conn_release(c);
+}
+
+static void
+conn_arm(struct conn *c)
+{
+	if (c->closing)
+		return;
+	if (c->outoff < c->outlen && !c->writing) {
+		c->writing = true;
+		loop_poll(&c->wop, c->fd, POLLOUT);
+	}
+	/*
+	 * Read while there is room; with a full buffer (an open call and
+	 * queued messages) only watch for the peer going away.
+	 */
+	if (!c->reading && !c->eof) {
+		bool room = c->in.cap < CPD_MAX_MESSAGE || c->in.len < c->in.cap ||
+		    c->in.off > 0;
+		c->reading = true;
+		loop_poll(&c->rop, c->fd, room ? POLLIN | POLLRDHUP : POLLRDHUP);
+	}
+}
+
+static void
+control_accept(struct loop_op *op, int res)
+{
+	while (listen_fd >= 0) {
+		struct conn	*c;
+		struct cred	*cred;
+		int		 fd, rc;
+
+		fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EAGAIN)
+				log_warn("accept");
+			break;
+		}
+		if (nconns >= max_conns) {
+			log_warnx("refusing a client: %u connections already", nconns);
+			close(fd);
+			continue;
+		}
+		if ((rc = cred_from_socket(fd, &cred)) < 0) {
+			log_warnx("refusing a client: credentials: %s", strerror(-rc));
+			close(fd);
+			continue;
+		}
+		if ((c = calloc(1, sizeof(*c))) == NULL) {
+			cred_unref(cred);
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		c->cred = cred;
+		c->rop.cb = conn_readable;
+		c->wop.cb = conn_writable;
+		TAILQ_INSERT_TAIL(&conns, c, entry);
+		nconns++;
+		log_debug("client %d: uid %u gid %u", fd, (unsigned)cred->uid,
+		    (unsigned)cred->gid);
+		conn_arm(c);
+	}
+	if (listen_fd >= 0)
+		loop_poll(&listen_op, listen_fd, POLLIN);
+}
+
+static int
+control_mkparent(const char *path)
+{
+	char	dir[sizeof(listen_path)];
+	int	rc;
+
+	if ((rc = path_dirname(path, dir, sizeof(dir))) < 0)
+		return rc;
+	for (char *p = dir + 1; ; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+			*p = '\0';
+			if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+				return -errno;
+			*p = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	return 0;
+}
+
+/* Replace a stale socket file; never take the place of a live daemon. */
+static int
+control_bind(int fd, const struct sockaddr_un *sun)
+{
+	int probe, rc;
+
+	if (bind(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0)
+		return 0;
+	if (errno != EADDRINUSE)
+		return -errno;
+	if ((probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -errno;
+	rc = connect(probe, (const struct sockaddr *)sun, sizeof(*sun));
+	close(probe);
+	if (rc == 0) {
+		log_warnx("%s: another daemon is serving this socket", sun->sun_path);
+		return -EADDRINUSE;
+	}
+	if (errno != ECONNREFUSED)
+		return -EADDRINUSE;
+	log_info("%s: replacing a stale socket", sun->sun_path);
+	if (unlink(sun->sun_path) < 0 && errno != ENOENT)
+		return -errno;
+	return bind(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0 ? 0 : -errno;
+}
+
+int
+control_listen(const struct config *conf)
+{
+	struct sockaddr_un	sun = { .sun_family = AF_UNIX };
+	int			n, rc;
+
+	max_conns = conf->clients.max;
+	listen_op.cb = control_accept;
+	if ((n = sd_listen_fds(1)) > 0) {
+		if (n > 1)
+			log_warnx("socket activation passed %d sockets; using the first", n);
+		listen_fd = SD_LISTEN_FDS_START;
+		if (sd_is_socket_unix(listen_fd, SOCK_STREAM, 1, NULL, 0) <= 0)
+			fatalx("the socket passed by systemd is not a listening Unix stream socket");
+		if ((rc = fcntl(listen_fd, F_GETFL)) < 0 ||
+		    fcntl(listen_fd, F_SETFL, rc | O_NONBLOCK) < 0 ||
+		    fcntl(listen_fd, F_SETFD, FD_CLOEXEC) < 0)
+			return -errno;
+		log_info("listening on the socket passed by systemd");
+	} else {
+		snprintf(listen_path, sizeof(listen_path), "%s", conf->socket);
+		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", conf->socket);
+		if ((rc = control_mkparent(conf->socket)) < 0) {
+			log_warnx("%s: cannot create its directory: %s", conf->socket,
+			    strerror(-rc));
+			return rc;
+		}
+		listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (listen_fd < 0)
+			return -errno;
+		if ((rc = control_bind(listen_fd, &sun)) < 0) {
+			if (rc != -EADDRINUSE)
+				log_warnx("%s: bind: %s", conf->socket, strerror(-rc));
+			return rc;
+		}
+		listen_owned = true;
+		if (chmod(conf->socket, conf->socket_mode) < 0)
+			return -errno;
+		if (listen(listen_fd, SOMAXCONN) < 0)
+			return -errno;
+		log_info("listening on %s", conf->socket);
+	}
+	loop_poll(&listen_op, listen_fd, POLLIN);
+	return 0;
+}
+
+/* Stop accepting; connections stay to receive the end of their calls. */
+void
+control_shutdown(void)
+{
+	if (listen_fd < 0)
+		return;
+	if (listen_owned)
+		unlink(listen_path);
+	shutdown(listen_fd, SHUT_RDWR);
+	loop_forget(listen_fd);
+	close(listen_fd);
+	listen_fd = -1;
+}

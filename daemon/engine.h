@@ -1,0 +1,76 @@
+#ifndef CPD_ENGINE_H
+#define CPD_ENGINE_H
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "loop.h"
+
+struct cred;
+
+/*
+ * One filesystem operation of a copy, run with a caller's credentials.
+ * The owner fills the arguments, calls engine_submit(), and gets done()
+ * on the loop thread with the result: an fd, 0, a byte count, or -errno.
+ * Strings and buffers must stay valid until done() runs.
+ */
+enum eop_type {
+	EOP_OPEN,	/* openat2(dirfd, path, {flags, mode, resolve}) -> fd */
+	EOP_STATX,	/* statx(dirfd, path, flags, STATX_BASIC_STATS, stx) */
+	EOP_COPY,	/* fd -> fd2 at off, len bytes -> bytes copied (< len only at EOF) */
+	EOP_FSYNC,	/* fsync(fd) */
+	EOP_RENAME,	/* renameat2(dirfd, path, dirfd, path2, flags) */
+	EOP_UNLINK,	/* unlinkat(dirfd, path, flags) */
+};
+
+struct eop {
+	enum eop_type	 type;
+	const struct cred *cred;
+	void		(*done)(struct eop *, int res);
+	void		*owner;		/* for done() */
+	int		 dirfd;
+	const char	*path, *path2;
+	int		 fd, fd2;
+	uint64_t	 flags, resolve;
+	unsigned	 mode;
+	struct statx	*stx;
+	uint64_t	 off, len;
+	bool		 bulk;		/* part of a large transfer: IOSQE_ASYNC under "auto" */
+	/* backend state */
+	struct open_how	 how;
+	struct loop_op	 lop;
+	struct eop	*next;
+	int		 res;
+};
+
+struct engine_stats {
+	uint64_t	ops_submitted;
+	uint64_t	ops_async;	/* submitted with IOSQE_ASYNC */
+	unsigned	inflight;
+};
+
+struct engine {
+	const char	*name;
+	int		(*init)(const struct config *);
+	void		(*submit)(struct eop *);
+	void		(*reconfigure)(const struct config *);
+	void		(*shutdown)(void);
+	const char	*(*method)(uint64_t size);	/* data path a file of size gets */
+};
+
+extern const struct engine	engine_uring;
+extern const struct engine	engine_thread;
+extern struct engine_stats	engine_stats;
+
+int	engine_init(const struct config *);
+void	engine_submit(struct eop *);
+void	engine_reconfigure(const struct config *);
+void	engine_shutdown(void);
+const char *engine_name(void);
+const char *engine_method(uint64_t size);
+
+#endif

@@ -1,0 +1,208 @@
+/*
+ * The fallback engine, for machines without io_uring: a small pool of
+ * threads runs each operation as a plain system call and posts the result
+ * back to the loop. A worker takes on the caller's credentials for the
+ * operation (thread-local, see cred.c) and drops them after it, so the
+ * same permission rules hold as with io_uring personalities.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cred.h"
+#include "engine.h"
+#include "log.h"
+#include "loop.h"
+
+#define RW_BUF	(1 << 20)
+
+static struct {
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 cond;
+	struct eop	*head, **tail;
+	pthread_t	*threads;
+	unsigned	 nthreads;
+	bool		 stop;
+} P = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, &P.head, NULL, 0, false };
+
+/* copy_file_range where the filesystems allow it, else pread/pwrite. */
+static long
+thread_copy(struct eop *op)
+{
+	uint64_t done = 0;
+	char	*buf = NULL;
+	long	 rc = 0;
+
+	while (done < op->len) {
+		size_t	len = op->len - done;
+		loff_t	in = (loff_t)(op->off + done), out = in;
+		ssize_t	n;
+
+		if (buf == NULL) {
+			n = copy_file_range(op->fd, &in, op->fd2, &out, len, 0);
+			if (n < 0 && (errno == EXDEV || errno == EINVAL ||
+			    errno == EOPNOTSUPP || errno == ENOSYS)) {
+				if ((buf = malloc(RW_BUF)) == NULL)
+					return -ENOMEM;
+				continue;
+			}
+		} else {
+			ssize_t w = 0;
+			if (len > RW_BUF)
+				len = RW_BUF;
+			n = pread(op->fd, buf, len, in);
+			for (ssize_t m; n > 0 && w < n; w += m)
+				if ((m = pwrite(op->fd2, buf + w, (size_t)(n - w), out + w)) <= 0) {
+					n = m < 0 ? -1 : (errno = EIO, -1);
+					break;
+				}
+		}
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		done += (uint64_t)n;
+	}
+	free(buf);
+	return rc < 0 ? rc : (long)done;
+}
+
+static long
+thread_run(struct eop *op)
+{
+	long rc;
+
+	switch (op->type) {
+	case EOP_OPEN:
+		memset(&op->how, 0, sizeof(op->how));
+		op->how.flags = op->flags;
+		op->how.mode = op->mode;
+		op->how.resolve = op->resolve;
+		rc = syscall(SYS_openat2, op->dirfd, op->path, &op->how, sizeof(op->how));
+		break;
+	case EOP_STATX:
+		rc = statx(op->dirfd, op->path, (int)op->flags, STATX_BASIC_STATS, op->stx);
+		break;
+	case EOP_COPY:
+		return thread_copy(op);
+	case EOP_FSYNC:
+		rc = fsync(op->fd);
+		break;
+	case EOP_RENAME:
+		rc = renameat2(op->dirfd, op->path, op->dirfd, op->path2, (unsigned)op->flags);
+		break;
+	case EOP_UNLINK:
+		rc = unlinkat(op->dirfd, op->path, (int)op->flags);
+		break;
+	default:
+		rc = -1;
+		errno = EINVAL;
+	}
+	return rc < 0 ? -errno : rc;
+}
+
+static void
+thread_done(void *arg)
+{
+	struct eop *op = arg;
+
+	engine_stats.inflight--;
+	op->done(op, op->res);
+}
+
+static void *
+thread_main(void *arg)
+{
+	for (;;) {
+		struct eop *op;
+		int	    rc;
+
+		pthread_mutex_lock(&P.lock);
+		while (P.head == NULL && !P.stop)
+			pthread_cond_wait(&P.cond, &P.lock);
+		if ((op = P.head) == NULL) {
+			pthread_mutex_unlock(&P.lock);
+			return NULL;
+		}
+		if ((P.head = op->next) == NULL)
+			P.tail = &P.head;
+		pthread_mutex_unlock(&P.lock);
+
+		if ((rc = cred_enter(op->cred)) == 0) {
+			op->res = (int)thread_run(op);
+			cred_leave();
+		} else
+			op->res = rc;
+		loop_post(thread_done, op);
+	}
+}
+
+static int
+thread_init(const struct config *conf)
+{
+	P.nthreads = conf->engine.fallback_threads;
+	if ((P.threads = calloc(P.nthreads, sizeof(*P.threads))) == NULL)
+		return -ENOMEM;
+	for (unsigned i = 0; i < P.nthreads; i++) {
+		int rc = pthread_create(&P.threads[i], NULL, thread_main, NULL);
+		if (rc != 0) {
+			P.nthreads = i;
+			return -rc;
+		}
+	}
+	return 0;
+}
+
+static void
+thread_submit(struct eop *op)
+{
+	engine_stats.inflight++;
+	op->next = NULL;
+	pthread_mutex_lock(&P.lock);
+	*P.tail = op;
+	P.tail = &op->next;
+	pthread_cond_signal(&P.cond);
+	pthread_mutex_unlock(&P.lock);
+}
+
+static void
+thread_reconfigure(const struct config *conf)
+{
+}
+
+static void
+thread_shutdown(void)
+{
+	pthread_mutex_lock(&P.lock);
+	P.stop = true;
+	pthread_cond_broadcast(&P.cond);
+	pthread_mutex_unlock(&P.lock);
+	for (unsigned i = 0; i < P.nthreads; i++)
+		pthread_join(P.threads[i], NULL);
+	free(P.threads);
+	P.threads = NULL;
+	P.nthreads = 0;
+}
+
+static const char *
+thread_method(uint64_t size)
+{
+	return "copy_file_range";
+}
+
+const struct engine engine_thread = {
+	.name = "fallback",
+	.init = thread_init,
+	.submit = thread_submit,
+	.reconfigure = thread_reconfigure,
+	.shutdown = thread_shutdown,
+	.method = thread_method,
+};

@@ -1,0 +1,376 @@
+/*
+ * The io_uring engine. Metadata operations are single SQEs. A copy runs
+ * in "lanes": each lane moves one chunk at a time as a linked pair,
+ * source -> intermediate -> destination, through a pipe (splice) or a
+ * buffer (read/write). Bulk transfers carry IOSQE_ASYNC, so io-wq workers
+ * do them and the loop thread never copies data itself.
+ *
+ * A link is not a transaction: a short first half cancels the second
+ * (-ECANCELED), and the lane then writes out what did arrive; a short
+ * second half is resubmitted for the rest.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cred.h"
+#include "engine.h"
+#include "log.h"
+#include "loop.h"
+
+struct lane {
+	struct loop_op	 a, b;		/* the two halves of a round */
+	struct eop	*op;
+	int		 pipefd[2];
+	size_t		 cap;		/* pipe or buffer size */
+	char		*buf;
+	bool		 splice;
+	unsigned	 sqe_flags;
+	uint64_t	 done;		/* bytes of op written by finished rounds */
+	uint32_t	 want, got, put;
+	bool		 a_done, b_cancelled;
+	int		 err;
+	struct lane	*next;
+};
+
+static struct {
+	int		 method, async;
+	uint64_t	 threshold, chunk;
+	unsigned	 max_inflight;
+	unsigned	 lanes_busy;
+	struct lane	*idle_splice, *idle_rw;
+	struct eop	*waiting, **waiting_tail;	/* copies over max_inflight */
+} U = { .waiting_tail = &U.waiting };
+
+static void lane_round(struct lane *);
+
+static void
+uring_configure(const struct config *conf)
+{
+	U.method = conf->engine.method;
+	U.async = conf->engine.async;
+	U.threshold = conf->engine.async_threshold;
+	U.chunk = conf->engine.chunk_size;
+	U.max_inflight = conf->engine.max_inflight;
+}
+
+static void
+lane_destroy(struct lane *l)
+{
+	if (l->splice) {
+		close(l->pipefd[0]);
+		close(l->pipefd[1]);
+	}
+	free(l->buf);
+	free(l);
+}
+
+static void
+lane_drain_idle(void)
+{
+	struct lane *l;
+
+	while ((l = U.idle_splice) != NULL) {
+		U.idle_splice = l->next;
+		lane_destroy(l);
+	}
+	while ((l = U.idle_rw) != NULL) {
+		U.idle_rw = l->next;
+		lane_destroy(l);
+	}
+}
+
+static void
+uring_reconfigure(const struct config *conf)
+{
+	if (conf->engine.chunk_size != U.chunk)
+		lane_drain_idle();	/* their pipes and buffers have the old size */
+	uring_configure(conf);
+}
+
+static int
+uring_init(const struct config *conf)
+{
+	uring_configure(conf);
+	return 0;
+}
+
+static void
+uring_shutdown(void)
+{
+	lane_drain_idle();
+}
+
+static bool
+uring_bulk_splice(const struct eop *op)
+{
+	return op->bulk && U.method == METHOD_SPLICE;
+}
+
+static const char *
+uring_method(uint64_t size)
+{
+	return size >= U.threshold && U.method == METHOD_SPLICE ? "splice" : "readwrite";
+}
+
+static struct lane *
+lane_get(bool splice)
+{
+	struct lane **idle = splice ? &U.idle_splice : &U.idle_rw;
+	struct lane *l = *idle;
+
+	if (l) {
+		*idle = l->next;
+		return l;
+	}
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return NULL;
+	l->splice = splice;
+	if (splice) {
+		if (pipe2(l->pipefd, O_CLOEXEC) < 0) {
+			free(l);
+			return NULL;
+		}
+		/* The pipe is the chunk: as large as allowed, up to chunk_size. */
+		fcntl(l->pipefd[1], F_SETPIPE_SZ, (int)U.chunk);
+		l->cap = (size_t)fcntl(l->pipefd[1], F_GETPIPE_SZ);
+	} else {
+		l->cap = U.chunk;
+		if ((l->buf = aligned_alloc(4096, l->cap)) == NULL) {
+			free(l);
+			return NULL;
+		}
+	}
+	return l;
+}
+
+static void
+lane_put(struct lane *l, bool reusable)
+{
+	struct lane **idle = l->splice ? &U.idle_splice : &U.idle_rw;
+
+	U.lanes_busy--;
+	engine_stats.inflight--;
+	if (!reusable || (!l->splice && l->cap != U.chunk)) {
+		lane_destroy(l);
+		return;
+	}
+	l->next = *idle;
+	*idle = l;
+}
+
+static void uring_copy(struct eop *op);
+
+static void
+lane_finish(struct lane *l)
+{
+	struct eop *op = l->op;
+	int	    res = l->err ? l->err : (int)l->done;
+
+	/* A failed splice may leave bytes in the pipe: do not reuse it. */
+	lane_put(l, l->err == 0);
+	if (U.waiting && U.lanes_busy < U.max_inflight) {
+		struct eop *next = U.waiting;
+		if ((U.waiting = next->next) == NULL)
+			U.waiting_tail = &U.waiting;
+		uring_copy(next);
+	}
+	op->done(op, res);
+}
+
+static struct io_uring_sqe *
+lane_sqe(struct lane *l, struct loop_op *lop)
+{
+	struct io_uring_sqe *sqe = loop_sqe(lop);
+
+	sqe->flags |= (unsigned char)l->sqe_flags;
+	sqe->personality = (uint16_t)l->op->cred->personality;
+	if (l->sqe_flags & IOSQE_ASYNC)
+		engine_stats.ops_async++;
+	return sqe;
+}
+
+/* Second half: move bytes put..got of this round into the destination. */
+static void
+lane_write(struct lane *l, uint32_t from, uint32_t len)
+{
+	struct io_uring_sqe *sqe = lane_sqe(l, &l->b);
+	uint64_t off = l->op->off + l->done + from;
+
+	if (l->splice)
+		io_uring_prep_splice(sqe, l->pipefd[0], -1, l->op->fd2, (int64_t)off, len, 0);
+	else
+		io_uring_prep_write(sqe, l->op->fd2, l->buf + from, len, off);
+}
+
+static void
+lane_round_done(struct lane *l)
+{
+	l->done += l->put;
+	if (l->done < l->op->len)
+		lane_round(l);	/* also after a short first half: EOF shows as 0 */
+	else
+		lane_finish(l);
+}
+
+static void
+lane_after_cancel(struct lane *l)
+{
+	if (l->err || l->got == 0) {
+		lane_finish(l);
+		return;
+	}
+	lane_write(l, 0, l->got);
+}
+
+static void
+lane_a_done(struct loop_op *lop, int res)
+{
+	struct lane *l = (struct lane *)((char *)lop - offsetof(struct lane, a));
+
+	l->a_done = true;
+	if (res < 0)
+		l->err = res;
+	else
+		l->got = (uint32_t)res;
+	if (l->b_cancelled)
+		lane_after_cancel(l);
+}
+
+static void
+lane_b_done(struct loop_op *lop, int res)
+{
+	struct lane *l = (struct lane *)((char *)lop - offsetof(struct lane, b));
+
+	if (res == -ECANCELED && !l->b_cancelled && l->put == 0) {
+		l->b_cancelled = true;
+		if (l->a_done)
+			lane_after_cancel(l);
+		return;
+	}
+	if (res <= 0) {
+		l->err = res < 0 ? res : -EIO;
+		lane_finish(l);
+		return;
+	}
+	l->put += (uint32_t)res;
+	if (l->put < l->got)
+		lane_write(l, l->put, l->got - l->put);
+	else
+		lane_round_done(l);
+}
+
+static void
+lane_round(struct lane *l)
+{
+	struct eop	*op = l->op;
+	uint64_t	 left = op->len - l->done, off = op->off + l->done;
+	struct io_uring_sqe *sqe;
+
+	l->want = (uint32_t)(left < l->cap ? left : l->cap);
+	l->got = l->want;	/* what the linked write assumes */
+	l->put = 0;
+	l->a_done = l->b_cancelled = false;
+	/* Both halves must go to the kernel in one submission, or the link breaks. */
+	if (io_uring_sq_space_left(loop_ring()) < 2)
+		io_uring_submit(loop_ring());
+	sqe = lane_sqe(l, &l->a);
+	if (l->splice)
+		io_uring_prep_splice(sqe, op->fd, (int64_t)off, l->pipefd[1], -1, l->want, 0);
+	else
+		io_uring_prep_read(sqe, op->fd, l->buf, l->want, off);
+	sqe->flags |= IOSQE_IO_LINK;
+	lane_write(l, 0, l->want);
+}
+
+static void
+uring_copy(struct eop *op)
+{
+	bool	     splice = uring_bulk_splice(op);
+	struct lane *l;
+
+	if (U.lanes_busy >= U.max_inflight) {
+		op->next = NULL;
+		*U.waiting_tail = op;
+		U.waiting_tail = &op->next;
+		return;
+	}
+	if ((l = lane_get(splice)) == NULL) {
+		op->done(op, -ENOMEM);
+		return;
+	}
+	U.lanes_busy++;
+	engine_stats.inflight++;
+	l->op = op;
+	l->done = 0;
+	l->err = 0;
+	l->a.cb = lane_a_done;
+	l->b.cb = lane_b_done;
+	l->sqe_flags = U.async == ASYNC_ALWAYS || (U.async == ASYNC_AUTO && op->bulk) ?
+	    IOSQE_ASYNC : 0;
+	if (op->len == 0) {
+		lane_finish(l);
+		return;
+	}
+	lane_round(l);
+}
+
+static void
+uring_op_done(struct loop_op *lop, int res)
+{
+	struct eop *op = (struct eop *)((char *)lop - offsetof(struct eop, lop));
+
+	engine_stats.inflight--;
+	op->done(op, res);
+}
+
+static void
+uring_submit(struct eop *op)
+{
+	struct io_uring_sqe *sqe;
+
+	if (op->type == EOP_COPY) {
+		uring_copy(op);
+		return;
+	}
+	engine_stats.inflight++;
+	op->lop.cb = uring_op_done;
+	sqe = loop_sqe(&op->lop);
+	switch (op->type) {
+	case EOP_OPEN:
+		memset(&op->how, 0, sizeof(op->how));
+		op->how.flags = op->flags;
+		op->how.mode = op->mode;
+		op->how.resolve = op->resolve;
+		io_uring_prep_openat2(sqe, op->dirfd, op->path, &op->how);
+		break;
+	case EOP_STATX:
+		io_uring_prep_statx(sqe, op->dirfd, op->path, (int)op->flags,
+		    STATX_BASIC_STATS, op->stx);
+		break;
+	case EOP_FSYNC:
+		io_uring_prep_fsync(sqe, op->fd, 0);
+		break;
+	case EOP_RENAME:
+		io_uring_prep_renameat(sqe, op->dirfd, op->path, op->dirfd, op->path2,
+		    (unsigned)op->flags);
+		break;
+	case EOP_UNLINK:
+		io_uring_prep_unlinkat(sqe, op->dirfd, op->path, (int)op->flags);
+		break;
+	case EOP_COPY:
+		break;
+	}
+	sqe->personality = (uint16_t)op->cred->personality;
+}
+
+const struct engine engine_uring = {
+	.name = "io_uring",
+	.init = uring_init,
+	.submit = uring_submit,
+	.reconfigure = uring_reconfigure,
+	.shutdown = uring_shutdown,
+	.method = uring_method,
+};

@@ -1,0 +1,648 @@
+/*
+ * Jobs: admission, the run queues, the job-level steps (resolve the
+ * destination, examine the sources, keep files_in_flight copies going),
+ * progress for watchers, and the end of a job.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "copy.h"
+#include "cred.h"
+#include "engine.h"
+#include "job.h"
+#include "log.h"
+#include "loop.h"
+#include "path.h"
+#include "varlink.h"
+
+#define JOB_TICK_MS		250
+#define JOB_RATE_SAMPLES	8	/* ticks in the rate window: 2 s */
+#define JOB_KEEP_MAX		10000	/* finished jobs kept at most */
+
+struct job_scan {
+	struct eop	op;
+	struct statx	stx;
+};
+
+static TAILQ_HEAD(, job) jobs = TAILQ_HEAD_INITIALIZER(jobs);
+static TAILQ_HEAD(jobq, job) runq[PRIO_COUNT];
+static uint64_t		next_id = 1;
+static unsigned		nqueued, nrunning, nfinished;
+static struct job_counters totals;
+static bool		shutting_down;
+
+
+static void job_schedule(void);
+static void job_fill(struct job *);
+static void job_notify(struct job *, bool final);
+
+static const char *const state_names[] = {
+	"queued", "running", "done", "failed", "cancelled",
+};
+static const char *const prio_names[] = { "interactive", "normal", "bulk" };
+
+const char *
+job_state_name(enum job_state s)
+{
+	return state_names[s];
+}
+
+const char *
+job_prio_name(enum job_prio p)
+{
+	return prio_names[p];
+}
+
+int
+job_prio_parse(const char *s, enum job_prio *out)
+{
+	for (int i = 0; i < PRIO_COUNT; i++)
+		if (strcmp(s, prio_names[i]) == 0) {
+			*out = (enum job_prio)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+void
+job_init(const struct config *conf)
+{
+	for (int i = 0; i < PRIO_COUNT; i++)
+		TAILQ_INIT(&runq[i]);
+}
+
+void
+job_reconfigure(const struct config *conf)
+{
+	job_schedule();		/* max_running may have grown */
+}
+
+bool
+job_finished(const struct job *job)
+{
+	return job->state >= JOB_DONE;
+}
+
+struct job *
+job_find(uint64_t id)
+{
+	struct job *job;
+
+	TAILQ_FOREACH(job, &jobs, entry)
+		if (job->id == id)
+			return job;
+	return NULL;
+}
+
+struct job *
+job_first(void)
+{
+	return TAILQ_FIRST(&jobs);
+}
+
+struct job *
+job_next(struct job *job)
+{
+	return TAILQ_NEXT(job, entry);
+}
+
+unsigned
+job_count_active(void)
+{
+	return nqueued + nrunning;
+}
+
+static void
+job_free(struct job *job)
+{
+	TAILQ_REMOVE(&jobs, job, entry);
+	nfinished--;
+	for (size_t i = 0; i < job->req.nsources; i++)
+		free(job->req.sources[i]);
+	free(job->req.sources);
+	free(job->req.destination);
+	free(job->dest_name);
+	free(job->dest_parent);
+	free(job->error_message);
+	cred_unref(job->cred);
+	free(job);
+}
+
+int
+job_submit(struct job_request *req, struct cred *cred, struct job **out)
+{
+	struct job	*job;
+	unsigned	 mine = 0;
+
+	if (shutting_down)
+		return -ESHUTDOWN;
+	TAILQ_FOREACH(job, &jobs, entry)
+		mine += job->cred->uid == cred->uid && !job_finished(job);
+	if (mine >= cpd_conf->jobs.max_per_user)
+		return -EUSERS;
+	if ((job = calloc(1, sizeof(*job))) == NULL)
+		return -ENOMEM;
+	job->id = next_id++;
+	job->req = *req;
+	job->cred = cred;
+	job->dirfd = -1;
+	job->files_total = req->nsources;
+	job->created_usec = loop_wall_usec();
+	TAILQ_INIT(&job->watchers);
+	TAILQ_INSERT_TAIL(&jobs, job, entry);
+	TAILQ_INSERT_TAIL(&runq[req->prio], job, qentry);
+	nqueued++;
+	log_info("job %llu: uid %u, %zu source%s -> %s (%s)", (unsigned long long)job->id,
+	    (unsigned)cred->uid, req->nsources, req->nsources == 1 ? "" : "s",
+	    req->destination, prio_names[req->prio]);
+	*out = job;
+	job_schedule();
+	return 0;
+}
+
+static void
+job_set_error(struct job *job, int err, char *msg)
+{
+	if (job->err || (err == -ECANCELED && job->cancelling)) {
+		free(msg);
+		return;
+	}
+	job->err = err;
+	job->error_message = msg;
+	log_notice("job %llu: %s", (unsigned long long)job->id, msg ? msg : strerror(-err));
+}
+
+void
+job_fail(struct job *job, int err, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*what = NULL, *msg = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&what, fmt, ap) < 0)
+		what = NULL;
+	va_end(ap);
+	if (asprintf(&msg, "%s: %s", what ? what : "error", strerror(-err)) < 0)
+		msg = NULL;
+	free(what);
+	job_set_error(job, err, msg);
+}
+
+static void
+job_end(struct job *job)
+{
+	if (job->dirfd >= 0)
+		close(job->dirfd);
+	job->dirfd = -1;
+	free(job->scan);
+	job->scan = NULL;
+	job->finished_usec = loop_wall_usec();
+	job->rate = 0;
+	if (job->state == JOB_RUNNING)
+		nrunning--;
+	else {
+		TAILQ_REMOVE(&runq[job->req.prio], job, qentry);
+		nqueued--;
+	}
+	nfinished++;
+	if (job->cancelling) {
+		job->state = JOB_CANCELLED;
+		totals.cancelled++;
+	} else if (job->err) {
+		job->state = JOB_FAILED;
+		totals.failed++;
+	} else {
+		job->state = JOB_DONE;
+		totals.done++;
+	}
+	log_info("job %llu: %s, %llu of %llu files, %llu bytes",
+	    (unsigned long long)job->id, state_names[job->state],
+	    (unsigned long long)job->files_done, (unsigned long long)job->files_total,
+	    (unsigned long long)job->bytes_done);
+	job_notify(job, true);
+	job_schedule();
+}
+
+/* A job-level step: an operation on the caller's behalf, done() next. */
+static struct eop *
+job_op(struct job *job, enum eop_type type, void (*done)(struct eop *, int))
+{
+	memset(&job->step, 0, sizeof(job->step));
+	job->step.type = type;
+	job->step.cred = job->cred;
+	job->step.done = done;
+	job->step.owner = job;
+	job->step.dirfd = AT_FDCWD;
+	return &job->step;
+}
+
+static void
+job_dir_synced(struct eop *op, int res)
+{
+	struct job *job = op->owner;
+
+	if (op->type == EOP_OPEN) {
+		if (res < 0) {
+			job_fail(job, res, "cannot open '%s' to sync it", job->into_dir ?
+			    job->req.destination : job->dest_parent);
+			job_end(job);
+			return;
+		}
+		op->type = EOP_FSYNC;
+		op->fd = res;
+		engine_submit(op);
+		return;
+	}
+	if (res < 0)
+		job_fail(job, res, "cannot sync directory '%s'", job->into_dir ?
+		    job->req.destination : job->dest_parent);
+	close(op->fd);
+	job_end(job);
+}
+
+/* All files are through: with sync, make their names durable too. */
+static void
+job_files_done(struct job *job)
+{
+	struct eop *op;
+
+	if (!job->req.sync || job->err || job->cancelling) {
+		job_end(job);
+		return;
+	}
+	op = job_op(job, EOP_OPEN, job_dir_synced);
+	op->dirfd = job->dirfd;
+	op->path = ".";
+	op->flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
+	engine_submit(op);
+}
+
+static bool
+job_stopping(const struct job *job)
+{
+	return job->err || job->cancelling;
+}
+
+static void
+job_fill(struct job *job)
+{
+	while (!job_stopping(job) && job->active < cpd_conf->jobs.files_in_flight &&
+	    job->next_source < job->req.nsources) {
+		const char *src = job->req.sources[job->next_source++];
+		char	    name[NAME_MAX + 1];
+		int	    rc;
+
+		if (job->into_dir && (rc = path_basename(src, name, sizeof(name))) < 0) {
+			job_fail(job, rc, "cannot copy '%s'", src);
+			break;
+		}
+		if ((rc = copy_start(job, src, job->into_dir ? name : job->dest_name)) < 0) {
+			job_fail(job, rc, "cannot copy '%s'", src);
+			break;
+		}
+		job->active++;
+	}
+	if (job->active == 0)
+		job_files_done(job);
+}
+
+void
+job_file_done(struct job *job, int err, const char *msg)
+{
+	job->active--;
+	if (err)
+		job_set_error(job, err, msg ? strdup(msg) : NULL);
+	else {
+		job->files_done++;
+		totals.files_copied++;
+	}
+	job->dirty = true;
+	job_fill(job);
+}
+
+void
+job_progress(struct job *job, uint64_t bytes)
+{
+	job->bytes_done += bytes;
+	totals.bytes_copied += bytes;
+	job->dirty = true;
+}
+
+static void
+job_scanned(struct eop *op, int res)
+{
+	struct job_scan	*s = (struct job_scan *)op;
+	struct job	*job = op->owner;
+
+	job->active--;
+	if (res < 0)
+		job_fail(job, res, "cannot stat '%s'", op->path);
+	else if (S_ISDIR(s->stx.stx_mode))
+		job_fail(job, -EISDIR, "omitting directory '%s'", op->path);
+	else if (!S_ISREG(s->stx.stx_mode))
+		job_fail(job, -EINVAL, "'%s' is not a regular file", op->path);
+	else
+		job->bytes_total += s->stx.stx_size;
+	job->dirty = true;
+	if (job_stopping(job)) {
+		if (job->active == 0)
+			job_end(job);
+		return;
+	}
+	if (job->next_source < job->req.nsources) {
+		struct job_scan *n = &job->scan[job->next_source];
+
+		n->op = *op;
+		n->op.path = job->req.sources[job->next_source++];
+		n->op.stx = &n->stx;
+		job->active++;
+		engine_submit(&n->op);
+		return;
+	}
+	if (job->active == 0) {
+		job->next_source = 0;
+		job_fill(job);
+	}
+}
+
+/*
+ * Examine every source first (statx, as the caller): the totals are then
+ * known for progress, and a missing source fails the job before anything
+ * is written.
+ */
+static void
+job_scan(struct job *job)
+{
+	size_t n = job->req.nsources;
+
+	if ((job->scan = calloc(n, sizeof(*job->scan))) == NULL) {
+		job_fail(job, -ENOMEM, "cannot start");
+		job_end(job);
+		return;
+	}
+	job->next_source = 0;
+	while (job->next_source < n && job->active < cpd_conf->jobs.files_in_flight) {
+		struct job_scan *s = &job->scan[job->next_source];
+
+		s->op.type = EOP_STATX;
+		s->op.cred = job->cred;
+		s->op.done = job_scanned;
+		s->op.owner = job;
+		s->op.dirfd = AT_FDCWD;
+		s->op.path = job->req.sources[job->next_source++];
+		s->op.stx = &s->stx;
+		job->active++;
+		engine_submit(&s->op);
+	}
+}
+
+static void
+job_parent_opened(struct eop *op, int res)
+{
+	struct job *job = op->owner;
+
+	if (res < 0)
+		job_fail(job, res, "cannot access '%s'", job->dest_parent);
+	else
+		job->dirfd = res;
+	if (job_stopping(job))
+		job_end(job);
+	else
+		job_scan(job);
+}
+
+static void
+job_dest_opened(struct eop *op, int res)
+{
+	struct job	*job = op->owner;
+	const char	*dest = job->req.destination;
+	char		 buf[PATH_MAX];
+	int		 rc;
+
+	if (res >= 0) {
+		job->dirfd = res;
+		job->into_dir = true;
+		if (job->cancelling)
+			job_end(job);
+		else
+			job_scan(job);
+		return;
+	}
+	if (job->cancelling) {
+		job_end(job);
+		return;
+	}
+	if ((res != -ENOTDIR && res != -ENOENT) || job->req.nsources > 1 ||
+	    path_trailing_slash(dest)) {
+		job_fail(job, res, "cannot copy into '%s'", dest);
+		job_end(job);
+		return;
+	}
+	/* A single source to a name that is not a directory: a new file. */
+	if ((rc = path_basename(dest, buf, sizeof(buf))) < 0 ||
+	    (job->dest_name = strdup(buf)) == NULL ||
+	    (rc = path_dirname(dest, buf, sizeof(buf))) < 0 ||
+	    (job->dest_parent = strdup(buf)) == NULL) {
+		job_fail(job, rc < 0 ? rc : -ENOMEM, "invalid destination '%s'", dest);
+		job_end(job);
+		return;
+	}
+	op = job_op(job, EOP_OPEN, job_parent_opened);
+	op->path = job->dest_parent;
+	op->flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+	op->resolve = RESOLVE_NO_MAGICLINKS;
+	engine_submit(op);
+}
+
+static void
+job_start(struct job *job)
+{
+	struct eop *op;
+
+	TAILQ_REMOVE(&runq[job->req.prio], job, qentry);
+	nqueued--;
+	nrunning++;
+	job->state = JOB_RUNNING;
+	job->started_usec = loop_wall_usec();
+	job->dirty = true;
+	op = job_op(job, EOP_OPEN, job_dest_opened);
+	op->path = job->req.destination;
+	op->flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+	op->resolve = RESOLVE_NO_MAGICLINKS;
+	engine_submit(op);
+}
+
+/* Start queued jobs while there is room, interactive ones first. */
+static void
+job_schedule(void)
+{
+	while (nrunning < cpd_conf->jobs.max_running) {
+		struct job *job = NULL;
+
+		for (int p = 0; p < PRIO_COUNT && job == NULL; p++)
+			job = TAILQ_FIRST(&runq[p]);
+		if (job == NULL)
+			break;
+		job_start(job);
+	}
+}
+
+void
+job_cancel(struct job *job)
+{
+	if (job_finished(job) || job->cancelling)
+		return;
+	job->cancelling = true;
+	log_info("job %llu: cancelling", (unsigned long long)job->id);
+	if (job->state == JOB_QUEUED)
+		job_end(job);
+	/* A running job ends when its operations in flight come back. */
+}
+
+void
+job_shutdown(void)
+{
+	struct job *job, *next;
+
+	shutting_down = true;
+	for (job = TAILQ_FIRST(&jobs); job; job = next) {
+		next = TAILQ_NEXT(job, entry);
+		job_cancel(job);
+	}
+}
+
+struct json_object *
+job_to_json(const struct job *job)
+{
+	struct json_object *o = json_object_new_object(), *src = json_object_new_array();
+
+	for (size_t i = 0; i < job->req.nsources; i++)
+		json_object_array_add(src, json_object_new_string(job->req.sources[i]));
+	json_object_object_add(o, "id", json_object_new_int64((int64_t)job->id));
+	json_object_object_add(o, "state", json_object_new_string(state_names[job->state]));
+	json_object_object_add(o, "priority", json_object_new_string(prio_names[job->req.prio]));
+	json_object_object_add(o, "sources", src);
+	json_object_object_add(o, "destination", json_object_new_string(job->req.destination));
+	json_object_object_add(o, "uid", json_object_new_int64(job->cred->uid));
+	json_object_object_add(o, "no_clobber", json_object_new_boolean(job->req.no_clobber));
+	json_object_object_add(o, "sync", json_object_new_boolean(job->req.sync));
+#define ADD_U64(name, v) json_object_object_add(o, name, json_object_new_int64((int64_t)(v)))
+	ADD_U64("bytes_total", job->bytes_total);
+	ADD_U64("bytes_done", job->bytes_done);
+	ADD_U64("files_total", job->files_total);
+	ADD_U64("files_done", job->files_done);
+	ADD_U64("rate", job->rate);
+	ADD_U64("created_usec", job->created_usec);
+	ADD_U64("started_usec", job->started_usec);
+	ADD_U64("finished_usec", job->finished_usec);
+#undef ADD_U64
+	if (job->method)
+		json_object_object_add(o, "method", json_object_new_string(job->method));
+	if (job->state == JOB_FAILED) {
+		json_object_object_add(o, "error", json_object_new_string(
+		    strerrorname_np(-job->err) ? strerrorname_np(-job->err) : "EIO"));
+		json_object_object_add(o, "error_message", json_object_new_string(
+		    job->error_message ? job->error_message : strerror(-job->err)));
+	}
+	return o;
+}
+
+static struct json_object *
+job_reply_params(const struct job *job)
+{
+	struct json_object *p = json_object_new_object();
+
+	json_object_object_add(p, "job", job_to_json(job));
+	return p;
+}
+
+void
+job_watch(struct job *job, struct call *call)
+{
+	call->job = job;
+	TAILQ_INSERT_TAIL(&job->watchers, call, wentry);
+}
+
+void
+job_unwatch(struct job *job, struct call *call)
+{
+	TAILQ_REMOVE(&job->watchers, call, wentry);
+	call->job = NULL;
+}
+
+/*
+ * Tell the watchers. A final reply ends the call, which may let its
+ * connection run the next queued message at once, and that may watch
+ * this job again: detach the current watchers before replying.
+ */
+static void
+job_notify(struct job *job, bool final)
+{
+	struct call *call, *next;
+
+	if (final) {
+		TAILQ_HEAD(, call) done = TAILQ_HEAD_INITIALIZER(done);
+
+		TAILQ_CONCAT(&done, &job->watchers, wentry);
+		while ((call = TAILQ_FIRST(&done)) != NULL) {
+			TAILQ_REMOVE(&done, call, wentry);
+			call->job = NULL;
+			varlink_reply(call, job_reply_params(job), false);
+		}
+		return;
+	}
+	for (call = TAILQ_FIRST(&job->watchers); call; call = next) {
+		next = TAILQ_NEXT(call, wentry);
+		if (call->more)
+			varlink_reply(call, job_reply_params(job), true);
+	}
+}
+
+static void
+job_sample_rate(struct job *job)
+{
+	unsigned n = job->nsamples < JOB_RATE_SAMPLES ? job->nsamples : JOB_RATE_SAMPLES;
+
+	memmove(job->samples + 1, job->samples, sizeof(job->samples) - sizeof(job->samples[0]));
+	job->samples[0] = job->bytes_done;
+	job->nsamples++;
+	if (n > 0)
+		job->rate = (job->bytes_done - job->samples[n]) * 1000 / (n * JOB_TICK_MS);
+}
+
+void
+job_tick(void)
+{
+	uint64_t	 now = loop_wall_usec();
+	uint64_t	 keep = (uint64_t)cpd_conf->jobs.keep_finished * 1000000;
+	struct job	*job, *next;
+
+	totals.rate = 0;
+	for (job = TAILQ_FIRST(&jobs); job; job = next) {
+		next = TAILQ_NEXT(job, entry);
+		if (job->state == JOB_RUNNING) {
+			job_sample_rate(job);
+			totals.rate += job->rate;
+		}
+		if (job->dirty && !job_finished(job)) {
+			job->dirty = false;
+			job_notify(job, false);
+		}
+		if (job_finished(job) && TAILQ_EMPTY(&job->watchers) &&
+		    (job->finished_usec + keep < now || nfinished > JOB_KEEP_MAX))
+			job_free(job);
+	}
+}
+
+void
+job_counters(struct job_counters *c)
+{
+	*c = totals;
+	c->queued = nqueued;
+	c->running = nrunning;
+}

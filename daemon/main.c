@@ -1,0 +1,265 @@
+/*
+ * cpd: a file copy daemon. Jobs arrive over a Varlink socket and are
+ * carried out with io_uring, each with the credentials of its caller.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "control.h"
+#include "cpd-protocol.h"
+#include "cred.h"
+#include "engine.h"
+#include "job.h"
+#include "log.h"
+#include "loop.h"
+
+#define TICK_MS			250
+#define SHUTDOWN_GRACE_USEC	(10 * 1000000ULL)
+
+static volatile sig_atomic_t	got_term, got_hup;
+static struct config		confs[2];	/* in force, and the next one */
+static const char		*conf_file = CPD_DEFAULT_CONFIG;
+static bool			 conf_explicit;
+static const char		*opt_socket;
+static int			 opt_engine = -1;
+static bool			 opt_debug;
+static uint64_t			 stop_deadline;
+static uint64_t			 watchdog_usec, last_watchdog, last_status;
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: cpd [-dnhV] [-f FILE] [-s SOCKET] [-E ENGINE]\n"
+"  -d, --debug          log debug messages\n"
+"  -n, --check          check the configuration file and exit\n"
+"  -f, --config FILE    configuration file (default " CPD_DEFAULT_CONFIG ")\n"
+"  -s, --socket PATH    listen on PATH (default " CPD_DEFAULT_SOCKET ")\n"
+"  -E, --engine ENGINE  auto, io_uring or fallback\n"
+"  -h, --help           this text\n"
+"  -V, --version        print the version\n");
+}
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_term = 1;
+}
+
+static void
+signals_init(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* The file (if any), then the command line on top. */
+static int
+conf_read(struct config *c, char *err, size_t errlen)
+{
+	int rc;
+
+	config_defaults(c);
+	rc = config_load(conf_file, c, err, errlen);
+	if (rc == -ENOENT && !conf_explicit)
+		rc = 0;
+	if (opt_socket)
+		snprintf(c->socket, sizeof(c->socket), "%s", opt_socket);
+	if (opt_engine >= 0)
+		c->engine.type = opt_engine;
+	if (opt_debug)
+		c->log_level = LOG_DEBUG;
+	return rc;
+}
+
+static void
+conf_apply(const struct config *c)
+{
+	cpd_conf = c;
+	log_setlevel(c->log_level);
+}
+
+static void
+reload(void)
+{
+	struct config	*next = cpd_conf == &confs[0] ? &confs[1] : &confs[0];
+	char		 err[512];
+
+	sd_notify(0, "RELOADING=1");
+	if (conf_read(next, err, sizeof(err)) < 0)
+		log_warnx("reload: %s; keeping the running configuration", err);
+	else {
+		config_merge_reload(cpd_conf, next);
+		conf_apply(next);
+		engine_reconfigure(next);
+		job_reconfigure(next);
+		log_info("configuration reloaded from %s", conf_file);
+	}
+	sd_notify(0, "READY=1");
+}
+
+static void
+notify_status(uint64_t now)
+{
+	struct job_counters jc;
+
+	if (watchdog_usec && now - last_watchdog >= watchdog_usec / 2) {
+		sd_notify(0, "WATCHDOG=1");
+		last_watchdog = now;
+	}
+	if (now - last_status < 1000000)
+		return;
+	last_status = now;
+	job_counters(&jc);
+	sd_notifyf(0, "STATUS=%u running, %u queued, %llu MiB/s, %u clients",
+	    jc.running, jc.queued, (unsigned long long)(jc.rate >> 20), control_clients());
+}
+
+static void
+tick(void)
+{
+	job_tick();
+	notify_status(loop_now_usec());
+}
+
+static bool
+should_stop(void)
+{
+	if (got_hup) {
+		got_hup = 0;
+		reload();
+	}
+	if (got_term && stop_deadline == 0) {
+		log_info("shutting down: cancelling %u jobs", job_count_active());
+		sd_notify(0, "STOPPING=1");
+		stop_deadline = loop_now_usec() + SHUTDOWN_GRACE_USEC;
+		control_shutdown();
+		job_shutdown();
+	}
+	if (stop_deadline == 0)
+		return false;
+	if (job_count_active() == 0)
+		return true;
+	if (loop_now_usec() > stop_deadline) {
+		log_warnx("%u jobs did not stop in time", job_count_active());
+		return true;
+	}
+	return false;
+}
+
+static void
+log_started(void)
+{
+	const struct loop_info	*li = loop_info();
+	char			 feat[256] = "";
+
+	for (int i = 0; i < li->nfeatures; i++)
+		snprintf(feat + strlen(feat), sizeof(feat) - strlen(feat), "%s%s",
+		    i ? " " : "", li->features[i]);
+	log_info("cpd %s: engine %s%s%s%s, async %s >= %llu bytes, pid %d", CPD_VERSION,
+	    engine_name(), li->nfeatures ? " (" : "", feat, li->nfeatures ? ")" : "",
+	    config_enum_name("engine.async", cpd_conf->engine.async),
+	    (unsigned long long)cpd_conf->engine.async_threshold, (int)getpid());
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "debug", no_argument, NULL, 'd' },
+		{ "check", no_argument, NULL, 'n' },
+		{ "config", required_argument, NULL, 'f' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "engine", required_argument, NULL, 'E' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool	check = false;
+	char	err[512];
+	int	ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "dnf:s:E:hV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd': opt_debug = true; break;
+		case 'n': check = true; break;
+		case 'f': conf_file = optarg; conf_explicit = true; break;
+		case 's': opt_socket = optarg; break;
+		case 'E':
+			if (strcmp(optarg, "auto") == 0) opt_engine = ENGINE_AUTO;
+			else if (strcmp(optarg, "io_uring") == 0) opt_engine = ENGINE_URING;
+			else if (strcmp(optarg, "fallback") == 0) opt_engine = ENGINE_FALLBACK;
+			else {
+				fprintf(stderr, "cpd: unknown engine '%s'\n", optarg);
+				usage(stderr);
+				return 1;
+			}
+			break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("cpd %s\n", CPD_VERSION); return 0;
+		default: usage(stderr); return 1;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 1;
+	}
+	if (opt_socket && (opt_socket[0] != '/' ||
+	    strlen(opt_socket) >= sizeof(confs[0].socket))) {
+		fprintf(stderr, "cpd: the socket must be an absolute path shorter than %zu bytes\n",
+		    sizeof(confs[0].socket));
+		return 1;
+	}
+
+	log_init(opt_debug);
+	if (conf_read(&confs[0], err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	if (check) {
+		printf("%s: configuration OK\n", conf_file);
+		return 0;
+	}
+	conf_apply(&confs[0]);
+	umask(0);		/* each job applies its caller's umask */
+	signals_init();
+
+	if ((rc = loop_init(cpd_conf)) < 0)
+		fatalx("cannot set up io_uring: %s", strerror(-rc));
+	cred_init(loop_info()->uring);
+	if ((rc = engine_init(cpd_conf)) < 0)
+		fatalx("cannot start the %s engine: %s", engine_name(), strerror(-rc));
+	job_init(cpd_conf);
+	if ((rc = control_listen(cpd_conf)) < 0)
+		fatalx("cannot listen on %s: %s", cpd_conf->socket, strerror(-rc));
+	log_started();
+	if (sd_watchdog_enabled(0, &watchdog_usec) <= 0)
+		watchdog_usec = 0;
+	sd_notify(0, "READY=1");
+
+	loop_run(should_stop, tick, TICK_MS);
+
+	control_shutdown();
+	engine_shutdown();
+	cred_free_all();
+	loop_free();
+	log_info("stopped");
+	return 0;
+}

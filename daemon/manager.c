@@ -1,0 +1,245 @@
+/*
+ * The methods of io.cpd.Manager: validate parameters, enforce who may see
+ * and control which job, and hand work to job.c. A caller sees only its
+ * own jobs; root sees all.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control.h"
+#include "cpd-protocol.h"
+#include "cred.h"
+#include "engine.h"
+#include "job.h"
+#include "loop.h"
+#include "path.h"
+#include "varlink.h"
+
+
+#define MANAGER_MAX_SOURCES	4096
+
+
+static struct json_object *
+manager_job_params(const struct job *job)
+{
+	struct json_object *p = json_object_new_object();
+
+	json_object_object_add(p, "job", job_to_json(job));
+	return p;
+}
+
+static bool
+manager_may_see(struct call *call, const struct job *job)
+{
+	const struct cred *c = control_cred(call->conn);
+
+	return c->uid == 0 || c->uid == job->cred->uid;
+}
+
+/* The job named by the "id" parameter, or NULL after replying an error. */
+static struct job *
+manager_lookup(struct call *call, struct json_object *params)
+{
+	struct job	*job;
+	int64_t		 id;
+
+	if (!varlink_get_int(call, params, "id", true, &id))
+		return NULL;
+	job = id > 0 ? job_find((uint64_t)id) : NULL;
+	if (job == NULL) {
+		struct json_object *p = json_object_new_object();
+		json_object_object_add(p, "id", json_object_new_int64(id));
+		varlink_error(call, CPD_ERR_NO_SUCH_JOB, p);
+		return NULL;
+	}
+	if (!manager_may_see(call, job)) {
+		struct json_object *p = json_object_new_object();
+		json_object_object_add(p, "reason", json_object_new_string(
+		    "the job belongs to another user"));
+		varlink_error(call, CPD_ERR_PERMISSION_DENIED, p);
+		return NULL;
+	}
+	return job;
+}
+
+/* Reply now, or with "more" stream updates until the job ends. */
+static void
+manager_reply_or_watch(struct call *call, struct job *job, bool wait)
+{
+	if (call->oneway || (!wait && !call->more) || job_finished(job)) {
+		varlink_reply(call, manager_job_params(job), false);
+		return;
+	}
+	if (call->more)
+		varlink_reply(call, manager_job_params(job), true);
+	job_watch(job, call);
+}
+
+static void
+free_request(struct job_request *req)
+{
+	for (size_t i = 0; i < req->nsources; i++)
+		free(req->sources[i]);
+	free(req->sources);
+	free(req->destination);
+}
+
+static void
+manager_copy(struct call *call, struct json_object *params)
+{
+	struct job_request	 req = { .prio = PRIO_NORMAL, .umask = 022 };
+	struct json_object	*srcs, *p;
+	const char		*s;
+	size_t			 len, n;
+	int64_t			 umask = 022;
+	struct job		*job;
+	int			 rc;
+
+	req.sync = cpd_conf->jobs.sync;
+	if (!json_object_object_get_ex(params, "sources", &srcs) ||
+	    !json_object_is_type(srcs, json_type_array) ||
+	    (n = json_object_array_length(srcs)) == 0 || n > MANAGER_MAX_SOURCES) {
+		varlink_invalid(call, "sources");
+		return;
+	}
+	if ((req.sources = calloc(n, sizeof(char *))) == NULL) {
+		varlink_invalid(call, "sources");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(srcs, i);
+
+		if (!json_object_is_type(e, json_type_string) ||
+		    path_check(json_object_get_string(e),
+		    (size_t)json_object_get_string_len(e)) < 0 ||
+		    (req.sources[i] = strdup(json_object_get_string(e))) == NULL) {
+			free_request(&req);
+			varlink_invalid(call, "sources");
+			return;
+		}
+		req.nsources++;
+	}
+	if (!varlink_get_string(call, params, "destination", true, &s, &len))
+		goto fail;
+	if (path_check(s, len) < 0 || (req.destination = strdup(s)) == NULL) {
+		varlink_invalid(call, "destination");
+		goto fail;
+	}
+	if (!varlink_get_bool(call, params, "no_clobber", &req.no_clobber) ||
+	    !varlink_get_bool(call, params, "sync", &req.sync) ||
+	    !varlink_get_string(call, params, "priority", false, &s, NULL) ||
+	    !varlink_get_int(call, params, "umask", false, &umask))
+		goto fail;
+	if (s && job_prio_parse(s, &req.prio) < 0) {
+		varlink_invalid(call, "priority");
+		goto fail;
+	}
+	if (umask < 0 || umask > 0777) {
+		varlink_invalid(call, "umask");
+		goto fail;
+	}
+	req.umask = (mode_t)umask;
+	rc = job_submit(&req, cred_ref(control_cred(call->conn)), &job);
+	if (rc < 0) {
+		cred_unref(control_cred(call->conn));
+		if (rc == -ESHUTDOWN)
+			varlink_error(call, CPD_ERR_SHUTTING_DOWN, NULL);
+		else if (rc == -EUSERS) {
+			p = json_object_new_object();
+			json_object_object_add(p, "limit",
+			    json_object_new_int64(cpd_conf->jobs.max_per_user));
+			varlink_error(call, CPD_ERR_TOO_MANY_JOBS, p);
+		} else
+			varlink_invalid(call, "sources");
+		goto fail;
+	}
+	manager_reply_or_watch(call, job, false);
+	return;
+fail:
+	free_request(&req);
+}
+
+static void
+manager_get(struct call *call, struct json_object *params)
+{
+	struct job *job = manager_lookup(call, params);
+
+	if (job)
+		varlink_reply(call, manager_job_params(job), false);
+}
+
+static void
+manager_list(struct call *call, struct json_object *params)
+{
+	struct json_object	*p = json_object_new_object(), *a = json_object_new_array();
+
+	for (struct job *job = job_first(); job; job = job_next(job))
+		if (manager_may_see(call, job))
+			json_object_array_add(a, job_to_json(job));
+	json_object_object_add(p, "jobs", a);
+	varlink_reply(call, p, false);
+}
+
+static void
+manager_wait(struct call *call, struct json_object *params)
+{
+	struct job *job = manager_lookup(call, params);
+
+	if (job)
+		manager_reply_or_watch(call, job, true);
+}
+
+static void
+manager_cancel(struct call *call, struct json_object *params)
+{
+	struct job *job = manager_lookup(call, params);
+
+	if (job == NULL)
+		return;
+	job_cancel(job);
+	/* The reply comes when the job has stopped and cleaned up. */
+	call->more = false;
+	manager_reply_or_watch(call, job, true);
+}
+
+static void
+manager_get_status(struct call *call, struct json_object *params)
+{
+	const struct loop_info	*li = loop_info();
+	struct json_object	*p = json_object_new_object(), *f = json_object_new_array();
+	struct job_counters	 jc;
+
+	job_counters(&jc);
+	for (int i = 0; i < li->nfeatures; i++)
+		json_object_array_add(f, json_object_new_string(li->features[i]));
+	json_object_object_add(p, "version", json_object_new_string(CPD_VERSION));
+	json_object_object_add(p, "engine", json_object_new_string(engine_name()));
+	json_object_object_add(p, "features", f);
+	if (!li->uring)
+		json_object_object_add(p, "fallback_reason",
+		    json_object_new_string(li->fallback_reason));
+#define ADD_U64(name, v) json_object_object_add(p, name, json_object_new_int64((int64_t)(v)))
+	ADD_U64("uptime_usec", loop_now_usec() - li->started_usec);
+	ADD_U64("clients", control_clients());
+	ADD_U64("jobs_queued", jc.queued);
+	ADD_U64("jobs_running", jc.running);
+	ADD_U64("jobs_done", jc.done);
+	ADD_U64("jobs_failed", jc.failed);
+	ADD_U64("jobs_cancelled", jc.cancelled);
+	ADD_U64("bytes_copied", jc.bytes_copied);
+	ADD_U64("files_copied", jc.files_copied);
+	ADD_U64("rate", jc.rate);
+#undef ADD_U64
+	varlink_reply(call, p, false);
+}
+
+const struct varlink_method manager_methods[] = {
+	{ "Copy", manager_copy },
+	{ "Get", manager_get },
+	{ "List", manager_list },
+	{ "Wait", manager_wait },
+	{ "Cancel", manager_cancel },
+	{ "GetStatus", manager_get_status },
+	{ NULL, NULL },
+};

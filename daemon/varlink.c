@@ -1,0 +1,296 @@
+/*
+ * The Varlink protocol: one JSON object per NUL-terminated message, a call
+ * and its replies in order on one connection. This file parses calls,
+ * serves org.varlink.service, and routes io.cpd.Manager calls to the
+ * method table in manager.c. Unparsable messages close the connection;
+ * well-formed calls that are wrong get a Varlink error.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control.h"
+#include "cpd-protocol.h"
+#include "cred.h"
+#include "job.h"
+#include "log.h"
+#include "varlink.h"
+
+#define VARLINK_MAX_DEPTH	16	/* deeper JSON is refused, not parsed */
+
+static const char service_interface_text[] =
+"# The Varlink service interface, implemented by every Varlink service.\n"
+"interface org.varlink.service\n"
+"\n"
+"# Information about the service and the interfaces it implements.\n"
+"method GetInfo() -> (\n"
+"  vendor: string,\n"
+"  product: string,\n"
+"  version: string,\n"
+"  url: string,\n"
+"  interfaces: []string\n"
+")\n"
+"\n"
+"# The description of one of the service's interfaces.\n"
+"method GetInterfaceDescription(interface: string) -> (description: string)\n"
+"\n"
+"error InterfaceNotFound (interface: string)\n"
+"error MethodNotFound (method: string)\n"
+"error MethodNotImplemented (method: string)\n"
+"error InvalidParameter (parameter: string)\n"
+"error PermissionDenied ()\n"
+"error ExpectedMore ()\n";
+
+static void
+varlink_end(struct call *call)
+{
+	struct conn *conn = call->conn;
+
+	if (call->job)
+		job_unwatch(call->job, call);
+	free(call);
+	if (conn)
+		control_call_end(conn);
+}
+
+static void
+varlink_send(struct call *call, struct json_object *msg)
+{
+	size_t		 len;
+	const char	*s;
+
+	if (call->conn && !call->oneway) {
+		s = json_object_to_json_string_length(msg, JSON_C_TO_STRING_PLAIN, &len);
+		control_send(call->conn, s, len);
+	}
+	json_object_put(msg);
+}
+
+void
+varlink_reply(struct call *call, struct json_object *params, bool continues)
+{
+	struct json_object *msg = json_object_new_object();
+
+	json_object_object_add(msg, "parameters", params ? params : json_object_new_object());
+	if (continues)
+		json_object_object_add(msg, "continues", json_object_new_boolean(1));
+	varlink_send(call, msg);
+	if (!continues)
+		varlink_end(call);
+}
+
+void
+varlink_error(struct call *call, const char *error, struct json_object *params)
+{
+	struct json_object *msg = json_object_new_object();
+
+	json_object_object_add(msg, "error", json_object_new_string(error));
+	json_object_object_add(msg, "parameters", params ? params : json_object_new_object());
+	varlink_send(call, msg);
+	varlink_end(call);
+}
+
+void
+varlink_abort(struct call *call)
+{
+	call->conn = NULL;
+	varlink_end(call);
+}
+
+void
+varlink_invalid(struct call *call, const char *parameter)
+{
+	struct json_object *p = json_object_new_object();
+
+	json_object_object_add(p, "parameter", json_object_new_string(parameter));
+	varlink_error(call, VARLINK_ERR_INVALID_PARAMETER, p);
+}
+
+static bool
+varlink_get(struct call *call, struct json_object *params, const char *name,
+    bool required, json_type type, struct json_object **out)
+{
+	*out = NULL;
+	if (!json_object_object_get_ex(params, name, out) || *out == NULL) {
+		if (!required)
+			return true;
+	} else if (json_object_is_type(*out, type))
+		return true;
+	varlink_invalid(call, name);
+	return false;
+}
+
+bool
+varlink_get_string(struct call *call, struct json_object *params, const char *name,
+    bool required, const char **out, size_t *len)
+{
+	struct json_object *v;
+
+	if (!varlink_get(call, params, name, required, json_type_string, &v))
+		return false;
+	*out = v ? json_object_get_string(v) : NULL;
+	if (len)
+		*len = v ? (size_t)json_object_get_string_len(v) : 0;
+	return true;
+}
+
+bool
+varlink_get_int(struct call *call, struct json_object *params, const char *name,
+    bool required, int64_t *out)
+{
+	struct json_object *v;
+
+	if (!varlink_get(call, params, name, required, json_type_int, &v))
+		return false;
+	if (v) {
+		errno = 0;
+		*out = json_object_get_int64(v);
+		if (errno == ERANGE || (*out == INT64_MAX && strchr(
+		    json_object_to_json_string(v), 'e'))) {
+			varlink_invalid(call, name);
+			return false;
+		}
+	}
+	return true;
+}
+
+bool
+varlink_get_bool(struct call *call, struct json_object *params, const char *name,
+    bool *out)
+{
+	struct json_object *v;
+
+	if (!varlink_get(call, params, name, false, json_type_boolean, &v))
+		return false;
+	if (v)
+		*out = json_object_get_boolean(v);
+	return true;
+}
+
+static void
+service_get_info(struct call *call, struct json_object *params)
+{
+	struct json_object *p = json_object_new_object(), *ifs = json_object_new_array();
+
+	json_object_array_add(ifs, json_object_new_string(VARLINK_SERVICE));
+	json_object_array_add(ifs, json_object_new_string(CPD_INTERFACE));
+	json_object_object_add(p, "vendor", json_object_new_string("cpd"));
+	json_object_object_add(p, "product", json_object_new_string("cpd"));
+	json_object_object_add(p, "version", json_object_new_string(CPD_VERSION));
+	json_object_object_add(p, "url", json_object_new_string("man:cpd-varlink(7)"));
+	json_object_object_add(p, "interfaces", ifs);
+	varlink_reply(call, p, false);
+}
+
+static void
+service_get_description(struct call *call, struct json_object *params)
+{
+	struct json_object	*p;
+	const char		*iface, *text;
+
+	if (!varlink_get_string(call, params, "interface", true, &iface, NULL))
+		return;
+	if (strcmp(iface, CPD_INTERFACE) == 0)
+		text = varlink_interface_text;
+	else if (strcmp(iface, VARLINK_SERVICE) == 0)
+		text = service_interface_text;
+	else {
+		p = json_object_new_object();
+		json_object_object_add(p, "interface", json_object_new_string(iface));
+		varlink_error(call, VARLINK_ERR_INTERFACE_NOT_FOUND, p);
+		return;
+	}
+	p = json_object_new_object();
+	json_object_object_add(p, "description", json_object_new_string(text));
+	varlink_reply(call, p, false);
+}
+
+static const struct varlink_method service_methods[] = {
+	{ "GetInfo", service_get_info },
+	{ "GetInterfaceDescription", service_get_description },
+	{ NULL, NULL },
+};
+
+static const struct {
+	const char			*name;
+	const struct varlink_method	*methods;
+	bool				 guarded;	/* refused to foreign users */
+} interfaces[] = {
+	{ VARLINK_SERVICE, service_methods, false },
+	{ CPD_INTERFACE, manager_methods, true },
+};
+
+static void
+varlink_route(struct call *call, const char *method, struct json_object *params)
+{
+	const char		*dot = strrchr(method, '.');
+	struct json_object	*p;
+	size_t			 ilen = dot ? (size_t)(dot - method) : 0;
+
+	for (size_t i = 0; dot && i < sizeof(interfaces) / sizeof(interfaces[0]); i++) {
+		if (strlen(interfaces[i].name) != ilen ||
+		    strncmp(interfaces[i].name, method, ilen) != 0)
+			continue;
+		for (const struct varlink_method *m = interfaces[i].methods; m->name; m++) {
+			if (strcmp(m->name, dot + 1) != 0)
+				continue;
+			if (interfaces[i].guarded && control_cred(call->conn)->foreign) {
+				p = json_object_new_object();
+				json_object_object_add(p, "reason", json_object_new_string(
+				    "this cpd runs unprivileged and serves only its own user"));
+				varlink_error(call, CPD_ERR_PERMISSION_DENIED, p);
+				return;
+			}
+			m->fn(call, params);
+			return;
+		}
+		p = json_object_new_object();
+		json_object_object_add(p, "method", json_object_new_string(method));
+		varlink_error(call, VARLINK_ERR_METHOD_NOT_FOUND, p);
+		return;
+	}
+	p = json_object_new_object();
+	json_object_object_add(p, "interface", json_object_new_string(
+	    dot ? strndupa(method, ilen) : method));
+	varlink_error(call, VARLINK_ERR_INTERFACE_NOT_FOUND, p);
+}
+
+void
+varlink_dispatch(struct conn *conn, char *msg)
+{
+	struct json_tokener	*tok = json_tokener_new_ex(VARLINK_MAX_DEPTH);
+	struct json_object	*root, *method, *params = NULL, *flag;
+	struct call		*call;
+	size_t			 len = strlen(msg);
+
+	if (tok == NULL)
+		fatal("json_tokener_new_ex");
+	root = json_tokener_parse_ex(tok, msg, (int)len);
+	if (root == NULL || json_tokener_get_parse_end(tok) != len ||
+	    !json_object_is_type(root, json_type_object) ||
+	    !json_object_object_get_ex(root, "method", &method) ||
+	    !json_object_is_type(method, json_type_string) ||
+	    (json_object_object_get_ex(root, "parameters", &params) && params &&
+	     !json_object_is_type(params, json_type_object))) {
+		json_tokener_free(tok);
+		json_object_put(root);
+		control_close(conn, "malformed message");
+		return;
+	}
+	json_tokener_free(tok);
+	if ((call = calloc(1, sizeof(*call))) == NULL)
+		fatal("calloc");
+	call->conn = conn;
+	control_call_begin(conn, call);
+	if (json_object_object_get_ex(root, "more", &flag))
+		call->more = json_object_get_boolean(flag);
+	if (json_object_object_get_ex(root, "oneway", &flag))
+		call->oneway = json_object_get_boolean(flag);
+	if (params == NULL) {
+		params = json_object_new_object();
+		json_object_object_add(root, "parameters", params);
+	}
+	log_debug("call %s%s", json_object_get_string(method), call->more ? " (more)" : "");
+	varlink_route(call, json_object_get_string(method), params);
+	json_object_put(root);
+}

@@ -1,0 +1,50 @@
+#ifndef CPD_VARLINK_H
+#define CPD_VARLINK_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <sys/queue.h>
+
+struct conn;
+struct job;
+
+/*
+ * One method call. Most are answered at once; Copy/Wait with "more",
+ * Wait and Cancel stay open, watching a job, until their final reply.
+ */
+struct call {
+	struct conn		*conn;
+	bool			 more;
+	bool			 oneway;
+	struct job		*job;		/* watched job, if any */
+	TAILQ_ENTRY(call)	 wentry;	/* in the job's watchers */
+};
+
+/* Parse and run one message from conn; replies go through control_send(). */
+void	varlink_dispatch(struct conn *, char *msg);
+/* A reply; continues=false ends the call (and frees it). */
+void	varlink_reply(struct call *, struct json_object *params, bool continues);
+void	varlink_error(struct call *, const char *error, struct json_object *params);
+/* The connection went away while the call was open. */
+void	varlink_abort(struct call *);
+
+/*
+ * Parameter access for method handlers: on a missing or mistyped
+ * parameter these reply InvalidParameter and return false.
+ */
+bool	varlink_get_string(struct call *, struct json_object *params, const char *name,
+	    bool required, const char **out, size_t *len);
+bool	varlink_get_int(struct call *, struct json_object *params, const char *name,
+	    bool required, int64_t *out);
+bool	varlink_get_bool(struct call *, struct json_object *params, const char *name,
+	    bool *out);
+void	varlink_invalid(struct call *, const char *parameter);
+
+struct varlink_method {
+	const char	*name;		/* without the interface */
+	void		(*fn)(struct call *, struct json_object *params);
+};
+extern const struct varlink_method manager_methods[];
+extern const char varlink_interface_text[];
+
+#endif
