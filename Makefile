@@ -65,11 +65,11 @@ $(B)/daemon/interface.c: include/io.cpd.Manager.varlink
 
 $(B)/tests/test_client_%: tests/unit/test_client_%.c $(filter-out $(B)/client/main.o,$(CLIENT_OBJS))
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_C) -lcmocka
+	$(CC) $(CFLAGS) -Iclient $(LDFLAGS) -o $@ $^ $(LDLIBS_C) -lcmocka
 
 $(B)/tests/test_%: tests/unit/test_%.c $(filter-out $(B)/daemon/main.o,$(DAEMON_OBJS))
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_D) -lcmocka
+	$(CC) $(CFLAGS) -Idaemon $(LDFLAGS) -o $@ $^ $(LDLIBS_D) -lcmocka
 
 units: $(UNIT_BINS)
 

@@ -1,0 +1,171 @@
+/* Configuration parsing: values, sizes, ranges, unknown options, line numbers. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+static char path[64];
+
+static int
+load(const char *text, struct config *c, char *err, size_t errlen)
+{
+	FILE *f;
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/cpd-test-conf.XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	fputs(text, f);
+	fclose(f);
+	config_defaults(c);
+	err[0] = '\0';
+	int rc = config_load(path, c, err, errlen);
+	unlink(path);
+	return rc;
+}
+
+static void
+test_defaults(void **state)
+{
+	struct config c;
+
+	config_defaults(&c);
+	assert_string_equal(c.socket, "/run/cpd/io.cpd.Manager");
+	assert_int_equal(c.engine.async_threshold, 256 << 10);
+	assert_int_equal(c.engine.async, ASYNC_AUTO);
+	assert_int_equal(c.jobs.max_running, 4);
+}
+
+static void
+test_values(void **state)
+{
+	struct config c;
+	char err[256];
+
+	assert_int_equal(load(
+	    "socket = \"/tmp/x.sock\";\n"
+	    "log_level = \"debug\";\n"
+	    "jobs = { max_running = 2; sync = true; };\n"
+	    "engine = { type = \"fallback\"; async = \"never\"; async_threshold = \"1M\";\n"
+	    "  chunk_size = 65536; method = \"readwrite\"; };\n", &c, err, sizeof(err)), 0);
+	assert_string_equal(c.socket, "/tmp/x.sock");
+	assert_int_equal(c.log_level, 7);
+	assert_int_equal(c.jobs.max_running, 2);
+	assert_true(c.jobs.sync);
+	assert_int_equal(c.engine.type, ENGINE_FALLBACK);
+	assert_int_equal(c.engine.async, ASYNC_NEVER);
+	assert_int_equal(c.engine.async_threshold, 1 << 20);
+	assert_int_equal(c.engine.chunk_size, 65536);
+	assert_int_equal(c.engine.method, METHOD_READWRITE);
+	assert_int_equal(c.engine.lanes, 4);		/* untouched default */
+}
+
+static void
+test_unknown_option(void **state)
+{
+	struct config c;
+	char err[256];
+
+	assert_int_equal(load("jobs = {\n  max_runing = 2;\n};\n", &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, ":2: unknown option 'jobs.max_runing'"));
+	assert_int_equal(load("\n\nbogus = 1;\n", &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, ":3: unknown option 'bogus'"));
+	assert_int_equal(load("nope = { a = 1; };\n", &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "unknown section 'nope'"));
+}
+
+static void
+test_ranges_and_types(void **state)
+{
+	struct config c;
+	char err[256];
+
+	assert_int_equal(load("jobs = { max_running = 0; };\n", &c, err, sizeof(err)), -ERANGE);
+	assert_non_null(strstr(err, ":1: jobs.max_running: out of range"));
+	assert_int_equal(load("engine = { chunk_size = \"1K\"; };\n", &c, err, sizeof(err)), -ERANGE);
+	assert_int_equal(load("engine = { ring_entries = 100; };\n", &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "power of two"));
+	assert_int_equal(load("engine = { async = \"sometimes\"; };\n", &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "unknown value 'sometimes'"));
+	assert_int_equal(load("jobs = { sync = 1; };\n", &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "wrong type"));
+	assert_int_equal(load("socket = \"relative\";\n", &c, err, sizeof(err)), -EINVAL);
+	assert_int_equal(load("engine = { async_threshold = \"12Q\"; };\n", &c, err, sizeof(err)), -EINVAL);
+}
+
+static void
+test_syntax_error(void **state)
+{
+	struct config c;
+	char err[256];
+
+	assert_int_equal(load("jobs = {\n max_running = ;\n};\n", &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, ":2: "));
+	/* A failed load leaves the configuration as it was. */
+	assert_int_equal(c.jobs.max_running, 4);
+}
+
+static void
+test_missing_file(void **state)
+{
+	struct config c;
+	char err[256];
+
+	config_defaults(&c);
+	assert_int_equal(config_load("/nonexistent/cpd.conf", &c, err, sizeof(err)), -ENOENT);
+}
+
+static void
+test_parse_size(void **state)
+{
+	uint64_t v;
+
+	assert_int_equal(config_parse_size("4096", &v), 0); assert_int_equal(v, 4096);
+	assert_int_equal(config_parse_size("256K", &v), 0); assert_int_equal(v, 256 << 10);
+	assert_int_equal(config_parse_size("1MiB", &v), 0); assert_int_equal(v, 1 << 20);
+	assert_int_equal(config_parse_size("2G", &v), 0); assert_int_equal(v, 2ULL << 30);
+	assert_int_equal(config_parse_size("", &v), -EINVAL);
+	assert_int_equal(config_parse_size("-1", &v), -EINVAL);
+	assert_int_equal(config_parse_size("1X", &v), -EINVAL);
+	assert_int_equal(config_parse_size("99999999999999999999", &v), -ERANGE);
+}
+
+static void
+test_reload_keeps_restart_options(void **state)
+{
+	struct config old, new;
+
+	config_defaults(&old);
+	config_defaults(&new);
+	snprintf(new.socket, sizeof(new.socket), "/tmp/other");
+	new.engine.ring_entries = 1024;
+	new.jobs.max_running = 9;
+	config_merge_reload(&old, &new);
+	assert_string_equal(new.socket, old.socket);
+	assert_int_equal(new.engine.ring_entries, old.engine.ring_entries);
+	assert_int_equal(new.jobs.max_running, 9);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_unknown_option),
+		cmocka_unit_test(test_ranges_and_types),
+		cmocka_unit_test(test_syntax_error),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_parse_size),
+		cmocka_unit_test(test_reload_keeps_restart_options),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

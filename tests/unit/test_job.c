@@ -1,0 +1,292 @@
+/*
+ * The job state machine, driven through the real loop and engine on real
+ * files: states, totals, errors, cancellation, priority order, limits.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "cred.h"
+#include "engine.h"
+#include "job.h"
+#include "loop.h"
+
+static struct config	conf;
+static char		dir[64];
+static struct cred	*me;
+static struct job	*waiting[8];
+static int		nwaiting;
+
+static char *
+in_dir(const char *name)
+{
+	char *p;
+
+	assert_true(asprintf(&p, "%s/%s", dir, name) > 0);
+	return p;
+}
+
+static void
+make_file(const char *name, size_t size)
+{
+	char	*p = in_dir(name), buf[4096];
+	int	 fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0640);
+
+	assert_true(fd >= 0);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (char)(i * 7 + size);
+	for (size_t done = 0; done < size; ) {
+		size_t n = size - done < sizeof(buf) ? size - done : sizeof(buf);
+		assert_int_equal(write(fd, buf, n), (ssize_t)n);
+		done += n;
+	}
+	close(fd);
+	free(p);
+}
+
+static bool
+all_finished(void)
+{
+	for (int i = 0; i < nwaiting; i++)
+		if (!job_finished(waiting[i]))
+			return false;
+	return true;
+}
+
+static void
+tick(void)
+{
+	job_tick();
+}
+
+static void
+run_until_finished(void)
+{
+	loop_run(all_finished, tick, 20);
+	nwaiting = 0;
+}
+
+static struct job *
+submit(enum job_prio prio, const char *dest, int nsrc, ...)
+{
+	struct job_request req = { .prio = prio, .umask = 022 };
+	struct job	  *job;
+	va_list		   ap;
+
+	req.sources = calloc((size_t)nsrc, sizeof(char *));
+	va_start(ap, nsrc);
+	for (int i = 0; i < nsrc; i++)
+		req.sources[i] = in_dir(va_arg(ap, const char *));
+	va_end(ap);
+	req.nsources = (size_t)nsrc;
+	req.destination = in_dir(dest);
+	assert_int_equal(job_submit(&req, cred_ref(me), &job), 0);
+	waiting[nwaiting++] = job;
+	return job;
+}
+
+static void
+assert_same_file(const char *a, const char *b)
+{
+	char	cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "cmp -s '%s/%s' '%s/%s'", dir, a, dir, b);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void
+test_copy_one(void **state)
+{
+	struct job	*job;
+	struct stat	 st;
+	char		*p;
+
+	make_file("one", 3 * 1024 * 1024 + 17);
+	job = submit(PRIO_NORMAL, "one.copy", 1, "one");
+	assert_int_equal(job->state, JOB_RUNNING);	/* started at once: room */
+	run_until_finished();
+	assert_int_equal(job->state, JOB_DONE);
+	assert_int_equal(job->files_done, 1);
+	assert_int_equal(job->bytes_total, 3 * 1024 * 1024 + 17);
+	assert_int_equal(job->bytes_done, job->bytes_total);
+	assert_true(job->finished_usec >= job->started_usec);
+	assert_same_file("one", "one.copy");
+	p = in_dir("one.copy");
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640 & ~022);
+	free(p);
+}
+
+static void
+test_missing_source(void **state)
+{
+	struct job	*job;
+	char		*p = in_dir("never");
+
+	make_file("exists", 10);
+	/* Two sources need a directory, as with cp. */
+	job = submit(PRIO_NORMAL, "d1", 2, "exists", "missing");
+	run_until_finished();
+	assert_int_equal(job->state, JOB_FAILED);
+	assert_int_equal(job->err, -ENOENT);
+	job = submit(PRIO_NORMAL, "exists", 2, "exists", "missing");
+	run_until_finished();
+	assert_int_equal(job->state, JOB_FAILED);
+	assert_int_equal(job->err, -ENOTDIR);
+
+	assert_int_equal(mkdir(p, 0755), 0);
+	job = submit(PRIO_NORMAL, "never", 2, "exists", "missing");
+	run_until_finished();
+	assert_int_equal(job->state, JOB_FAILED);
+	assert_int_equal(job->err, -ENOENT);
+	assert_non_null(strstr(job->error_message, "/missing"));
+	assert_int_equal(job->files_done, 0);	/* nothing copied before the check */
+	assert_int_equal(rmdir(p), 0);		/* still empty: no temporaries either */
+	free(p);
+}
+
+static void
+test_into_directory(void **state)
+{
+	struct job *job;
+	char	   *p = in_dir("into");
+
+	assert_int_equal(mkdir(p, 0755), 0);
+	make_file("a", 1);
+	make_file("b", 0);
+	make_file("c", 300000);
+	job = submit(PRIO_NORMAL, "into/", 3, "a", "b", "c");
+	run_until_finished();
+	assert_int_equal(job->state, JOB_DONE);
+	assert_int_equal(job->files_done, 3);
+	assert_same_file("a", "into/a");
+	assert_same_file("b", "into/b");
+	assert_same_file("c", "into/c");
+	free(p);
+}
+
+static void
+test_priority_order(void **state)
+{
+	struct job *b1, *b2, *b3, *i1;
+
+	conf.jobs.max_running = 1;
+	make_file("bulk", 8 * 1024 * 1024);
+	make_file("small", 4096);
+	b1 = submit(PRIO_BULK, "bulk.1", 1, "bulk");
+	b2 = submit(PRIO_BULK, "bulk.2", 1, "bulk");
+	b3 = submit(PRIO_BULK, "bulk.3", 1, "bulk");
+	i1 = submit(PRIO_INTERACTIVE, "small.1", 1, "small");
+	assert_int_equal(b1->state, JOB_RUNNING);
+	assert_int_equal(b2->state, JOB_QUEUED);
+	assert_int_equal(i1->state, JOB_QUEUED);
+	run_until_finished();
+	/* The interactive job overtook the queued bulk jobs. */
+	assert_true(i1->finished_usec <= b2->started_usec);
+	assert_true(b2->finished_usec <= b3->started_usec);
+	assert_int_equal(i1->state, JOB_DONE);
+	assert_int_equal(b3->state, JOB_DONE);
+	conf.jobs.max_running = 4;
+}
+
+static void
+test_cancel(void **state)
+{
+	struct job *run, *queued;
+
+	conf.jobs.max_running = 1;
+	make_file("big", 32 * 1024 * 1024);
+	run = submit(PRIO_NORMAL, "big.1", 1, "big");
+	queued = submit(PRIO_NORMAL, "big.2", 1, "big");
+	job_cancel(queued);
+	assert_int_equal(queued->state, JOB_CANCELLED);	/* at once: never started */
+	assert_int_equal(queued->started_usec, 0);
+	job_cancel(run);
+	run_until_finished();
+	assert_int_equal(run->state, JOB_CANCELLED);
+	{
+		char cmd[256];
+		snprintf(cmd, sizeof(cmd), "test -e '%s/big.1' || test -e '%s/big.2' || "
+		    "ls -a '%s' | grep -q cpd-tmp", dir, dir, dir);
+		assert_int_not_equal(system(cmd), 0);	/* no destination, no temporary */
+	}
+	conf.jobs.max_running = 4;
+}
+
+static void
+test_per_user_limit(void **state)
+{
+	struct job_request req = { .prio = PRIO_NORMAL };
+	struct job *job;
+
+	conf.jobs.max_per_user = 1;
+	conf.jobs.max_running = 1;
+	make_file("lim", 1);
+	submit(PRIO_NORMAL, "lim.1", 1, "lim");
+	req.sources = calloc(1, sizeof(char *));
+	req.sources[0] = in_dir("lim");
+	req.nsources = 1;
+	req.destination = in_dir("lim.2");
+	assert_int_equal(job_submit(&req, me, &job), -EUSERS);
+	free(req.sources[0]);
+	free(req.sources);
+	free(req.destination);
+	run_until_finished();
+	conf.jobs.max_per_user = 1000;
+	conf.jobs.max_running = 4;
+}
+
+static int
+setup(void **state)
+{
+	config_defaults(&conf);
+	conf.engine.chunk_size = 1 << 20;
+	if (getenv("CPD_TEST_ENGINE") && strcmp(getenv("CPD_TEST_ENGINE"), "fallback") == 0)
+		conf.engine.type = ENGINE_FALLBACK;
+	cpd_conf = &conf;
+	snprintf(dir, sizeof(dir), "/tmp/cpd-unit-job.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(loop_init(&conf), 0);
+	cred_init(false);
+	assert_int_equal(engine_init(&conf), 0);
+	job_init(&conf);
+	me = calloc(1, sizeof(*me));
+	me->uid = getuid();
+	me->gid = getgid();
+	me->refs = 1;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[128];
+
+	engine_shutdown();
+	loop_free();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_copy_one),
+		cmocka_unit_test(test_missing_source),
+		cmocka_unit_test(test_into_directory),
+		cmocka_unit_test(test_priority_order),
+		cmocka_unit_test(test_cancel),
+		cmocka_unit_test(test_per_user_limit),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
