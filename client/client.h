@@ -1,0 +1,302 @@
+/*
+ * cpd-client: the command-line client of the cpd copy daemon.
+ *
+ * One file per concern; every function is prefixed by the name of the
+ * file that defines it:
+ *
+ *   client.c	main flow, global options, errors, paths, ids, signals,
+ *		connecting and one-shot calls
+ *   conf.c	configuration files (inih)
+ *   varlink.c	the Varlink connection: sending calls, reading replies
+ *   human.c	human-readable sizes, rates, durations and times
+ *   progress.c	the one-line progress bar
+ *   job.c	Job objects: accessors, following a job, reporting its end
+ *   cmd.c	the command table, option parsing helpers, help and version
+ *   cmd-*.c	one command (or a family of commands) each
+ */
+#ifndef CPD_CLIENT_H
+#define CPD_CLIENT_H
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <json.h>
+
+#include "cpd-protocol.h"
+
+#define CLIENT_NAME		"cpd-client"
+
+/* Exit statuses. */
+#define CLIENT_EXIT_OK		0	/* success */
+#define CLIENT_EXIT_FAIL	1	/* job failed or cancelled, daemon error */
+#define CLIENT_EXIT_USAGE	2	/* bad command line or configuration */
+#define CLIENT_EXIT_CONNECT	3	/* the daemon cannot be reached or misbehaves */
+
+#ifndef CPD_SYSCONFDIR
+#define CPD_SYSCONFDIR		"/etc"
+#endif
+#define CONF_SYSTEM_FILE	CPD_SYSCONFDIR "/cpd/client.conf"
+#define CONF_SECTION		"client"
+
+#define CLIENT_ATTR_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+/* ------------------------------------------------------------------ conf.c */
+
+enum progress_mode {
+	PROGRESS_AUTO,		/* a bar when stdout is a terminal */
+	PROGRESS_ALWAYS,
+	PROGRESS_NEVER,
+};
+
+enum priority {
+	PRIORITY_UNSET = -1,	/* let the daemon choose */
+	PRIORITY_INTERACTIVE,
+	PRIORITY_NORMAL,
+	PRIORITY_BULK,
+};
+
+struct conf {
+	char	*socket;	/* NULL: CPD_DEFAULT_SOCKET */
+	int	 progress;	/* enum progress_mode */
+	int	 priority;	/* enum priority */
+	bool	 sync;
+	bool	 no_clobber;
+};
+
+void		 conf_init(struct conf *);
+void		 conf_free(struct conf *);
+/*
+ * Read one file into conf (values it sets override earlier ones). A
+ * missing file is not an error. On error returns -1 with a message such
+ * as "FILE:LINE: unknown key 'x'" in err.
+ */
+int		 conf_load_file(struct conf *, const char *path, char *err,
+		     size_t errlen);
+/* The system file, then the user's; stops at the first error. */
+int		 conf_load(struct conf *, char *err, size_t errlen);
+/* The user's file: ${XDG_CONFIG_HOME:-$HOME/.config}/cpd/client.conf. */
+char		*conf_user_path(void);
+int		 conf_parse_bool(const char *, bool *);
+int		 conf_parse_priority(const char *);	/* -1 when invalid */
+int		 conf_parse_progress(const char *);	/* -1 when invalid */
+const char	*conf_priority_name(int);
+
+/* ---------------------------------------------------------------- client.c */
+
+/* What a command runs with: configuration merged with the command line. */
+struct client {
+	const char	*socket;	/* the socket in use */
+	bool		 json;
+	int		 progress;	/* enum progress_mode */
+	int		 priority;	/* enum priority */
+	bool		 sync;
+	bool		 no_clobber;
+	struct conf	 conf;
+};
+
+struct vl;
+struct vl_reply;
+
+/* SIGINT and SIGTERM received while client_signals_catch() is in force. */
+extern volatile sig_atomic_t client_signal_count;
+
+int		 client_main(int argc, char **argv);
+/* Print "cpd-client: MESSAGE" to stderr; returns status. */
+int		 client_error(int status, const char *fmt, ...)
+		     CLIENT_ATTR_PRINTF(2, 3);
+int		 client_verror(int status, const char *fmt, va_list);
+/*
+ * Make path absolute against cwd without canonicalising: leading "./"
+ * components are dropped, everything else (including "..", a trailing
+ * "/") is kept as given. Returns a malloc'd string, NULL for an empty
+ * path or a relative path without a cwd.
+ */
+char		*client_abspath(const char *cwd, const char *path);
+/* A job id: a positive decimal integer that fits a JSON int. */
+int		 client_parse_id(const char *, uint64_t *);
+/*
+ * Catch SIGINT and SIGTERM: they are blocked except while waiting for
+ * the daemon (see vl_recv), where they interrupt the wait.
+ */
+int		 client_signals_catch(void);
+const sigset_t	*client_signals_waitmask(void);
+/* Connect to c->socket; on failure print why and return an exit status. */
+int		 client_connect(struct client *, struct vl **);
+/*
+ * Call method and read its single reply. Returns 0 with the reply, or an
+ * exit status after printing the error (transport or daemon).
+ */
+int		 client_call(struct client *, const char *method,
+		     struct json_object *params, struct vl_reply *);
+/* Print obj as pretty JSON on stdout. */
+void		 client_print_json(struct json_object *);
+
+/* --------------------------------------------------------------- varlink.c */
+
+enum {
+	VL_OK		=  0,
+	VL_EINTR	= -1,	/* a signal arrived (see vl_set_interrupt) */
+	VL_ECLOSED	= -2,	/* the daemon closed the connection */
+	VL_EPROTO	= -3,	/* a reply that is not a Varlink message */
+	VL_ETOOBIG	= -4,	/* a message larger than CPD_MAX_MESSAGE */
+	VL_EIO		= -5,	/* a socket error, in vl->error */
+};
+
+struct vl {
+	int		 fd;
+	int		 error;		/* errno of the last VL_EIO */
+	/* vl_recv returns VL_EINTR once client_signal_count reaches this
+	 * (0: never). */
+	int		 intr_at;
+	char		*path;
+	struct msgbuf	 buf;
+};
+
+struct vl_reply {
+	struct json_object *root;	/* owned */
+	struct json_object *params;	/* in root; an empty object if absent */
+	const char	*error;		/* the error name, NULL on success */
+	bool		 continues;
+};
+
+/* 0 or an errno value. */
+int		 vl_connect(const char *path, struct vl **);
+void		 vl_close(struct vl *);
+void		 vl_set_interrupt(struct vl *, int count);
+/* Send a call; params is borrowed (NULL for none). */
+int		 vl_send(struct vl *, const char *method,
+		     struct json_object *params, bool more);
+int		 vl_recv(struct vl *, struct vl_reply *);
+void		 vl_reply_free(struct vl_reply *);
+/* Print a transport error (VL_E*); returns the exit status to use. */
+int		 vl_report(struct vl *, int status);
+/* Print a daemon error reply in plain words; returns CLIENT_EXIT_FAIL. */
+int		 vl_report_error(const struct vl_reply *);
+
+/* ----------------------------------------------------------------- human.c */
+
+/* "0 B", "1023 B", "1.0 KiB", "1.5 MiB" ... "16.0 EiB". */
+char		*human_size(uint64_t, char *, size_t);
+/* human_size + "/s". */
+char		*human_rate(uint64_t, char *, size_t);
+/* "0:05", "12:34", "1:02:03", "3d 04:05:06". */
+char		*human_clock(uint64_t seconds, char *, size_t);
+/* "5s", "2m 3s", "1h 2m 3s", "3d 4h 5m 6s". */
+char		*human_duration(uint64_t seconds, char *, size_t);
+/* Local "YYYY-MM-DD HH:MM:SS" of microseconds since the epoch. */
+char		*human_time(uint64_t usec, char *, size_t);
+
+/* -------------------------------------------------------------- progress.c */
+
+#define PROGRESS_LINE_MAX	512
+
+/*
+ * Format the progress line for a terminal of cols columns (0: 80):
+ * " 45% [=========>           ] 1.2 GiB / 2.7 GiB  85.3 MiB/s  ETA 0:18"
+ * The bar takes what room is left (up to 30 cells) and is dropped when
+ * there is too little; the line is always shorter than cols when that is
+ * possible. Returns the length written.
+ */
+size_t		 progress_format(char *, size_t, uint64_t done, uint64_t total,
+		     uint64_t rate, unsigned cols);
+/* Percentage (0..100, 100 only when done >= total > 0). */
+unsigned	 progress_percent(uint64_t done, uint64_t total);
+
+struct progress {
+	FILE		*out;
+	bool		 active;	/* drawing at all */
+	size_t		 drawn;		/* length of the line on screen */
+};
+
+void		 progress_init(struct progress *, FILE *, bool active);
+/* Redraw the line for a Job object. */
+void		 progress_update(struct progress *, struct json_object *job);
+/* End the line (if anything was drawn). */
+void		 progress_finish(struct progress *);
+
+/* ------------------------------------------------------------------- job.c */
+
+/* Fields of a Job object (0, NULL or false when absent). */
+uint64_t	 job_u64(struct json_object *, const char *key);
+const char	*job_str(struct json_object *, const char *key);
+bool		 job_bool(struct json_object *, const char *key);
+/* Whether a reply's parameters hold a usable Job under "job"; the Job. */
+struct json_object *job_from_params(struct json_object *params);
+bool		 job_valid(struct json_object *);
+bool		 job_ended(struct json_object *);
+/* "SOURCE -> DEST" or "SOURCE +N more -> DEST"; malloc'd. */
+char		*job_summary(struct json_object *);
+/*
+ * Read the replies of a streaming Copy or Wait on vl until the final one,
+ * drawing progress; on SIGINT/SIGTERM cancel the job over a second
+ * connection. id is the job's id if known (0 for Copy). Returns the exit
+ * status.
+ */
+int		 job_follow(struct client *, struct vl *, uint64_t id);
+/* Report a job's final state; returns the exit status it implies. */
+int		 job_report_end(struct client *, struct json_object *job);
+
+/* ------------------------------------------------------------------- cmd.c */
+
+struct cmd_entry {
+	const char	*name;
+	const char	*usage;		/* options and arguments */
+	const char	*summary;
+	int		 (*exec)(struct client *, const struct cmd_entry *,
+			     int argc, char **argv);
+	int		 flags;
+#define CMD_NOCONFIG	0x1		/* runs without the configuration */
+};
+
+extern const struct cmd_entry cmd_table[];
+
+const struct cmd_entry *cmd_find(const char *name);
+/* Full help on f. */
+void		 cmd_print_help(FILE *);
+/* "usage: cpd-client NAME USAGE" on f. */
+void		 cmd_print_usage(const struct cmd_entry *, FILE *);
+/* Print an error and the command's usage line; returns CLIENT_EXIT_USAGE. */
+int		 cmd_usage_error(const struct cmd_entry *, const char *fmt, ...)
+		     CLIENT_ATTR_PRINTF(2, 3);
+/*
+ * The error for a getopt_long '?' or ':' result (opt), with argv as
+ * given to getopt_long; returns CLIENT_EXIT_USAGE.
+ */
+int		 cmd_option_error(const struct cmd_entry *, int opt, char **argv);
+/* Parse a job id argument, or print a usage error (returns -1). */
+int		 cmd_parse_id(const struct cmd_entry *, const char *, uint64_t *);
+/*
+ * The common shape of commands that take only --json, --help and some
+ * fixed number of operands: parse them. Returns -1 when the command
+ * should exit with *status.
+ */
+int		 cmd_parse_simple(struct client *, const struct cmd_entry *,
+		     int argc, char **argv, int nargs, int *status);
+
+int		 cmd_help(struct client *, const struct cmd_entry *, int, char **);
+int		 cmd_version(struct client *, const struct cmd_entry *, int,
+		     char **);
+
+/* cmd-copy.c */
+int		 cmd_copy(struct client *, const struct cmd_entry *, int, char **);
+/* Build the parameters of a Copy call; NULL with *status on error. */
+struct json_object *cmd_copy_params(struct client *, int nsrc, char **srcs,
+		     const char *dest, int *status);
+
+/* cmd-job.c */
+int		 cmd_list(struct client *, const struct cmd_entry *, int, char **);
+int		 cmd_status(struct client *, const struct cmd_entry *, int,
+		     char **);
+int		 cmd_wait(struct client *, const struct cmd_entry *, int, char **);
+int		 cmd_cancel(struct client *, const struct cmd_entry *, int,
+		     char **);
+
+/* cmd-daemon.c */
+int		 cmd_daemon_status(struct client *, const struct cmd_entry *, int,
+		     char **);
+
+#endif

@@ -1,0 +1,210 @@
+/* copy: submit a Copy job and, unless detached, follow it to its end. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "client.h"
+
+enum {
+	CMD_COPY_JSON = 256,
+	CMD_COPY_SYNC,
+	CMD_COPY_NO_SYNC,
+	CMD_COPY_CLOBBER,
+	CMD_COPY_PROGRESS,
+	CMD_COPY_NO_PROGRESS,
+};
+
+static const struct option cmd_copy_options[] = {
+	{ "no-clobber",	 no_argument,		NULL, 'n' },
+	{ "clobber",	 no_argument,		NULL, CMD_COPY_CLOBBER },
+	{ "sync",	 no_argument,		NULL, CMD_COPY_SYNC },
+	{ "no-sync",	 no_argument,		NULL, CMD_COPY_NO_SYNC },
+	{ "priority",	 required_argument,	NULL, 'p' },
+	{ "detach",	 no_argument,		NULL, 'd' },
+	{ "json",	 no_argument,		NULL, CMD_COPY_JSON },
+	{ "progress",	 required_argument,	NULL, CMD_COPY_PROGRESS },
+	{ "no-progress", no_argument,		NULL, CMD_COPY_NO_PROGRESS },
+	{ "help",	 no_argument,		NULL, 'h' },
+	{ NULL,		 0,			NULL, 0 }
+};
+
+static mode_t
+cmd_copy_umask(void)
+{
+	mode_t	 mask = umask(0);
+
+	umask(mask);
+	return mask;
+}
+
+struct json_object *
+cmd_copy_params(struct client *c, int nsrc, char **srcs, const char *dest,
+    int *status)
+{
+	struct json_object	*params, *sources;
+	char			*cwd = NULL, *path;
+	int			 i;
+	bool			 relative = dest[0] != '/';
+
+	for (i = 0; i < nsrc; i++)
+		if (srcs[i][0] != '/')
+			relative = true;
+	if (relative && (cwd = getcwd(NULL, 0)) == NULL) {
+		*status = client_error(CLIENT_EXIT_FAIL, "cannot resolve "
+		    "relative paths: current directory: %s", strerror(errno));
+		return NULL;
+	}
+
+	params = json_object_new_object();
+	sources = json_object_new_array();
+	json_object_object_add(params, "sources", sources);
+	for (i = 0; i < nsrc; i++) {
+		if ((path = client_abspath(cwd, srcs[i])) == NULL)
+			goto fail;
+		json_object_array_add(sources, json_object_new_string(path));
+		free(path);
+	}
+	if ((path = client_abspath(cwd, dest)) == NULL)
+		goto fail;
+	json_object_object_add(params, "destination",
+	    json_object_new_string(path));
+	free(path);
+	free(cwd);
+
+	json_object_object_add(params, "no_clobber",
+	    json_object_new_boolean(c->no_clobber));
+	json_object_object_add(params, "sync", json_object_new_boolean(c->sync));
+	if (c->priority != PRIORITY_UNSET)
+		json_object_object_add(params, "priority",
+		    json_object_new_string(conf_priority_name(c->priority)));
+	json_object_object_add(params, "umask",
+	    json_object_new_int((int)cmd_copy_umask()));
+	return params;
+
+fail:
+	/* Paths are non-empty and cwd is known: only memory can run out. */
+	free(cwd);
+	json_object_put(params);
+	*status = client_error(CLIENT_EXIT_FAIL, "out of memory");
+	return NULL;
+}
+
+/* --detach: submit and print the accepted job. */
+static int
+cmd_copy_detached(struct client *c, struct json_object *params)
+{
+	struct vl_reply		 reply;
+	struct json_object	*job;
+	int			 status;
+
+	status = client_call(c, CPD_METHOD("Copy"), params, &reply);
+	if (status != CLIENT_EXIT_OK)
+		return status;
+	if ((job = job_from_params(reply.params)) == NULL)
+		status = client_error(CLIENT_EXIT_CONNECT,
+		    "malformed reply from the daemon at %s", c->socket);
+	else if (c->json)
+		client_print_json(job);
+	else
+		printf("%" PRIu64 "\n", job_u64(job, "id"));
+	vl_reply_free(&reply);
+	return status;
+}
+
+static int
+cmd_copy_follow(struct client *c, struct json_object *params)
+{
+	struct vl	*vl;
+	int		 status, r;
+
+	if (client_signals_catch() == -1)
+		return client_error(CLIENT_EXIT_FAIL, "cannot catch signals: %s",
+		    strerror(errno));
+	if ((status = client_connect(c, &vl)) != CLIENT_EXIT_OK)
+		return status;
+	r = vl_send(vl, CPD_METHOD("Copy"), params, true);
+	if (r != VL_OK)
+		status = vl_report(vl, r);
+	else
+		status = job_follow(c, vl, 0);
+	vl_close(vl);
+	return status;
+}
+
+int
+cmd_copy(struct client *c, const struct cmd_entry *cmd, int argc, char **argv)
+{
+	struct json_object	*params;
+	bool			 detach = false;
+	int			 opt, status, i, nsrc;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":np:dh", cmd_copy_options,
+	    NULL)) != -1) {
+		switch (opt) {
+		case 'n':
+			c->no_clobber = true;
+			break;
+		case CMD_COPY_CLOBBER:
+			c->no_clobber = false;
+			break;
+		case CMD_COPY_SYNC:
+			c->sync = true;
+			break;
+		case CMD_COPY_NO_SYNC:
+			c->sync = false;
+			break;
+		case 'p':
+			if ((c->priority = conf_parse_priority(optarg)) == -1)
+				return cmd_usage_error(cmd, "invalid priority "
+				    "'%s' (expected interactive, normal or "
+				    "bulk)", optarg);
+			break;
+		case 'd':
+			detach = true;
+			break;
+		case CMD_COPY_JSON:
+			c->json = true;
+			break;
+		case CMD_COPY_PROGRESS:
+			if ((c->progress = conf_parse_progress(optarg)) == -1)
+				return cmd_usage_error(cmd, "invalid value "
+				    "'%s' for --progress (expected auto, "
+				    "always or never)", optarg);
+			break;
+		case CMD_COPY_NO_PROGRESS:
+			c->progress = PROGRESS_NEVER;
+			break;
+		case 'h':
+			cmd_print_usage(cmd, stdout);
+			return CLIENT_EXIT_OK;
+		default:
+			return cmd_option_error(cmd, opt, argv);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0)
+		return cmd_usage_error(cmd, "missing source and destination");
+	if (argc == 1)
+		return cmd_usage_error(cmd, "missing destination after '%s'",
+		    argv[0]);
+	for (i = 0; i < argc; i++)
+		if (argv[i][0] == '\0')
+			return cmd_usage_error(cmd, "empty path");
+
+	nsrc = argc - 1;
+	if ((params = cmd_copy_params(c, nsrc, argv, argv[nsrc],
+	    &status)) == NULL)
+		return status;
+	if (detach)
+		status = cmd_copy_detached(c, params);
+	else
+		status = cmd_copy_follow(c, params);
+	json_object_put(params);
+	return status;
+}

@@ -1,0 +1,347 @@
+/* Commands on existing jobs: list, status, wait and cancel. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+
+/* A parameters object holding {"id": id}. */
+static struct json_object *
+cmd_job_id_params(uint64_t id)
+{
+	struct json_object	*params = json_object_new_object();
+
+	json_object_object_add(params, "id", json_object_new_int64(
+	    (int64_t)id));
+	return params;
+}
+
+/*
+ * Call method with the job's id and fetch the Job of the reply; returns
+ * 0 with the reply (and its Job in *job) or an exit status.
+ */
+static int
+cmd_job_call(struct client *c, const char *method, uint64_t id,
+    struct vl_reply *reply, struct json_object **job)
+{
+	struct json_object	*params = cmd_job_id_params(id);
+	int			 status;
+
+	status = client_call(c, method, params, reply);
+	json_object_put(params);
+	if (status != CLIENT_EXIT_OK)
+		return status;
+	if ((*job = job_from_params(reply->params)) == NULL) {
+		vl_reply_free(reply);
+		return client_error(CLIENT_EXIT_CONNECT,
+		    "malformed reply from the daemon at %s", c->socket);
+	}
+	return CLIENT_EXIT_OK;
+}
+
+/* ------------------------------------------------------------------ list */
+
+enum {
+	LIST_ID, LIST_STATE, LIST_PRIORITY, LIST_PROGRESS, LIST_RATE,
+	LIST_WHAT, LIST_NCOLS
+};
+
+static const char *const cmd_list_headers[LIST_NCOLS] = {
+	"ID", "STATE", "PRIORITY", "PROGRESS", "RATE", "SOURCES -> DEST",
+};
+/* Numbers are right-aligned. */
+static const bool cmd_list_right[LIST_NCOLS] = {
+	true, false, false, false, true, false,
+};
+
+static void
+cmd_list_row(struct json_object *job, char **cells)
+{
+	char		 done[32], total[32], rate[40];
+	const char	*state = job_str(job, "state");
+	const char	*priority = job_str(job, "priority");
+	uint64_t	 d = job_u64(job, "bytes_done");
+	uint64_t	 t = job_u64(job, "bytes_total");
+
+	if (asprintf(&cells[LIST_ID], "%" PRIu64, job_u64(job, "id")) == -1)
+		cells[LIST_ID] = NULL;
+	cells[LIST_STATE] = strdup(state);
+	cells[LIST_PRIORITY] = strdup(priority != NULL ? priority : "-");
+	if (asprintf(&cells[LIST_PROGRESS], "%3u%% %s / %s",
+	    strcmp(state, "done") == 0 ? 100 : progress_percent(d, t),
+	    human_size(d, done, sizeof done),
+	    human_size(t, total, sizeof total)) == -1)
+		cells[LIST_PROGRESS] = NULL;
+	cells[LIST_RATE] = strdup(strcmp(state, "running") == 0 ?
+	    human_rate(job_u64(job, "rate"), rate, sizeof rate) : "-");
+	cells[LIST_WHAT] = job_summary(job);
+}
+
+int
+cmd_list(struct client *c, const struct cmd_entry *cmd, int argc, char **argv)
+{
+	struct vl_reply		 reply;
+	struct json_object	*jobs, *job;
+	char			**cells = NULL;
+	const char		*cell;
+	size_t			 n, i, j, width[LIST_NCOLS], len;
+	int			 status;
+
+	if (cmd_parse_simple(c, cmd, argc, argv, 0, &status) == -1)
+		return status;
+	if ((status = client_call(c, CPD_METHOD("List"), NULL, &reply)) != 0)
+		return status;
+	if (!json_object_object_get_ex(reply.params, "jobs", &jobs) ||
+	    !json_object_is_type(jobs, json_type_array)) {
+		vl_reply_free(&reply);
+		return client_error(CLIENT_EXIT_CONNECT,
+		    "malformed reply from the daemon at %s", c->socket);
+	}
+	n = json_object_array_length(jobs);
+	for (i = 0; i < n; i++)
+		if (!job_valid(json_object_array_get_idx(jobs, i))) {
+			vl_reply_free(&reply);
+			return client_error(CLIENT_EXIT_CONNECT,
+			    "malformed reply from the daemon at %s",
+			    c->socket);
+		}
+	if (c->json) {
+		client_print_json(jobs);
+		vl_reply_free(&reply);
+		return CLIENT_EXIT_OK;
+	}
+
+	if (n > 0 && (cells = calloc(n * LIST_NCOLS, sizeof *cells)) == NULL) {
+		vl_reply_free(&reply);
+		return client_error(CLIENT_EXIT_FAIL, "out of memory");
+	}
+	for (j = 0; j < LIST_NCOLS; j++)
+		width[j] = strlen(cmd_list_headers[j]);
+	for (i = 0; i < n; i++) {
+		job = json_object_array_get_idx(jobs, i);
+		cmd_list_row(job, cells + i * LIST_NCOLS);
+		for (j = 0; j < LIST_NCOLS; j++) {
+			cell = cells[i * LIST_NCOLS + j];
+			len = cell != NULL ? strlen(cell) : 1;
+			if (len > width[j])
+				width[j] = len;
+		}
+	}
+
+	for (i = 0; i <= n; i++) {
+		for (j = 0; j < LIST_NCOLS; j++) {
+			cell = i == 0 ? cmd_list_headers[j] :
+			    cells[(i - 1) * LIST_NCOLS + j];
+			if (cell == NULL)
+				cell = "?";
+			if (j == LIST_NCOLS - 1)
+				printf("%s\n", cell);
+			else
+				printf(cmd_list_right[j] ? "%*s  " : "%-*s  ",
+				    (int)width[j], cell);
+		}
+	}
+
+	for (i = 0; i < n * LIST_NCOLS; i++)
+		free(cells[i]);
+	free(cells);
+	vl_reply_free(&reply);
+	return CLIENT_EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- status */
+
+static void
+cmd_status_bytes(const char *key, uint64_t n)
+{
+	char	 buf[32];
+
+	if (n < 1024)
+		printf("%s: %s\n", key, human_size(n, buf, sizeof buf));
+	else
+		printf("%s: %s (%" PRIu64 " bytes)\n", key,
+		    human_size(n, buf, sizeof buf), n);
+}
+
+static void
+cmd_status_time(const char *key, uint64_t usec)
+{
+	char	 buf[64];
+
+	if (usec > 0)
+		printf("%s: %s\n", key, human_time(usec, buf, sizeof buf));
+}
+
+static void
+cmd_status_print(struct json_object *job)
+{
+	struct json_object	*sources, *src;
+	const char		*state = job_str(job, "state"), *s;
+	char			 buf[64];
+	uint64_t		 started, finished;
+	size_t			 i, n;
+
+	printf("id: %" PRIu64 "\n", job_u64(job, "id"));
+	printf("state: %s\n", state);
+	if ((s = job_str(job, "priority")) != NULL)
+		printf("priority: %s\n", s);
+	if (json_object_object_get_ex(job, "sources", &sources) &&
+	    json_object_is_type(sources, json_type_array)) {
+		n = json_object_array_length(sources);
+		for (i = 0; i < n; i++) {
+			src = json_object_array_get_idx(sources, i);
+			printf("source: %s\n", json_object_get_string(src));
+		}
+	}
+	if ((s = job_str(job, "destination")) != NULL)
+		printf("destination: %s\n", s);
+	printf("uid: %" PRIu64 "\n", job_u64(job, "uid"));
+	printf("no_clobber: %s\n", job_bool(job, "no_clobber") ? "yes" : "no");
+	printf("sync: %s\n", job_bool(job, "sync") ? "yes" : "no");
+	printf("progress: %u%%\n", strcmp(state, "done") == 0 ? 100 :
+	    progress_percent(job_u64(job, "bytes_done"),
+	    job_u64(job, "bytes_total")));
+	cmd_status_bytes("bytes_done", job_u64(job, "bytes_done"));
+	cmd_status_bytes("bytes_total", job_u64(job, "bytes_total"));
+	printf("files_done: %" PRIu64 "\n", job_u64(job, "files_done"));
+	printf("files_total: %" PRIu64 "\n", job_u64(job, "files_total"));
+	if (strcmp(state, "running") == 0)
+		printf("rate: %s\n", human_rate(job_u64(job, "rate"), buf,
+		    sizeof buf));
+	cmd_status_time("created", job_u64(job, "created_usec"));
+	cmd_status_time("started", job_u64(job, "started_usec"));
+	cmd_status_time("finished", job_u64(job, "finished_usec"));
+	started = job_u64(job, "started_usec");
+	finished = job_u64(job, "finished_usec");
+	if (started > 0 && finished >= started)
+		printf("elapsed: %s\n", human_clock((finished - started +
+		    500000) / 1000000, buf, sizeof buf));
+	if ((s = job_str(job, "method")) != NULL)
+		printf("method: %s\n", s);
+	if ((s = job_str(job, "error")) != NULL)
+		printf("error: %s\n", s);
+	if ((s = job_str(job, "error_message")) != NULL)
+		printf("error_message: %s\n", s);
+}
+
+int
+cmd_status(struct client *c, const struct cmd_entry *cmd, int argc,
+    char **argv)
+{
+	struct vl_reply		 reply;
+	struct json_object	*job;
+	uint64_t		 id;
+	int			 status, i;
+
+	if ((i = cmd_parse_simple(c, cmd, argc, argv, 1, &status)) == -1)
+		return status;
+	if (cmd_parse_id(cmd, argv[i], &id) == -1)
+		return CLIENT_EXIT_USAGE;
+	status = cmd_job_call(c, CPD_METHOD("Get"), id, &reply, &job);
+	if (status != CLIENT_EXIT_OK)
+		return status;
+	if (c->json)
+		client_print_json(job);
+	else
+		cmd_status_print(job);
+	vl_reply_free(&reply);
+	return CLIENT_EXIT_OK;
+}
+
+/* ------------------------------------------------------------------ wait */
+
+enum {
+	CMD_WAIT_JSON = 256,
+	CMD_WAIT_PROGRESS,
+	CMD_WAIT_NO_PROGRESS,
+};
+
+int
+cmd_wait(struct client *c, const struct cmd_entry *cmd, int argc, char **argv)
+{
+	static const struct option	 options[] = {
+		{ "json",	 no_argument,	    NULL, CMD_WAIT_JSON },
+		{ "progress",	 required_argument, NULL, CMD_WAIT_PROGRESS },
+		{ "no-progress", no_argument,	    NULL, CMD_WAIT_NO_PROGRESS },
+		{ "help",	 no_argument,	    NULL, 'h' },
+		{ NULL,		 0,		    NULL, 0 }
+	};
+	struct json_object		*params;
+	struct vl			*vl;
+	uint64_t			 id;
+	int				 opt, status, r;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+		switch (opt) {
+		case CMD_WAIT_JSON:
+			c->json = true;
+			break;
+		case CMD_WAIT_PROGRESS:
+			if ((c->progress = conf_parse_progress(optarg)) == -1)
+				return cmd_usage_error(cmd, "invalid value "
+				    "'%s' for --progress (expected auto, "
+				    "always or never)", optarg);
+			break;
+		case CMD_WAIT_NO_PROGRESS:
+			c->progress = PROGRESS_NEVER;
+			break;
+		case 'h':
+			cmd_print_usage(cmd, stdout);
+			return CLIENT_EXIT_OK;
+		default:
+			return cmd_option_error(cmd, opt, argv);
+		}
+	}
+	if (argc - optind < 1)
+		return cmd_usage_error(cmd, "missing job id");
+	if (argc - optind > 1)
+		return cmd_usage_error(cmd, "unexpected argument '%s'",
+		    argv[optind + 1]);
+	if (cmd_parse_id(cmd, argv[optind], &id) == -1)
+		return CLIENT_EXIT_USAGE;
+
+	if (client_signals_catch() == -1)
+		return client_error(CLIENT_EXIT_FAIL, "cannot catch signals: %s",
+		    strerror(errno));
+	if ((status = client_connect(c, &vl)) != CLIENT_EXIT_OK)
+		return status;
+	params = cmd_job_id_params(id);
+	r = vl_send(vl, CPD_METHOD("Wait"), params, true);
+	json_object_put(params);
+	if (r != VL_OK)
+		status = vl_report(vl, r);
+	else
+		status = job_follow(c, vl, id);
+	vl_close(vl);
+	return status;
+}
+
+/* ---------------------------------------------------------------- cancel */
+
+int
+cmd_cancel(struct client *c, const struct cmd_entry *cmd, int argc,
+    char **argv)
+{
+	struct vl_reply		 reply;
+	struct json_object	*job;
+	uint64_t		 id;
+	int			 status, i;
+
+	if ((i = cmd_parse_simple(c, cmd, argc, argv, 1, &status)) == -1)
+		return status;
+	if (cmd_parse_id(cmd, argv[i], &id) == -1)
+		return CLIENT_EXIT_USAGE;
+	status = cmd_job_call(c, CPD_METHOD("Cancel"), id, &reply, &job);
+	if (status != CLIENT_EXIT_OK)
+		return status;
+	if (c->json)
+		client_print_json(job);
+	else
+		printf("job %" PRIu64 ": %s\n", job_u64(job, "id"),
+		    job_str(job, "state"));
+	vl_reply_free(&reply);
+	return CLIENT_EXIT_OK;
+}

@@ -1,0 +1,220 @@
+/* The command table, option parsing helpers, help and version. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+
+const struct cmd_entry cmd_table[] = {
+	{ "copy",
+	  "[-n] [--sync] [-p PRIORITY] [-d] [--json] SRC... DEST",
+	  "copy files with cp's rules and wait until the job has ended",
+	  cmd_copy, 0 },
+	{ "list", "[--json]",
+	  "list your jobs (all jobs for root)",
+	  cmd_list, 0 },
+	{ "status", "[--json] ID",
+	  "show one job",
+	  cmd_status, 0 },
+	{ "wait", "[--json] ID",
+	  "wait for a job to end, showing its progress",
+	  cmd_wait, 0 },
+	{ "cancel", "[--json] ID",
+	  "cancel a queued or running job",
+	  cmd_cancel, 0 },
+	{ "daemon-status", "[--json]",
+	  "show the daemon's state",
+	  cmd_daemon_status, 0 },
+	{ "help", "[COMMAND]",
+	  "show this help, or a command's usage",
+	  cmd_help, CMD_NOCONFIG },
+	{ "version", "",
+	  "show the client's version",
+	  cmd_version, CMD_NOCONFIG },
+	{ NULL, NULL, NULL, NULL, 0 }
+};
+
+static const char cmd_help_text[] =
+"\n"
+"Global options (before the command):\n"
+"  -s, --socket PATH     the daemon's socket (default " CPD_DEFAULT_SOCKET ");\n"
+"                        the environment variable CPD_SOCKET overrides it\n"
+"      --json            print results as JSON (also after the command)\n"
+"      --progress WHEN   progress bar: auto (on a terminal), always, never\n"
+"      --no-progress     the same as --progress=never\n"
+"  -h, --help            show this help\n"
+"  -V, --version         show the version\n"
+"\n"
+"Options of copy:\n"
+"  -n, --no-clobber      do not replace existing files (the job fails)\n"
+"      --clobber         replace existing files (the default)\n"
+"      --sync            flush each file to disk before it appears\n"
+"      --no-sync         do not (the default)\n"
+"  -p, --priority PRIO   interactive, normal or bulk\n"
+"  -d, --detach          print the job id and return at once\n"
+"      --progress WHEN, --no-progress   as above (also for wait)\n"
+"\n"
+"Relative paths are taken from the current directory; a DEST ending in\n"
+"\"/\" must be a directory. Ctrl-C while waiting cancels the job.\n"
+"\n"
+"Configuration: " CONF_SYSTEM_FILE ", then\n"
+"${XDG_CONFIG_HOME:-~/.config}/cpd/client.conf, section [" CONF_SECTION "]:\n"
+"socket, progress (auto|always|never), priority, sync and no_clobber\n"
+"(true|false). Options on the command line override them.\n"
+"\n"
+"Exit status: 0 success; 1 the job failed or was cancelled, or the daemon\n"
+"refused; 2 usage or configuration error; 3 the daemon cannot be reached.\n";
+
+const struct cmd_entry *
+cmd_find(const char *name)
+{
+	const struct cmd_entry	*cmd;
+
+	for (cmd = cmd_table; cmd->name != NULL; cmd++)
+		if (strcmp(cmd->name, name) == 0)
+			return cmd;
+	return NULL;
+}
+
+void
+cmd_print_usage(const struct cmd_entry *cmd, FILE *f)
+{
+	if (cmd == NULL)
+		fprintf(f, "usage: %s [-s SOCKET] [--json] COMMAND [ARGS]\n",
+		    CLIENT_NAME);
+	else
+		fprintf(f, "usage: %s %s%s%s\n", CLIENT_NAME, cmd->name,
+		    *cmd->usage != '\0' ? " " : "", cmd->usage);
+}
+
+void
+cmd_print_help(FILE *f)
+{
+	const struct cmd_entry	*cmd;
+
+	cmd_print_usage(NULL, f);
+	fputs("\nSubmit and follow the file copy jobs of the cpd daemon.\n"
+	    "\nCommands:\n", f);
+	for (cmd = cmd_table; cmd->name != NULL; cmd++) {
+		fprintf(f, "  %s%s%s\n", cmd->name,
+		    *cmd->usage != '\0' ? " " : "", cmd->usage);
+		fprintf(f, "        %s\n", cmd->summary);
+	}
+	fputs(cmd_help_text, f);
+}
+
+int
+cmd_usage_error(const struct cmd_entry *cmd, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	client_verror(CLIENT_EXIT_USAGE, fmt, ap);
+	va_end(ap);
+	cmd_print_usage(cmd, stderr);
+	fprintf(stderr, "Try '%s --help' for more information.\n",
+	    CLIENT_NAME);
+	return CLIENT_EXIT_USAGE;
+}
+
+int
+cmd_option_error(const struct cmd_entry *cmd, int opt, char **argv)
+{
+	const char	*arg = optind > 0 ? argv[optind - 1] : "";
+
+	/* A long option is named by its argument, a short one by optopt. */
+	if (opt == ':') {
+		if (strncmp(arg, "--", 2) == 0)
+			return cmd_usage_error(cmd, "option '%s' needs an "
+			    "argument", arg);
+		return cmd_usage_error(cmd, "option '-%c' needs an argument",
+		    optopt);
+	}
+	if (strncmp(arg, "--", 2) == 0)
+		return cmd_usage_error(cmd, "invalid option '%s'", arg);
+	if (optopt > 0 && optopt < 256)
+		return cmd_usage_error(cmd, "invalid option '-%c'", optopt);
+	return cmd_usage_error(cmd, "invalid option '%s'", arg);
+}
+
+int
+cmd_parse_id(const struct cmd_entry *cmd, const char *s, uint64_t *id)
+{
+	if (client_parse_id(s, id) == -1) {
+		cmd_usage_error(cmd, "invalid job id '%s' (expected a positive "
+		    "integer)", s);
+		return -1;
+	}
+	return 0;
+}
+
+int
+cmd_parse_simple(struct client *c, const struct cmd_entry *cmd, int argc,
+    char **argv, int nargs, int *status)
+{
+	static const struct option	 options[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int				 opt;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			c->json = true;
+			break;
+		case 'h':
+			cmd_print_usage(cmd, stdout);
+			*status = CLIENT_EXIT_OK;
+			return -1;
+		default:
+			*status = cmd_option_error(cmd, opt, argv);
+			return -1;
+		}
+	}
+	if (argc - optind < nargs) {
+		*status = cmd_usage_error(cmd, "missing %s", nargs == 1 ?
+		    "job id" : "arguments");
+		return -1;
+	}
+	if (argc - optind > nargs) {
+		*status = cmd_usage_error(cmd, "unexpected argument '%s'",
+		    argv[optind + nargs]);
+		return -1;
+	}
+	return optind;
+}
+
+int
+cmd_help(struct client *c, const struct cmd_entry *self, int argc,
+    char **argv)
+{
+	const struct cmd_entry	*cmd;
+
+	if (argc > 2)
+		return cmd_usage_error(self, "unexpected argument '%s'",
+		    argv[2]);
+	if (argc == 2) {
+		if ((cmd = cmd_find(argv[1])) == NULL)
+			return cmd_usage_error(self, "unknown command '%s'",
+			    argv[1]);
+		cmd_print_usage(cmd, stdout);
+		printf("%s\n", cmd->summary);
+		return CLIENT_EXIT_OK;
+	}
+	cmd_print_help(stdout);
+	return CLIENT_EXIT_OK;
+}
+
+int
+cmd_version(struct client *c, const struct cmd_entry *self, int argc,
+    char **argv)
+{
+	if (argc > 1)
+		return cmd_usage_error(self, "unexpected argument '%s'",
+		    argv[1]);
+	printf("%s %s\n", CLIENT_NAME, CPD_VERSION);
+	return CLIENT_EXIT_OK;
+}

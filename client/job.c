@@ -1,0 +1,238 @@
+/* Job objects: reading their fields, following a job, reporting its end. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+
+uint64_t
+job_u64(struct json_object *job, const char *key)
+{
+	struct json_object	*v;
+	int64_t			 n;
+
+	if (!json_object_object_get_ex(job, key, &v) ||
+	    !json_object_is_type(v, json_type_int))
+		return 0;
+	n = json_object_get_int64(v);
+	return n > 0 ? (uint64_t)n : 0;
+}
+
+const char *
+job_str(struct json_object *job, const char *key)
+{
+	struct json_object	*v;
+
+	if (!json_object_object_get_ex(job, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+bool
+job_bool(struct json_object *job, const char *key)
+{
+	struct json_object	*v;
+
+	if (!json_object_object_get_ex(job, key, &v) ||
+	    !json_object_is_type(v, json_type_boolean))
+		return false;
+	return json_object_get_boolean(v);
+}
+
+bool
+job_valid(struct json_object *job)
+{
+	struct json_object	*v;
+
+	return json_object_is_type(job, json_type_object) &&
+	    json_object_object_get_ex(job, "id", &v) &&
+	    json_object_is_type(v, json_type_int) &&
+	    json_object_get_int64(v) > 0 &&
+	    job_str(job, "state") != NULL;
+}
+
+struct json_object *
+job_from_params(struct json_object *params)
+{
+	struct json_object	*job;
+
+	if (!json_object_object_get_ex(params, "job", &job) || !job_valid(job))
+		return NULL;
+	return job;
+}
+
+bool
+job_ended(struct json_object *job)
+{
+	const char	*state = job_str(job, "state");
+
+	return state != NULL && (strcmp(state, "done") == 0 ||
+	    strcmp(state, "failed") == 0 || strcmp(state, "cancelled") == 0);
+}
+
+char *
+job_summary(struct json_object *job)
+{
+	struct json_object	*sources, *first;
+	const char		*dest = job_str(job, "destination"), *src = "?";
+	size_t			 n = 0;
+	char			*out, more[48] = "";
+
+	if (json_object_object_get_ex(job, "sources", &sources) &&
+	    json_object_is_type(sources, json_type_array) &&
+	    (n = json_object_array_length(sources)) > 0) {
+		first = json_object_array_get_idx(sources, 0);
+		if (json_object_is_type(first, json_type_string))
+			src = json_object_get_string(first);
+	}
+	if (n > 1)
+		snprintf(more, sizeof more, " +%zu more", n - 1);
+	if (asprintf(&out, "%s%s -> %s", src, more, dest != NULL ? dest : "?")
+	    == -1)
+		return NULL;
+	return out;
+}
+
+int
+job_report_end(struct client *c, struct json_object *job)
+{
+	const char	*state = job_str(job, "state");
+	const char	*error = job_str(job, "error");
+	const char	*message = job_str(job, "error_message");
+	uint64_t	 id = job_u64(job, "id");
+
+	if (c->json)
+		client_print_json(job);
+	if (strcmp(state, "done") == 0)
+		return CLIENT_EXIT_OK;
+	if (strcmp(state, "failed") == 0) {
+		if (message != NULL && error != NULL)
+			return client_error(CLIENT_EXIT_FAIL,
+			    "job %" PRIu64 " failed: %s (%s)", id, message,
+			    error);
+		if (message != NULL || error != NULL)
+			return client_error(CLIENT_EXIT_FAIL,
+			    "job %" PRIu64 " failed: %s", id,
+			    message != NULL ? message : error);
+		return client_error(CLIENT_EXIT_FAIL, "job %" PRIu64 " failed",
+		    id);
+	}
+	if (strcmp(state, "cancelled") == 0)
+		return client_error(CLIENT_EXIT_FAIL, "job %" PRIu64
+		    " cancelled", id);
+	return client_error(CLIENT_EXIT_FAIL, "job %" PRIu64 " is still %s",
+	    id, state);
+}
+
+/*
+ * Cancel job id over a new connection (the first one is busy streaming)
+ * and report how it ended.
+ */
+static int
+job_cancel(struct client *c, uint64_t id)
+{
+	struct json_object	*params, *job;
+	struct vl_reply		 reply;
+	struct vl		*vl;
+	int			 status, r;
+
+	if ((status = client_connect(c, &vl)) != CLIENT_EXIT_OK)
+		return status;
+	/* A second signal gives up waiting for the cancellation. */
+	vl_set_interrupt(vl, 2);
+	params = json_object_new_object();
+	json_object_object_add(params, "id", json_object_new_int64(
+	    (int64_t)id));
+	r = vl_send(vl, CPD_METHOD("Cancel"), params, false);
+	json_object_put(params);
+	if (r == VL_OK)
+		r = vl_recv(vl, &reply);
+	if (r == VL_EINTR) {
+		vl_close(vl);
+		return client_error(CLIENT_EXIT_FAIL, "interrupted; job %"
+		    PRIu64 " may still be running", id);
+	}
+	if (r != VL_OK) {
+		status = vl_report(vl, r);
+		vl_close(vl);
+		return status;
+	}
+	vl_close(vl);
+
+	if (reply.error != NULL)
+		status = vl_report_error(&reply);
+	else if ((job = job_from_params(reply.params)) == NULL)
+		status = client_error(CLIENT_EXIT_CONNECT,
+		    "malformed reply from the daemon at %s", c->socket);
+	else
+		status = job_report_end(c, job);
+	vl_reply_free(&reply);
+	return status;
+}
+
+static bool
+job_show_progress(struct client *c)
+{
+	if (c->json)
+		return false;
+	switch (c->progress) {
+	case PROGRESS_ALWAYS:
+		return true;
+	case PROGRESS_NEVER:
+		return false;
+	default:
+		return isatty(STDOUT_FILENO);
+	}
+}
+
+int
+job_follow(struct client *c, struct vl *vl, uint64_t id)
+{
+	struct progress		 progress;
+	struct vl_reply		 reply;
+	struct json_object	*job;
+	int			 r, status;
+
+	progress_init(&progress, stdout, job_show_progress(c));
+	/*
+	 * Until the first reply names the job there is nothing to cancel,
+	 * so the first signal only takes effect then; a second one gives up.
+	 */
+	vl_set_interrupt(vl, id != 0 ? 1 : 2);
+	for (;;) {
+		r = vl_recv(vl, &reply);
+		if (r == VL_EINTR && id != 0) {
+			progress_finish(&progress);
+			return job_cancel(c, id);
+		}
+		if (r != VL_OK) {
+			progress_finish(&progress);
+			return vl_report(vl, r);
+		}
+		if (reply.error != NULL) {
+			progress_finish(&progress);
+			status = vl_report_error(&reply);
+			vl_reply_free(&reply);
+			return status;
+		}
+		if ((job = job_from_params(reply.params)) == NULL) {
+			progress_finish(&progress);
+			vl_reply_free(&reply);
+			return vl_report(vl, VL_EPROTO);
+		}
+		if (id == 0) {
+			id = job_u64(job, "id");
+			vl_set_interrupt(vl, 1);
+		}
+		progress_update(&progress, job);
+		if (!reply.continues) {
+			progress_finish(&progress);
+			status = job_report_end(c, job);
+			vl_reply_free(&reply);
+			return status;
+		}
+		vl_reply_free(&reply);
+	}
+}

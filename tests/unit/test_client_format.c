@@ -1,0 +1,265 @@
+/* cpd-client: human-readable units and the progress line. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../client/client.h"
+
+#define KiB	1024ULL
+#define MiB	(1024 * KiB)
+#define GiB	(1024 * MiB)
+#define TiB	(1024 * GiB)
+
+static void
+check_size(uint64_t n, const char *want)
+{
+	char	 buf[32];
+
+	assert_ptr_equal(human_size(n, buf, sizeof buf), buf);
+	assert_string_equal(buf, want);
+}
+
+static void
+test_human_size_bytes(void **state)
+{
+	check_size(0, "0 B");
+	check_size(1, "1 B");
+	check_size(1023, "1023 B");
+}
+
+static void
+test_human_size_units(void **state)
+{
+	check_size(KiB, "1.0 KiB");
+	check_size(1536, "1.5 KiB");
+	check_size(1126, "1.1 KiB");		/* 1.0996 rounds up */
+	check_size(10 * KiB - 1, "10.0 KiB");
+	check_size(MiB, "1.0 MiB");
+	check_size(512 * MiB, "512.0 MiB");
+	check_size(GiB + GiB / 2, "1.5 GiB");
+	check_size(TiB, "1.0 TiB");
+	check_size(1024 * TiB, "1.0 PiB");
+	check_size(1024 * 1024 * TiB, "1.0 EiB");
+	check_size(UINT64_MAX, "16.0 EiB");
+}
+
+static void
+test_human_size_rounds_to_next_unit(void **state)
+{
+	/* Never "1024.0 KiB": that is 1.0 MiB. */
+	check_size(MiB - 1, "1.0 MiB");
+	check_size(MiB - 51, "1.0 MiB");	/* 1023.9502 KiB */
+	check_size(MiB - 52, "1023.9 KiB");	/* 1023.9492 KiB */
+	check_size(1023 * KiB, "1023.0 KiB");
+	check_size(GiB - 1, "1.0 GiB");
+}
+
+static void
+test_human_size_small_buffer(void **state)
+{
+	char	 buf[4];
+
+	human_size(1536, buf, sizeof buf);
+	assert_string_equal(buf, "1.5");
+}
+
+static void
+test_human_rate(void **state)
+{
+	char	 buf[32];
+
+	assert_string_equal(human_rate(0, buf, sizeof buf), "0 B/s");
+	assert_string_equal(human_rate(85 * MiB, buf, sizeof buf),
+	    "85.0 MiB/s");
+}
+
+static void
+test_human_clock(void **state)
+{
+	char	 buf[32];
+
+	assert_string_equal(human_clock(0, buf, sizeof buf), "0:00");
+	assert_string_equal(human_clock(5, buf, sizeof buf), "0:05");
+	assert_string_equal(human_clock(754, buf, sizeof buf), "12:34");
+	assert_string_equal(human_clock(3723, buf, sizeof buf), "1:02:03");
+	assert_string_equal(human_clock(3 * 86400 + 4 * 3600 + 5 * 60 + 6,
+	    buf, sizeof buf), "3d 04:05:06");
+}
+
+static void
+test_human_duration(void **state)
+{
+	char	 buf[32];
+
+	assert_string_equal(human_duration(0, buf, sizeof buf), "0s");
+	assert_string_equal(human_duration(59, buf, sizeof buf), "59s");
+	assert_string_equal(human_duration(123, buf, sizeof buf), "2m 3s");
+	assert_string_equal(human_duration(3723, buf, sizeof buf),
+	    "1h 2m 3s");
+	assert_string_equal(human_duration(3 * 86400 + 4 * 3600 + 5 * 60 + 6,
+	    buf, sizeof buf), "3d 4h 5m 6s");
+}
+
+static void
+check_progress(uint64_t done, uint64_t total, uint64_t rate, unsigned cols,
+    const char *want)
+{
+	char	 buf[PROGRESS_LINE_MAX];
+	size_t	 len;
+
+	len = progress_format(buf, sizeof buf, done, total, rate, cols);
+	assert_string_equal(buf, want);
+	assert_int_equal(len, strlen(want));
+	if (cols > 0)
+		assert_true(len < cols);
+}
+
+static void
+test_progress_half(void **state)
+{
+	check_progress(512 * MiB, GiB, 64 * MiB, 80,
+	    " 50% [===============>              ] 512.0 MiB / 1.0 GiB"
+	    "  64.0 MiB/s  ETA 0:08");
+}
+
+static void
+test_progress_start_unknown_rate(void **state)
+{
+	check_progress(0, 10 * GiB, 0, 80,
+	    "  0% [                              ] 0 B / 10.0 GiB"
+	    "  0 B/s  ETA --:--");
+	/* Nothing known yet. */
+	check_progress(0, 0, 0, 80,
+	    "  0% [                              ] 0 B / 0 B"
+	    "  0 B/s  ETA --:--");
+}
+
+static void
+test_progress_complete(void **state)
+{
+	check_progress(GiB, GiB, 0, 80,
+	    "100% [==============================] 1.0 GiB / 1.0 GiB"
+	    "  0 B/s  ETA 0:00");
+}
+
+static void
+test_progress_long_eta(void **state)
+{
+	/* 10 GiB at 1 MiB/s: 10240 s. */
+	check_progress(0, 10 * GiB, MiB, 80,
+	    "  0% [                              ] 0 B / 10.0 GiB"
+	    "  1.0 MiB/s  ETA 2:50:40");
+	/* The ETA rounds up: 1 byte left is 1 s, not 0. */
+	check_progress(GiB - 1, GiB, MiB, 80,
+	    " 99% [=============================>] 1.0 GiB / 1.0 GiB"
+	    "  1.0 MiB/s  ETA 0:01");
+}
+
+static void
+test_progress_narrow(void **state)
+{
+	/* The bar shrinks first (46 columns of text, 3 of brackets)... */
+	check_progress(512 * MiB, GiB, 64 * MiB, 62,
+	    " 50% [======>     ] 512.0 MiB / 1.0 GiB  64.0 MiB/s  ETA 0:08");
+	/* ...down to 10 cells... */
+	check_progress(512 * MiB, GiB, 64 * MiB, 60,
+	    " 50% [=====>    ] 512.0 MiB / 1.0 GiB  64.0 MiB/s  ETA 0:08");
+	/* ...then goes, then the ETA, then the rate. */
+	check_progress(512 * MiB, GiB, 64 * MiB, 50,
+	    " 50% 512.0 MiB / 1.0 GiB  64.0 MiB/s  ETA 0:08");
+	check_progress(512 * MiB, GiB, 64 * MiB, 40,
+	    " 50% 512.0 MiB / 1.0 GiB  64.0 MiB/s");
+	check_progress(512 * MiB, GiB, 64 * MiB, 30,
+	    " 50% 512.0 MiB / 1.0 GiB");
+}
+
+static void
+test_progress_wide_and_default(void **state)
+{
+	char	 a[PROGRESS_LINE_MAX], b[PROGRESS_LINE_MAX];
+
+	/* The bar stops growing at 30 cells; 0 columns means 80. */
+	check_progress(512 * MiB, GiB, 64 * MiB, 200,
+	    " 50% [===============>              ] 512.0 MiB / 1.0 GiB"
+	    "  64.0 MiB/s  ETA 0:08");
+	progress_format(a, sizeof a, 3, 7, 1, 0);
+	progress_format(b, sizeof b, 3, 7, 1, 80);
+	assert_string_equal(a, b);
+}
+
+static void
+test_progress_overflow(void **state)
+{
+	/* done > total (files grew) and huge numbers stay sane. */
+	check_progress(2 * GiB, GiB, 0, 80,
+	    "100% [==============================] 2.0 GiB / 1.0 GiB"
+	    "  0 B/s  ETA 0:00");
+	assert_int_equal(progress_percent(UINT64_MAX - 1, UINT64_MAX), 99);
+	assert_int_equal(progress_percent(UINT64_MAX, UINT64_MAX), 100);
+	assert_int_equal(progress_percent(5, 0), 0);
+	assert_int_equal(progress_percent(1, 3), 33);
+}
+
+static void
+test_progress_truncates(void **state)
+{
+	char	 buf[10];
+	size_t	 len;
+
+	len = progress_format(buf, sizeof buf, 512 * MiB, GiB, 64 * MiB, 80);
+	assert_int_equal(len, sizeof buf - 1);
+	assert_string_equal(buf, " 50% [===");
+}
+
+static void
+test_job_summary(void **state)
+{
+	struct json_object	*job;
+	char			*s;
+
+	job = json_tokener_parse("{\"id\": 1, \"state\": \"queued\", "
+	    "\"sources\": [\"/a\"], \"destination\": \"/d/\"}");
+	s = job_summary(job);
+	assert_string_equal(s, "/a -> /d/");
+	free(s);
+	json_object_put(job);
+
+	job = json_tokener_parse("{\"id\": 1, \"state\": \"queued\", "
+	    "\"sources\": [\"/a\", \"/b\", \"/c\"], \"destination\": \"/d\"}");
+	s = job_summary(job);
+	assert_string_equal(s, "/a +2 more -> /d");
+	free(s);
+	assert_true(job_valid(job));
+	assert_false(job_ended(job));
+	json_object_put(job);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_human_size_bytes),
+		cmocka_unit_test(test_human_size_units),
+		cmocka_unit_test(test_human_size_rounds_to_next_unit),
+		cmocka_unit_test(test_human_size_small_buffer),
+		cmocka_unit_test(test_human_rate),
+		cmocka_unit_test(test_human_clock),
+		cmocka_unit_test(test_human_duration),
+		cmocka_unit_test(test_progress_half),
+		cmocka_unit_test(test_progress_start_unknown_rate),
+		cmocka_unit_test(test_progress_complete),
+		cmocka_unit_test(test_progress_long_eta),
+		cmocka_unit_test(test_progress_narrow),
+		cmocka_unit_test(test_progress_wide_and_default),
+		cmocka_unit_test(test_progress_overflow),
+		cmocka_unit_test(test_progress_truncates),
+		cmocka_unit_test(test_job_summary),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
