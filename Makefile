@@ -10,7 +10,10 @@ PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
 SBINDIR	?= $(PREFIX)/sbin
 MANDIR	?= $(PREFIX)/share/man
+DOCDIR	?= $(PREFIX)/share/doc/cpd
 SYSCONFDIR ?= /etc
+UNITDIR	?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
+COMPLETIONDIR ?= $(or $(shell pkg-config --variable=completionsdir bash-completion 2>/dev/null),$(PREFIX)/share/bash-completion/completions)
 
 CC	?= gcc
 PKGS	:= liburing libsystemd libconfig json-c inih
@@ -20,7 +23,7 @@ PKG_LIBS_C := $(shell pkg-config --libs json-c inih 2>/dev/null)
 
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=gnu11 -Wall -Wextra -Wshadow -Wno-unused-parameter \
-	   -Iinclude -D_GNU_SOURCE $(PKG_CFLAGS)
+	   -Iinclude -D_GNU_SOURCE -DCPD_SYSCONFDIR='"$(SYSCONFDIR)"' $(PKG_CFLAGS)
 LDLIBS_D := $(PKG_LIBS_D) -lpthread
 LDLIBS_C := $(PKG_LIBS_C)
 
@@ -85,6 +88,47 @@ check: deps all units
 clean:
 	rm -rf build build-san cpd cpd-client
 
-.PHONY: all units deps run check clean install uninstall
+# Every file make install writes, relative to DESTDIR; make uninstall
+# removes exactly these (configuration files only if unmodified).
+INSTALLED = $(SBINDIR)/cpd $(BINDIR)/cpd-client \
+	$(UNITDIR)/cpd.service $(UNITDIR)/cpd.socket \
+	$(MANDIR)/man8/cpd.8 $(MANDIR)/man1/cpd-client.1 $(MANDIR)/man5/cpd.conf.5 \
+	$(MANDIR)/man7/cpd-varlink.7 $(COMPLETIONDIR)/cpd-client \
+	$(DOCDIR)/examples/cpd-backup.sh $(DOCDIR)/io.cpd.Manager.varlink
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(SYSCONFDIR)/cpd $(DESTDIR)$(COMPLETIONDIR) $(DESTDIR)$(DOCDIR)/examples \
+	    $(addprefix $(DESTDIR)$(MANDIR)/man,1 5 7 8)
+	install -m 755 cpd $(DESTDIR)$(SBINDIR)/cpd
+	install -m 755 cpd-client $(DESTDIR)$(BINDIR)/cpd-client
+	for u in cpd.service cpd.socket; do \
+	    sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	        systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u && chmod 644 $(DESTDIR)$(UNITDIR)/$$u; \
+	done
+	install -m 644 man/cpd.8 $(DESTDIR)$(MANDIR)/man8/cpd.8
+	install -m 644 man/cpd-client.1 $(DESTDIR)$(MANDIR)/man1/cpd-client.1
+	install -m 644 man/cpd.conf.5 $(DESTDIR)$(MANDIR)/man5/cpd.conf.5
+	install -m 644 man/cpd-varlink.7 $(DESTDIR)$(MANDIR)/man7/cpd-varlink.7
+	install -m 644 conf/bash-completion/cpd-client $(DESTDIR)$(COMPLETIONDIR)/cpd-client
+	install -m 755 conf/examples/cpd-backup.sh $(DESTDIR)$(DOCDIR)/examples/cpd-backup.sh
+	install -m 644 include/io.cpd.Manager.varlink $(DESTDIR)$(DOCDIR)/io.cpd.Manager.varlink
+	@# An administrator's configuration is never overwritten.
+	for f in cpd.conf client.conf; do \
+	    [ -e $(DESTDIR)$(SYSCONFDIR)/cpd/$$f ] || \
+	        install -m 644 conf/$$f $(DESTDIR)$(SYSCONFDIR)/cpd/$$f; \
+	done
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	for f in cpd.conf client.conf; do \
+	    cmp -s conf/$$f $(DESTDIR)$(SYSCONFDIR)/cpd/$$f && rm -f $(DESTDIR)$(SYSCONFDIR)/cpd/$$f; \
+	done; rmdir $(DESTDIR)$(SYSCONFDIR)/cpd $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+
+# The list make install writes, for tests/integration/install.sh.
+print-installed:
+	@echo $(INSTALLED) $(SYSCONFDIR)/cpd/cpd.conf $(SYSCONFDIR)/cpd/client.conf
+
+.PHONY: all units deps run check clean install uninstall print-installed
 
 -include $(DAEMON_OBJS:.o=.d) $(CLIENT_OBJS:.o=.d)

@@ -36,9 +36,6 @@
 #define CLIENT_EXIT_USAGE	2	/* bad command line or configuration */
 #define CLIENT_EXIT_CONNECT	3	/* the daemon cannot be reached or misbehaves */
 
-#ifndef CPD_SYSCONFDIR
-#define CPD_SYSCONFDIR		"/etc"
-#endif
 #define CONF_SYSTEM_FILE	CPD_SYSCONFDIR "/cpd/client.conf"
 #define CONF_SECTION		"client"
 
@@ -63,7 +60,7 @@ struct conf {
 	char	*socket;	/* NULL: CPD_DEFAULT_SOCKET */
 	int	 progress;	/* enum progress_mode */
 	int	 priority;	/* enum priority */
-	bool	 sync;
+	int	 sync;		/* -1: unset, the daemon's jobs.sync applies */
 	bool	 no_clobber;
 };
 
@@ -93,7 +90,7 @@ struct client {
 	bool		 json;
 	int		 progress;	/* enum progress_mode */
 	int		 priority;	/* enum priority */
-	bool		 sync;
+	int		 sync;		/* -1: leave it to the daemon */
 	bool		 no_clobber;
 	struct conf	 conf;
 };

@@ -77,7 +77,8 @@ cmd_copy_params(struct client *c, int nsrc, char **srcs, const char *dest,
 
 	json_object_object_add(params, "no_clobber",
 	    json_object_new_boolean(c->no_clobber));
-	json_object_object_add(params, "sync", json_object_new_boolean(c->sync));
+	if (c->sync >= 0)	/* unset: the daemon's default (jobs.sync) */
+		json_object_object_add(params, "sync", json_object_new_boolean(c->sync));
 	if (c->priority != PRIORITY_UNSET)
 		json_object_object_add(params, "priority",
 		    json_object_new_string(conf_priority_name(c->priority)));

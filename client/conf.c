@@ -46,7 +46,7 @@ conf_init(struct conf *conf)
 	conf->socket = NULL;
 	conf->progress = PROGRESS_AUTO;
 	conf->priority = PRIORITY_UNSET;
-	conf->sync = false;
+	conf->sync = -1;
 	conf->no_clobber = false;
 }
 
@@ -159,9 +159,12 @@ conf_handler(void *user, const char *section, const char *name,
 			    name);
 		conf->priority = v;
 	} else if (strcmp(name, "sync") == 0) {
-		if (conf_parse_bool(value, &conf->sync) == -1)
+		bool b;
+
+		if (conf_parse_bool(value, &b) == -1)
 			return conf_fail(p, "invalid value '%s' for '%s' "
 			    "(expected true or false)", value, name);
+		conf->sync = b;
 	} else if (strcmp(name, "no_clobber") == 0) {
 		if (conf_parse_bool(value, &conf->no_clobber) == -1)
 			return conf_fail(p, "invalid value '%s' for '%s' "

@@ -56,6 +56,7 @@ vl_connect(const char *path, struct vl **out)
 	vl->error = 0;
 	vl->intr_at = 0;
 	memset(&vl->buf, 0, sizeof vl->buf);
+	vl->buf.max = CPD_MAX_REPLY;	/* replies may be large: a long List */
 	*out = vl;
 	return 0;
 }
@@ -271,7 +272,7 @@ vl_report(struct vl *vl, int status)
 	case VL_ETOOBIG:
 		return client_error(CLIENT_EXIT_CONNECT,
 		    "oversized reply from the daemon at %s (more than %d bytes)",
-		    vl->path, CPD_MAX_MESSAGE);
+		    vl->path, CPD_MAX_REPLY);
 	case VL_EIO:
 		if (vl->error == EMSGSIZE)
 			return client_error(CLIENT_EXIT_USAGE,

@@ -6,7 +6,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define CPD_DEFAULT_CONFIG	"/etc/cpd/cpd.conf"
+#include "cpd-protocol.h"
+
+#define CPD_DEFAULT_CONFIG	CPD_SYSCONFDIR "/cpd/cpd.conf"
 
 enum engine_type { ENGINE_AUTO, ENGINE_URING, ENGINE_FALLBACK };
 enum copy_method { METHOD_SPLICE, METHOD_READWRITE };

@@ -26,7 +26,7 @@
 #include "path.h"
 #include "varlink.h"
 
-#define CONTROL_MAX_OUTPUT	(4 << 20)	/* unread replies before we give up */
+#define CONTROL_MAX_OUTPUT	(2 * CPD_MAX_REPLY)	/* unread replies before we give up */
 
 struct conn {
 	int			 fd;
@@ -281,7 +281,7 @@ conn_arm(struct conn *c)
 	 * queued messages) only watch for the peer going away.
 	 */
 	if (!c->reading && !c->eof) {
-		bool room = c->in.cap < CPD_MAX_MESSAGE || c->in.len < c->in.cap ||
+		bool room = c->in.cap < msgbuf_limit(&c->in) || c->in.len < c->in.cap ||
 		    c->in.off > 0;
 		c->reading = true;
 		loop_poll(&c->rop, c->fd, room ? POLLIN | POLLRDHUP : POLLRDHUP);

@@ -13,11 +13,18 @@
 
 #define CPD_VERSION		"0.1.0"
 #define CPD_DEFAULT_SOCKET	"/run/cpd/io.cpd.Manager"
+#ifndef CPD_SYSCONFDIR			/* make SYSCONFDIR=... sets it */
+#define CPD_SYSCONFDIR		"/etc"
+#endif
 #define CPD_INTERFACE		"io.cpd.Manager"
 #define CPD_METHOD(m)		CPD_INTERFACE "." m
 
-/* Largest message either side accepts, terminating NUL included. */
+/*
+ * Largest call the daemon accepts, and largest reply the client accepts
+ * (a List of many jobs is large), terminating NUL included.
+ */
 #define CPD_MAX_MESSAGE		(64 * 1024)
+#define CPD_MAX_REPLY		(16 * 1024 * 1024)
 
 #define VARLINK_SERVICE		"org.varlink.service"
 #define VARLINK_ERR_INTERFACE_NOT_FOUND	VARLINK_SERVICE ".InterfaceNotFound"
@@ -32,16 +39,24 @@
 
 /*
  * A receive buffer that yields whole NUL-terminated messages. Both sides
- * read into it and take messages out. It starts empty and grows up to
- * CPD_MAX_MESSAGE, so an idle connection costs nothing; a message that
- * does not fit is a protocol error. Zero-initialise; msgbuf_free() at end.
+ * read into it and take messages out. It starts empty and grows up to its
+ * limit (max, or CPD_MAX_MESSAGE when 0), so an idle connection costs
+ * nothing; a message that does not fit is a protocol error.
+ * Zero-initialise; msgbuf_free() at the end.
  */
 struct msgbuf {
+	size_t	 max;
 	char	*data;
 	size_t	 cap;		/* allocated */
 	size_t	 len;		/* bytes held */
 	size_t	 off;		/* start of the first unconsumed message */
 };
+
+static inline size_t
+msgbuf_limit(const struct msgbuf *b)
+{
+	return b->max ? b->max : CPD_MAX_MESSAGE;
+}
 
 /*
  * Where to read into and how much room is left (compacting, and growing
@@ -56,12 +71,12 @@ msgbuf_space(struct msgbuf *b, size_t *room)
 		b->len -= b->off;
 		b->off = 0;
 	}
-	if (b->len == b->cap && b->cap < CPD_MAX_MESSAGE) {
+	if (b->len == b->cap && b->cap < msgbuf_limit(b)) {
 		size_t	 cap = b->cap ? b->cap * 4 : 1024;
 		char	*d;
 
-		if (cap > CPD_MAX_MESSAGE)
-			cap = CPD_MAX_MESSAGE;
+		if (cap > msgbuf_limit(b))
+			cap = msgbuf_limit(b);
 		if ((d = realloc(b->data, cap)) != NULL) {
 			b->data = d;
 			b->cap = cap;
@@ -84,7 +99,7 @@ msgbuf_next(struct msgbuf *b, int *full)
 
 	*full = 0;
 	if (nul == NULL) {
-		*full = b->off == 0 && b->len == CPD_MAX_MESSAGE;
+		*full = b->off == 0 && b->len == msgbuf_limit(b);
 		return NULL;
 	}
 	b->off = (size_t)(nul - b->data) + 1;
@@ -103,7 +118,7 @@ msgbuf_free(struct msgbuf *b)
 {
 	free(b->data);
 	b->data = NULL;
-	b->cap = b->len = b->off = 0;
+	b->cap = b->len = b->off = 0;	/* max stays */
 }
 
 #endif

@@ -71,7 +71,7 @@ test_defaults(void **state)
 	assert_null(conf.socket);
 	assert_int_equal(conf.progress, PROGRESS_AUTO);
 	assert_int_equal(conf.priority, PRIORITY_UNSET);
-	assert_false(conf.sync);
+	assert_int_equal(conf.sync, -1);
 	assert_false(conf.no_clobber);
 	conf_free(&conf);
 }
@@ -95,7 +95,7 @@ test_all_keys(void **state)
 	assert_string_equal(conf.socket, "/tmp/cpd.sock");
 	assert_int_equal(conf.progress, PROGRESS_NEVER);
 	assert_int_equal(conf.priority, PRIORITY_BULK);
-	assert_true(conf.sync);
+	assert_int_equal(conf.sync, 1);
 	assert_true(conf.no_clobber);
 	conf_free(&conf);
 }
@@ -110,7 +110,7 @@ test_later_overrides(void **state)
 	    "priority = interactive\n", NULL);
 	check_load(&conf, "[client]\nsocket = /b\nsync = false\n", NULL);
 	assert_string_equal(conf.socket, "/b");
-	assert_false(conf.sync);
+	assert_int_equal(conf.sync, 0);
 	/* What the second file does not set stays. */
 	assert_int_equal(conf.priority, PRIORITY_INTERACTIVE);
 	conf_free(&conf);
