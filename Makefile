@@ -80,7 +80,7 @@ deps:
 	@bash tests/deps.sh
 
 run: deps all
-	./cpd -d
+	./cpd
 
 check: deps all units
 	CPD_BIN=$(abspath $(BIN)) CPD_UNIT_DIR=$(abspath $(B)/tests) bash tests/run.sh
