@@ -44,6 +44,10 @@ static const struct option_def options[] = {
 	{ "socket_mode", OPT_MODE, OFF(socket_mode), 0, 07777, NULL, true },
 	{ "log_level", OPT_ENUM, OFF(log_level), 0, 0, log_levels, false },
 	{ "jobs.max_running", OPT_UINT, OFF(jobs.max_running), 1, 1024, NULL, false },
+	{ "jobs.max_running_per_user", OPT_UINT, OFF(jobs.max_running_per_user), 0, 1024, NULL, false },
+	{ "jobs.interactive_slots", OPT_UINT, OFF(jobs.interactive_slots), 0, 64, NULL, false },
+	{ "jobs.auto_interactive_max", OPT_SIZE, OFF(jobs.auto_interactive_max), 0, 1ULL << 50, NULL, false },
+	{ "jobs.auto_bulk_min", OPT_SIZE, OFF(jobs.auto_bulk_min), 0, 1ULL << 50, NULL, false },
 	{ "jobs.max_per_user", OPT_UINT, OFF(jobs.max_per_user), 1, 1000000, NULL, false },
 	{ "jobs.files_in_flight", OPT_UINT, OFF(jobs.files_in_flight), 1, 256, NULL, false },
 	{ "jobs.keep_finished", OPT_UINT, OFF(jobs.keep_finished), 0, 31536000, NULL, false },
@@ -56,6 +60,8 @@ static const struct option_def options[] = {
 	{ "engine.chunk_size", OPT_SIZE, OFF(engine.chunk_size), 4096, 64 << 20, NULL, false },
 	{ "engine.lanes", OPT_UINT, OFF(engine.lanes), 1, 64, NULL, false },
 	{ "engine.max_inflight", OPT_UINT, OFF(engine.max_inflight), 1, 65536, NULL, false },
+	{ "engine.bulk_inflight_share", OPT_UINT, OFF(engine.bulk_inflight_share), 1, 100, NULL, false },
+	{ "engine.slow_iteration", OPT_UINT, OFF(engine.slow_iteration), 100, 10000000, NULL, false },
 	{ "engine.iowq_bounded", OPT_UINT, OFF(engine.iowq_bounded), 0, 4096, NULL, true },
 	{ "engine.iowq_unbounded", OPT_UINT, OFF(engine.iowq_unbounded), 0, 4096, NULL, true },
 	{ "engine.fallback_threads", OPT_UINT, OFF(engine.fallback_threads), 1, 64, NULL, true },
@@ -72,6 +78,9 @@ config_defaults(struct config *c)
 	c->log_level = LOG_INFO;
 	c->jobs.max_running = 4;
 	c->jobs.max_per_user = 1000;
+	c->jobs.interactive_slots = 2;
+	c->jobs.auto_interactive_max = 1 << 20;
+	c->jobs.auto_bulk_min = 64 << 20;
 	c->jobs.files_in_flight = 8;
 	c->jobs.keep_finished = 3600;
 	c->engine.type = ENGINE_AUTO;
@@ -82,6 +91,8 @@ config_defaults(struct config *c)
 	c->engine.chunk_size = 1 << 20;
 	c->engine.lanes = 4;
 	c->engine.max_inflight = 512;
+	c->engine.bulk_inflight_share = 75;
+	c->engine.slow_iteration = 10000;
 	c->engine.fallback_threads = 4;
 	c->clients.max = 1024;
 }

@@ -20,6 +20,10 @@ struct config {
 	int		log_level;
 	struct {
 		unsigned	max_running;
+		unsigned	max_running_per_user;	/* 0: no cap */
+		unsigned	interactive_slots;
+		uint64_t	auto_interactive_max;
+		uint64_t	auto_bulk_min;
 		unsigned	max_per_user;
 		unsigned	files_in_flight;
 		unsigned	keep_finished;
@@ -34,6 +38,8 @@ struct config {
 		uint64_t	chunk_size;
 		unsigned	lanes;
 		unsigned	max_inflight;
+		unsigned	bulk_inflight_share;	/* percent */
+		unsigned	slow_iteration;		/* usec */
 		unsigned	iowq_bounded;
 		unsigned	iowq_unbounded;
 		unsigned	fallback_threads;

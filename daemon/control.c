@@ -355,16 +355,26 @@ control_mkparent(const char *path)
 	return 0;
 }
 
-/* Replace a stale socket file; never take the place of a live daemon. */
+/*
+ * Replace a stale socket file; never take the place of a live daemon,
+ * and never remove anything that is not a socket.
+ */
 static int
 control_bind(int fd, const struct sockaddr_un *sun)
 {
-	int probe, rc;
+	struct stat	st;
+	int		probe, rc;
 
 	if (bind(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0)
 		return 0;
 	if (errno != EADDRINUSE)
 		return -errno;
+	if (lstat(sun->sun_path, &st) < 0)
+		return -errno;
+	if (!S_ISSOCK(st.st_mode)) {
+		log_warnx("%s: exists and is not a socket; not replacing it", sun->sun_path);
+		return -EEXIST;
+	}
 	if ((probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		return -errno;
 	rc = connect(probe, (const struct sockaddr *)sun, sizeof(*sun));
@@ -412,7 +422,7 @@ control_listen(const struct config *conf)
 		if (listen_fd < 0)
 			return -errno;
 		if ((rc = control_bind(listen_fd, &sun)) < 0) {
-			if (rc != -EADDRINUSE)
+			if (rc != -EADDRINUSE && rc != -EEXIST)
 				log_warnx("%s: bind: %s", conf->socket, strerror(-rc));
 			return rc;
 		}

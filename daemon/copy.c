@@ -99,6 +99,7 @@ copy_op(struct copy *c, enum copy_state state, enum eop_type type)
 	op->done = copy_step_done;
 	op->owner = c;
 	op->dirfd = c->job->dirfd;
+	op->interactive = c->job->req.prio == PRIO_INTERACTIVE;
 	return op;
 }
 
@@ -119,15 +120,22 @@ copy_create(struct copy *c)
 	engine_submit(op);
 }
 
+/*
+ * The next chunk of the file, in lane op. A chunk is small enough for a
+ * bandwidth limit to be kept smoothly (an eighth of a second's worth).
+ */
 static void
 copy_lane_start(struct copy *c, struct eop *op)
 {
+	struct job *job = c->job;
 	uint64_t chunk = cpd_conf->engine.chunk_size;
 	uint64_t left = c->stx.stx_size - c->next_off;
 
+	if (job->req.bwlimit && chunk > job->req.bwlimit / 8)
+		chunk = job->req.bwlimit / 8 < 4096 ? 4096 : job->req.bwlimit / 8;
 	memset(op, 0, sizeof(*op));
 	op->type = EOP_COPY;
-	op->cred = c->job->cred;
+	op->cred = job->cred;
 	op->done = copy_lane_done;
 	op->owner = c;
 	op->fd = c->srcfd;
@@ -135,9 +143,28 @@ copy_lane_start(struct copy *c, struct eop *op)
 	op->off = c->next_off;
 	op->len = left < chunk ? left : chunk;
 	op->bulk = c->stx.stx_size >= cpd_conf->engine.async_threshold;
+	op->interactive = job->req.prio == PRIO_INTERACTIVE;
 	c->next_off += op->len;
 	c->busy++;
+	if (job_lane_begin(job, op))
+		engine_submit(op);
+}
+
+void
+copy_lane_run(struct eop *op)
+{
 	engine_submit(op);
+}
+
+void
+copy_lane_drop(struct eop *op)
+{
+	struct copy *c = op->owner;
+
+	c->busy--;
+	copy_error(c, -ECANCELED, "copy of '%s' cancelled", c->src);
+	if (c->busy == 0)
+		copy_step_done(&c->step, 0);
 }
 
 static void
@@ -170,6 +197,7 @@ copy_lane_done(struct eop *op, int res)
 	struct copy *c = op->owner;
 
 	c->busy--;
+	job_lane_end(c->job);
 	if (res < 0)
 		copy_error(c, res, "cannot copy '%s' to '%s'", c->src, c->dst);
 	else {

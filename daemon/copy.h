@@ -1,6 +1,7 @@
 #ifndef CPD_COPY_H
 #define CPD_COPY_H
 
+struct eop;
 struct job;
 
 /*
@@ -8,5 +9,8 @@ struct job;
  * destination directory. Ends with job_file_done().
  */
 int	copy_start(struct job *, const char *src, const char *name);
+/* Start a parked data chunk, or abandon it (the job is ending). */
+void	copy_lane_run(struct eop *);
+void	copy_lane_drop(struct eop *);
 
 #endif

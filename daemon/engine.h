@@ -40,6 +40,7 @@ struct eop {
 	struct statx	*stx;
 	uint64_t	 off, len;
 	bool		 bulk;		/* part of a large transfer: IOSQE_ASYNC under "auto" */
+	bool		 interactive;	/* of an interactive job: served first */
 	/* backend state */
 	struct open_how	 how;
 	struct loop_op	 lop;
@@ -51,6 +52,8 @@ struct engine_stats {
 	uint64_t	ops_submitted;
 	uint64_t	ops_async;	/* submitted with IOSQE_ASYNC */
 	unsigned	inflight;
+	unsigned	async_inflight;	/* chunks being copied by io-wq */
+	unsigned	waiting;	/* chunks waiting for the in-flight budget */
 };
 
 struct engine {

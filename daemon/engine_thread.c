@@ -23,11 +23,13 @@
 static struct {
 	pthread_mutex_t	 lock;
 	pthread_cond_t	 cond;
-	struct eop	*head, **tail;
+	/* [1]: operations of interactive jobs, taken first */
+	struct eop	*head[2], **tail[2];
 	pthread_t	*threads;
 	unsigned	 nthreads;
 	bool		 stop;
-} P = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, &P.head, NULL, 0, false };
+} P = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, { NULL, NULL },
+	{ &P.head[0], &P.head[1] }, NULL, 0, false };
 
 /* copy_file_range where the filesystems allow it, else pread/pwrite. */
 static long
@@ -125,15 +127,18 @@ thread_main(void *arg)
 		struct eop *op;
 		int	    rc;
 
+		int	    q;
+
 		pthread_mutex_lock(&P.lock);
-		while (P.head == NULL && !P.stop)
+		while (P.head[0] == NULL && P.head[1] == NULL && !P.stop)
 			pthread_cond_wait(&P.cond, &P.lock);
-		if ((op = P.head) == NULL) {
+		q = P.head[1] != NULL;
+		if ((op = P.head[q]) == NULL) {
 			pthread_mutex_unlock(&P.lock);
 			return NULL;
 		}
-		if ((P.head = op->next) == NULL)
-			P.tail = &P.head;
+		if ((P.head[q] = op->next) == NULL)
+			P.tail[q] = &P.head[q];
 		pthread_mutex_unlock(&P.lock);
 
 		if ((rc = cred_enter(op->cred)) == 0) {
@@ -167,8 +172,8 @@ thread_submit(struct eop *op)
 	engine_stats.inflight++;
 	op->next = NULL;
 	pthread_mutex_lock(&P.lock);
-	*P.tail = op;
-	P.tail = &op->next;
+	*P.tail[op->interactive] = op;
+	P.tail[op->interactive] = &op->next;
 	pthread_cond_signal(&P.cond);
 	pthread_mutex_unlock(&P.lock);
 }

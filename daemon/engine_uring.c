@@ -41,8 +41,9 @@ static struct {
 	unsigned	 max_inflight;
 	unsigned	 lanes_busy;
 	struct lane	*idle_splice, *idle_rw;
-	struct eop	*waiting, **waiting_tail;	/* copies over max_inflight */
-} U = { .waiting_tail = &U.waiting };
+	/* Copies over max_inflight, interactive ones served first. */
+	struct eop	*waiting[2], **waiting_tail[2];
+} U = { .waiting_tail = { &U.waiting[0], &U.waiting[1] } };
 
 static void lane_round(struct lane *);
 
@@ -153,6 +154,8 @@ lane_put(struct lane *l, bool reusable)
 
 	U.lanes_busy--;
 	engine_stats.inflight--;
+	if (l->sqe_flags & IOSQE_ASYNC)
+		engine_stats.async_inflight--;
 	if (!reusable || (!l->splice && l->cap != U.chunk)) {
 		lane_destroy(l);
 		return;
@@ -171,11 +174,16 @@ lane_finish(struct lane *l)
 
 	/* A failed splice may leave bytes in the pipe: do not reuse it. */
 	lane_put(l, l->err == 0);
-	if (U.waiting && U.lanes_busy < U.max_inflight) {
-		struct eop *next = U.waiting;
-		if ((U.waiting = next->next) == NULL)
-			U.waiting_tail = &U.waiting;
+	for (int i = 1; i >= 0; i--) {
+		struct eop *next = U.waiting[i];
+
+		if (next == NULL || U.lanes_busy >= U.max_inflight)
+			continue;
+		if ((U.waiting[i] = next->next) == NULL)
+			U.waiting_tail[i] = &U.waiting[i];
+		engine_stats.waiting--;
 		uring_copy(next);
+		break;
 	}
 	op->done(op, res);
 }
@@ -293,8 +301,9 @@ uring_copy(struct eop *op)
 
 	if (U.lanes_busy >= U.max_inflight) {
 		op->next = NULL;
-		*U.waiting_tail = op;
-		U.waiting_tail = &op->next;
+		*U.waiting_tail[op->interactive] = op;
+		U.waiting_tail[op->interactive] = &op->next;
+		engine_stats.waiting++;
 		return;
 	}
 	if ((l = lane_get(splice)) == NULL) {
@@ -310,6 +319,8 @@ uring_copy(struct eop *op)
 	l->b.cb = lane_b_done;
 	l->sqe_flags = U.async == ASYNC_ALWAYS || (U.async == ASYNC_AUTO && op->bulk) ?
 	    IOSQE_ASYNC : 0;
+	if (l->sqe_flags & IOSQE_ASYNC)
+		engine_stats.async_inflight++;
 	if (op->len == 0) {
 		lane_finish(l);
 		return;

@@ -1,7 +1,16 @@
 /*
- * Jobs: admission, the run queues, the job-level steps (resolve the
- * destination, examine the sources, keep files_in_flight copies going),
- * progress for watchers, and the end of a job.
+ * Jobs: examine the sources, admission through the run queues, the
+ * job-level steps (resolve the destination, keep files_in_flight copies
+ * going), the share of data chunks each job may have in flight, pause,
+ * bandwidth limits, progress for watchers, and the end of a job.
+ *
+ * Scheduling: queued jobs are admitted interactive first, then normal,
+ * then bulk; within a class the job whose user has the fewest running
+ * jobs goes first, then the one whose user was served least recently,
+ * then the oldest. Interactive jobs have extra slots
+ * beyond max_running so they never wait behind bulk work. Running jobs
+ * share the data chunks in flight evenly within their class; interactive
+ * jobs may use the whole budget, the others bulk_inflight_share of it.
  */
 #include <errno.h>
 #include <limits.h>
@@ -31,8 +40,10 @@ struct job_scan {
 
 static TAILQ_HEAD(, job) jobs = TAILQ_HEAD_INITIALIZER(jobs);
 static TAILQ_HEAD(jobq, job) runq[PRIO_COUNT];
+static struct jobq	running = TAILQ_HEAD_INITIALIZER(running);	/* incl. paused */
 static uint64_t		next_id = 1;
 static unsigned		nqueued, nrunning, nfinished;
+static unsigned		nactive[2];	/* running, not paused: [interactive?] */
 static struct job_counters totals;
 static bool		shutting_down;
 
@@ -40,9 +51,13 @@ static bool		shutting_down;
 static void job_schedule(void);
 static void job_fill(struct job *);
 static void job_notify(struct job *, bool final);
+static void job_scan(struct job *);
+static void job_unpark(struct job *);
+static bool job_is_interactive(const struct job *);
+static void job_user_serve(uid_t);
 
 static const char *const state_names[] = {
-	"queued", "running", "done", "failed", "cancelled",
+	"queued", "running", "paused", "done", "failed", "cancelled",
 };
 static const char *const prio_names[] = { "interactive", "normal", "bulk" };
 
@@ -153,16 +168,38 @@ job_submit(struct job_request *req, struct cred *cred, struct job **out)
 	job->dirfd = -1;
 	job->files_total = req->nsources;
 	job->created_usec = loop_wall_usec();
+	job->parked_tail = &job->parked;
+	job->tokens = (int64_t)(req->bwlimit / 4);
+	job->tokens_usec = loop_now_usec();
 	TAILQ_INIT(&job->watchers);
 	TAILQ_INSERT_TAIL(&jobs, job, entry);
-	TAILQ_INSERT_TAIL(&runq[req->prio], job, qentry);
 	nqueued++;
 	log_info("job %llu: uid %u, %zu source%s -> %s (%s)", (unsigned long long)job->id,
 	    (unsigned)cred->uid, req->nsources, req->nsources == 1 ? "" : "s",
-	    req->destination, prio_names[req->prio]);
+	    req->destination, req->prio == PRIO_AUTO ? "auto" : prio_names[req->prio]);
 	*out = job;
-	job_schedule();
+	job_scan(job);
 	return 0;
+}
+
+/* Running and not paused: counts for admission and chunk shares. */
+static void
+job_set_active(struct job *job, bool on)
+{
+	nactive[job_is_interactive(job)] += on ? 1 : (unsigned)-1;
+}
+
+/* The sources are examined: choose the class if asked to, and queue. */
+static void
+job_admit(struct job *job)
+{
+	if (job->req.prio == PRIO_AUTO)
+		job->req.prio = job->bytes_total <= cpd_conf->jobs.auto_interactive_max ?
+		    PRIO_INTERACTIVE : job->bytes_total >= cpd_conf->jobs.auto_bulk_min ?
+		    PRIO_BULK : PRIO_NORMAL;
+	TAILQ_INSERT_TAIL(&runq[job->req.prio], job, qentry);
+	job->in_runq = true;
+	job_schedule();
 }
 
 static void
@@ -203,10 +240,15 @@ job_end(struct job *job)
 	job->scan = NULL;
 	job->finished_usec = loop_wall_usec();
 	job->rate = 0;
-	if (job->state == JOB_RUNNING)
+	if (job->state == JOB_RUNNING || job->state == JOB_PAUSED) {
+		if (!job->paused)
+			job_set_active(job, false);
+		TAILQ_REMOVE(&running, job, qentry);
 		nrunning--;
-	else {
-		TAILQ_REMOVE(&runq[job->req.prio], job, qentry);
+	} else {
+		if (job->in_runq)
+			TAILQ_REMOVE(&runq[job->req.prio], job, qentry);
+		job->in_runq = false;
 		nqueued--;
 	}
 	nfinished++;
@@ -228,6 +270,12 @@ job_end(struct job *job)
 	job_schedule();
 }
 
+static bool
+job_is_interactive(const struct job *job)
+{
+	return job->req.prio == PRIO_INTERACTIVE;
+}
+
 /* A job-level step: an operation on the caller's behalf, done() next. */
 static struct eop *
 job_op(struct job *job, enum eop_type type, void (*done)(struct eop *, int))
@@ -238,6 +286,7 @@ job_op(struct job *job, enum eop_type type, void (*done)(struct eop *, int))
 	job->step.done = done;
 	job->step.owner = job;
 	job->step.dirfd = AT_FDCWD;
+	job->step.interactive = job_is_interactive(job);
 	return &job->step;
 }
 
@@ -291,7 +340,8 @@ job_stopping(const struct job *job)
 static void
 job_fill(struct job *job)
 {
-	while (!job_stopping(job) && job->active < cpd_conf->jobs.files_in_flight &&
+	while (!job_stopping(job) && !job->paused &&
+	    job->active < cpd_conf->jobs.files_in_flight &&
 	    job->next_source < job->req.nsources) {
 		const char *src = job->req.sources[job->next_source++];
 		char	    name[NAME_MAX + 1];
@@ -307,7 +357,7 @@ job_fill(struct job *job)
 		}
 		job->active++;
 	}
-	if (job->active == 0)
+	if (job->active == 0 && (job_stopping(job) || job->next_source == job->req.nsources))
 		job_files_done(job);
 }
 
@@ -366,14 +416,16 @@ job_scanned(struct eop *op, int res)
 	}
 	if (job->active == 0) {
 		job->next_source = 0;
-		job_fill(job);
+		free(job->scan);
+		job->scan = NULL;
+		job_admit(job);
 	}
 }
 
 /*
- * Examine every source first (statx, as the caller): the totals are then
- * known for progress, and a missing source fails the job before anything
- * is written.
+ * Examine every source first (statx, as the caller), while the job is
+ * queued: the totals are then known for progress and for choosing the
+ * class, and a missing source fails the job before anything is written.
  */
 static void
 job_scan(struct job *job)
@@ -413,7 +465,7 @@ job_parent_opened(struct eop *op, int res)
 	if (job_stopping(job))
 		job_end(job);
 	else
-		job_scan(job);
+		job_fill(job);
 }
 
 static void
@@ -430,7 +482,7 @@ job_dest_opened(struct eop *op, int res)
 		if (job->cancelling)
 			job_end(job);
 		else
-			job_scan(job);
+			job_fill(job);
 		return;
 	}
 	if (job->cancelling) {
@@ -465,8 +517,12 @@ job_start(struct job *job)
 	struct eop *op;
 
 	TAILQ_REMOVE(&runq[job->req.prio], job, qentry);
+	job->in_runq = false;
+	TAILQ_INSERT_TAIL(&running, job, qentry);
 	nqueued--;
 	nrunning++;
+	job_set_active(job, true);
+	job_user_serve(job->cred->uid);
 	job->state = JOB_RUNNING;
 	job->started_usec = loop_wall_usec();
 	job->dirty = true;
@@ -477,18 +533,110 @@ job_start(struct job *job)
 	engine_submit(op);
 }
 
+static unsigned
+job_user_running(uid_t uid)
+{
+	struct job *job;
+	unsigned    n = 0;
+
+	TAILQ_FOREACH(job, &running, qentry)
+		n += job->cred->uid == uid && !job->paused;
+	return n;
+}
+
+/*
+ * When each user last had a job started (a sequence number), for the
+ * round robin between users. Users with nothing queued are forgotten.
+ */
+static struct served {
+	uid_t		uid;
+	uint64_t	seq;
+} *served;
+static size_t	nserved;
+static uint64_t	serve_seq;
+
+static uint64_t
+job_user_served(uid_t uid)
+{
+	for (size_t i = 0; i < nserved; i++)
+		if (served[i].uid == uid)
+			return served[i].seq;
+	return 0;
+}
+
+static void
+job_user_serve(uid_t uid)
+{
+	struct served *s;
+	size_t	       i;
+
+	for (i = 0; i < nserved && served[i].uid != uid; i++)
+		;
+	if (i == nserved) {
+		/* Drop users that have nothing queued before growing. */
+		for (size_t j = 0; j < nserved; ) {
+			bool queued = false;
+			for (int p = 0; p < PRIO_COUNT && !queued; p++) {
+				struct job *job;
+				TAILQ_FOREACH(job, &runq[p], qentry)
+					if ((queued = job->cred->uid == served[j].uid))
+						break;
+			}
+			if (queued)
+				j++;
+			else
+				served[j] = served[--nserved];
+		}
+		if ((s = realloc(served, (nserved + 1) * sizeof(*s))) == NULL)
+			return;		/* fairness only; not worth failing for */
+		served = s;
+		i = nserved++;
+		served[i].uid = uid;
+	}
+	served[i].seq = ++serve_seq;
+}
+
+/*
+ * The queued job of class p to start next: its user has the fewest jobs
+ * running, then was served least recently; the oldest of that user's.
+ */
+static struct job *
+job_pick(enum job_prio p)
+{
+	unsigned	 cap = cpd_conf->jobs.max_running_per_user, best_n = UINT32_MAX;
+	uint64_t	 best_seq = UINT64_MAX;
+	struct job	*job, *best = NULL;
+
+	TAILQ_FOREACH(job, &runq[p], qentry) {
+		unsigned n;
+		uint64_t seq;
+
+		if (job->paused)
+			continue;
+		n = job_user_running(job->cred->uid);
+		if (cap && n >= cap)
+			continue;
+		seq = job_user_served(job->cred->uid);
+		if (n < best_n || (n == best_n && seq < best_seq)) {
+			best = job;
+			best_n = n;
+			best_seq = seq;
+		}
+	}
+	return best;
+}
+
 /* Start queued jobs while there is room, interactive ones first. */
 static void
 job_schedule(void)
 {
-	while (nrunning < cpd_conf->jobs.max_running) {
-		struct job *job = NULL;
+	for (int p = 0; p < PRIO_COUNT; p++) {
+		unsigned slots = cpd_conf->jobs.max_running +
+		    (p == PRIO_INTERACTIVE ? cpd_conf->jobs.interactive_slots : 0);
+		struct job *job;
 
-		for (int p = 0; p < PRIO_COUNT && job == NULL; p++)
-			job = TAILQ_FIRST(&runq[p]);
-		if (job == NULL)
-			break;
-		job_start(job);
+		while (nactive[0] + nactive[1] < slots && (job = job_pick(p)) != NULL)
+			job_start(job);
 	}
 }
 
@@ -499,9 +647,126 @@ job_cancel(struct job *job)
 		return;
 	job->cancelling = true;
 	log_info("job %llu: cancelling", (unsigned long long)job->id);
-	if (job->state == JOB_QUEUED)
+	job_unpark(job);		/* parked chunks are dropped */
+	if (job->state == JOB_QUEUED && job->active == 0)
 		job_end(job);
-	/* A running job ends when its operations in flight come back. */
+	else if (job->paused) {
+		job_resume(job);	/* so that it can wind down */
+		return;
+	}
+	/* Otherwise it ends when its operations in flight come back. */
+}
+
+void
+job_pause(struct job *job)
+{
+	if (job_finished(job) || job->paused || job->cancelling)
+		return;
+	job->paused = true;
+	if (job->state == JOB_RUNNING) {
+		job_set_active(job, false);
+		job->state = JOB_PAUSED;
+	}
+	job->dirty = true;
+	log_info("job %llu: paused", (unsigned long long)job->id);
+	job_schedule();		/* its slot is free for another job */
+}
+
+void
+job_resume(struct job *job)
+{
+	if (!job->paused)
+		return;
+	job->paused = false;
+	job->dirty = true;
+	log_info("job %llu: resumed", (unsigned long long)job->id);
+	if (job->state == JOB_PAUSED) {
+		job->state = JOB_RUNNING;
+		job_set_active(job, true);
+		job_unpark(job);
+		job_fill(job);
+	} else
+		job_schedule();
+}
+
+/* The data chunks the job may have in flight: an even share of its class's. */
+static unsigned
+job_lane_share(const struct job *job)
+{
+	unsigned budget = cpd_conf->engine.max_inflight, n;
+
+	if (!job_is_interactive(job))
+		budget = budget * cpd_conf->engine.bulk_inflight_share / 100;
+	n = nactive[job_is_interactive(job)];
+	return n > 1 ? (budget / n ? budget / n : 1) : (budget ? budget : 1);
+}
+
+static void
+job_refill(struct job *job)
+{
+	uint64_t now = loop_now_usec();
+	int64_t	 cap = (int64_t)(job->req.bwlimit / 4);
+
+	job->tokens += (int64_t)(job->req.bwlimit * (now - job->tokens_usec) / 1000000);
+	job->tokens_usec = now;
+	if (job->tokens > cap)
+		job->tokens = cap;	/* a quarter second of burst at most */
+}
+
+static bool
+job_lane_may_start(struct job *job)
+{
+	if (job->paused || job->lanes_busy >= job_lane_share(job))
+		return false;
+	if (job->req.bwlimit) {
+		job_refill(job);
+		if (job->tokens <= 0)
+			return false;
+	}
+	return true;
+}
+
+bool
+job_lane_begin(struct job *job, struct eop *op)
+{
+	if (job->cancelling || !job_lane_may_start(job)) {
+		op->next = NULL;
+		*job->parked_tail = op;
+		job->parked_tail = &op->next;
+		if (job->cancelling)
+			job_unpark(job);
+		return false;
+	}
+	job->lanes_busy++;
+	job->tokens -= (int64_t)op->len;
+	return true;
+}
+
+void
+job_lane_end(struct job *job)
+{
+	job->lanes_busy--;
+	job_unpark(job);
+}
+
+/* Start parked chunks that may start now; a cancelled job drops them. */
+static void
+job_unpark(struct job *job)
+{
+	struct eop *op;
+
+	while ((op = job->parked) != NULL &&
+	    (job->cancelling || job_lane_may_start(job))) {
+		if ((job->parked = op->next) == NULL)
+			job->parked_tail = &job->parked;
+		if (job->cancelling)
+			copy_lane_drop(op);
+		else {
+			job->lanes_busy++;
+			job->tokens -= (int64_t)op->len;
+			copy_lane_run(op);
+		}
+	}
 }
 
 void
@@ -525,12 +790,14 @@ job_to_json(const struct job *job)
 		json_object_array_add(src, json_object_new_string(job->req.sources[i]));
 	json_object_object_add(o, "id", json_object_new_int64((int64_t)job->id));
 	json_object_object_add(o, "state", json_object_new_string(state_names[job->state]));
-	json_object_object_add(o, "priority", json_object_new_string(prio_names[job->req.prio]));
+	json_object_object_add(o, "priority", json_object_new_string(
+	    job->req.prio == PRIO_AUTO ? "normal" : prio_names[job->req.prio]));
 	json_object_object_add(o, "sources", src);
 	json_object_object_add(o, "destination", json_object_new_string(job->req.destination));
 	json_object_object_add(o, "uid", json_object_new_int64(job->cred->uid));
 	json_object_object_add(o, "no_clobber", json_object_new_boolean(job->req.no_clobber));
 	json_object_object_add(o, "sync", json_object_new_boolean(job->req.sync));
+	json_object_object_add(o, "bwlimit", json_object_new_int64((int64_t)job->req.bwlimit));
 #define ADD_U64(name, v) json_object_object_add(o, name, json_object_new_int64((int64_t)(v)))
 	ADD_U64("bytes_total", job->bytes_total);
 	ADD_U64("bytes_done", job->bytes_done);
@@ -628,6 +895,8 @@ job_tick(void)
 		if (job->state == JOB_RUNNING) {
 			job_sample_rate(job);
 			totals.rate += job->rate;
+			if (job->parked)
+				job_unpark(job);	/* bandwidth tokens came in */
 		}
 		if (job->dirty && !job_finished(job)) {
 			job->dirty = false;
@@ -644,5 +913,13 @@ job_counters(struct job_counters *c)
 {
 	*c = totals;
 	c->queued = nqueued;
-	c->running = nrunning;
+	c->running = nactive[0] + nactive[1];
+	c->paused = nrunning - c->running;
+	for (int p = 0; p < PRIO_COUNT; p++) {
+		struct job *job;
+
+		c->queued_prio[p] = 0;
+		TAILQ_FOREACH(job, &runq[p], qentry)
+			c->queued_prio[p]++;
+	}
 }

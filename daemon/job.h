@@ -14,8 +14,9 @@ struct call;
 struct cred;
 struct copy;
 
-enum job_state { JOB_QUEUED, JOB_RUNNING, JOB_DONE, JOB_FAILED, JOB_CANCELLED };
-enum job_prio { PRIO_INTERACTIVE, PRIO_NORMAL, PRIO_BULK, PRIO_COUNT };
+/* Ended states last: job_finished() is state >= JOB_DONE. */
+enum job_state { JOB_QUEUED, JOB_RUNNING, JOB_PAUSED, JOB_DONE, JOB_FAILED, JOB_CANCELLED };
+enum job_prio { PRIO_INTERACTIVE, PRIO_NORMAL, PRIO_BULK, PRIO_COUNT, PRIO_AUTO = PRIO_COUNT };
 
 struct job_request {
 	char		**sources;	/* absolute paths, owned by the job after job_submit */
@@ -23,7 +24,8 @@ struct job_request {
 	char		 *destination;
 	bool		  no_clobber;
 	bool		  sync;
-	enum job_prio	  prio;
+	enum job_prio	  prio;		/* PRIO_AUTO: chosen from the size */
+	uint64_t	  bwlimit;	/* bytes per second, 0: none */
 	mode_t		  umask;
 };
 
@@ -45,6 +47,13 @@ struct job {
 
 	/* Execution. */
 	bool			 cancelling;
+	bool			 paused;
+	bool			 in_runq;	/* scanned, waiting for a slot */
+	unsigned		 lanes_busy;	/* data chunks in flight */
+	struct eop		*parked;	/* data chunks waiting to start */
+	struct eop		**parked_tail;
+	int64_t			 tokens;	/* bwlimit: bytes that may start now */
+	uint64_t		 tokens_usec;
 	int			 dirfd;		/* destination directory, O_PATH */
 	bool			 into_dir;	/* each source goes to dir/basename */
 	char			*dest_name;	/* the new file's name when !into_dir */
@@ -61,7 +70,7 @@ struct job {
 	TAILQ_HEAD(, call)	 watchers;
 
 	TAILQ_ENTRY(job)	 entry;		/* all jobs, by id */
-	TAILQ_ENTRY(job)	 qentry;	/* the run queue of its priority */
+	TAILQ_ENTRY(job)	 qentry;	/* its run queue, or the running list */
 };
 
 void	 job_init(const struct config *);
@@ -72,6 +81,8 @@ struct job *job_find(uint64_t id);
 struct job *job_first(void);
 struct job *job_next(struct job *);
 void	 job_cancel(struct job *);
+void	 job_pause(struct job *);
+void	 job_resume(struct job *);
 bool	 job_finished(const struct job *);
 /* Attach a call that gets updates (stream) or only the final state. */
 void	 job_watch(struct job *, struct call *);
@@ -81,14 +92,23 @@ void	 job_tick(void);
 void	 job_shutdown(void);
 unsigned job_count_active(void);
 
-/* Called by copy.c. */
+/*
+ * Called by copy.c. A data chunk of a job starts only when the job is
+ * not paused, its bandwidth allows, and it is within its fair share of
+ * the chunks in flight; otherwise job_lane_begin() parks it and returns
+ * false, and the job later hands it back to copy_lane_run() (or to
+ * copy_lane_drop() when the job is cancelled).
+ */
+bool	 job_lane_begin(struct job *, struct eop *);
+void	 job_lane_end(struct job *);
 void	 job_file_done(struct job *, int err, const char *msg);
 void	 job_progress(struct job *, uint64_t bytes);
 void	 job_fail(struct job *, int err, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 
 struct job_counters {
-	unsigned	queued, running;
+	unsigned	queued, running, paused;
+	unsigned	queued_prio[PRIO_COUNT];
 	uint64_t	done, failed, cancelled;
 	uint64_t	bytes_copied, files_copied;
 	uint64_t	rate;

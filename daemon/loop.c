@@ -18,7 +18,16 @@
 #include "log.h"
 #include "loop.h"
 
+#define LAT_WINDOW	4096	/* iterations the percentiles cover */
+
 static struct io_uring	ring;
+static struct {
+	uint32_t	 window[LAT_WINDOW];
+	uint64_t	 iterations, slow;
+	uint32_t	 max;
+	unsigned	 completions;	/* in the current iteration */
+	uint64_t	 woke;		/* when the last wait returned */
+} lat;
 static struct loop_info	info;
 static int		epfd = -1;
 
@@ -302,12 +311,14 @@ loop_wait_uring(int timeout_ms)
 	int			 rc;
 
 	rc = io_uring_submit_and_wait_timeout(&ring, &cqe, 1, &ts, NULL);
+	lat.woke = loop_now_usec();
 	if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY)
 		fatalx("io_uring wait: %s", strerror(-rc));
 	io_uring_for_each_cqe(&ring, head, cqe) {
 		struct loop_op *op = io_uring_cqe_get_data(cqe);
 
 		seen++;
+		lat.completions++;
 		if (op)
 			op->cb(op, cqe->res);
 	}
@@ -321,8 +332,10 @@ loop_wait_epoll(int timeout_ms)
 	int			n;
 
 	n = epoll_wait(epfd, evs, 64, timeout_ms);
+	lat.woke = loop_now_usec();
 	if (n < 0 && errno != EINTR)
 		fatal("epoll_wait");
+	lat.completions += (unsigned)(n > 0 ? n : 0);
 	for (int i = 0; i < n; i++) {
 		int		 fd = evs[i].data.fd;
 		unsigned	 ev = evs[i].events;
@@ -345,21 +358,82 @@ loop_wait_epoll(int timeout_ms)
 	}
 }
 
+static int
+loop_cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+void
+loop_latency(struct loop_latency *out)
+{
+	static uint32_t	sorted[LAT_WINDOW];
+	size_t		n = lat.iterations < LAT_WINDOW ? lat.iterations : LAT_WINDOW;
+
+	memset(out, 0, sizeof(*out));
+	out->iterations = lat.iterations;
+	out->slow = lat.slow;
+	out->max_usec = lat.max;
+	if (n == 0)
+		return;
+	memcpy(sorted, lat.window, n * sizeof(sorted[0]));
+	qsort(sorted, n, sizeof(sorted[0]), loop_cmp_u32);
+	out->p50_usec = sorted[(n - 1) / 2];
+	out->p99_usec = sorted[(n * 99 + 99) / 100 - 1];
+}
+
+/*
+ * Account one iteration: the time from waking up to waiting again. A slow
+ * one is logged with what it did, since that is where a stall comes from.
+ */
+static void
+loop_account(uint64_t woke, uint64_t done, bool ticked, unsigned slow_usec)
+{
+	uint32_t usec = (uint32_t)(done - woke);
+
+	lat.window[lat.iterations % LAT_WINDOW] = usec;
+	lat.iterations++;
+	if (usec > lat.max)
+		lat.max = usec;
+	if (usec > slow_usec) {
+		lat.slow++;
+		log_warnx("slow event loop iteration: %u.%03u ms (%u completions%s)",
+		    usec / 1000, usec % 1000, lat.completions,
+		    ticked ? ", periodic work" : "");
+	}
+	lat.completions = 0;
+}
+
 void
 loop_run(bool (*stop)(void), void (*tick)(void), int period_ms)
 {
 	uint64_t next_tick = loop_now_usec() + (uint64_t)period_ms * 1000;
 
+	lat.woke = loop_now_usec();
 	wake_op.cb = loop_woken;
 	loop_poll(&wake_op, wakefd, POLLIN);
 	while (!stop()) {
 		uint64_t now = loop_now_usec();
-		int	 timeout = 0;
+		bool	 ticked = false;
+		int	 timeout;
 
 		if (now >= next_tick) {
 			tick();
+			ticked = true;
 			next_tick = now + (uint64_t)period_ms * 1000;
 		}
+		/*
+		 * Submitting is loop work: an SQE without IOSQE_ASYNC is first
+		 * tried inline, on this thread, inside io_uring_enter().
+		 */
+		if (info.uring) {
+			int rc = io_uring_submit(&ring);
+			if (rc < 0 && rc != -EAGAIN && rc != -EBUSY && rc != -EINTR)
+				fatalx("io_uring submit: %s", strerror(-rc));
+		}
+		now = loop_now_usec();
+		loop_account(lat.woke, now, ticked, cpd_conf->engine.slow_iteration);
 		timeout = (int)((next_tick - now + 999) / 1000);
 		if (timeout > period_ms)
 			timeout = period_ms;

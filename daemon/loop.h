@@ -27,7 +27,14 @@ struct loop_info {
 	uint64_t	 started_usec;	/* CLOCK_MONOTONIC */
 };
 
+/* How long the loop's iterations take: the work between two waits. */
+struct loop_latency {
+	uint32_t	p50_usec, p99_usec, max_usec;
+	uint64_t	iterations, slow;
+};
+
 int	loop_init(const struct config *);
+void	loop_latency(struct loop_latency *);
 void	loop_free(void);
 const struct loop_info *loop_info(void);
 struct io_uring *loop_ring(void);

@@ -88,11 +88,11 @@ free_request(struct job_request *req)
 static void
 manager_copy(struct call *call, struct json_object *params)
 {
-	struct job_request	 req = { .prio = PRIO_NORMAL, .umask = 022 };
+	struct job_request	 req = { .prio = PRIO_AUTO, .umask = 022 };
 	struct json_object	*srcs, *p;
 	const char		*s;
 	size_t			 len, n;
-	int64_t			 umask = 022;
+	int64_t			 umask = 022, bwlimit = 0;
 	struct job		*job;
 	int			 rc;
 
@@ -129,8 +129,14 @@ manager_copy(struct call *call, struct json_object *params)
 	if (!varlink_get_bool(call, params, "no_clobber", &req.no_clobber) ||
 	    !varlink_get_bool(call, params, "sync", &req.sync) ||
 	    !varlink_get_string(call, params, "priority", false, &s, NULL) ||
-	    !varlink_get_int(call, params, "umask", false, &umask))
+	    !varlink_get_int(call, params, "umask", false, &umask) ||
+	    !varlink_get_int(call, params, "bwlimit", false, &bwlimit))
 		goto fail;
+	if (bwlimit < 0) {
+		varlink_invalid(call, "bwlimit");
+		goto fail;
+	}
+	req.bwlimit = (uint64_t)bwlimit;
 	if (s && job_prio_parse(s, &req.prio) < 0) {
 		varlink_invalid(call, "priority");
 		goto fail;
@@ -204,13 +210,38 @@ manager_cancel(struct call *call, struct json_object *params)
 }
 
 static void
+manager_pause(struct call *call, struct json_object *params)
+{
+	struct job *job = manager_lookup(call, params);
+
+	if (job) {
+		job_pause(job);
+		varlink_reply(call, manager_job_params(job), false);
+	}
+}
+
+static void
+manager_resume(struct call *call, struct json_object *params)
+{
+	struct job *job = manager_lookup(call, params);
+
+	if (job) {
+		job_resume(job);
+		varlink_reply(call, manager_job_params(job), false);
+	}
+}
+
+static void
 manager_get_status(struct call *call, struct json_object *params)
 {
 	const struct loop_info	*li = loop_info();
 	struct json_object	*p = json_object_new_object(), *f = json_object_new_array();
+	struct json_object	*l = json_object_new_object();
 	struct job_counters	 jc;
+	struct loop_latency	 lat;
 
 	job_counters(&jc);
+	loop_latency(&lat);
 	for (int i = 0; i < li->nfeatures; i++)
 		json_object_array_add(f, json_object_new_string(li->features[i]));
 	json_object_object_add(p, "version", json_object_new_string(CPD_VERSION));
@@ -224,13 +255,31 @@ manager_get_status(struct call *call, struct json_object *params)
 	ADD_U64("clients", control_clients());
 	ADD_U64("jobs_queued", jc.queued);
 	ADD_U64("jobs_running", jc.running);
+	ADD_U64("jobs_paused", jc.paused);
+	ADD_U64("queued_interactive", jc.queued_prio[PRIO_INTERACTIVE]);
+	ADD_U64("queued_normal", jc.queued_prio[PRIO_NORMAL]);
+	ADD_U64("queued_bulk", jc.queued_prio[PRIO_BULK]);
 	ADD_U64("jobs_done", jc.done);
 	ADD_U64("jobs_failed", jc.failed);
 	ADD_U64("jobs_cancelled", jc.cancelled);
 	ADD_U64("bytes_copied", jc.bytes_copied);
 	ADD_U64("files_copied", jc.files_copied);
 	ADD_U64("rate", jc.rate);
+	ADD_U64("ops_inflight", engine_stats.inflight);
+	ADD_U64("ops_async_inflight", engine_stats.async_inflight);
+	ADD_U64("ops_waiting", engine_stats.waiting);
+	ADD_U64("async_threshold", cpd_conf->engine.async_threshold);
+	json_object_object_add(p, "async_policy", json_object_new_string(
+	    config_enum_name("engine.async", cpd_conf->engine.async)));
 #undef ADD_U64
+#define ADD_LAT(name, v) json_object_object_add(l, name, json_object_new_int64((int64_t)(v)))
+	ADD_LAT("p50_usec", lat.p50_usec);
+	ADD_LAT("p99_usec", lat.p99_usec);
+	ADD_LAT("max_usec", lat.max_usec);
+	ADD_LAT("iterations", lat.iterations);
+	ADD_LAT("slow", lat.slow);
+#undef ADD_LAT
+	json_object_object_add(p, "loop_latency", l);
 	varlink_reply(call, p, false);
 }
 
@@ -240,6 +289,8 @@ const struct varlink_method manager_methods[] = {
 	{ "List", manager_list },
 	{ "Wait", manager_wait },
 	{ "Cancel", manager_cancel },
+	{ "Pause", manager_pause },
+	{ "Resume", manager_resume },
 	{ "GetStatus", manager_get_status },
 	{ NULL, NULL },
 };

@@ -143,10 +143,12 @@ varlink_get_int(struct call *call, struct json_object *params, const char *name,
 	if (!varlink_get(call, params, name, required, json_type_int, &v))
 		return false;
 	if (v) {
-		errno = 0;
+		/*
+		 * json-c clamps numbers beyond 64 bits to the extremes without
+		 * a word; no parameter of ours is meaningful there.
+		 */
 		*out = json_object_get_int64(v);
-		if (errno == ERANGE || (*out == INT64_MAX && strchr(
-		    json_object_to_json_string(v), 'e'))) {
+		if (*out == INT64_MAX || *out == INT64_MIN) {
 			varlink_invalid(call, name);
 			return false;
 		}

@@ -64,3 +64,136 @@ no_temporaries() {	# DIR: no leftover .cpd-tmp.* files
 	left=$(find "$1" -name '.cpd-tmp.*' 2>/dev/null | head -n 3)
 	[ -z "$left" ] || fail "temporaries left: $left"
 }
+
+# ---- Helpers for tests that speak raw Varlink (no cpd-client needed). ----
+
+# py ARGS...: python3 for JSON work; the system one starts fastest.
+PYTHON=$(command -v /usr/bin/python3 || command -v python3 || echo python3)
+py() { "$PYTHON" "$@"; }
+
+# varlink_up: the daemon on $CPD_SOCKET answers GetStatus.
+varlink_up() {
+	printf '{"method":"io.cpd.Manager.GetStatus"}\0' |
+		socat -t 2 - "UNIX-CONNECT:$CPD_SOCKET" 2>/dev/null | tr '\0' '\n' |
+		grep -q '"engine"'
+}
+
+# start_daemon_raw [cpd options...]: start_daemon, but waits with a raw
+# GetStatus instead of cpd-client. A later --config FILE overrides /dev/null.
+start_daemon_raw() {
+	"$CPD" --socket "$CPD_SOCKET" --config /dev/null -d "$@" >>"$DAEMON_LOG" 2>&1 &
+	DAEMON_PID=$!
+	local i
+	for i in $(seq 200); do
+		[ -S "$CPD_SOCKET" ] && varlink_up && return 0
+		kill -0 "$DAEMON_PID" 2>/dev/null || { cat "$DAEMON_LOG"; fail "daemon died at start"; }
+		sleep 0.05
+	done
+	fail "daemon did not come up"
+}
+
+# write_config FILE TEXT...: a libconfig file for cpd --config.
+write_config() {
+	local f=$1; shift
+	printf '%s\n' "$@" > "$f"
+}
+
+# varlink_wait JSON [SECONDS]: varlink_call that waits up to SECONDS
+# (default 60) for the daemon to end the call.
+varlink_wait() {
+	printf '%s\0' "$1" | socat -t "${2:-60}" - "UNIX-CONNECT:$CPD_SOCKET" | tr '\0' '\n'
+}
+
+# as_user USER CMD...: run CMD with USER's uid, gid and groups.
+as_user() {
+	local u=$1; shift
+	setpriv --reuid="$u" --regid="$u" --init-groups "$@"
+}
+
+# ensure_user NAME: create a local test user if missing (root only).
+ensure_user() {
+	id "$1" >/dev/null 2>&1 || useradd -m "$1" >/dev/null 2>&1 ||
+		id "$1" >/dev/null 2>&1 || fail "cannot create user $1"
+}
+
+# jfield PATH: from Varlink replies on stdin (one JSON per line), print the
+# field PATH (dotted: parameters.job.state, parameters.jobs.0.id) of the
+# last reply: strings bare, anything else as JSON, "null" when absent,
+# "NO-REPLY" when there was no reply at all.
+jfield() {
+	py -c '
+import json, sys
+msgs = [l for l in sys.stdin.read().split("\n") if l.strip()]
+if not msgs:
+    print("NO-REPLY"); sys.exit(0)
+v = json.loads(msgs[-1])
+for k in sys.argv[1].split("."):
+    if isinstance(v, dict) and k in v:
+        v = v[k]
+    elif isinstance(v, list) and k.isdigit() and int(k) < len(v):
+        v = v[int(k)]
+    else:
+        v = None
+        break
+print(v if isinstance(v, str) else json.dumps(v))' "$1"
+}
+
+# copy_msg [EXTRA] DEST SRC...: a Copy call, with "more": true unless EXTRA
+# has "__more": false. EXTRA is a JSON object of further parameters
+# ('{"no_clobber": true, "umask": 63}'), or "" for none.
+copy_msg() {
+	py -c '
+import json, sys
+extra = json.loads(sys.argv[1]) if sys.argv[1] else {}
+more = extra.pop("__more", True)
+p = {"sources": sys.argv[3:], "destination": sys.argv[2]}
+p.update(extra)
+m = {"method": "io.cpd.Manager.Copy", "parameters": p}
+if more:
+    m["more"] = True
+print(json.dumps(m))' "$@"
+}
+
+# copy_wait [EXTRA] DEST SRC...: run a Copy with "more": true to its end;
+# prints every reply, one per line.
+copy_wait() {
+	varlink_wait "$(copy_msg "$@")" 120
+}
+
+# copy_detached [EXTRA] DEST SRC...: submit a Copy without "more" and print
+# the new job's id (fails the test if there is none).
+copy_detached() {
+	local extra=${1:-} r id
+	shift
+	extra=$(py -c '
+import json, sys
+e = json.loads(sys.argv[1]) if sys.argv[1] else {}
+e["__more"] = False
+print(json.dumps(e))' "$extra")
+	r=$(varlink_call "$(copy_msg "$extra" "$@")")
+	id=$(jfield parameters.job.id <<<"$r")
+	[[ "$id" =~ ^[0-9]+$ ]] || fail "Copy gave no job id: $r"
+	echo "$id"
+}
+
+# job_get ID: the Get reply for job ID.
+job_get() {
+	varlink_call "{\"method\":\"io.cpd.Manager.Get\",\"parameters\":{\"id\":$1}}"
+}
+
+# job_wait ID: wait for job ID to end; prints the final reply.
+job_wait() {
+	varlink_wait "{\"method\":\"io.cpd.Manager.Wait\",\"parameters\":{\"id\":$1}}" 120
+}
+
+# file_mode PATH: permission bits in octal (e.g. 644).
+file_mode() { stat -c %a "$1"; }
+
+# expect_eq WHAT GOT WANT: fail unless GOT equals WANT.
+expect_eq() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; }
+
+# varlink_as USER JSON [SECONDS]: varlink_wait with USER's credentials.
+varlink_as() {
+	printf '%s\0' "$2" | as_user "$1" socat -t "${3:-60}" - "UNIX-CONNECT:$CPD_SOCKET" |
+		tr '\0' '\n'
+}

@@ -14,15 +14,15 @@ run_one() {	# name command...
 	local name=$1; shift
 	if [ -n "${TESTS:-}" ] && [[ " $TESTS " != *" $name "* ]]; then return; fi
 	local start=$SECONDS rc
-	timeout -k 10 300 "$@" >"$logdir/$name.log" 2>&1 </dev/null
+	timeout -k 10 300 "$@" >"$logdir/${name//\//_}.log" 2>&1 </dev/null
 	rc=$?
 	case $rc in
 	0)  pass=$((pass + 1)); printf 'PASS  %-40s %3ss\n' "$name" $((SECONDS - start)) ;;
 	77) skip=$((skip + 1)); printf 'SKIP  %-40s %s\n' "$name" \
-		"$(grep -m1 -i '^skip' "$logdir/$name.log" | cut -c1-100)" ;;
+		"$(grep -m1 -i '^skip' "$logdir/${name//\//_}.log" | cut -c1-100)" ;;
 	*)  fail=$((fail + 1)); failed+=("$name")
 	    printf 'FAIL  %-40s (exit %d)\n' "$name" $rc
-	    sed 's/^/      | /' "$logdir/$name.log" | tail -n 40 ;;
+	    sed 's/^/      | /' "$logdir/${name//\//_}.log" | tail -n 40 ;;
 	esac
 }
 

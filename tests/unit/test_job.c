@@ -39,7 +39,7 @@ static void
 make_file(const char *name, size_t size)
 {
 	char	*p = in_dir(name), buf[4096];
-	int	 fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0640);
+	int	 fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
 	assert_true(fd >= 0);
 	for (size_t i = 0; i < sizeof(buf); i++)
@@ -75,8 +75,33 @@ run_until_finished(void)
 	nwaiting = 0;
 }
 
+static struct job *scanning;
+
+static bool
+scanned(void)
+{
+	return scanning->state != JOB_QUEUED || scanning->in_runq;
+}
+
+/* Until the job's sources are examined and it is queued or running. */
+static void
+run_until_scanned(struct job *job)
+{
+	scanning = job;
+	loop_run(scanned, tick, 20);
+}
+
+static struct job *watched;
+static uint64_t watch_bytes;
+
+static bool
+copied_some(void)
+{
+	return watched->bytes_done >= watch_bytes || job_finished(watched);
+}
+
 static struct job *
-submit(enum job_prio prio, const char *dest, int nsrc, ...)
+submit_as(struct cred *who, enum job_prio prio, const char *dest, int nsrc, ...)
 {
 	struct job_request req = { .prio = prio, .umask = 022 };
 	struct job	  *job;
@@ -89,10 +114,12 @@ submit(enum job_prio prio, const char *dest, int nsrc, ...)
 	va_end(ap);
 	req.nsources = (size_t)nsrc;
 	req.destination = in_dir(dest);
-	assert_int_equal(job_submit(&req, cred_ref(me), &job), 0);
+	assert_int_equal(job_submit(&req, cred_ref(who), &job), 0);
 	waiting[nwaiting++] = job;
 	return job;
 }
+
+#define submit(...)	submit_as(me, __VA_ARGS__)
 
 static void
 assert_same_file(const char *a, const char *b)
@@ -112,7 +139,7 @@ test_copy_one(void **state)
 
 	make_file("one", 3 * 1024 * 1024 + 17);
 	job = submit(PRIO_NORMAL, "one.copy", 1, "one");
-	assert_int_equal(job->state, JOB_RUNNING);	/* started at once: room */
+	assert_int_equal(job->state, JOB_QUEUED);	/* its sources are examined first */
 	run_until_finished();
 	assert_int_equal(job->state, JOB_DONE);
 	assert_int_equal(job->files_done, 1);
@@ -122,7 +149,7 @@ test_copy_one(void **state)
 	assert_same_file("one", "one.copy");
 	p = in_dir("one.copy");
 	assert_int_equal(stat(p, &st), 0);
-	assert_int_equal(st.st_mode & 07777, 0640 & ~022);
+	assert_int_equal(st.st_mode & 07777, 0644 & ~022);
 	free(p);
 }
 
@@ -138,7 +165,7 @@ test_missing_source(void **state)
 	run_until_finished();
 	assert_int_equal(job->state, JOB_FAILED);
 	assert_int_equal(job->err, -ENOENT);
-	job = submit(PRIO_NORMAL, "exists", 2, "exists", "missing");
+	job = submit(PRIO_NORMAL, "exists", 2, "exists", "exists");
 	run_until_finished();
 	assert_int_equal(job->state, JOB_FAILED);
 	assert_int_equal(job->err, -ENOTDIR);
@@ -179,15 +206,18 @@ test_priority_order(void **state)
 {
 	struct job *b1, *b2, *b3, *i1;
 
+	/* No reserved slots: the interactive job waits, but ahead of bulk. */
 	conf.jobs.max_running = 1;
+	conf.jobs.interactive_slots = 0;
 	make_file("bulk", 8 * 1024 * 1024);
 	make_file("small", 4096);
 	b1 = submit(PRIO_BULK, "bulk.1", 1, "bulk");
 	b2 = submit(PRIO_BULK, "bulk.2", 1, "bulk");
 	b3 = submit(PRIO_BULK, "bulk.3", 1, "bulk");
+	run_until_scanned(b3);
 	i1 = submit(PRIO_INTERACTIVE, "small.1", 1, "small");
+	run_until_scanned(i1);
 	assert_int_equal(b1->state, JOB_RUNNING);
-	assert_int_equal(b2->state, JOB_QUEUED);
 	assert_int_equal(i1->state, JOB_QUEUED);
 	run_until_finished();
 	/* The interactive job overtook the queued bulk jobs. */
@@ -196,6 +226,121 @@ test_priority_order(void **state)
 	assert_int_equal(i1->state, JOB_DONE);
 	assert_int_equal(b3->state, JOB_DONE);
 	conf.jobs.max_running = 4;
+	conf.jobs.interactive_slots = 2;
+}
+
+static void
+test_interactive_slots(void **state)
+{
+	struct job *b1, *b2, *i1;
+
+	/* All ordinary slots busy: an interactive job starts at once anyway. */
+	conf.jobs.max_running = 1;
+	make_file("bulk", 8 * 1024 * 1024);
+	make_file("small", 4096);
+	b1 = submit(PRIO_BULK, "bulk.s1", 1, "bulk");
+	b2 = submit(PRIO_BULK, "bulk.s2", 1, "bulk");
+	run_until_scanned(b2);
+	i1 = submit(PRIO_INTERACTIVE, "small.s1", 1, "small");
+	run_until_scanned(i1);
+	assert_int_equal(i1->state, JOB_RUNNING);
+	assert_int_equal(b1->state, JOB_RUNNING);
+	assert_int_equal(b2->state, JOB_QUEUED);
+	run_until_finished();
+	assert_int_equal(i1->state, JOB_DONE);
+	conf.jobs.max_running = 4;
+}
+
+static void
+test_users_take_turns(void **state)
+{
+	struct cred *other = calloc(1, sizeof(*other));
+	struct job *a1, *a2, *a3, *b1;
+
+	/* The other user's files must be readable and writable for it. */
+	other->uid = getuid() + 4242;
+	other->gid = getgid() + 4242;
+	other->refs = 1;
+	conf.jobs.max_running = 1;
+	make_file("turn", 1024 * 1024);
+	a1 = submit(PRIO_BULK, "turn.a1", 1, "turn");
+	a2 = submit(PRIO_BULK, "turn.a2", 1, "turn");
+	a3 = submit(PRIO_BULK, "turn.a3", 1, "turn");
+	run_until_scanned(a3);
+	b1 = submit_as(other, PRIO_BULK, "turn.b1", 1, "turn");
+	run_until_finished();
+	/* b1 came last, but its user had not been served: it goes second. */
+	assert_true(b1->started_usec >= a1->finished_usec);
+	assert_true(b1->finished_usec <= a2->started_usec);
+	assert_true(a2->finished_usec <= a3->started_usec);
+	assert_int_equal(b1->state, JOB_DONE);
+	conf.jobs.max_running = 4;
+	cred_unref(other);
+}
+
+static void
+test_auto_priority(void **state)
+{
+	struct job *small, *mid, *big;
+
+	conf.jobs.auto_interactive_max = 64 * 1024;
+	conf.jobs.auto_bulk_min = 4 * 1024 * 1024;
+	make_file("auto.s", 4096);
+	make_file("auto.m", 1024 * 1024);
+	make_file("auto.b", 5 * 1024 * 1024);
+	small = submit(PRIO_AUTO, "auto.s.copy", 1, "auto.s");
+	mid = submit(PRIO_AUTO, "auto.m.copy", 1, "auto.m");
+	big = submit(PRIO_AUTO, "auto.b.copy", 1, "auto.b");
+	run_until_finished();
+	assert_int_equal(small->req.prio, PRIO_INTERACTIVE);
+	assert_int_equal(mid->req.prio, PRIO_NORMAL);
+	assert_int_equal(big->req.prio, PRIO_BULK);
+	assert_int_equal(big->state, JOB_DONE);
+	conf.jobs.auto_interactive_max = 1 << 20;
+	conf.jobs.auto_bulk_min = 64 << 20;
+}
+
+static bool
+paused_and_still(void)
+{
+	return job_finished(watched) || (watched->lanes_busy == 0 && watched->paused);
+}
+
+static void
+test_pause_resume(void **state)
+{
+	struct job *job;
+	uint64_t    at_pause;
+
+	conf.engine.chunk_size = 64 * 1024;
+	conf.engine.lanes = 1;
+	make_file("pause", 64 * 1024 * 1024);
+	job = submit(PRIO_BULK, "pause.copy", 1, "pause");
+	watched = job;
+	watch_bytes = 1024 * 1024;
+	loop_run(copied_some, tick, 20);
+	assert_int_equal(job->state, JOB_RUNNING);
+	job_pause(job);
+	assert_int_equal(job->state, JOB_PAUSED);
+	loop_run(paused_and_still, tick, 20);	/* chunks in flight come back */
+	at_pause = job->bytes_done;
+	/* Paused: a few ticks pass and nothing moves. */
+	watch_bytes = UINT64_MAX;
+	{
+		uint64_t until = loop_now_usec() + 200000;
+		while (loop_now_usec() < until && !job_finished(job))
+			loop_run(paused_and_still, tick, 20), usleep(20000);
+	}
+	assert_int_equal(job->bytes_done, at_pause);
+	assert_true(at_pause < job->bytes_total);
+	job_resume(job);
+	assert_int_equal(job->state, JOB_RUNNING);
+	run_until_finished();
+	assert_int_equal(job->state, JOB_DONE);
+	assert_int_equal(job->bytes_done, job->bytes_total);
+	assert_same_file("pause", "pause.copy");
+	conf.engine.chunk_size = 1 << 20;
+	conf.engine.lanes = 4;
 }
 
 static void
@@ -207,6 +352,8 @@ test_cancel(void **state)
 	make_file("big", 32 * 1024 * 1024);
 	run = submit(PRIO_NORMAL, "big.1", 1, "big");
 	queued = submit(PRIO_NORMAL, "big.2", 1, "big");
+	run_until_scanned(queued);
+	assert_int_equal(queued->state, JOB_QUEUED);
 	job_cancel(queued);
 	assert_int_equal(queued->state, JOB_CANCELLED);	/* at once: never started */
 	assert_int_equal(queued->started_usec, 0);
@@ -255,6 +402,7 @@ setup(void **state)
 	cpd_conf = &conf;
 	snprintf(dir, sizeof(dir), "/tmp/cpd-unit-job.XXXXXX");
 	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, 0777), 0);	/* for test_users_take_turns */
 	assert_int_equal(loop_init(&conf), 0);
 	cred_init(false);
 	assert_int_equal(engine_init(&conf), 0);
@@ -285,6 +433,10 @@ main(void)
 		cmocka_unit_test(test_missing_source),
 		cmocka_unit_test(test_into_directory),
 		cmocka_unit_test(test_priority_order),
+		cmocka_unit_test(test_interactive_slots),
+		cmocka_unit_test(test_users_take_turns),
+		cmocka_unit_test(test_auto_priority),
+		cmocka_unit_test(test_pause_resume),
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_per_user_limit),
 	};

@@ -1,0 +1,138 @@
+#!/bin/bash
+# client: cpd-client against a real daemon. copy (relative paths from the
+# working directory, several sources into "DIR/", --detach, --json,
+# --no-clobber), list, status, wait, cancel and daemon-status, and the exit
+# codes: 0 ok, 1 job failed or daemon error, 2 usage, 3 no daemon (the
+# message names the socket).
+. "$(dirname "$0")/../lib.sh"
+[ -x "$CLIENT" ] || skip "cpd-client not built"
+
+start_daemon_raw
+mkdir -p "$T/work/sub" "$T/work/dir"
+cd "$T/work"
+mkfile a 20K
+mkfile b 1
+mkfile c $((300 * 1024 + 5))
+
+# run EXPECTED-STATUS CMD...: run the client; stdout in $out, stderr in $err.
+run() {
+	local want=$1 rc=0
+	shift
+	"$CLIENT" "$@" >"$T/out" 2>"$T/err" || rc=$?
+	out=$(cat "$T/out") err=$(cat "$T/err")
+	[ "$rc" = "$want" ] ||
+		fail "cpd-client $*: exit $rc, want $want; stdout: $out; stderr: $err"
+}
+json() {	# EXPR: evaluate a python expression on the JSON in $out (as j)
+	py -c 'import json, sys; j = json.loads(sys.stdin.read()); print(eval(sys.argv[1]))' "$1" <<<"$out" ||
+		fail "not JSON or no $1: $out"
+}
+
+# copy, relative paths.
+run 0 copy a sub/a.copy
+same a sub/a.copy
+expect_eq "copy: mode" "$(file_mode sub/a.copy)" "$(file_mode a)"
+no_temporaries "$T/work"
+
+# Several sources into DIR/.
+run 0 copy a b c dir/
+for f in a b c; do same "$f" "dir/$f"; done
+expect_eq "copy into dir/: entries" "$(ls -A dir | tr '\n' ' ')" "a b c "
+
+# A failed job: exit 1, the reason on stderr.
+run 1 copy missing-file sub/x
+[[ "$err" == *"$T/work/missing-file"* ]] || fail "failed copy: stderr does not name the path: $err"
+[[ "$err" == *ENOENT* || "$err" == *"No such file"* ]] || fail "failed copy: stderr gives no reason: $err"
+[ ! -e sub/x ] || fail "failed copy: destination created"
+
+# --no-clobber: exit 1, destination unchanged.
+mkfile keep 100
+cp keep keep.orig
+run 1 copy --no-clobber a keep
+same keep keep.orig
+run 1 copy -n a keep
+same keep keep.orig
+
+# Usage errors: exit 2.
+run 2 copy
+run 2 copy onlyone
+run 2 copy --bogus-option a b
+run 2 frobnicate
+run 2 status
+run 2 status not-a-number
+run 2
+
+# No daemon: exit 3, the message names the socket.
+CPD_SOCKET=/nonexistent/cpd.sock run 3 list
+[[ "$err" == *"/nonexistent/cpd.sock"* ]] || fail "no daemon: stderr does not name the socket: $err"
+CPD_SOCKET=/nonexistent/cpd.sock run 3 copy a sub/never
+[[ "$err" == *"/nonexistent/cpd.sock"* ]] || fail "no daemon (copy): stderr does not name the socket: $err"
+[ ! -e sub/never ] || fail "no daemon: something was copied"
+# -s (without CPD_SOCKET, which the client's help says overrides -s).
+saved=$CPD_SOCKET
+unset CPD_SOCKET
+run 3 -s "$T/no-such.sock" daemon-status
+[[ "$err" == *"$T/no-such.sock"* ]] || fail "no daemon (-s): stderr does not name the socket: $err"
+run 0 -s "$saved" daemon-status
+export CPD_SOCKET=$saved
+
+# --detach prints the job id only; wait ID then exits 0.
+run 0 copy --detach c sub/c.copy
+[[ "$out" =~ ^[0-9]+$ ]] || fail "--detach printed '$out', want a job id only"
+id=$out
+run 0 wait "$id"
+same c sub/c.copy
+run 0 copy -d b sub/b.copy
+[[ "$out" =~ ^[0-9]+$ ]] || fail "-d printed '$out'"
+id2=$out
+run 0 wait --json "$id2"
+expect_eq "wait --json: state" "$(json 'j["state"]')" done
+same b sub/b.copy
+
+# --json: the final Job.
+run 0 copy --json a sub/a.json
+expect_eq "copy --json: state" "$(json 'j["state"]')" done
+expect_eq "copy --json: destination" "$(json 'j["destination"]')" "$T/work/sub/a.json"
+expect_eq "copy --json: sources" "$(json 'j["sources"]')" "['$T/work/a']"
+expect_eq "copy --json: bytes_done" "$(json 'j["bytes_done"]')" 20480
+idj=$(json 'j["id"]')
+same a sub/a.json
+run 1 copy --json missing-file sub/y
+expect_eq "failed copy --json: state" "$(json 'j["state"]')" failed
+expect_eq "failed copy --json: error" "$(json 'j["error"]')" ENOENT
+
+# list shows the jobs.
+run 0 list
+grep -q "^ *$id .*done" <<<"$out" || fail "list does not show job $id as done: $out"
+[[ "$out" == *"$T/work/sub/c.copy"* ]] || fail "list does not show the destination: $out"
+run 0 list --json
+expect_eq "list --json: ids include $id" "$(json "$id in [x['id'] for x in j]")" True
+expect_eq "list --json: states" "$(json "[x['state'] for x in j if x['id'] == $idj]")" "['done']"
+
+# status ID.
+run 0 status "$id"
+[[ "$out" == *done* ]] || fail "status: no state: $out"
+[[ "$out" == *"$T/work/sub/c.copy"* ]] || fail "status: no destination: $out"
+run 0 status --json "$id"
+expect_eq "status --json: id" "$(json 'j["id"]')" "$id"
+expect_eq "status --json: state" "$(json 'j["state"]')" done
+run 1 status 999999
+[ -n "$err" ] || fail "status of a missing job: nothing on stderr"
+
+# cancel of a finished job: returned unchanged.
+run 0 cancel "$id"
+[[ "$out" == *done* ]] || fail "cancel of a finished job: $out"
+run 0 cancel --json "$id"
+expect_eq "cancel --json of a finished job: state" "$(json 'j["state"]')" done
+same c sub/c.copy
+
+# daemon-status shows the engine.
+run 0 daemon-status
+[[ "$out" == *io_uring* ]] || fail "daemon-status does not show the engine: $out"
+run 0 daemon-status --json
+expect_eq "daemon-status --json: engine" "$(json 'j["engine"]')" io_uring
+# the global --json before the command works too
+run 0 --json daemon-status
+expect_eq "--json daemon-status: engine" "$(json 'j["engine"]')" io_uring
+no_temporaries "$T/work"
+echo "PASS: client"
