@@ -209,26 +209,28 @@ manager_cancel(struct call *call, struct json_object *params)
 	manager_reply_or_watch(call, job, true);
 }
 
+/* A change of a job that takes effect at once, answered with the job. */
 static void
-manager_pause(struct call *call, struct json_object *params)
+manager_act(struct call *call, struct json_object *params, void (*act)(struct job *))
 {
 	struct job *job = manager_lookup(call, params);
 
 	if (job) {
-		job_pause(job);
+		act(job);
 		varlink_reply(call, manager_job_params(job), false);
 	}
 }
 
 static void
+manager_pause(struct call *call, struct json_object *params)
+{
+	manager_act(call, params, job_pause);
+}
+
+static void
 manager_resume(struct call *call, struct json_object *params)
 {
-	struct job *job = manager_lookup(call, params);
-
-	if (job) {
-		job_resume(job);
-		varlink_reply(call, manager_job_params(job), false);
-	}
+	manager_act(call, params, job_resume);
 }
 
 static void
