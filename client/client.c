@@ -294,6 +294,7 @@ client_main(int argc, char **argv)
 	c.priority = c.conf.priority;
 	c.sync = c.conf.sync;
 	c.no_clobber = c.conf.no_clobber;
+	c.bwlimit = c.conf.bwlimit;
 
 	/* The command parses its own options from its name on. */
 	argc -= optind;

@@ -8,7 +8,8 @@
  *		connecting and one-shot calls
  *   conf.c	configuration files (inih)
  *   varlink.c	the Varlink connection: sending calls, reading replies
- *   human.c	human-readable sizes, rates, durations and times
+ *   human.c	human-readable sizes, rates, durations and times; parsing
+ *		rates
  *   progress.c	the one-line progress bar
  *   job.c	Job objects: accessors, following a job, reporting its end
  *   cmd.c	the command table, option parsing helpers, help and version
@@ -62,6 +63,7 @@ struct conf {
 	int	 priority;	/* enum priority */
 	int	 sync;		/* -1: unset, the daemon's jobs.sync applies */
 	bool	 no_clobber;
+	uint64_t bwlimit;	/* bytes per second, 0: none */
 };
 
 void		 conf_init(struct conf *);
@@ -78,8 +80,13 @@ int		 conf_load(struct conf *, char *err, size_t errlen);
 /* The user's file: ${XDG_CONFIG_HOME:-$HOME/.config}/cpd/client.conf. */
 char		*conf_user_path(void);
 int		 conf_parse_bool(const char *, bool *);
-int		 conf_parse_priority(const char *);	/* -1 when invalid */
+/*
+ * "interactive", "normal", "bulk", or "auto" (PRIORITY_UNSET: the daemon
+ * chooses from the job's size). Returns 0, or -1 when invalid.
+ */
+int		 conf_parse_priority(const char *, int *);
 int		 conf_parse_progress(const char *);	/* -1 when invalid */
+/* The name sent to the daemon; NULL for PRIORITY_UNSET. */
 const char	*conf_priority_name(int);
 
 /* ---------------------------------------------------------------- client.c */
@@ -92,6 +99,7 @@ struct client {
 	int		 priority;	/* enum priority */
 	int		 sync;		/* -1: leave it to the daemon */
 	bool		 no_clobber;
+	uint64_t	 bwlimit;	/* bytes per second, 0: none */
 	struct conf	 conf;
 };
 
@@ -186,6 +194,20 @@ char		*human_clock(uint64_t seconds, char *, size_t);
 char		*human_duration(uint64_t seconds, char *, size_t);
 /* Local "YYYY-MM-DD HH:MM:SS" of microseconds since the epoch. */
 char		*human_time(uint64_t usec, char *, size_t);
+/* A short time span: "850us", "1.2ms", "3.4s". */
+char		*human_usec(uint64_t usec, char *, size_t);
+/* The largest rate human_parse_rate accepts: a JSON int. */
+#define HUMAN_RATE_MAX	((uint64_t)INT64_MAX)
+/*
+ * Parse a rate in bytes per second: a number, optionally with a decimal
+ * fraction, then an optional K, M, G or T (powers of 1024, either case),
+ * optionally followed by "B" or "iB" ("B" alone without a unit), then an
+ * optional "/s": "1048576", "800K", "50M", "1.5GiB/s". A fraction needs
+ * a unit; the result is rounded to the nearest byte. Returns 0, EINVAL
+ * for bad syntax or ERANGE for a value above HUMAN_RATE_MAX (or a
+ * nonzero one that rounds to 0).
+ */
+int		 human_parse_rate(const char *, uint64_t *);
 
 /* -------------------------------------------------------------- progress.c */
 
@@ -200,6 +222,11 @@ char		*human_time(uint64_t usec, char *, size_t);
  */
 size_t		 progress_format(char *, size_t, uint64_t done, uint64_t total,
 		     uint64_t rate, unsigned cols);
+/*
+ * The same for a paused job: no rate and "paused" instead of the ETA.
+ */
+size_t		 progress_format_paused(char *, size_t, uint64_t done,
+		     uint64_t total, unsigned cols);
 /* Percentage (0..100, 100 only when done >= total > 0). */
 unsigned	 progress_percent(uint64_t done, uint64_t total);
 
@@ -291,9 +318,17 @@ int		 cmd_status(struct client *, const struct cmd_entry *, int,
 int		 cmd_wait(struct client *, const struct cmd_entry *, int, char **);
 int		 cmd_cancel(struct client *, const struct cmd_entry *, int,
 		     char **);
+int		 cmd_pause(struct client *, const struct cmd_entry *, int, char **);
+int		 cmd_resume(struct client *, const struct cmd_entry *, int,
+		     char **);
 
 /* cmd-daemon.c */
 int		 cmd_daemon_status(struct client *, const struct cmd_entry *, int,
 		     char **);
+/*
+ * Print the parameters of a GetStatus reply on f, one "key: value" per
+ * line; fields an older daemon does not send are left out.
+ */
+void		 cmd_daemon_print_status(FILE *, struct json_object *params);
 
 #endif

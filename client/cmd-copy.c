@@ -16,6 +16,7 @@ enum {
 	CMD_COPY_CLOBBER,
 	CMD_COPY_PROGRESS,
 	CMD_COPY_NO_PROGRESS,
+	CMD_COPY_BWLIMIT,
 };
 
 static const struct option cmd_copy_options[] = {
@@ -24,6 +25,7 @@ static const struct option cmd_copy_options[] = {
 	{ "sync",	 no_argument,		NULL, CMD_COPY_SYNC },
 	{ "no-sync",	 no_argument,		NULL, CMD_COPY_NO_SYNC },
 	{ "priority",	 required_argument,	NULL, 'p' },
+	{ "bwlimit",	 required_argument,	NULL, CMD_COPY_BWLIMIT },
 	{ "detach",	 no_argument,		NULL, 'd' },
 	{ "json",	 no_argument,		NULL, CMD_COPY_JSON },
 	{ "progress",	 required_argument,	NULL, CMD_COPY_PROGRESS },
@@ -79,9 +81,14 @@ cmd_copy_params(struct client *c, int nsrc, char **srcs, const char *dest,
 	    json_object_new_boolean(c->no_clobber));
 	if (c->sync >= 0)	/* unset: the daemon's default (jobs.sync) */
 		json_object_object_add(params, "sync", json_object_new_boolean(c->sync));
+	/* Unset: the daemon chooses from the job's size. */
 	if (c->priority != PRIORITY_UNSET)
 		json_object_object_add(params, "priority",
 		    json_object_new_string(conf_priority_name(c->priority)));
+	/* Only a limit is sent: an older daemon does not know the key. */
+	if (c->bwlimit > 0)
+		json_object_object_add(params, "bwlimit",
+		    json_object_new_int64((int64_t)c->bwlimit));
 	json_object_object_add(params, "umask",
 	    json_object_new_int((int)cmd_copy_umask()));
 	return params;
@@ -160,10 +167,24 @@ cmd_copy(struct client *c, const struct cmd_entry *cmd, int argc, char **argv)
 			c->sync = false;
 			break;
 		case 'p':
-			if ((c->priority = conf_parse_priority(optarg)) == -1)
+			if (conf_parse_priority(optarg, &c->priority) == -1)
 				return cmd_usage_error(cmd, "invalid priority "
-				    "'%s' (expected interactive, normal or "
-				    "bulk)", optarg);
+				    "'%s' (expected auto, interactive, normal "
+				    "or bulk)", optarg);
+			break;
+		case CMD_COPY_BWLIMIT:
+			switch (human_parse_rate(optarg, &c->bwlimit)) {
+			case 0:
+				break;
+			case ERANGE:
+				return cmd_usage_error(cmd, "bandwidth limit "
+				    "'%s' out of range", optarg);
+			default:
+				return cmd_usage_error(cmd, "invalid bandwidth "
+				    "limit '%s' (expected bytes per second "
+				    "such as 50M, 1.5G or 1048576, or 0 for "
+				    "none)", optarg);
+			}
 			break;
 		case 'd':
 			detach = true;

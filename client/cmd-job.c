@@ -1,4 +1,4 @@
-/* Commands on existing jobs: list, status, wait and cancel. */
+/* Commands on existing jobs: list, status, wait, cancel, pause, resume. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -200,6 +200,11 @@ cmd_status_print(struct json_object *job)
 	printf("uid: %" PRIu64 "\n", job_u64(job, "uid"));
 	printf("no_clobber: %s\n", job_bool(job, "no_clobber") ? "yes" : "no");
 	printf("sync: %s\n", job_bool(job, "sync") ? "yes" : "no");
+	/* An older daemon has no bandwidth limits. */
+	if (json_object_object_get_ex(job, "bwlimit", NULL))
+		printf("bwlimit: %s\n", job_u64(job, "bwlimit") > 0 ?
+		    human_rate(job_u64(job, "bwlimit"), buf, sizeof buf) :
+		    "none");
 	printf("progress: %u%%\n", strcmp(state, "done") == 0 ? 100 :
 	    progress_percent(job_u64(job, "bytes_done"),
 	    job_u64(job, "bytes_total")));
@@ -319,11 +324,15 @@ cmd_wait(struct client *c, const struct cmd_entry *cmd, int argc, char **argv)
 	return status;
 }
 
-/* ---------------------------------------------------------------- cancel */
+/* ------------------------------------------------- cancel, pause, resume */
 
-int
-cmd_cancel(struct client *c, const struct cmd_entry *cmd, int argc,
-    char **argv)
+/*
+ * Call method (Cancel, Pause or Resume) on the job named by the command's
+ * operand and print the state it left the job in.
+ */
+static int
+cmd_job_control(struct client *c, const struct cmd_entry *cmd, int argc,
+    char **argv, const char *method)
 {
 	struct vl_reply		 reply;
 	struct json_object	*job;
@@ -334,7 +343,7 @@ cmd_cancel(struct client *c, const struct cmd_entry *cmd, int argc,
 		return status;
 	if (cmd_parse_id(cmd, argv[i], &id) == -1)
 		return CLIENT_EXIT_USAGE;
-	status = cmd_job_call(c, CPD_METHOD("Cancel"), id, &reply, &job);
+	status = cmd_job_call(c, method, id, &reply, &job);
 	if (status != CLIENT_EXIT_OK)
 		return status;
 	if (c->json)
@@ -344,4 +353,24 @@ cmd_cancel(struct client *c, const struct cmd_entry *cmd, int argc,
 		    job_str(job, "state"));
 	vl_reply_free(&reply);
 	return CLIENT_EXIT_OK;
+}
+
+int
+cmd_cancel(struct client *c, const struct cmd_entry *cmd, int argc,
+    char **argv)
+{
+	return cmd_job_control(c, cmd, argc, argv, CPD_METHOD("Cancel"));
+}
+
+int
+cmd_pause(struct client *c, const struct cmd_entry *cmd, int argc, char **argv)
+{
+	return cmd_job_control(c, cmd, argc, argv, CPD_METHOD("Pause"));
+}
+
+int
+cmd_resume(struct client *c, const struct cmd_entry *cmd, int argc,
+    char **argv)
+{
+	return cmd_job_control(c, cmd, argc, argv, CPD_METHOD("Resume"));
 }

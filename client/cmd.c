@@ -7,7 +7,8 @@
 
 const struct cmd_entry cmd_table[] = {
 	{ "copy",
-	  "[-n] [--sync] [-p PRIORITY] [-d] [--json] SRC... DEST",
+	  "[-n] [--sync] [-p PRIORITY] [--bwlimit RATE] [-d] [--json] "
+	  "SRC... DEST",
 	  "copy files with cp's rules and wait until the job has ended",
 	  cmd_copy, 0 },
 	{ "list", "[--json]",
@@ -20,8 +21,14 @@ const struct cmd_entry cmd_table[] = {
 	  "wait for a job to end, showing its progress",
 	  cmd_wait, 0 },
 	{ "cancel", "[--json] ID",
-	  "cancel a queued or running job",
+	  "cancel a queued, running or paused job",
 	  cmd_cancel, 0 },
+	{ "pause", "[--json] ID",
+	  "pause a job: it starts no new work until resumed",
+	  cmd_pause, 0 },
+	{ "resume", "[--json] ID",
+	  "resume a paused job",
+	  cmd_resume, 0 },
 	{ "daemon-status", "[--json]",
 	  "show the daemon's state",
 	  cmd_daemon_status, 0 },
@@ -50,7 +57,11 @@ static const char cmd_help_text[] =
 "      --clobber         replace existing files (the default)\n"
 "      --sync            flush each file to disk before it appears\n"
 "      --no-sync         do not (the default)\n"
-"  -p, --priority PRIO   interactive, normal or bulk\n"
+"  -p, --priority PRIO   interactive, normal, bulk, or auto (the default:\n"
+"                        the daemon chooses from the size of the sources)\n"
+"      --bwlimit RATE    at most RATE bytes per second, e.g. 50M, 1.5G,\n"
+"                        800K or 1048576 (K, M, G, T: powers of 1024;\n"
+"                        \"B\", \"iB\" and \"/s\" may follow); 0: no limit\n"
 "  -d, --detach          print the job id and return at once\n"
 "      --progress WHEN, --no-progress   as above (also for wait)\n"
 "\n"
@@ -59,8 +70,8 @@ static const char cmd_help_text[] =
 "\n"
 "Configuration: " CONF_SYSTEM_FILE ", then\n"
 "${XDG_CONFIG_HOME:-~/.config}/cpd/client.conf, section [" CONF_SECTION "]:\n"
-"socket, progress (auto|always|never), priority, sync and no_clobber\n"
-"(true|false). Options on the command line override them.\n"
+"socket, progress (auto|always|never), priority, bwlimit, sync and\n"
+"no_clobber (true|false). Options on the command line override them.\n"
 "\n"
 "Exit status: 0 success; 1 the job failed or was cancelled, or the daemon\n"
 "refused; 2 usage or configuration error; 3 the daemon cannot be reached.\n";

@@ -5,9 +5,10 @@
  *
  *	socket = PATH
  *	progress = auto | always | never
- *	priority = interactive | normal | bulk
+ *	priority = auto | interactive | normal | bulk
  *	sync = BOOL
  *	no_clobber = BOOL
+ *	bwlimit = RATE		(see human_parse_rate; 0: none)
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -48,6 +49,7 @@ conf_init(struct conf *conf)
 	conf->priority = PRIORITY_UNSET;
 	conf->sync = -1;
 	conf->no_clobber = false;
+	conf->bwlimit = 0;
 }
 
 void
@@ -78,13 +80,19 @@ conf_parse_bool(const char *s, bool *out)
 }
 
 int
-conf_parse_priority(const char *s)
+conf_parse_priority(const char *s, int *out)
 {
 	size_t	 i;
 
+	if (strcmp(s, "auto") == 0) {
+		*out = PRIORITY_UNSET;
+		return 0;
+	}
 	for (i = 0; i < sizeof conf_priorities / sizeof conf_priorities[0]; i++)
-		if (strcmp(s, conf_priorities[i]) == 0)
-			return (int)i;
+		if (strcmp(s, conf_priorities[i]) == 0) {
+			*out = (int)i;
+			return 0;
+		}
 	return -1;
 }
 
@@ -153,11 +161,23 @@ conf_handler(void *user, const char *section, const char *name,
 			    "(expected auto, always or never)", value, name);
 		conf->progress = v;
 	} else if (strcmp(name, "priority") == 0) {
-		if ((v = conf_parse_priority(value)) == -1)
+		if (conf_parse_priority(value, &v) == -1)
 			return conf_fail(p, "invalid value '%s' for '%s' "
-			    "(expected interactive, normal or bulk)", value,
-			    name);
+			    "(expected auto, interactive, normal or bulk)",
+			    value, name);
 		conf->priority = v;
+	} else if (strcmp(name, "bwlimit") == 0) {
+		switch (human_parse_rate(value, &conf->bwlimit)) {
+		case 0:
+			break;
+		case ERANGE:
+			return conf_fail(p, "value '%s' for '%s' out of range",
+			    value, name);
+		default:
+			return conf_fail(p, "invalid value '%s' for '%s' "
+			    "(expected bytes per second such as 50M or "
+			    "1048576, or 0 for none)", value, name);
+		}
 	} else if (strcmp(name, "sync") == 0) {
 		bool b;
 

@@ -1,6 +1,9 @@
-/* Human-readable sizes, rates, durations and times. */
+/* Human-readable sizes, rates, durations and times; parsing rates. */
+#include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "client.h"
@@ -92,4 +95,90 @@ human_time(uint64_t usec, char *buf, size_t len)
 	    strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm) == 0)
 		snprintf(buf, len, "%" PRIu64, usec);
 	return buf;
+}
+
+char *
+human_usec(uint64_t usec, char *buf, size_t len)
+{
+	uint64_t	 tenths;
+
+	if (usec < 1000) {
+		snprintf(buf, len, "%" PRIu64 "us", usec);
+		return buf;
+	}
+	/* One decimal, rounded; "1000.0ms" reads better as "1.0s". */
+	tenths = usec / 100 + (usec % 100 >= 50);
+	if (tenths < 10000) {
+		snprintf(buf, len, "%" PRIu64 ".%" PRIu64 "ms", tenths / 10,
+		    tenths % 10);
+		return buf;
+	}
+	tenths = usec / 100000 + (usec % 100000 >= 50000);
+	snprintf(buf, len, "%" PRIu64 ".%" PRIu64 "s", tenths / 10,
+	    tenths % 10);
+	return buf;
+}
+
+/* Fraction digits that count; further ones are checked but ignored. */
+#define HUMAN_FRAC_DIGITS	18
+
+int
+human_parse_rate(const char *s, uint64_t *out)
+{
+	static const char	 units[] = "KMGT";
+	const char		*p = s, *unit;
+	unsigned __int128	 ip = 0, frac = 0, scale = 1, mult = 1, v;
+	size_t			 nfrac = 0;
+	bool			 fraction = false, nonzero = false, big = false;
+
+	if (s == NULL || !isdigit((unsigned char)*p))
+		return EINVAL;
+	for (; isdigit((unsigned char)*p); p++) {
+		nonzero |= *p != '0';
+		/* Past HUMAN_RATE_MAX the value only matters as too big. */
+		if (!big)
+			ip = ip * 10 + (unsigned)(*p - '0');
+		if (ip > HUMAN_RATE_MAX)
+			big = true;
+	}
+	if (*p == '.') {
+		fraction = true;
+		if (!isdigit((unsigned char)*++p))
+			return EINVAL;
+		for (; isdigit((unsigned char)*p); p++) {
+			nonzero |= *p != '0';
+			if (nfrac++ < HUMAN_FRAC_DIGITS) {
+				frac = frac * 10 + (unsigned)(*p - '0');
+				scale *= 10;
+			}
+		}
+	}
+
+	/* The unit: K, M, G or T, then "B" or "iB"; or just "B". */
+	if (*p != '\0' && (unit = strchr(units, toupper((unsigned char)*p)))
+	    != NULL) {
+		mult = (unsigned __int128)1 << (10 * (unit - units + 1));
+		p++;
+		if (strncmp(p, "iB", 2) == 0)
+			p += 2;
+		else if (*p == 'B')
+			p++;
+	} else if (*p == 'B')
+		p++;
+	if (strcmp(p, "/s") == 0)
+		p += 2;
+	if (*p != '\0')
+		return EINVAL;
+	/* A fraction of a byte is meaningless. */
+	if (fraction && mult == 1)
+		return EINVAL;
+
+	if (big)
+		return ERANGE;
+	/* At most 2^63 * 2^40 + 10^18 * 2^40: well within 128 bits. */
+	v = ip * mult + (frac * mult + scale / 2) / scale;
+	if (v > HUMAN_RATE_MAX || (v == 0 && nonzero))
+		return ERANGE;
+	*out = (uint64_t)v;
+	return 0;
 }

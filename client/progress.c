@@ -137,6 +137,19 @@ progress_format(char *buf, size_t len, uint64_t done, uint64_t total,
 	return progress_build(buf, len, &v, cols);
 }
 
+size_t
+progress_format_paused(char *buf, size_t len, uint64_t done, uint64_t total,
+    unsigned cols)
+{
+	struct progress_view	 v = {
+		.done = done,
+		.total = total,
+		.tail = "paused",
+	};
+
+	return progress_build(buf, len, &v, cols);
+}
+
 static unsigned
 progress_columns(FILE *out)
 {
@@ -203,7 +216,11 @@ progress_update(struct progress *p, struct json_object *job)
 		progress_draw(p, line, strlen(line));
 		return;
 	}
-	if (strcmp(state, "done") == 0) {
+	if (strcmp(state, "paused") == 0) {
+		/* Nothing moves until it is resumed: no rate, no ETA. */
+		v.rate = 0;
+		v.tail = "paused";
+	} else if (strcmp(state, "done") == 0) {
 		/* The whole job: its average rate and how long it took. */
 		v.complete = true;
 		started = job_u64(job, "started_usec");

@@ -328,6 +328,14 @@ vl_report_error(const struct vl_reply *reply)
 		return client_error(CLIENT_EXIT_FAIL, "invalid parameter: %s",
 		    p != NULL ? p : "?");
 	}
+	if (strcmp(name, VARLINK_ERR_METHOD_NOT_FOUND) == 0 ||
+	    strcmp(name, VARLINK_ERR_METHOD_NOT_IMPL) == 0) {
+		/* Such as Pause, asked of a daemon older than the client. */
+		p = vl_error_param(reply, "method");
+		return client_error(CLIENT_EXIT_FAIL, "the daemon does not "
+		    "support %s (is it older than %s?)",
+		    p != NULL ? p : "this call", CLIENT_NAME);
+	}
 	if (json_object_object_length(reply->params) > 0)
 		return client_error(CLIENT_EXIT_FAIL, "%s %s", name,
 		    json_object_to_json_string_ext(reply->params,

@@ -73,6 +73,7 @@ test_defaults(void **state)
 	assert_int_equal(conf.priority, PRIORITY_UNSET);
 	assert_int_equal(conf.sync, -1);
 	assert_false(conf.no_clobber);
+	assert_true(conf.bwlimit == 0);
 	conf_free(&conf);
 }
 
@@ -91,12 +92,31 @@ test_all_keys(void **state)
 	    "progress = never\n"
 	    "priority = bulk\n"
 	    "sync = yes\n"
-	    "no_clobber = 1\n", NULL);
+	    "no_clobber = 1\n"
+	    "bwlimit = 50MiB/s\n", NULL);
 	assert_string_equal(conf.socket, "/tmp/cpd.sock");
 	assert_int_equal(conf.progress, PROGRESS_NEVER);
 	assert_int_equal(conf.priority, PRIORITY_BULK);
 	assert_int_equal(conf.sync, 1);
 	assert_true(conf.no_clobber);
+	assert_true(conf.bwlimit == 50ULL << 20);
+	conf_free(&conf);
+}
+
+static void
+test_auto_priority_and_no_limit(void **state)
+{
+	struct conf	 conf;
+
+	/* A user's file can undo the system file's priority and limit. */
+	conf_init(&conf);
+	check_load(&conf, "[client]\npriority = bulk\nbwlimit = 1.5G\n",
+	    NULL);
+	assert_int_equal(conf.priority, PRIORITY_BULK);
+	assert_true(conf.bwlimit == 3ULL << 29);
+	check_load(&conf, "[client]\npriority = auto\nbwlimit = 0\n", NULL);
+	assert_int_equal(conf.priority, PRIORITY_UNSET);
+	assert_true(conf.bwlimit == 0);
 	conf_free(&conf);
 }
 
@@ -168,7 +188,15 @@ test_bad_values(void **state)
 	    "(expected auto, always or never)");
 	check_load(&conf, "[client]\npriority = high\n",
 	    "2: invalid value 'high' for 'priority' "
-	    "(expected interactive, normal or bulk)");
+	    "(expected auto, interactive, normal or bulk)");
+	check_load(&conf, "[client]\nbwlimit = fast\n",
+	    "2: invalid value 'fast' for 'bwlimit' (expected bytes per "
+	    "second such as 50M or 1048576, or 0 for none)");
+	check_load(&conf, "[client]\nbwlimit = -1\n",
+	    "2: invalid value '-1' for 'bwlimit' (expected bytes per "
+	    "second such as 50M or 1048576, or 0 for none)");
+	check_load(&conf, "[client]\nbwlimit = 8388608T\n",
+	    "2: value '8388608T' for 'bwlimit' out of range");
 	check_load(&conf, "[client]\nsync = maybe\n",
 	    "2: invalid value 'maybe' for 'sync' (expected true or false)");
 	check_load(&conf, "[client]\nno_clobber = 2\n",
@@ -251,12 +279,21 @@ test_bool_spellings(void **state)
 static void
 test_names(void **state)
 {
-	assert_int_equal(conf_parse_priority("interactive"),
-	    PRIORITY_INTERACTIVE);
-	assert_int_equal(conf_parse_priority("normal"), PRIORITY_NORMAL);
-	assert_int_equal(conf_parse_priority("bulk"), PRIORITY_BULK);
-	assert_int_equal(conf_parse_priority("Bulk"), -1);
-	assert_int_equal(conf_parse_priority(""), -1);
+	int	 prio = 42;
+
+	assert_int_equal(conf_parse_priority("interactive", &prio), 0);
+	assert_int_equal(prio, PRIORITY_INTERACTIVE);
+	assert_int_equal(conf_parse_priority("normal", &prio), 0);
+	assert_int_equal(prio, PRIORITY_NORMAL);
+	assert_int_equal(conf_parse_priority("bulk", &prio), 0);
+	assert_int_equal(prio, PRIORITY_BULK);
+	assert_int_equal(conf_parse_priority("auto", &prio), 0);
+	assert_int_equal(prio, PRIORITY_UNSET);
+	prio = 42;
+	assert_int_equal(conf_parse_priority("Bulk", &prio), -1);
+	assert_int_equal(conf_parse_priority("", &prio), -1);
+	assert_int_equal(conf_parse_priority("Auto", &prio), -1);
+	assert_int_equal(prio, 42);
 	assert_string_equal(conf_priority_name(PRIORITY_BULK), "bulk");
 	assert_null(conf_priority_name(PRIORITY_UNSET));
 	assert_int_equal(conf_parse_progress("auto"), PROGRESS_AUTO);
@@ -339,6 +376,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_all_keys),
+		cmocka_unit_test(test_auto_priority_and_no_limit),
 		cmocka_unit_test(test_later_overrides),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_unreadable),

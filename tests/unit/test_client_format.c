@@ -217,6 +217,151 @@ test_progress_truncates(void **state)
 }
 
 static void
+test_progress_paused(void **state)
+{
+	struct progress		 pr;
+	struct json_object	*job;
+	char			 buf[PROGRESS_LINE_MAX], *out = NULL;
+	size_t			 len = 0;
+	FILE			*f;
+
+	/* No rate and no ETA: "paused" takes the ETA's place. */
+	progress_format_paused(buf, sizeof buf, 512 * MiB, GiB, 80);
+	assert_string_equal(buf,
+	    " 50% [===============>              ] 512.0 MiB / 1.0 GiB"
+	    "  0 B/s  paused");
+
+	/* The same for a paused Job, whatever rate it reports. */
+	job = json_tokener_parse("{\"id\": 3, \"state\": \"paused\", "
+	    "\"bytes_done\": 536870912, \"bytes_total\": 1073741824, "
+	    "\"rate\": 1000000}");
+	assert_non_null(job);
+	assert_false(job_ended(job));
+	setenv("COLUMNS", "80", 1);
+	f = open_memstream(&out, &len);
+	assert_non_null(f);
+	progress_init(&pr, f, true);
+	progress_update(&pr, job);
+	progress_finish(&pr);
+	fclose(f);
+	assert_string_equal(out, "\r 50% [===============>              ] "
+	    "512.0 MiB / 1.0 GiB  0 B/s  paused\n");
+	free(out);
+	json_object_put(job);
+}
+
+/* What cmd_daemon_print_status prints for the JSON text params. */
+static char *
+daemon_status(const char *params)
+{
+	struct json_object	*obj = json_tokener_parse(params);
+	char			*out = NULL;
+	size_t			 len = 0;
+	FILE			*f;
+
+	assert_non_null(obj);
+	f = open_memstream(&out, &len);
+	assert_non_null(f);
+	cmd_daemon_print_status(f, obj);
+	fclose(f);
+	json_object_put(obj);
+	return out;
+}
+
+static void
+test_daemon_status(void **state)
+{
+	char	*out;
+
+	out = daemon_status("{\"version\": \"0.1.0\", \"engine\": \"io_uring\", "
+	    "\"features\": [\"single_issuer\", \"defer_taskrun\"], "
+	    "\"fallback_reason\": null, \"uptime_usec\": 3723000000, "
+	    "\"clients\": 1, \"jobs_queued\": 3, \"jobs_running\": 4, "
+	    "\"jobs_paused\": 1, \"queued_interactive\": 1, "
+	    "\"queued_normal\": 2, \"queued_bulk\": 0, \"jobs_done\": 12, "
+	    "\"jobs_failed\": 0, \"jobs_cancelled\": 2, "
+	    "\"bytes_copied\": 1536, \"files_copied\": 9, "
+	    "\"rate\": 1048576, \"loop_latency\": {\"p50_usec\": 12, "
+	    "\"p99_usec\": 80, \"max_usec\": 1234, \"iterations\": 5000, "
+	    "\"slow\": 1}, \"ops_inflight\": 40, "
+	    "\"ops_async_inflight\": 8, \"ops_waiting\": 3, "
+	    "\"async_policy\": \"auto\", \"async_threshold\": 262144}");
+	assert_string_equal(out,
+	    "version: 0.1.0\n"
+	    "engine: io_uring\n"
+	    "features: single_issuer, defer_taskrun\n"
+	    "fallback_reason: -\n"
+	    "uptime: 1h 2m 3s\n"
+	    "clients: 1\n"
+	    "jobs_queued: 3 (interactive 1, normal 2, bulk 0)\n"
+	    "jobs_running: 4\n"
+	    "jobs_paused: 1\n"
+	    "jobs_done: 12\n"
+	    "jobs_failed: 0\n"
+	    "jobs_cancelled: 2\n"
+	    "bytes_copied: 1.5 KiB (1536 bytes)\n"
+	    "files_copied: 9\n"
+	    "rate: 1.0 MiB/s\n"
+	    "loop latency: p50 12us, p99 80us, max 1.2ms "
+	    "(5000 iterations, 1 slow)\n"
+	    "operations: 40 in flight (8 async), 3 waiting\n"
+	    "async: auto >= 256.0 KiB\n");
+	free(out);
+
+	/* Other policies have no threshold. */
+	out = daemon_status("{\"async_threshold\": 262144, "
+	    "\"async_policy\": \"never\"}");
+	assert_string_equal(out, "async: never\n");
+	free(out);
+}
+
+static void
+test_daemon_status_partial(void **state)
+{
+	char	*out;
+
+	/* An older daemon: nothing of the new fields. */
+	out = daemon_status("{\"version\": \"0.1.0\", \"jobs_queued\": 2, "
+	    "\"jobs_running\": 0, \"rate\": 0}");
+	assert_string_equal(out, "version: 0.1.0\n"
+	    "jobs_queued: 2\n"
+	    "jobs_running: 0\n"
+	    "rate: 0 B/s\n");
+	free(out);
+
+	/* Some of them: what is there is shown. */
+	out = daemon_status("{\"jobs_queued\": 2, \"queued_bulk\": 2, "
+	    "\"loop_latency\": {\"max_usec\": 2500000}, "
+	    "\"ops_waiting\": 0, \"async_threshold\": 1024}");
+	assert_string_equal(out, "jobs_queued: 2 (bulk 2)\n"
+	    "loop latency: max 2.5s\n"
+	    "operations: 0 waiting\n"
+	    "async_threshold: 1.0 KiB\n");
+	free(out);
+
+	out = daemon_status("{\"loop_latency\": {\"p99_usec\": 7, "
+	    "\"iterations\": 1}, \"ops_async_inflight\": 5, "
+	    "\"ops_inflight\": 6}");
+	assert_string_equal(out, "loop latency: p99 7us (1 iteration)\n"
+	    "operations: 6 in flight (5 async)\n");
+	free(out);
+
+	/* Per-priority counts without the total stand on their own. */
+	out = daemon_status("{\"queued_normal\": 4, \"loop_latency\": {}}");
+	assert_string_equal(out, "queued_normal: 4\n");
+	free(out);
+
+	/* Fields this client does not know are shown as they are. */
+	out = daemon_status("{\"jobs_queued\": 1, \"queued_urgent\": 1, "
+	    "\"loop_latency\": 5, \"shiny\": \"yes\"}");
+	assert_string_equal(out, "jobs_queued: 1\n"
+	    "queued_urgent: 1\n"
+	    "loop_latency: 5\n"
+	    "shiny: yes\n");
+	free(out);
+}
+
+static void
 test_job_summary(void **state)
 {
 	struct json_object	*job;
@@ -258,6 +403,9 @@ main(void)
 		cmocka_unit_test(test_progress_wide_and_default),
 		cmocka_unit_test(test_progress_overflow),
 		cmocka_unit_test(test_progress_truncates),
+		cmocka_unit_test(test_progress_paused),
+		cmocka_unit_test(test_daemon_status),
+		cmocka_unit_test(test_daemon_status_partial),
 		cmocka_unit_test(test_job_summary),
 	};
 
