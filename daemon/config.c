@@ -54,6 +54,7 @@ static const struct option_def options[] = {
 	{ "jobs.sync", OPT_BOOL, OFF(jobs.sync), 0, 1, NULL, false },
 	{ "engine.type", OPT_ENUM, OFF(engine.type), 0, 0, engine_types, true },
 	{ "engine.ring_entries", OPT_UINT, OFF(engine.ring_entries), 8, 32768, NULL, true },
+	{ "engine.defer_taskrun", OPT_BOOL, OFF(engine.defer_taskrun), 0, 1, NULL, true },
 	{ "engine.method", OPT_ENUM, OFF(engine.method), 0, 0, methods, false },
 	{ "engine.async", OPT_ENUM, OFF(engine.async), 0, 0, async_policies, false },
 	{ "engine.async_threshold", OPT_SIZE, OFF(engine.async_threshold), 0, 1ULL << 40, NULL, false },
@@ -62,6 +63,7 @@ static const struct option_def options[] = {
 	{ "engine.max_inflight", OPT_UINT, OFF(engine.max_inflight), 1, 65536, NULL, false },
 	{ "engine.bulk_inflight_share", OPT_UINT, OFF(engine.bulk_inflight_share), 1, 100, NULL, false },
 	{ "engine.slow_iteration", OPT_UINT, OFF(engine.slow_iteration), 100, 10000000, NULL, false },
+	{ "engine.worker_nice", OPT_UINT, OFF(engine.worker_nice), 0, 19, NULL, false },
 	{ "engine.iowq_bounded", OPT_UINT, OFF(engine.iowq_bounded), 0, 4096, NULL, true },
 	{ "engine.iowq_unbounded", OPT_UINT, OFF(engine.iowq_unbounded), 0, 4096, NULL, true },
 	{ "engine.fallback_threads", OPT_UINT, OFF(engine.fallback_threads), 1, 64, NULL, true },
@@ -93,6 +95,7 @@ config_defaults(struct config *c)
 	c->engine.max_inflight = 512;
 	c->engine.bulk_inflight_share = 75;
 	c->engine.slow_iteration = 10000;
+	c->engine.worker_nice = 10;
 	c->engine.fallback_threads = 4;
 	c->clients.max = 1024;
 }

@@ -32,6 +32,7 @@ struct config {
 	struct {
 		int		type;		/* enum engine_type */
 		unsigned	ring_entries;
+		bool		defer_taskrun;
 		int		method;		/* enum copy_method */
 		int		async;		/* enum async_policy */
 		uint64_t	async_threshold;
@@ -40,6 +41,7 @@ struct config {
 		unsigned	max_inflight;
 		unsigned	bulk_inflight_share;	/* percent */
 		unsigned	slow_iteration;		/* usec */
+		unsigned	worker_nice;		/* of the threads that copy */
 		unsigned	iowq_bounded;
 		unsigned	iowq_unbounded;
 		unsigned	fallback_threads;

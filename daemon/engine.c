@@ -32,6 +32,13 @@ engine_shutdown(void)
 		engine->shutdown();
 }
 
+void
+engine_tick(void)
+{
+	if (engine->tick)
+		engine->tick();
+}
+
 const char *
 engine_name(void)
 {

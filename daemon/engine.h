@@ -63,6 +63,7 @@ struct engine {
 	void		(*reconfigure)(const struct config *);
 	void		(*shutdown)(void);
 	const char	*(*method)(uint64_t size);	/* data path a file of size gets */
+	void		(*tick)(void);
 };
 
 extern const struct engine	engine_uring;
@@ -73,6 +74,7 @@ int	engine_init(const struct config *);
 void	engine_submit(struct eop *);
 void	engine_reconfigure(const struct config *);
 void	engine_shutdown(void);
+void	engine_tick(void);
 const char *engine_name(void);
 const char *engine_method(uint64_t size);
 

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -123,6 +124,8 @@ thread_done(void *arg)
 static void *
 thread_main(void *arg)
 {
+	/* Copying threads yield to the loop and to clients (see engine_uring.c). */
+	setpriority(PRIO_PROCESS, (id_t)gettid(), (int)cpd_conf->engine.worker_nice);
 	for (;;) {
 		struct eop *op;
 		int	    rc;

@@ -9,8 +9,10 @@
  * (-ECANCELED), and the lane then writes out what did arrive; a short
  * second half is resubmitted for the rest.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -46,6 +48,45 @@ static struct {
 } U = { .waiting_tail = { &U.waiting[0], &U.waiting[1] } };
 
 static void lane_round(struct lane *);
+
+/*
+ * io-wq workers are threads of this process that inherit the loop
+ * thread's priority. Copying with several of them at nice 0 on a small
+ * machine starves everything else of CPU, the loop thread and the
+ * clients waiting for it included; at worker_nice they yield to both.
+ * New workers appear at any time, so each tick looks for them.
+ */
+#define RENICED_MAX	256
+static pid_t	reniced[RENICED_MAX];
+static size_t	nreniced;
+
+static void
+uring_tick(void)
+{
+	pid_t		 seen[RENICED_MAX], self = gettid();
+	size_t		 nseen = 0;
+	int		 nice = (int)cpd_conf->engine.worker_nice;
+	DIR		*d;
+	struct dirent	*e;
+
+	if (nice == 0 || (d = opendir("/proc/self/task")) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL && nseen < RENICED_MAX) {
+		pid_t tid = (pid_t)atoi(e->d_name);
+		bool  done = false;
+
+		if (tid <= 0 || tid == self)
+			continue;
+		for (size_t i = 0; i < nreniced && !done; i++)
+			done = reniced[i] == tid;
+		if (!done && setpriority(PRIO_PROCESS, (id_t)tid, nice) < 0)
+			continue;	/* gone already */
+		seen[nseen++] = tid;
+	}
+	closedir(d);
+	memcpy(reniced, seen, nseen * sizeof(seen[0]));	/* forget exited ones */
+	nreniced = nseen;
+}
 
 static void
 uring_configure(const struct config *conf)
@@ -384,4 +425,5 @@ const struct engine engine_uring = {
 	.reconfigure = uring_reconfigure,
 	.shutdown = uring_shutdown,
 	.method = uring_method,
+	.tick = uring_tick,
 };

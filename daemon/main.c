@@ -136,6 +136,7 @@ static void
 tick(void)
 {
 	job_tick();
+	engine_tick();
 	notify_status(loop_now_usec());
 }
 

@@ -82,7 +82,7 @@ sync
 
 # start_daemon POLICY: a daemon with engine.async = POLICY and nothing else.
 start_daemon() {
-	printf 'engine = { async = "%s"; };\n' "$1" > "$D/$1.conf"
+	printf 'engine = { async = "%s"; %s };\n' "$1" "${ENGINE_EXTRA:-}" > "$D/$1.conf"
 	rm -f "$SOCK"
 	"$CPD" --socket "$SOCK" --config "$D/$1.conf" >> "$D/daemon.$1.log" 2>&1 &
 	DAEMON_PID=$!
@@ -137,6 +137,6 @@ done
 rc=0
 "$PY" "$BENCH/cpdbench.py" report "$R" --policies "$POLICIES" --samples "$SAMPLES" || rc=$?
 echo
-echo "config per policy: engine = { async = \"POLICY\"; }; sources $BULK_SIZE_MIB MiB x $BULK_JOBS" \
+echo "config per policy: engine = { async = \"POLICY\"; ${ENGINE_EXTRA:-} }; sources $BULK_SIZE_MIB MiB x $BULK_JOBS" \
 	"in the page cache; interval ${INTERVAL_MS} ms; total $(( $(date +%s) - start )) s"
 exit $rc
