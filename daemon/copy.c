@@ -1,9 +1,14 @@
 /*
- * One file's chain: open the source, statx it, look at the destination,
- * create a hidden temporary beside it, move the data in lanes, fsync if
- * asked, rename into place. Every step is an engine operation made with
- * the caller's credentials; a failure at any step removes the temporary.
+ * One non-directory item's chain. For a regular file: open the source,
+ * statx it, look at the destination, create a hidden temporary beside it,
+ * clone or move the data in lanes (only the data extents of a sparse
+ * file), fsync if asked, give it the source's metadata (archive), rename
+ * into place. A symlink, special file or second hard link is made under
+ * a temporary name and renamed the same way. Every step is an engine
+ * operation made with the caller's credentials; a failure at any step
+ * removes the temporary.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -11,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "copy.h"
@@ -19,18 +25,35 @@
 #include "job.h"
 #include "log.h"
 #include "path.h"
+#include "tree.h"
+
+#define COPY_MAX_EXTENTS	256	/* more, and a sparse file is copied whole */
+#define HLINK_BUCKETS		256
 
 enum copy_state {
-	CS_OPEN_SRC, CS_STAT_SRC, CS_STAT_DST, CS_CREATE, CS_DATA, CS_FSYNC,
-	CS_RENAME, CS_UNLINK,
+	CS_LSTAT, CS_OPEN_SRC, CS_STAT_SRC, CS_STAT_DST, CS_READLINK, CS_CREATE,
+	CS_CLONE, CS_EXTENTS, CS_DATA, CS_TRUNCATE, CS_FSYNC, CS_META, CS_RENAME,
+	CS_UNLINK,
+};
+
+enum copy_kind { K_FILE, K_SYMLINK, K_SPECIAL, K_HARDLINK };
+
+/* A file with several links, copied once; its other names are linked to it. */
+struct hlink {
+	struct hlink	*next;
+	dev_t		 dev;
+	uint64_t	 ino;
+	char		*rel;		/* the copy, relative to the job's directory */
+	int		 state;		/* 0 being copied, 1 done, -1 failed */
+	struct copy	*waiters;
 };
 
 struct copy {
 	struct job	*job;
+	struct item	*item;
 	enum copy_state	 state;
-	const char	*src;
-	char		*dst;		/* full destination path, for messages */
-	char		 name[NAME_MAX + 1];
+	enum copy_kind	 kind;
+	char		*srcpath, *dstpath;	/* for messages */
 	char		 tmp[64];
 	int		 srcfd, tmpfd;
 	bool		 created;
@@ -40,13 +63,20 @@ struct copy {
 	struct eop	*lanes;
 	unsigned	 busy;		/* lanes in flight */
 	uint64_t	 next_off, copied;
+	struct extent	*ext;		/* sparse: the data extents, else NULL */
+	unsigned	 next_ext, next_nr;
+	char		*target;	/* symlink */
+	struct hlink	*hl;		/* the link group this copy is the first of */
+	struct hlink	*link_to;	/* K_HARDLINK: the group's copy */
+	struct copy	*next_waiter;
+	enum method	 method;
 	int		 err;
 	char		*msg;
 };
 
-
 static void copy_step_done(struct eop *, int);
 static void copy_lane_done(struct eop *, int);
+static void copy_after_stat_src(struct copy *);
 
 static void
 copy_error(struct copy *c, int err, const char *fmt, ...)
@@ -74,15 +104,78 @@ copy_free(struct copy *c)
 	if (c->tmpfd >= 0)
 		close(c->tmpfd);
 	free(c->lanes);
-	free(c->dst);
+	free(c->ext);
+	free(c->target);
+	free(c->srcpath);
+	free(c->dstpath);
 	free(c->msg);
+	free(c->item);
 	free(c);
+}
+
+/* Hard links: the group of (dev, ino), created when absent. */
+static struct hlink *
+copy_hlink(struct job *job, const struct statx *stx, bool *created)
+{
+	dev_t		 dev = makedev(stx->stx_dev_major, stx->stx_dev_minor);
+	struct hlink	*h, **b;
+
+	*created = false;
+	if (job->hlinks == NULL &&
+	    (job->hlinks = calloc(HLINK_BUCKETS, sizeof(*job->hlinks))) == NULL)
+		return NULL;
+	b = &job->hlinks[(stx->stx_ino ^ dev) % HLINK_BUCKETS];
+	for (h = *b; h; h = h->next)
+		if (h->ino == stx->stx_ino && h->dev == dev)
+			return h;
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return NULL;
+	h->dev = dev;
+	h->ino = stx->stx_ino;
+	h->next = *b;
+	*b = h;
+	*created = true;
+	return h;
+}
+
+void
+copy_hlinks_free(struct job *job)
+{
+	if (job->hlinks == NULL)
+		return;
+	for (int i = 0; i < HLINK_BUCKETS; i++)
+		while (job->hlinks[i]) {
+			struct hlink *h = job->hlinks[i];
+			job->hlinks[i] = h->next;
+			free(h->rel);
+			free(h);
+		}
+	free(job->hlinks);
+	job->hlinks = NULL;
+}
+
+/* The first copy of a link group ended: the others link to it, or copy. */
+static void
+copy_hlink_settle(struct copy *c, bool ok)
+{
+	struct hlink *h = c->hl;
+	struct copy  *w;
+
+	h->state = ok && (h->rel = item_rel(c->item)) != NULL ? 1 : -1;
+	while ((w = h->waiters) != NULL) {
+		h->waiters = w->next_waiter;
+		copy_after_stat_src(w);
+	}
 }
 
 static void
 copy_finish(struct copy *c)
 {
-	job_file_done(c->job, c->err, c->msg);
+	struct job *job = c->job;
+
+	if (c->hl)
+		copy_hlink_settle(c, c->err == 0);
+	job_file_end(job, c->item->parent, c->err, c->srcpath, c->msg, c->method);
 	copy_free(c);
 }
 
@@ -98,39 +191,85 @@ copy_op(struct copy *c, enum copy_state state, enum eop_type type)
 	op->cred = c->job->cred;
 	op->done = copy_step_done;
 	op->owner = c;
-	op->dirfd = c->job->dirfd;
+	op->dirfd = item_dstdir(c->job, c->item);
+	op->fd2 = -1;
 	op->interactive = c->job->req.prio == PRIO_INTERACTIVE;
 	return op;
 }
 
 static void
-copy_create(struct copy *c)
+copy_new_temp_name(struct copy *c)
 {
-	struct eop	*op = copy_op(c, CS_CREATE, EOP_OPEN);
-	uint64_t	 rnd;
+	uint64_t rnd;
 
 	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
 		rnd = (uint64_t)random() << 32 | (uint64_t)random();
 	path_temp_name(c->tmp, sizeof(c->tmp), c->job->id, rnd);
+}
+
+/* Make the new thing under a temporary name. */
+static void
+copy_create(struct copy *c)
+{
+	struct job	*job = c->job;
+	struct eop	*op;
+
+	copy_new_temp_name(c);
+	switch (c->kind) {
+	case K_FILE:
+		op = copy_op(c, CS_CREATE, EOP_OPEN);
+		op->flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+		/* The daemon's umask is 0; the caller's applies, as with cp.
+		 * With archive the exact mode comes with the metadata. */
+		op->mode = job->req.archive ? 0600 : c->stx.stx_mode & 0777 & ~job->req.umask;
+		op->resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+		break;
+	case K_SYMLINK:
+		op = copy_op(c, CS_CREATE, EOP_SYMLINK);
+		op->path2 = c->target;
+		break;
+	case K_SPECIAL:
+		op = copy_op(c, CS_CREATE, EOP_MKNOD);
+		op->mode = c->stx.stx_mode & (S_IFMT | (job->req.archive ? 07777 :
+		    0777 & ~job->req.umask));
+		op->off = makedev(c->stx.stx_rdev_major, c->stx.stx_rdev_minor);
+		break;
+	case K_HARDLINK:
+	default:
+		op = copy_op(c, CS_CREATE, EOP_LINK);
+		op->dirfd2 = job->dirfd;
+		op->path2 = c->link_to->rel;
+		break;
+	}
 	op->path = c->tmp;
-	op->flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
-	/* The daemon's umask is 0; the caller's applies, as with cp. */
-	op->mode = c->stx.stx_mode & 0777 & ~c->job->req.umask;
-	op->resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
 	engine_submit(op);
 }
 
 /*
- * The next chunk of the file, in lane op. A chunk is small enough for a
- * bandwidth limit to be kept smoothly (an eighth of a second's worth).
+ * The next chunk of the file, in lane op: from the next data extent of a
+ * sparse file, or the next bytes of a dense one. A chunk is small enough
+ * for a bandwidth limit to be kept smoothly (an eighth of a second's worth).
  */
+static bool
+copy_more(const struct copy *c)
+{
+	return c->ext ? c->next_ext < c->next_nr : c->next_off < c->stx.stx_size;
+}
+
 static void
 copy_lane_start(struct copy *c, struct eop *op)
 {
-	struct job *job = c->job;
-	uint64_t chunk = cpd_conf->engine.chunk_size;
-	uint64_t left = c->stx.stx_size - c->next_off;
+	struct job	*job = c->job;
+	uint64_t	 chunk = cpd_conf->engine.chunk_size, off, left;
 
+	if (c->ext) {
+		struct extent *e = &c->ext[c->next_ext];
+		off = e->off + c->next_off;
+		left = e->len - c->next_off;
+	} else {
+		off = c->next_off;
+		left = c->stx.stx_size - c->next_off;
+	}
 	if (job->req.bwlimit && chunk > job->req.bwlimit / 8)
 		chunk = job->req.bwlimit / 8 < 4096 ? 4096 : job->req.bwlimit / 8;
 	memset(op, 0, sizeof(*op));
@@ -140,11 +279,15 @@ copy_lane_start(struct copy *c, struct eop *op)
 	op->owner = c;
 	op->fd = c->srcfd;
 	op->fd2 = c->tmpfd;
-	op->off = c->next_off;
+	op->off = off;
 	op->len = left < chunk ? left : chunk;
 	op->bulk = c->stx.stx_size >= cpd_conf->engine.async_threshold;
 	op->interactive = job->req.prio == PRIO_INTERACTIVE;
 	c->next_off += op->len;
+	if (c->ext && c->next_off == c->ext[c->next_ext].len) {
+		c->next_ext++;
+		c->next_off = 0;
+	}
 	c->busy++;
 	if (job_lane_begin(job, op))
 		engine_submit(op);
@@ -162,7 +305,7 @@ copy_lane_drop(struct eop *op)
 	struct copy *c = op->owner;
 
 	c->busy--;
-	copy_error(c, -ECANCELED, "copy of '%s' cancelled", c->src);
+	copy_error(c, -ECANCELED, "copy of '%s' cancelled", c->srcpath);
 	if (c->busy == 0)
 		copy_step_done(&c->step, 0);
 }
@@ -174,20 +317,22 @@ copy_data(struct copy *c)
 	unsigned lanes = cpd_conf->engine.lanes;
 
 	c->state = CS_DATA;
-	if (size == 0) {
+	if (!copy_more(c)) {		/* empty, or all holes */
 		copy_step_done(&c->step, 0);
 		return;
 	}
 	if ((size + chunk - 1) / chunk < lanes)
 		lanes = (unsigned)((size + chunk - 1) / chunk);
 	if ((c->lanes = calloc(lanes, sizeof(*c->lanes))) == NULL) {
-		copy_error(c, -ENOMEM, "cannot copy '%s'", c->src);
+		copy_error(c, -ENOMEM, "cannot copy '%s'", c->srcpath);
 		copy_step_done(&c->step, 0);
 		return;
 	}
+	c->method = strcmp(engine_method(size), "splice") == 0 ? M_SPLICE :
+	    strcmp(engine_method(size), "readwrite") == 0 ? M_READWRITE : M_COPY_FILE_RANGE;
 	if (c->job->method == NULL)
 		c->job->method = engine_method(size);
-	for (unsigned i = 0; i < lanes; i++)
+	for (unsigned i = 0; i < lanes && copy_more(c); i++)
 		copy_lane_start(c, &c->lanes[i]);
 }
 
@@ -199,16 +344,16 @@ copy_lane_done(struct eop *op, int res)
 	c->busy--;
 	job_lane_end(c->job);
 	if (res < 0)
-		copy_error(c, res, "cannot copy '%s' to '%s'", c->src, c->dst);
+		copy_error(c, res, "cannot copy '%s' to '%s'", c->srcpath, c->dstpath);
 	else {
 		c->copied += (uint64_t)res;
 		job_progress(c->job, (uint64_t)res);
 		if ((uint64_t)res < op->len)	/* EOF before the size statx gave */
-			copy_error(c, -EIO, "'%s' shrank while being copied", c->src);
+			copy_error(c, -EIO, "'%s' shrank while being copied", c->srcpath);
 	}
 	if (c->job->cancelling)
-		copy_error(c, -ECANCELED, "copy of '%s' cancelled", c->src);
-	if (!c->err && c->next_off < c->stx.stx_size) {
+		copy_error(c, -ECANCELED, "copy of '%s' cancelled", c->srcpath);
+	if (!c->err && copy_more(c)) {
 		copy_lane_start(c, op);
 		return;
 	}
@@ -230,20 +375,162 @@ copy_cleanup(struct copy *c)
 	engine_submit(op);
 }
 
-/* The result of the step just finished; the start of the next. */
+/* After the data: truncate (sparse), fsync, metadata, rename; in order. */
+static void
+copy_publish(struct copy *c, enum copy_state from)
+{
+	struct job	*job = c->job;
+	struct eop	*op;
+
+	if (from < CS_TRUNCATE && c->ext) {
+		op = copy_op(c, CS_TRUNCATE, EOP_TRUNCATE);
+		op->fd2 = c->tmpfd;
+		op->len = c->stx.stx_size;
+		engine_submit(op);
+		return;
+	}
+	if (from < CS_FSYNC && job->req.sync && c->kind == K_FILE) {
+		op = copy_op(c, CS_FSYNC, EOP_FSYNC);
+		op->fd = c->tmpfd;
+		engine_submit(op);
+		return;
+	}
+	if (from < CS_META && job->req.archive && c->kind != K_HARDLINK) {
+		op = copy_op(c, CS_META, EOP_META);
+		op->stx = &c->stx;
+		if (c->kind == K_FILE) {
+			op->fd = c->srcfd;
+			op->fd2 = c->tmpfd;
+			op->meta_flags = META_OWNER | META_MODE | META_TIMES | META_XATTRS;
+		} else {
+			op->path = c->tmp;	/* no fd for a symlink or a device */
+			op->meta_flags = META_OWNER | META_TIMES;
+		}
+		engine_submit(op);
+		return;
+	}
+	op = copy_op(c, CS_RENAME, EOP_RENAME);
+	op->path = c->tmp;
+	op->path2 = c->item->name;
+	op->flags = job->req.no_clobber ? RENAME_NOREPLACE : 0;
+	engine_submit(op);
+}
+
+/* A directory entry's type decides its way; unknown ones are looked at first. */
+static void
+copy_lstat(struct copy *c)
+{
+	struct eop *op = copy_op(c, CS_LSTAT, EOP_STATX);
+
+	op->dirfd = item_srcdir(c->item);
+	op->path = c->item->src;
+	op->flags = AT_SYMLINK_NOFOLLOW;
+	op->stx = &c->stx;
+	engine_submit(op);
+}
+
+static void
+copy_open_src(struct copy *c)
+{
+	struct eop *op = copy_op(c, CS_OPEN_SRC, EOP_OPEN);
+
+	op->dirfd = item_srcdir(c->item);
+	op->path = c->item->src;
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. A plain
+	 * copy follows a symlink given as the source, as cp does; in a tree
+	 * the entry was a file when listed and must still be one. */
+	op->flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+	    (c->job->req.recursive ? O_NOFOLLOW : 0);
+	op->resolve = RESOLVE_NO_MAGICLINKS;
+	engine_submit(op);
+}
+
+static void
+copy_stat_dst(struct copy *c)
+{
+	struct eop *op = copy_op(c, CS_STAT_DST, EOP_STATX);
+
+	op->path = c->item->name;
+	op->stx = &c->dstx;
+	op->flags = c->kind == K_FILE ? 0 : AT_SYMLINK_NOFOLLOW;
+	engine_submit(op);
+}
+
+/* The source file is open and known: hard link, clone or copy. */
+static void
+copy_after_stat_src(struct copy *c)
+{
+	struct job *job = c->job;
+	bool	    created;
+
+	if (job->req.archive && c->stx.stx_nlink > 1 && c->kind == K_FILE && !c->hl) {
+		struct hlink *h = copy_hlink(job, &c->stx, &created);
+
+		if (h && created)
+			c->hl = h;		/* the first: copied, the others link to it */
+		else if (h && h->state == 0) {
+			c->next_waiter = h->waiters;	/* wait for the first */
+			h->waiters = c;
+			return;
+		} else if (h && h->state == 1) {
+			c->kind = K_HARDLINK;
+			c->link_to = h;
+			close(c->srcfd);
+			c->srcfd = -1;
+			job_progress(job, c->stx.stx_size);	/* its bytes are there */
+		}
+	}
+	copy_stat_dst(c);
+}
+
 static void
 copy_step_done(struct eop *done, int res)
 {
 	struct copy	*c = done->owner;
 	struct job	*job = c->job;
 	struct eop	*op;
+	bool		 stopping = job->cancelling || (job_stopping(job) && !job->req.keep_going);
 
-	if (job->cancelling && res >= 0 && c->state != CS_UNLINK && c->state != CS_RENAME)
-		copy_error(c, -ECANCELED, "copy of '%s' cancelled", c->src);
+	if (stopping && res >= 0 && c->state < CS_RENAME)
+		copy_error(c, -ECANCELED, "copy of '%s' cancelled", c->srcpath);
 	switch (c->state) {
-	case CS_OPEN_SRC:
+	case CS_LSTAT:
 		if (res < 0) {
-			copy_error(c, res, "cannot open '%s'", c->src);
+			copy_error(c, res, "cannot stat '%s'", c->srcpath);
+			break;
+		}
+		if (c->err)
+			break;
+		if (S_ISDIR(c->stx.stx_mode)) {
+			if (!job->req.recursive) {
+				copy_error(c, -EISDIR, "omitting directory '%s'", c->srcpath);
+				break;
+			}
+			/* A directory after all: the tree takes the item over. */
+			job_file_to_dir(job, c->item);
+			tree_start(job, c->item);
+			c->item = NULL;
+			copy_free(c);
+			return;
+		}
+		if (S_ISREG(c->stx.stx_mode)) {
+			copy_open_src(c);
+			return;
+		}
+		c->kind = S_ISLNK(c->stx.stx_mode) ? K_SYMLINK : K_SPECIAL;
+		if (c->kind == K_SPECIAL && !job->req.recursive) {
+			copy_error(c, -EINVAL, "'%s' is not a regular file", c->srcpath);
+			break;
+		}
+		copy_stat_dst(c);
+		return;
+	case CS_OPEN_SRC:
+		if (res == -ELOOP && job->req.recursive) {
+			copy_lstat(c);		/* became a symlink meanwhile */
+			return;
+		}
+		if (res < 0) {
+			copy_error(c, res, "cannot open '%s'", c->srcpath);
 			break;
 		}
 		c->srcfd = res;
@@ -258,32 +545,54 @@ copy_step_done(struct eop *done, int res)
 		return;
 	case CS_STAT_SRC:
 		if (res < 0)
-			copy_error(c, res, "cannot stat '%s'", c->src);
+			copy_error(c, res, "cannot stat '%s'", c->srcpath);
 		else if (S_ISDIR(c->stx.stx_mode))
-			copy_error(c, -EISDIR, "omitting directory '%s'", c->src);
+			copy_error(c, -EISDIR, "omitting directory '%s'", c->srcpath);
 		else if (!S_ISREG(c->stx.stx_mode))
-			copy_error(c, -EINVAL, "'%s' is not a regular file", c->src);
+			copy_error(c, -EINVAL, "'%s' is not a regular file", c->srcpath);
 		if (c->err)
 			break;
-		op = copy_op(c, CS_STAT_DST, EOP_STATX);
-		op->path = c->name;
-		op->stx = &c->dstx;
-		engine_submit(op);
+		if (c->item->parent)	/* top-level sources were counted by the scan */
+			job_add_total(job, 0, c->stx.stx_size);
+		copy_after_stat_src(c);
 		return;
 	case CS_STAT_DST:
 		if (res == 0) {
-			if (c->dstx.stx_ino == c->stx.stx_ino &&
+			if (c->kind == K_FILE && c->dstx.stx_ino == c->stx.stx_ino &&
 			    c->dstx.stx_dev_major == c->stx.stx_dev_major &&
 			    c->dstx.stx_dev_minor == c->stx.stx_dev_minor)
 				copy_error(c, -EINVAL, "'%s' and '%s' are the same file",
-				    c->src, c->dst);
+				    c->srcpath, c->dstpath);
 			else if (S_ISDIR(c->dstx.stx_mode))
 				copy_error(c, -EISDIR,
-				    "cannot overwrite directory '%s' with a file", c->dst);
+				    "cannot overwrite directory '%s' with a file", c->dstpath);
 			else if (job->req.no_clobber)
-				copy_error(c, -EEXIST, "'%s' not replaced (no-clobber)", c->dst);
+				copy_error(c, -EEXIST, "'%s' not replaced (no-clobber)", c->dstpath);
 		} else if (res != -ENOENT)
-			copy_error(c, res, "cannot access '%s'", c->dst);
+			copy_error(c, res, "cannot access '%s'", c->dstpath);
+		if (c->err)
+			break;
+		if (c->kind == K_SYMLINK) {
+			op = copy_op(c, CS_READLINK, EOP_READLINK);
+			op->dirfd = item_srcdir(c->item);
+			op->path = c->item->src;
+			if ((c->target = malloc(PATH_MAX)) == NULL) {
+				copy_error(c, -ENOMEM, "cannot read link '%s'", c->srcpath);
+				break;
+			}
+			op->buf = c->target;
+			op->len = PATH_MAX - 1;
+			engine_submit(op);
+			return;
+		}
+		copy_create(c);
+		return;
+	case CS_READLINK:
+		if (res < 0) {
+			copy_error(c, res, "cannot read link '%s'", c->srcpath);
+			break;
+		}
+		c->target[res] = '\0';
 		if (c->err)
 			break;
 		copy_create(c);
@@ -294,51 +603,99 @@ copy_step_done(struct eop *done, int res)
 			return;
 		}
 		if (res < 0) {
-			copy_error(c, res, "cannot create a file beside '%s'", c->dst);
+			copy_error(c, res, "cannot create '%s'", c->dstpath);
 			break;
 		}
-		c->tmpfd = res;
 		c->created = true;
+		if (c->kind != K_FILE) {
+			c->method = M_LINKS;
+			if (c->err)
+				break;
+			copy_publish(c, CS_CREATE);
+			return;
+		}
+		c->tmpfd = res;
 		if (c->err)
 			break;
+		if (job->req.reflink != REFLINK_NEVER && !job->no_clone && c->stx.stx_size > 0) {
+			op = copy_op(c, CS_CLONE, EOP_CLONE);
+			op->fd = c->srcfd;
+			op->fd2 = c->tmpfd;
+			engine_submit(op);
+			return;
+		}
+		res = -EOPNOTSUPP;
+		/* FALLTHROUGH */
+	case CS_CLONE:
+		if (res == 0) {
+			c->method = M_REFLINK;
+			job_progress(job, c->stx.stx_size);
+			copy_publish(c, CS_DATA);
+			return;
+		}
+		if (c->state == CS_CLONE) {
+			if (job->req.reflink == REFLINK_ALWAYS) {
+				copy_error(c, res, "cannot clone '%s' to '%s'", c->srcpath,
+				    c->dstpath);
+				break;
+			}
+			job->no_clone = true;	/* this filesystem cannot: stop asking */
+		}
+		/* A sparse file: copy only its data, the holes stay holes. */
+		if ((uint64_t)c->stx.stx_blocks * 512 < c->stx.stx_size &&
+		    (c->ext = calloc(COPY_MAX_EXTENTS, sizeof(*c->ext))) != NULL) {
+			op = copy_op(c, CS_EXTENTS, EOP_EXTENTS);
+			op->fd = c->srcfd;
+			op->ext = c->ext;
+			op->len = COPY_MAX_EXTENTS;
+			engine_submit(op);
+			return;
+		}
+		copy_data(c);
+		return;
+	case CS_EXTENTS:
+		if (res < 0) {		/* too many extents, or no SEEK_DATA: copy it all */
+			free(c->ext);
+			c->ext = NULL;
+		} else {
+			uint64_t data = 0;
+			c->next_nr = (unsigned)res;
+			for (int i = 0; i < res; i++)
+				data += c->ext[i].len;
+			job_progress(job, c->stx.stx_size - data);	/* the holes */
+		}
 		copy_data(c);
 		return;
 	case CS_DATA:
 		if (c->err)
 			break;
-		if (job->req.sync) {
-			op = copy_op(c, CS_FSYNC, EOP_FSYNC);
-			op->fd = c->tmpfd;
-			engine_submit(op);
-			return;
-		}
-		/* FALLTHROUGH */
+		copy_publish(c, CS_DATA);
+		return;
+	case CS_TRUNCATE:
 	case CS_FSYNC:
+	case CS_META:
 		/* The first fsync error is final: the data may already be lost. */
 		if (res < 0)
-			copy_error(c, res, "cannot write '%s'", c->dst);
+			copy_error(c, res, c->state == CS_META ?
+			    "cannot set the attributes of '%s'" : "cannot write '%s'", c->dstpath);
 		if (c->err)
 			break;
-		op = copy_op(c, CS_RENAME, EOP_RENAME);
-		op->path = c->tmp;
-		op->path2 = c->name;
-		op->flags = job->req.no_clobber ? RENAME_NOREPLACE : 0;
-		engine_submit(op);
+		copy_publish(c, c->state);
 		return;
 	case CS_RENAME:
 		if (res == -EEXIST || res == -ENOTEMPTY)
-			copy_error(c, res, "'%s' not replaced", c->dst);
+			copy_error(c, res, "'%s' not replaced", c->dstpath);
 		else if (res == -EISDIR)
-			copy_error(c, res, "cannot overwrite directory '%s' with a file", c->dst);
+			copy_error(c, res, "cannot overwrite directory '%s' with a file", c->dstpath);
 		else if (res < 0)
-			copy_error(c, res, "cannot rename into '%s'", c->dst);
+			copy_error(c, res, "cannot rename into '%s'", c->dstpath);
 		else
 			c->created = false;	/* published: it is not ours to remove */
 		break;
 	case CS_UNLINK:
 		if (res < 0)
 			log_warnx("job %llu: cannot remove temporary '%s' beside '%s': %s",
-			    (unsigned long long)job->id, c->tmp, c->dst, strerror(-res));
+			    (unsigned long long)job->id, c->tmp, c->dstpath, strerror(-res));
 		copy_finish(c);
 		return;
 	}
@@ -348,35 +705,29 @@ copy_step_done(struct eop *done, int res)
 		copy_finish(c);
 }
 
-int
-copy_start(struct job *job, const char *src, const char *name)
+void
+copy_start(struct job *job, struct item *it)
 {
-	struct copy	*c;
-	struct eop	*op;
-	const char	*dest = job->req.destination;
-	size_t		 dlen = strlen(dest);
+	struct copy *c = calloc(1, sizeof(*c));
 
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return -ENOMEM;
-	c->job = job;
-	c->src = src;
-	c->srcfd = c->tmpfd = -1;
-	snprintf(c->name, sizeof(c->name), "%s", name);
-	if (!job->into_dir)
-		c->dst = strdup(dest);
-	else if (asprintf(&c->dst, "%.*s/%s", (int)(dlen > 1 && dest[dlen - 1] == '/' ?
-	    dlen - 1 : dlen), dest, name) < 0)
-		c->dst = NULL;
-	if (c->dst == NULL) {
-		free(c);
-		return -ENOMEM;
+	if (c == NULL || (c->srcpath = item_srcpath(it)) == NULL ||
+	    (c->dstpath = item_dstpath(job, it)) == NULL) {
+		if (c) {
+			free(c->srcpath);
+			free(c);
+		}
+		job_file_end(job, it->parent, -ENOMEM, it->src, "out of memory", M_COUNT);
+		free(it);
+		return;
 	}
-	op = copy_op(c, CS_OPEN_SRC, EOP_OPEN);
-	op->dirfd = AT_FDCWD;
-	op->path = c->src;
-	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
-	op->flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
-	op->resolve = RESOLVE_NO_MAGICLINKS;
-	engine_submit(op);
-	return 0;
+	c->job = job;
+	c->item = it;
+	c->srcfd = c->tmpfd = -1;
+	c->method = M_COUNT;
+	/* A listed regular file is opened at once; anything else is looked
+	 * at first. Plain copies follow a symlink given as a source. */
+	if ((it->parent && it->dtype == DT_REG) || !job->req.recursive)
+		copy_open_src(c);
+	else
+		copy_lstat(c);
 }

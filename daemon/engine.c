@@ -8,7 +8,11 @@ struct engine_stats		 engine_stats;
 int
 engine_init(const struct config *conf)
 {
+	int rc;
+
 	engine = loop_info()->uring ? &engine_uring : &engine_thread;
+	if (engine != &engine_thread && (rc = engine_thread.init(conf)) < 0)
+		return rc;
 	return engine->init(conf);
 }
 
@@ -16,7 +20,10 @@ void
 engine_submit(struct eop *op)
 {
 	engine_stats.ops_submitted++;
-	engine->submit(op);
+	if (eop_threaded(op->type))
+		engine_thread.submit(op);
+	else
+		engine->submit(op);
 }
 
 void
@@ -28,8 +35,9 @@ engine_reconfigure(const struct config *conf)
 void
 engine_shutdown(void)
 {
-	if (engine)
+	if (engine && engine != &engine_thread)
 		engine->shutdown();
+	engine_thread.shutdown();
 }
 
 void

@@ -25,6 +25,27 @@ enum eop_type {
 	EOP_FSYNC,	/* fsync(fd) */
 	EOP_RENAME,	/* renameat2(dirfd, path, dirfd, path2, flags) */
 	EOP_UNLINK,	/* unlinkat(dirfd, path, flags) */
+	EOP_MKDIR,	/* mkdirat(dirfd, path, mode) */
+	EOP_SYMLINK,	/* symlinkat(path2, dirfd, path) */
+	EOP_LINK,	/* linkat(dirfd2, path2, dirfd, path, 0) */
+	/* io_uring has no operation for these: the thread pool runs them. */
+	EOP_READDIR,	/* getdents64(fd, buf, len) -> bytes, 0 at the end */
+	EOP_READLINK,	/* readlinkat(dirfd, path, buf, len) -> length */
+	EOP_MKNOD,	/* mknodat(dirfd, path, mode, off as dev) */
+	EOP_META,	/* give fd2 (or dirfd/path) fd's metadata, see meta_flags */
+	EOP_CLONE,	/* ioctl(fd2, FICLONE, fd) */
+	EOP_EXTENTS,	/* data extents of fd (SEEK_DATA/SEEK_HOLE) into ext */
+	EOP_TRUNCATE,	/* ftruncate(fd2, len) */
+};
+
+/* EOP_META: what to copy from fd (or stx) to fd2, or to dirfd/path (a symlink). */
+#define META_OWNER	0x01	/* chown; EPERM is ignored, as cp -a does */
+#define META_MODE	0x02	/* chmod to stx's mode bits, after chown */
+#define META_TIMES	0x04	/* atime and mtime from stx, in ns */
+#define META_XATTRS	0x08	/* extended attributes, POSIX ACLs among them */
+
+struct extent {
+	uint64_t	off, len;
 };
 
 struct eop {
@@ -32,13 +53,16 @@ struct eop {
 	const struct cred *cred;
 	void		(*done)(struct eop *, int res);
 	void		*owner;		/* for done() */
-	int		 dirfd;
+	int		 dirfd, dirfd2;
 	const char	*path, *path2;
 	int		 fd, fd2;
 	uint64_t	 flags, resolve;
 	unsigned	 mode;
 	struct statx	*stx;
 	uint64_t	 off, len;
+	void		*buf;		/* READDIR, READLINK: len bytes */
+	struct extent	*ext;		/* EXTENTS: up to len of them; res is the count */
+	unsigned	 meta_flags;
 	bool		 bulk;		/* part of a large transfer: IOSQE_ASYNC under "auto" */
 	bool		 interactive;	/* of an interactive job: served first */
 	/* backend state */
@@ -68,6 +92,13 @@ struct engine {
 
 extern const struct engine	engine_uring;
 extern const struct engine	engine_thread;
+
+/* Operations io_uring cannot do: the thread pool serves them in both modes. */
+static inline bool
+eop_threaded(enum eop_type t)
+{
+	return t >= EOP_READDIR;
+}
 extern struct engine_stats	engine_stats;
 
 int	engine_init(const struct config *);

@@ -8,7 +8,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <pthread.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/xattr.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -78,6 +81,93 @@ thread_copy(struct eop *op)
 	return rc < 0 ? rc : (long)done;
 }
 
+/* Copy every extended attribute of fd to fd2 (POSIX ACLs are among them). */
+static int
+thread_xattrs(int fd, int fd2)
+{
+	char	*names = NULL, *val = NULL;
+	ssize_t	 n, vn;
+	int	 rc = 0;
+
+	if ((n = flistxattr(fd, NULL, 0)) <= 0)
+		return n < 0 && errno != ENOTSUP ? -errno : 0;
+	if ((names = malloc((size_t)n)) == NULL || (n = flistxattr(fd, names, (size_t)n)) < 0) {
+		rc = names ? -errno : -ENOMEM;
+		goto out;
+	}
+	for (char *name = names; name < names + n; name += strlen(name) + 1) {
+		if ((vn = fgetxattr(fd, name, NULL, 0)) < 0)
+			continue;	/* gone meanwhile */
+		free(val);
+		if ((val = malloc((size_t)vn + 1)) == NULL) {
+			rc = -ENOMEM;
+			break;
+		}
+		if ((vn = fgetxattr(fd, name, val, (size_t)vn)) < 0)
+			continue;
+		/* Not every namespace may be written by every caller (as cp). */
+		if (fsetxattr(fd2, name, val, (size_t)vn, 0) < 0 &&
+		    errno != EPERM && errno != ENOTSUP && errno != EACCES) {
+			rc = -errno;
+			break;
+		}
+	}
+out:
+	free(names);
+	free(val);
+	return rc;
+}
+
+/*
+ * Give fd2 (or dirfd/path, a symlink: no fd, no xattrs) the metadata in
+ * stx. Ownership first: a chown clears setuid/setgid, so the mode after.
+ */
+static int
+thread_meta(struct eop *op)
+{
+	const struct statx *s = op->stx;
+	struct timespec	 ts[2] = {
+		{ s->stx_atime.tv_sec, s->stx_atime.tv_nsec },
+		{ s->stx_mtime.tv_sec, s->stx_mtime.tv_nsec },
+	};
+	bool		 link = op->fd2 < 0;
+	int		 rc;
+
+	if (op->meta_flags & META_XATTRS && !link && (rc = thread_xattrs(op->fd, op->fd2)) < 0)
+		return rc;
+	if (op->meta_flags & META_OWNER &&
+	    (link ? fchownat(op->dirfd, op->path, s->stx_uid, s->stx_gid, AT_SYMLINK_NOFOLLOW) :
+	    fchown(op->fd2, s->stx_uid, s->stx_gid)) < 0 && errno != EPERM)
+		return -errno;
+	if (op->meta_flags & META_MODE && !link && fchmod(op->fd2, s->stx_mode & 07777) < 0)
+		return -errno;
+	if (op->meta_flags & META_TIMES &&
+	    (link ? utimensat(op->dirfd, op->path, ts, AT_SYMLINK_NOFOLLOW) :
+	    futimens(op->fd2, ts)) < 0)
+		return -errno;
+	return 0;
+}
+
+/* The data extents of a sparse file; -E2BIG when there are too many to list. */
+static long
+thread_extents(struct eop *op)
+{
+	off_t	 data, hole = 0;
+	long	 n = 0;
+
+	for (;;) {
+		if ((data = lseek(op->fd, hole, SEEK_DATA)) < 0)
+			return errno == ENXIO ? n : -errno;	/* ENXIO: no more data */
+		if ((hole = lseek(op->fd, data, SEEK_HOLE)) < 0)
+			return -errno;
+		if ((uint64_t)n == op->len)
+			return -E2BIG;
+		op->ext[n].off = (uint64_t)data;
+		op->ext[n].len = (uint64_t)(hole - data);
+		n++;
+	}
+}
+
 static long
 thread_run(struct eop *op)
 {
@@ -104,6 +194,34 @@ thread_run(struct eop *op)
 		break;
 	case EOP_UNLINK:
 		rc = unlinkat(op->dirfd, op->path, (int)op->flags);
+		break;
+	case EOP_MKDIR:
+		rc = mkdirat(op->dirfd, op->path, op->mode);
+		break;
+	case EOP_SYMLINK:
+		rc = symlinkat(op->path2, op->dirfd, op->path);
+		break;
+	case EOP_LINK:
+		rc = linkat(op->dirfd2, op->path2, op->dirfd, op->path, 0);
+		break;
+	case EOP_READDIR:
+		rc = syscall(SYS_getdents64, op->fd, op->buf, op->len);
+		break;
+	case EOP_READLINK:
+		rc = readlinkat(op->dirfd, op->path, op->buf, op->len);
+		break;
+	case EOP_MKNOD:
+		rc = mknodat(op->dirfd, op->path, op->mode, (dev_t)op->off);
+		break;
+	case EOP_META:
+		return thread_meta(op);
+	case EOP_CLONE:
+		rc = ioctl(op->fd2, FICLONE, op->fd);
+		break;
+	case EOP_EXTENTS:
+		return thread_extents(op);
+	case EOP_TRUNCATE:
+		rc = ftruncate(op->fd2, (off_t)op->len);
 		break;
 	default:
 		rc = -1;

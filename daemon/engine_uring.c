@@ -412,7 +412,16 @@ uring_submit(struct eop *op)
 	case EOP_UNLINK:
 		io_uring_prep_unlinkat(sqe, op->dirfd, op->path, (int)op->flags);
 		break;
-	case EOP_COPY:
+	case EOP_MKDIR:
+		io_uring_prep_mkdirat(sqe, op->dirfd, op->path, op->mode);
+		break;
+	case EOP_SYMLINK:
+		io_uring_prep_symlinkat(sqe, op->path2, op->dirfd, op->path);
+		break;
+	case EOP_LINK:
+		io_uring_prep_linkat(sqe, op->dirfd2, op->path2, op->dirfd, op->path, 0);
+		break;
+	default:		/* EOP_COPY and the threaded ones never come here */
 		break;
 	}
 	sqe->personality = (uint16_t)op->cred->personality;

@@ -12,6 +12,7 @@
  * share the data chunks in flight evenly within their class; interactive
  * jobs may use the whole budget, the others bulk_inflight_share of it.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -22,6 +23,7 @@
 
 #include "copy.h"
 #include "cred.h"
+#include "tree.h"
 #include "engine.h"
 #include "job.h"
 #include "log.h"
@@ -49,7 +51,6 @@ static bool		shutting_down;
 
 
 static void job_schedule(void);
-static void job_fill(struct job *);
 static void job_notify(struct job *, bool final);
 static void job_scan(struct job *);
 static void job_unpark(struct job *);
@@ -60,6 +61,10 @@ static const char *const state_names[] = {
 	"queued", "running", "paused", "done", "failed", "cancelled",
 };
 static const char *const prio_names[] = { "interactive", "normal", "bulk" };
+static const char *const reflink_names[] = { "auto", "always", "never" };
+static const char *const method_names[] = {
+	"reflink", "copy_file_range", "splice", "readwrite", "links",
+};
 
 const char *
 job_state_name(enum job_state s)
@@ -71,6 +76,17 @@ const char *
 job_prio_name(enum job_prio p)
 {
 	return prio_names[p];
+}
+
+int
+job_reflink_parse(const char *s, enum reflink_mode *out)
+{
+	for (int i = 0; i < 3; i++)
+		if (strcmp(s, reflink_names[i]) == 0) {
+			*out = (enum reflink_mode)i;
+			return 0;
+		}
+	return -EINVAL;
 }
 
 int
@@ -144,6 +160,10 @@ job_free(struct job *job)
 	free(job->dest_name);
 	free(job->dest_parent);
 	free(job->error_message);
+	for (unsigned i = 0; i < JOB_MAX_FAILURES && i < job->files_failed; i++) {
+		free(job->failures[i].path);
+		free(job->failures[i].message);
+	}
 	cred_unref(job->cred);
 	free(job);
 }
@@ -233,6 +253,7 @@ job_fail(struct job *job, int err, const char *fmt, ...)
 static void
 job_end(struct job *job)
 {
+	copy_hlinks_free(job);
 	if (job->dirfd >= 0)
 		close(job->dirfd);
 	job->dirfd = -1;
@@ -331,48 +352,135 @@ job_files_done(struct job *job)
 	engine_submit(op);
 }
 
-static bool
+bool
 job_stopping(const struct job *job)
 {
 	return job->err || job->cancelling;
 }
 
-static void
-job_fill(struct job *job)
+void
+job_push_item(struct job *job, struct item *it)
 {
-	while (!job_stopping(job) && !job->paused &&
-	    job->active < cpd_conf->jobs.files_in_flight &&
-	    job->next_source < job->req.nsources) {
-		const char *src = job->req.sources[job->next_source++];
-		char	    name[NAME_MAX + 1];
-		int	    rc;
-
-		if (job->into_dir && (rc = path_basename(src, name, sizeof(name))) < 0) {
-			job_fail(job, rc, "cannot copy '%s'", src);
-			break;
-		}
-		if ((rc = copy_start(job, src, job->into_dir ? name : job->dest_name)) < 0) {
-			job_fail(job, rc, "cannot copy '%s'", src);
-			break;
-		}
-		job->active++;
-	}
-	if (job->active == 0 && (job_stopping(job) || job->next_source == job->req.nsources))
-		job_files_done(job);
+	it->next = job->items;
+	job->items = it;
+	job->nitems++;
 }
 
 void
-job_file_done(struct job *job, int err, const char *msg)
+job_add_total(struct job *job, uint64_t files, uint64_t bytes)
+{
+	job->files_total += files;
+	job->bytes_total += bytes;
+	job->dirty = true;
+}
+
+/* Start items while there is room; when all have ended, finish. */
+void
+job_fill(struct job *job)
+{
+	struct item *it;
+
+	if (job->finishing)
+		return;
+	while (job->active < cpd_conf->jobs.files_in_flight && !job->paused &&
+	    (it = job->items) != NULL) {
+		job->items = it->next;
+		job->nitems--;
+		if (job_stopping(job)) {
+			/* Dropped: it never started, nothing to record. */
+			struct tnode *parent = it->parent;
+			free(it);
+			if (parent)
+				tree_child_done(parent);
+			continue;
+		}
+		job->active++;
+		if (it->dtype == DT_DIR)
+			tree_start(job, it);
+		else
+			copy_start(job, it);
+	}
+	tree_kick(job);
+	/* Dropping items above may have ended the job already, re-entrantly. */
+	if (!job->finishing && job->active == 0 && job->items == NULL && job->nodes == 0) {
+		job->finishing = true;
+		job_files_done(job);
+	}
+}
+
+/* An item's result: counted, listed (keep_going), or the job's error. */
+static void
+job_record(struct job *job, int err, const char *path, const char *msg)
+{
+	struct failure *f;
+
+	if (err == 0 || (err == -ECANCELED && job_stopping(job)))
+		return;
+	if (!job->req.keep_going || err == -ENOMEM) {
+		job_set_error(job, err, msg ? strdup(msg) : NULL);
+		return;
+	}
+	if (job->files_failed < JOB_MAX_FAILURES) {
+		f = &job->failures[job->files_failed];
+		f->path = strdup(path ? path : "");
+		f->err = err;
+		f->message = strdup(msg ? msg : strerror(-err));
+	}
+	job->files_failed++;
+	log_notice("job %llu: %s", (unsigned long long)job->id, msg ? msg : strerror(-err));
+}
+
+void
+job_file_end(struct job *job, struct tnode *parent, int err, const char *path,
+    const char *msg, enum method method)
 {
 	job->active--;
-	if (err)
-		job_set_error(job, err, msg ? strdup(msg) : NULL);
-	else {
+	job_record(job, err, path, msg);
+	if (err == 0) {
 		job->files_done++;
 		totals.files_copied++;
+		if (method < M_COUNT)
+			job->methods[method]++;
 	}
 	job->dirty = true;
+	if (parent)
+		tree_child_done(parent);
 	job_fill(job);
+}
+
+void
+job_file_to_dir(struct job *job, const struct item *it)
+{
+	if (it->parent || !job->req.recursive)
+		job->files_total--;	/* listed as a file, found to be a directory */
+}
+
+void
+job_dir_ready(struct job *job)
+{
+	job->active--;
+	job_fill(job);
+}
+
+void
+job_dir_end(struct job *job, struct tnode *parent, int err, const char *path,
+    const char *msg)
+{
+	job_record(job, err, path, msg);
+	job->dirty = true;
+	if (parent == NULL)
+		job_fill(job);		/* a top-level directory: maybe the last item */
+}
+
+void
+job_dir_failed(struct job *job, int err, const char *path, const char *fmt)
+{
+	char *msg = NULL;
+
+	if (asprintf(&msg, fmt, path, strerror(-err)) < 0)
+		msg = NULL;
+	job_record(job, err, path, msg);
+	free(msg);
 }
 
 void
@@ -392,12 +500,14 @@ job_scanned(struct eop *op, int res)
 	job->active--;
 	if (res < 0)
 		job_fail(job, res, "cannot stat '%s'", op->path);
-	else if (S_ISDIR(s->stx.stx_mode))
+	else if (S_ISDIR(s->stx.stx_mode) && !job->req.recursive)
 		job_fail(job, -EISDIR, "omitting directory '%s'", op->path);
-	else if (!S_ISREG(s->stx.stx_mode))
-		job_fail(job, -EINVAL, "'%s' is not a regular file", op->path);
-	else
+	else if (S_ISDIR(s->stx.stx_mode))
+		job->files_total--;	/* its files are counted as the walk finds them */
+	else if (S_ISREG(s->stx.stx_mode))
 		job->bytes_total += s->stx.stx_size;
+	else if (!job->req.recursive)
+		job_fail(job, -EINVAL, "'%s' is not a regular file", op->path);
 	job->dirty = true;
 	if (job_stopping(job)) {
 		if (job->active == 0)
@@ -447,10 +557,35 @@ job_scan(struct job *job)
 		s->op.owner = job;
 		s->op.dirfd = AT_FDCWD;
 		s->op.path = job->req.sources[job->next_source++];
+		/* A tree copy copies a symlink given as a source as a symlink. */
+		s->op.flags = job->req.recursive ? AT_SYMLINK_NOFOLLOW : 0;
 		s->op.stx = &s->stx;
 		job->active++;
 		engine_submit(&s->op);
 	}
+}
+
+/* The destination is resolved: the sources become the first items. */
+static void
+job_queue_sources(struct job *job)
+{
+	for (size_t i = job->req.nsources; i-- > 0; ) {
+		const char	*src = job->req.sources[i];
+		char		 name[NAME_MAX + 1];
+		struct item	*it;
+		int		 rc = 0;
+
+		if (job->into_dir)
+			rc = path_basename(src, name, sizeof(name));
+		else
+			snprintf(name, sizeof(name), "%s", job->dest_name);
+		if (rc < 0 || (it = item_new(NULL, src, name, DT_UNKNOWN)) == NULL) {
+			job_fail(job, rc < 0 ? rc : -ENOMEM, "cannot copy '%s'", src);
+			break;
+		}
+		job_push_item(job, it);
+	}
+	job_fill(job);
 }
 
 static void
@@ -465,7 +600,7 @@ job_parent_opened(struct eop *op, int res)
 	if (job_stopping(job))
 		job_end(job);
 	else
-		job_fill(job);
+		job_queue_sources(job);
 }
 
 static void
@@ -482,7 +617,7 @@ job_dest_opened(struct eop *op, int res)
 		if (job->cancelling)
 			job_end(job);
 		else
-			job_fill(job);
+			job_queue_sources(job);
 		return;
 	}
 	if (job->cancelling) {
@@ -785,6 +920,7 @@ struct json_object *
 job_to_json(const struct job *job)
 {
 	struct json_object *o = json_object_new_object(), *src = json_object_new_array();
+	struct json_object *m, *f;
 
 	for (size_t i = 0; i < job->req.nsources; i++)
 		json_object_array_add(src, json_object_new_string(job->req.sources[i]));
@@ -798,6 +934,11 @@ job_to_json(const struct job *job)
 	json_object_object_add(o, "no_clobber", json_object_new_boolean(job->req.no_clobber));
 	json_object_object_add(o, "sync", json_object_new_boolean(job->req.sync));
 	json_object_object_add(o, "bwlimit", json_object_new_int64((int64_t)job->req.bwlimit));
+	json_object_object_add(o, "recursive", json_object_new_boolean(job->req.recursive));
+	json_object_object_add(o, "archive", json_object_new_boolean(job->req.archive));
+	json_object_object_add(o, "reflink", json_object_new_string(
+	    reflink_names[job->req.reflink]));
+	json_object_object_add(o, "keep_going", json_object_new_boolean(job->req.keep_going));
 #define ADD_U64(name, v) json_object_object_add(o, name, json_object_new_int64((int64_t)(v)))
 	ADD_U64("bytes_total", job->bytes_total);
 	ADD_U64("bytes_done", job->bytes_done);
@@ -810,6 +951,23 @@ job_to_json(const struct job *job)
 #undef ADD_U64
 	if (job->method)
 		json_object_object_add(o, "method", json_object_new_string(job->method));
+	json_object_object_add(o, "methods", m = json_object_new_object());
+	for (int i = 0; i < M_COUNT; i++)
+		json_object_object_add(m, method_names[i], json_object_new_int64(
+		    (int64_t)job->methods[i]));
+	json_object_object_add(o, "files_failed", json_object_new_int64((int64_t)job->files_failed));
+	json_object_object_add(o, "failures", f = json_object_new_array());
+	for (uint64_t i = 0; i < job->files_failed && i < JOB_MAX_FAILURES; i++) {
+		const struct failure *fl = &job->failures[i];
+		struct json_object *e = json_object_new_object();
+
+		json_object_object_add(e, "path", json_object_new_string(fl->path ? fl->path : ""));
+		json_object_object_add(e, "error", json_object_new_string(
+		    strerrorname_np(-fl->err) ? strerrorname_np(-fl->err) : "EIO"));
+		json_object_object_add(e, "error_message",
+		    json_object_new_string(fl->message ? fl->message : ""));
+		json_object_array_add(f, e);
+	}
 	if (job->state == JOB_FAILED) {
 		json_object_object_add(o, "error", json_object_new_string(
 		    strerrorname_np(-job->err) ? strerrorname_np(-job->err) : "EIO"));

@@ -13,10 +13,26 @@
 struct call;
 struct cred;
 struct copy;
+struct item;
+struct tnode;
+struct hlink;
 
 /* Ended states last: job_finished() is state >= JOB_DONE. */
 enum job_state { JOB_QUEUED, JOB_RUNNING, JOB_PAUSED, JOB_DONE, JOB_FAILED, JOB_CANCELLED };
 enum job_prio { PRIO_INTERACTIVE, PRIO_NORMAL, PRIO_BULK, PRIO_COUNT, PRIO_AUTO = PRIO_COUNT };
+
+enum reflink_mode { REFLINK_AUTO, REFLINK_ALWAYS, REFLINK_NEVER };
+
+/* The data paths a file can take, counted per job. */
+enum method { M_REFLINK, M_COPY_FILE_RANGE, M_SPLICE, M_READWRITE, M_LINKS, M_COUNT };
+
+#define JOB_MAX_FAILURES	100	/* failures listed in a job (all are counted) */
+
+struct failure {
+	char	*path;
+	int	 err;
+	char	*message;
+};
 
 struct job_request {
 	char		**sources;	/* absolute paths, owned by the job after job_submit */
@@ -26,6 +42,10 @@ struct job_request {
 	bool		  sync;
 	enum job_prio	  prio;		/* PRIO_AUTO: chosen from the size */
 	uint64_t	  bwlimit;	/* bytes per second, 0: none */
+	bool		  recursive;
+	bool		  archive;	/* implies recursive */
+	bool		  keep_going;
+	enum reflink_mode reflink;
 	mode_t		  umask;
 };
 
@@ -42,12 +62,17 @@ struct job {
 	uint64_t		 rate;
 	uint64_t		 created_usec, started_usec, finished_usec;
 	const char		*method;
+	uint64_t		 methods[M_COUNT];
 	int			 err;		/* first error: -errno */
 	char			*error_message;
+	uint64_t		 files_failed;
+	struct failure		 failures[JOB_MAX_FAILURES];
+	bool			 no_clone;	/* FICLONE failed: do not try again */
 
 	/* Execution. */
 	bool			 cancelling;
 	bool			 paused;
+	bool			 finishing;	/* every item has ended */
 	bool			 in_runq;	/* scanned, waiting for a slot */
 	unsigned		 lanes_busy;	/* data chunks in flight */
 	struct eop		*parked;	/* data chunks waiting to start */
@@ -58,8 +83,15 @@ struct job {
 	bool			 into_dir;	/* each source goes to dir/basename */
 	char			*dest_name;	/* the new file's name when !into_dir */
 	struct job_scan		*scan;
-	size_t			 next_source;	/* next file to start copying */
+	size_t			 next_source;	/* next source to queue */
 	unsigned		 active;	/* files or scans in flight */
+	/* Items (files, directories) waiting to start: a stack, so that
+	 * trees are walked depth first and few directories stay open. */
+	struct item		*items;
+	unsigned		 nitems;
+	unsigned		 nodes;		/* directories being copied */
+	struct tnode		*readers;	/* directories with entries left to read */
+	struct hlink		**hlinks;	/* archive: hard links seen, by inode */
 	struct eop		 step;		/* job-level operation in flight */
 	char			*dest_parent;
 
@@ -93,6 +125,25 @@ void	 job_shutdown(void);
 unsigned job_count_active(void);
 
 /*
+ * Called by copy.c and tree.c. A file ends with job_file_end(). A
+ * directory is one of the job's items in flight until it is set up
+ * (job_dir_ready()); it ends, after everything in it, with job_dir_end().
+ * With keep_going a failure is listed and the job goes on; otherwise it
+ * fails the job. parent is the directory the item was in, if any.
+ */
+void	 job_file_end(struct job *, struct tnode *parent, int err,
+	    const char *path, const char *msg, enum method);
+void	 job_file_to_dir(struct job *, const struct item *);
+void	 job_dir_ready(struct job *);
+void	 job_dir_end(struct job *, struct tnode *parent, int err,
+	    const char *path, const char *msg);
+void	 job_dir_failed(struct job *, int err, const char *path, const char *fmt);
+void	 job_push_item(struct job *, struct item *);
+void	 job_add_total(struct job *, uint64_t files, uint64_t bytes);
+void	 job_fill(struct job *);
+bool	 job_stopping(const struct job *);
+
+/*
  * Called by copy.c. A data chunk of a job starts only when the job is
  * not paused, its bandwidth allows, and it is within its fair share of
  * the chunks in flight; otherwise job_lane_begin() parks it and returns
@@ -118,5 +169,6 @@ void	 job_counters(struct job_counters *);
 const char *job_state_name(enum job_state);
 const char *job_prio_name(enum job_prio);
 int	 job_prio_parse(const char *, enum job_prio *);
+int	 job_reflink_parse(const char *, enum reflink_mode *);
 
 #endif

@@ -102,7 +102,8 @@ loop_uring_init(const struct config *conf)
 		{ IORING_OP_SPLICE, "splice" }, { IORING_OP_READ, "read" },
 		{ IORING_OP_WRITE, "write" }, { IORING_OP_RENAMEAT, "renameat" },
 		{ IORING_OP_UNLINKAT, "unlinkat" }, { IORING_OP_POLL_ADD, "poll" },
-		{ IORING_OP_FSYNC, "fsync" }, { IORING_OP_POLL_REMOVE, "poll_remove" },
+		{ IORING_OP_FSYNC, "fsync" }, { IORING_OP_MKDIRAT, "mkdirat" },
+		{ IORING_OP_SYMLINKAT, "symlinkat" }, { IORING_OP_LINKAT, "linkat" },
 	};
 
 	if (conf->engine.defer_taskrun)

@@ -90,7 +90,7 @@ manager_copy(struct call *call, struct json_object *params)
 {
 	struct job_request	 req = { .prio = PRIO_AUTO, .umask = 022 };
 	struct json_object	*srcs, *p;
-	const char		*s;
+	const char		*s, *reflink = NULL;
 	size_t			 len, n;
 	int64_t			 umask = 022, bwlimit = 0;
 	struct job		*job;
@@ -128,6 +128,10 @@ manager_copy(struct call *call, struct json_object *params)
 	}
 	if (!varlink_get_bool(call, params, "no_clobber", &req.no_clobber) ||
 	    !varlink_get_bool(call, params, "sync", &req.sync) ||
+	    !varlink_get_bool(call, params, "recursive", &req.recursive) ||
+	    !varlink_get_bool(call, params, "archive", &req.archive) ||
+	    !varlink_get_bool(call, params, "keep_going", &req.keep_going) ||
+	    !varlink_get_string(call, params, "reflink", false, &reflink, NULL) ||
 	    !varlink_get_string(call, params, "priority", false, &s, NULL) ||
 	    !varlink_get_int(call, params, "umask", false, &umask) ||
 	    !varlink_get_int(call, params, "bwlimit", false, &bwlimit))
@@ -141,6 +145,11 @@ manager_copy(struct call *call, struct json_object *params)
 		varlink_invalid(call, "priority");
 		goto fail;
 	}
+	if (reflink && job_reflink_parse(reflink, &req.reflink) < 0) {
+		varlink_invalid(call, "reflink");
+		goto fail;
+	}
+	req.recursive |= req.archive;
 	if (umask < 0 || umask > 0777) {
 		varlink_invalid(call, "umask");
 		goto fail;

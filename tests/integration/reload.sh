@@ -17,7 +17,7 @@ printf 'jobs = { max_running = 1; };\nengine = { chunk_size = "4K"; lanes = 1; }
 "$CPD" --socket "$CPD_SOCKET" --config "$conf" >>"$DAEMON_LOG" 2>&1 &
 DAEMON_PID=$!
 for _ in $(seq 100); do "$CLIENT" daemon-status >/dev/null 2>&1 && break; sleep 0.05; done
-truncate -s 1G "$T/big"		# sparse: slow to copy in 4 KiB chunks, cheap to make
+fallocate -l 1G "$T/big"		# allocated, not sparse: slow to copy in 4 KiB chunks, cheap to make
 mkfile "$T/small" 4K
 id1=$("$CLIENT" copy --detach -p normal "$T/big" "$T/big.copy")
 id2=$("$CLIENT" copy --detach -p normal "$T/small" "$T/small.copy")
