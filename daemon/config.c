@@ -83,7 +83,7 @@ config_defaults(struct config *c)
 	c->jobs.interactive_slots = 2;
 	c->jobs.auto_interactive_max = 1 << 20;
 	c->jobs.auto_bulk_min = 64 << 20;
-	c->jobs.files_in_flight = 8;
+	c->jobs.files_in_flight = 64;
 	c->jobs.keep_finished = 3600;
 	c->engine.type = ENGINE_AUTO;
 	c->engine.ring_entries = 256;

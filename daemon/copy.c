@@ -78,6 +78,15 @@ static void copy_step_done(struct eop *, int);
 static void copy_lane_done(struct eop *, int);
 static void copy_after_stat_src(struct copy *);
 
+/* Go on as if the step state had completed with res. */
+static void
+copy_step_done_at(struct copy *c, enum copy_state state, int res)
+{
+	c->state = state;
+	c->step.owner = c;
+	copy_step_done(&c->step, res);
+}
+
 static void
 copy_error(struct copy *c, int err, const char *fmt, ...)
 {
@@ -448,7 +457,18 @@ copy_open_src(struct copy *c)
 static void
 copy_stat_dst(struct copy *c)
 {
-	struct eop *op = copy_op(c, CS_STAT_DST, EOP_STATX);
+	struct eop *op;
+
+	/*
+	 * In a directory this job has just created nothing can be in the
+	 * way: skip the look. (Someone racing to create the name makes the
+	 * rename fail, EEXIST with no_clobber or EISDIR, not clobber it.)
+	 */
+	if (c->item->parent && !c->item->parent->existed) {
+		copy_step_done_at(c, CS_STAT_DST, -ENOENT);
+		return;
+	}
+	op = copy_op(c, CS_STAT_DST, EOP_STATX);
 
 	op->path = c->item->name;
 	op->stx = &c->dstx;
