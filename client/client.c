@@ -295,6 +295,7 @@ client_main(int argc, char **argv)
 	c.sync = c.conf.sync;
 	c.no_clobber = c.conf.no_clobber;
 	c.bwlimit = c.conf.bwlimit;
+	c.reflink = REFLINK_UNSET;
 
 	/* The command parses its own options from its name on. */
 	argc -= optind;

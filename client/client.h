@@ -91,6 +91,14 @@ const char	*conf_priority_name(int);
 
 /* ---------------------------------------------------------------- client.c */
 
+/* Copy's reflink parameter. */
+enum reflink {
+	REFLINK_UNSET = -1,	/* not sent: the daemon's default (auto) */
+	REFLINK_AUTO,
+	REFLINK_ALWAYS,
+	REFLINK_NEVER,
+};
+
 /* What a command runs with: configuration merged with the command line. */
 struct client {
 	const char	*socket;	/* the socket in use */
@@ -100,6 +108,12 @@ struct client {
 	int		 sync;		/* -1: leave it to the daemon */
 	bool		 no_clobber;
 	uint64_t	 bwlimit;	/* bytes per second, 0: none */
+	/* Options of copy only, sent only when given. */
+	bool		 recursive;
+	bool		 archive;
+	bool		 keep_going;
+	int		 reflink;	/* enum reflink */
+	bool		 detach;	/* copy --detach */
 	struct conf	 conf;
 };
 
@@ -237,6 +251,13 @@ struct progress {
 };
 
 void		 progress_init(struct progress *, FILE *, bool active);
+/*
+ * The line for a Job object in any state, as progress_update draws it:
+ * "queued: ...", the bar (with "N/M files" after the sizes when the job
+ * has more than one file), "paused", or the whole job once it is done.
+ */
+size_t		 progress_format_job(char *, size_t, struct json_object *job,
+		     unsigned cols);
 /* Redraw the line for a Job object. */
 void		 progress_update(struct progress *, struct json_object *job);
 /* End the line (if anything was drawn). */
@@ -261,8 +282,26 @@ char		*job_summary(struct json_object *);
  * status.
  */
 int		 job_follow(struct client *, struct vl *, uint64_t id);
-/* Report a job's final state; returns the exit status it implies. */
+/*
+ * Report a job's final state; returns the exit status it implies. A job
+ * done with files_failed > 0 (keep_going) is a failure: its failures are
+ * listed on stderr (not with --json) and the status is CLIENT_EXIT_FAIL.
+ */
 int		 job_report_end(struct client *, struct json_object *job);
+/* The most failures job_print_failures lists (what the daemon sends). */
+#define JOB_FAILURES_MAX	100
+/*
+ * Print the failures of a Job on f, "  PATH: ERROR_MESSAGE" each, then
+ * "  (and K more)" for the files_failed that are not listed. Returns the
+ * number of lines written.
+ */
+size_t		 job_print_failures(FILE *, struct json_object *job);
+/*
+ * The nonzero counts of a Job's methods, in the daemon's order:
+ * "splice 3, readwrite 12, links 2". NULL (buf untouched) when there
+ * are none.
+ */
+char		*job_methods(struct json_object *job, char *buf, size_t len);
 
 /* ------------------------------------------------------------------- cmd.c */
 
@@ -307,6 +346,17 @@ int		 cmd_version(struct client *, const struct cmd_entry *, int,
 
 /* cmd-copy.c */
 int		 cmd_copy(struct client *, const struct cmd_entry *, int, char **);
+/*
+ * Parse the options of copy into c; returns the index of the first
+ * operand, or -1 when the command should exit with *status (after --help
+ * or a usage error). Operands are not checked.
+ */
+int		 cmd_copy_parse(struct client *, const struct cmd_entry *,
+		     int argc, char **argv, int *status);
+/* "auto", "always" or "never"; -1 when invalid. */
+int		 cmd_copy_parse_reflink(const char *);
+/* The name sent to the daemon; NULL for REFLINK_UNSET. */
+const char	*cmd_copy_reflink_name(int);
 /* Build the parameters of a Copy call; NULL with *status on error. */
 struct json_object *cmd_copy_params(struct client *, int nsrc, char **srcs,
 		     const char *dest, int *status);
@@ -315,6 +365,12 @@ struct json_object *cmd_copy_params(struct client *, int nsrc, char **srcs,
 int		 cmd_list(struct client *, const struct cmd_entry *, int, char **);
 int		 cmd_status(struct client *, const struct cmd_entry *, int,
 		     char **);
+/*
+ * Print a Job on f as status shows it, one "key: value" per line (the
+ * failures indented under "failures:"); options that are not set and
+ * fields an older daemon does not send are left out.
+ */
+void		 cmd_status_print(FILE *, struct json_object *job);
 int		 cmd_wait(struct client *, const struct cmd_entry *, int, char **);
 int		 cmd_cancel(struct client *, const struct cmd_entry *, int,
 		     char **);

@@ -17,10 +17,16 @@ enum {
 	CMD_COPY_PROGRESS,
 	CMD_COPY_NO_PROGRESS,
 	CMD_COPY_BWLIMIT,
+	CMD_COPY_REFLINK,
+	CMD_COPY_KEEP_GOING,
 };
 
 static const struct option cmd_copy_options[] = {
 	{ "no-clobber",	 no_argument,		NULL, 'n' },
+	{ "recursive",	 no_argument,		NULL, 'r' },
+	{ "archive",	 no_argument,		NULL, 'a' },
+	{ "reflink",	 optional_argument,	NULL, CMD_COPY_REFLINK },
+	{ "keep-going",	 no_argument,		NULL, CMD_COPY_KEEP_GOING },
 	{ "clobber",	 no_argument,		NULL, CMD_COPY_CLOBBER },
 	{ "sync",	 no_argument,		NULL, CMD_COPY_SYNC },
 	{ "no-sync",	 no_argument,		NULL, CMD_COPY_NO_SYNC },
@@ -33,6 +39,33 @@ static const struct option cmd_copy_options[] = {
 	{ "help",	 no_argument,		NULL, 'h' },
 	{ NULL,		 0,			NULL, 0 }
 };
+
+static const char *const cmd_copy_reflink_names[] = {
+	[REFLINK_AUTO] = "auto",
+	[REFLINK_ALWAYS] = "always",
+	[REFLINK_NEVER] = "never",
+};
+
+int
+cmd_copy_parse_reflink(const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof cmd_copy_reflink_names /
+	    sizeof cmd_copy_reflink_names[0]; i++)
+		if (strcmp(s, cmd_copy_reflink_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *
+cmd_copy_reflink_name(int reflink)
+{
+	if (reflink < 0 || (size_t)reflink >= sizeof cmd_copy_reflink_names /
+	    sizeof cmd_copy_reflink_names[0])
+		return NULL;
+	return cmd_copy_reflink_names[reflink];
+}
 
 static mode_t
 cmd_copy_umask(void)
@@ -89,6 +122,19 @@ cmd_copy_params(struct client *c, int nsrc, char **srcs, const char *dest,
 	if (c->bwlimit > 0)
 		json_object_object_add(params, "bwlimit",
 		    json_object_new_int64((int64_t)c->bwlimit));
+	/* The same for these: plain copies work with any daemon. */
+	if (c->recursive)
+		json_object_object_add(params, "recursive",
+		    json_object_new_boolean(1));
+	if (c->archive)
+		json_object_object_add(params, "archive",
+		    json_object_new_boolean(1));
+	if (c->reflink != REFLINK_UNSET)
+		json_object_object_add(params, "reflink",
+		    json_object_new_string(cmd_copy_reflink_name(c->reflink)));
+	if (c->keep_going)
+		json_object_object_add(params, "keep_going",
+		    json_object_new_boolean(1));
 	json_object_object_add(params, "umask",
 	    json_object_new_int((int)cmd_copy_umask()));
 	return params;
@@ -144,14 +190,13 @@ cmd_copy_follow(struct client *c, struct json_object *params)
 }
 
 int
-cmd_copy(struct client *c, const struct cmd_entry *cmd, int argc, char **argv)
+cmd_copy_parse(struct client *c, const struct cmd_entry *cmd, int argc,
+    char **argv, int *status)
 {
-	struct json_object	*params;
-	bool			 detach = false;
-	int			 opt, status, i, nsrc;
+	int	 opt;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":np:dh", cmd_copy_options,
+	while ((opt = getopt_long(argc, argv, ":nrap:dh", cmd_copy_options,
 	    NULL)) != -1) {
 		switch (opt) {
 		case 'n':
@@ -160,6 +205,28 @@ cmd_copy(struct client *c, const struct cmd_entry *cmd, int argc, char **argv)
 		case CMD_COPY_CLOBBER:
 			c->no_clobber = false;
 			break;
+		case 'r':
+			c->recursive = true;
+			break;
+		case 'a':
+			/* The daemon takes archive to imply recursive. */
+			c->archive = true;
+			break;
+		case CMD_COPY_REFLINK:
+			/* Bare --reflink is --reflink=always, as in cp. */
+			if (optarg == NULL)
+				c->reflink = REFLINK_ALWAYS;
+			else if ((c->reflink = cmd_copy_parse_reflink(optarg))
+			    == -1) {
+				*status = cmd_usage_error(cmd, "invalid value "
+				    "'%s' for --reflink (expected auto, always "
+				    "or never)", optarg);
+				return -1;
+			}
+			break;
+		case CMD_COPY_KEEP_GOING:
+			c->keep_going = true;
+			break;
 		case CMD_COPY_SYNC:
 			c->sync = true;
 			break;
@@ -167,49 +234,68 @@ cmd_copy(struct client *c, const struct cmd_entry *cmd, int argc, char **argv)
 			c->sync = false;
 			break;
 		case 'p':
-			if (conf_parse_priority(optarg, &c->priority) == -1)
-				return cmd_usage_error(cmd, "invalid priority "
-				    "'%s' (expected auto, interactive, normal "
-				    "or bulk)", optarg);
+			if (conf_parse_priority(optarg, &c->priority) == -1) {
+				*status = cmd_usage_error(cmd, "invalid "
+				    "priority '%s' (expected auto, "
+				    "interactive, normal or bulk)", optarg);
+				return -1;
+			}
 			break;
 		case CMD_COPY_BWLIMIT:
 			switch (human_parse_rate(optarg, &c->bwlimit)) {
 			case 0:
 				break;
 			case ERANGE:
-				return cmd_usage_error(cmd, "bandwidth limit "
-				    "'%s' out of range", optarg);
+				*status = cmd_usage_error(cmd, "bandwidth "
+				    "limit '%s' out of range", optarg);
+				return -1;
 			default:
-				return cmd_usage_error(cmd, "invalid bandwidth "
-				    "limit '%s' (expected bytes per second "
-				    "such as 50M, 1.5G or 1048576, or 0 for "
-				    "none)", optarg);
+				*status = cmd_usage_error(cmd, "invalid "
+				    "bandwidth limit '%s' (expected bytes per "
+				    "second such as 50M, 1.5G or 1048576, or 0 "
+				    "for none)", optarg);
+				return -1;
 			}
 			break;
 		case 'd':
-			detach = true;
+			c->detach = true;
 			break;
 		case CMD_COPY_JSON:
 			c->json = true;
 			break;
 		case CMD_COPY_PROGRESS:
-			if ((c->progress = conf_parse_progress(optarg)) == -1)
-				return cmd_usage_error(cmd, "invalid value "
+			if ((c->progress = conf_parse_progress(optarg)) == -1) {
+				*status = cmd_usage_error(cmd, "invalid value "
 				    "'%s' for --progress (expected auto, "
 				    "always or never)", optarg);
+				return -1;
+			}
 			break;
 		case CMD_COPY_NO_PROGRESS:
 			c->progress = PROGRESS_NEVER;
 			break;
 		case 'h':
 			cmd_print_usage(cmd, stdout);
-			return CLIENT_EXIT_OK;
+			*status = CLIENT_EXIT_OK;
+			return -1;
 		default:
-			return cmd_option_error(cmd, opt, argv);
+			*status = cmd_option_error(cmd, opt, argv);
+			return -1;
 		}
 	}
-	argc -= optind;
-	argv += optind;
+	return optind;
+}
+
+int
+cmd_copy(struct client *c, const struct cmd_entry *cmd, int argc, char **argv)
+{
+	struct json_object	*params;
+	int			 status, i, nsrc;
+
+	if ((i = cmd_copy_parse(c, cmd, argc, argv, &status)) == -1)
+		return status;
+	argc -= i;
+	argv += i;
 	if (argc == 0)
 		return cmd_usage_error(cmd, "missing source and destination");
 	if (argc == 1)
@@ -223,7 +309,7 @@ cmd_copy(struct client *c, const struct cmd_entry *cmd, int argc, char **argv)
 	if ((params = cmd_copy_params(c, nsrc, argv, argv[nsrc],
 	    &status)) == NULL)
 		return status;
-	if (detach)
+	if (c->detach)
 		status = cmd_copy_detached(c, params);
 	else
 		status = cmd_copy_follow(c, params);

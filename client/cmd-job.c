@@ -69,8 +69,10 @@ cmd_list_row(struct json_object *job, char **cells)
 		cells[LIST_ID] = NULL;
 	cells[LIST_STATE] = strdup(state);
 	cells[LIST_PRIORITY] = strdup(priority != NULL ? priority : "-");
+	/* A job done with failed files (keep_going) is not all there. */
 	if (asprintf(&cells[LIST_PROGRESS], "%3u%% %s / %s",
-	    strcmp(state, "done") == 0 ? 100 : progress_percent(d, t),
+	    strcmp(state, "done") == 0 && job_u64(job, "files_failed") == 0 ?
+	    100 : progress_percent(d, t),
 	    human_size(d, done, sizeof done),
 	    human_size(t, total, sizeof total)) == -1)
 		cells[LIST_PROGRESS] = NULL;
@@ -154,81 +156,101 @@ cmd_list(struct client *c, const struct cmd_entry *cmd, int argc, char **argv)
 /* ---------------------------------------------------------------- status */
 
 static void
-cmd_status_bytes(const char *key, uint64_t n)
+cmd_status_bytes(FILE *f, const char *key, uint64_t n)
 {
 	char	 buf[32];
 
 	if (n < 1024)
-		printf("%s: %s\n", key, human_size(n, buf, sizeof buf));
+		fprintf(f, "%s: %s\n", key, human_size(n, buf, sizeof buf));
 	else
-		printf("%s: %s (%" PRIu64 " bytes)\n", key,
+		fprintf(f, "%s: %s (%" PRIu64 " bytes)\n", key,
 		    human_size(n, buf, sizeof buf), n);
 }
 
 static void
-cmd_status_time(const char *key, uint64_t usec)
+cmd_status_time(FILE *f, const char *key, uint64_t usec)
 {
 	char	 buf[64];
 
 	if (usec > 0)
-		printf("%s: %s\n", key, human_time(usec, buf, sizeof buf));
+		fprintf(f, "%s: %s\n", key, human_time(usec, buf, sizeof buf));
 }
 
-static void
-cmd_status_print(struct json_object *job)
+void
+cmd_status_print(FILE *f, struct json_object *job)
 {
 	struct json_object	*sources, *src;
 	const char		*state = job_str(job, "state"), *s;
-	char			 buf[64];
+	char			 buf[64], methods[256];
 	uint64_t		 started, finished;
+	uint64_t		 failed = job_u64(job, "files_failed");
 	size_t			 i, n;
 
-	printf("id: %" PRIu64 "\n", job_u64(job, "id"));
-	printf("state: %s\n", state);
+	fprintf(f, "id: %" PRIu64 "\n", job_u64(job, "id"));
+	fprintf(f, "state: %s\n", state);
 	if ((s = job_str(job, "priority")) != NULL)
-		printf("priority: %s\n", s);
+		fprintf(f, "priority: %s\n", s);
 	if (json_object_object_get_ex(job, "sources", &sources) &&
 	    json_object_is_type(sources, json_type_array)) {
 		n = json_object_array_length(sources);
 		for (i = 0; i < n; i++) {
 			src = json_object_array_get_idx(sources, i);
-			printf("source: %s\n", json_object_get_string(src));
+			fprintf(f, "source: %s\n", json_object_get_string(src));
 		}
 	}
 	if ((s = job_str(job, "destination")) != NULL)
-		printf("destination: %s\n", s);
-	printf("uid: %" PRIu64 "\n", job_u64(job, "uid"));
-	printf("no_clobber: %s\n", job_bool(job, "no_clobber") ? "yes" : "no");
-	printf("sync: %s\n", job_bool(job, "sync") ? "yes" : "no");
+		fprintf(f, "destination: %s\n", s);
+	fprintf(f, "uid: %" PRIu64 "\n", job_u64(job, "uid"));
+	fprintf(f, "no_clobber: %s\n", job_bool(job, "no_clobber") ? "yes" :
+	    "no");
+	fprintf(f, "sync: %s\n", job_bool(job, "sync") ? "yes" : "no");
 	/* An older daemon has no bandwidth limits. */
 	if (json_object_object_get_ex(job, "bwlimit", NULL))
-		printf("bwlimit: %s\n", job_u64(job, "bwlimit") > 0 ?
+		fprintf(f, "bwlimit: %s\n", job_u64(job, "bwlimit") > 0 ?
 		    human_rate(job_u64(job, "bwlimit"), buf, sizeof buf) :
 		    "none");
-	printf("progress: %u%%\n", strcmp(state, "done") == 0 ? 100 :
-	    progress_percent(job_u64(job, "bytes_done"),
+	/* The options of recursive copies, when set (or not the default). */
+	if (job_bool(job, "recursive"))
+		fprintf(f, "recursive: yes\n");
+	if (job_bool(job, "archive"))
+		fprintf(f, "archive: yes\n");
+	if ((s = job_str(job, "reflink")) != NULL && strcmp(s, "auto") != 0)
+		fprintf(f, "reflink: %s\n", s);
+	if (job_bool(job, "keep_going"))
+		fprintf(f, "keep_going: yes\n");
+	/* Done with failed files (keep_going): what was copied. */
+	fprintf(f, "progress: %u%%\n", strcmp(state, "done") == 0 &&
+	    failed == 0 ? 100 : progress_percent(job_u64(job, "bytes_done"),
 	    job_u64(job, "bytes_total")));
-	cmd_status_bytes("bytes_done", job_u64(job, "bytes_done"));
-	cmd_status_bytes("bytes_total", job_u64(job, "bytes_total"));
-	printf("files_done: %" PRIu64 "\n", job_u64(job, "files_done"));
-	printf("files_total: %" PRIu64 "\n", job_u64(job, "files_total"));
+	cmd_status_bytes(f, "bytes_done", job_u64(job, "bytes_done"));
+	cmd_status_bytes(f, "bytes_total", job_u64(job, "bytes_total"));
+	fprintf(f, "files_done: %" PRIu64 "\n", job_u64(job, "files_done"));
+	fprintf(f, "files_total: %" PRIu64 "\n", job_u64(job, "files_total"));
+	if (failed > 0 || job_bool(job, "keep_going"))
+		fprintf(f, "files_failed: %" PRIu64 "\n", failed);
 	if (strcmp(state, "running") == 0)
-		printf("rate: %s\n", human_rate(job_u64(job, "rate"), buf,
+		fprintf(f, "rate: %s\n", human_rate(job_u64(job, "rate"), buf,
 		    sizeof buf));
-	cmd_status_time("created", job_u64(job, "created_usec"));
-	cmd_status_time("started", job_u64(job, "started_usec"));
-	cmd_status_time("finished", job_u64(job, "finished_usec"));
+	cmd_status_time(f, "created", job_u64(job, "created_usec"));
+	cmd_status_time(f, "started", job_u64(job, "started_usec"));
+	cmd_status_time(f, "finished", job_u64(job, "finished_usec"));
 	started = job_u64(job, "started_usec");
 	finished = job_u64(job, "finished_usec");
 	if (started > 0 && finished >= started)
-		printf("elapsed: %s\n", human_clock((finished - started +
+		fprintf(f, "elapsed: %s\n", human_clock((finished - started +
 		    500000) / 1000000, buf, sizeof buf));
 	if ((s = job_str(job, "method")) != NULL)
-		printf("method: %s\n", s);
+		fprintf(f, "method: %s\n", s);
+	if (job_methods(job, methods, sizeof methods) != NULL)
+		fprintf(f, "methods: %s\n", methods);
+	if (failed > 0) {
+		fprintf(f, "failures:\n");
+		job_print_failures(f, job);
+	}
 	if ((s = job_str(job, "error")) != NULL)
-		printf("error: %s\n", s);
+		fprintf(f, "error: %s\n", s);
 	if ((s = job_str(job, "error_message")) != NULL)
-		printf("error_message: %s\n", s);
+		fprintf(f, "error_message: %s\n", s);
 }
 
 int
@@ -250,7 +272,7 @@ cmd_status(struct client *c, const struct cmd_entry *cmd, int argc,
 	if (c->json)
 		client_print_json(job);
 	else
-		cmd_status_print(job);
+		cmd_status_print(stdout, job);
 	vl_reply_free(&reply);
 	return CLIENT_EXIT_OK;
 }

@@ -7,8 +7,8 @@
 
 const struct cmd_entry cmd_table[] = {
 	{ "copy",
-	  "[-n] [--sync] [-p PRIORITY] [--bwlimit RATE] [-d] [--json] "
-	  "SRC... DEST",
+	  "[-n] [-r | -a] [--reflink[=WHEN]] [--keep-going] [--sync] "
+	  "[-p PRIORITY] [--bwlimit RATE] [-d] [--json] SRC... DEST",
 	  "copy files with cp's rules and wait until the job has ended",
 	  cmd_copy, 0 },
 	{ "list", "[--json]",
@@ -55,6 +55,14 @@ static const char cmd_help_text[] =
 "Options of copy:\n"
 "  -n, --no-clobber      do not replace existing files (the job fails)\n"
 "      --clobber         replace existing files (the default)\n"
+"  -r, --recursive       copy directories and their contents\n"
+"  -a, --archive         the same, preserving modes, ownership, times,\n"
+"                        xattrs, ACLs and hard links (as cp -a)\n"
+"      --reflink[=WHEN]  clone the data (FICLONE): auto (when the file\n"
+"                        system can, the daemon's default), always (or\n"
+"                        fail; bare --reflink) or never\n"
+"      --keep-going      go on after a file fails; the failures are\n"
+"                        listed at the end and the exit status is 1\n"
 "      --sync            flush each file to disk before it appears\n"
 "      --no-sync         do not (the default)\n"
 "  -p, --priority PRIO   interactive, normal, bulk, or auto (the default:\n"
@@ -66,15 +74,19 @@ static const char cmd_help_text[] =
 "      --progress WHEN, --no-progress   as above (also for wait)\n"
 "\n"
 "Relative paths are taken from the current directory; a DEST ending in\n"
-"\"/\" must be a directory. Ctrl-C while waiting cancels the job.\n"
+"\"/\" must be a directory. A directory SRC (-r, -a) follows cp's rules\n"
+"too: it is copied into DEST/basename(SRC) when DEST is an existing\n"
+"directory, otherwise DEST becomes the copy. Ctrl-C while waiting\n"
+"cancels the job.\n"
 "\n"
 "Configuration: " CONF_SYSTEM_FILE ", then\n"
 "${XDG_CONFIG_HOME:-~/.config}/cpd/client.conf, section [" CONF_SECTION "]:\n"
 "socket, progress (auto|always|never), priority, bwlimit, sync and\n"
 "no_clobber (true|false). Options on the command line override them.\n"
 "\n"
-"Exit status: 0 success; 1 the job failed or was cancelled, or the daemon\n"
-"refused; 2 usage or configuration error; 3 the daemon cannot be reached.\n";
+"Exit status: 0 success; 1 the job failed or was cancelled, some files\n"
+"could not be copied (--keep-going), or the daemon refused; 2 usage or\n"
+"configuration error; 3 the daemon cannot be reached.\n";
 
 const struct cmd_entry *
 cmd_find(const char *name)

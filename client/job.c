@@ -95,6 +95,62 @@ job_summary(struct json_object *job)
 	return out;
 }
 
+size_t
+job_print_failures(FILE *f, struct json_object *job)
+{
+	struct json_object	*failures, *fail;
+	const char		*path, *message;
+	uint64_t		 failed = job_u64(job, "files_failed");
+	size_t			 n = 0, i, lines = 0;
+
+	if (json_object_object_get_ex(job, "failures", &failures) &&
+	    json_object_is_type(failures, json_type_array))
+		n = json_object_array_length(failures);
+	if (n > JOB_FAILURES_MAX)
+		n = JOB_FAILURES_MAX;
+	for (i = 0; i < n; i++) {
+		fail = json_object_array_get_idx(failures, i);
+		if ((path = job_str(fail, "path")) == NULL)
+			path = "?";
+		if ((message = job_str(fail, "error_message")) == NULL &&
+		    (message = job_str(fail, "error")) == NULL)
+			message = "?";
+		fprintf(f, "  %s: %s\n", path, message);
+		lines++;
+	}
+	if (failed > n) {
+		fprintf(f, "  (and %" PRIu64 " more)\n", failed - n);
+		lines++;
+	}
+	return lines;
+}
+
+char *
+job_methods(struct json_object *job, char *buf, size_t len)
+{
+	struct json_object	*methods;
+	size_t			 off = 0;
+	int			 n;
+
+	if (len == 0 || !json_object_object_get_ex(job, "methods", &methods) ||
+	    !json_object_is_type(methods, json_type_object))
+		return NULL;
+	/* Whatever methods the daemon counts, in its order. */
+	json_object_object_foreach(methods, name, v) {
+		if (!json_object_is_type(v, json_type_int) ||
+		    json_object_get_int64(v) <= 0)
+			continue;
+		if (off >= len)
+			break;
+		n = snprintf(buf + off, len - off, "%s%s %" PRId64,
+		    off > 0 ? ", " : "", name, json_object_get_int64(v));
+		if (n < 0)
+			return NULL;
+		off += (size_t)n;
+	}
+	return off > 0 ? buf : NULL;
+}
+
 int
 job_report_end(struct client *c, struct json_object *job)
 {
@@ -102,9 +158,19 @@ job_report_end(struct client *c, struct json_object *job)
 	const char	*error = job_str(job, "error");
 	const char	*message = job_str(job, "error_message");
 	uint64_t	 id = job_u64(job, "id");
+	uint64_t	 failed = job_u64(job, "files_failed");
 
 	if (c->json)
 		client_print_json(job);
+	/* With keep_going some files may be missing: not a success. */
+	if (strcmp(state, "done") == 0 && failed > 0) {
+		if (c->json)
+			return CLIENT_EXIT_FAIL;
+		client_error(0, "job %" PRIu64 ": %" PRIu64 " file%s could "
+		    "not be copied:", id, failed, failed == 1 ? "" : "s");
+		job_print_failures(stderr, job);
+		return CLIENT_EXIT_FAIL;
+	}
 	if (strcmp(state, "done") == 0)
 		return CLIENT_EXIT_OK;
 	if (strcmp(state, "failed") == 0) {

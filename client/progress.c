@@ -15,6 +15,9 @@ struct progress_view {
 	uint64_t	 done;
 	uint64_t	 total;
 	uint64_t	 rate;
+	/* "N/M files" after the sizes when files_total > 1. */
+	uint64_t	 files_done;
+	uint64_t	 files_total;
 	bool		 complete;	/* the job is done: a full bar */
 	const char	*tail;		/* replaces "ETA ..." when set */
 };
@@ -49,7 +52,7 @@ progress_build(char *buf, size_t len, const struct progress_view *v,
     unsigned cols)
 {
 	char		 sdone[32], stotal[32], rate[40], eta[48], clock[32];
-	char		 pct[8], bar[PROGRESS_BAR_MAX + 3];
+	char		 pct[8], bar[PROGRESS_BAR_MAX + 3], files[56];
 	const char	*parts[3];
 	size_t		 textlen, nparts, i, w, filled;
 	unsigned	 p;
@@ -75,10 +78,18 @@ progress_build(char *buf, size_t len, const struct progress_view *v,
 		    (v->total - v->done + v->rate - 1) / v->rate, clock,
 		    sizeof clock));
 
-	/* "PCT SIZES  RATE  ETA", dropping the tail parts that do not fit. */
-	parts[0] = rate;
-	parts[1] = eta;
-	nparts = 2;
+	/*
+	 * "PCT SIZES  FILES  RATE  ETA", dropping the tail parts that do not
+	 * fit.
+	 */
+	nparts = 0;
+	if (v->files_total > 1) {
+		snprintf(files, sizeof files, "%" PRIu64 "/%" PRIu64 " files",
+		    v->files_done, v->files_total);
+		parts[nparts++] = files;
+	}
+	parts[nparts++] = rate;
+	parts[nparts++] = eta;
 	for (;;) {
 		textlen = strlen(pct) + 1 + strlen(sdone) + 3 + strlen(stotal);
 		for (i = 0; i < nparts; i++)
@@ -112,10 +123,11 @@ progress_build(char *buf, size_t len, const struct progress_view *v,
 	} else
 		bar[0] = '\0';
 
-	n = snprintf(buf, len, "%s%s%s %s / %s%s%s%s%s", pct,
+	n = snprintf(buf, len, "%s%s%s %s / %s%s%s%s%s%s%s", pct,
 	    w > 0 ? " " : "", bar, sdone, stotal,
 	    nparts > 0 ? "  " : "", nparts > 0 ? parts[0] : "",
-	    nparts > 1 ? "  " : "", nparts > 1 ? parts[1] : "");
+	    nparts > 1 ? "  " : "", nparts > 1 ? parts[1] : "",
+	    nparts > 2 ? "  " : "", nparts > 2 ? parts[2] : "");
 	if (n < 0) {
 		if (len > 0)
 			buf[0] = '\0';
@@ -187,42 +199,52 @@ progress_draw(struct progress *p, const char *line, size_t len)
 	p->drawn = len;
 }
 
-void
-progress_update(struct progress *p, struct json_object *job)
+size_t
+progress_format_job(char *buf, size_t len, struct json_object *job,
+    unsigned cols)
 {
 	struct progress_view	 v = { 0 };
-	char			 line[PROGRESS_LINE_MAX], size[32], tail[48];
-	char			 clock[32];
+	char			 size[32], tail[48], clock[32];
 	const char		*state = job_str(job, "state");
 	uint64_t		 started, finished, usec;
-	size_t			 len;
-	unsigned		 cols;
+	size_t			 n;
 
-	if (!p->active || state == NULL)
-		return;
-	cols = progress_columns(p->out);
+	if (cols == 0)
+		cols = 80;
+	if (state == NULL)
+		state = "?";
 
 	v.done = job_u64(job, "bytes_done");
 	v.total = job_u64(job, "bytes_total");
 	v.rate = job_u64(job, "rate");
+	/* Recursive jobs: files_total grows while the trees are walked. */
+	v.files_done = job_u64(job, "files_done");
+	v.files_total = job_u64(job, "files_total");
 
 	if (strcmp(state, "queued") == 0) {
-		snprintf(line, sizeof line, "queued: %" PRIu64 " file%s, %s",
-		    job_u64(job, "files_total"),
-		    job_u64(job, "files_total") == 1 ? "" : "s",
+		if (len == 0)
+			return 0;
+		snprintf(buf, len, "queued: %" PRIu64 " file%s, %s",
+		    v.files_total, v.files_total == 1 ? "" : "s",
 		    human_size(v.total, size, sizeof size));
-		if (strlen(line) >= cols)
-			line[cols > 1 ? cols - 1 : 0] = '\0';
-		progress_draw(p, line, strlen(line));
-		return;
+		n = strlen(buf);
+		if (n >= cols) {
+			n = cols > 1 ? cols - 1 : 0;
+			buf[n] = '\0';
+		}
+		return n;
 	}
 	if (strcmp(state, "paused") == 0) {
 		/* Nothing moves until it is resumed: no rate, no ETA. */
 		v.rate = 0;
 		v.tail = "paused";
 	} else if (strcmp(state, "done") == 0) {
-		/* The whole job: its average rate and how long it took. */
-		v.complete = true;
+		/*
+		 * The whole job: its average rate and how long it took. With
+		 * files that failed (keep_going) it is not all there: the bar
+		 * shows what was copied.
+		 */
+		v.complete = job_u64(job, "files_failed") == 0;
 		started = job_u64(job, "started_usec");
 		finished = job_u64(job, "finished_usec");
 		if (started > 0 && finished > started) {
@@ -231,9 +253,22 @@ progress_update(struct progress *p, struct json_object *job)
 			snprintf(tail, sizeof tail, "in %s", human_clock(
 			    (usec + 500000) / 1000000, clock, sizeof clock));
 			v.tail = tail;
-		}
+		} else if (!v.complete)
+			v.tail = "done";
 	}
-	len = progress_build(line, sizeof line, &v, cols);
+	return progress_build(buf, len, &v, cols);
+}
+
+void
+progress_update(struct progress *p, struct json_object *job)
+{
+	char	 line[PROGRESS_LINE_MAX];
+	size_t	 len;
+
+	if (!p->active || job_str(job, "state") == NULL)
+		return;
+	len = progress_format_job(line, sizeof line, job,
+	    progress_columns(p->out));
 	progress_draw(p, line, len);
 }
 

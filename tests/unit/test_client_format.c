@@ -1,10 +1,12 @@
-/* cpd-client: human-readable units and the progress line. */
+/* cpd-client: human-readable units, the progress line, job reports. */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -384,6 +386,378 @@ test_job_summary(void **state)
 	json_object_put(job);
 }
 
+/* The line progress_format_job makes of the JSON text job. */
+static void
+check_job_line(const char *job, unsigned cols, const char *want)
+{
+	struct json_object	*obj = json_tokener_parse(job);
+	char			 buf[PROGRESS_LINE_MAX];
+	size_t			 len;
+
+	assert_non_null(obj);
+	len = progress_format_job(buf, sizeof buf, obj, cols);
+	assert_string_equal(buf, want);
+	assert_int_equal(len, strlen(want));
+	json_object_put(obj);
+}
+
+static void
+test_progress_files(void **state)
+{
+	/* One file: as before, no file count. */
+	check_job_line("{\"id\": 1, \"state\": \"running\", "
+	    "\"bytes_done\": 536870912, \"bytes_total\": 1073741824, "
+	    "\"files_done\": 0, \"files_total\": 1, \"rate\": 67108864}",
+	    80, " 50% [===============>              ] 512.0 MiB / 1.0 GiB"
+	    "  64.0 MiB/s  ETA 0:08");
+	/* A tree being walked: the count goes next to the sizes... */
+	check_job_line("{\"id\": 1, \"state\": \"running\", "
+	    "\"bytes_done\": 536870912, \"bytes_total\": 1073741824, "
+	    "\"files_done\": 12, \"files_total\": 40, \"rate\": 67108864}",
+	    100, " 50% [===============>              ] 512.0 MiB / 1.0 GiB"
+	    "  12/40 files  64.0 MiB/s  ETA 0:08");
+	/* ...and the bar shrinks for it on 80 columns... */
+	check_job_line("{\"id\": 1, \"state\": \"running\", "
+	    "\"bytes_done\": 536870912, \"bytes_total\": 1073741824, "
+	    "\"files_done\": 12, \"files_total\": 40, \"rate\": 67108864}",
+	    80, " 50% [========>        ] 512.0 MiB / 1.0 GiB"
+	    "  12/40 files  64.0 MiB/s  ETA 0:08");
+	/* ...and is the last part to go after the ETA and the rate. */
+	check_job_line("{\"id\": 1, \"state\": \"running\", "
+	    "\"bytes_done\": 536870912, \"bytes_total\": 1073741824, "
+	    "\"files_done\": 12, \"files_total\": 40, \"rate\": 67108864}",
+	    40, " 50% 512.0 MiB / 1.0 GiB  12/40 files");
+	check_job_line("{\"id\": 1, \"state\": \"paused\", "
+	    "\"bytes_done\": 0, \"bytes_total\": 0, "
+	    "\"files_done\": 0, \"files_total\": 2, \"rate\": 5}",
+	    80, "  0% [                              ] 0 B / 0 B  0/2 files"
+	    "  0 B/s  paused");
+	check_job_line("{\"id\": 1, \"state\": \"queued\", "
+	    "\"bytes_total\": 2048, \"files_total\": 3}", 80,
+	    "queued: 3 files, 2.0 KiB");
+}
+
+static void
+test_progress_done(void **state)
+{
+	/* The whole job: full bar, average rate and time. */
+	check_job_line("{\"id\": 1, \"state\": \"done\", "
+	    "\"bytes_done\": 1073741824, \"bytes_total\": 1073741824, "
+	    "\"files_done\": 40, \"files_total\": 40, "
+	    "\"started_usec\": 1000000, \"finished_usec\": 17000000}",
+	    100, "100% [==============================] 1.0 GiB / 1.0 GiB"
+	    "  40/40 files  64.0 MiB/s  in 0:16");
+	/* Files failed (keep_going): the bar shows what was copied. */
+	check_job_line("{\"id\": 1, \"state\": \"done\", "
+	    "\"bytes_done\": 536870912, \"bytes_total\": 1073741824, "
+	    "\"files_done\": 38, \"files_total\": 40, \"files_failed\": 2, "
+	    "\"started_usec\": 1000000, \"finished_usec\": 9000000}",
+	    100, " 50% [===============>              ] 512.0 MiB / 1.0 GiB"
+	    "  38/40 files  64.0 MiB/s  in 0:08");
+	check_job_line("{\"id\": 1, \"state\": \"done\", "
+	    "\"bytes_done\": 5, \"bytes_total\": 10, \"files_failed\": 1}",
+	    80, " 50% [===============>              ] 5 B / 10 B  0 B/s  done");
+}
+
+static void
+test_job_methods(void **state)
+{
+	struct json_object	*job;
+	char			 buf[128], small[12];
+
+	job = json_tokener_parse("{\"methods\": {\"reflink\": 0, "
+	    "\"copy_file_range\": 0, \"splice\": 3, \"readwrite\": 12, "
+	    "\"links\": 2}}");
+	assert_ptr_equal(job_methods(job, buf, sizeof buf), buf);
+	assert_string_equal(buf, "splice 3, readwrite 12, links 2");
+	/* Truncated, but terminated. */
+	assert_ptr_equal(job_methods(job, small, sizeof small), small);
+	assert_string_equal(small, "splice 3, r");
+	json_object_put(job);
+
+	/* Methods a newer daemon counts are shown as they are. */
+	job = json_tokener_parse("{\"methods\": {\"reflink\": 7, "
+	    "\"teleport\": 1, \"bogus\": \"x\"}}");
+	assert_non_null(job_methods(job, buf, sizeof buf));
+	assert_string_equal(buf, "reflink 7, teleport 1");
+	json_object_put(job);
+
+	/* Nothing copied yet, or an older daemon. */
+	job = json_tokener_parse("{\"methods\": {\"reflink\": 0, "
+	    "\"splice\": 0}}");
+	assert_null(job_methods(job, buf, sizeof buf));
+	json_object_put(job);
+	job = json_tokener_parse("{\"method\": \"splice\"}");
+	assert_null(job_methods(job, buf, sizeof buf));
+	json_object_put(job);
+}
+
+/* What job_print_failures prints for the JSON text job. */
+static char *
+failures_of(const char *text, size_t *lines)
+{
+	struct json_object	*job = json_tokener_parse(text);
+	char			*out = NULL;
+	size_t			 len = 0;
+	FILE			*f;
+
+	assert_non_null(job);
+	f = open_memstream(&out, &len);
+	assert_non_null(f);
+	*lines = job_print_failures(f, job);
+	fclose(f);
+	json_object_put(job);
+	return out;
+}
+
+static void
+test_job_failures(void **state)
+{
+	struct json_object	*job, *failures, *fail;
+	char			*out, *text;
+	size_t			 lines, i;
+
+	out = failures_of("{\"files_failed\": 2, \"failures\": ["
+	    "{\"path\": \"/s/a\", \"error\": \"EACCES\", "
+	    "\"error_message\": \"cannot open '/s/a': Permission denied\"}, "
+	    "{\"path\": \"/s/b\", \"error\": \"EIO\"}]}", &lines);
+	assert_string_equal(out,
+	    "  /s/a: cannot open '/s/a': Permission denied\n"
+	    "  /s/b: EIO\n");
+	assert_int_equal(lines, 2);
+	free(out);
+
+	/* The daemon lists the first 100; the rest are counted. */
+	out = failures_of("{\"files_failed\": 250, \"failures\": ["
+	    "{\"path\": \"/s/a\", \"error\": \"EIO\", "
+	    "\"error_message\": \"read error\"}]}", &lines);
+	assert_string_equal(out, "  /s/a: read error\n  (and 249 more)\n");
+	assert_int_equal(lines, 2);
+	free(out);
+
+	out = failures_of("{\"files_failed\": 0, \"failures\": []}", &lines);
+	assert_string_equal(out, "");
+	assert_int_equal(lines, 0);
+	free(out);
+
+	/* Never more than JOB_FAILURES_MAX lines of paths. */
+	job = json_object_new_object();
+	failures = json_object_new_array();
+	for (i = 0; i < JOB_FAILURES_MAX + 5; i++) {
+		fail = json_object_new_object();
+		json_object_object_add(fail, "path",
+		    json_object_new_string("/x"));
+		json_object_object_add(fail, "error_message",
+		    json_object_new_string("m"));
+		json_object_array_add(failures, fail);
+	}
+	json_object_object_add(job, "failures", failures);
+	json_object_object_add(job, "files_failed",
+	    json_object_new_int(JOB_FAILURES_MAX + 5));
+	text = strdup(json_object_to_json_string(job));
+	json_object_put(job);
+	out = failures_of(text, &lines);
+	assert_int_equal(lines, JOB_FAILURES_MAX + 1);
+	assert_non_null(strstr(out, "  /x: m\n  (and 5 more)\n"));
+	assert_int_equal(strlen(out), JOB_FAILURES_MAX * strlen("  /x: m\n") +
+	    strlen("  (and 5 more)\n"));
+	free(out);
+	free(text);
+}
+
+/* What cmd_status_print prints for the JSON text job. */
+static char *
+status_of(const char *text)
+{
+	struct json_object	*job = json_tokener_parse(text);
+	char			*out = NULL;
+	size_t			 len = 0;
+	FILE			*f;
+
+	assert_non_null(job);
+	f = open_memstream(&out, &len);
+	assert_non_null(f);
+	cmd_status_print(f, job);
+	fclose(f);
+	json_object_put(job);
+	return out;
+}
+
+static void
+test_status_recursive(void **state)
+{
+	char	*out;
+
+	out = status_of("{\"id\": 7, \"state\": \"done\", "
+	    "\"priority\": \"bulk\", \"sources\": [\"/s\"], "
+	    "\"destination\": \"/d\", \"uid\": 1000, "
+	    "\"no_clobber\": false, \"sync\": false, \"bwlimit\": 0, "
+	    "\"recursive\": true, \"archive\": true, "
+	    "\"reflink\": \"never\", \"keep_going\": true, "
+	    "\"bytes_total\": 100, \"bytes_done\": 50, "
+	    "\"files_total\": 20, \"files_done\": 17, \"rate\": 0, "
+	    "\"created_usec\": 0, \"started_usec\": 0, "
+	    "\"finished_usec\": 0, \"method\": \"splice\", "
+	    "\"methods\": {\"reflink\": 0, \"copy_file_range\": 0, "
+	    "\"splice\": 3, \"readwrite\": 12, \"links\": 2}, "
+	    "\"files_failed\": 3, \"failures\": [{\"path\": \"/s/x\", "
+	    "\"error\": \"EACCES\", \"error_message\": \"denied\"}], "
+	    "\"error\": null, \"error_message\": null}");
+	assert_string_equal(out,
+	    "id: 7\n"
+	    "state: done\n"
+	    "priority: bulk\n"
+	    "source: /s\n"
+	    "destination: /d\n"
+	    "uid: 1000\n"
+	    "no_clobber: no\n"
+	    "sync: no\n"
+	    "bwlimit: none\n"
+	    "recursive: yes\n"
+	    "archive: yes\n"
+	    "reflink: never\n"
+	    "keep_going: yes\n"
+	    "progress: 50%\n"
+	    "bytes_done: 50 B\n"
+	    "bytes_total: 100 B\n"
+	    "files_done: 17\n"
+	    "files_total: 20\n"
+	    "files_failed: 3\n"
+	    "method: splice\n"
+	    "methods: splice 3, readwrite 12, links 2\n"
+	    "failures:\n"
+	    "  /s/x: denied\n"
+	    "  (and 2 more)\n");
+	free(out);
+
+	/* Options at their defaults are left out, as is files_failed. */
+	out = status_of("{\"id\": 8, \"state\": \"done\", "
+	    "\"recursive\": false, \"archive\": false, "
+	    "\"reflink\": \"auto\", \"keep_going\": false, "
+	    "\"bytes_total\": 1, \"bytes_done\": 1, \"files_total\": 1, "
+	    "\"files_done\": 1, \"methods\": {\"readwrite\": 1}, "
+	    "\"files_failed\": 0, \"failures\": []}");
+	assert_string_equal(out,
+	    "id: 8\n"
+	    "state: done\n"
+	    "uid: 0\n"
+	    "no_clobber: no\n"
+	    "sync: no\n"
+	    "progress: 100%\n"
+	    "bytes_done: 1 B\n"
+	    "bytes_total: 1 B\n"
+	    "files_done: 1\n"
+	    "files_total: 1\n"
+	    "methods: readwrite 1\n");
+	free(out);
+
+	/* keep_going without failures says so. */
+	out = status_of("{\"id\": 9, \"state\": \"running\", "
+	    "\"keep_going\": true, \"files_failed\": 0, \"rate\": 0}");
+	assert_non_null(strstr(out, "keep_going: yes\n"));
+	assert_non_null(strstr(out, "files_failed: 0\n"));
+	assert_null(strstr(out, "failures:"));
+	free(out);
+}
+
+/*
+ * Run job_report_end on the JSON text job, with what it writes to stderr
+ * in *err (and stdout, for --json, thrown away).
+ */
+static int
+report_end(const char *text, bool json, char **err)
+{
+	struct client		 c = { .json = json };
+	struct json_object	*job = json_tokener_parse(text);
+	FILE			*tmp;
+	long			 size;
+	int			 saved_err, saved_out, null, status;
+
+	assert_non_null(job);
+	tmp = tmpfile();
+	assert_non_null(tmp);
+	fflush(stdout);
+	fflush(stderr);
+	saved_err = dup(STDERR_FILENO);
+	saved_out = dup(STDOUT_FILENO);
+	assert_true(saved_err != -1 && saved_out != -1);
+	assert_int_equal(dup2(fileno(tmp), STDERR_FILENO), STDERR_FILENO);
+	null = open("/dev/null", O_WRONLY);
+	assert_int_equal(dup2(null, STDOUT_FILENO), STDOUT_FILENO);
+	close(null);
+	status = job_report_end(&c, job);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(saved_err, STDERR_FILENO);
+	dup2(saved_out, STDOUT_FILENO);
+	close(saved_err);
+	close(saved_out);
+	json_object_put(job);
+
+	size = ftell(tmp);
+	assert_true(size >= 0);
+	*err = calloc(1, (size_t)size + 1);
+	assert_non_null(*err);
+	rewind(tmp);
+	assert_int_equal(fread(*err, 1, (size_t)size, tmp), (size_t)size);
+	fclose(tmp);
+	return status;
+}
+
+static void
+test_report_end_failures(void **state)
+{
+	static const char job[] = "{\"id\": 12, \"state\": \"done\", "
+	    "\"files_failed\": 2, \"failures\": ["
+	    "{\"path\": \"/s/a\", \"error\": \"EACCES\", "
+	    "\"error_message\": \"cannot open '/s/a': Permission denied\"}, "
+	    "{\"path\": \"/s/b\", \"error\": \"ELOOP\", "
+	    "\"error_message\": \"too many links\"}]}";
+	char	*err;
+
+	/* A partial copy is not a success. */
+	assert_int_equal(report_end(job, false, &err), CLIENT_EXIT_FAIL);
+	assert_string_equal(err,
+	    "cpd-client: job 12: 2 files could not be copied:\n"
+	    "  /s/a: cannot open '/s/a': Permission denied\n"
+	    "  /s/b: too many links\n");
+	free(err);
+
+	/* With --json the job says it all. */
+	assert_int_equal(report_end(job, true, &err), CLIENT_EXIT_FAIL);
+	assert_string_equal(err, "");
+	free(err);
+
+	assert_int_equal(report_end("{\"id\": 13, \"state\": \"done\", "
+	    "\"files_failed\": 101, \"failures\": [{\"path\": \"/p\", "
+	    "\"error\": \"EIO\", \"error_message\": \"m\"}]}", false,
+	    &err), CLIENT_EXIT_FAIL);
+	assert_string_equal(err,
+	    "cpd-client: job 13: 101 files could not be copied:\n"
+	    "  /p: m\n"
+	    "  (and 100 more)\n");
+	free(err);
+
+	assert_int_equal(report_end("{\"id\": 14, \"state\": \"done\", "
+	    "\"files_failed\": 1, \"failures\": [{\"path\": \"/p\", "
+	    "\"error\": \"EIO\", \"error_message\": \"m\"}]}", false,
+	    &err), CLIENT_EXIT_FAIL);
+	assert_string_equal(err,
+	    "cpd-client: job 14: 1 file could not be copied:\n"
+	    "  /p: m\n");
+	free(err);
+
+	/* Done without failures, as before. */
+	assert_int_equal(report_end("{\"id\": 15, \"state\": \"done\", "
+	    "\"files_failed\": 0, \"failures\": []}", false, &err),
+	    CLIENT_EXIT_OK);
+	assert_string_equal(err, "");
+	free(err);
+	assert_int_equal(report_end("{\"id\": 16, \"state\": \"done\"}",
+	    false, &err), CLIENT_EXIT_OK);
+	free(err);
+}
+
 int
 main(void)
 {
@@ -407,6 +781,12 @@ main(void)
 		cmocka_unit_test(test_daemon_status),
 		cmocka_unit_test(test_daemon_status_partial),
 		cmocka_unit_test(test_job_summary),
+		cmocka_unit_test(test_progress_files),
+		cmocka_unit_test(test_progress_done),
+		cmocka_unit_test(test_job_methods),
+		cmocka_unit_test(test_job_failures),
+		cmocka_unit_test(test_status_recursive),
+		cmocka_unit_test(test_report_end_failures),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,267 @@
+/* cpd-client: the options of copy and the Copy parameters they make. */
+#include <getopt.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../client/client.h"
+
+/* A client as client_main sets it up, without configuration. */
+static void
+client_init(struct client *c)
+{
+	memset(c, 0, sizeof *c);
+	c->socket = "/test.sock";
+	c->priority = PRIORITY_UNSET;
+	c->sync = -1;
+	c->reflink = REFLINK_UNSET;
+}
+
+/*
+ * Parse "copy ARGS..." (a NULL-terminated list) into c; returns what
+ * cmd_copy_parse returns, with its status in *status.
+ */
+static int
+parse(struct client *c, int *status, ...)
+{
+	char		*argv[32];
+	int		 argc = 0;
+	const char	*arg;
+	va_list		 ap;
+
+	argv[argc++] = (char *)"copy";
+	va_start(ap, status);
+	while ((arg = va_arg(ap, const char *)) != NULL) {
+		assert_true(argc < 31);
+		argv[argc++] = (char *)arg;
+	}
+	va_end(ap);
+	argv[argc] = NULL;
+	*status = -1;
+	optind = 0;	/* as client_main leaves it: getopt starts afresh */
+	return cmd_copy_parse(c, cmd_find("copy"), argc, argv, status);
+}
+
+/* The Copy parameters c makes for /src -> /dest. */
+static struct json_object *
+params_of(struct client *c)
+{
+	char			*srcs[] = { (char *)"/src" };
+	struct json_object	*params;
+	int			 status = -1;
+
+	params = cmd_copy_params(c, 1, srcs, "/dest", &status);
+	assert_non_null(params);
+	return params;
+}
+
+static bool
+has_key(struct json_object *obj, const char *key)
+{
+	return json_object_object_get_ex(obj, key, NULL);
+}
+
+static void
+test_defaults_send_nothing_new(void **state)
+{
+	struct client		 c;
+	struct json_object	*params;
+	int			 status;
+
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "/a", "/b", NULL), 1);
+	assert_false(c.recursive);
+	assert_false(c.archive);
+	assert_false(c.keep_going);
+	assert_int_equal(c.reflink, REFLINK_UNSET);
+	assert_false(c.detach);
+
+	/* An older daemon would refuse keys it does not know. */
+	params = params_of(&c);
+	assert_false(has_key(params, "recursive"));
+	assert_false(has_key(params, "archive"));
+	assert_false(has_key(params, "reflink"));
+	assert_false(has_key(params, "keep_going"));
+	assert_true(has_key(params, "sources"));
+	assert_true(has_key(params, "destination"));
+	assert_true(has_key(params, "umask"));
+	json_object_put(params);
+}
+
+static void
+test_recursive_archive_keep_going(void **state)
+{
+	struct client		 c;
+	struct json_object	*params, *v;
+	int			 status;
+
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "-r", "--keep-going", "/a", "/b",
+	    NULL), 3);
+	assert_true(c.recursive);
+	assert_false(c.archive);
+	assert_true(c.keep_going);
+	params = params_of(&c);
+	assert_true(json_object_object_get_ex(params, "recursive", &v));
+	assert_true(json_object_is_type(v, json_type_boolean));
+	assert_true(json_object_get_boolean(v));
+	assert_true(json_object_object_get_ex(params, "keep_going", &v));
+	assert_true(json_object_get_boolean(v));
+	assert_false(has_key(params, "archive"));
+	json_object_put(params);
+
+	/* -a alone sends archive only: the daemon takes it to imply -r. */
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "--archive", "/a", "/b", NULL), 2);
+	assert_true(c.archive);
+	assert_false(c.recursive);
+	params = params_of(&c);
+	assert_true(json_object_object_get_ex(params, "archive", &v));
+	assert_true(json_object_get_boolean(v));
+	assert_false(has_key(params, "recursive"));
+	json_object_put(params);
+
+	/* Long forms, and bundled short options. */
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "--recursive", "/a", "/b", NULL),
+	    2);
+	assert_true(c.recursive);
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "-ran", "-dp", "bulk", "/a", "/b",
+	    NULL), 4);
+	assert_true(c.recursive);
+	assert_true(c.archive);
+	assert_true(c.no_clobber);
+	assert_true(c.detach);
+	assert_int_equal(c.priority, PRIORITY_BULK);
+}
+
+static void
+test_reflink(void **state)
+{
+	struct client		 c;
+	struct json_object	*params, *v;
+	int			 status;
+
+	/* Bare --reflink means always, as in cp. */
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "--reflink", "/a", "/b", NULL), 2);
+	assert_int_equal(c.reflink, REFLINK_ALWAYS);
+	params = params_of(&c);
+	assert_true(json_object_object_get_ex(params, "reflink", &v));
+	assert_string_equal(json_object_get_string(v), "always");
+	json_object_put(params);
+
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "--reflink=never", "/a", "/b",
+	    NULL), 2);
+	assert_int_equal(c.reflink, REFLINK_NEVER);
+	params = params_of(&c);
+	assert_true(json_object_object_get_ex(params, "reflink", &v));
+	assert_string_equal(json_object_get_string(v), "never");
+	json_object_put(params);
+
+	/* auto is sent when asked for; the last one wins. */
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "--reflink=never",
+	    "--reflink=auto", "/a", "/b", NULL), 3);
+	assert_int_equal(c.reflink, REFLINK_AUTO);
+	params = params_of(&c);
+	assert_true(json_object_object_get_ex(params, "reflink", &v));
+	assert_string_equal(json_object_get_string(v), "auto");
+	json_object_put(params);
+
+	/* The value must be attached: a separate word is an operand. */
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "--reflink", "never", "/b", NULL),
+	    2);
+	assert_int_equal(c.reflink, REFLINK_ALWAYS);
+}
+
+static void
+test_reflink_invalid(void **state)
+{
+	struct client	 c;
+	int		 status;
+
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "--reflink=sometimes", "/a", "/b",
+	    NULL), -1);
+	assert_int_equal(status, CLIENT_EXIT_USAGE);
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "--reflink=", "/a", "/b", NULL),
+	    -1);
+	assert_int_equal(status, CLIENT_EXIT_USAGE);
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "--reflink=ALWAYS", "/a", "/b",
+	    NULL), -1);
+	assert_int_equal(status, CLIENT_EXIT_USAGE);
+	/* --keep-going takes no value. */
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "--keep-going=yes", "/a", "/b",
+	    NULL), -1);
+	assert_int_equal(status, CLIENT_EXIT_USAGE);
+}
+
+static void
+test_other_options_still_parse(void **state)
+{
+	struct client	 c;
+	int		 status;
+
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "-n", "--sync", "--bwlimit", "50M",
+	    "--json", "--no-progress", "-a", "/a", "/b", NULL), 8);
+	assert_true(c.no_clobber);
+	assert_int_equal(c.sync, 1);
+	assert_true(c.bwlimit == 50 * 1024 * 1024);
+	assert_true(c.json);
+	assert_int_equal(c.progress, PROGRESS_NEVER);
+	assert_true(c.archive);
+
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "-x", "/a", "/b", NULL), -1);
+	assert_int_equal(status, CLIENT_EXIT_USAGE);
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "--bwlimit=fast", "/a", "/b",
+	    NULL), -1);
+	assert_int_equal(status, CLIENT_EXIT_USAGE);
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "--help", NULL), -1);
+	assert_int_equal(status, CLIENT_EXIT_OK);
+}
+
+static void
+test_reflink_names(void **state)
+{
+	assert_int_equal(cmd_copy_parse_reflink("auto"), REFLINK_AUTO);
+	assert_int_equal(cmd_copy_parse_reflink("always"), REFLINK_ALWAYS);
+	assert_int_equal(cmd_copy_parse_reflink("never"), REFLINK_NEVER);
+	assert_int_equal(cmd_copy_parse_reflink(""), -1);
+	assert_int_equal(cmd_copy_parse_reflink("yes"), -1);
+	assert_string_equal(cmd_copy_reflink_name(REFLINK_AUTO), "auto");
+	assert_string_equal(cmd_copy_reflink_name(REFLINK_ALWAYS), "always");
+	assert_string_equal(cmd_copy_reflink_name(REFLINK_NEVER), "never");
+	assert_null(cmd_copy_reflink_name(REFLINK_UNSET));
+	assert_null(cmd_copy_reflink_name(3));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults_send_nothing_new),
+		cmocka_unit_test(test_recursive_archive_keep_going),
+		cmocka_unit_test(test_reflink),
+		cmocka_unit_test(test_reflink_invalid),
+		cmocka_unit_test(test_other_options_still_parse),
+		cmocka_unit_test(test_reflink_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
