@@ -1,19 +1,16 @@
 #!/bin/bash
 # cpd-backup.sh SRC_DIR BACKUP_ROOT
 #
-# Copy the regular files directly inside SRC_DIR into
-# BACKUP_ROOT/YYYY-MM-DD (today's date, created if missing) through the
+# Copy the directory tree SRC_DIR into BACKUP_ROOT/YYYY-MM-DD (today's
+# date, created if missing), preserving what cp -a preserves, through the
 # cpd daemon, talking Varlink on its socket with socat(1); cpd-client(1)
 # is not needed. Every file is synced to disk before it is renamed into
-# place. Exit status: 0 when every copy job is done, 1 when one failed or
-# the daemon could not be reached, 2 on a usage error.
+# place. Files that cannot be copied are listed, and the rest is copied
+# (keep_going). Exit status: 0 when everything was copied, 1 when the job
+# failed, a file could not be copied, or the daemon could not be reached,
+# 2 on a usage error.
 #
 # The socket is $CPD_SOCKET, or /run/cpd/io.cpd.Manager.
-#
-# cpd cannot copy directory trees yet, so only the top-level regular
-# files are copied (subdirectories, symbolic links and special files are
-# skipped). Once Copy can copy recursively, pass SRC_DIR itself as the
-# only source instead of listing its files.
 #
 # File names that are not valid UTF-8 cannot be carried in JSON; cpd
 # rejects such a call. See cpd-varlink(7).
@@ -23,9 +20,6 @@ export LC_ALL=C		# work on bytes: ${#s} counts bytes, UTF-8 passes through
 unset CDPATH
 
 sock=${CPD_SOCKET:-/run/cpd/io.cpd.Manager}
-# A message, NUL included, may not exceed 64 KiB, and a job may have at
-# most 4096 sources; stay below both.
-max_message=60000 max_sources=4000
 
 die() { echo "cpd-backup: $*" >&2; exit 1; }
 
@@ -57,13 +51,13 @@ field() {
 		sed -e 's/\\"/"/g' -e 's|\\/|/|g' -e 's/\\\\/\\/g'
 }
 
-# copy_batch SOURCES_JSON: run one Copy job for the comma-separated JSON
-# strings in SOURCES_JSON and wait for its end; 0 when it is done.
-copy_batch() {
-	local msg reply last= state bytes total
+# copy_tree SOURCE_JSON: run one Copy job of the tree and wait for its
+# end; 0 when it is done and nothing failed.
+copy_tree() {
+	local msg reply last= state bytes total failed
 	msg='{"method":"io.cpd.Manager.Copy","more":true,"parameters":{'
-	msg+="\"sources\":[$1],\"destination\":$dest_json,"
-	msg+="\"sync\":true,\"priority\":\"bulk\",\"umask\":$((8#$(umask)))}}"
+	msg+="\"sources\":[$1],\"destination\":$dest_json,\"archive\":true,"
+	msg+="\"keep_going\":true,\"sync\":true,\"priority\":\"bulk\"}}"
 
 	# One reply per NUL-terminated message; "continues":true on all but
 	# the last. cpd closes the connection after the last reply, which
@@ -87,9 +81,18 @@ copy_batch() {
 	if grep -Eq '"continues"[[:space:]]*:[[:space:]]*true' <<<"$last"; then
 		die "connection to cpd lost while the job was $state"
 	fi
-	[ "$state" = done ] && return 0
-	echo "cpd-backup: job $state: $(field error_message "$last")" >&2
-	return 1
+	if [ "$state" != done ]; then
+		echo "cpd-backup: job $state: $(field error_message "$last")" >&2
+		return 1
+	fi
+	failed=$(sed -n -E 's/.*"files_failed"[[:space:]]*:[[:space:]]*([0-9]+).*/\1/p' <<<"$last")
+	if [ "${failed:-0}" -gt 0 ]; then
+		echo "cpd-backup: $failed files could not be copied:" >&2
+		grep -o '"path":"\([^"\\]\|\\.\)*","error":"[A-Z0-9]*"' <<<"$last" |
+			sed -e 's/"path":"//' -e 's/","error":"/: /' -e 's/"$//' -e 's|\\/|/|g' >&2
+		return 1
+	fi
+	return 0
 }
 
 [ $# -eq 2 ] || { echo "usage: cpd-backup.sh SRC_DIR BACKUP_ROOT" >&2; exit 2; }
@@ -104,24 +107,6 @@ dest=$(cd -- "$2/$day" && pwd -P)
 json_string "$dest/"		# the trailing "/": copy into it
 dest_json=$json
 
-batch= n=0 count=0 failed=0
-while IFS= read -r -d '' file; do
-	json_string "$file"
-	item=$json
-	# Start a new job before the message or the job would grow too large.
-	if [ -n "$batch" ] && { [ $n -ge $max_sources ] ||
-	   [ $((${#batch} + ${#item} + ${#dest_json} + 200)) -gt $max_message ]; }; then
-		copy_batch "$batch" || failed=1
-		batch= n=0
-	fi
-	batch+=${batch:+,}$item
-	n=$((n + 1)) count=$((count + 1))
-done < <(find "$src" -mindepth 1 -maxdepth 1 -type f -print0 | sort -z)
-
-if [ -z "$batch" ]; then
-	echo "cpd-backup: no regular files in $src" >&2
-	exit 0
-fi
-copy_batch "$batch" || failed=1
-[ $failed -eq 0 ] || exit 1
-echo "cpd-backup: $count files copied to $dest" >&2
+json_string "$src"
+copy_tree "$json" || exit 1
+echo "cpd-backup: $src copied to $dest/$(basename -- "$src")" >&2
