@@ -326,7 +326,13 @@ copy_data(struct copy *c)
 	unsigned lanes = cpd_conf->engine.lanes;
 
 	c->state = CS_DATA;
-	if (!copy_more(c)) {		/* empty, or all holes */
+	/* An empty file (or one all holes) counts under the method its
+	 * size would take, so that a job's methods add up to its files. */
+	c->method = strcmp(engine_method(size), "splice") == 0 ? M_SPLICE :
+	    strcmp(engine_method(size), "readwrite") == 0 ? M_READWRITE : M_COPY_FILE_RANGE;
+	if (c->job->method == NULL)
+		c->job->method = engine_method(size);
+	if (!copy_more(c)) {
 		copy_step_done(&c->step, 0);
 		return;
 	}
@@ -337,10 +343,6 @@ copy_data(struct copy *c)
 		copy_step_done(&c->step, 0);
 		return;
 	}
-	c->method = strcmp(engine_method(size), "splice") == 0 ? M_SPLICE :
-	    strcmp(engine_method(size), "readwrite") == 0 ? M_READWRITE : M_COPY_FILE_RANGE;
-	if (c->job->method == NULL)
-		c->job->method = engine_method(size);
 	for (unsigned i = 0; i < lanes && copy_more(c); i++)
 		copy_lane_start(c, &c->lanes[i]);
 }

@@ -131,15 +131,24 @@ thread_meta(struct eop *op)
 		{ s->stx_mtime.tv_sec, s->stx_mtime.tv_nsec },
 	};
 	bool		 link = op->fd2 < 0;
+	mode_t		 mode = s->stx_mode & 07777;
 	int		 rc;
 
 	if (op->meta_flags & META_XATTRS && !link && (rc = thread_xattrs(op->fd, op->fd2)) < 0)
 		return rc;
 	if (op->meta_flags & META_OWNER &&
 	    (link ? fchownat(op->dirfd, op->path, s->stx_uid, s->stx_gid, AT_SYMLINK_NOFOLLOW) :
-	    fchown(op->fd2, s->stx_uid, s->stx_gid)) < 0 && errno != EPERM)
-		return -errno;
-	if (op->meta_flags & META_MODE && !link && fchmod(op->fd2, s->stx_mode & 07777) < 0)
+	    fchown(op->fd2, s->stx_uid, s->stx_gid)) < 0) {
+		if (errno != EPERM)
+			return -errno;
+		/* A caller who may not give the copy away keeps at least the
+		 * group where they may, and never gets a setuid or setgid
+		 * file of someone else's as their own (as cp -a). */
+		if (!link)
+			(void)!fchown(op->fd2, (uid_t)-1, s->stx_gid);
+		mode &= ~(mode_t)(S_ISUID | S_ISGID);
+	}
+	if (op->meta_flags & META_MODE && !link && fchmod(op->fd2, mode) < 0)
 		return -errno;
 	if (op->meta_flags & META_TIMES &&
 	    (link ? utimensat(op->dirfd, op->path, ts, AT_SYMLINK_NOFOLLOW) :

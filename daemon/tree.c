@@ -353,10 +353,12 @@ tree_step_done(struct eop *done, int res)
 			n->eof = true;
 			job_dir_failed(job, res, n->srcpath, "cannot read directory '%s': %s");
 		}
-		job_fill(job);
+		/* Read on first: starting the entries may end n (a stopping
+		 * job drops them, and the last one finishes the directory). */
 		tree_read(n);
 		if (n->children == 0 && n->eof && !n->reading)
 			tree_finish(n);
+		job_fill(job);
 		return;
 	case TS_META:
 		tree_end(n, res < 0 ? res : 0, "cannot set the attributes of '%s': %s",

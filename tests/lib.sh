@@ -15,6 +15,11 @@ cleanup() {
 	stop_daemon || true
 	if [ $rc -ne 0 ] && [ $rc -ne 77 ] && [ -f "$DAEMON_LOG" ]; then
 		echo "--- daemon log (tail)"; tail -n 30 "$DAEMON_LOG"
+		# A sanitizer's report would be cut by the tail: show it whole.
+		if grep -q 'Sanitizer\|runtime error' "$DAEMON_LOG"; then
+			echo "--- sanitizer report"
+			grep -v '^cpd: \|^  0x\|^=>0x' "$DAEMON_LOG" | grep -A80 -m1 'Sanitizer\|runtime error'
+		fi
 	fi
 	rm -rf "$T"
 	exit $rc
@@ -196,4 +201,119 @@ expect_eq() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; }
 varlink_as() {
 	printf '%s\0' "$2" | as_user "$1" socat -t "${3:-60}" - "UNIX-CONNECT:$CPD_SOCKET" |
 		tr '\0' '\n'
+}
+
+# ---- Helpers for the directory-tree tests (tree_*.sh). ----
+
+TREE_COMPARE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/integration/tree_compare.py"
+
+# tree_same [tree_compare.py options] A B: fail, listing the differences,
+# unless B is a copy of A as the options say (see tree_compare.py).
+tree_same() {
+	local out
+	out=$(py "$TREE_COMPARE" "$@" 2>&1) || fail "trees differ (tree_compare.py $*):
+$out"
+}
+
+# tree_count DIR KEY: one count of DIR: entries, dirs, reg, reg_inodes,
+# bytes, bytes_inodes (sizes summed once per inode), symlinks, special.
+tree_count() {
+	py "$TREE_COMPARE" --count "$1" |
+		py -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$2"
+}
+
+# tree_set_times DIR: give DIR and everything under it (symlinks too)
+# times with nanosecond digits, one pair per inode: mtime about 20 h ago,
+# atime 1 to 2 h ahead. An atime later than mtime and ctime (which setting
+# the times makes "now") is one relatime leaves alone, so reading the
+# trees does not change atimes.
+tree_set_times() {
+	py - "$1" <<'PYEOF'
+import os, sys, time
+now = time.time_ns()
+top = os.fsencode(sys.argv[1])
+paths = [top]
+for d, dirs, files in os.walk(top):
+    paths += [os.path.join(d, n) for n in dirs + files]
+for p in paths:
+    ino = os.lstat(p).st_ino
+    m = now - 20 * 3600 * 10**9 + (ino * 7919 % 3600) * 10**9 + ino * 104729 % 10**9
+    a = now + 3600 * 10**9 + (ino * 7907 % 3600) * 10**9 + ino * 15485863 % 10**9
+    os.utime(p, ns=(a, m), follow_symlinks=False)
+PYEOF
+}
+
+# tree_job_ok WHAT REPLIES FILES_MIN FILES_MAX BYTES_MIN BYTES_MAX: the
+# Copy replies (one JSON per line) end with a job that is done with no
+# failed files; files_done and bytes_done are within the bounds and equal
+# files_total and bytes_total; methods add up to files_done; and no reply
+# shows progress going back or done above total.
+tree_job_ok() {
+	local out
+	out=$(py - "$@" <<'PYEOF'
+import json, sys
+what, replies = sys.argv[1], sys.argv[2]
+fmin, fmax, bmin, bmax = (int(x) for x in sys.argv[3:7])
+msgs = [json.loads(l) for l in replies.split("\n") if l.strip()]
+errs = []
+if not msgs or "job" not in msgs[-1].get("parameters", {}):
+    print("no job in the replies: %s" % replies[-2000:]); sys.exit(1)
+j = msgs[-1]["parameters"]["job"]
+if j.get("state") != "done":
+    print("state %s (%s: %s)" % (j.get("state"), j.get("error"), j.get("error_message"))); sys.exit(1)
+if j.get("files_failed") != 0:
+    errs.append("files_failed %r, failures %r" % (j.get("files_failed"), j.get("failures")))
+fd, bd = j.get("files_done"), j.get("bytes_done")
+if not isinstance(fd, int) or not fmin <= fd <= fmax:
+    errs.append("files_done %r, want %d..%d" % (fd, fmin, fmax))
+if not isinstance(bd, int) or not bmin <= bd <= bmax:
+    errs.append("bytes_done %r, want %d..%d" % (bd, bmin, bmax))
+if j.get("files_total") != fd:
+    errs.append("files_total %r != files_done %r" % (j.get("files_total"), fd))
+if j.get("bytes_total") != bd:
+    errs.append("bytes_total %r != bytes_done %r" % (j.get("bytes_total"), bd))
+m = j.get("methods")
+keys = ("reflink", "copy_file_range", "splice", "readwrite", "links")
+if not isinstance(m, dict) or any(not isinstance(m.get(k), int) or m[k] < 0 for k in keys):
+    errs.append("methods %r" % (m,))
+elif sum(m[k] for k in keys) != fd:
+    errs.append("methods %r add up to %d, files_done %r" % (m, sum(m[k] for k in keys), fd))
+pf = pb = 0
+for i, r in enumerate(msgs):
+    x = r.get("parameters", {}).get("job", {})
+    f, b = x.get("files_done", 0), x.get("bytes_done", 0)
+    if f < pf or b < pb:
+        errs.append("reply %d: progress went back: files %d->%d bytes %d->%d" % (i, pf, f, pb, b))
+    if f > x.get("files_total", 0) or b > x.get("bytes_total", 0):
+        errs.append("reply %d: done above total: files %d/%d bytes %d/%d" %
+                    (i, f, x.get("files_total", 0), b, x.get("bytes_total", 0)))
+    pf, pb = f, b
+if errs:
+    print("; ".join(errs[:10])); sys.exit(1)
+PYEOF
+) || fail "$1: $out"
+}
+
+# daemon_exit_ok: stop the daemon; fail if it had died (a crash) or exits
+# with an error on SIGTERM.
+daemon_exit_ok() {
+	local rc=0
+	stop_daemon || rc=$?
+	[ $rc -eq 0 ] || fail "the daemon exited with status $rc (crashed, or failed on SIGTERM)"
+}
+
+# tree_exit: an EXIT trap (trap tree_exit EXIT) that runs $TREE_EXIT_HOOK
+# (e.g. unmounting), turns a pass or a skip into a failure when the daemon
+# had died, then cleans up as usual.
+tree_exit() {
+	local rc=$? d=0
+	set +e
+	stop_daemon || d=$?
+	if [ $d -ne 0 ] && { [ $rc -eq 0 ] || [ $rc -eq 77 ]; }; then
+		echo "FAIL: the daemon exited with status $d (crashed, or failed on SIGTERM)" >&2
+		rc=1
+	fi
+	[ -z "${TREE_EXIT_HOOK:-}" ] || eval "$TREE_EXIT_HOOK"
+	(exit $rc)
+	cleanup
 }
