@@ -132,3 +132,58 @@ print-installed:
 .PHONY: all units deps run check clean install uninstall print-installed
 
 -include $(DAEMON_OBJS:.o=.d) $(CLIENT_OBJS:.o=.d)
+
+# ---- Fuzzing: see tests/fuzz/README.md ----
+#   make fuzz                        build build-fuzz/fuzz_varlink (clang, libFuzzer, ASan, UBSan)
+#   make fuzz-run FUZZ_SECONDS=60    fuzz a copy of the seed corpus that long (CI)
+#   make fuzz-run FUZZ_SECONDS=3600  a long run; FUZZ_ARGS adds libFuzzer options
+# The daemon sources the harness needs are compiled into it with clang;
+# tests/fuzz/stubs.c stands in for control, job, loop, engine and cred.
+FUZZ_CC		?= clang
+FUZZ_B		:= build-fuzz
+FUZZ_SECONDS	?= 60
+FUZZ_ARGS	?=
+FUZZ_CFLAGS	:= -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	   -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
+	   -Wall -Wextra -Wshadow -Wno-unused-parameter \
+	   -Iinclude -Idaemon -Itests/fuzz -D_GNU_SOURCE -DCPD_SYSCONFDIR='"$(SYSCONFDIR)"' $(PKG_CFLAGS)
+FUZZ_LIBS	:= $(shell pkg-config --libs json-c libconfig 2>/dev/null)
+FUZZ_SRCS	:= tests/fuzz/fuzz_varlink.c tests/fuzz/stubs.c \
+	   $(addprefix daemon/,varlink.c manager.c path.c config.c log.c) \
+	   $(FUZZ_B)/daemon/interface.c
+FUZZ_RUN_ARGS	= -max_total_time=$(FUZZ_SECONDS) -max_len=70000 -timeout=10 \
+	   -rss_limit_mb=2048 -dict=tests/fuzz/varlink.dict -print_final_stats=1 \
+	   -artifact_prefix=$(FUZZ_B)/ $(FUZZ_ARGS)
+
+fuzz: fuzz-deps $(FUZZ_B)/fuzz_varlink
+
+fuzz-deps:
+	@bash tests/fuzz/deps.sh
+
+$(FUZZ_B)/fuzz_varlink: $(FUZZ_SRCS) tests/fuzz/fuzz.h $(wildcard include/*.h daemon/*.h)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(FUZZ_SRCS) $(FUZZ_LIBS)
+
+$(FUZZ_B)/daemon/interface.c: include/io.cpd.Manager.varlink
+	@mkdir -p $(dir $@)
+	{ echo 'const char varlink_interface_text[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
+	  echo ';'; } > $@
+
+# The full log goes to build-fuzz/fuzz.log; shown here: the summary, or
+# its end on a finding (exit status non-zero, reproducer in build-fuzz/).
+fuzz-run: fuzz
+	@mkdir -p $(FUZZ_B)/corpus
+	cp tests/fuzz/corpus/* $(FUZZ_B)/corpus/
+	@echo "fuzz: $(FUZZ_SECONDS) s on $(FUZZ_B)/corpus, log in $(FUZZ_B)/fuzz.log"
+	@rc=0; ./$(FUZZ_B)/fuzz_varlink $(FUZZ_RUN_ARGS) $(FUZZ_B)/corpus \
+	    >$(FUZZ_B)/fuzz.log 2>&1 || rc=$$?; \
+	grep -E '^#[0-9]+ +(INITED|DONE)|^stat::|^Done [0-9]+ runs' $(FUZZ_B)/fuzz.log; \
+	if [ $$rc -ne 0 ]; then \
+	    tail -n 80 $(FUZZ_B)/fuzz.log; \
+	    echo "fuzz: FINDING (exit $$rc); reproduce with ./$(FUZZ_B)/fuzz_varlink FILE, FILE named above"; \
+	fi; exit $$rc
+
+clean-fuzz:
+	rm -rf $(FUZZ_B)
+
+.PHONY: fuzz fuzz-deps fuzz-run clean-fuzz
