@@ -94,10 +94,13 @@ msgbuf_space(struct msgbuf *b, size_t *room)
 static inline char *
 msgbuf_next(struct msgbuf *b, int *full)
 {
-	char *start = b->data + b->off;
-	char *nul = b->len > b->off ? memchr(start, '\0', b->len - b->off) : NULL;
+	char *start, *nul = NULL;
 
 	*full = 0;
+	if (b->len > b->off) {		/* else data may still be NULL */
+		start = b->data + b->off;
+		nul = memchr(start, '\0', b->len - b->off);
+	}
 	if (nul == NULL) {
 		*full = b->off == 0 && b->len == msgbuf_limit(b);
 		return NULL;

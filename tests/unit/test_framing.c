@@ -54,6 +54,18 @@ test_empty_message(void **state)
 	msgbuf_free(&b);
 }
 
+/* Nothing received yet: no buffer at all (found by fuzzing: UB on NULL + 0). */
+static void
+test_nothing_yet(void **state)
+{
+	struct msgbuf b = { 0 };
+	int full = 1;
+
+	assert_null(msgbuf_next(&b, &full));
+	assert_false(full);
+	assert_false(msgbuf_pending(&b));
+}
+
 static void
 test_oversized(void **state)
 {
@@ -109,6 +121,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_split),
 		cmocka_unit_test(test_empty_message),
+		cmocka_unit_test(test_nothing_yet),
 		cmocka_unit_test(test_oversized),
 		cmocka_unit_test(test_largest_fits),
 		cmocka_unit_test(test_compaction),
