@@ -49,56 +49,12 @@ static unsigned		nactive[2];	/* running, not paused: [interactive?] */
 static struct job_counters totals;
 static bool		shutting_down;
 
-
 static void job_schedule(void);
 static void job_notify(struct job *, bool final);
 static void job_scan(struct job *);
 static void job_unpark(struct job *);
 static bool job_is_interactive(const struct job *);
 static void job_user_serve(uid_t);
-
-static const char *const state_names[] = {
-	"queued", "running", "paused", "done", "failed", "cancelled",
-};
-static const char *const prio_names[] = { "interactive", "normal", "bulk" };
-static const char *const reflink_names[] = { "auto", "always", "never" };
-static const char *const method_names[] = {
-	"reflink", "copy_file_range", "splice", "readwrite", "links",
-};
-
-const char *
-job_state_name(enum job_state s)
-{
-	return state_names[s];
-}
-
-const char *
-job_prio_name(enum job_prio p)
-{
-	return prio_names[p];
-}
-
-int
-job_reflink_parse(const char *s, enum reflink_mode *out)
-{
-	for (int i = 0; i < 3; i++)
-		if (strcmp(s, reflink_names[i]) == 0) {
-			*out = (enum reflink_mode)i;
-			return 0;
-		}
-	return -EINVAL;
-}
-
-int
-job_prio_parse(const char *s, enum job_prio *out)
-{
-	for (int i = 0; i < PRIO_COUNT; i++)
-		if (strcmp(s, prio_names[i]) == 0) {
-			*out = (enum job_prio)i;
-			return 0;
-		}
-	return -EINVAL;
-}
 
 void
 job_init(const struct config *conf)
@@ -196,7 +152,7 @@ job_submit(struct job_request *req, struct cred *cred, struct job **out)
 	nqueued++;
 	log_info("job %llu: uid %u, %zu source%s -> %s (%s)", (unsigned long long)job->id,
 	    (unsigned)cred->uid, req->nsources, req->nsources == 1 ? "" : "s",
-	    req->destination, req->prio == PRIO_AUTO ? "auto" : prio_names[req->prio]);
+	    req->destination, req->prio == PRIO_AUTO ? "auto" : job_prio_name(req->prio));
 	*out = job;
 	job_scan(job);
 	return 0;
@@ -284,7 +240,7 @@ job_end(struct job *job)
 		totals.done++;
 	}
 	log_info("job %llu: %s, %llu of %llu files, %llu bytes",
-	    (unsigned long long)job->id, state_names[job->state],
+	    (unsigned long long)job->id, job_state_name(job->state),
 	    (unsigned long long)job->files_done, (unsigned long long)job->files_total,
 	    (unsigned long long)job->bytes_done);
 	job_notify(job, true);
@@ -925,9 +881,9 @@ job_to_json(const struct job *job)
 	for (size_t i = 0; i < job->req.nsources; i++)
 		json_object_array_add(src, json_object_new_string(job->req.sources[i]));
 	json_object_object_add(o, "id", json_object_new_int64((int64_t)job->id));
-	json_object_object_add(o, "state", json_object_new_string(state_names[job->state]));
+	json_object_object_add(o, "state", json_object_new_string(job_state_name(job->state)));
 	json_object_object_add(o, "priority", json_object_new_string(
-	    job->req.prio == PRIO_AUTO ? "normal" : prio_names[job->req.prio]));
+	    job->req.prio == PRIO_AUTO ? "normal" : job_prio_name(job->req.prio)));
 	json_object_object_add(o, "sources", src);
 	json_object_object_add(o, "destination", json_object_new_string(job->req.destination));
 	json_object_object_add(o, "uid", json_object_new_int64(job->cred->uid));
@@ -937,7 +893,7 @@ job_to_json(const struct job *job)
 	json_object_object_add(o, "recursive", json_object_new_boolean(job->req.recursive));
 	json_object_object_add(o, "archive", json_object_new_boolean(job->req.archive));
 	json_object_object_add(o, "reflink", json_object_new_string(
-	    reflink_names[job->req.reflink]));
+	    job_reflink_name(job->req.reflink)));
 	json_object_object_add(o, "keep_going", json_object_new_boolean(job->req.keep_going));
 #define ADD_U64(name, v) json_object_object_add(o, name, json_object_new_int64((int64_t)(v)))
 	ADD_U64("bytes_total", job->bytes_total);
@@ -953,7 +909,7 @@ job_to_json(const struct job *job)
 		json_object_object_add(o, "method", json_object_new_string(job->method));
 	json_object_object_add(o, "methods", m = json_object_new_object());
 	for (int i = 0; i < M_COUNT; i++)
-		json_object_object_add(m, method_names[i], json_object_new_int64(
+		json_object_object_add(m, job_method_name((enum method)i), json_object_new_int64(
 		    (int64_t)job->methods[i]));
 	json_object_object_add(o, "files_failed", json_object_new_int64((int64_t)job->files_failed));
 	json_object_object_add(o, "failures", f = json_object_new_array());

@@ -166,8 +166,11 @@ struct job_counters {
 };
 void	 job_counters(struct job_counters *);
 
+/* job_names.c */
 const char *job_state_name(enum job_state);
 const char *job_prio_name(enum job_prio);
+const char *job_reflink_name(enum reflink_mode);
+const char *job_method_name(enum method);
 int	 job_prio_parse(const char *, enum job_prio *);
 int	 job_reflink_parse(const char *, enum reflink_mode *);
 

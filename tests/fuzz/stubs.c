@@ -250,46 +250,6 @@ engine_name(void)
 
 /* ---- job.c ---- */
 
-static const char *const state_names[] = {
-	"queued", "running", "paused", "done", "failed", "cancelled",
-};
-static const char *const prio_names[] = { "interactive", "normal", "bulk" };
-static const char *const reflink_names[] = { "auto", "always", "never" };
-
-const char *
-job_state_name(enum job_state s)
-{
-	return state_names[s];
-}
-
-const char *
-job_prio_name(enum job_prio p)
-{
-	return prio_names[p];
-}
-
-int
-job_reflink_parse(const char *s, enum reflink_mode *out)
-{
-	for (int i = 0; i < 3; i++)
-		if (strcmp(s, reflink_names[i]) == 0) {
-			*out = (enum reflink_mode)i;
-			return 0;
-		}
-	return -EINVAL;
-}
-
-int
-job_prio_parse(const char *s, enum job_prio *out)
-{
-	for (int i = 0; i < PRIO_COUNT; i++)
-		if (strcmp(s, prio_names[i]) == 0) {
-			*out = (enum job_prio)i;
-			return 0;
-		}
-	return -EINVAL;
-}
-
 bool
 job_finished(const struct job *job)
 {
@@ -416,7 +376,7 @@ job_to_json(const struct job *job)
 	json_object_object_add(o, "sync", json_object_new_boolean(job->req.sync));
 	json_object_object_add(o, "bwlimit", json_object_new_int64((int64_t)job->req.bwlimit));
 	json_object_object_add(o, "reflink", json_object_new_string(
-	    reflink_names[job->req.reflink]));
+	    job_reflink_name(job->req.reflink)));
 	json_object_object_add(o, "bytes_done", json_object_new_int64((int64_t)job->bytes_done));
 	if (job->state == JOB_FAILED) {
 		json_object_object_add(o, "error", json_object_new_string("EACCES"));

@@ -10,9 +10,10 @@ write_config "$T/cpd.conf" \
 start_daemon_raw --config "$T/cpd.conf"
 call() { varlink_call "{\"method\":\"io.cpd.Manager.$1\",\"parameters\":{\"id\":$2}}"; }
 
-# Pause: the job reports paused and its byte count stands still.
+# Pause: the job reports paused and its byte count stands still. At
+# 32 MiB/s the copy lasts 3 s, so the Pause lands even on a busy machine.
 mkfile "$T/src" 96M
-id=$(copy_detached '{"priority":"bulk"}' "$T/dst" "$T/src")
+id=$(copy_detached '{"priority":"bulk","bwlimit":33554432}' "$T/dst" "$T/src")
 for _ in $(seq 200); do
 	[ "$(job_get "$id" | jfield parameters.job.bytes_done)" -gt 0 ] && break; sleep 0.02
 done
