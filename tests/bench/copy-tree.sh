@@ -1,11 +1,24 @@
 #!/bin/bash
-# Benchmark: trees and a big file; cpd-client copy vs cp vs rsync in one
-# run, interleaved, caches warm; prints medians and ratios to cp.
+# Benchmark: trees and a big file; cpd-client copy -a vs cp -a vs
+# rsync -a --whole-file in one run, interleaved, caches warm; prints
+# medians and ratios.
 #
 #   tests/bench/copy-tree.sh [RUNS] [DIR]
 # Cases: one 2 GiB file; 10,000 x 4 KiB files in 100 directories; a mixed
 # tree of log-uniform sizes 0 B..64 MiB, about 2 GiB. BIG_MIB, MIXED_MIB
-# and SMALL_FILES scale them down for a quick run.
+# and SMALL_FILES scale them down for a quick run. CPD_BENCH_CONFIG names
+# a cpd.conf for the daemon.
+#
+# Why a new filesystem per round: ext4 avoids reusing an inode deleted in
+# the last minutes, and with tens of thousands of them (rm -rf of the last
+# run's copy) creating a file gets up to 20 times slower — the first tool
+# after a deletion pays for it. So, as root, each round gets a fresh ext4
+# image (loop-mounted, under DIR): the sources are put in, synced and
+# read back into the page cache, and every tool writes its own
+# destination in it; nothing is deleted until the round ends. Without
+# root (no loop mounts) the copies go to fresh directories in DIR and are
+# deleted only at the end of the round, with the same caveat for rounds
+# after the first.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${1:-5}
@@ -13,12 +26,20 @@ base=${2:-$PWD/build/bench}
 mkdir -p "$base"
 D=$(mktemp -d "$base/tree.XXXXXX")
 SOCK=$D/cpd.sock
-trap 'kill $(cat "$D/pid" 2>/dev/null) 2>/dev/null; rm -rf "$D"' EXIT
+M=$D/fs
+cleanup() {
+	kill "$(cat "$D/pid" 2>/dev/null)" 2>/dev/null || true
+	mountpoint -q "$M" && umount "$M"
+	rm -rf "$D"
+}
+trap cleanup EXIT
+use_fs=0
+[ "$(id -u)" -eq 0 ] && command -v mkfs.ext4 >/dev/null && use_fs=1
 
-echo "creating data in $D"
-mkdir -p "$D/src/big" "$D/src/small" "$D/src/mixed"
-head -c "${BIG_MIB:-2048}M" /dev/urandom > "$D/src/big/file"
-python3 - "$D/src" "${SMALL_FILES:-10000}" "${MIXED_MIB:-2048}" <<'PY'
+echo "creating data in $D/master"
+mkdir -p "$D/master/big" "$D/master/small" "$D/master/mixed"
+head -c "${BIG_MIB:-2048}M" /dev/urandom > "$D/master/big/file"
+python3 - "$D/master" "${SMALL_FILES:-10000}" "${MIXED_MIB:-2048}" <<'PY'
 import os, random, sys
 root, nsmall, mixed_mib = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 block = os.urandom(1 << 20)
@@ -43,26 +64,51 @@ while total < mixed_mib << 20:
     i += 1
 print("mixed: %d files, %d MiB" % (i, total >> 20))
 PY
-cat $(find "$D/src" -type f) > /dev/null		# warm: all in page cache
+src_mib=$(du -sm "$D/master" | cut -f1)
 
-./cpd --socket "$SOCK" --config "${CPD_BENCH_CONFIG:-/dev/null}" & echo $! > "$D/pid"
+# round_begin: a place for this round's sources and copies, sources warm.
+round_begin() {
+	mkdir -p "$M"
+	if [ $use_fs -eq 1 ]; then
+		rm -f "$D/fs.img"
+		truncate -s $(( (src_mib * 5 + 1024) ))M "$D/fs.img"
+		mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$D/fs.img"
+		mount -o loop "$D/fs.img" "$M"
+	fi
+	cp -a "$D/master" "$M/src"
+	sync
+	cat $(find "$M/src" -type f) > /dev/null
+}
+round_end() {
+	if [ $use_fs -eq 1 ]; then
+		umount "$M"
+		rm -f "$D/fs.img"
+	else
+		rm -rf "$M"
+	fi
+}
+
+./cpd --socket "$SOCK" --config "${CPD_BENCH_CONFIG:-/dev/null}" 2>"$D/cpd.log" & echo $! > "$D/pid"
 for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
 export CPD_SOCKET=$SOCK
 
 declare -A times
-run() {	# case tool command...
-	rm -rf "$D/dst"; mkdir "$D/dst"; sync; sleep 0.3
+run() {	# case tool command... (the destination directory is $M/$2.$1)
+	mkdir "$M/$2.$1"; sync; sleep 0.3
 	local s e
-	s=$(date +%s%N); "${@:3}" >/dev/null; e=$(date +%s%N)
+	s=$(date +%s%N); "${@:3}" "$M/src/$1" "$M/$2.$1/" >/dev/null; e=$(date +%s%N)
 	times[$1.$2]+="$(( (e - s) / 1000000 )) "
-	diff -rq "$D/src/$1" "$D/dst/$1" >/dev/null || { echo "$1/$2: copy differs" >&2; exit 1; }
+	diff -rq "$M/src/$1" "$M/$2.$1/$1" >/dev/null || { echo "$1/$2: copy differs" >&2; exit 1; }
 }
 for i in $(seq "$runs"); do
+	round_begin
 	for c in big small mixed; do
-		run $c cp cp -a "$D/src/$c" "$D/dst/"
-		run $c cpd ./cpd-client copy -a "$D/src/$c" "$D/dst/"
-		run $c rsync rsync -a --whole-file "$D/src/$c" "$D/dst/"
+		run $c cp cp -a
+		run $c cpd ./cpd-client copy -a
+		run $c rsync rsync -a --whole-file
 	done
+	round_end
+	echo "round $i done"
 done
 median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 echo
@@ -76,4 +122,4 @@ for c in big small mixed; do
 	    "$(awk -v a="$cpd_ms" -v b="$cp_ms" 'BEGIN{printf "%.2f", a/b}')" \
 	    "$(awk -v a="$cpd_ms" -v b="$rs_ms" 'BEGIN{printf "%.2f", a/b}')"
 done
-echo "($runs runs each, medians; all runs: $(for k in "${!times[@]}"; do printf '%s=[%s] ' "$k" "${times[$k]}"; done))"
+echo "($runs runs each, medians; fresh ext4 per round: $([ $use_fs -eq 1 ] && echo yes || echo no); all runs: $(for k in "${!times[@]}"; do printf '%s=[%s] ' "$k" "${times[$k]}"; done))"
