@@ -253,9 +253,13 @@ cmd_status_print(FILE *f, struct json_object *job)
 		fprintf(f, "error_message: %s\n", s);
 }
 
-int
-cmd_status(struct client *c, const struct cmd_entry *cmd, int argc,
-    char **argv)
+/*
+ * Call method (Get, Cancel, Pause or Resume) on the job named by the
+ * command's operand and print the job it returns: as JSON, or with print.
+ */
+static int
+cmd_job_call_print(struct client *c, const struct cmd_entry *cmd, int argc,
+    char **argv, const char *method, void (*print)(FILE *, struct json_object *))
 {
 	struct vl_reply		 reply;
 	struct json_object	*job;
@@ -266,15 +270,22 @@ cmd_status(struct client *c, const struct cmd_entry *cmd, int argc,
 		return status;
 	if (cmd_parse_id(cmd, argv[i], &id) == -1)
 		return CLIENT_EXIT_USAGE;
-	status = cmd_job_call(c, CPD_METHOD("Get"), id, &reply, &job);
+	status = cmd_job_call(c, method, id, &reply, &job);
 	if (status != CLIENT_EXIT_OK)
 		return status;
 	if (c->json)
 		client_print_json(job);
 	else
-		cmd_status_print(stdout, job);
+		print(stdout, job);
 	vl_reply_free(&reply);
 	return CLIENT_EXIT_OK;
+}
+
+int
+cmd_status(struct client *c, const struct cmd_entry *cmd, int argc,
+    char **argv)
+{
+	return cmd_job_call_print(c, cmd, argc, argv, CPD_METHOD("Get"), cmd_status_print);
 }
 
 /* ------------------------------------------------------------------ wait */
@@ -348,51 +359,28 @@ cmd_wait(struct client *c, const struct cmd_entry *cmd, int argc, char **argv)
 
 /* ------------------------------------------------- cancel, pause, resume */
 
-/*
- * Call method (Cancel, Pause or Resume) on the job named by the command's
- * operand and print the state it left the job in.
- */
-static int
-cmd_job_control(struct client *c, const struct cmd_entry *cmd, int argc,
-    char **argv, const char *method)
+static void
+cmd_state_print(FILE *f, struct json_object *job)
 {
-	struct vl_reply		 reply;
-	struct json_object	*job;
-	uint64_t		 id;
-	int			 status, i;
-
-	if ((i = cmd_parse_simple(c, cmd, argc, argv, 1, &status)) == -1)
-		return status;
-	if (cmd_parse_id(cmd, argv[i], &id) == -1)
-		return CLIENT_EXIT_USAGE;
-	status = cmd_job_call(c, method, id, &reply, &job);
-	if (status != CLIENT_EXIT_OK)
-		return status;
-	if (c->json)
-		client_print_json(job);
-	else
-		printf("job %" PRIu64 ": %s\n", job_u64(job, "id"),
-		    job_str(job, "state"));
-	vl_reply_free(&reply);
-	return CLIENT_EXIT_OK;
+	fprintf(f, "job %" PRIu64 ": %s\n", job_u64(job, "id"), job_str(job, "state"));
 }
 
 int
 cmd_cancel(struct client *c, const struct cmd_entry *cmd, int argc,
     char **argv)
 {
-	return cmd_job_control(c, cmd, argc, argv, CPD_METHOD("Cancel"));
+	return cmd_job_call_print(c, cmd, argc, argv, CPD_METHOD("Cancel"), cmd_state_print);
 }
 
 int
 cmd_pause(struct client *c, const struct cmd_entry *cmd, int argc, char **argv)
 {
-	return cmd_job_control(c, cmd, argc, argv, CPD_METHOD("Pause"));
+	return cmd_job_call_print(c, cmd, argc, argv, CPD_METHOD("Pause"), cmd_state_print);
 }
 
 int
 cmd_resume(struct client *c, const struct cmd_entry *cmd, int argc,
     char **argv)
 {
-	return cmd_job_control(c, cmd, argc, argv, CPD_METHOD("Resume"));
+	return cmd_job_call_print(c, cmd, argc, argv, CPD_METHOD("Resume"), cmd_state_print);
 }
