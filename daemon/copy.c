@@ -2,7 +2,7 @@
  * One non-directory item's chain. For a regular file: open the source,
  * statx it, look at the destination, create a hidden temporary beside it,
  * clone or move the data in lanes (only the data extents of a sparse
- * file), fsync if asked, give it the source's metadata (archive), rename
+ * file), give it the source's metadata (archive), fsync if asked, rename
  * into place. A symlink, special file or second hard link is made under
  * a temporary name and renamed the same way. Every step is an engine
  * operation made with the caller's credentials; a failure at any step
@@ -32,7 +32,7 @@
 
 enum copy_state {
 	CS_LSTAT, CS_OPEN_SRC, CS_STAT_SRC, CS_STAT_DST, CS_READLINK, CS_CREATE,
-	CS_CLONE, CS_EXTENTS, CS_DATA, CS_TRUNCATE, CS_FSYNC, CS_META, CS_RENAME,
+	CS_CLONE, CS_EXTENTS, CS_DATA, CS_TRUNCATE, CS_META, CS_FSYNC, CS_RENAME,
 	CS_UNLINK,
 };
 
@@ -386,7 +386,11 @@ copy_cleanup(struct copy *c)
 	engine_submit(op);
 }
 
-/* After the data: truncate (sparse), fsync, metadata, rename; in order. */
+/*
+ * After the data: truncate (sparse), metadata, fsync, rename; in order.
+ * The fsync comes after the metadata so that what sync makes durable is
+ * the file as published, mode, owner and times included.
+ */
 static void
 copy_publish(struct copy *c, enum copy_state from)
 {
@@ -397,12 +401,6 @@ copy_publish(struct copy *c, enum copy_state from)
 		op = copy_op(c, CS_TRUNCATE, EOP_TRUNCATE);
 		op->fd2 = c->tmpfd;
 		op->len = c->stx.stx_size;
-		engine_submit(op);
-		return;
-	}
-	if (from < CS_FSYNC && job->req.sync && c->kind == K_FILE) {
-		op = copy_op(c, CS_FSYNC, EOP_FSYNC);
-		op->fd = c->tmpfd;
 		engine_submit(op);
 		return;
 	}
@@ -417,6 +415,12 @@ copy_publish(struct copy *c, enum copy_state from)
 			op->path = c->tmp;	/* no fd for a symlink or a device */
 			op->meta_flags = META_OWNER | META_TIMES;
 		}
+		engine_submit(op);
+		return;
+	}
+	if (from < CS_FSYNC && job->req.sync && c->kind == K_FILE) {
+		op = copy_op(c, CS_FSYNC, EOP_FSYNC);
+		op->fd = c->tmpfd;
 		engine_submit(op);
 		return;
 	}
@@ -696,8 +700,17 @@ copy_step_done(struct eop *done, int res)
 	case CS_TRUNCATE:
 	case CS_FSYNC:
 	case CS_META:
-		/* The first fsync error is final: the data may already be lost. */
-		if (res < 0)
+		/*
+		 * The first fsync error is final: the kernel may have dropped
+		 * the dirty pages already, so a retry could succeed on lost
+		 * data. The file is not published, and the job fails even
+		 * with keep_going: a sync job promises that what it reports
+		 * copied is on disk.
+		 */
+		if (res < 0 && c->state == CS_FSYNC) {
+			copy_error(c, res, "cannot sync '%s'", c->dstpath);
+			job_fail(job, res, "cannot sync '%s'", c->dstpath);
+		} else if (res < 0)
 			copy_error(c, res, c->state == CS_META ?
 			    "cannot set the attributes of '%s'" : "cannot write '%s'", c->dstpath);
 		if (c->err)
