@@ -158,14 +158,20 @@ job_count_active(void)
 }
 
 static void
-job_free(struct job *job)
+job_free_request(struct job *job)
 {
-	TAILQ_REMOVE(&jobs, job, entry);
-	nfinished--;
 	for (size_t i = 0; i < job->req.nsources; i++)
 		free(job->req.sources[i]);
 	free(job->req.sources);
 	free(job->req.destination);
+}
+
+static void
+job_free(struct job *job)
+{
+	TAILQ_REMOVE(&jobs, job, entry);
+	nfinished--;
+	job_free_request(job);
 	free(job->dest_name);
 	free(job->dest_parent);
 	free(job->error_message);
@@ -179,18 +185,25 @@ job_free(struct job *job)
 	free(job);
 }
 
-/* The Copy calls waiting for the job's record: it is durable (or failed). */
+/*
+ * The Copy calls waiting for the job's record: it is durable (or failed).
+ * A reply may run the connection's next call, which may change the
+ * watchers (even end the job): look for the next one from the start.
+ */
 static void
 job_tell_accepted(struct job *job)
 {
-	struct call *call, *next;
+	struct call *call;
 
-	for (call = TAILQ_FIRST(&job->watchers); call; call = next) {
-		void (*accepted)(struct call *, struct job *) = call->accepted;
+	for (;;) {
+		void (*accepted)(struct call *, struct job *);
 
-		next = TAILQ_NEXT(call, wentry);
-		if (accepted == NULL)
-			continue;
+		TAILQ_FOREACH(call, &job->watchers, wentry)
+			if (call->accepted)
+				break;
+		if (call == NULL)
+			return;
+		accepted = call->accepted;
 		call->accepted = NULL;
 		job_unwatch(job, call);
 		accepted(call, job);
@@ -1365,10 +1378,7 @@ job_load(uint64_t id, struct json_object *rec)
 	    (s >= JOB_DONE && (!json_object_object_get_ex(rec, "job", &final) ||
 	    !json_object_is_type(final, json_type_object))) ||
 	    (rc = job_rec_cred(rec, &job->cred)) < 0) {
-		for (size_t i = 0; i < job->req.nsources; i++)
-			free(job->req.sources[i]);
-		free(job->req.sources);
-		free(job->req.destination);
+		job_free_request(job);
 		free(job);
 		json_object_put(rec);
 		return rc < 0 ? rc : -EBADMSG;
@@ -1379,6 +1389,14 @@ job_load(uint64_t id, struct json_object *rec)
 	job->dirfd = -1;
 	job->parked_tail = &job->parked;
 	TAILQ_INIT(&job->watchers);
+	if (job->cred->foreign) {
+		/* An unprivileged daemon serves its own user only. */
+		job_free_request(job);
+		cred_unref(job->cred);
+		free(job);
+		json_object_put(rec);
+		return -EPERM;
+	}
 	if (s >= JOB_DONE) {
 		job->state = (enum job_state)s;
 		job->finished_usec = (uint64_t)finished;
