@@ -558,7 +558,7 @@ journal_init(const char *path)
 fail:
 	rc = -errno;
 	log_warnx("state directory %s: %s; jobs are not journaled and do not survive a "
-	    "restart", path, strerror(errno));
+	    "restart", path, rc == -EBUSY ? "in use by another cpd" : strerror(-rc));
 	if (dirfd_ >= 0)
 		close(dirfd_);
 	dirfd_ = -1;

@@ -35,8 +35,18 @@ head -n 1 "$S/job-$id1.json" | grep -q '^cpd-journal 1 [0-9]* [0-9a-f]\{8\}$' ||
 head -c 200 "$S/job-$id1.json" >"$S/job-500.json"		# torn
 sed 's/"done"/"dune"/' "$S/job-$id1.json" >"$S/job-501.json"	# checksum wrong
 printf 'not a journal at all\n' >"$S/job-502.json"
+# Intact framing around a record that makes no sense (a relative source).
+py - "$S/job-$id1.json" "$S/job-503.json" <<'PYEOF'
+import json, sys, zlib
+text = open(sys.argv[1]).read().split("\n", 1)[1].rstrip("\n")
+rec = json.loads(text)
+rec["id"] = 503
+rec["request"]["sources"] = ["relative/path"]
+body = json.dumps(rec, separators=(",", ":"))
+open(sys.argv[2], "w").write("cpd-journal 1 %d %08x\n%s\n" % (len(body), zlib.crc32(body.encode()), body))
+PYEOF
 restart
-for n in 500 501 502; do
+for n in 500 501 502 503; do
 	[ -f "$S/job-$n.json.corrupt" ] || fail "job-$n.json not set aside"
 	[ ! -e "$S/job-$n.json" ] || fail "job-$n.json still in place"
 	grep -q "journal: $S/job-$n.json: .*set aside as job-$n.json.corrupt" "$DAEMON_LOG" ||
@@ -46,8 +56,10 @@ r=$(job_get "$id1")
 expect_eq "job $id1 after the restart" "$(jfield parameters.job.state <<<"$r")" done
 expect_eq "job $id1 bytes" "$(jfield parameters.job.bytes_done <<<"$r")" 307200
 expect_eq "job $id1 destination" "$(jfield parameters.job.destination <<<"$r")" "$T/out/a"
-r=$(job_get 500)
-expect_eq "a corrupt record is no job" "$(jfield error <<<"$r")" io.cpd.Manager.NoSuchJob
+for n in 500 503; do
+	expect_eq "corrupt record $n is no job" "$(jfield error <<<"$(job_get $n)")" io.cpd.Manager.NoSuchJob
+done
+grep -q "job-503.json: invalid record" "$DAEMON_LOG" || fail "job-503.json: not reported as invalid"
 
 # ---- Ids: never the same twice, also after restarts.
 ids=("$id1")
@@ -124,6 +136,15 @@ last=$(printf '%s\n' "${ids[@]}" | sort -n | tail -n 1)
 restart --config "$T/keep.conf"
 id=$(copy_detached "" "$T/out/c" "$T/a")
 [ "$id" -gt "$last" ] || fail "id $id after expiry is not above $last"
+
+# ---- A second daemon on the same state directory keeps its hands off it.
+"$CPD" --socket "$T/second.sock" --config /dev/null --state-dir "$S" >"$T/second.log" 2>&1 &
+second=$!
+for _ in $(seq 100); do grep -q 'in use by another cpd' "$T/second.log" && break; sleep 0.05; done
+kill "$second"; wait "$second" || true
+grep -q "state directory $S: in use by another cpd" "$T/second.log" ||
+	fail "a second daemon used the same state directory: $(cat "$T/second.log")"
+grep -q 'restored from the journal' "$T/second.log" && fail "the second daemon restored jobs"
 
 # ---- An unusable state directory: no journal, the daemon serves anyway.
 daemon_exit_ok
