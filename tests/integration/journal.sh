@@ -82,6 +82,7 @@ restart
 r=$(job_wait "$id")
 expect_eq "slow job after the restart" "$(jfield parameters.job.state <<<"$r")" done
 expect_eq "slow job restarts" "$(jfield parameters.job.restarts <<<"$r")" 1
+"$CLIENT" status "$id" | grep -qx 'restarts: 1' || fail "cpd-client status does not show the restart"
 same "$T/slow" "$T/out/slow"
 no_temporaries "$T/out"
 
