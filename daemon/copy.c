@@ -31,7 +31,8 @@
 #define HLINK_BUCKETS		256
 
 enum copy_state {
-	CS_LSTAT, CS_OPEN_SRC, CS_STAT_SRC, CS_STAT_DST, CS_READLINK, CS_CREATE,
+	CS_LSTAT, CS_OPEN_SRC, CS_STAT_SRC, CS_STAT_DST, CS_OPEN_DST, CS_COMPARE,
+	CS_READLINK, CS_CREATE,
 	CS_CLONE, CS_EXTENTS, CS_DATA, CS_TRUNCATE, CS_META, CS_FSYNC, CS_RENAME,
 	CS_UNLINK,
 };
@@ -319,6 +320,28 @@ copy_lane_drop(struct eop *op)
 		copy_step_done(&c->step, 0);
 }
 
+/* The method a file of size counts under when no data had to move. */
+static enum method
+copy_method_for(uint64_t size)
+{
+	return strcmp(engine_method(size), "splice") == 0 ? M_SPLICE :
+	    strcmp(engine_method(size), "readwrite") == 0 ? M_READWRITE : M_COPY_FILE_RANGE;
+}
+
+/*
+ * A no_clobber job the daemon runs again after a crash or restart may
+ * find files it published itself before. It cannot tell them from files
+ * that were there before, so it compares: a regular file of the source's
+ * size with the same bytes is the copy asked for, and counts as copied
+ * (it is left alone, as no_clobber says). Anything else is not replaced.
+ */
+static bool
+copy_may_be_ours(const struct copy *c)
+{
+	return c->job->restarts > 0 && c->kind == K_FILE && S_ISREG(c->dstx.stx_mode) &&
+	    c->dstx.stx_size == c->stx.stx_size;
+}
+
 static void
 copy_data(struct copy *c)
 {
@@ -328,8 +351,7 @@ copy_data(struct copy *c)
 	c->state = CS_DATA;
 	/* An empty file (or one all holes) counts under the method its
 	 * size would take, so that a job's methods add up to its files. */
-	c->method = strcmp(engine_method(size), "splice") == 0 ? M_SPLICE :
-	    strcmp(engine_method(size), "readwrite") == 0 ? M_READWRITE : M_COPY_FILE_RANGE;
+	c->method = copy_method_for(size);
 	if (c->job->method == NULL)
 		c->job->method = engine_method(size);
 	if (!copy_more(c)) {
@@ -592,7 +614,14 @@ copy_step_done(struct eop *done, int res)
 			else if (S_ISDIR(c->dstx.stx_mode))
 				copy_error(c, -EISDIR,
 				    "cannot overwrite directory '%s' with a file", c->dstpath);
-			else if (job->req.no_clobber)
+			else if (job->req.no_clobber && copy_may_be_ours(c)) {
+				op = copy_op(c, CS_OPEN_DST, EOP_OPEN);
+				op->path = c->item->name;
+				op->flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+				op->resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+				engine_submit(op);
+				return;
+			} else if (job->req.no_clobber)
 				copy_error(c, -EEXIST, "'%s' not replaced (no-clobber)", c->dstpath);
 		} else if (res != -ENOENT)
 			copy_error(c, res, "cannot access '%s'", c->dstpath);
@@ -613,6 +642,32 @@ copy_step_done(struct eop *done, int res)
 		}
 		copy_create(c);
 		return;
+	case CS_OPEN_DST:
+		if (res < 0) {
+			copy_error(c, -EEXIST, "'%s' not replaced (no-clobber)", c->dstpath);
+			break;
+		}
+		c->tmpfd = res;		/* closed with the copy; never removed */
+		if (c->err)
+			break;
+		op = copy_op(c, CS_COMPARE, EOP_COMPARE);
+		op->fd = c->srcfd;
+		op->fd2 = c->tmpfd;
+		op->len = c->stx.stx_size;
+		engine_submit(op);
+		return;
+	case CS_COMPARE:
+		if (res != 0) {
+			copy_error(c, -EEXIST, "'%s' not replaced (no-clobber)", c->dstpath);
+			break;
+		}
+		/* Byte for byte the copy the job was to make: published by this
+		 * job before the daemon stopped (or just the same). Done. */
+		log_info("job %llu: '%s' is already a copy of '%s'", (unsigned long long)job->id,
+		    c->dstpath, c->srcpath);
+		c->method = copy_method_for(c->stx.stx_size);
+		job_progress(job, c->stx.stx_size);
+		break;
 	case CS_READLINK:
 		if (res < 0) {
 			copy_error(c, res, "cannot read link '%s'", c->srcpath);

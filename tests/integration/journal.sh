@@ -86,6 +86,33 @@ expect_eq "slow job restarts" "$(jfield parameters.job.restarts <<<"$r")" 1
 same "$T/slow" "$T/out/slow"
 no_temporaries "$T/out"
 
+# ---- no_clobber, run again: the files it had published count as copied;
+# a file that appeared meanwhile, the same size but other bytes, does not.
+mkdir "$T/nc" "$T/nc2"
+mkfile "$T/n1" 50K
+id=$(copy_detached '{"no_clobber": true, "bwlimit": 1048576}' "$T/nc/" "$T/n1" "$T/slow")
+for _ in $(seq 100); do [ -e "$T/nc/n1" ] && break; sleep 0.05; done
+[ -e "$T/nc/n1" ] && [ "$(state_of "$id")" = running ] || fail "no_clobber job: n1 not copied first"
+restart
+r=$(job_wait "$id")
+expect_eq "no_clobber job after the restart" "$(jfield parameters.job.state <<<"$r")" done
+expect_eq "no_clobber job restarts" "$(jfield parameters.job.restarts <<<"$r")" 1
+expect_eq "no_clobber job files" "$(jfield parameters.job.files_done <<<"$r")" 2
+same "$T/n1" "$T/nc/n1"
+same "$T/slow" "$T/nc/slow"
+grep -q "job $id: '$T/nc/n1' is already a copy of '$T/n1'" "$DAEMON_LOG" ||
+	fail "no_clobber job: n1 not recognised as its own copy"
+id=$(copy_detached '{"no_clobber": true, "bwlimit": 1048576}' "$T/nc2/x" "$T/slow")
+for _ in $(seq 100); do [ "$(state_of "$id")" = running ] && break; sleep 0.05; done
+daemon_exit_ok
+mkfile "$T/nc2/x" 3M
+cp "$T/nc2/x" "$T/foreign"
+start_daemon_raw
+r=$(job_wait "$id")
+expect_eq "no_clobber over a foreign file" "$(jfield parameters.job.error <<<"$r")" EEXIST
+same "$T/foreign" "$T/nc2/x"
+no_temporaries "$T/nc2"
+
 # ---- As an unprivileged user: the job runs again with the user's credentials.
 if [ "$(id -u)" -eq 0 ]; then
 	ensure_user cpdtest
