@@ -234,6 +234,9 @@ cmd_status_print(FILE *f, struct json_object *job)
 	cmd_status_time(f, "created", job_u64(job, "created_usec"));
 	cmd_status_time(f, "started", job_u64(job, "started_usec"));
 	cmd_status_time(f, "finished", job_u64(job, "finished_usec"));
+	/* Only when it happened: a crash or restart of the daemon is news. */
+	if (job_u64(job, "restarts") > 0)
+		fprintf(f, "restarts: %" PRIu64 "\n", job_u64(job, "restarts"));
 	started = job_u64(job, "started_usec");
 	finished = job_u64(job, "finished_usec");
 	if (started > 0 && finished >= started)

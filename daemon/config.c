@@ -41,6 +41,7 @@ const struct config *cpd_conf;
 #define OFF(f)	offsetof(struct config, f)
 static const struct option_def options[] = {
 	{ "socket", OPT_PATH, OFF(socket), 0, 0, NULL, true },
+	{ "state_dir", OPT_PATH, OFF(state_dir), 0, 0, NULL, true },
 	{ "socket_mode", OPT_MODE, OFF(socket_mode), 0, 07777, NULL, true },
 	{ "log_level", OPT_ENUM, OFF(log_level), 0, 0, log_levels, false },
 	{ "jobs.max_running", OPT_UINT, OFF(jobs.max_running), 1, 1024, NULL, false },
@@ -76,6 +77,7 @@ config_defaults(struct config *c)
 {
 	memset(c, 0, sizeof(*c));
 	snprintf(c->socket, sizeof(c->socket), "%s", CPD_DEFAULT_SOCKET);
+	snprintf(c->state_dir, sizeof(c->state_dir), "%s", CPD_DEFAULT_STATE_DIR);
 	c->socket_mode = 0666;
 	c->log_level = LOG_INFO;
 	c->jobs.max_running = 4;
@@ -211,10 +213,10 @@ config_set(const struct option_def *o, config_setting_t *s, struct config *c,
 	case OPT_PATH:
 		if (!str)
 			goto badtype;
-		if (str[0] != '/' || strlen(str) >= sizeof(c->socket)) {
+		if (str[0] != '/' || strlen(str) >= CONFIG_PATH_MAX) {
 			config_error(err, errlen, file, line,
 			    "%s: must be an absolute path shorter than %zu bytes",
-			    o->path, sizeof(c->socket));
+			    o->path, (size_t)CONFIG_PATH_MAX);
 			return -EINVAL;
 		}
 		strcpy(field, str);
@@ -328,7 +330,7 @@ config_merge_reload(const struct config *old, struct config *new)
 {
 	for (size_t i = 0; i < NOPTIONS; i++) {
 		const struct option_def *o = &options[i];
-		size_t size = o->type == OPT_PATH ? sizeof(old->socket) :
+		size_t size = o->type == OPT_PATH ? CONFIG_PATH_MAX :
 		    o->type == OPT_SIZE ? sizeof(uint64_t) :
 		    o->type == OPT_BOOL ? sizeof(bool) : sizeof(int);
 		char *field = (char *)new + o->offset;

@@ -14,8 +14,12 @@ enum engine_type { ENGINE_AUTO, ENGINE_URING, ENGINE_FALLBACK };
 enum copy_method { METHOD_SPLICE, METHOD_READWRITE };
 enum async_policy { ASYNC_AUTO, ASYNC_ALWAYS, ASYNC_NEVER };
 
+#define CPD_DEFAULT_STATE_DIR	"/var/lib/cpd"
+#define CONFIG_PATH_MAX		108	/* every path option: a socket's sun_path */
+
 struct config {
-	char		socket[108];	/* sun_path */
+	char		socket[CONFIG_PATH_MAX];
+	char		state_dir[CONFIG_PATH_MAX];	/* the job journal */
 	unsigned	socket_mode;
 	int		log_level;
 	struct {

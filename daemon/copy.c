@@ -2,7 +2,7 @@
  * One non-directory item's chain. For a regular file: open the source,
  * statx it, look at the destination, create a hidden temporary beside it,
  * clone or move the data in lanes (only the data extents of a sparse
- * file), fsync if asked, give it the source's metadata (archive), rename
+ * file), give it the source's metadata (archive), fsync if asked, rename
  * into place. A symlink, special file or second hard link is made under
  * a temporary name and renamed the same way. Every step is an engine
  * operation made with the caller's credentials; a failure at any step
@@ -31,8 +31,9 @@
 #define HLINK_BUCKETS		256
 
 enum copy_state {
-	CS_LSTAT, CS_OPEN_SRC, CS_STAT_SRC, CS_STAT_DST, CS_READLINK, CS_CREATE,
-	CS_CLONE, CS_EXTENTS, CS_DATA, CS_TRUNCATE, CS_FSYNC, CS_META, CS_RENAME,
+	CS_LSTAT, CS_OPEN_SRC, CS_STAT_SRC, CS_STAT_DST, CS_OPEN_DST, CS_COMPARE,
+	CS_READLINK, CS_CREATE,
+	CS_CLONE, CS_EXTENTS, CS_DATA, CS_TRUNCATE, CS_META, CS_FSYNC, CS_RENAME,
 	CS_UNLINK,
 };
 
@@ -319,6 +320,28 @@ copy_lane_drop(struct eop *op)
 		copy_step_done(&c->step, 0);
 }
 
+/* The method a file of size counts under when no data had to move. */
+static enum method
+copy_method_for(uint64_t size)
+{
+	return strcmp(engine_method(size), "splice") == 0 ? M_SPLICE :
+	    strcmp(engine_method(size), "readwrite") == 0 ? M_READWRITE : M_COPY_FILE_RANGE;
+}
+
+/*
+ * A no_clobber job the daemon runs again after a crash or restart may
+ * find files it published itself before. It cannot tell them from files
+ * that were there before, so it compares: a regular file of the source's
+ * size with the same bytes is the copy asked for, and counts as copied
+ * (it is left alone, as no_clobber says). Anything else is not replaced.
+ */
+static bool
+copy_may_be_ours(const struct copy *c)
+{
+	return c->job->restarts > 0 && c->kind == K_FILE && S_ISREG(c->dstx.stx_mode) &&
+	    c->dstx.stx_size == c->stx.stx_size;
+}
+
 static void
 copy_data(struct copy *c)
 {
@@ -328,8 +351,7 @@ copy_data(struct copy *c)
 	c->state = CS_DATA;
 	/* An empty file (or one all holes) counts under the method its
 	 * size would take, so that a job's methods add up to its files. */
-	c->method = strcmp(engine_method(size), "splice") == 0 ? M_SPLICE :
-	    strcmp(engine_method(size), "readwrite") == 0 ? M_READWRITE : M_COPY_FILE_RANGE;
+	c->method = copy_method_for(size);
 	if (c->job->method == NULL)
 		c->job->method = engine_method(size);
 	if (!copy_more(c)) {
@@ -386,7 +408,11 @@ copy_cleanup(struct copy *c)
 	engine_submit(op);
 }
 
-/* After the data: truncate (sparse), fsync, metadata, rename; in order. */
+/*
+ * After the data: truncate (sparse), metadata, fsync, rename; in order.
+ * The fsync comes after the metadata so that what sync makes durable is
+ * the file as published, mode, owner and times included.
+ */
 static void
 copy_publish(struct copy *c, enum copy_state from)
 {
@@ -397,12 +423,6 @@ copy_publish(struct copy *c, enum copy_state from)
 		op = copy_op(c, CS_TRUNCATE, EOP_TRUNCATE);
 		op->fd2 = c->tmpfd;
 		op->len = c->stx.stx_size;
-		engine_submit(op);
-		return;
-	}
-	if (from < CS_FSYNC && job->req.sync && c->kind == K_FILE) {
-		op = copy_op(c, CS_FSYNC, EOP_FSYNC);
-		op->fd = c->tmpfd;
 		engine_submit(op);
 		return;
 	}
@@ -417,6 +437,12 @@ copy_publish(struct copy *c, enum copy_state from)
 			op->path = c->tmp;	/* no fd for a symlink or a device */
 			op->meta_flags = META_OWNER | META_TIMES;
 		}
+		engine_submit(op);
+		return;
+	}
+	if (from < CS_FSYNC && job->req.sync && c->kind == K_FILE) {
+		op = copy_op(c, CS_FSYNC, EOP_FSYNC);
+		op->fd = c->tmpfd;
 		engine_submit(op);
 		return;
 	}
@@ -588,7 +614,14 @@ copy_step_done(struct eop *done, int res)
 			else if (S_ISDIR(c->dstx.stx_mode))
 				copy_error(c, -EISDIR,
 				    "cannot overwrite directory '%s' with a file", c->dstpath);
-			else if (job->req.no_clobber)
+			else if (job->req.no_clobber && copy_may_be_ours(c)) {
+				op = copy_op(c, CS_OPEN_DST, EOP_OPEN);
+				op->path = c->item->name;
+				op->flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+				op->resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+				engine_submit(op);
+				return;
+			} else if (job->req.no_clobber)
 				copy_error(c, -EEXIST, "'%s' not replaced (no-clobber)", c->dstpath);
 		} else if (res != -ENOENT)
 			copy_error(c, res, "cannot access '%s'", c->dstpath);
@@ -609,6 +642,32 @@ copy_step_done(struct eop *done, int res)
 		}
 		copy_create(c);
 		return;
+	case CS_OPEN_DST:
+		if (res < 0) {
+			copy_error(c, -EEXIST, "'%s' not replaced (no-clobber)", c->dstpath);
+			break;
+		}
+		c->tmpfd = res;		/* closed with the copy; never removed */
+		if (c->err)
+			break;
+		op = copy_op(c, CS_COMPARE, EOP_COMPARE);
+		op->fd = c->srcfd;
+		op->fd2 = c->tmpfd;
+		op->len = c->stx.stx_size;
+		engine_submit(op);
+		return;
+	case CS_COMPARE:
+		if (res != 0) {
+			copy_error(c, -EEXIST, "'%s' not replaced (no-clobber)", c->dstpath);
+			break;
+		}
+		/* Byte for byte the copy the job was to make: published by this
+		 * job before the daemon stopped (or just the same). Done. */
+		log_info("job %llu: '%s' is already a copy of '%s'", (unsigned long long)job->id,
+		    c->dstpath, c->srcpath);
+		c->method = copy_method_for(c->stx.stx_size);
+		job_progress(job, c->stx.stx_size);
+		break;
 	case CS_READLINK:
 		if (res < 0) {
 			copy_error(c, res, "cannot read link '%s'", c->srcpath);
@@ -696,8 +755,17 @@ copy_step_done(struct eop *done, int res)
 	case CS_TRUNCATE:
 	case CS_FSYNC:
 	case CS_META:
-		/* The first fsync error is final: the data may already be lost. */
-		if (res < 0)
+		/*
+		 * The first fsync error is final: the kernel may have dropped
+		 * the dirty pages already, so a retry could succeed on lost
+		 * data. The file is not published, and the job fails even
+		 * with keep_going: a sync job promises that what it reports
+		 * copied is on disk.
+		 */
+		if (res < 0 && c->state == CS_FSYNC) {
+			copy_error(c, res, "cannot sync '%s'", c->dstpath);
+			job_fail(job, res, "cannot sync '%s'", c->dstpath);
+		} else if (res < 0)
 			copy_error(c, res, c->state == CS_META ?
 			    "cannot set the attributes of '%s'" : "cannot write '%s'", c->dstpath);
 		if (c->err)

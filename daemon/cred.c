@@ -124,7 +124,6 @@ cred_peergroups(int fd, gid_t **out, int *n)
 		}
 	}
 	*n = (int)(len / sizeof(gid_t));
-	qsort(g, (size_t)*n, sizeof(gid_t), cred_cmp_gid);
 	*out = g;
 	return 0;
 }
@@ -134,7 +133,6 @@ cred_from_socket(int fd, struct cred **out)
 {
 	struct ucred	 uc;
 	socklen_t	 len = sizeof(uc);
-	struct cred	*c, **pp;
 	gid_t		*groups = NULL;
 	int		 ngroups = 0, rc;
 
@@ -142,8 +140,18 @@ cred_from_socket(int fd, struct cred **out)
 		return -errno;
 	if ((rc = cred_peergroups(fd, &groups, &ngroups)) < 0)
 		return rc;
+	return cred_get(uc.uid, uc.gid, groups, ngroups, out);
+}
+
+int
+cred_get(uid_t uid, gid_t gid, gid_t *groups, int ngroups, struct cred **out)
+{
+	struct cred	*c, **pp;
+	int		 rc;
+
+	qsort(groups, (size_t)ngroups, sizeof(gid_t), cred_cmp_gid);
 	for (pp = &creds; (c = *pp) != NULL; pp = &c->next)
-		if (c->uid == uc.uid && c->gid == uc.gid && c->ngroups == ngroups &&
+		if (c->uid == uid && c->gid == gid && c->ngroups == ngroups &&
 		    memcmp(c->groups, groups, (size_t)ngroups * sizeof(gid_t)) == 0) {
 			free(groups);
 			*pp = c->next;		/* move to the front: most recent */
@@ -153,11 +161,11 @@ cred_from_socket(int fd, struct cred **out)
 		free(groups);
 		return -ENOMEM;
 	}
-	c->uid = uc.uid;
-	c->gid = uc.gid;
+	c->uid = uid;
+	c->gid = gid;
 	c->groups = groups;
 	c->ngroups = ngroups;
-	c->foreign = !privileged && uc.uid != geteuid();
+	c->foreign = !privileged && uid != geteuid();
 	if (use_personalities && !cred_is_self(c)) {
 		if ((rc = cred_enter(c)) == 0) {
 			rc = io_uring_register_personality(loop_ring());

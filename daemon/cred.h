@@ -23,6 +23,8 @@ struct cred {
 
 void	cred_init(bool personalities);
 int	cred_from_socket(int fd, struct cred **);
+/* The set (uid, gid, groups): takes groups (malloc'ed), even on failure. */
+int	cred_get(uid_t uid, gid_t gid, gid_t *groups, int ngroups, struct cred **);
 struct cred *cred_ref(struct cred *);
 void	cred_unref(struct cred *);
 /* Switch the calling thread (only) to c's credentials, and back. */

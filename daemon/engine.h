@@ -36,6 +36,7 @@ enum eop_type {
 	EOP_CLONE,	/* ioctl(fd2, FICLONE, fd) */
 	EOP_EXTENTS,	/* data extents of fd (SEEK_DATA/SEEK_HOLE) into ext */
 	EOP_TRUNCATE,	/* ftruncate(fd2, len) */
+	EOP_COMPARE,	/* first len bytes of fd and fd2: 0 the same, 1 different */
 };
 
 /* EOP_META: what to copy from fd (or stx) to fd2, or to dirfd/path (a symlink). */

@@ -157,6 +157,36 @@ thread_meta(struct eop *op)
 	return 0;
 }
 
+/* Whether fd and fd2 hold the same first len bytes (a file that may be a copy). */
+static long
+thread_compare(struct eop *op)
+{
+	const size_t	 chunk = 256 << 10;
+	char		*a = malloc(chunk), *b = malloc(chunk);
+	uint64_t	 off = 0;
+	long		 rc = 0;
+
+	if (a == NULL || b == NULL)
+		rc = -ENOMEM;
+	while (rc == 0 && off < op->len) {
+		size_t	want = op->len - off < chunk ? (size_t)(op->len - off) : chunk;
+		ssize_t	n = pread(op->fd, a, want, (off_t)off), m;
+
+		if (n <= 0) {
+			rc = n < 0 ? -errno : 1;	/* shorter than it was: not the same */
+			break;
+		}
+		if ((m = pread(op->fd2, b, (size_t)n, (off_t)off)) < 0)
+			rc = -errno;
+		else if (m != n || memcmp(a, b, (size_t)n) != 0)
+			rc = 1;
+		off += (uint64_t)n;
+	}
+	free(a);
+	free(b);
+	return rc;
+}
+
 /* The data extents of a sparse file; -E2BIG when there are too many to list. */
 static long
 thread_extents(struct eop *op)
@@ -232,6 +262,8 @@ thread_run(struct eop *op)
 	case EOP_TRUNCATE:
 		rc = ftruncate(op->fd2, (off_t)op->len);
 		break;
+	case EOP_COMPARE:
+		return thread_compare(op);
 	default:
 		rc = -1;
 		errno = EINVAL;

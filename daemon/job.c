@@ -26,6 +26,7 @@
 #include "tree.h"
 #include "engine.h"
 #include "job.h"
+#include "journal.h"
 #include "log.h"
 #include "loop.h"
 #include "path.h"
@@ -40,7 +41,7 @@ struct job_scan {
 	struct statx	stx;
 };
 
-static TAILQ_HEAD(, job) jobs = TAILQ_HEAD_INITIALIZER(jobs);
+static TAILQ_HEAD(jobhead, job) jobs = TAILQ_HEAD_INITIALIZER(jobs);
 static TAILQ_HEAD(jobq, job) runq[PRIO_COUNT];
 static struct jobq	running = TAILQ_HEAD_INITIALIZER(running);	/* incl. paused */
 static uint64_t		next_id = 1;
@@ -50,11 +51,13 @@ static struct job_counters totals;
 static bool		shutting_down;
 
 static void job_schedule(void);
+static void job_end(struct job *);
 static void job_notify(struct job *, bool final);
 static void job_scan(struct job *);
 static void job_unpark(struct job *);
 static bool job_is_interactive(const struct job *);
 static void job_user_serve(uid_t);
+static void job_journal(struct job *, void (*done)(uint64_t, int));
 
 void
 job_init(const struct config *conf)
@@ -73,6 +76,12 @@ bool
 job_finished(const struct job *job)
 {
 	return job->state >= JOB_DONE;
+}
+
+bool
+job_accepting(const struct job *job)
+{
+	return job->accepting;
 }
 
 struct job *
@@ -105,14 +114,20 @@ job_count_active(void)
 }
 
 static void
-job_free(struct job *job)
+job_free_request(struct job *job)
 {
-	TAILQ_REMOVE(&jobs, job, entry);
-	nfinished--;
 	for (size_t i = 0; i < job->req.nsources; i++)
 		free(job->req.sources[i]);
 	free(job->req.sources);
 	free(job->req.destination);
+}
+
+static void
+job_free(struct job *job)
+{
+	TAILQ_REMOVE(&jobs, job, entry);
+	nfinished--;
+	job_free_request(job);
 	free(job->dest_name);
 	free(job->dest_parent);
 	free(job->error_message);
@@ -121,7 +136,58 @@ job_free(struct job *job)
 		free(job->failures[i].message);
 	}
 	cred_unref(job->cred);
+	json_object_put(job->final);
+	journal_write(job->id, NULL, NULL);	/* expired: its record goes too */
 	free(job);
+}
+
+/*
+ * The Copy calls waiting for the job's record: it is durable (or failed).
+ * A reply may run the connection's next call, which may change the
+ * watchers (even end the job): look for the next one from the start.
+ */
+static void
+job_tell_accepted(struct job *job)
+{
+	struct call *call;
+
+	for (;;) {
+		void (*accepted)(struct call *, struct job *);
+
+		TAILQ_FOREACH(call, &job->watchers, wentry)
+			if (call->accepted)
+				break;
+		if (call == NULL)
+			return;
+		accepted = call->accepted;
+		call->accepted = NULL;
+		job_unwatch(job, call);
+		accepted(call, job);
+	}
+}
+
+/*
+ * The job's first record is durable: only now does it start, so that a
+ * job that touched the file system (and may have left temporaries) is
+ * always one the journal knows.
+ */
+static void
+job_accept_done(uint64_t id, int err)
+{
+	struct job *job = job_find(id);
+
+	if (job == NULL || !job->accepting)
+		return;
+	job->accepting = false;
+	job_tell_accepted(job);
+	if (job_finished(job))
+		return;
+	if (err < 0) {
+		job_fail(job, err, "cannot record the job in '%s'", journal_dir());
+		job_end(job);
+		return;
+	}
+	job_scan(job);
 }
 
 int
@@ -154,7 +220,10 @@ job_submit(struct job_request *req, struct cred *cred, struct job **out)
 	    (unsigned)cred->uid, req->nsources, req->nsources == 1 ? "" : "s",
 	    req->destination, req->prio == PRIO_AUTO ? "auto" : job_prio_name(req->prio));
 	*out = job;
-	job_scan(job);
+	if (job->id >= journal_id_limit())
+		journal_reserve_ids(job->id);
+	job->accepting = true;
+	job_journal(job, job_accept_done);	/* may call it at once */
 	return 0;
 }
 
@@ -206,6 +275,16 @@ job_fail(struct job *job, int err, const char *fmt, ...)
 	job_set_error(job, err, msg);
 }
 
+/* The job's end is durable: now it may be announced. */
+static void
+job_end_done(uint64_t id, int err)
+{
+	struct job *job = job_find(id);
+
+	if (job)
+		job_notify(job, true);
+}
+
 static void
 job_end(struct job *job)
 {
@@ -243,7 +322,11 @@ job_end(struct job *job)
 	    (unsigned long long)job->id, job_state_name(job->state),
 	    (unsigned long long)job->files_done, (unsigned long long)job->files_total,
 	    (unsigned long long)job->bytes_done);
-	job_notify(job, true);
+	/* A job stopped by a shutdown keeps its record: it runs again. */
+	if (job->interrupted)
+		job_notify(job, true);
+	else
+		job_journal(job, job_end_done);
 	job_schedule();
 }
 
@@ -617,6 +700,8 @@ job_start(struct job *job)
 	job->state = JOB_RUNNING;
 	job->started_usec = loop_wall_usec();
 	job->dirty = true;
+	/* Not waited for: a restart runs a queued job and a running one alike. */
+	job_journal(job, NULL);
 	op = job_op(job, EOP_OPEN, job_dest_opened);
 	op->path = job->req.destination;
 	op->flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
@@ -868,6 +953,7 @@ job_shutdown(void)
 	shutting_down = true;
 	for (job = TAILQ_FIRST(&jobs); job; job = next) {
 		next = TAILQ_NEXT(job, entry);
+		job->interrupted = !job_finished(job) && !job->cancelling;
 		job_cancel(job);
 	}
 }
@@ -875,9 +961,12 @@ job_shutdown(void)
 struct json_object *
 job_to_json(const struct job *job)
 {
-	struct json_object *o = json_object_new_object(), *src = json_object_new_array();
-	struct json_object *m, *f;
+	struct json_object *o, *src, *m, *f;
 
+	if (job->final)
+		return json_object_get(job->final);
+	o = json_object_new_object();
+	src = json_object_new_array();
 	for (size_t i = 0; i < job->req.nsources; i++)
 		json_object_array_add(src, json_object_new_string(job->req.sources[i]));
 	json_object_object_add(o, "id", json_object_new_int64((int64_t)job->id));
@@ -904,6 +993,7 @@ job_to_json(const struct job *job)
 	ADD_U64("created_usec", job->created_usec);
 	ADD_U64("started_usec", job->started_usec);
 	ADD_U64("finished_usec", job->finished_usec);
+	ADD_U64("restarts", job->restarts);
 #undef ADD_U64
 	if (job->method)
 		json_object_object_add(o, "method", json_object_new_string(job->method));
@@ -979,7 +1069,7 @@ job_notify(struct job *job, bool final)
 	}
 	for (call = TAILQ_FIRST(&job->watchers); call; call = next) {
 		next = TAILQ_NEXT(call, wentry);
-		if (call->more)
+		if (call->more && call->accepted == NULL)
 			varlink_reply(call, job_reply_params(job), true);
 	}
 }
@@ -1036,4 +1126,283 @@ job_counters(struct job_counters *c)
 		TAILQ_FOREACH(job, &runq[p], qentry)
 			c->queued_prio[p]++;
 	}
+}
+
+/* ---- The journal: a job's record, and jobs from records. ---- */
+
+/*
+ * Everything needed to run the job again exactly as its owner asked,
+ * with the owner's credentials, and for a finished job what Get shows.
+ */
+static struct json_object *
+job_record_json(const struct job *job)
+{
+	struct json_object *o = json_object_new_object(), *r = json_object_new_object();
+	struct json_object *a = json_object_new_array(), *g = json_object_new_array();
+
+	json_object_object_add(o, "id", json_object_new_int64((int64_t)job->id));
+	/* Paused counts as running: a restart runs it (unpaused). */
+	json_object_object_add(o, "state", json_object_new_string(
+	    state_names[job->state == JOB_PAUSED ? JOB_RUNNING : job->state]));
+	json_object_object_add(o, "restarts", json_object_new_int64(job->restarts));
+	json_object_object_add(o, "created_usec", json_object_new_int64((int64_t)job->created_usec));
+	json_object_object_add(o, "finished_usec", json_object_new_int64((int64_t)job->finished_usec));
+	json_object_object_add(o, "uid", json_object_new_int64(job->cred->uid));
+	json_object_object_add(o, "gid", json_object_new_int64(job->cred->gid));
+	for (int i = 0; i < job->cred->ngroups; i++)
+		json_object_array_add(g, json_object_new_int64(job->cred->groups[i]));
+	json_object_object_add(o, "groups", g);
+	for (size_t i = 0; i < job->req.nsources; i++)
+		json_object_array_add(a, json_object_new_string(job->req.sources[i]));
+	json_object_object_add(r, "sources", a);
+	json_object_object_add(r, "destination", json_object_new_string(job->req.destination));
+	json_object_object_add(r, "no_clobber", json_object_new_boolean(job->req.no_clobber));
+	json_object_object_add(r, "sync", json_object_new_boolean(job->req.sync));
+	json_object_object_add(r, "priority", json_object_new_string(
+	    job->req.prio == PRIO_AUTO ? "auto" : prio_names[job->req.prio]));
+	json_object_object_add(r, "bwlimit", json_object_new_int64((int64_t)job->req.bwlimit));
+	json_object_object_add(r, "recursive", json_object_new_boolean(job->req.recursive));
+	json_object_object_add(r, "archive", json_object_new_boolean(job->req.archive));
+	json_object_object_add(r, "keep_going", json_object_new_boolean(job->req.keep_going));
+	json_object_object_add(r, "reflink", json_object_new_string(reflink_names[job->req.reflink]));
+	json_object_object_add(r, "umask", json_object_new_int64(job->req.umask));
+	json_object_object_add(o, "request", r);
+	if (job_finished(job))
+		json_object_object_add(o, "job", job_to_json(job));
+	return o;
+}
+
+static void
+job_journal(struct job *job, void (*done)(uint64_t, int))
+{
+	journal_write(job->id, job_record_json(job), done);
+}
+
+/* Typed fields of a record; false when absent or of another type. */
+static bool
+job_rec_int(struct json_object *o, const char *key, int64_t min, int64_t max, int64_t *out)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
+		return false;
+	*out = json_object_get_int64(v);
+	return *out >= min && *out <= max;
+}
+
+static bool
+job_rec_bool(struct json_object *o, const char *key, bool *out)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_boolean))
+		return false;
+	*out = json_object_get_boolean(v);
+	return true;
+}
+
+static const char *
+job_rec_str(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static char *
+job_rec_path(struct json_object *v)
+{
+	if (!json_object_is_type(v, json_type_string) || path_check(json_object_get_string(v),
+	    (size_t)json_object_get_string_len(v)) < 0)
+		return NULL;
+	return strdup(json_object_get_string(v));
+}
+
+/* The request of a record, checked as strictly as a Copy call's. */
+static int
+job_rec_request(struct json_object *r, struct job_request *req)
+{
+	struct json_object	*a;
+	const char		*prio = job_rec_str(r, "priority");
+	const char		*reflink = job_rec_str(r, "reflink");
+	int64_t			 bwlimit, umask;
+	size_t			 n;
+
+	if (!json_object_object_get_ex(r, "sources", &a) || !json_object_is_type(a, json_type_array) ||
+	    (n = json_object_array_length(a)) == 0 || n > 65536 ||
+	    (req->sources = calloc(n, sizeof(char *))) == NULL)
+		return -EBADMSG;
+	for (; req->nsources < n; req->nsources++)
+		if ((req->sources[req->nsources] = job_rec_path(
+		    json_object_array_get_idx(a, req->nsources))) == NULL)
+			return -EBADMSG;
+	if (!json_object_object_get_ex(r, "destination", &a) ||
+	    (req->destination = job_rec_path(a)) == NULL ||
+	    !job_rec_bool(r, "no_clobber", &req->no_clobber) ||
+	    !job_rec_bool(r, "sync", &req->sync) ||
+	    !job_rec_bool(r, "recursive", &req->recursive) ||
+	    !job_rec_bool(r, "archive", &req->archive) ||
+	    !job_rec_bool(r, "keep_going", &req->keep_going) ||
+	    !job_rec_int(r, "bwlimit", 0, INT64_MAX, &bwlimit) ||
+	    !job_rec_int(r, "umask", 0, 0777, &umask) ||
+	    prio == NULL || reflink == NULL || job_reflink_parse(reflink, &req->reflink) < 0)
+		return -EBADMSG;
+	if (strcmp(prio, "auto") == 0)
+		req->prio = PRIO_AUTO;
+	else if (job_prio_parse(prio, &req->prio) < 0)
+		return -EBADMSG;
+	req->bwlimit = (uint64_t)bwlimit;
+	req->umask = (mode_t)umask;
+	return 0;
+}
+
+static int
+job_rec_cred(struct json_object *rec, struct cred **out)
+{
+	struct json_object	*g;
+	int64_t			 uid, gid, v;
+	gid_t			*groups;
+	size_t			 n;
+
+	if (!job_rec_int(rec, "uid", 0, UINT32_MAX - 1, &uid) ||
+	    !job_rec_int(rec, "gid", 0, UINT32_MAX - 1, &gid) ||
+	    !json_object_object_get_ex(rec, "groups", &g) ||
+	    !json_object_is_type(g, json_type_array) ||
+	    (n = json_object_array_length(g)) > 65536)
+		return -EBADMSG;
+	if ((groups = calloc(n ? n : 1, sizeof(gid_t))) == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(g, i);
+
+		if (!json_object_is_type(e, json_type_int) ||
+		    (v = json_object_get_int64(e)) < 0 || v >= UINT32_MAX) {
+			free(groups);
+			return -EBADMSG;
+		}
+		groups[i] = (gid_t)v;
+	}
+	return cred_get((uid_t)uid, (gid_t)gid, groups, (int)n, out);
+}
+
+/* Remove what a crash left of the job: its temporaries, as its owner. */
+static void
+job_clean_temporaries(struct job *job)
+{
+	char	parent[PATH_MAX];
+	int	rc;
+
+	if ((rc = cred_enter(job->cred)) < 0) {
+		log_warnx("job %llu: cannot take the credentials of uid %u to remove "
+		    "temporaries: %s", (unsigned long long)job->id, (unsigned)job->cred->uid,
+		    strerror(-rc));
+		return;
+	}
+	/* A tree can have temporaries anywhere under the destination. */
+	journal_clean_temporaries(job->req.destination, job->id, job->req.recursive);
+	if (path_dirname(job->req.destination, parent, sizeof(parent)) == 0)
+		journal_clean_temporaries(parent, job->id, false);
+	cred_leave();
+}
+
+/* One record of the journal at start-up: a job as it was. */
+static int
+job_load(uint64_t id, struct json_object *rec)
+{
+	struct json_object	*final = NULL;
+	struct job		*job, *at;
+	const char		*state = job_rec_str(rec, "state");
+	int64_t			 rid, restarts, created, finished;
+	int			 s, rc;
+
+	if ((job = calloc(1, sizeof(*job))) == NULL) {
+		json_object_put(rec);
+		return -ENOMEM;
+	}
+	for (s = 0; state && s <= JOB_CANCELLED && strcmp(state, state_names[s]) != 0; s++)
+		;
+	rc = -EBADMSG;
+	if (!job_rec_int(rec, "id", 1, INT64_MAX, &rid) || (uint64_t)rid != id ||
+	    state == NULL || s > JOB_CANCELLED || s == JOB_PAUSED ||
+	    !job_rec_int(rec, "restarts", 0, UINT32_MAX - 1, &restarts) ||
+	    !job_rec_int(rec, "created_usec", 0, INT64_MAX, &created) ||
+	    !job_rec_int(rec, "finished_usec", 0, INT64_MAX, &finished) ||
+	    !json_object_object_get_ex(rec, "request", &final) ||
+	    (rc = job_rec_request(final, &job->req)) < 0 ||
+	    (s >= JOB_DONE && (!json_object_object_get_ex(rec, "job", &final) ||
+	    !json_object_is_type(final, json_type_object))) ||
+	    (rc = job_rec_cred(rec, &job->cred)) < 0) {
+		job_free_request(job);
+		free(job);
+		json_object_put(rec);
+		return rc < 0 ? rc : -EBADMSG;
+	}
+	job->id = id;
+	job->restarts = (unsigned)restarts;
+	job->created_usec = (uint64_t)created;
+	job->dirfd = -1;
+	job->parked_tail = &job->parked;
+	TAILQ_INIT(&job->watchers);
+	if (job->cred->foreign) {
+		/* An unprivileged daemon serves its own user only. */
+		job_free_request(job);
+		cred_unref(job->cred);
+		free(job);
+		json_object_put(rec);
+		return -EPERM;
+	}
+	if (s >= JOB_DONE) {
+		job->state = (enum job_state)s;
+		job->finished_usec = (uint64_t)finished;
+		job->final = json_object_get(final);
+		nfinished++;
+	} else {
+		/* Run again from the start: publishing is atomic, so whatever
+		 * it had published is whole, and is simply copied again. */
+		job->restarts += s == JOB_RUNNING;
+		job->state = JOB_QUEUED;
+		job->accepting = true;		/* started by job_restore() */
+		job_clean_temporaries(job);
+	}
+	json_object_put(rec);
+	/* The list is in id order; the directory is not. */
+	for (at = TAILQ_LAST(&jobs, jobhead); at && at->id > id; at = TAILQ_PREV(at, jobhead, entry))
+		;
+	if (at)
+		TAILQ_INSERT_AFTER(&jobs, at, job, entry);
+	else
+		TAILQ_INSERT_HEAD(&jobs, job, entry);
+	return 0;
+}
+
+void
+job_restore(const struct config *conf)
+{
+	struct job	*job;
+	unsigned	 nrun = 0;
+
+	if (journal_init(conf->state_dir) < 0)
+		return;
+	next_id = journal_load(job_load);
+	journal_reserve_ids(next_id);
+	TAILQ_FOREACH(job, &jobs, entry) {
+		if (!job->accepting)
+			continue;
+		/* Its record (with the new restart count) need not be waited for. */
+		job->accepting = false;
+		job->tokens = (int64_t)(job->req.bwlimit / 4);
+		job->tokens_usec = loop_now_usec();
+		job->files_total = job->req.nsources;
+		nqueued++;
+		nrun++;
+		log_info("job %llu: restored from the journal (%u restart%s), uid %u, -> %s",
+		    (unsigned long long)job->id, job->restarts, job->restarts == 1 ? "" : "s",
+		    (unsigned)job->cred->uid, job->req.destination);
+		job_journal(job, NULL);
+		job_scan(job);
+	}
+	log_info("journal %s: %u finished job%s kept, %u to run, next id %llu", conf->state_dir,
+	    nfinished, nfinished == 1 ? "" : "s", nrun, (unsigned long long)next_id);
 }

@@ -63,6 +63,10 @@ struct job {
 	uint64_t		 created_usec, started_usec, finished_usec;
 	const char		*method;
 	uint64_t		 methods[M_COUNT];
+	unsigned		 restarts;	/* interrupted while running, then run again */
+	bool			 accepting;	/* its first record is not durable yet */
+	bool			 interrupted;	/* stopped by a shutdown: to be run again */
+	struct json_object	*final;		/* a finished job from the journal: as it was */
 	int			 err;		/* first error: -errno */
 	char			*error_message;
 	uint64_t		 files_failed;
@@ -106,6 +110,8 @@ struct job {
 };
 
 void	 job_init(const struct config *);
+/* Load the journal: finished jobs are shown, the others run again. */
+void	 job_restore(const struct config *);
 void	 job_reconfigure(const struct config *);
 /* Takes ownership of req's strings, and of a reference to cred. */
 int	 job_submit(struct job_request *, struct cred *, struct job **);
@@ -116,6 +122,11 @@ void	 job_cancel(struct job *);
 void	 job_pause(struct job *);
 void	 job_resume(struct job *);
 bool	 job_finished(const struct job *);
+/*
+ * Whether the job's record is still being written: a Copy says the job
+ * exists only when it is durable, through call->accepted (job_watch()).
+ */
+bool	 job_accepting(const struct job *);
 /* Attach a call that gets updates (stream) or only the final state. */
 void	 job_watch(struct job *, struct call *);
 void	 job_unwatch(struct job *, struct call *);

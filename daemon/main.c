@@ -18,6 +18,7 @@
 #include "cred.h"
 #include "engine.h"
 #include "job.h"
+#include "journal.h"
 #include "log.h"
 #include "loop.h"
 
@@ -29,6 +30,7 @@ static struct config		confs[2];	/* in force, and the next one */
 static const char		*conf_file = CPD_DEFAULT_CONFIG;
 static bool			 conf_explicit;
 static const char		*opt_socket;
+static const char		*opt_state_dir;
 static int			 opt_engine = -1;
 static bool			 opt_debug;
 static uint64_t			 stop_deadline;
@@ -38,11 +40,12 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-"usage: cpd [-dnhV] [-f FILE] [-s SOCKET] [-E ENGINE]\n"
+"usage: cpd [-dnhV] [-f FILE] [-s SOCKET] [-S DIR] [-E ENGINE]\n"
 "  -d, --debug          log debug messages\n"
 "  -n, --check          check the configuration file and exit\n"
 "  -f, --config FILE    configuration file (default " CPD_DEFAULT_CONFIG ")\n"
 "  -s, --socket PATH    listen on PATH (default " CPD_DEFAULT_SOCKET ")\n"
+"  -S, --state-dir DIR  keep the job journal in DIR (default " CPD_DEFAULT_STATE_DIR ")\n"
 "  -E, --engine ENGINE  auto, io_uring or fallback\n"
 "  -h, --help           this text\n"
 "  -V, --version        print the version\n");
@@ -82,6 +85,8 @@ conf_read(struct config *c, char *err, size_t errlen)
 		rc = 0;
 	if (opt_socket)
 		snprintf(c->socket, sizeof(c->socket), "%s", opt_socket);
+	if (opt_state_dir)
+		snprintf(c->state_dir, sizeof(c->state_dir), "%s", opt_state_dir);
 	if (opt_engine >= 0)
 		c->engine.type = opt_engine;
 	if (opt_debug)
@@ -188,6 +193,7 @@ main(int argc, char **argv)
 		{ "check", no_argument, NULL, 'n' },
 		{ "config", required_argument, NULL, 'f' },
 		{ "socket", required_argument, NULL, 's' },
+		{ "state-dir", required_argument, NULL, 'S' },
 		{ "engine", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -197,12 +203,13 @@ main(int argc, char **argv)
 	char	err[512];
 	int	ch, rc;
 
-	while ((ch = getopt_long(argc, argv, "dnf:s:E:hV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "dnf:s:S:E:hV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': opt_debug = true; break;
 		case 'n': check = true; break;
 		case 'f': conf_file = optarg; conf_explicit = true; break;
 		case 's': opt_socket = optarg; break;
+		case 'S': opt_state_dir = optarg; break;
 		case 'E':
 			if (strcmp(optarg, "auto") == 0) opt_engine = ENGINE_AUTO;
 			else if (strcmp(optarg, "io_uring") == 0) opt_engine = ENGINE_URING;
@@ -228,6 +235,12 @@ main(int argc, char **argv)
 		    sizeof(confs[0].socket));
 		return 1;
 	}
+	if (opt_state_dir && (opt_state_dir[0] != '/' ||
+	    strlen(opt_state_dir) >= sizeof(confs[0].state_dir))) {
+		fprintf(stderr, "cpd: the state directory must be an absolute path shorter "
+		    "than %zu bytes\n", sizeof(confs[0].state_dir));
+		return 1;
+	}
 
 	log_init(opt_debug);
 	if (conf_read(&confs[0], err, sizeof(err)) < 0) {
@@ -250,6 +263,9 @@ main(int argc, char **argv)
 	job_init(cpd_conf);
 	if ((rc = control_listen(cpd_conf)) < 0)
 		fatalx("cannot listen on %s: %s", cpd_conf->socket, strerror(-rc));
+	/* After listen: a second daemon that gives up there never touches
+	 * the journal (the lock in journal_init() is the general guard). */
+	job_restore(cpd_conf);
 	log_started();
 	if (sd_watchdog_enabled(0, &watchdog_usec) <= 0)
 		watchdog_usec = 0;
@@ -257,6 +273,7 @@ main(int argc, char **argv)
 
 	loop_run(should_stop, tick, TICK_MS);
 
+	journal_shutdown();
 	control_shutdown();
 	engine_shutdown();
 	cred_free_all();

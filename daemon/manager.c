@@ -12,6 +12,7 @@
 #include "cred.h"
 #include "engine.h"
 #include "job.h"
+#include "journal.h"
 #include "loop.h"
 #include "path.h"
 #include "varlink.h"
@@ -83,6 +84,12 @@ free_request(struct job_request *req)
 		free(req->sources[i]);
 	free(req->sources);
 	free(req->destination);
+}
+
+static void
+manager_copy_accepted(struct call *call, struct job *job)
+{
+	manager_reply_or_watch(call, job, false);
 }
 
 static void
@@ -168,6 +175,12 @@ manager_copy(struct call *call, struct json_object *params)
 		} else
 			varlink_invalid(call, "sources");
 		goto fail;
+	}
+	if (job_accepting(job)) {
+		/* The reply says the job exists: it must be in the journal first. */
+		call->accepted = manager_copy_accepted;
+		job_watch(job, call);
+		return;
 	}
 	manager_reply_or_watch(call, job, false);
 	return;
@@ -280,6 +293,7 @@ manager_get_status(struct call *call, struct json_object *params)
 	ADD_U64("ops_async_inflight", engine_stats.async_inflight);
 	ADD_U64("ops_waiting", engine_stats.waiting);
 	ADD_U64("async_threshold", cpd_conf->engine.async_threshold);
+	json_object_object_add(p, "journal", json_object_new_string(journal_status()));
 	json_object_object_add(p, "async_policy", json_object_new_string(
 	    config_enum_name("engine.async", cpd_conf->engine.async)));
 #undef ADD_U64

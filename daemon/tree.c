@@ -24,6 +24,7 @@
 
 enum tstate {
 	TS_OPEN_SRC, TS_STAT_SRC, TS_MKDIR, TS_OPEN_DST, TS_STAT_DST, TS_READ, TS_META,
+	TS_FSYNC,
 };
 
 struct linux_dirent64 {
@@ -146,6 +147,25 @@ tree_op(struct tnode *n, enum tstate state, enum eop_type type)
 	return op;
 }
 
+/*
+ * With sync, the directory's entries are made durable once all are in;
+ * its own entry in its parent is the parent's to sync, which ends later
+ * (the top one's, the job's, in job_files_done()).
+ */
+static void
+tree_sync(struct tnode *n)
+{
+	struct eop *op;
+
+	if (!n->job->req.sync || job_stopping(n->job)) {
+		tree_end(n, 0, NULL, NULL);
+		return;
+	}
+	op = tree_op(n, TS_FSYNC, EOP_FSYNC);
+	op->fd = n->dstfd;
+	engine_submit(op);
+}
+
 /* Last: the directory's own metadata, now that its contents are in. */
 static void
 tree_finish(struct tnode *n)
@@ -168,7 +188,7 @@ tree_finish(struct tnode *n)
 		n->stx.stx_mode &= (uint16_t)(0777 & ~job->req.umask);
 		op->meta_flags = META_MODE;
 	} else {
-		tree_end(n, 0, NULL, NULL);
+		tree_sync(n);
 		return;
 	}
 	engine_submit(op);
@@ -361,8 +381,16 @@ tree_step_done(struct eop *done, int res)
 		job_fill(job);
 		return;
 	case TS_META:
-		tree_end(n, res < 0 ? res : 0, "cannot set the attributes of '%s': %s",
-		    n->dstpath);
+		if (res < 0)
+			tree_end(n, res, "cannot set the attributes of '%s': %s", n->dstpath);
+		else
+			tree_sync(n);
+		return;
+	case TS_FSYNC:
+		/* As for a file (copy.c): final, and fatal for the job. */
+		if (res < 0)
+			job_fail(job, res, "cannot sync directory '%s'", n->dstpath);
+		tree_end(n, res < 0 ? res : 0, "cannot sync directory '%s': %s", n->dstpath);
 		return;
 	}
 	return;

@@ -18,6 +18,8 @@ struct call {
 	bool			 oneway;
 	struct job		*job;		/* watched job, if any */
 	TAILQ_ENTRY(call)	 wentry;	/* in the job's watchers */
+	/* Set while a Copy waits for its job's record to be durable. */
+	void			(*accepted)(struct call *, struct job *);
 };
 
 /* Parse and run one message from conn; replies go through control_send(). */

@@ -2,7 +2,7 @@
 # Install the Debian packages cpd needs to build and test, if any are missing.
 pkgs=(gcc make pkg-config liburing-dev libsystemd-dev libconfig-dev libinih-dev
       libjson-c-dev libcmocka-dev socat mandoc rsync acl attr systemd
-      util-linux procps psmisc xfsprogs hyperfine)
+      util-linux procps psmisc xfsprogs hyperfine strace)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||

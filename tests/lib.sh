@@ -32,7 +32,7 @@ need_root() { [ "$(id -u)" -eq 0 ] || skip "needs root: $*"; }
 
 # start_daemon [cpd options...]: run cpd on $CPD_SOCKET, wait until it answers.
 start_daemon() {
-	"$CPD" --socket "$CPD_SOCKET" --config /dev/null -d "$@" >>"$DAEMON_LOG" 2>&1 &
+	"$CPD" --socket "$CPD_SOCKET" --config /dev/null --state-dir "$T/state" -d "$@" >>"$DAEMON_LOG" 2>&1 &
 	DAEMON_PID=$!
 	local i
 	for i in $(seq 100); do
@@ -86,7 +86,7 @@ varlink_up() {
 # start_daemon_raw [cpd options...]: start_daemon, but waits with a raw
 # GetStatus instead of cpd-client. A later --config FILE overrides /dev/null.
 start_daemon_raw() {
-	"$CPD" --socket "$CPD_SOCKET" --config /dev/null -d "$@" >>"$DAEMON_LOG" 2>&1 &
+	"$CPD" --socket "$CPD_SOCKET" --config /dev/null --state-dir "$T/state" -d "$@" >>"$DAEMON_LOG" 2>&1 &
 	DAEMON_PID=$!
 	local i
 	for i in $(seq 200); do

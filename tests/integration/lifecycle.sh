@@ -36,7 +36,7 @@ expect_eq "after the stale socket: jobs_done" "$(jfield parameters.jobs_done <<<
 # 2. A live socket is not stolen: a second daemon gives up quickly.
 ino=$(stat -c %i "$CPD_SOCKET")
 rc=0
-timeout 10 "$CPD" --socket "$CPD_SOCKET" --config /dev/null -d >"$T/second.log" 2>&1 || rc=$?
+timeout 10 "$CPD" --socket "$CPD_SOCKET" --config /dev/null --state-dir "$T/state" -d >"$T/second.log" 2>&1 || rc=$?
 [ "$rc" -ne 124 ] || fail "the second daemon was still running after 10 s"
 [ "$rc" -ne 0 ] || fail "the second daemon exited 0"
 expect_eq "socket inode after the second daemon" "$(stat -c %i "$CPD_SOCKET")" "$ino"
@@ -79,7 +79,7 @@ expect_eq "watcher's last reply: continues" "$(jfield continues <"$T/watch")" nu
 SKIP_ACTIVATION=0
 if command -v systemd-socket-activate >/dev/null; then
 	: >"$DAEMON_LOG"
-	systemd-socket-activate -l "$T/act.sock" "$CPD" --config /dev/null -d \
+	systemd-socket-activate -l "$T/act.sock" "$CPD" --config /dev/null --state-dir "$T/state" -d \
 		>>"$DAEMON_LOG" 2>&1 &
 	DAEMON_PID=$!
 	for i in $(seq 100); do [ -S "$T/act.sock" ] && break; sleep 0.05; done
@@ -109,7 +109,7 @@ fi
 # 5. Something that is not a socket at the socket path is left alone: the
 #    daemon must refuse to start rather than delete it.
 echo precious >"$T/notasocket"
-"$CPD" --socket "$T/notasocket" --config /dev/null -d >"$T/nosock.log" 2>&1 &
+"$CPD" --socket "$T/notasocket" --config /dev/null --state-dir "$T/state" -d >"$T/nosock.log" 2>&1 &
 pid=$!
 for i in $(seq 100); do
 	kill -0 "$pid" 2>/dev/null || break

@@ -14,7 +14,7 @@ out=$("$CPD" -n -f "$T/bad.conf" 2>&1) && fail "-n accepted an unknown option"
 # A job queue of one: the second job waits until max_running grows.
 conf=$T/cpd.conf
 printf 'jobs = { max_running = 1; };\nengine = { chunk_size = "4K"; lanes = 1; };\n' > "$conf"
-"$CPD" --socket "$CPD_SOCKET" --config "$conf" >>"$DAEMON_LOG" 2>&1 &
+"$CPD" --socket "$CPD_SOCKET" --config "$conf" --state-dir "$T/state" >>"$DAEMON_LOG" 2>&1 &
 DAEMON_PID=$!
 for _ in $(seq 100); do "$CLIENT" daemon-status >/dev/null 2>&1 && break; sleep 0.05; done
 fallocate -l 1G "$T/big"		# allocated, not sparse: slow to copy in 4 KiB chunks, cheap to make

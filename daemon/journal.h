@@ -1,0 +1,59 @@
+#ifndef CPD_JOURNAL_H
+#define CPD_JOURNAL_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct config;
+
+/*
+ * The job journal: one file per job, "job-<id>.json" in the state
+ * directory, replaced atomically (temporary, fsync, rename, fsync of the
+ * directory) whenever the job is accepted, starts running and ends.
+ * Writes go to a thread of their own, which commits whatever has queued
+ * up with one directory fsync; done() runs on the loop thread when the
+ * record is durable (or failed, err < 0).
+ *
+ * A file holds a header line "cpd-journal 1 <length> <crc32>" and then
+ * <length> bytes of JSON; anything else is corrupt.
+ */
+#define JOURNAL_MAGIC		"cpd-journal 1"
+#define JOURNAL_ID_BLOCK	1000	/* job ids reserved per write of next-id */
+
+/* Set up the state directory (creating it, mode 0700). -errno: no journal. */
+int	journal_init(const char *dir);
+/* Whether records are kept; false when the state directory is unusable. */
+bool	journal_enabled(void);
+/* For GetStatus: "ok", "disabled" or "failing: <why>". */
+const char *journal_status(void);
+const char *journal_dir(void);
+/*
+ * Every record in the state directory, in no particular order, for
+ * load(); a corrupt file is logged and renamed "<name>.corrupt". Returns
+ * the first job id that was never handed out. load() takes rec; it
+ * returns -EBADMSG for a record that makes no sense (set aside too).
+ */
+uint64_t journal_load(int (*load)(uint64_t id, struct json_object *rec));
+/* Ids below this may be handed out; call when next_id reaches it. */
+uint64_t journal_id_limit(void);
+void	journal_reserve_ids(uint64_t next_id);
+/* Replace job id's record with rec (taken), or remove it (rec NULL). */
+void	journal_write(uint64_t id, struct json_object *rec,
+	    void (*done)(uint64_t id, int err));
+/* Write what is queued, then stop the thread. */
+void	journal_shutdown(void);
+/*
+ * Remove the leftover temporaries of job id (".cpd-tmp.<id>.*") in dir
+ * and, with recursive, in the directories under it, as the calling
+ * thread's credentials allow. Symlinks are never followed below dir.
+ */
+void	journal_clean_temporaries(const char *dir, uint64_t id, bool recursive);
+
+/* The file format, exposed for the unit tests. */
+int	journal_encode(struct json_object *rec, char **out, size_t *len);
+int	journal_decode(const char *buf, size_t len, struct json_object **out);
+uint32_t journal_crc32(const void *buf, size_t len);
+
+#endif

@@ -1,0 +1,180 @@
+#!/bin/bash
+# crash_restart: jobs survive kill -9. Each of ROUNDS rounds submits
+# COPIES copies (files of 1 KiB to 8 MiB, directory trees with -r, one
+# with a bandwidth limit so that something is surely running), kills the
+# daemon with SIGKILL at a random moment (sometimes while copies are still
+# being submitted), restarts it on the same state directory and waits:
+# every job whose id a client was given ends done with byte-identical
+# destinations (or failed with a reason); every job id is unique; the
+# interrupted jobs were restarted; no .cpd-tmp.* temporary is left.
+# Meanwhile a checker keeps reading every final destination name and
+# fails the test if one ever differs from its source: a partial file must
+# never be visible under a final name, at any moment.
+. "$(dirname "$0")/../lib.sh"
+
+ROUNDS=${CRASH_ROUNDS:-20}
+COPIES=${CRASH_COPIES:-20}
+
+mkdir -p "$T/src/tree1/a/b" "$T/src/tree2/x" "$T/out"
+sizes=(1K 3K 16K 64K 200K 512K 1M 2M 4M 8M)
+for s in "${sizes[@]}"; do mkfile "$T/src/f$s" "$s"; done
+for i in $(seq 12); do mkfile "$T/src/tree1/a/t$i" $((i * 5))K; done
+for i in $(seq 6); do mkfile "$T/src/tree1/a/b/u$i" $((i * 40))K; done
+for i in $(seq 8); do mkfile "$T/src/tree2/x/v$i" $((i * 3))K; done
+mkfile "$T/src/tree2/w" 1M
+mkfile "$T/src/slow" 2M
+
+# The checker: out/R/K/<path> must always equal src/<path>. A file is
+# read again whenever its inode, size or mtime changed (a rename put a
+# new file under the name). It stops when $T/checker.stop appears.
+py - "$T" <<'PYEOF' >"$T/checker.log" 2>&1 &
+import os, sys, time
+t = sys.argv[1]
+src, out = os.path.join(t, "src"), os.path.join(t, "out")
+seen, checked, bad = {}, 0, 0
+def same(a, b):
+    with open(a, "rb") as x, open(b, "rb") as y:
+        while True:
+            p, q = x.read(1 << 20), y.read(1 << 20)
+            if p != q:
+                return False
+            if not p:
+                return True
+while True:
+    stop = os.path.exists(os.path.join(t, "checker.stop"))
+    for d, dirs, files in os.walk(out):
+        for n in files:
+            if n.startswith(".cpd-tmp."):
+                continue
+            f = os.path.join(d, n)
+            rel = os.path.relpath(f, out).split(os.sep, 2)
+            try:
+                st = os.stat(f)
+                key = (st.st_ino, st.st_size, st.st_mtime_ns)
+                if seen.get(f) == key:
+                    continue
+                ok = same(os.path.join(src, rel[2]), f)
+            except FileNotFoundError:
+                continue
+            checked += 1
+            seen[f] = key
+            if not ok:
+                bad += 1
+                print("PARTIAL: %s (size %d)" % (f, st.st_size), flush=True)
+    if stop:
+        break
+    time.sleep(0.01)
+print("checked %d, bad %d" % (checked, bad), flush=True)
+PYEOF
+CHECKER=$!
+
+# After SIGKILL the kernel tears the io_uring instance down on its own
+# time, and until then the dead daemon's listening socket still takes
+# connections: a new daemon sees "another daemon is serving this socket"
+# and exits. Try again until the old socket is gone.
+restart_daemon() {
+	local i
+	for i in $(seq 100); do
+		"$CPD" --socket "$CPD_SOCKET" --config /dev/null --state-dir "$T/state" -d \
+			>>"$DAEMON_LOG" 2>&1 &
+		DAEMON_PID=$!
+		while kill -0 "$DAEMON_PID" 2>/dev/null; do
+			"$CLIENT" daemon-status >/dev/null 2>&1 && return 0
+			sleep 0.02
+		done
+		wait "$DAEMON_PID" 2>/dev/null || true
+		DAEMON_PID=
+		tail -n 3 "$DAEMON_LOG" | grep -q 'another daemon is serving' ||
+			fail "the daemon did not restart: $(tail -n 20 "$DAEMON_LOG")"
+		sleep 0.1
+	done
+	fail "the daemon did not restart: the old socket stayed alive"
+}
+
+start_daemon
+ids=()
+for r in $(seq "$ROUNDS"); do
+	# Round r's copies: each into a directory of its own, out/r/k/.
+	srcs=(slow)
+	for s in "${sizes[@]}"; do srcs+=("f$s"); done
+	srcs+=(tree1 tree2)
+	while [ ${#srcs[@]} -lt "$COPIES" ]; do srcs+=("f${sizes[RANDOM % ${#sizes[@]}]}"); done
+	: >"$T/ids.$r"
+	# Every third round the kill comes while copies are still being
+	# submitted; otherwise 50 to 400 ms after the last was accepted.
+	if [ $((r % 3)) -eq 0 ]; then
+		( sleep "0.0$((RANDOM % 9 + 1))"; kill -9 "$DAEMON_PID" ) &
+		killer=$!
+	else
+		killer=
+	fi
+	for k in $(seq 0 $((COPIES - 1))); do
+		s=${srcs[k]}
+		mkdir -p "$T/out/$r/$k"
+		opt=()
+		[[ $s == tree* ]] && opt=(-r)
+		[ "$s" = slow ] && opt=(--bwlimit 4M)
+		id=$("$CLIENT" copy -d "${opt[@]}" "$T/src/$s" "$T/out/$r/$k/" 2>/dev/null) || continue
+		echo "$id $k $s" >>"$T/ids.$r"
+	done
+	if [ -n "$killer" ]; then
+		wait "$killer" || true
+	else
+		sleep "0.$((RANDOM % 35 + 5))"
+		kill -9 "$DAEMON_PID"
+	fi
+	wait "$DAEMON_PID" 2>/dev/null || true
+	DAEMON_PID=
+	restart_daemon
+	while read -r id k s; do
+		ids+=("$id")
+		if "$CLIENT" wait "$id" >/dev/null 2>&1; then
+			if [[ $s == tree* ]]; then
+				diff -r "$T/src/$s" "$T/out/$r/$k/$s" >/dev/null ||
+					fail "round $r: job $id ($s): the tree differs"
+			else
+				same "$T/src/$s" "$T/out/$r/$k/$s"
+			fi
+			continue
+		fi
+		j=$("$CLIENT" --json status "$id" 2>&1) || fail "round $r: job $id is unknown: $j"
+		py -c '
+import json, sys
+j = json.loads(sys.argv[1])
+if j.get("state") != "failed" or not j.get("error_message"):
+    sys.exit("job %s: state %s, no reason: %s" % (j.get("id"), j.get("state"), sys.argv[1]))
+print("job %s failed: %s" % (j["id"], j["error_message"]))' "$j" || fail "round $r: job $id"
+	done <"$T/ids.$r"
+	# Jobs whose acceptance no client heard of run too; let them end.
+	for _ in $(seq 600); do
+		st=$("$CLIENT" daemon-status)
+		grep -q '^jobs_queued: 0 ' <<<"$st" && grep -q '^jobs_running: 0$' <<<"$st" && break
+		sleep 0.05
+	done
+done
+
+touch "$T/checker.stop"
+wait "$CHECKER" || fail "the checker failed: $(cat "$T/checker.log")"
+cat "$T/checker.log"
+! grep -q PARTIAL "$T/checker.log" || fail "a partial file was visible under a final name"
+checked=$(sed -n 's/^checked \([0-9]*\), bad 0$/\1/p' "$T/checker.log")
+[ -n "$checked" ] && [ "$checked" -gt 0 ] || fail "the checker checked nothing"
+
+no_temporaries "$T/out"
+[ ${#ids[@]} -ge $((ROUNDS * COPIES / 2)) ] || fail "only ${#ids[@]} jobs were accepted"
+dups=$(printf '%s\n' "${ids[@]}" | sort | uniq -d | head -3)
+[ -z "$dups" ] || fail "job ids handed out twice: $dups"
+# Every job is still known (finished jobs are kept for an hour), with its
+# count of restarts: the crashes must have interrupted running jobs.
+restarts=$("$CLIENT" --json list | py -c '
+import json, sys
+jobs = {j["id"]: j for j in json.load(sys.stdin)}
+ids = [int(x) for x in sys.argv[1:]]
+missing = [i for i in ids if i not in jobs]
+if missing:
+    sys.exit("jobs not listed: %s" % missing[:5])
+print(sum(jobs[i]["restarts"] for i in ids))' "${ids[@]}") || fail "list: $restarts"
+[ "$restarts" -gt 0 ] || fail "no job was ever restarted: the crashes hit nothing running"
+grep -q 'removed leftover temporary' "$DAEMON_LOG" || fail "no leftover temporary was ever removed at start-up"
+echo "$ROUNDS rounds, ${#ids[@]} jobs, $restarts restarts, $checked destination reads checked"
+daemon_exit_ok

@@ -1,0 +1,138 @@
+#!/bin/bash
+# sync: with "sync" a file is fsynced (after its attributes) before it is
+# renamed into place, and every directory that got new names is fsynced
+# after the renames, a tree's directories after their contents; without
+# it nothing is fsynced. A failed fsync is final: the file is not
+# published, no temporary is left, and the job fails (also with
+# keep_going). The fallback engine makes plain system calls, which strace
+# sees and an LD_PRELOAD shim can fail.
+. "$(dirname "$0")/../lib.sh"
+
+command -v strace >/dev/null || skip "strace is not installed"
+command -v cc >/dev/null || skip "no C compiler for the fsync shim"
+mkdir -p "$T/out" "$T/tree/sub/deep" "$T/fail"
+mkfile "$T/f" 200K
+mkfile "$T/tree/a" 10K
+mkfile "$T/tree/sub/b" 20K
+mkfile "$T/tree/sub/deep/c" 30K
+
+# ---- The order of fsyncs and renames, seen by strace.
+"$CPD" --socket "$CPD_SOCKET" --config /dev/null --state-dir "$T/state" -d -E fallback \
+	>>"$DAEMON_LOG" 2>&1 &
+DAEMON_PID=$!
+for _ in $(seq 200); do varlink_up && break; sleep 0.05; done
+varlink_up || fail "daemon did not come up"
+strace -f -qq -y -e trace=fsync,renameat,renameat2 -p "$DAEMON_PID" -o "$T/trace" 2>/dev/null &
+TRACER=$!
+# Copy only once strace is attached.
+for _ in $(seq 100); do
+	grep -q "TracerPid:[[:space:]]*$TRACER\$" /proc/"$DAEMON_PID"/status && break
+	sleep 0.05
+done
+grep -q "TracerPid:[[:space:]]*$TRACER\$" /proc/"$DAEMON_PID"/status || skip "strace cannot attach"
+r=$(copy_wait '{"sync": true}' "$T/out/f" "$T/f")
+expect_eq "sync copy" "$(jfield parameters.job.state <<<"$r")" done
+r=$(copy_wait '{"sync": true, "recursive": true}' "$T/out/" "$T/tree")
+expect_eq "sync tree copy" "$(jfield parameters.job.state <<<"$r")" done
+r=$(copy_wait '' "$T/out/nosync" "$T/f")
+expect_eq "copy without sync" "$(jfield parameters.job.state <<<"$r")" done
+kill "$TRACER"; wait "$TRACER" 2>/dev/null || true
+daemon_exit_ok
+same "$T/f" "$T/out/f"
+tree_same "$T/tree" "$T/out/tree"
+
+py - "$T" "$T/trace" <<'PYEOF' || fail "the order of fsync and rename is wrong (trace in the log above)"
+import re, sys
+t, trace = sys.argv[1], sys.argv[2]
+lines = [l for l in open(trace) if "fsync(" in l or "renameat" in l]
+ev = []
+for l in lines:
+    m = re.search(r'fsync\(\d+<([^>]*)>', l)
+    if m:
+        ev.append(("fsync", m.group(1)))
+        continue
+    m = re.search(r'renameat2?\(\d+<([^>]*)>, "([^"]*)", \d+<[^>]*>, "([^"]*)"', l)
+    if m:
+        ev.append(("rename", m.group(1) + "/" + m.group(2), m.group(1) + "/" + m.group(3)))
+def idx(pred, what):
+    for i, e in enumerate(ev):
+        if pred(e):
+            return i
+    print("not found: %s" % what); print("".join(lines)); sys.exit(1)
+ok = True
+out = t + "/out"
+for final in ["/f", "/tree/a", "/tree/sub/b", "/tree/sub/deep/c"]:
+    dst = out + final
+    d = dst.rsplit("/", 1)[0]
+    r = idx(lambda e: e[0] == "rename" and e[2] == dst, "rename to " + dst)
+    tmp = ev[r][1]
+    f = idx(lambda e: e[0] == "fsync" and e[1] == tmp, "fsync of " + tmp)
+    ds = [i for i, e in enumerate(ev) if e[0] == "fsync" and e[1] == d and i > r]
+    if not f < r:
+        print("%s: fsync of the temporary after the rename" % final); ok = False
+    if not ds:
+        print("%s: no fsync of %s after the rename" % (final, d)); ok = False
+# A tree's directory is synced after its subdirectories: deep, then sub, then tree, then out.
+order = [idx(lambda e, p=p: e[0] == "fsync" and e[1] == out + p, "fsync of " + p)
+         for p in ["/tree/sub/deep", "/tree/sub", "/tree"]]
+if order != sorted(order):
+    print("directories synced out of order: %s" % order); ok = False
+if any(e[0] == "fsync" and "nosync" in e[1] for e in ev) or \
+   any(e[0] == "rename" and e[2] == out + "/nosync" and
+       any(x[0] == "fsync" and x[1] == e[1] for x in ev) for e in ev):
+    print("a copy without sync was fsynced"); ok = False
+sys.exit(0 if ok else 1)
+PYEOF
+
+# ---- A failing fsync: files under $T/fail get EIO from fsync.
+cat >"$T/shim.c" <<'CEOF'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* fsync fails with EIO on anything whose path contains $CPD_FAIL_FSYNC. */
+int
+fsync(int fd)
+{
+	static int (*real)(int);
+	const char *pat = getenv("CPD_FAIL_FSYNC");
+	char link[64], path[PATH_MAX];
+	ssize_t n;
+
+	if (real == NULL)
+		real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	if (pat && (n = readlink(link, path, sizeof(path) - 1)) > 0) {
+		path[n] = '\0';
+		if (strstr(path, pat)) {
+			errno = EIO;
+			return -1;
+		}
+	}
+	return real(fd);
+}
+CEOF
+cc -shared -fPIC -o "$T/shim.so" "$T/shim.c" -ldl || fail "cannot build the fsync shim"
+CPD_FAIL_FSYNC="$T/fail" LD_PRELOAD="$T/shim.so" ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+	start_daemon_raw -E fallback
+r=$(copy_wait '{"sync": true}' "$T/fail/f" "$T/f")
+expect_eq "failed fsync: state" "$(jfield parameters.job.state <<<"$r")" failed
+expect_eq "failed fsync: error" "$(jfield parameters.job.error <<<"$r")" EIO
+msg=$(jfield parameters.job.error_message <<<"$r")
+[[ $msg == *"cannot sync '$T/fail/f'"* ]] || fail "failed fsync: message: $msg"
+[ ! -e "$T/fail/f" ] || fail "failed fsync: the file was published"
+# With keep_going the job goes on, but fails.
+r=$(copy_wait '{"sync": true, "recursive": true, "keep_going": true}' "$T/fail/" "$T/tree")
+expect_eq "failed fsync, keep_going: state" "$(jfield parameters.job.state <<<"$r")" failed
+[ -z "$(find "$T/fail" -type f)" ] || fail "failed fsync: files published: $(find "$T/fail" -type f)"
+no_temporaries "$T/fail"
+# The same daemon syncs elsewhere as usual.
+r=$(copy_wait '{"sync": true}' "$T/out/g" "$T/f")
+expect_eq "sync copy beside a failing one" "$(jfield parameters.job.state <<<"$r")" done
+same "$T/f" "$T/out/g"
+daemon_exit_ok

@@ -1,0 +1,274 @@
+/*
+ * The journal's file format: a record survives encode and decode, and
+ * every torn (truncated), extended or altered file is refused; loading a
+ * state directory hands over the good records, sets corrupt ones aside
+ * and never reuses a job id.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "journal.h"
+
+static struct json_object *
+sample(void)
+{
+	return json_tokener_parse("{\"id\":42,\"state\":\"queued\",\"request\":{\"sources\":"
+	    "[\"/a b/\\u00e9\",\"/x\"],\"destination\":\"/d\"},\"groups\":[1,2,3]}");
+}
+
+static void
+test_crc32(void **state)
+{
+	/* The standard check value of CRC-32 (IEEE 802.3). */
+	assert_int_equal(journal_crc32("123456789", 9), 0xcbf43926);
+	assert_int_equal(journal_crc32("", 0), 0);
+}
+
+static void
+test_roundtrip(void **state)
+{
+	struct json_object	*rec = sample(), *back = NULL;
+	char			*buf;
+	size_t			 len;
+
+	assert_int_equal(journal_encode(rec, &buf, &len), 0);
+	assert_true(len > strlen(JOURNAL_MAGIC));
+	assert_memory_equal(buf, JOURNAL_MAGIC " ", strlen(JOURNAL_MAGIC) + 1);
+	assert_int_equal(journal_decode(buf, len, &back), 0);
+	assert_true(json_object_equal(rec, back));
+	json_object_put(back);
+	json_object_put(rec);
+	free(buf);
+}
+
+/* A write cut short anywhere (a torn file) is refused. */
+static void
+test_truncated(void **state)
+{
+	struct json_object	*rec = sample(), *back;
+	char			*buf;
+	size_t			 len;
+
+	assert_int_equal(journal_encode(rec, &buf, &len), 0);
+	for (size_t n = 0; n < len; n++) {
+		back = NULL;
+		assert_int_equal(journal_decode(buf, n, &back), -EBADMSG);
+		assert_null(back);
+	}
+	json_object_put(rec);
+	free(buf);
+}
+
+/* Every single changed byte, header or JSON, is noticed. */
+static void
+test_altered(void **state)
+{
+	struct json_object	*rec = sample(), *back;
+	char			*buf;
+	size_t			 len;
+
+	assert_int_equal(journal_encode(rec, &buf, &len), 0);
+	for (size_t i = 0; i < len; i++)
+		for (int bit = 0; bit < 8; bit++) {
+			buf[i] ^= (char)(1 << bit);
+			back = NULL;
+			if (journal_decode(buf, len, &back) != -EBADMSG)
+				fail_msg("byte %zu bit %d changed, still accepted", i, bit);
+			buf[i] ^= (char)(1 << bit);
+		}
+	assert_int_equal(journal_decode(buf, len, &back), 0);
+	json_object_put(back);
+	json_object_put(rec);
+	free(buf);
+}
+
+static void
+test_extended_and_foreign(void **state)
+{
+	struct json_object	*rec = sample(), *back = NULL;
+	char			*buf, *more, bad[128];
+	size_t			 len;
+	const char		*arr = "[1,2]";
+
+	assert_int_equal(journal_encode(rec, &buf, &len), 0);
+	more = malloc(len + 2);
+	memcpy(more, buf, len);
+	memcpy(more + len, "{}", 2);
+	assert_int_equal(journal_decode(more, len + 2, &back), -EBADMSG);
+	/* Valid framing around JSON that is not an object. */
+	snprintf(bad, sizeof(bad), JOURNAL_MAGIC " %zu %08x\n%s\n", strlen(arr),
+	    journal_crc32(arr, strlen(arr)), arr);
+	assert_int_equal(journal_decode(bad, strlen(bad), &back), -EBADMSG);
+	/* A huge length is not a reason to read on. */
+	snprintf(bad, sizeof(bad), JOURNAL_MAGIC " 99999999999999999999 00000000\n{}\n");
+	assert_int_equal(journal_decode(bad, strlen(bad), &back), -EBADMSG);
+	assert_null(back);
+	assert_int_equal(journal_decode("", 0, &back), -EBADMSG);
+	json_object_put(rec);
+	free(buf);
+	free(more);
+}
+
+static unsigned	loaded;
+static int64_t	loaded_sum;
+
+static int
+on_load(uint64_t id, struct json_object *rec)
+{
+	struct json_object *v;
+	int rc = 0;
+
+	if (!json_object_object_get_ex(rec, "id", &v) || (uint64_t)json_object_get_int64(v) != id)
+		rc = -EBADMSG;
+	else {
+		loaded++;
+		loaded_sum += (int64_t)id;
+	}
+	json_object_put(rec);
+	return rc;
+}
+
+static void
+put_file(const char *dir, const char *name, const char *data, size_t len)
+{
+	char	path[512];
+	FILE	*f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_non_null(f = fopen(path, "w"));
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	fclose(f);
+}
+
+static void
+put_record(const char *dir, const char *name, const char *json)
+{
+	struct json_object	*o = json_tokener_parse(json);
+	char			*buf;
+	size_t			 len;
+
+	assert_non_null(o);
+	assert_int_equal(journal_encode(o, &buf, &len), 0);
+	put_file(dir, name, buf, len);
+	free(buf);
+	json_object_put(o);
+}
+
+static bool
+exists(const char *dir, const char *name)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return access(path, F_OK) == 0;
+}
+
+static void
+test_load(void **state)
+{
+	char	 dir[] = "/tmp/cpd-journal-test.XXXXXX", cmd[128];
+	char	*torn;
+	size_t	 len;
+	struct json_object *o = json_tokener_parse("{\"id\":7}");
+
+	assert_non_null(mkdtemp(dir));
+	put_record(dir, "job-3.json", "{\"id\":3}");
+	put_record(dir, "job-7.json", "{\"id\":7}");
+	put_record(dir, "job-9.json", "{\"id\":8}");	/* says another id: refused */
+	put_record(dir, "next-id", "{\"next_id\":1000}");
+	assert_int_equal(journal_encode(o, &torn, &len), 0);
+	put_file(dir, "job-5.json", torn, len / 2);	/* torn */
+	put_file(dir, ".job-6.json.tmp", torn, len);	/* an interrupted write */
+	put_file(dir, "unrelated", "x", 1);
+
+	assert_int_equal(journal_init(dir), 0);
+	assert_true(journal_enabled());
+	assert_string_equal(journal_status(), "ok");
+	assert_int_equal(journal_load(on_load), 1000);
+	assert_int_equal(loaded, 2);
+	assert_int_equal(loaded_sum, 10);
+	assert_true(exists(dir, "job-5.json.corrupt"));
+	assert_false(exists(dir, "job-5.json"));
+	assert_true(exists(dir, "job-9.json.corrupt"));
+	assert_false(exists(dir, ".job-6.json.tmp"));
+	assert_true(exists(dir, "unrelated"));
+	journal_shutdown();
+
+	/* A corrupt next-id: the ids in the records still count. */
+	put_file(dir, "next-id", "garbage", 7);
+	put_record(dir, "job-2000.json", "{\"id\":2000}");
+	loaded = 0;
+	assert_int_equal(journal_init(dir), 0);
+	assert_int_equal(journal_load(on_load), 2001);
+	assert_int_equal(loaded, 3);
+	assert_true(exists(dir, "next-id.corrupt"));
+	journal_shutdown();
+
+	json_object_put(o);
+	free(torn);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Temporaries of the job, and only those, go; symlinks are not followed. */
+static void
+test_clean_temporaries(void **state)
+{
+	char dir[] = "/tmp/cpd-journal-clean.XXXXXX", cmd[1024], other[] = "/tmp/cpd-journal-other.XXXXXX";
+
+	assert_non_null(mkdtemp(dir));
+	assert_non_null(mkdtemp(other));
+	snprintf(cmd, sizeof(cmd), "cd %s && mkdir -p sub/deeper && "
+	    "touch .cpd-tmp.12.aaaa .cpd-tmp.123.bbbb .cpd-tmp.1.cccc keep "
+	    "sub/.cpd-tmp.12.dddd sub/deeper/.cpd-tmp.12.eeee && "
+	    "touch %s/.cpd-tmp.12.ffff && ln -s %s link", dir, other, other);
+	assert_int_equal(system(cmd), 0);
+	journal_clean_temporaries(dir, 12, false);
+	assert_false(exists(dir, ".cpd-tmp.12.aaaa"));
+	assert_true(exists(dir, ".cpd-tmp.123.bbbb"));
+	assert_true(exists(dir, ".cpd-tmp.1.cccc"));
+	assert_true(exists(dir, "sub/.cpd-tmp.12.dddd"));
+	journal_clean_temporaries(dir, 12, true);
+	assert_false(exists(dir, "sub/.cpd-tmp.12.dddd"));
+	assert_false(exists(dir, "sub/deeper/.cpd-tmp.12.eeee"));
+	assert_true(exists(dir, "keep"));
+	assert_true(exists(other, ".cpd-tmp.12.ffff"));
+	snprintf(cmd, sizeof(cmd), "rm -rf %s %s", dir, other);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* An unusable state directory: no journal, and the daemon runs on. */
+static void
+test_unusable_dir(void **state)
+{
+	assert_int_equal(journal_init("/proc/cpd-no-such-dir"), -ENOENT);
+	assert_false(journal_enabled());
+	assert_string_equal(journal_status(), "disabled");
+	assert_int_equal(journal_id_limit(), UINT64_MAX);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_crc32),
+		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_altered),
+		cmocka_unit_test(test_extended_and_foreign),
+		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_clean_temporaries),
+		cmocka_unit_test(test_unusable_dir),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
