@@ -1143,7 +1143,7 @@ job_record_json(const struct job *job)
 	json_object_object_add(o, "id", json_object_new_int64((int64_t)job->id));
 	/* Paused counts as running: a restart runs it (unpaused). */
 	json_object_object_add(o, "state", json_object_new_string(
-	    state_names[job->state == JOB_PAUSED ? JOB_RUNNING : job->state]));
+	    job_state_name(job->state == JOB_PAUSED ? JOB_RUNNING : job->state)));
 	json_object_object_add(o, "restarts", json_object_new_int64(job->restarts));
 	json_object_object_add(o, "created_usec", json_object_new_int64((int64_t)job->created_usec));
 	json_object_object_add(o, "finished_usec", json_object_new_int64((int64_t)job->finished_usec));
@@ -1159,12 +1159,12 @@ job_record_json(const struct job *job)
 	json_object_object_add(r, "no_clobber", json_object_new_boolean(job->req.no_clobber));
 	json_object_object_add(r, "sync", json_object_new_boolean(job->req.sync));
 	json_object_object_add(r, "priority", json_object_new_string(
-	    job->req.prio == PRIO_AUTO ? "auto" : prio_names[job->req.prio]));
+	    job->req.prio == PRIO_AUTO ? "auto" : job_prio_name(job->req.prio)));
 	json_object_object_add(r, "bwlimit", json_object_new_int64((int64_t)job->req.bwlimit));
 	json_object_object_add(r, "recursive", json_object_new_boolean(job->req.recursive));
 	json_object_object_add(r, "archive", json_object_new_boolean(job->req.archive));
 	json_object_object_add(r, "keep_going", json_object_new_boolean(job->req.keep_going));
-	json_object_object_add(r, "reflink", json_object_new_string(reflink_names[job->req.reflink]));
+	json_object_object_add(r, "reflink", json_object_new_string(job_reflink_name(job->req.reflink)));
 	json_object_object_add(r, "umask", json_object_new_int64(job->req.umask));
 	json_object_object_add(o, "request", r);
 	if (job_finished(job))
@@ -1321,11 +1321,10 @@ job_load(uint64_t id, struct json_object *rec)
 		json_object_put(rec);
 		return -ENOMEM;
 	}
-	for (s = 0; state && s <= JOB_CANCELLED && strcmp(state, state_names[s]) != 0; s++)
-		;
+	s = state ? job_state_parse(state) : -EINVAL;
 	rc = -EBADMSG;
 	if (!job_rec_int(rec, "id", 1, INT64_MAX, &rid) || (uint64_t)rid != id ||
-	    state == NULL || s > JOB_CANCELLED || s == JOB_PAUSED ||
+	    s < 0 || s == JOB_PAUSED ||
 	    !job_rec_int(rec, "restarts", 0, UINT32_MAX - 1, &restarts) ||
 	    !job_rec_int(rec, "created_usec", 0, INT64_MAX, &created) ||
 	    !job_rec_int(rec, "finished_usec", 0, INT64_MAX, &finished) ||

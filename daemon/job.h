@@ -182,6 +182,7 @@ const char *job_state_name(enum job_state);
 const char *job_prio_name(enum job_prio);
 const char *job_reflink_name(enum reflink_mode);
 const char *job_method_name(enum method);
+int	 job_state_parse(const char *);
 int	 job_prio_parse(const char *, enum job_prio *);
 int	 job_reflink_parse(const char *, enum reflink_mode *);
 

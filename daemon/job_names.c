@@ -52,6 +52,13 @@ job_name_index(const char *const *names, int n, const char *s)
 	return -EINVAL;
 }
 
+/* A state's number (enum job_state), or -EINVAL. */
+int
+job_state_parse(const char *s)
+{
+	return job_name_index(state_names, JOB_CANCELLED + 1, s);
+}
+
 int
 job_reflink_parse(const char *s, enum reflink_mode *out)
 {
