@@ -698,8 +698,9 @@ copy_step_done(struct eop *done, int res)
 	case CS_META:
 		/* The first fsync error is final: the data may already be lost. */
 		if (res < 0)
-			copy_error(c, res, c->state == CS_META ?
-			    "cannot set the attributes of '%s'" : "cannot write '%s'", c->dstpath);
+			copy_error(c, res, c->state == CS_META ? "cannot set the attributes of '%s'" :
+			    c->state == CS_FSYNC ? "cannot sync '%s'" : "cannot write '%s'",
+			    c->dstpath);
 		if (c->err)
 			break;
 		copy_publish(c, c->state);
