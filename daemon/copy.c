@@ -757,7 +757,8 @@ copy_step_done(struct eop *done, int res)
 			c->created = false;	/* published: it is not ours to remove */
 		break;
 	case CS_UNLINK:
-		if (res < 0)
+		/* ENOENT: removed with its directory, which is fine. */
+		if (res < 0 && res != -ENOENT)
 			log_warnx("job %llu: cannot remove temporary '%s' beside '%s': %s",
 			    (unsigned long long)job->id, c->tmp, c->dstpath, strerror(-res));
 		copy_finish(c);
