@@ -48,19 +48,19 @@ engine_errno_parse(const char *s)
 int
 engine_fault_add(const char *spec)
 {
-	char		*s, *op, *nth, *err, *end;
+	char		*s, *rest, *op, *nth, *err, *end;
 	int		 type = -1, rc = -EINVAL;
 	uint64_t	 n;
 
-	if (nfaults == ENGINE_MAX_FAULTS || (s = strdup(spec)) == NULL)
+	if (nfaults == ENGINE_MAX_FAULTS || (s = rest = strdup(spec)) == NULL)
 		return -EINVAL;
-	op = strtok_r(s, ":", &end);
-	nth = strtok_r(NULL, ":", &end);
-	err = strtok_r(NULL, ":", &end);
-	for (int i = 0; op && i < EOP_COUNT; i++)
+	op = strsep(&rest, ":");
+	nth = strsep(&rest, ":");
+	err = strsep(&rest, ":");
+	for (int i = 0; i < EOP_COUNT; i++)
 		if (strcmp(op, eop_names[i]) == 0)
 			type = i;
-	if (type < 0 || nth == NULL || strtok_r(NULL, ":", &end) != NULL)
+	if (type < 0 || nth == NULL || rest != NULL)
 		goto out;
 	n = strtoull(nth, &end, 10);
 	if (*nth == '-' || *end != '\0' || n == 0)
