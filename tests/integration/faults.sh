@@ -5,7 +5,9 @@
 # chunk failing with EIO, an fsync failing with EIO under sync, a rename
 # failing with EDQUOT. Each fails its job with the errno and a message
 # naming the path, leaves nothing under the final name and no temporary,
-# and the next job copies correctly. Malformed --fault options are refused.
+# and the next job copies correctly. A failed fsync of the directory
+# (after the renames) fails the job with the files in place, as cpd(8)
+# says. Malformed --fault options are refused.
 . "$(dirname "$0")/../lib.sh"
 
 mkdir "$T/src"
@@ -33,7 +35,10 @@ fi
 never='{"reflink": "never"}'	# a clone would skip the data operations
 for mode in $modes; do
 	: >"$DAEMON_LOG"
-	faults=(--fault copy:2:EIO --fault fsync:1:EIO --fault rename:1:EDQUOT)
+	# fsync 1: the file of the second job; 2 and 3 the files of the
+	# fourth, 4 its directory.
+	faults=(--fault copy:2:EIO --fault fsync:1:EIO --fault rename:1:EDQUOT
+		--fault fsync:4:EIO)
 	if [ "$mode" = disabled ]; then
 		echo 2 >"$SYSCTL"
 		start_daemon_raw "${faults[@]}"
@@ -71,6 +76,13 @@ for mode in $modes; do
 	[ ! -e "$out/small2" ] || fail "$mode: rename EDQUOT: destination exists"
 	no_temporaries "$out"
 
+	r=$(copy_wait '{"reflink": "never", "sync": true}' "$out" "$T/src/big" "$T/src/small")
+	expect_job_failed "$mode: directory fsync EIO" "$r" EIO \
+		"cannot sync directory '$out': Input/output error"
+	same "$T/src/big" "$out/big"
+	same "$T/src/small" "$out/small"
+	rm "$out/big" "$out/small"
+
 	# Every fault has struck: the same copies now succeed.
 	r=$(copy_wait '{"reflink": "never", "sync": true}' "$out" "$T/src/big" "$T/src/small")
 	expect_eq "$mode: after the faults" "$(jfield parameters.job.state <<<"$r")" done
@@ -78,7 +90,7 @@ for mode in $modes; do
 	same "$T/src/small" "$out/small"
 	expect_eq "$mode: entries" "$(ls -A "$out" | tr '\n' ' ')" "big small "
 	r=$(varlink_call '{"method":"io.cpd.Manager.GetStatus"}')
-	expect_eq "$mode: jobs_failed" "$(jfield parameters.jobs_failed <<<"$r")" 3
+	expect_eq "$mode: jobs_failed" "$(jfield parameters.jobs_failed <<<"$r")" 4
 	daemon_exit_ok
 done
 echo "PASS: faults ($modes)"
