@@ -12,8 +12,6 @@
 #include "log.h"
 #include "loop.h"
 
-#define ENGINE_MAX_FAULTS	8	/* as many as cpd --fault takes */
-
 static const struct engine	*engine;
 struct engine_stats		 engine_stats;
 

@@ -112,8 +112,9 @@ const char *engine_method(uint64_t size);
 /*
  * A testing aid (cpd --fault OP:N[:ERRNO]): the Nth operation of type OP,
  * counted from start-up, fails with ERRNO (default EIO) without being
- * carried out. Returns 0, or -EINVAL for a malformed spec.
+ * carried out. Returns 0, or -EINVAL for a malformed spec or one too many.
  */
+#define ENGINE_MAX_FAULTS	8
 int	engine_fault_add(const char *spec);
 
 #endif

@@ -32,7 +32,7 @@ static bool			 conf_explicit;
 static const char		*opt_socket;
 static int			 opt_engine = -1;
 static bool			 opt_debug;
-static const char		*opt_faults[8];
+static const char		*opt_faults[ENGINE_MAX_FAULTS];
 static int			 nopt_faults;
 static uint64_t			 stop_deadline;
 static uint64_t			 watchdog_usec, last_watchdog, last_status;
@@ -219,7 +219,7 @@ main(int argc, char **argv)
 			}
 			break;
 		case OPT_FAULT:
-			if (nopt_faults == (int)(sizeof(opt_faults) / sizeof(opt_faults[0]))) {
+			if (nopt_faults == ENGINE_MAX_FAULTS) {
 				fprintf(stderr, "cpd: too many --fault options\n");
 				return 1;
 			}
