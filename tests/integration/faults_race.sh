@@ -3,7 +3,8 @@
 # engines; a bandwidth limit holds each copy open long enough. A source
 # that grows, is rewritten in place or is truncated during its copy fails
 # the job with EAGAIN ("changed" or "shrank while being copied", naming
-# it); a destination directory removed mid-job fails it with ENOENT naming
+# it); in a tree copied with keep_going only that file fails, and the
+# others are copied; a destination directory removed mid-job fails it with ENOENT naming
 # the destination, for a file and for a tree, and is not recreated. In
 # each case nothing is published and no temporary stays. A cpd-client
 # killed (SIGKILL) while it waits does not cancel its job, which ends
@@ -47,6 +48,28 @@ for engine in io_uring fallback; do
 		no_temporaries "$out"
 		daemon_serves "$engine: source $change"
 	done
+
+	# In a tree, with keep_going: that file is listed, the others copied.
+	rm -rf "$T/src/kg"
+	mkdir -p "$T/src/kg/sub"
+	mkfile "$T/src/kg/sub/changes" 4M
+	mkfile "$T/src/kg/stays" 100K
+	copy_wait '{"bwlimit": 2097152, "reflink": "never", "recursive": true, "keep_going": true}' \
+		"$out/kg" "$T/src/kg" >"$T/replies" &
+	pid=$!
+	wait_tmp "$out/kg/sub"	# the tmp of "changes": its copy has begun
+	echo more >>"$T/src/kg/sub/changes"
+	wait $pid || fail "$engine: keep_going: the Copy call failed"
+	r=$(cat "$T/replies")
+	expect_eq "$engine: keep_going: state" "$(jfield parameters.job.state <<<"$r")" done
+	expect_eq "$engine: keep_going: files_failed" "$(jfield parameters.job.files_failed <<<"$r")" 1
+	expect_eq "$engine: keep_going: failed path" \
+		"$(jfield parameters.job.failures.0.path <<<"$r")" "$T/src/kg/sub/changes"
+	expect_eq "$engine: keep_going: failed error" \
+		"$(jfield parameters.job.failures.0.error <<<"$r")" EAGAIN
+	[ ! -e "$out/kg/sub/changes" ] || fail "$engine: keep_going: the changed file was published"
+	same "$T/src/kg/stays" "$out/kg/stays"
+	no_temporaries "$out"
 
 	mkfile "$T/src/file" 4M
 	mkdir "$out/gone"
