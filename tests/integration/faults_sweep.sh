@@ -22,30 +22,31 @@ mkfifo "$S/d/fifo"
 echo x >"$S/d/e/f"
 opts='{"recursive": true, "archive": true, "sync": true}'
 
-n=0
+# OP:N, and how the job ends. A failing clone or extent map has a way
+# around it (copying the data), and a job that goes well unlinks nothing.
+specs="open:1 open:2 open:4 statx:1 statx:2 statx:4 copy:1 copy:2 copy:4 fsync:1 fsync:2
+	rename:1 rename:2 mkdir:1 mkdir:2 symlink:1 link:1 readdir:1 readdir:2 readlink:1
+	mknod:1 meta:1 meta:2 truncate:1 unlink:1 clone:1 extents:1"
 for engine in io_uring fallback; do
-	for op in open statx copy fsync rename unlink mkdir symlink link readdir readlink \
-		mknod meta clone extents truncate; do
-		for nth in 1 2; do
-			what="$engine $op:$nth"
-			start_daemon_raw -E "$engine" --fault "$op:$nth:EIO"
-			D="$T/dst"
-			r=$(copy_wait "$opts" "$D" "$S")
-			case $(jfield parameters.job.state <<<"$r") in
-			failed)
-				expect_job_failed "$what" "$r" EIO "*'$T*'*: Input/output error"
-				n=$((n + 1)) ;;
-			done)
-				tree_same --archive --no-atime "$S" "$D" ;;
-			*)	fail "$what: the job did not end: $r" ;;
-			esac
-			no_temporaries "$T"
-			daemon_serves "$what"
-			daemon_exit_ok
-			rm -rf "$D" "$T"/serves.*
-		done
+	for spec in $specs; do
+		what="$engine $spec"
+		case $spec in
+		unlink:*|clone:*|extents:*) want=done ;;
+		*) want=failed ;;
+		esac
+		start_daemon_raw -E "$engine" --fault "$spec:EIO"
+		D="$T/dst"
+		r=$(copy_wait "$opts" "$D" "$S")
+		if [ $want = failed ]; then
+			expect_job_failed "$what" "$r" EIO "*'$T*'*: Input/output error"
+		else
+			expect_eq "$what: state" "$(jfield parameters.job.state <<<"$r")" done
+			tree_same --archive --no-atime "$S" "$D"
+		fi
+		no_temporaries "$T"
+		daemon_serves "$what"
+		daemon_exit_ok
+		rm -rf "$D" "$T"/serves.*
 	done
 done
-# Most of the faults must have struck; a sweep where none did tests nothing.
-[ $n -ge 40 ] || fail "only $n of 64 runs failed their job"
-echo "PASS: faults_sweep ($n of 64 runs failed their job)"
+echo "PASS: faults_sweep"
