@@ -2,8 +2,9 @@
  * One non-directory item's chain. For a regular file: open the source,
  * statx it, look at the destination, create a hidden temporary beside it,
  * clone or move the data in lanes (only the data extents of a sparse
- * file), give it the source's metadata (archive), fsync if asked, rename
- * into place. A symlink, special file or second hard link is made under
+ * file), statx the source again to see that it did not change meanwhile,
+ * give it the source's metadata (archive), fsync if asked, rename into
+ * place. A symlink, special file or second hard link is made under
  * a temporary name and renamed the same way. Every step is an engine
  * operation made with the caller's credentials; a failure at any step
  * removes the temporary.
@@ -32,8 +33,8 @@
 
 enum copy_state {
 	CS_LSTAT, CS_OPEN_SRC, CS_STAT_SRC, CS_STAT_DST, CS_OPEN_DST, CS_COMPARE,
-	CS_READLINK, CS_CREATE,
-	CS_CLONE, CS_EXTENTS, CS_DATA, CS_TRUNCATE, CS_META, CS_FSYNC, CS_RENAME,
+	CS_READLINK, CS_CREATE, CS_CLONE, CS_EXTENTS, CS_DATA, CS_RECHECK,
+	CS_TRUNCATE, CS_META, CS_FSYNC, CS_RENAME,
 	CS_UNLINK,
 };
 
@@ -60,6 +61,7 @@ struct copy {
 	bool		 created;
 	unsigned	 create_tries;
 	struct statx	 stx, dstx;
+	struct statx	 stx_end;	/* the source again, after its data */
 	struct eop	 step;
 	struct eop	*lanes;
 	unsigned	 busy;		/* lanes in flight */
@@ -382,7 +384,7 @@ copy_lane_done(struct eop *op, int res)
 		c->copied += (uint64_t)res;
 		job_progress(c->job, (uint64_t)res);
 		if ((uint64_t)res < op->len)	/* EOF before the size statx gave */
-			copy_error(c, -EIO, "'%s' shrank while being copied", c->srcpath);
+			copy_error(c, -EAGAIN, "'%s' shrank while being copied", c->srcpath);
 	}
 	if (c->job->cancelling)
 		copy_error(c, -ECANCELED, "copy of '%s' cancelled", c->srcpath);
@@ -408,10 +410,39 @@ copy_cleanup(struct copy *c)
 	engine_submit(op);
 }
 
+/* The open source's statx, into stx. */
+static void
+copy_stat_src(struct copy *c, enum copy_state state, struct statx *stx)
+{
+	struct eop *op = copy_op(c, state, EOP_STATX);
+
+	op->dirfd = c->srcfd;
+	op->path = "";
+	op->flags = AT_EMPTY_PATH;
+	op->stx = stx;
+	engine_submit(op);
+}
+
 /*
- * After the data: truncate (sparse), metadata, fsync, rename; in order.
- * The fsync comes after the metadata so that what sync makes durable is
- * the file as published, mode, owner and times included.
+ * A writer that went on while the data was read leaves a copy that is
+ * neither the old file nor the new one. Size and mtime show it, and
+ * ctime even when the writer set the times back afterwards.
+ */
+static bool
+copy_src_changed(const struct statx *a, const struct statx *b)
+{
+	return a->stx_size != b->stx_size ||
+	    a->stx_mtime.tv_sec != b->stx_mtime.tv_sec ||
+	    a->stx_mtime.tv_nsec != b->stx_mtime.tv_nsec ||
+	    a->stx_ctime.tv_sec != b->stx_ctime.tv_sec ||
+	    a->stx_ctime.tv_nsec != b->stx_ctime.tv_nsec;
+}
+
+/*
+ * After the data: see that the source held still, truncate (sparse),
+ * metadata, fsync, rename; in order. The fsync comes after the metadata
+ * so that what sync makes durable is the file as published, mode, owner
+ * and times included.
  */
 static void
 copy_publish(struct copy *c, enum copy_state from)
@@ -419,6 +450,10 @@ copy_publish(struct copy *c, enum copy_state from)
 	struct job	*job = c->job;
 	struct eop	*op;
 
+	if (from < CS_RECHECK && c->kind == K_FILE) {
+		copy_stat_src(c, CS_RECHECK, &c->stx_end);
+		return;
+	}
 	if (from < CS_TRUNCATE && c->ext) {
 		op = copy_op(c, CS_TRUNCATE, EOP_TRUNCATE);
 		op->fd2 = c->tmpfd;
@@ -584,12 +619,7 @@ copy_step_done(struct eop *done, int res)
 		c->srcfd = res;
 		if (c->err)
 			break;
-		op = copy_op(c, CS_STAT_SRC, EOP_STATX);
-		op->dirfd = c->srcfd;
-		op->path = "";
-		op->flags = AT_EMPTY_PATH;
-		op->stx = &c->stx;
-		engine_submit(op);
+		copy_stat_src(c, CS_STAT_SRC, &c->stx);
 		return;
 	case CS_STAT_SRC:
 		if (res < 0)
@@ -752,6 +782,15 @@ copy_step_done(struct eop *done, int res)
 			break;
 		copy_publish(c, CS_DATA);
 		return;
+	case CS_RECHECK:
+		if (res < 0)
+			copy_error(c, res, "cannot stat '%s'", c->srcpath);
+		else if (copy_src_changed(&c->stx, &c->stx_end))
+			copy_error(c, -EAGAIN, "'%s' changed while being copied", c->srcpath);
+		if (c->err)
+			break;
+		copy_publish(c, CS_RECHECK);
+		return;
 	case CS_TRUNCATE:
 	case CS_FSYNC:
 	case CS_META:
@@ -783,7 +822,8 @@ copy_step_done(struct eop *done, int res)
 			c->created = false;	/* published: it is not ours to remove */
 		break;
 	case CS_UNLINK:
-		if (res < 0)
+		/* ENOENT: removed with its directory, which is fine. */
+		if (res < 0 && res != -ENOENT)
 			log_warnx("job %llu: cannot remove temporary '%s' beside '%s': %s",
 			    (unsigned long long)job->id, c->tmp, c->dstpath, strerror(-res));
 		copy_finish(c);

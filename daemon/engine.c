@@ -1,9 +1,110 @@
-/* The engine in use: io_uring chains, or the fallback thread pool. */
+/*
+ * The engine in use: io_uring chains, or the fallback thread pool. Every
+ * operation of both passes through engine_submit(), which is where
+ * injected faults (cpd --fault, a testing aid) strike.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "engine.h"
+#include "log.h"
 #include "loop.h"
 
 static const struct engine	*engine;
 struct engine_stats		 engine_stats;
+
+static const char *const eop_names[EOP_COUNT] = {
+	"open", "statx", "copy", "fsync", "rename", "unlink", "mkdir", "symlink",
+	"link", "readdir", "readlink", "mknod", "meta", "clone", "extents", "truncate",
+	"compare",
+};
+
+static struct {
+	enum eop_type	type;
+	uint64_t	nth;
+	int		err;		/* -errno */
+} faults[ENGINE_MAX_FAULTS];
+static unsigned	nfaults;
+static uint64_t	op_count[EOP_COUNT];
+
+/* An errno by name (EIO) or number (5), as -errno. */
+static int
+engine_errno_parse(const char *s)
+{
+	char	*end;
+	long	 n = strtol(s, &end, 10);
+
+	if (*s != '\0' && *end == '\0')
+		return n > 0 && n < 4096 ? (int)-n : 0;
+	for (int e = 1; e < 4096; e++)
+		if (strerrorname_np(e) && strcmp(strerrorname_np(e), s) == 0)
+			return -e;
+	return 0;
+}
+
+int
+engine_fault_add(const char *spec)
+{
+	char		*s, *rest, *op, *nth, *err, *end;
+	int		 type = -1, rc = -EINVAL;
+	uint64_t	 n;
+
+	if (nfaults == ENGINE_MAX_FAULTS || (s = rest = strdup(spec)) == NULL)
+		return -EINVAL;
+	op = strsep(&rest, ":");
+	nth = strsep(&rest, ":");
+	err = strsep(&rest, ":");
+	for (int i = 0; i < EOP_COUNT; i++)
+		if (strcmp(op, eop_names[i]) == 0)
+			type = i;
+	if (type < 0 || nth == NULL || rest != NULL)
+		goto out;
+	n = strtoull(nth, &end, 10);
+	if (*nth == '-' || *end != '\0' || n == 0)
+		goto out;
+	faults[nfaults].type = (enum eop_type)type;
+	faults[nfaults].nth = n;
+	if ((faults[nfaults].err = err ? engine_errno_parse(err) : -EIO) == 0)
+		goto out;
+	log_warnx("fault injection (a testing aid): %s operation %" PRIu64 " will fail with %s",
+	    eop_names[type], n, strerrorname_np(-faults[nfaults].err));
+	nfaults++;
+	rc = 0;
+out:
+	free(s);
+	return rc;
+}
+
+static void
+engine_fault_strike(void *arg)
+{
+	struct eop *op = arg;
+
+	op->done(op, op->res);
+}
+
+/*
+ * The operation is not carried out, so that it leaves none of the
+ * effects a real failure would not have (a rename that "failed" after
+ * renaming). Its failure still arrives later, on the loop, as any other.
+ */
+static bool
+engine_fault(struct eop *op)
+{
+	uint64_t n = ++op_count[op->type];
+
+	for (unsigned i = 0; i < nfaults; i++)
+		if (faults[i].type == op->type && faults[i].nth == n) {
+			log_warnx("fault injection: %s operation %" PRIu64 " fails with %s",
+			    eop_names[op->type], n, strerrorname_np(-faults[i].err));
+			op->res = faults[i].err;
+			loop_post(engine_fault_strike, op);
+			return true;
+		}
+	return false;
+}
 
 int
 engine_init(const struct config *conf)
@@ -20,6 +121,8 @@ void
 engine_submit(struct eop *op)
 {
 	engine_stats.ops_submitted++;
+	if (nfaults && engine_fault(op))
+		return;
 	if (eop_threaded(op->type))
 		engine_thread.submit(op);
 	else

@@ -37,6 +37,7 @@ enum eop_type {
 	EOP_EXTENTS,	/* data extents of fd (SEEK_DATA/SEEK_HOLE) into ext */
 	EOP_TRUNCATE,	/* ftruncate(fd2, len) */
 	EOP_COMPARE,	/* first len bytes of fd and fd2: 0 the same, 1 different */
+	EOP_COUNT
 };
 
 /* EOP_META: what to copy from fd (or stx) to fd2, or to dirfd/path (a symlink). */
@@ -109,5 +110,12 @@ void	engine_shutdown(void);
 void	engine_tick(void);
 const char *engine_name(void);
 const char *engine_method(uint64_t size);
+/*
+ * A testing aid (cpd --fault OP:N[:ERRNO]): the Nth operation of type OP,
+ * counted from start-up, fails with ERRNO (default EIO) without being
+ * carried out. Returns 0, or -EINVAL for a malformed spec or one too many.
+ */
+#define ENGINE_MAX_FAULTS	8
+int	engine_fault_add(const char *spec);
 
 #endif

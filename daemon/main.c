@@ -24,6 +24,7 @@
 
 #define TICK_MS			250
 #define SHUTDOWN_GRACE_USEC	(10 * 1000000ULL)
+#define OPT_FAULT		1000	/* long option only */
 
 static volatile sig_atomic_t	got_term, got_hup;
 static struct config		confs[2];	/* in force, and the next one */
@@ -33,6 +34,8 @@ static const char		*opt_socket;
 static const char		*opt_state_dir;
 static int			 opt_engine = -1;
 static bool			 opt_debug;
+static const char		*opt_faults[ENGINE_MAX_FAULTS];
+static int			 nopt_faults;
 static uint64_t			 stop_deadline;
 static uint64_t			 watchdog_usec, last_watchdog, last_status;
 
@@ -40,13 +43,14 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-"usage: cpd [-dnhV] [-f FILE] [-s SOCKET] [-S DIR] [-E ENGINE]\n"
+"usage: cpd [-dnhV] [-f FILE] [-s SOCKET] [-S DIR] [-E ENGINE] [--fault OP:N[:ERRNO]]\n"
 "  -d, --debug          log debug messages\n"
 "  -n, --check          check the configuration file and exit\n"
 "  -f, --config FILE    configuration file (default " CPD_DEFAULT_CONFIG ")\n"
 "  -s, --socket PATH    listen on PATH (default " CPD_DEFAULT_SOCKET ")\n"
 "  -S, --state-dir DIR  keep the job journal in DIR (default " CPD_DEFAULT_STATE_DIR ")\n"
 "  -E, --engine ENGINE  auto, io_uring or fallback\n"
+"      --fault OP:N[:ERRNO]  testing aid: fail the Nth operation OP (see cpd(8))\n"
 "  -h, --help           this text\n"
 "  -V, --version        print the version\n");
 }
@@ -195,6 +199,7 @@ main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "state-dir", required_argument, NULL, 'S' },
 		{ "engine", required_argument, NULL, 'E' },
+		{ "fault", required_argument, NULL, OPT_FAULT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -220,6 +225,13 @@ main(int argc, char **argv)
 				return 1;
 			}
 			break;
+		case OPT_FAULT:
+			if (nopt_faults == ENGINE_MAX_FAULTS) {
+				fprintf(stderr, "cpd: too many --fault options\n");
+				return 1;
+			}
+			opt_faults[nopt_faults++] = optarg;
+			break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("cpd %s\n", CPD_VERSION); return 0;
 		default: usage(stderr); return 1;
@@ -243,6 +255,12 @@ main(int argc, char **argv)
 	}
 
 	log_init(opt_debug);
+	for (int i = 0; i < nopt_faults; i++)
+		if (engine_fault_add(opt_faults[i]) < 0) {
+			fprintf(stderr, "cpd: bad --fault '%s': want OP:N[:ERRNO], OP one of "
+			    "the operations listed in cpd(8), N from 1\n", opt_faults[i]);
+			return 1;
+		}
 	if (conf_read(&confs[0], err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
 		return 1;

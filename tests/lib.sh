@@ -317,3 +317,41 @@ tree_exit() {
 	(exit $rc)
 	cleanup
 }
+
+# ---- Helpers for the failure tests (faults*.sh). ----
+
+# expect_job_failed WHAT REPLIES ERRNO PATTERN...: the last reply is a
+# failed job with error ERRNO and an error_message matching every bash
+# PATTERN (e.g. "*'/x/y'*" "*No space left*").
+expect_job_failed() {
+	local what=$1 r=$2 err=$3 msg p
+	shift 3
+	expect_eq "$what: state" "$(jfield parameters.job.state <<<"$r")" failed
+	expect_eq "$what: error" "$(jfield parameters.job.error <<<"$r")" "$err"
+	msg=$(jfield parameters.job.error_message <<<"$r")
+	for p in "$@"; do
+		# shellcheck disable=SC2053
+		[[ "$msg" == $p ]] || fail "$what: error_message '$msg' does not match '$p'"
+	done
+}
+
+# wait_tmp DIR: wait until a temporary with data appears under DIR (a
+# copy is under way), for up to 20 s.
+wait_tmp() {
+	local i
+	for i in $(seq 400); do
+		[ -n "$(find "$1" -name '.cpd-tmp.*' -size +0 2>/dev/null | head -n 1)" ] && return 0
+		sleep 0.05
+	done
+	fail "no temporary appeared under $1"
+}
+
+# daemon_serves WHAT: a small copy still works (the daemon serves on).
+daemon_serves() {
+	local d r
+	d=$(mktemp -d "$T/serves.XXXXXX")
+	printf 'still serving\n' >"$d/src"
+	r=$(copy_wait "" "$d/dst" "$d/src")
+	expect_eq "$1: a later job" "$(jfield parameters.job.state <<<"$r")" done
+	same "$d/src" "$d/dst"
+}

@@ -1,0 +1,47 @@
+/* cpd --fault specs: what engine_fault_add() accepts and refuses. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <errno.h>
+
+#include "engine.h"
+
+static void
+test_refused(void **state)
+{
+	static const char *const bad[] = {
+		"", "copy", "copy:", "copy:0", "copy:-1", "copy:x", "copy:1x",
+		"nosuch:1", "Copy:1", "copy:1:", "copy:1:ENOTANERRNO", "copy:1:0",
+		"copy:1:-5", "copy:1:EIO:x", ":1", "copy::EIO",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (engine_fault_add(bad[i]) != -EINVAL)
+			fail_msg("accepted '%s'", bad[i]);
+}
+
+/* Names and numbers; at most eight faults in all. */
+static void
+test_accepted(void **state)
+{
+	static const char *const good[] = {
+		"copy:1", "fsync:2:EIO", "rename:1:EDQUOT", "open:3:28", "truncate:1",
+		"meta:1:EPERM", "statx:18446744073709551615", "readdir:7:ENOSPC",
+	};
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_int_equal(engine_fault_add(good[i]), 0);
+	assert_int_equal(engine_fault_add("copy:9"), -EINVAL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_accepted),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
