@@ -6,6 +6,7 @@
  * a buffer and never a thread.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -356,6 +357,36 @@ control_mkparent(const char *path)
 }
 
 /*
+ * Whether the process that listens on the other end of the connected
+ * probe still lives. A daemon killed with SIGKILL leaves its socket
+ * accepting connections for a while (until the kernel has torn down its
+ * io_uring, which holds the listening socket), so a connection alone
+ * proves nothing; the listener's pid (SO_PEERCRED: who called listen)
+ * being gone or a zombie does.
+ */
+static bool
+control_listener_alive(int probe)
+{
+	struct ucred	 uc;
+	socklen_t	 len = sizeof(uc);
+	char		 path[64], buf[256], *p;
+	FILE		*f;
+	bool		 alive = true;
+
+	if (getsockopt(probe, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0 || uc.pid <= 0)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)uc.pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return errno != ENOENT;
+	/* "pid (comm) S ...": the state follows the last ')'. */
+	if (fgets(buf, sizeof(buf), f) != NULL && (p = strrchr(buf, ')')) != NULL &&
+	    (p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X')))
+		alive = false;
+	fclose(f);
+	return alive;
+}
+
+/*
  * Replace a stale socket file; never take the place of a live daemon,
  * and never remove anything that is not a socket.
  */
@@ -377,13 +408,14 @@ control_bind(int fd, const struct sockaddr_un *sun)
 	}
 	if ((probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		return -errno;
-	rc = connect(probe, (const struct sockaddr *)sun, sizeof(*sun));
-	close(probe);
-	if (rc == 0) {
+	rc = connect(probe, (const struct sockaddr *)sun, sizeof(*sun)) == 0 ? 0 : -errno;
+	if (rc == 0 && control_listener_alive(probe)) {
+		close(probe);
 		log_warnx("%s: another daemon is serving this socket", sun->sun_path);
 		return -EADDRINUSE;
 	}
-	if (errno != ECONNREFUSED)
+	close(probe);
+	if (rc != 0 && rc != -ECONNREFUSED)
 		return -EADDRINUSE;
 	log_info("%s: replacing a stale socket", sun->sun_path);
 	if (unlink(sun->sun_path) < 0 && errno != ENOENT)

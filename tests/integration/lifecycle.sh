@@ -33,6 +33,19 @@ grep -q 'replacing a stale socket' "$DAEMON_LOG" || fail "the stale socket was n
 r=$(varlink_call '{"method":"io.cpd.Manager.GetStatus"}')
 expect_eq "after the stale socket: jobs_done" "$(jfield parameters.jobs_done <<<"$r")" 0
 
+# 1b. Right after kill -9, before anything reaped the daemon, its socket
+#     may still accept connections (the dying io_uring holds it): the
+#     new daemon must still see it is stale, by the listener's pid.
+for round in 1 2 3; do
+	old=$DAEMON_PID
+	kill -KILL "$old"
+	DAEMON_PID=
+	start_daemon_raw
+	wait "$old" 2>/dev/null || true
+done
+[ "$(grep -c 'replacing a stale socket' "$DAEMON_LOG")" -eq 4 ] ||
+	fail "a socket of a just-killed daemon was not replaced every time"
+
 # 2. A live socket is not stolen: a second daemon gives up quickly.
 ino=$(stat -c %i "$CPD_SOCKET")
 rc=0
