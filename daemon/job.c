@@ -137,7 +137,7 @@ job_free(struct job *job)
 	}
 	cred_unref(job->cred);
 	json_object_put(job->final);
-	journal_write(job->id, NULL, NULL);	/* expired: its record goes too */
+	journal_write(job->id, NULL, false, NULL);	/* expired: its record goes too */
 	free(job);
 }
 
@@ -1175,7 +1175,8 @@ job_record_json(const struct job *job)
 static void
 job_journal(struct job *job, void (*done)(uint64_t, int))
 {
-	journal_write(job->id, job_record_json(job), done);
+	/* Made durable only where the job promises durability (journal.c). */
+	journal_write(job->id, job_record_json(job), job->req.sync, done);
 }
 
 /* Typed fields of a record; false when absent or of another type. */

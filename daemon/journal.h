@@ -10,11 +10,12 @@ struct config;
 
 /*
  * The job journal: one file per job, "job-<id>.json" in the state
- * directory, replaced atomically (temporary, fsync, rename, fsync of the
- * directory) whenever the job is accepted, starts running and ends.
- * Writes go to a thread of their own, which commits whatever has queued
- * up with one directory fsync; done() runs on the loop thread when the
- * record is durable (or failed, err < 0).
+ * directory, replaced atomically (a temporary renamed over it) whenever
+ * the job is accepted, starts running and ends. Writes go to threads of
+ * their own; done() runs on the loop thread when the record is written
+ * (it survives a crash of the daemon) and, for a durable write, also
+ * fsynced with its directory (it survives a crash of the machine), or
+ * when the write failed (err < 0).
  *
  * A file holds a header line "cpd-journal 1 <length> <crc32>" and then
  * <length> bytes of JSON; anything else is corrupt.
@@ -40,7 +41,7 @@ uint64_t journal_load(int (*load)(uint64_t id, struct json_object *rec));
 uint64_t journal_id_limit(void);
 void	journal_reserve_ids(uint64_t next_id);
 /* Replace job id's record with rec (taken), or remove it (rec NULL). */
-void	journal_write(uint64_t id, struct json_object *rec,
+void	journal_write(uint64_t id, struct json_object *rec, bool durable,
 	    void (*done)(uint64_t id, int err));
 /* Write what is queued, then stop the thread. */
 void	journal_shutdown(void);

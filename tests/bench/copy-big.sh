@@ -19,7 +19,7 @@ echo "creating ${size_mib} MiB in $D"
 head -c "${size_mib}M" /dev/urandom > "$D/src"
 cat "$D/src" > /dev/null				# warm: in page cache
 
-./cpd --socket "$SOCK" --config "${CPD_BENCH_CONFIG:-/dev/null}" & echo $! > "$D/pid"
+./cpd --socket "$SOCK" --config "${CPD_BENCH_CONFIG:-/dev/null}" --state-dir "$D/state" & echo $! > "$D/pid"
 for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
 export CPD_SOCKET=$SOCK
 
@@ -50,7 +50,7 @@ rss() { awk '/VmRSS/ {print $2 " KiB"}' "/proc/$pid/status"; }
 echo "daemon RSS idle: $(rss)"
 kill "$pid"; wait "$pid" 2>/dev/null || true
 printf 'jobs = { max_running = 1; };\n' > "$D/one.conf"
-./cpd --socket "$SOCK" --config "$D/one.conf" & echo $! > "$D/pid"; pid=$!
+./cpd --socket "$SOCK" --config "$D/one.conf" --state-dir "$D/state.q" & echo $! > "$D/pid"; pid=$!
 for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
 for i in $(seq 21); do ./cpd-client copy --detach "$D/src" "$D/q$i" > /dev/null; done
 echo "daemon RSS with 1 running + 20 queued jobs: $(rss) ($(./cpd-client list | grep -c queued) queued)"

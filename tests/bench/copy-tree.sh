@@ -88,7 +88,7 @@ round_end() {
 	fi
 }
 
-./cpd --socket "$SOCK" --config "${CPD_BENCH_CONFIG:-/dev/null}" 2>"$D/cpd.log" & echo $! > "$D/pid"
+./cpd --socket "$SOCK" --config "${CPD_BENCH_CONFIG:-/dev/null}" --state-dir "$D/state" 2>"$D/cpd.log" & echo $! > "$D/pid"
 for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
 export CPD_SOCKET=$SOCK
 

@@ -51,7 +51,7 @@ total=$((CLIENTS * JOBS_PER_CLIENT))
 cat > "$D/cpd.conf" <<EOF
 jobs = { max_per_user = $((total * 2 + 100)); };
 EOF
-"$CPD" --socket "$SOCK" --config "$D/cpd.conf" >> "$D/daemon.log" 2>&1 &
+"$CPD" --socket "$SOCK" --config "$D/cpd.conf" --state-dir "$D/state" >> "$D/daemon.log" 2>&1 &
 DAEMON_PID=$!
 for _ in $(seq 100); do
 	[ -S "$SOCK" ] && "$PY" "$BENCH/cpdbench.py" status --socket "$SOCK" \

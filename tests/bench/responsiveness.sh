@@ -84,7 +84,7 @@ sync
 start_daemon() {
 	printf 'engine = { async = "%s"; %s };\n' "$1" "${ENGINE_EXTRA:-}" > "$D/$1.conf"
 	rm -f "$SOCK"
-	"$CPD" --socket "$SOCK" --config "$D/$1.conf" >> "$D/daemon.$1.log" 2>&1 &
+	"$CPD" --socket "$SOCK" --config "$D/$1.conf" --state-dir "$D/state.$1" >> "$D/daemon.$1.log" 2>&1 &
 	DAEMON_PID=$!
 	for _ in $(seq 100); do
 		[ -S "$SOCK" ] && "$PY" "$BENCH/cpdbench.py" status --socket "$SOCK" \

@@ -1,11 +1,11 @@
 #!/bin/bash
 # sync: with "sync" a file is fsynced (after its attributes) before it is
 # renamed into place, and every directory that got new names is fsynced
-# after the renames, a tree's directories after their contents; without
-# it nothing is fsynced. A failed fsync is final: the file is not
-# published, no temporary is left, and the job fails (also with
-# keep_going). The fallback engine makes plain system calls, which strace
-# sees and an LD_PRELOAD shim can fail.
+# after the renames, a tree's directories after their contents, and the
+# job's journal record is fsynced; without it nothing is. A failed
+# fsync is final: the file is not published, no temporary is left, and
+# the job fails (also with keep_going). The fallback engine makes plain
+# system calls, which strace sees and an LD_PRELOAD shim can fail.
 . "$(dirname "$0")/../lib.sh"
 
 command -v strace >/dev/null || skip "strace is not installed"
@@ -81,6 +81,14 @@ if any(e[0] == "fsync" and "nosync" in e[1] for e in ev) or \
    any(e[0] == "rename" and e[2] == out + "/nosync" and
        any(x[0] == "fsync" and x[1] == e[1] for x in ev) for e in ev):
     print("a copy without sync was fsynced"); ok = False
+# The journal: the records of the sync jobs (1 and 2) are made durable,
+# that of the job without sync (3) is only written (journal.c says why).
+state = t + "/state"
+for j in (1, 2):
+    idx(lambda e, j=j: e[0] == "fsync" and e[1] == "%s/job-%d.json" % (state, j),
+        "fsync of the record of sync job %d" % j)
+if any(e[0] == "fsync" and e[1] == state + "/job-3.json" for e in ev):
+    print("the record of the job without sync was fsynced"); ok = False
 sys.exit(0 if ok else 1)
 PYEOF
 
