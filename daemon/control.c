@@ -3,7 +3,9 @@
  * connection run one at a time, in order, as Varlink requires; messages
  * that arrive while a call is open wait in the receive buffer. Every
  * wait is a one-shot poll on the loop, so a slow or silent client costs
- * a buffer and never a thread.
+ * a buffer and never a thread; and a client that leaves the daemon
+ * waiting for a message longer than clients.idle_timeout is closed, so
+ * it does not cost even that for long.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -40,6 +42,7 @@ struct conn {
 	bool			 eof;		/* peer shut its sending side */
 	bool			 closing, dispatching;
 	unsigned		 holds;		/* entry points running on it */
+	uint64_t		 idle_since;	/* waiting for a message since */
 	TAILQ_ENTRY(conn)	 entry;
 };
 
@@ -49,6 +52,10 @@ static int		listen_fd = -1;
 static bool		listen_owned;	/* we created the socket file */
 static char		listen_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static struct loop_op	listen_op;
+static bool		accept_paused;	/* out of fds: wait for the next tick */
+static unsigned		refused;	/* connections refused since the last log line */
+static const char	*refused_why;	/* the latest reason */
+static uint64_t		refused_logged;
 
 static void conn_arm(struct conn *);
 
@@ -175,6 +182,7 @@ void
 control_call_end(struct conn *c)
 {
 	c->call = NULL;
+	c->idle_since = loop_now_usec();
 	conn_process(c);
 }
 
@@ -195,6 +203,7 @@ conn_process(struct conn *c)
 				control_close(c, "message too large");
 			break;
 		}
+		c->idle_since = loop_now_usec();
 		varlink_dispatch(c, msg);
 	}
 	c->dispatching = false;
@@ -288,6 +297,41 @@ conn_arm(struct conn *c)
 	}
 }
 
+/*
+ * A flood of refused connections would otherwise be a flood of log
+ * lines: one line a second at most, with the count.
+ */
+static void
+control_refused_log(void)
+{
+	uint64_t now = loop_now_usec();
+
+	if (refused == 0 || now - refused_logged < 1000000)
+		return;
+	log_warnx("refused %u client%s: %s", refused, refused == 1 ? "" : "s", refused_why);
+	refused = 0;
+	refused_logged = now;
+}
+
+static void
+control_refused(const char *why)
+{
+	refused++;
+	refused_why = why;
+	control_refused_log();
+}
+
+static unsigned
+control_user_conns(uid_t uid)
+{
+	struct conn	*c;
+	unsigned	 n = 0;
+
+	TAILQ_FOREACH(c, &conns, entry)
+		n += c->cred->uid == uid;
+	return n;
+}
+
 static void
 control_accept(struct loop_op *op, int res)
 {
@@ -300,17 +344,32 @@ control_accept(struct loop_op *op, int res)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			if (errno != EAGAIN)
-				log_warn("accept");
-			break;
+			if (errno == EAGAIN)
+				break;
+			/*
+			 * Out of fds or memory: the pending connection stays
+			 * readable, so polling again at once would spin.
+			 * control_tick() tries again.
+			 */
+			log_warn("accept");
+			accept_paused = true;
+			return;
 		}
 		if (nconns >= max_conns) {
-			log_warnx("refusing a client: %u connections already", nconns);
+			control_refused("clients.max connections reached");
 			close(fd);
 			continue;
 		}
 		if ((rc = cred_from_socket(fd, &cred)) < 0) {
 			log_warnx("refusing a client: credentials: %s", strerror(-rc));
+			close(fd);
+			continue;
+		}
+		/* Root is not capped, so the administrator can always get in. */
+		if (cred->uid != 0 &&
+		    control_user_conns(cred->uid) >= cpd_conf->clients.max_per_user) {
+			control_refused("a user reached clients.max_per_user connections");
+			cred_unref(cred);
 			close(fd);
 			continue;
 		}
@@ -321,6 +380,7 @@ control_accept(struct loop_op *op, int res)
 		}
 		c->fd = fd;
 		c->cred = cred;
+		c->idle_since = loop_now_usec();
 		c->rop.cb = conn_readable;
 		c->wop.cb = conn_writable;
 		TAILQ_INSERT_TAIL(&conns, c, entry);
@@ -435,6 +495,32 @@ control_listen(const struct config *conf)
 	}
 	loop_poll(&listen_op, listen_fd, POLLIN);
 	return 0;
+}
+
+/*
+ * Close the connections that have left the daemon waiting for a message
+ * (a partial one counts as none) longer than clients.idle_timeout; a
+ * connection with an open call is waiting for the daemon, not idle.
+ */
+void
+control_tick(void)
+{
+	uint64_t	 now = loop_now_usec();
+	uint64_t	 limit = (uint64_t)cpd_conf->clients.idle_timeout * 1000000;
+	struct conn	*c, *next;
+
+	if (accept_paused && listen_fd >= 0) {
+		accept_paused = false;
+		loop_poll(&listen_op, listen_fd, POLLIN);
+	}
+	control_refused_log();
+	if (limit == 0)
+		return;
+	for (c = TAILQ_FIRST(&conns); c; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (c->call == NULL && now - c->idle_since > limit)
+			control_close(c, "idle timeout");
+	}
 }
 
 /* Stop accepting; connections stay to receive the end of their calls. */
