@@ -317,3 +317,67 @@ tree_exit() {
 	(exit $rc)
 	cleanup
 }
+
+# ---- Helpers for the hostile_*.sh tests: a root daemon, the unprivileged
+# attacker cpdtest (ensure_user cpdtest and cpdtest2 first). ----
+
+# hostile_setup: SECRET is a random token; U is the attacker's directory;
+# P a root-only directory with P/secret; W a directory only root may
+# write, with W/file; O cpdtest2's private directory with O/file; S a
+# sticky directory (like /tmp) with root's S/rootfile. Every one of those
+# files holds SECRET. Counts cases in n.
+hostile_setup() {
+	SECRET="cpd-secret-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+	U=$T/u P=$T/prot W=$T/ro O=$T/other S=$T/sticky n=0
+	mkdir "$U" "$P" "$W" "$O" "$S"
+	for f in "$P/secret" "$W/file" "$O/file" "$S/rootfile"; do
+		echo "$SECRET" > "$f"
+	done
+	chown cpdtest: "$U"
+	chown -R cpdtest2: "$O"
+	chmod 700 "$P" "$O"
+	chmod 600 "$P/secret" "$O/file"
+	chmod 1777 "$S"
+	HOSTILE_SNAP=$(hostile_snapshot)
+}
+
+# hostile_snapshot: every name, inode, size, mode, owner, time and content
+# under the protected places (the sticky directory's own times change when
+# the attacker uses it as it may).
+hostile_snapshot() {
+	find "$P" "$W" "$O" "$S"/* -printf '%p %i %s %m %u %T@\n' | sort
+	cat "$P/secret" "$W/file" "$O/file" "$S/rootfile" | md5sum
+	ls -d /root/cpd-hostile-* /etc/cpd-hostile-* 2>/dev/null || true
+}
+
+# attack WHAT EXTRA DEST SRC...: the next case: cpdtest runs a Copy
+# (copy_msg EXTRA DEST SRC...) to its end; its replies are left in $r.
+attack() {
+	n=$((n + 1)) what=$1
+	shift
+	r=$(varlink_as cpdtest "$(copy_msg "$@")" 30)
+}
+
+# refused ERRNO...: the last attack's job failed with one of the ERRNOs,
+# and the daemon still answers.
+refused() {
+	local state err
+	state=$(jfield parameters.job.state <<<"$r")
+	err=$(jfield parameters.job.error <<<"$r")
+	[ "$state" = failed ] || fail "case $n ($what): state '$state', want failed: $r"
+	[[ " $* " == *" $err "* ]] || fail "case $n ($what): error '$err', want $*: $r"
+	varlink_up || fail "case $n ($what): the daemon does not answer"
+}
+
+# hostile_verify: the protected places are as hostile_setup left them, and
+# no file of the attacker's (but a hard link root made to P/secret) holds
+# SECRET.
+hostile_verify() {
+	local leaked
+	[ "$(hostile_snapshot)" = "$HOSTILE_SNAP" ] ||
+		fail "the protected files changed: $(diff <(echo "$HOSTILE_SNAP") <(hostile_snapshot))"
+	leaked=$(find "$U" -type f ! -samefile "$P/secret" -exec grep -lF "$SECRET" {} + || true)
+	[ -z "$leaked" ] || fail "the secret was copied into: $leaked"
+	no_temporaries "$U"
+	no_temporaries "$S"
+}
