@@ -41,6 +41,7 @@ struct conn {
 	struct call		*call;		/* the open call */
 	bool			 eof;		/* peer shut its sending side */
 	bool			 closing, dispatching;
+	bool			 sending;	/* in control_send() */
 	unsigned		 holds;		/* entry points running on it */
 	uint64_t		 idle_since;	/* waiting for a message since */
 	TAILQ_ENTRY(conn)	 entry;
@@ -104,6 +105,19 @@ conn_maybe_free(struct conn *c)
 	free(c);
 }
 
+static void
+conn_abort_call(void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->call) {
+		struct call *call = c->call;
+		c->call = NULL;
+		varlink_abort(call);
+	}
+	conn_release(c);
+}
+
 void
 control_close(struct conn *c, const char *why)
 {
@@ -113,15 +127,19 @@ control_close(struct conn *c, const char *why)
 	c->closing = true;
 	TAILQ_REMOVE(&conns, c, entry);
 	nconns--;
-	if (c->call) {
-		struct call *call = c->call;
-		c->call = NULL;
-		varlink_abort(call);
-	}
+	/*
+	 * A failed send happens inside a reply of the open call, whose
+	 * caller goes on using the call (to end it, or to watch a job with
+	 * it): end it once that is over. Until then control_send() drops
+	 * its replies.
+	 */
+	conn_hold(c);
 	/* Fires the pending polls; their callbacks let go of the connection. */
 	shutdown(c->fd, SHUT_RDWR);
-	conn_hold(c);
-	conn_release(c);
+	if (c->sending)
+		loop_post(conn_abort_call, c);
+	else
+		conn_abort_call(c);
 }
 
 static void
@@ -147,6 +165,7 @@ control_send(struct conn *c, const char *json, size_t len)
 	if (c->closing)
 		return;
 	conn_hold(c);
+	c->sending = true;
 	if (c->outlen - c->outoff + len + 1 > CONTROL_MAX_OUTPUT) {
 		control_close(c, "client does not read its replies");
 		goto out;
@@ -175,6 +194,7 @@ control_send(struct conn *c, const char *json, size_t len)
 	conn_flush(c);
 	conn_arm(c);
 out:
+	c->sending = false;
 	conn_release(c);
 }
 

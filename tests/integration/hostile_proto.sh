@@ -1,0 +1,171 @@
+#!/bin/bash
+# hostile_proto: an unprivileged user attacks the root daemon through the
+# protocol: another user's job (Get, Wait, Cancel, Pause, Resume), a
+# connection flood, 10,000 jobs, giant and deeply nested JSON, bad
+# parameters, and clients that start a message and never finish it
+# (slowloris). Each is refused or cut off as documented, the other user's
+# job is untouched, and the daemon serves everybody else throughout.
+. "$(dirname "$0")/../lib.sh"
+need_root "runs a root daemon against the unprivileged users cpdtest and cpdtest2"
+ensure_user cpdtest
+ensure_user cpdtest2
+HC="$(cd "$(dirname "$0")" && pwd)/hostile_client.py"
+hostile_setup
+write_config "$T/cpd.conf" \
+	'clients = { max_per_user = 64; idle_timeout = 2; };' \
+	'jobs = { max_running = 3; max_running_per_user = 1; max_per_user = 1000; };'
+start_daemon_raw --config "$T/cpd.conf"
+pid=$DAEMON_PID
+hc() { as_user cpdtest "$PYTHON" "$HC" "$CPD_SOCKET" "$@"; }
+call_as() {	# USER METHOD ID
+	varlink_as "$1" "{\"method\":\"io.cpd.Manager.$2\",\"parameters\":{\"id\":$3}}" 10
+}
+step() { n=$((n + 1)) what=$1; }
+answers() { varlink_up || fail "case $n ($what): the daemon does not answer"; }
+
+# A long job of each user, throttled: they run for minutes. V is
+# cpdtest2's own directory.
+V=$T/u2
+mkdir "$V"
+echo "user data" > "$U/f"
+chown cpdtest: "$U/f"
+echo "cpdtest2's data" > "$V/small"
+fallocate -l 1G "$V/big"
+chown -R cpdtest2: "$V"
+fallocate -l 1G "$U/big"
+chown cpdtest: "$U/big"
+slow='{"__more": false, "bwlimit": 1048576}'
+r=$(varlink_as cpdtest2 "$(copy_msg "$slow" "$V/big.copy" "$V/big")" 10)
+victim=$(jfield parameters.job.id <<<"$r")
+[[ "$victim" =~ ^[0-9]+$ ]] || fail "cpdtest2's Copy: $r"
+# Its owner pauses it, so that it holds no slot and the attacker's
+# Resume would show.
+r=$(call_as cpdtest2 Pause "$victim")
+expect_eq "the owner's Pause" "$(jfield parameters.job.state <<<"$r")" paused
+r=$(varlink_as cpdtest "$(copy_msg "$slow" "$U/big.copy" "$U/big")" 10)
+mine=$(jfield parameters.job.id <<<"$r")
+[[ "$mine" =~ ^[0-9]+$ ]] || fail "cpdtest's Copy: $r"
+
+# 1-6: another user's job.
+for m in Get Wait Cancel Pause Resume; do
+	step "$m of another user's job"
+	r=$(call_as cpdtest "$m" "$victim")
+	expect_eq "case $n ($what)" "$(jfield error <<<"$r")" io.cpd.Manager.PermissionDenied
+	[ "$(jfield parameters.job <<<"$r")" = null ] || fail "case $n ($what): leaked the job: $r"
+done
+step "List shows only the caller's jobs"
+r=$(varlink_as cpdtest '{"method":"io.cpd.Manager.List"}' 10)
+py -c 'import json,sys; j=json.loads(sys.argv[1])["parameters"]["jobs"]
+sys.exit(0 if [x["id"] for x in j] == [int(sys.argv[2])] else 1)' "$(tail -n 1 <<<"$r")" "$mine" ||
+	fail "case $n ($what): $r"
+r=$(job_get "$victim")
+expect_eq "the other user's job after the attacks" "$(jfield parameters.job.state <<<"$r")" paused
+
+# 7-9: bad parameters get errors, not a crash.
+step "a NUL inside a path"
+r=$(varlink_as cpdtest '{"method":"io.cpd.Manager.Copy","parameters":{"sources":["/etc/\u0000shadow"],"destination":"'"$U"'/nul"}}' 10)
+expect_eq "case $n ($what)" "$(jfield error <<<"$r")" org.varlink.service.InvalidParameter
+step "ids out of range"
+for id in -1 0 9223372036854775807 1e300 '"1"' null; do
+	r=$(call_as cpdtest Get "$id")
+	case $(jfield error <<<"$r") in
+	io.cpd.Manager.NoSuchJob|org.varlink.service.InvalidParameter) ;;
+	*) fail "case $n ($what): Get $id: $r" ;;
+	esac
+done
+answers
+step "a relative path"
+r=$(varlink_as cpdtest "$(copy_msg "" "$U/rel" ../../etc/shadow)" 10)
+expect_eq "case $n ($what)" "$(jfield error <<<"$r")" org.varlink.service.InvalidParameter
+
+# 10-13: messages too large or too deep: the connection is closed
+# without a reply; the daemon serves on.
+raw_closed() {	# FILE: sent raw, the daemon hung up without replying
+	local res
+	res=$(hc raw "$1")
+	expect_eq "case $n ($what): closed" "$(jfield closed <<<"$res")" true
+	expect_eq "case $n ($what): replies" "$(jfield replies <<<"$res")" "[]"
+	answers
+}
+step "a 1 MiB message"
+py -c 'import sys; sys.stdout.write("{\"method\":\"io.cpd.Manager.GetStatus\",\"parameters\":{\"a\":\"" + "x" * (1 << 20) + "\"}}\0")' > "$T/giant"
+raw_closed "$T/giant"
+step "a 1 MiB message that never ends"
+head -c 1M /dev/zero | tr '\0' '[' > "$T/endless"
+raw_closed "$T/endless"
+step "100,000 nested arrays"
+py -c 'import sys; sys.stdout.write("[" * 100000 + "]" * 100000 + "\0")' > "$T/deep"
+raw_closed "$T/deep"
+step "nesting deeper than the limit, within the size limit"
+py -c 'import sys; sys.stdout.write("{\"method\":\"io.cpd.Manager.GetStatus\",\"parameters\":{\"a\":" + "[" * 30000 + "]" * 30000 + "}}\0")' > "$T/deep2"
+raw_closed "$T/deep2"
+
+# 14-16: slowloris: half a message, a message a byte at a time, and
+# nothing at all are cut off after clients.idle_timeout.
+for kind in partial trickle silent; do
+	step "a client that never finishes a message ($kind)"
+	res=$(hc stall "$kind")
+	expect_eq "case $n ($what): closed by the daemon" "$(jfield closed <<<"$res")" true
+	answers
+done
+# 17: while a call is open the client waits for the daemon, not the
+# other way round: a Wait outlives the idle timeout many times over.
+step "an open call is not idle"
+res=$(hc hold "{\"method\":\"io.cpd.Manager.Wait\",\"parameters\":{\"id\":$mine}}" 8)
+expect_eq "case $n ($what): closed by the daemon" "$(jfield closed <<<"$res")" false
+
+# 18: a client that cannot take replies (its reading side shut: every
+# reply fails with EPIPE) while its Copy streams: the daemon drops the
+# connection and the call; the job stays (queued behind the user's long
+# one).
+step "a client whose reading side is shut"
+res=$(hc deaf "$(copy_msg "" "$U/deaf.copy" "$U/f")" 2)
+answers
+r=$(varlink_as cpdtest '{"method":"io.cpd.Manager.List"}' 10)
+py -c 'import json,sys; j=json.loads(sys.argv[1])["parameters"]["jobs"]
+sys.exit(0 if [x["state"] for x in j if x["destination"].endswith("/deaf.copy")] == ["queued"] else 1)' \
+	"$(tail -n 1 <<<"$r")" || fail "case $n ($what): the job is not queued: $r"
+
+# 19: a connection flood from one user: capped at clients.max_per_user,
+# the rest closed at once; other users and root are served meanwhile.
+step "2000 connections from one user"
+coproc FLOOD { hc flood 2000; }
+read -r -t 120 res <&"${FLOOD[0]}" || fail "case $n ($what): the flood did not report"
+opened=$(jfield opened <<<"$res")
+[ "$opened" -ge 1000 ] || fail "case $n ($what): could open only $opened connections: $res"
+expect_eq "case $n ($what): connections served" "$(jfield answered <<<"$res")" 64
+fds=$(ls "/proc/$pid/fd" | wc -l)
+[ "$fds" -lt 200 ] || fail "case $n ($what): the daemon holds $fds fds"
+answers
+r=$(varlink_as cpdtest2 "$(copy_msg "" "$V/small.copy" "$V/small")" 30)
+expect_eq "case $n ($what): another user's copy" "$(jfield parameters.job.state <<<"$r")" done
+eval "exec ${FLOOD[1]}>&-"
+wait "$FLOOD_PID" || true
+# The flood's connections go away with it.
+for i in $(seq 100); do
+	c=$(varlink_call '{"method":"io.cpd.Manager.GetStatus"}' | jfield parameters.clients)
+	[ "$c" = 1 ] && break
+	sleep 0.1
+done
+expect_eq "case $n ($what): clients after the flood" "$c" 1
+
+# 20: 10,000 jobs from one user: jobs.max_per_user unfinished ones, the
+# rest refused with TooManyJobs naming the limit.
+step "10,000 jobs from one user"
+r=$(varlink_as cpdtest '{"method":"io.cpd.Manager.List"}' 10)
+had=$(py -c 'import json,sys; j=json.loads(sys.argv[1])["parameters"]["jobs"]
+print(sum(x["state"] in ("queued", "running", "paused") for x in j))' "$(tail -n 1 <<<"$r")")
+res=$(hc jobs 10000 "$U/f" "$U/many")
+expect_eq "case $n ($what): accepted" "$(jfield accepted <<<"$res")" $((1000 - had))
+expect_eq "case $n ($what): refused" "$(jfield too_many <<<"$res")" $((9000 + had))
+expect_eq "case $n ($what): limit" "$(jfield limit <<<"$res")" 1000
+expect_eq "case $n ($what): other replies" "$(jfield other <<<"$res")" "[]"
+answers
+r=$(varlink_as cpdtest2 "$(copy_msg "" "$V/small2.copy" "$V/small")" 30)
+expect_eq "case $n ($what): another user's copy" "$(jfield parameters.job.state <<<"$r")" done
+r=$(job_get "$victim")
+expect_eq "the other user's job at the end" "$(jfield parameters.job.state <<<"$r")" paused
+
+daemon_exit_ok		# cancels the long jobs, removing their temporaries
+hostile_verify
+echo "PASS: hostile_proto ($n cases)"
