@@ -323,7 +323,7 @@ tree_exit() {
 
 # hostile_setup: SECRET is a random token; U is the attacker's directory;
 # P a root-only directory with P/secret; W a directory only root may
-# write, with W/file; O cpdtest2's private directory with O/file; S a
+# write, with W/file that only root may read; O cpdtest2's private directory with O/file; S a
 # sticky directory (like /tmp) with root's S/rootfile. Every one of those
 # files holds SECRET. Counts cases in n.
 hostile_setup() {
@@ -336,7 +336,7 @@ hostile_setup() {
 	chown cpdtest: "$U"
 	chown -R cpdtest2: "$O"
 	chmod 700 "$P" "$O"
-	chmod 600 "$P/secret" "$O/file"
+	chmod 600 "$P/secret" "$W/file" "$O/file"
 	chmod 1777 "$S"
 	HOSTILE_SNAP=$(hostile_snapshot)
 }

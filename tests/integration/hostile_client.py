@@ -15,11 +15,19 @@ hostile_client.py SOCKET COMMAND [ARGS]; prints one JSON result line.
   hold JSON SECONDS  send one call, then read for SECONDS: {"closed", "replies"}
   deaf JSON SECONDS  send one call, shut the reading side (the daemon's
                      replies fail with EPIPE) and stay for SECONDS: {}
+  swap NAME TARGET   until stdin closes, swap NAME between the directory it
+                     is and a symlink to TARGET, by renames: {"swaps"}
+  copies N EXTRA SRC DST
+                     N Copy calls with "more", one after the other, from
+                     SRC (or SRC.i if SRC ends in ".") to DST.i, EXTRA a
+                     JSON object of further parameters: {"states", "errors"}
   jobs N SRC DST     N Copy calls (no "more") on one connection, pipelined
                      in batches: {"accepted", "too_many", "limit", "other"}
 """
 import json
+import os
 import resource
+import select
 import socket
 import sys
 import time
@@ -31,24 +39,32 @@ def connect(path):
     return s
 
 
+_pending = {}   # socket -> bytes received after the last whole reply
+
+
 def read_replies(s, want, timeout=30):
     """Read until want replies, EOF or timeout: (replies, closed)."""
     s.settimeout(timeout)
-    buf, out = b"", []
-    while len(out) < want:
+    buf, out = _pending.pop(s, b""), []
+    closed = False
+    while True:
+        while b"\0" in buf and len(out) < want:
+            m, buf = buf.split(b"\0", 1)
+            out.append(json.loads(m))
+        if len(out) >= want:
+            break
         try:
             d = s.recv(1 << 20)
         except socket.timeout:
-            return out, False
+            break
         except ConnectionResetError:
-            return out, True
+            d = b""
         if not d:
-            return out, True
+            closed = True
+            break
         buf += d
-        while b"\0" in buf:
-            m, buf = buf.split(b"\0", 1)
-            out.append(json.loads(m))
-    return out, False
+    _pending[s] = buf
+    return out, closed
 
 
 def flood(path, n):
@@ -139,6 +155,44 @@ def deaf(path, msg, seconds):
     print(json.dumps({}))
 
 
+def swap(name, target):
+    stash, link = name + ".dir", name + ".lnk"
+    os.symlink(target, link)
+    swaps = 0
+    while not select.select([sys.stdin], [], [], 0)[0]:
+        os.rename(name, stash)
+        os.rename(link, name)
+        os.rename(name, link)
+        os.rename(stash, name)
+        swaps += 1
+    os.unlink(link)
+    print(json.dumps({"swaps": swaps}))
+
+
+def copies(path, n, extra, src, dst):
+    s = connect(path)
+    states, errors = {}, {}
+    for i in range(n):
+        p = {"sources": [src + str(i) if src.endswith(".") else src],
+             "destination": "%s.%d" % (dst, i)}
+        p.update(json.loads(extra))
+        s.sendall(json.dumps({"method": "io.cpd.Manager.Copy", "more": True,
+                              "parameters": p}).encode() + b"\0")
+        while True:
+            r, closed = read_replies(s, 1, 60)
+            if not r:
+                sys.exit("no reply (closed %s)" % closed)
+            if not r[0].get("continues"):
+                break
+        job = r[0].get("parameters", {}).get("job", {})
+        st = job.get("state", r[0].get("error"))
+        states[st] = states.get(st, 0) + 1
+        for e in [job.get("error")] + [f["error"] for f in job.get("failures", [])]:
+            if e:
+                errors[e] = errors.get(e, 0) + 1
+    print(json.dumps({"states": states, "errors": errors}))
+
+
 def jobs(path, n, src, dst):
     s = connect(path)
     res = {"accepted": 0, "too_many": 0, "limit": None, "other": []}
@@ -176,6 +230,10 @@ def main():
         hold(path, args[0], float(args[1]))
     elif cmd == "deaf":
         deaf(path, args[0], float(args[1]))
+    elif cmd == "swap":
+        swap(args[0], args[1])
+    elif cmd == "copies":
+        copies(path, int(args[0]), args[1], args[2], args[3])
     elif cmd == "jobs":
         jobs(path, int(args[0]), args[1], args[2])
     else:
