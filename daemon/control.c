@@ -29,6 +29,13 @@
 #include "varlink.h"
 
 #define CONTROL_MAX_OUTPUT	(2 * CPD_MAX_REPLY)	/* unread replies before we give up */
+/*
+ * No further message of a connection is run while this much of its
+ * replies is unread: a client that sends calls and reads no replies
+ * gets its replies one at a time, instead of the daemon buffering up to
+ * CONTROL_MAX_OUTPUT for each of its connections.
+ */
+#define CONTROL_BACKLOG		CPD_MAX_MESSAGE
 
 struct conn {
 	int			 fd;
@@ -155,6 +162,7 @@ conn_flush(struct conn *c)
 			return;
 		}
 		c->outoff += (size_t)n;
+		c->idle_since = loop_now_usec();	/* a client reading replies is not idle */
 	}
 	c->outoff = c->outlen = 0;
 }
@@ -217,7 +225,7 @@ conn_process(struct conn *c)
 		return;
 	conn_hold(c);
 	c->dispatching = true;
-	while (!c->closing && c->call == NULL) {
+	while (!c->closing && c->call == NULL && c->outlen - c->outoff < CONTROL_BACKLOG) {
 		if ((msg = msgbuf_next(&c->in, &full)) == NULL) {
 			if (full)
 				control_close(c, "message too large");
@@ -289,10 +297,7 @@ conn_writable(struct loop_op *op, int res)
 	c->writing = false;
 	conn_hold(c);
 	conn_flush(c);
-	if (!c->closing && c->eof && c->call == NULL && c->outoff == c->outlen &&
-	    !msgbuf_pending(&c->in))
-		control_close(c, "end of input");
-	conn_arm(c);
+	conn_process(c);	/* messages held back by unread replies */
 	conn_release(c);
 }
 

@@ -21,6 +21,9 @@ hostile_client.py SOCKET COMMAND [ARGS]; prints one JSON result line.
                      N Copy calls with "more", one after the other, from
                      SRC (or SRC.i if SRC ends in ".") to DST.i, EXTRA a
                      JSON object of further parameters: {"states", "errors"}
+  deluge N K JSON    on each of N connections send the call K times and
+                     read nothing; print {} and wait for stdin to close;
+                     then read every reply: {"replies": [count, ...]}
   jobs N SRC DST     N Copy calls (no "more") on one connection, pipelined
                      in batches: {"accepted", "too_many", "limit", "other"}
 """
@@ -193,6 +196,19 @@ def copies(path, n, extra, src, dst):
     print(json.dumps({"states": states, "errors": errors}))
 
 
+def deluge(path, n, k, msg):
+    socks = [connect(path) for _ in range(n)]
+    for s in socks:
+        s.sendall((msg.encode() + b"\0") * k)
+    print(json.dumps({}), flush=True)
+    sys.stdin.read()
+    counts = []
+    for s in socks:
+        r, _ = read_replies(s, k, 30)
+        counts.append(len(r))
+    print(json.dumps({"replies": counts}))
+
+
 def jobs(path, n, src, dst):
     s = connect(path)
     res = {"accepted": 0, "too_many": 0, "limit": None, "other": []}
@@ -234,6 +250,8 @@ def main():
         swap(args[0], args[1])
     elif cmd == "copies":
         copies(path, int(args[0]), args[1], args[2], args[3])
+    elif cmd == "deluge":
+        deluge(path, int(args[0]), int(args[1]), args[2])
     elif cmd == "jobs":
         jobs(path, int(args[0]), args[1], args[2])
     else:

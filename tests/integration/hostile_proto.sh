@@ -166,6 +166,35 @@ expect_eq "case $n ($what): another user's copy" "$(jfield parameters.job.state 
 r=$(job_get "$victim")
 expect_eq "the other user's job at the end" "$(jfield parameters.job.state <<<"$r")" paused
 
+# 21: calls sent and their replies not read, on several connections:
+# the daemon runs the next call of a connection only when the client has
+# read most of the replies, so it holds about one reply per connection
+# (a List of 1,000 jobs here), not 32 MiB each; and when the client
+# reads, it gets them all.
+step "calls whose replies are not read"
+write_config "$T/cpd.conf" \
+	'clients = { max_per_user = 64; idle_timeout = 60; };' \
+	'jobs = { max_running = 3; max_running_per_user = 1; max_per_user = 1000; };'
+kill -HUP "$pid"
+for i in $(seq 100); do
+	grep -q "configuration reloaded" "$DAEMON_LOG" && break
+	sleep 0.1
+done
+rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status"; }	# KiB
+rss1=$(rss)
+coproc DELUGE { hc deluge 8 40 '{"method":"io.cpd.Manager.List"}'; }
+read -r -t 60 res <&"${DELUGE[0]}" || fail "case $n ($what): the client did not report"
+sleep 1		# time to run them all, were they all run
+rss2=$(rss)
+eval "exec ${DELUGE[1]}>&-"
+read -r -t 120 res <&"${DELUGE[0]}" || fail "case $n ($what): no replies"
+wait "$DELUGE_PID" || true
+echo "case $n ($what): RSS $rss1 KiB before, $rss2 KiB while unread; $res"
+expect_eq "case $n ($what): replies" "$(jfield replies <<<"$res")" "[40, 40, 40, 40, 40, 40, 40, 40]"
+[ $((rss2 - rss1)) -lt 32768 ] ||
+	fail "case $n ($what): RSS grew from $rss1 to $rss2 KiB with the replies unread"
+answers
+
 daemon_exit_ok		# cancels the long jobs, removing their temporaries
 hostile_verify
 echo "PASS: hostile_proto ($n cases)"
