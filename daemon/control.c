@@ -61,6 +61,7 @@ static bool		listen_owned;	/* we created the socket file */
 static char		listen_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static struct loop_op	listen_op;
 static bool		accept_paused;	/* out of fds: wait for the next tick */
+static uint64_t		accept_logged;
 static unsigned		refused;	/* connections refused since the last log line */
 static const char	*refused_why;	/* the latest reason */
 static uint64_t		refused_logged;
@@ -374,9 +375,13 @@ control_accept(struct loop_op *op, int res)
 			/*
 			 * Out of fds or memory: the pending connection stays
 			 * readable, so polling again at once would spin.
-			 * control_tick() tries again.
+			 * control_tick() tries again (and logs again only
+			 * once a minute).
 			 */
-			log_warn("accept");
+			if (loop_now_usec() - accept_logged >= 60 * 1000000ULL) {
+				log_warn("accept (trying again every quarter second)");
+				accept_logged = loop_now_usec();
+			}
 			accept_paused = true;
 			return;
 		}

@@ -318,6 +318,10 @@ tree_exit() {
 	cleanup
 }
 
+# sanitized: cpd is the SANITIZE=1 build. Its memory use says little:
+# ASan keeps freed memory in quarantine for a while.
+sanitized() { grep -qa __asan_init "$CPD"; }
+
 # ---- Helpers for the hostile_*.sh tests: a root daemon, the unprivileged
 # attacker cpdtest (ensure_user cpdtest and cpdtest2 first). ----
 

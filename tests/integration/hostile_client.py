@@ -3,8 +3,9 @@
 
 hostile_client.py SOCKET COMMAND [ARGS]; prints one JSON result line.
 
-  flood N            open N connections, then send GetStatus on each:
-                     {"opened", "answered", "refused"}; holds them until
+  flood N [SECONDS]  open N connections, then send GetStatus on each:
+                     {"opened", "answered", "refused"} (refused: closed,
+                     or no answer within SECONDS, 10, in all); holds them until
                      stdin closes (so the caller can look at the daemon)
   stall KIND         a client that never finishes a message: KIND is
                      "partial" (half a message, then silence), "trickle"
@@ -70,7 +71,7 @@ def read_replies(s, want, timeout=30):
     return out, closed
 
 
-def flood(path, n):
+def flood(path, n, seconds):
     socks, refused, answered = [], 0, 0
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < n + 64:
@@ -87,8 +88,9 @@ def flood(path, n):
             s.sendall(status)
         except OSError:
             pass
+    deadline = time.monotonic() + seconds
     for s in socks:
-        r, _ = read_replies(s, 1, 10)
+        r, _ = read_replies(s, 1, max(0.1, deadline - time.monotonic()))
         if r and "error" not in r[0]:
             answered += 1
         else:
@@ -237,7 +239,7 @@ def jobs(path, n, src, dst):
 def main():
     path, cmd, args = sys.argv[1], sys.argv[2], sys.argv[3:]
     if cmd == "flood":
-        flood(path, int(args[0]))
+        flood(path, int(args[0]), float(args[1]) if len(args) > 1 else 10)
     elif cmd == "stall":
         stall(path, args[0])
     elif cmd == "raw":
