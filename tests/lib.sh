@@ -325,14 +325,16 @@ sanitized() { grep -qa __asan_init "$CPD"; }
 # ---- Helpers for the hostile_*.sh tests: a root daemon, the unprivileged
 # attacker cpdtest (ensure_user cpdtest and cpdtest2 first). ----
 
-# hostile_setup: SECRET is a random token; U is the attacker's directory;
+# hostile_setup [DIR]: in DIR (default $T), which must exist:
+# SECRET is a random token; U is the attacker's directory;
 # P a root-only directory with P/secret; W a directory only root may
 # write, with W/file that only root may read; O cpdtest2's private directory with O/file; S a
 # sticky directory (like /tmp) with root's S/rootfile. Every one of those
 # files holds SECRET. Counts cases in n.
 hostile_setup() {
 	SECRET="cpd-secret-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
-	U=$T/u P=$T/prot W=$T/ro O=$T/other S=$T/sticky n=0
+	local d=${1:-$T}
+	U=$d/u P=$d/prot W=$d/ro O=$d/other S=$d/sticky n=0
 	mkdir "$U" "$P" "$W" "$O" "$S"
 	for f in "$P/secret" "$W/file" "$O/file" "$S/rootfile"; do
 		echo "$SECRET" > "$f"
@@ -371,6 +373,16 @@ refused() {
 	[ "$state" = failed ] || fail "case $n ($what): state '$state', want failed: $r"
 	[[ " $* " == *" $err "* ]] || fail "case $n ($what): error '$err', want $*: $r"
 	varlink_up || fail "case $n ($what): the daemon does not answer"
+}
+
+# job_has_failure REPLIES SUFFIX ERRNO: the final Job of REPLIES lists a
+# failure with ERRNO of a path ending in SUFFIX.
+job_has_failure() {
+	py -c '
+import json, sys
+f = json.loads(sys.argv[1])["parameters"]["job"]["failures"]
+sys.exit(0 if any(x["path"].endswith(sys.argv[2]) and x["error"] == sys.argv[3] for x in f) else 1)' \
+		"$(tail -n 1 <<<"$1")" "$2" "$3"
 }
 
 # hostile_verify: the protected places are as hostile_setup left them, and
