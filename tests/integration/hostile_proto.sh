@@ -155,7 +155,9 @@ step "10,000 jobs from one user"
 r=$(varlink_as cpdtest '{"method":"io.cpd.Manager.List"}' 10)
 had=$(py -c 'import json,sys; j=json.loads(sys.argv[1])["parameters"]["jobs"]
 print(sum(x["state"] in ("queued", "running", "paused") for x in j))' "$(tail -n 1 <<<"$r")")
+t0=$SECONDS
 res=$(hc jobs 10000 "$U/f" "$U/many")
+echo "case $n ($what): $res in $((SECONDS - t0)) s"
 expect_eq "case $n ($what): accepted" "$(jfield accepted <<<"$res")" $((1000 - had))
 expect_eq "case $n ($what): refused" "$(jfield too_many <<<"$res")" $((9000 + had))
 expect_eq "case $n ($what): limit" "$(jfield limit <<<"$res")" 1000
