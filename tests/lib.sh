@@ -397,3 +397,47 @@ hostile_verify() {
 	no_temporaries "$U"
 	no_temporaries "$S"
 }
+
+# ---- hostile_proto.sh and hostile_conns.sh: a daemon with small limits
+# (clients.max_per_user 64, clients.idle_timeout 2 s, one running job
+# per user) and a long job of each user. ----
+
+HC="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/integration/hostile_client.py"
+hc() { as_user cpdtest "$PYTHON" "$HC" "$CPD_SOCKET" "$@"; }	# as the attacker
+call_as() {	# USER METHOD ID
+	varlink_as "$1" "{\"method\":\"io.cpd.Manager.$2\",\"parameters\":{\"id\":$3}}" 10
+}
+step() { n=$((n + 1)) what=$1; }	# WHAT: the next case
+answers() { varlink_up || fail "case $n ($what): the daemon does not answer"; }
+
+# hostile_daemon: hostile_setup, then start the daemon (pid); V is
+# cpdtest2's directory. Jobs throttled to run for minutes: victim,
+# cpdtest2's, paused by its owner (so that it holds no slot, and an
+# attacker's Resume would show), and mine, cpdtest's, running. U/f and
+# V/small are small files of their users.
+hostile_daemon() {
+	local slow='{"__more": false, "bwlimit": 1048576}' r
+	hostile_setup
+	write_config "$T/cpd.conf" \
+		'clients = { max_per_user = 64; idle_timeout = 2; };' \
+		'jobs = { max_running = 3; max_running_per_user = 1; max_per_user = 1000; };'
+	start_daemon_raw --config "$T/cpd.conf"
+	pid=$DAEMON_PID
+	V=$T/u2
+	mkdir "$V"
+	echo "user data" > "$U/f"
+	chown cpdtest: "$U/f"
+	echo "cpdtest2's data" > "$V/small"
+	fallocate -l 1G "$V/big"
+	chown -R cpdtest2: "$V"
+	fallocate -l 1G "$U/big"
+	chown cpdtest: "$U/big"
+	r=$(varlink_as cpdtest2 "$(copy_msg "$slow" "$V/big.copy" "$V/big")" 10)
+	victim=$(jfield parameters.job.id <<<"$r")
+	[[ "$victim" =~ ^[0-9]+$ ]] || fail "cpdtest2's Copy: $r"
+	r=$(call_as cpdtest2 Pause "$victim")
+	expect_eq "the owner's Pause" "$(jfield parameters.job.state <<<"$r")" paused
+	r=$(varlink_as cpdtest "$(copy_msg "$slow" "$U/big.copy" "$U/big")" 10)
+	mine=$(jfield parameters.job.id <<<"$r")
+	[[ "$mine" =~ ^[0-9]+$ ]] || fail "cpdtest's Copy: $r"
+}

@@ -1,50 +1,15 @@
 #!/bin/bash
-# hostile_proto: an unprivileged user attacks the root daemon through the
-# protocol: another user's job (Get, Wait, Cancel, Pause, Resume), a
-# connection flood, 10,000 jobs, giant and deeply nested JSON, bad
-# parameters, and clients that start a message and never finish it
-# (slowloris). Each is refused or cut off as documented, the other user's
-# job is untouched, and the daemon serves everybody else throughout.
+# hostile_proto: an unprivileged user attacks the root daemon through its
+# calls: another user's job (Get, Wait, Cancel, Pause, Resume), bad
+# parameters, giant and deeply nested JSON, 10,000 jobs, and calls whose
+# replies it does not read. Each is refused as documented, the other
+# user's job is untouched, and the daemon serves everybody else
+# throughout. (hostile_conns.sh attacks with connections.)
 . "$(dirname "$0")/../lib.sh"
 need_root "runs a root daemon against the unprivileged users cpdtest and cpdtest2"
 ensure_user cpdtest
 ensure_user cpdtest2
-HC="$(cd "$(dirname "$0")" && pwd)/hostile_client.py"
-hostile_setup
-write_config "$T/cpd.conf" \
-	'clients = { max_per_user = 64; idle_timeout = 2; };' \
-	'jobs = { max_running = 3; max_running_per_user = 1; max_per_user = 1000; };'
-start_daemon_raw --config "$T/cpd.conf"
-pid=$DAEMON_PID
-hc() { as_user cpdtest "$PYTHON" "$HC" "$CPD_SOCKET" "$@"; }
-call_as() {	# USER METHOD ID
-	varlink_as "$1" "{\"method\":\"io.cpd.Manager.$2\",\"parameters\":{\"id\":$3}}" 10
-}
-step() { n=$((n + 1)) what=$1; }
-answers() { varlink_up || fail "case $n ($what): the daemon does not answer"; }
-
-# A long job of each user, throttled: they run for minutes. V is
-# cpdtest2's own directory.
-V=$T/u2
-mkdir "$V"
-echo "user data" > "$U/f"
-chown cpdtest: "$U/f"
-echo "cpdtest2's data" > "$V/small"
-fallocate -l 1G "$V/big"
-chown -R cpdtest2: "$V"
-fallocate -l 1G "$U/big"
-chown cpdtest: "$U/big"
-slow='{"__more": false, "bwlimit": 1048576}'
-r=$(varlink_as cpdtest2 "$(copy_msg "$slow" "$V/big.copy" "$V/big")" 10)
-victim=$(jfield parameters.job.id <<<"$r")
-[[ "$victim" =~ ^[0-9]+$ ]] || fail "cpdtest2's Copy: $r"
-# Its owner pauses it, so that it holds no slot and the attacker's
-# Resume would show.
-r=$(call_as cpdtest2 Pause "$victim")
-expect_eq "the owner's Pause" "$(jfield parameters.job.state <<<"$r")" paused
-r=$(varlink_as cpdtest "$(copy_msg "$slow" "$U/big.copy" "$U/big")" 10)
-mine=$(jfield parameters.job.id <<<"$r")
-[[ "$mine" =~ ^[0-9]+$ ]] || fail "cpdtest's Copy: $r"
+hostile_daemon
 
 # 1-6: another user's job.
 for m in Get Wait Cancel Pause Resume; do
@@ -100,56 +65,7 @@ step "nesting deeper than the limit, within the size limit"
 py -c 'import sys; sys.stdout.write("{\"method\":\"io.cpd.Manager.GetStatus\",\"parameters\":{\"a\":" + "[" * 30000 + "]" * 30000 + "}}\0")' > "$T/deep2"
 raw_closed "$T/deep2"
 
-# 14-16: slowloris: half a message, a message a byte at a time, and
-# nothing at all are cut off after clients.idle_timeout.
-for kind in partial trickle silent; do
-	step "a client that never finishes a message ($kind)"
-	res=$(hc stall "$kind")
-	expect_eq "case $n ($what): closed by the daemon" "$(jfield closed <<<"$res")" true
-	answers
-done
-# 17: while a call is open the client waits for the daemon, not the
-# other way round: a Wait outlives the idle timeout many times over.
-step "an open call is not idle"
-res=$(hc hold "{\"method\":\"io.cpd.Manager.Wait\",\"parameters\":{\"id\":$mine}}" 6)
-expect_eq "case $n ($what): closed by the daemon" "$(jfield closed <<<"$res")" false
-
-# 18: a client that cannot take replies (its reading side shut: every
-# reply fails with EPIPE) while its Copy streams: the daemon drops the
-# connection and the call; the job stays (queued behind the user's long
-# one).
-step "a client whose reading side is shut"
-res=$(hc deaf "$(copy_msg "" "$U/deaf.copy" "$U/f")" 2)
-answers
-r=$(varlink_as cpdtest '{"method":"io.cpd.Manager.List"}' 10)
-py -c 'import json,sys; j=json.loads(sys.argv[1])["parameters"]["jobs"]
-sys.exit(0 if [x["state"] for x in j if x["destination"].endswith("/deaf.copy")] == ["queued"] else 1)' \
-	"$(tail -n 1 <<<"$r")" || fail "case $n ($what): the job is not queued: $r"
-
-# 19: a connection flood from one user: capped at clients.max_per_user,
-# the rest closed at once; other users and root are served meanwhile.
-step "2000 connections from one user"
-coproc FLOOD { hc flood 2000; }
-read -r -t 120 res <&"${FLOOD[0]}" || fail "case $n ($what): the flood did not report"
-opened=$(jfield opened <<<"$res")
-[ "$opened" -ge 1000 ] || fail "case $n ($what): could open only $opened connections: $res"
-expect_eq "case $n ($what): connections served" "$(jfield answered <<<"$res")" 64
-fds=$(ls "/proc/$pid/fd" | wc -l)
-[ "$fds" -lt 200 ] || fail "case $n ($what): the daemon holds $fds fds"
-answers
-r=$(varlink_as cpdtest2 "$(copy_msg "" "$V/small.copy" "$V/small")" 30)
-expect_eq "case $n ($what): another user's copy" "$(jfield parameters.job.state <<<"$r")" done
-eval "exec ${FLOOD[1]}>&-"
-wait "$FLOOD_PID" || true
-# The flood's connections go away with it.
-for i in $(seq 100); do
-	c=$(varlink_call '{"method":"io.cpd.Manager.GetStatus"}' | jfield parameters.clients)
-	[ "$c" = 1 ] && break
-	sleep 0.1
-done
-expect_eq "case $n ($what): clients after the flood" "$c" 1
-
-# 20: 10,000 jobs from one user: jobs.max_per_user unfinished ones, the
+# 14: 10,000 jobs from one user: jobs.max_per_user unfinished ones, the
 # rest refused with TooManyJobs naming the limit.
 step "10,000 jobs from one user"
 r=$(varlink_as cpdtest '{"method":"io.cpd.Manager.List"}' 10)
@@ -168,7 +84,7 @@ expect_eq "case $n ($what): another user's copy" "$(jfield parameters.job.state 
 r=$(job_get "$victim")
 expect_eq "the other user's job at the end" "$(jfield parameters.job.state <<<"$r")" paused
 
-# 21: calls sent and their replies not read, on several connections:
+# 15: calls sent and their replies not read, on several connections:
 # the daemon runs the next call of a connection only when the client has
 # read most of the replies, so it holds about one reply per connection
 # (a List of 1,000 jobs here), not 32 MiB each; and when the client
@@ -199,32 +115,4 @@ answers
 
 daemon_exit_ok		# cancels the long jobs, removing their temporaries
 hostile_verify
-
-# 22: a daemon out of file descriptors (a limit of 32 here, where
-# clients.max_per_user does not help): the connections beyond it wait in
-# the listen queue, the daemon does not spin on them, and it accepts
-# again once the flood is over.
-step "the daemon runs out of file descriptors"
-start_daemon_raw
-pid=$DAEMON_PID
-prlimit --pid "$pid" --nofile=32:32
-cpu() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }	# utime + stime, in ticks
-coproc FLOOD { hc flood 100 2; }
-read -r -t 120 res <&"${FLOOD[0]}" || fail "case $n ($what): the flood did not report"
-answered=$(jfield answered <<<"$res")
-[ "$answered" -gt 0 ] && [ "$answered" -lt 32 ] || fail "case $n ($what): $res"
-cpu1=$(cpu)
-sleep 2
-cpu2=$(cpu)
-echo "case $n ($what): $res; $((cpu2 - cpu1)) ticks of CPU in 2 s"
-# Spinning on accept would take all of the 2 s (200 ticks at 100 Hz).
-[ $((cpu2 - cpu1)) -lt 50 ] || fail "case $n ($what): the daemon spins: $((cpu2 - cpu1)) ticks"
-eval "exec ${FLOOD[1]}>&-"
-wait "$FLOOD_PID" || true
-for i in $(seq 50); do
-	varlink_up && break
-	sleep 0.1
-done
-answers
-daemon_exit_ok
 echo "PASS: hostile_proto ($n cases)"
