@@ -61,7 +61,7 @@ static bool		listen_owned;	/* we created the socket file */
 static char		listen_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static struct loop_op	listen_op;
 static bool		accept_paused;	/* out of fds: wait for the next tick */
-static uint64_t		accept_logged;
+static uint64_t		accept_logged;	/* when accept's failure was logged last */
 static unsigned		refused;	/* connections refused since the last log line */
 static const char	*refused_why;	/* the latest reason */
 static uint64_t		refused_logged;
@@ -378,7 +378,8 @@ control_accept(struct loop_op *op, int res)
 			 * control_tick() tries again (and logs again only
 			 * once a minute).
 			 */
-			if (loop_now_usec() - accept_logged >= 60 * 1000000ULL) {
+			if (accept_logged == 0 ||
+			    loop_now_usec() - accept_logged >= 60 * 1000000ULL) {
 				log_warn("accept (trying again every quarter second)");
 				accept_logged = loop_now_usec();
 			}
