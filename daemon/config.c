@@ -69,6 +69,8 @@ static const struct option_def options[] = {
 	{ "engine.iowq_unbounded", OPT_UINT, OFF(engine.iowq_unbounded), 0, 4096, NULL, true },
 	{ "engine.fallback_threads", OPT_UINT, OFF(engine.fallback_threads), 1, 64, NULL, true },
 	{ "clients.max", OPT_UINT, OFF(clients.max), 1, 65536, NULL, true },
+	{ "clients.max_per_user", OPT_UINT, OFF(clients.max_per_user), 1, 65536, NULL, false },
+	{ "clients.idle_timeout", OPT_UINT, OFF(clients.idle_timeout), 0, 86400, NULL, false },
 };
 #define NOPTIONS	(sizeof(options) / sizeof(options[0]))
 
@@ -100,6 +102,8 @@ config_defaults(struct config *c)
 	c->engine.worker_nice = 10;
 	c->engine.fallback_threads = 4;
 	c->clients.max = 1024;
+	c->clients.max_per_user = 128;
+	c->clients.idle_timeout = 60;
 }
 
 /* "1048576", "256K", "1M", "2G": powers of 1024. */

@@ -52,6 +52,8 @@ struct config {
 	} engine;
 	struct {
 		unsigned	max;
+		unsigned	max_per_user;	/* root is not counted */
+		unsigned	idle_timeout;	/* seconds; 0: never */
 	} clients;
 };
 

@@ -3,7 +3,9 @@
  * connection run one at a time, in order, as Varlink requires; messages
  * that arrive while a call is open wait in the receive buffer. Every
  * wait is a one-shot poll on the loop, so a slow or silent client costs
- * a buffer and never a thread.
+ * a buffer and never a thread; and a client that leaves the daemon
+ * waiting for a message longer than clients.idle_timeout is closed, so
+ * it does not cost even that for long.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -28,6 +30,13 @@
 #include "varlink.h"
 
 #define CONTROL_MAX_OUTPUT	(2 * CPD_MAX_REPLY)	/* unread replies before we give up */
+/*
+ * No further message of a connection is run while this much of its
+ * replies is unread: a client that sends calls and reads no replies
+ * gets its replies one at a time, instead of the daemon buffering up to
+ * CONTROL_MAX_OUTPUT for each of its connections.
+ */
+#define CONTROL_BACKLOG		CPD_MAX_MESSAGE
 
 struct conn {
 	int			 fd;
@@ -40,7 +49,9 @@ struct conn {
 	struct call		*call;		/* the open call */
 	bool			 eof;		/* peer shut its sending side */
 	bool			 closing, dispatching;
+	bool			 sending;	/* in control_send() */
 	unsigned		 holds;		/* entry points running on it */
+	uint64_t		 idle_since;	/* waiting for a message since */
 	TAILQ_ENTRY(conn)	 entry;
 };
 
@@ -50,6 +61,11 @@ static int		listen_fd = -1;
 static bool		listen_owned;	/* we created the socket file */
 static char		listen_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static struct loop_op	listen_op;
+static bool		accept_paused;	/* out of fds: wait for the next tick */
+static uint64_t		accept_logged;	/* when accept's failure was logged last */
+static unsigned		refused;	/* connections refused since the last log line */
+static const char	*refused_why;	/* the latest reason */
+static uint64_t		refused_logged;
 
 static void conn_arm(struct conn *);
 
@@ -98,6 +114,19 @@ conn_maybe_free(struct conn *c)
 	free(c);
 }
 
+static void
+conn_abort_call(void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->call) {
+		struct call *call = c->call;
+		c->call = NULL;
+		varlink_abort(call);
+	}
+	conn_release(c);
+}
+
 void
 control_close(struct conn *c, const char *why)
 {
@@ -107,15 +136,19 @@ control_close(struct conn *c, const char *why)
 	c->closing = true;
 	TAILQ_REMOVE(&conns, c, entry);
 	nconns--;
-	if (c->call) {
-		struct call *call = c->call;
-		c->call = NULL;
-		varlink_abort(call);
-	}
+	/*
+	 * A failed send happens inside a reply of the open call, whose
+	 * caller goes on using the call (to end it, or to watch a job with
+	 * it): end it once that is over. Until then control_send() drops
+	 * its replies.
+	 */
+	conn_hold(c);
 	/* Fires the pending polls; their callbacks let go of the connection. */
 	shutdown(c->fd, SHUT_RDWR);
-	conn_hold(c);
-	conn_release(c);
+	if (c->sending)
+		loop_post(conn_abort_call, c);
+	else
+		conn_abort_call(c);
 }
 
 static void
@@ -131,6 +164,7 @@ conn_flush(struct conn *c)
 			return;
 		}
 		c->outoff += (size_t)n;
+		c->idle_since = loop_now_usec();	/* a client reading replies is not idle */
 	}
 	c->outoff = c->outlen = 0;
 }
@@ -141,6 +175,7 @@ control_send(struct conn *c, const char *json, size_t len)
 	if (c->closing)
 		return;
 	conn_hold(c);
+	c->sending = true;
 	if (c->outlen - c->outoff + len + 1 > CONTROL_MAX_OUTPUT) {
 		control_close(c, "client does not read its replies");
 		goto out;
@@ -169,6 +204,7 @@ control_send(struct conn *c, const char *json, size_t len)
 	conn_flush(c);
 	conn_arm(c);
 out:
+	c->sending = false;
 	conn_release(c);
 }
 
@@ -176,6 +212,7 @@ void
 control_call_end(struct conn *c)
 {
 	c->call = NULL;
+	c->idle_since = loop_now_usec();
 	conn_process(c);
 }
 
@@ -190,12 +227,13 @@ conn_process(struct conn *c)
 		return;
 	conn_hold(c);
 	c->dispatching = true;
-	while (!c->closing && c->call == NULL) {
+	while (!c->closing && c->call == NULL && c->outlen - c->outoff < CONTROL_BACKLOG) {
 		if ((msg = msgbuf_next(&c->in, &full)) == NULL) {
 			if (full)
 				control_close(c, "message too large");
 			break;
 		}
+		c->idle_since = loop_now_usec();
 		varlink_dispatch(c, msg);
 	}
 	c->dispatching = false;
@@ -261,10 +299,7 @@ conn_writable(struct loop_op *op, int res)
 	c->writing = false;
 	conn_hold(c);
 	conn_flush(c);
-	if (!c->closing && c->eof && c->call == NULL && c->outoff == c->outlen &&
-	    !msgbuf_pending(&c->in))
-		control_close(c, "end of input");
-	conn_arm(c);
+	conn_process(c);	/* messages held back by unread replies */
 	conn_release(c);
 }
 
@@ -289,6 +324,41 @@ conn_arm(struct conn *c)
 	}
 }
 
+/*
+ * A flood of refused connections would otherwise be a flood of log
+ * lines: one line a second at most, with the count.
+ */
+static void
+control_refused_log(void)
+{
+	uint64_t now = loop_now_usec();
+
+	if (refused == 0 || now - refused_logged < 1000000)
+		return;
+	log_warnx("refused %u client%s: %s", refused, refused == 1 ? "" : "s", refused_why);
+	refused = 0;
+	refused_logged = now;
+}
+
+static void
+control_refused(const char *why)
+{
+	refused++;
+	refused_why = why;
+	control_refused_log();
+}
+
+static unsigned
+control_user_conns(uid_t uid)
+{
+	struct conn	*c;
+	unsigned	 n = 0;
+
+	TAILQ_FOREACH(c, &conns, entry)
+		n += c->cred->uid == uid;
+	return n;
+}
+
 static void
 control_accept(struct loop_op *op, int res)
 {
@@ -301,17 +371,37 @@ control_accept(struct loop_op *op, int res)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			if (errno != EAGAIN)
-				log_warn("accept");
-			break;
+			if (errno == EAGAIN)
+				break;
+			/*
+			 * Out of fds or memory: the pending connection stays
+			 * readable, so polling again at once would spin.
+			 * control_tick() tries again (and logs again only
+			 * once a minute).
+			 */
+			if (accept_logged == 0 ||
+			    loop_now_usec() - accept_logged >= 60 * 1000000ULL) {
+				log_warn("accept (trying again every quarter second)");
+				accept_logged = loop_now_usec();
+			}
+			accept_paused = true;
+			return;
 		}
 		if (nconns >= max_conns) {
-			log_warnx("refusing a client: %u connections already", nconns);
+			control_refused("clients.max connections reached");
 			close(fd);
 			continue;
 		}
 		if ((rc = cred_from_socket(fd, &cred)) < 0) {
 			log_warnx("refusing a client: credentials: %s", strerror(-rc));
+			close(fd);
+			continue;
+		}
+		/* Root is not capped, so the administrator can always get in. */
+		if (cred->uid != 0 &&
+		    control_user_conns(cred->uid) >= cpd_conf->clients.max_per_user) {
+			control_refused("a user reached clients.max_per_user connections");
+			cred_unref(cred);
 			close(fd);
 			continue;
 		}
@@ -322,6 +412,7 @@ control_accept(struct loop_op *op, int res)
 		}
 		c->fd = fd;
 		c->cred = cred;
+		c->idle_since = loop_now_usec();
 		c->rop.cb = conn_readable;
 		c->wop.cb = conn_writable;
 		TAILQ_INSERT_TAIL(&conns, c, entry);
@@ -467,6 +558,32 @@ control_listen(const struct config *conf)
 	}
 	loop_poll(&listen_op, listen_fd, POLLIN);
 	return 0;
+}
+
+/*
+ * Close the connections that have left the daemon waiting for a message
+ * (a partial one counts as none) longer than clients.idle_timeout; a
+ * connection with an open call is waiting for the daemon, not idle.
+ */
+void
+control_tick(void)
+{
+	uint64_t	 now = loop_now_usec();
+	uint64_t	 limit = (uint64_t)cpd_conf->clients.idle_timeout * 1000000;
+	struct conn	*c, *next;
+
+	if (accept_paused && listen_fd >= 0) {
+		accept_paused = false;
+		loop_poll(&listen_op, listen_fd, POLLIN);
+	}
+	control_refused_log();
+	if (limit == 0)
+		return;
+	for (c = TAILQ_FIRST(&conns); c; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (c->call == NULL && now - c->idle_since > limit)
+			control_close(c, "idle timeout");
+	}
 }
 
 /* Stop accepting; connections stay to receive the end of their calls. */

@@ -9,6 +9,8 @@ struct config;
 
 int	control_listen(const struct config *);
 void	control_shutdown(void);
+/* Periodic work: idle timeouts, accepting again after running out of fds. */
+void	control_tick(void);
 /* Queue one message (a NUL is appended) for the peer. */
 void	control_send(struct conn *, const char *json, size_t len);
 /* A call opened on the connection; later ones wait for it to end. */

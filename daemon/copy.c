@@ -582,6 +582,8 @@ copy_step_done(struct eop *done, int res)
 			copy_error(c, res, "cannot stat '%s'", c->srcpath);
 			break;
 		}
+		if (path_on_procfs(c->stx.stx_dev_major, c->stx.stx_dev_minor))
+			copy_error(c, -EPERM, PATH_PROCFS_REFUSED, c->srcpath);
 		if (c->err)
 			break;
 		if (S_ISDIR(c->stx.stx_mode)) {
@@ -624,6 +626,8 @@ copy_step_done(struct eop *done, int res)
 	case CS_STAT_SRC:
 		if (res < 0)
 			copy_error(c, res, "cannot stat '%s'", c->srcpath);
+		else if (path_on_procfs(c->stx.stx_dev_major, c->stx.stx_dev_minor))
+			copy_error(c, -EPERM, PATH_PROCFS_REFUSED, c->srcpath);
 		else if (S_ISDIR(c->stx.stx_mode))
 			copy_error(c, -EISDIR, "omitting directory '%s'", c->srcpath);
 		else if (!S_ISREG(c->stx.stx_mode))

@@ -530,23 +530,54 @@ job_progress(struct job *job, uint64_t bytes)
 	job->dirty = true;
 }
 
+static void job_scan_opened(struct eop *, int);
+
+/*
+ * Open source i of the scan (O_PATH) and statx the result: a statx of the
+ * path itself would follow a /proc magic link, which openat2 refuses.
+ */
+static void
+job_scan_source(struct job *job, size_t i)
+{
+	struct job_scan *s = &job->scan[i];
+
+	memset(&s->op, 0, sizeof(s->op));
+	s->op.type = EOP_OPEN;
+	s->op.cred = job->cred;
+	s->op.done = job_scan_opened;
+	s->op.owner = job;
+	s->op.dirfd = AT_FDCWD;
+	s->op.path = job->req.sources[i];
+	/* A tree copy copies a symlink given as a source as a symlink. */
+	s->op.flags = O_PATH | O_CLOEXEC | (job->req.recursive ? O_NOFOLLOW : 0);
+	s->op.resolve = RESOLVE_NO_MAGICLINKS;
+	s->op.stx = &s->stx;
+	job->active++;
+	engine_submit(&s->op);
+}
+
 static void
 job_scanned(struct eop *op, int res)
 {
 	struct job_scan	*s = (struct job_scan *)op;
 	struct job	*job = op->owner;
+	const char	*path = job->req.sources[s - job->scan];
 
+	if (op->type == EOP_STATX)
+		close(op->dirfd);
 	job->active--;
 	if (res < 0)
-		job_fail(job, res, "cannot stat '%s'", op->path);
+		job_fail(job, res, "cannot stat '%s'", path);
+	else if (path_on_procfs(s->stx.stx_dev_major, s->stx.stx_dev_minor))
+		job_fail(job, -EPERM, PATH_PROCFS_REFUSED, path);
 	else if (S_ISDIR(s->stx.stx_mode) && !job->req.recursive)
-		job_fail(job, -EISDIR, "omitting directory '%s'", op->path);
+		job_fail(job, -EISDIR, "omitting directory '%s'", path);
 	else if (S_ISDIR(s->stx.stx_mode))
 		job->files_total--;	/* its files are counted as the walk finds them */
 	else if (S_ISREG(s->stx.stx_mode))
 		job->bytes_total += s->stx.stx_size;
 	else if (!job->req.recursive)
-		job_fail(job, -EINVAL, "'%s' is not a regular file", op->path);
+		job_fail(job, -EINVAL, "'%s' is not a regular file", path);
 	job->dirty = true;
 	if (job_stopping(job)) {
 		if (job->active == 0)
@@ -554,13 +585,7 @@ job_scanned(struct eop *op, int res)
 		return;
 	}
 	if (job->next_source < job->req.nsources) {
-		struct job_scan *n = &job->scan[job->next_source];
-
-		n->op = *op;
-		n->op.path = job->req.sources[job->next_source++];
-		n->op.stx = &n->stx;
-		job->active++;
-		engine_submit(&n->op);
+		job_scan_source(job, job->next_source++);
 		return;
 	}
 	if (job->active == 0) {
@@ -569,6 +594,21 @@ job_scanned(struct eop *op, int res)
 		job->scan = NULL;
 		job_admit(job);
 	}
+}
+
+static void
+job_scan_opened(struct eop *op, int res)
+{
+	if (res < 0) {
+		job_scanned(op, res);
+		return;
+	}
+	op->type = EOP_STATX;
+	op->done = job_scanned;
+	op->dirfd = res;
+	op->path = "";
+	op->flags = AT_EMPTY_PATH;
+	engine_submit(op);
 }
 
 /*
@@ -587,21 +627,8 @@ job_scan(struct job *job)
 		return;
 	}
 	job->next_source = 0;
-	while (job->next_source < n && job->active < cpd_conf->jobs.files_in_flight) {
-		struct job_scan *s = &job->scan[job->next_source];
-
-		s->op.type = EOP_STATX;
-		s->op.cred = job->cred;
-		s->op.done = job_scanned;
-		s->op.owner = job;
-		s->op.dirfd = AT_FDCWD;
-		s->op.path = job->req.sources[job->next_source++];
-		/* A tree copy copies a symlink given as a source as a symlink. */
-		s->op.flags = job->req.recursive ? AT_SYMLINK_NOFOLLOW : 0;
-		s->op.stx = &s->stx;
-		job->active++;
-		engine_submit(&s->op);
-	}
+	while (job->next_source < n && job->active < cpd_conf->jobs.files_in_flight)
+		job_scan_source(job, job->next_source++);
 }
 
 /* The destination is resolved: the sources become the first items. */

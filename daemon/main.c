@@ -21,6 +21,7 @@
 #include "journal.h"
 #include "log.h"
 #include "loop.h"
+#include "path.h"
 
 #define TICK_MS			250
 #define SHUTDOWN_GRACE_USEC	(10 * 1000000ULL)
@@ -106,6 +107,16 @@ conf_apply(const struct config *c)
 }
 
 static void
+procfs_load(void)
+{
+	int rc = path_procfs_load("/proc/self/mountinfo");
+
+	if (rc < 0)
+		log_warnx("/proc/self/mountinfo: %s; cannot tell which files are in /proc",
+		    strerror(-rc));
+}
+
+static void
 reload(void)
 {
 	struct config	*next = cpd_conf == &confs[0] ? &confs[1] : &confs[0];
@@ -115,6 +126,7 @@ reload(void)
 	if (conf_read(next, err, sizeof(err)) < 0)
 		log_warnx("reload: %s; keeping the running configuration", err);
 	else {
+		procfs_load();	/* proc may have been mounted since */
 		config_merge_reload(cpd_conf, next);
 		conf_apply(next);
 		engine_reconfigure(next);
@@ -146,6 +158,7 @@ tick(void)
 {
 	job_tick();
 	engine_tick();
+	control_tick();
 	notify_status(loop_now_usec());
 }
 
@@ -270,6 +283,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	conf_apply(&confs[0]);
+	procfs_load();
 	umask(0);		/* each job applies its caller's umask */
 	signals_init();
 
@@ -296,6 +310,7 @@ main(int argc, char **argv)
 	engine_shutdown();
 	cred_free_all();
 	loop_free();
+	path_procfs_free();
 	log_info("stopped");
 	return 0;
 }

@@ -1,7 +1,9 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 
 #include "path.h"
 
@@ -83,4 +85,64 @@ path_temp_name(char *out, size_t outlen, uint64_t job, uint64_t rnd)
 {
 	snprintf(out, outlen, PATH_TEMP_PREFIX "%llu.%016llx",
 	    (unsigned long long)job, (unsigned long long)rnd);
+}
+
+static dev_t	*procfs_devs;
+static size_t	 nprocfs;
+
+int
+path_procfs_load(const char *mountinfo)
+{
+	FILE	*f;
+	char	*line = NULL;
+	size_t	 cap = 0, n = 0;
+	dev_t	*devs = NULL, *d;
+	int	 rc = 0;
+
+	if ((f = fopen(mountinfo, "re")) == NULL)
+		return -errno;
+	/* "ID PARENT MAJOR:MINOR ROOT POINT OPTIONS [TAGS...] - FSTYPE ..." */
+	while (getline(&line, &cap, f) > 0) {
+		unsigned	 major, minor;
+		const char	*sep = strstr(line, " - ");
+
+		if (sep == NULL || strncmp(sep + 3, "proc ", 5) != 0 ||
+		    sscanf(line, "%*u %*u %u:%u", &major, &minor) != 2)
+			continue;
+		if ((d = realloc(devs, (n + 1) * sizeof(*devs))) == NULL) {
+			rc = -ENOMEM;
+			break;
+		}
+		devs = d;
+		devs[n++] = makedev(major, minor);
+	}
+	free(line);
+	fclose(f);
+	if (rc < 0) {
+		free(devs);	/* keep the list we had */
+		return rc;
+	}
+	free(procfs_devs);
+	procfs_devs = devs;
+	nprocfs = n;
+	return 0;
+}
+
+bool
+path_on_procfs(unsigned major, unsigned minor)
+{
+	dev_t dev = makedev(major, minor);
+
+	for (size_t i = 0; i < nprocfs; i++)
+		if (procfs_devs[i] == dev)
+			return true;
+	return false;
+}
+
+void
+path_procfs_free(void)
+{
+	free(procfs_devs);
+	procfs_devs = NULL;
+	nprocfs = 0;
 }

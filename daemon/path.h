@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Paths in requests: absolute, no NUL inside, shorter than PATH_MAX. */
 int	path_check(const char *path, size_t len);
@@ -14,6 +15,18 @@ int	path_dirname(const char *path, char *out, size_t outlen);
 bool	path_trailing_slash(const char *path);
 /* ".cpd-tmp.<job>.<random>": the hidden name data is written under. */
 void	path_temp_name(char *out, size_t outlen, uint64_t job, uint64_t rnd);
+
+/*
+ * procfs: a path under /proc/<the daemon's pid>/ reaches the daemon's own
+ * process (its fds, maps, status), which the kernel lets the daemon's
+ * threads see whatever credentials they use. path_procfs_load() reads a
+ * mountinfo file (/proc/self/mountinfo) and remembers the devices of the
+ * proc mounts; path_on_procfs() tells whether a device is one of them.
+ */
+int	path_procfs_load(const char *mountinfo);
+bool	path_on_procfs(unsigned major, unsigned minor);
+void	path_procfs_free(void);
+#define PATH_PROCFS_REFUSED	"'%s' is in /proc, which cpd does not copy"
 
 #define PATH_TEMP_PREFIX	".cpd-tmp."
 

@@ -17,6 +17,7 @@
 
 #include "job.h"
 #include "log.h"
+#include "path.h"
 #include "tree.h"
 
 #define TREE_BUF	(32 * 1024)	/* bytes of directory entries per read */
@@ -307,6 +308,11 @@ tree_step_done(struct eop *done, int res)
 	case TS_STAT_SRC:
 		if (res < 0)
 			goto setup_failed;
+		if (path_on_procfs(n->stx.stx_dev_major, n->stx.stx_dev_minor)) {
+			job_dir_ready(job);
+			tree_end(n, -EPERM, PATH_PROCFS_REFUSED ": %s", n->srcpath);
+			return;
+		}
 		if (n->parent && tree_into_itself(n)) {
 			res = -ELOOP;
 			goto into_itself;

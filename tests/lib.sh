@@ -355,3 +355,127 @@ daemon_serves() {
 	expect_eq "$1: a later job" "$(jfield parameters.job.state <<<"$r")" done
 	same "$d/src" "$d/dst"
 }
+
+# sanitized: cpd is the SANITIZE=1 build. Its memory use says little:
+# ASan keeps freed memory in quarantine for a while.
+sanitized() { grep -qa __asan_init "$CPD"; }
+
+# ---- Helpers for the hostile_*.sh tests: a root daemon, the unprivileged
+# attacker cpdtest (ensure_user cpdtest and cpdtest2 first). ----
+
+# hostile_setup [DIR]: in DIR (default $T), which must exist:
+# SECRET is a random token; U is the attacker's directory;
+# P a root-only directory with P/secret; W a directory only root may
+# write, with W/file that only root may read; O cpdtest2's private directory with O/file; S a
+# sticky directory (like /tmp) with root's S/rootfile. Every one of those
+# files holds SECRET. Counts cases in n.
+hostile_setup() {
+	SECRET="cpd-secret-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+	local d=${1:-$T}
+	U=$d/u P=$d/prot W=$d/ro O=$d/other S=$d/sticky n=0
+	mkdir "$U" "$P" "$W" "$O" "$S"
+	for f in "$P/secret" "$W/file" "$O/file" "$S/rootfile"; do
+		echo "$SECRET" > "$f"
+	done
+	chown cpdtest: "$U"
+	chown -R cpdtest2: "$O"
+	chmod 700 "$P" "$O"
+	chmod 600 "$P/secret" "$W/file" "$O/file"
+	chmod 1777 "$S"
+	HOSTILE_SNAP=$(hostile_snapshot)
+}
+
+# hostile_snapshot: every name, inode, size, mode, owner, time and content
+# under the protected places (the sticky directory's own times change when
+# the attacker uses it as it may).
+hostile_snapshot() {
+	find "$P" "$W" "$O" "$S"/* -printf '%p %i %s %m %u %T@\n' | sort
+	cat "$P/secret" "$W/file" "$O/file" "$S/rootfile" | md5sum
+	ls -d /root/cpd-hostile-* /etc/cpd-hostile-* 2>/dev/null || true
+}
+
+# attack WHAT EXTRA DEST SRC...: the next case: cpdtest runs a Copy
+# (copy_msg EXTRA DEST SRC...) to its end; its replies are left in $r.
+attack() {
+	n=$((n + 1)) what=$1
+	shift
+	r=$(varlink_as cpdtest "$(copy_msg "$@")" 30)
+}
+
+# refused ERRNO...: the last attack's job failed with one of the ERRNOs,
+# and the daemon still answers.
+refused() {
+	local state err
+	state=$(jfield parameters.job.state <<<"$r")
+	err=$(jfield parameters.job.error <<<"$r")
+	[ "$state" = failed ] || fail "case $n ($what): state '$state', want failed: $r"
+	[[ " $* " == *" $err "* ]] || fail "case $n ($what): error '$err', want $*: $r"
+	varlink_up || fail "case $n ($what): the daemon does not answer"
+}
+
+# job_has_failure REPLIES SUFFIX ERRNO: the final Job of REPLIES lists a
+# failure with ERRNO of a path ending in SUFFIX.
+job_has_failure() {
+	py -c '
+import json, sys
+f = json.loads(sys.argv[1])["parameters"]["job"]["failures"]
+sys.exit(0 if any(x["path"].endswith(sys.argv[2]) and x["error"] == sys.argv[3] for x in f) else 1)' \
+		"$(tail -n 1 <<<"$1")" "$2" "$3"
+}
+
+# hostile_verify: the protected places are as hostile_setup left them, and
+# no file of the attacker's (but a hard link root made to P/secret) holds
+# SECRET.
+hostile_verify() {
+	local leaked
+	[ "$(hostile_snapshot)" = "$HOSTILE_SNAP" ] ||
+		fail "the protected files changed: $(diff <(echo "$HOSTILE_SNAP") <(hostile_snapshot))"
+	leaked=$(find "$U" -type f ! -samefile "$P/secret" -exec grep -lF "$SECRET" {} + || true)
+	[ -z "$leaked" ] || fail "the secret was copied into: $leaked"
+	no_temporaries "$U"
+	no_temporaries "$S"
+}
+
+# ---- hostile_proto.sh and hostile_conns.sh: a daemon with small limits
+# (clients.max_per_user 64, clients.idle_timeout 2 s, one running job
+# per user) and a long job of each user. ----
+
+HC="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/integration/hostile_client.py"
+hc() { as_user cpdtest "$PYTHON" "$HC" "$CPD_SOCKET" "$@"; }	# as the attacker
+call_as() {	# USER METHOD ID
+	varlink_as "$1" "{\"method\":\"io.cpd.Manager.$2\",\"parameters\":{\"id\":$3}}" 10
+}
+step() { n=$((n + 1)) what=$1; }	# WHAT: the next case
+answers() { varlink_up || fail "case $n ($what): the daemon does not answer"; }
+
+# hostile_daemon: hostile_setup, then start the daemon (pid); V is
+# cpdtest2's directory. Jobs throttled to run for minutes: victim,
+# cpdtest2's, paused by its owner (so that it holds no slot, and an
+# attacker's Resume would show), and mine, cpdtest's, running. U/f and
+# V/small are small files of their users.
+hostile_daemon() {
+	local slow='{"__more": false, "bwlimit": 1048576}' r
+	hostile_setup
+	write_config "$T/cpd.conf" \
+		'clients = { max_per_user = 64; idle_timeout = 2; };' \
+		'jobs = { max_running = 3; max_running_per_user = 1; max_per_user = 1000; };'
+	start_daemon_raw --config "$T/cpd.conf"
+	pid=$DAEMON_PID
+	V=$T/u2
+	mkdir "$V"
+	echo "user data" > "$U/f"
+	chown cpdtest: "$U/f"
+	echo "cpdtest2's data" > "$V/small"
+	fallocate -l 1G "$V/big"
+	chown -R cpdtest2: "$V"
+	fallocate -l 1G "$U/big"
+	chown cpdtest: "$U/big"
+	r=$(varlink_as cpdtest2 "$(copy_msg "$slow" "$V/big.copy" "$V/big")" 10)
+	victim=$(jfield parameters.job.id <<<"$r")
+	[[ "$victim" =~ ^[0-9]+$ ]] || fail "cpdtest2's Copy: $r"
+	r=$(call_as cpdtest2 Pause "$victim")
+	expect_eq "the owner's Pause" "$(jfield parameters.job.state <<<"$r")" paused
+	r=$(varlink_as cpdtest "$(copy_msg "$slow" "$U/big.copy" "$U/big")" 10)
+	mine=$(jfield parameters.job.id <<<"$r")
+	[[ "$mine" =~ ^[0-9]+$ ]] || fail "cpdtest's Copy: $r"
+}

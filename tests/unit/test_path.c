@@ -6,7 +6,9 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "path.h"
 
@@ -91,6 +93,38 @@ test_temp_name(void **state)
 	assert_null(strchr(a, '/'));
 }
 
+/* Only the proc mounts count, optional tags or not; a reload replaces the list. */
+static void
+test_procfs(void **state)
+{
+	char	 file[] = "/tmp/cpd-test-mountinfo.XXXXXX";
+	int	 fd = mkstemp(file);
+	FILE	*f = fdopen(fd, "w");
+
+	assert_non_null(f);
+	fputs("22 27 0:21 / /proc rw,relatime shared:12 - proc proc rw\n"
+	    "23 27 0:22 / /sys rw,relatime - sysfs sysfs rw\n"
+	    "24 27 8:1 / / rw,relatime - ext4 /dev/sda1 rw\n"
+	    "25 24 0:57 / /srv/jail/proc rw - proc proc rw,hidepid=2\n"
+	    "26 24 0:58 / /srv/proc rw - tmpfs proc rw\n", f);
+	fclose(f);
+	assert_int_equal(path_procfs_load(file), 0);
+	assert_true(path_on_procfs(0, 21));
+	assert_true(path_on_procfs(0, 57));
+	assert_false(path_on_procfs(0, 22));
+	assert_false(path_on_procfs(8, 1));
+	assert_false(path_on_procfs(0, 58));	/* a tmpfs whose source is named proc */
+
+	f = fopen(file, "w");
+	fputs("24 27 8:1 / / rw,relatime - ext4 /dev/sda1 rw\n", f);
+	fclose(f);
+	assert_int_equal(path_procfs_load(file), 0);
+	assert_false(path_on_procfs(0, 21));
+	unlink(file);
+	assert_int_equal(path_procfs_load(file), -ENOENT);
+	path_procfs_free();
+}
+
 int
 main(void)
 {
@@ -100,6 +134,7 @@ main(void)
 		cmocka_unit_test(test_dirname),
 		cmocka_unit_test(test_trailing_slash),
 		cmocka_unit_test(test_temp_name),
+		cmocka_unit_test(test_procfs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
