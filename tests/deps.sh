@@ -1,8 +1,13 @@
 #!/bin/bash
-# Install the Debian packages cpd needs to build and test, if any are missing.
-pkgs=(gcc make pkg-config liburing-dev libsystemd-dev libconfig-dev libinih-dev
-      libjson-c-dev libcmocka-dev socat mandoc rsync acl attr systemd
-      util-linux procps psmisc xfsprogs hyperfine strace)
+# Install the Debian packages cpd needs to build and test (or those named
+# as arguments), if any are missing.
+if [ $# -gt 0 ]; then
+	pkgs=("$@")
+else
+	pkgs=(gcc make pkg-config liburing-dev libsystemd-dev libconfig-dev libinih-dev
+	      libjson-c-dev libcmocka-dev socat mandoc rsync acl attr systemd
+	      util-linux procps psmisc xfsprogs e2fsprogs python3 hyperfine strace)
+fi
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||
