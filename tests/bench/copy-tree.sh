@@ -27,8 +27,14 @@ mkdir -p "$base"
 D=$(mktemp -d "$base/tree.XXXXXX")
 SOCK=$D/cpd.sock
 M=$D/fs
+# The daemon's journal goes to a directory of its own outside the measured
+# data, as /var/lib/cpd is in a real installation: with it beside the
+# copies, each big copy took about 0.7 s longer on this ext4 (not
+# understood; see the closing note of the benchmark issue).
+STATE=$(mktemp -d /tmp/cpd-bench-state.XXXXXX)
 cleanup() {
 	kill "$(cat "$D/pid" 2>/dev/null)" 2>/dev/null || true
+	rm -rf "$STATE"
 	mountpoint -q "$M" && umount "$M"
 	rm -rf "$D"
 }
@@ -88,7 +94,7 @@ round_end() {
 	fi
 }
 
-./cpd --socket "$SOCK" --config "${CPD_BENCH_CONFIG:-/dev/null}" --state-dir "$D/state" 2>"$D/cpd.log" & echo $! > "$D/pid"
+./cpd --socket "$SOCK" --config "${CPD_BENCH_CONFIG:-/dev/null}" --state-dir "$STATE/1" 2>"$D/cpd.log" & echo $! > "$D/pid"
 for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
 export CPD_SOCKET=$SOCK
 

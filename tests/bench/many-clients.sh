@@ -33,7 +33,13 @@ mkdir -p "$base"
 D=$(mktemp -d "$base/many-clients.XXXXXX")
 SOCK=$D/cpd.sock
 DAEMON_PID=
+# The daemon's journal goes to a directory of its own outside the measured
+# data, as /var/lib/cpd is in a real installation: with it beside the
+# copies, each big copy took about 0.7 s longer on this ext4 (not
+# understood; see the closing note of the benchmark issue).
+STATE=$(mktemp -d /tmp/cpd-bench-state.XXXXXX)
 cleanup() {
+	rm -rf "$STATE"
 	local rc=$?
 	if [ -n "$DAEMON_PID" ]; then
 		kill -TERM "$DAEMON_PID" 2>/dev/null || true
@@ -51,7 +57,7 @@ total=$((CLIENTS * JOBS_PER_CLIENT))
 cat > "$D/cpd.conf" <<EOF
 jobs = { max_per_user = $((total * 2 + 100)); };
 EOF
-"$CPD" --socket "$SOCK" --config "$D/cpd.conf" --state-dir "$D/state" >> "$D/daemon.log" 2>&1 &
+"$CPD" --socket "$SOCK" --config "$D/cpd.conf" --state-dir "$STATE/1" >> "$D/daemon.log" 2>&1 &
 DAEMON_PID=$!
 for _ in $(seq 100); do
 	[ -S "$SOCK" ] && "$PY" "$BENCH/cpdbench.py" status --socket "$SOCK" \
