@@ -336,18 +336,26 @@ job_is_interactive(const struct job *job)
 	return job->req.prio == PRIO_INTERACTIVE;
 }
 
-/* A job-level step: an operation on the caller's behalf, done() next. */
+/* An operation of the job's own on the caller's behalf, done() next. */
+static struct eop *
+job_op_init(struct job *job, struct eop *op, enum eop_type type,
+    void (*done)(struct eop *, int))
+{
+	memset(op, 0, sizeof(*op));
+	op->type = type;
+	op->cred = job->cred;
+	op->done = done;
+	op->owner = job;
+	op->dirfd = AT_FDCWD;
+	op->interactive = job_is_interactive(job);
+	return op;
+}
+
+/* A job-level step: one at a time, in job->step. */
 static struct eop *
 job_op(struct job *job, enum eop_type type, void (*done)(struct eop *, int))
 {
-	memset(&job->step, 0, sizeof(job->step));
-	job->step.type = type;
-	job->step.cred = job->cred;
-	job->step.done = done;
-	job->step.owner = job;
-	job->step.dirfd = AT_FDCWD;
-	job->step.interactive = job_is_interactive(job);
-	return &job->step;
+	return job_op_init(job, &job->step, type, done);
 }
 
 static void
@@ -541,12 +549,7 @@ job_scan_source(struct job *job, size_t i)
 {
 	struct job_scan *s = &job->scan[i];
 
-	memset(&s->op, 0, sizeof(s->op));
-	s->op.type = EOP_OPEN;
-	s->op.cred = job->cred;
-	s->op.done = job_scan_opened;
-	s->op.owner = job;
-	s->op.dirfd = AT_FDCWD;
+	job_op_init(job, &s->op, EOP_OPEN, job_scan_opened);
 	s->op.path = job->req.sources[i];
 	/* A tree copy copies a symlink given as a source as a symlink. */
 	s->op.flags = O_PATH | O_CLOEXEC | (job->req.recursive ? O_NOFOLLOW : 0);
