@@ -1,13 +1,21 @@
 /*
  * One non-directory item's chain. For a regular file: open the source,
- * statx it, look at the destination, create a hidden temporary beside it,
- * clone or move the data in lanes (only the data extents of a sparse
- * file), statx the source again to see that it did not change meanwhile,
- * give it the source's metadata (archive), fsync if asked, rename into
- * place. A symlink, special file or second hard link is made under
- * a temporary name and renamed the same way. Every step is an engine
- * operation made with the caller's credentials; a failure at any step
- * removes the temporary.
+ * statx it, look at the destination, create a nameless temporary in the
+ * destination directory (O_TMPFILE), clone or move the data in lanes
+ * (only the data extents of a sparse file), statx the source again to see
+ * that it did not change meanwhile, give it the source's metadata
+ * (archive), fsync if asked, and link it in under its final name.
+ *
+ * Why O_TMPFILE: a named temporary costs two exclusive operations on the
+ * destination directory (create, then rename: a delete and an insert),
+ * and in a tree of small files those are what the copying threads queue
+ * on; linking a finished nameless file is one insert, and a crash leaves
+ * nothing behind. Where O_TMPFILE is not supported (some network and
+ * FUSE filesystems), or a file is to be replaced, the temporary gets a
+ * hidden name beside the destination and is renamed over it instead. A
+ * symlink, special file or second hard link is always made that way.
+ * Every step is an engine operation made with the caller's credentials;
+ * a failure at any step removes the temporary.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -34,7 +42,7 @@
 enum copy_state {
 	CS_LSTAT, CS_OPEN_SRC, CS_STAT_SRC, CS_STAT_DST, CS_OPEN_DST, CS_COMPARE,
 	CS_READLINK, CS_CREATE, CS_CLONE, CS_EXTENTS, CS_DATA, CS_RECHECK,
-	CS_TRUNCATE, CS_META, CS_FSYNC, CS_RENAME,
+	CS_TRUNCATE, CS_META, CS_FSYNC, CS_LINK_TEMP, CS_LINK_FINAL, CS_RENAME,
 	CS_UNLINK,
 };
 
@@ -57,8 +65,11 @@ struct copy {
 	enum copy_kind	 kind;
 	char		*srcpath, *dstpath;	/* for messages */
 	char		 tmp[64];
+	char		 tmpfd_path[32];	/* /proc/self/fd/N of a nameless one */
 	int		 srcfd, tmpfd;
-	bool		 created;
+	bool		 created;	/* a named temporary exists: remove it on failure */
+	bool		 nameless;	/* the temporary is O_TMPFILE: link it in */
+	bool		 dst_exists;	/* something is to be replaced */
 	unsigned	 create_tries;
 	struct statx	 stx, dstx;
 	struct statx	 stx_end;	/* the source again, after its data */
@@ -230,11 +241,19 @@ copy_create(struct copy *c)
 	switch (c->kind) {
 	case K_FILE:
 		op = copy_op(c, CS_CREATE, EOP_OPEN);
-		op->flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+		/* Linking in cannot replace a file: a named temporary then. */
+		c->nameless = !job->no_tmpfile && !c->dst_exists;
+		op->flags = c->nameless ? O_WRONLY | O_TMPFILE | O_CLOEXEC :
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
 		/* The daemon's umask is 0; the caller's applies, as with cp.
 		 * With archive the exact mode comes with the metadata. */
 		op->mode = job->req.archive ? 0600 : c->stx.stx_mode & 0777 & ~job->req.umask;
 		op->resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+		if (c->nameless) {
+			op->path = ".";
+			engine_submit(op);
+			return;
+		}
 		break;
 	case K_SYMLINK:
 		op = copy_op(c, CS_CREATE, EOP_SYMLINK);
@@ -438,9 +457,39 @@ copy_src_changed(const struct statx *a, const struct statx *b)
 	    a->stx_ctime.tv_nsec != b->stx_ctime.tv_nsec;
 }
 
+static void
+copy_rename(struct copy *c)
+{
+	struct eop *op = copy_op(c, CS_RENAME, EOP_RENAME);
+
+	op->path = c->tmp;
+	op->path2 = c->item->name;
+	op->flags = c->job->req.no_clobber ? RENAME_NOREPLACE : 0;
+	engine_submit(op);
+}
+
+/*
+ * Give the nameless temporary a name. Through /proc/self/fd, because
+ * linkat(AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH in the caller's
+ * credentials; the link names the daemon's own descriptor, which the
+ * io_uring workers share.
+ */
+static void
+copy_link_nameless(struct copy *c, enum copy_state state, const char *name)
+{
+	struct eop *op = copy_op(c, state, EOP_LINK);
+
+	snprintf(c->tmpfd_path, sizeof(c->tmpfd_path), "/proc/self/fd/%d", c->tmpfd);
+	op->dirfd2 = AT_FDCWD;
+	op->path2 = c->tmpfd_path;
+	op->path = name;
+	op->flags = AT_SYMLINK_FOLLOW;
+	engine_submit(op);
+}
+
 /*
  * After the data: see that the source held still, truncate (sparse),
- * metadata, fsync, rename; in order. The fsync comes after the metadata
+ * metadata, fsync, link in or rename; in order. The fsync comes after the metadata
  * so that what sync makes durable is the file as published, mode, owner
  * and times included.
  */
@@ -481,11 +530,11 @@ copy_publish(struct copy *c, enum copy_state from)
 		engine_submit(op);
 		return;
 	}
-	op = copy_op(c, CS_RENAME, EOP_RENAME);
-	op->path = c->tmp;
-	op->path2 = c->item->name;
-	op->flags = job->req.no_clobber ? RENAME_NOREPLACE : 0;
-	engine_submit(op);
+	if (c->nameless) {
+		copy_link_nameless(c, CS_LINK_FINAL, c->item->name);
+		return;
+	}
+	copy_rename(c);
 }
 
 /* A directory entry's type decides its way; unknown ones are looked at first. */
@@ -574,7 +623,8 @@ copy_step_done(struct eop *done, int res)
 	struct eop	*op;
 	bool		 stopping = job->cancelling || (job_stopping(job) && !job->req.keep_going);
 
-	if (stopping && res >= 0 && c->state < CS_RENAME)
+	/* Once linked in or renamed, the file is published: not undone. */
+	if (stopping && res >= 0 && c->state < CS_LINK_FINAL)
 		copy_error(c, -ECANCELED, "copy of '%s' cancelled", c->srcpath);
 	switch (c->state) {
 	case CS_LSTAT:
@@ -639,6 +689,7 @@ copy_step_done(struct eop *done, int res)
 		copy_after_stat_src(c);
 		return;
 	case CS_STAT_DST:
+		c->dst_exists = res == 0;
 		if (res == 0) {
 			if (c->kind == K_FILE && c->dstx.stx_ino == c->stx.stx_ino &&
 			    c->dstx.stx_dev_major == c->stx.stx_dev_major &&
@@ -713,6 +764,13 @@ copy_step_done(struct eop *done, int res)
 		copy_create(c);
 		return;
 	case CS_CREATE:
+		if (c->nameless && (res == -EOPNOTSUPP || res == -EISDIR)) {
+			job->no_tmpfile = true;	/* this filesystem cannot: named ones */
+			log_info("job %llu: no O_TMPFILE beside '%s' (%s): named temporaries",
+			    (unsigned long long)job->id, c->dstpath, strerror(-res));
+			copy_create(c);
+			return;
+		}
 		if (res == -EEXIST && ++c->create_tries < 4) {
 			copy_create(c);		/* a temporary name collided */
 			return;
@@ -721,7 +779,7 @@ copy_step_done(struct eop *done, int res)
 			copy_error(c, res, "cannot create '%s'", c->dstpath);
 			break;
 		}
-		c->created = true;
+		c->created = !c->nameless;
 		if (c->kind != K_FILE) {
 			c->method = M_LINKS;
 			if (c->err)
@@ -815,6 +873,27 @@ copy_step_done(struct eop *done, int res)
 			break;
 		copy_publish(c, c->state);
 		return;
+	case CS_LINK_FINAL:
+	case CS_LINK_TEMP:
+		/* The name appeared since it was looked at: replace it. */
+		if (res == -EEXIST && !job->req.no_clobber && !c->err &&
+		    (c->state == CS_LINK_FINAL || ++c->create_tries < 4)) {
+			copy_new_temp_name(c);
+			copy_link_nameless(c, CS_LINK_TEMP, c->tmp);
+			return;
+		}
+		if (res == -EEXIST)
+			copy_error(c, res, "'%s' not replaced", c->dstpath);
+		else if (res < 0)
+			copy_error(c, res, "cannot create '%s'", c->dstpath);
+		else if (c->state == CS_LINK_TEMP) {
+			c->created = true;
+			if (!c->err) {
+				copy_rename(c);
+				return;
+			}
+		}
+		break;
 	case CS_RENAME:
 		if (res == -EEXIST || res == -ENOTEMPTY)
 			copy_error(c, res, "'%s' not replaced", c->dstpath);

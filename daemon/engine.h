@@ -27,7 +27,7 @@ enum eop_type {
 	EOP_UNLINK,	/* unlinkat(dirfd, path, flags) */
 	EOP_MKDIR,	/* mkdirat(dirfd, path, mode) */
 	EOP_SYMLINK,	/* symlinkat(path2, dirfd, path) */
-	EOP_LINK,	/* linkat(dirfd2, path2, dirfd, path, 0) */
+	EOP_LINK,	/* linkat(dirfd2, path2, dirfd, path, flags) */
 	/* io_uring has no operation for these: the thread pool runs them. */
 	EOP_READDIR,	/* getdents64(fd, buf, len) -> bytes, 0 at the end */
 	EOP_READLINK,	/* readlinkat(dirfd, path, buf, len) -> length */

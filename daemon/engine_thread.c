@@ -241,7 +241,7 @@ thread_run(struct eop *op)
 		rc = symlinkat(op->path2, op->dirfd, op->path);
 		break;
 	case EOP_LINK:
-		rc = linkat(op->dirfd2, op->path2, op->dirfd, op->path, 0);
+		rc = linkat(op->dirfd2, op->path2, op->dirfd, op->path, (int)op->flags);
 		break;
 	case EOP_READDIR:
 		rc = syscall(SYS_getdents64, op->fd, op->buf, op->len);

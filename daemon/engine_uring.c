@@ -419,7 +419,8 @@ uring_submit(struct eop *op)
 		io_uring_prep_symlinkat(sqe, op->path2, op->dirfd, op->path);
 		break;
 	case EOP_LINK:
-		io_uring_prep_linkat(sqe, op->dirfd2, op->path2, op->dirfd, op->path, 0);
+		io_uring_prep_linkat(sqe, op->dirfd2, op->path2, op->dirfd, op->path,
+		    (int)op->flags);
 		break;
 	default:		/* EOP_COPY and the threaded ones never come here */
 		break;

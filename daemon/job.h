@@ -72,6 +72,7 @@ struct job {
 	uint64_t		 files_failed;
 	struct failure		 failures[JOB_MAX_FAILURES];
 	bool			 no_clone;	/* FICLONE failed: do not try again */
+	bool			 no_tmpfile;	/* O_TMPFILE failed: named temporaries */
 
 	/* Execution. */
 	bool			 cancelling;

@@ -6,7 +6,8 @@
 # being submitted), restarts it on the same state directory and waits:
 # every job whose id a client was given ends done with byte-identical
 # destinations (or failed with a reason); every job id is unique; the
-# interrupted jobs were restarted; no .cpd-tmp.* temporary is left.
+# interrupted jobs were restarted; no .cpd-tmp.* temporary is left, and
+# the leftover ones were removed at start-up.
 # Meanwhile a checker keeps reading every final destination name and
 # fails the test if one ever differs from its source: a partial file must
 # never be visible under a final name, at any moment.
@@ -88,6 +89,11 @@ for r in $(seq "$ROUNDS"); do
 	for k in $(seq 0 $((COPIES - 1))); do
 		s=${srcs[k]}
 		mkdir -p "$T/out/$r/$k"
+		# A file that replaces another is made under a hidden temporary
+		# name (a new one has no name until it is linked in): the slow
+		# copy replaces an equal file, so that the crash leaves a named
+		# temporary for the restart to remove.
+		[ "$s" = slow ] && cp "$T/src/slow" "$T/out/$r/$k/slow"
 		opt=()
 		[[ $s == tree* ]] && opt=(-r)
 		[ "$s" = slow ] && opt=(--bwlimit 4M)

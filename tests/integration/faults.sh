@@ -2,9 +2,10 @@
 # faults: injected failures (cpd --fault) in the middle of a copy, with the
 # io_uring engine, the fallback engine and (as root, where the sysctl
 # exists) with io_uring disabled by kernel.io_uring_disabled=2: a data
-# chunk failing with EIO, an fsync failing with EIO under sync, a rename
-# failing with EDQUOT. Each fails its job with the errno and a message
-# naming the path, leaves nothing under the final name and no temporary,
+# chunk failing with EIO, an fsync failing with EIO under sync, linking a
+# new file in and renaming over an old one failing with EDQUOT. Each
+# fails its job with the errno and a message naming the path, leaves
+# nothing new under the final name (an old file intact) and no temporary,
 # and the next job copies correctly. A failed fsync of the directory
 # (after the renames) fails the job with the files in place, as cpd(8)
 # says. Malformed --fault options are refused.
@@ -37,8 +38,8 @@ for mode in $modes; do
 	: >"$DAEMON_LOG"
 	# fsync 1: the file of the second job; 2 and 3 the files of the
 	# fourth, 4 its directory.
-	faults=(--fault copy:2:EIO --fault fsync:1:EIO --fault rename:1:EDQUOT
-		--fault fsync:4:EIO)
+	faults=(--fault copy:2:EIO --fault fsync:1:EIO --fault link:1:EDQUOT
+		--fault rename:1:EDQUOT --fault fsync:4:EIO)
 	if [ "$mode" = disabled ]; then
 		echo 2 >"$SYSCTL"
 		start_daemon_raw "${faults[@]}"
@@ -70,10 +71,19 @@ for mode in $modes; do
 	[ ! -e "$out/small" ] || fail "$mode: fsync EIO: destination exists"
 	no_temporaries "$out"
 
+	# A new file is linked in from a nameless temporary (O_TMPFILE)...
 	r=$(copy_wait "$never" "$out/small2" "$T/src/small")
+	expect_job_failed "$mode: link EDQUOT" "$r" EDQUOT \
+		"cannot create '$out/small2': Disk quota exceeded"
+	[ ! -e "$out/small2" ] || fail "$mode: link EDQUOT: destination exists"
+	no_temporaries "$out"
+	# ...one that replaces a file is renamed over it from a named one.
+	echo old >"$out/small3"
+	r=$(copy_wait "$never" "$out/small3" "$T/src/small")
 	expect_job_failed "$mode: rename EDQUOT" "$r" EDQUOT \
-		"cannot rename into '$out/small2': Disk quota exceeded"
-	[ ! -e "$out/small2" ] || fail "$mode: rename EDQUOT: destination exists"
+		"cannot rename into '$out/small3': Disk quota exceeded"
+	expect_eq "$mode: rename EDQUOT: the old file" "$(cat "$out/small3")" old
+	rm "$out/small3"
 	no_temporaries "$out"
 
 	r=$(copy_wait '{"reflink": "never", "sync": true}' "$out" "$T/src/big" "$T/src/small")
@@ -90,7 +100,7 @@ for mode in $modes; do
 	same "$T/src/small" "$out/small"
 	expect_eq "$mode: entries" "$(ls -A "$out" | tr '\n' ' ')" "big small "
 	r=$(varlink_call '{"method":"io.cpd.Manager.GetStatus"}')
-	expect_eq "$mode: jobs_failed" "$(jfield parameters.jobs_failed <<<"$r")" 4
+	expect_eq "$mode: jobs_failed" "$(jfield parameters.jobs_failed <<<"$r")" 5
 	daemon_exit_ok
 done
 echo "PASS: faults ($modes)"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # sync: with "sync" a file is fsynced (after its attributes) before it is
-# renamed into place, and every directory that got new names is fsynced
-# after the renames, a tree's directories after their contents, and the
+# linked in (or renamed into place), and every directory that got new
+# names is fsynced after that, a tree's directories after their contents, and the
 # job's journal record is fsynced; without it nothing is. A failed
 # fsync is final: the file is not published, no temporary is left, and
 # the job fails (also with keep_going). The fallback engine makes plain
@@ -16,13 +16,13 @@ mkfile "$T/tree/a" 10K
 mkfile "$T/tree/sub/b" 20K
 mkfile "$T/tree/sub/deep/c" 30K
 
-# ---- The order of fsyncs and renames, seen by strace.
+# ---- The order of fsyncs and links or renames, seen by strace.
 "$CPD" --socket "$CPD_SOCKET" --config /dev/null --state-dir "$T/state" -d -E fallback \
 	>>"$DAEMON_LOG" 2>&1 &
 DAEMON_PID=$!
 for _ in $(seq 200); do varlink_up && break; sleep 0.05; done
 varlink_up || fail "daemon did not come up"
-strace -f -qq -y -e trace=fsync,renameat,renameat2 -p "$DAEMON_PID" -o "$T/trace" 2>/dev/null &
+strace -f -qq -y -e trace=fsync,renameat,renameat2,linkat -p "$DAEMON_PID" -o "$T/trace" 2>/dev/null &
 TRACER=$!
 # Copy only once strace is attached.
 for _ in $(seq 100); do
@@ -41,35 +41,50 @@ daemon_exit_ok
 same "$T/f" "$T/out/f"
 tree_same "$T/tree" "$T/out/tree"
 
-py - "$T" "$T/trace" <<'PYEOF' || fail "the order of fsync and rename is wrong (trace in the log above)"
+py - "$T" "$T/trace" <<'PYEOF' || fail "the order of fsync and link or rename is wrong (trace in the log above)"
 import re, sys
 t, trace = sys.argv[1], sys.argv[2]
-lines = [l for l in open(trace) if "fsync(" in l or "renameat" in l]
+lines = [l for l in open(trace) if "fsync(" in l or "renameat" in l or "linkat(" in l]
+# ("fsync", path, fd); ("publish", temporary, destination): a rename of a
+# named temporary, or a link of a nameless one, "fd N" (O_TMPFILE).
 ev = []
 for l in lines:
-    m = re.search(r'fsync\(\d+<([^>]*)>', l)
+    m = re.search(r'fsync\((\d+)<([^>]*)>', l)
     if m:
-        ev.append(("fsync", m.group(1)))
+        ev.append(("fsync", m.group(2), "fd " + m.group(1)))
         continue
     m = re.search(r'renameat2?\(\d+<([^>]*)>, "([^"]*)", \d+<[^>]*>, "([^"]*)"', l)
     if m:
-        ev.append(("rename", m.group(1) + "/" + m.group(2), m.group(1) + "/" + m.group(3)))
+        ev.append(("publish", m.group(1) + "/" + m.group(2), m.group(1) + "/" + m.group(3)))
+        continue
+    m = re.search(r'linkat\(AT_FDCWD[^,]*, "/proc/self/fd/(\d+)", \d+<([^>]*)>, "([^"]*)"', l)
+    if m:
+        ev.append(("publish", "fd " + m.group(1), m.group(2) + "/" + m.group(3)))
 def idx(pred, what):
     for i, e in enumerate(ev):
         if pred(e):
             return i
     print("not found: %s" % what); print("".join(lines)); sys.exit(1)
+def synced(tmp, before):
+    """Whether the temporary was fsynced before event before: by name, or
+    by descriptor since the previous publish (descriptors are reused)."""
+    if not tmp.startswith("fd "):
+        return any(e[0] == "fsync" and e[1] == tmp for e in ev[:before])
+    d = ev[before][2].rsplit("/", 1)[0]
+    for e in reversed(ev[:before]):
+        if e[0] == "fsync" and e[2] == tmp and e[1].startswith(d + "/#"):
+            return True
+    return False
 ok = True
 out = t + "/out"
 for final in ["/f", "/tree/a", "/tree/sub/b", "/tree/sub/deep/c"]:
     dst = out + final
     d = dst.rsplit("/", 1)[0]
-    r = idx(lambda e: e[0] == "rename" and e[2] == dst, "rename to " + dst)
+    r = idx(lambda e: e[0] == "publish" and e[2] == dst, "link or rename to " + dst)
     tmp = ev[r][1]
-    f = idx(lambda e: e[0] == "fsync" and e[1] == tmp, "fsync of " + tmp)
     ds = [i for i, e in enumerate(ev) if e[0] == "fsync" and e[1] == d and i > r]
-    if not f < r:
-        print("%s: fsync of the temporary after the rename" % final); ok = False
+    if not synced(tmp, r):
+        print("%s: no fsync of the temporary %s before it was published" % (final, tmp)); ok = False
     if not ds:
         print("%s: no fsync of %s after the rename" % (final, d)); ok = False
 # A tree's directory is synced after its subdirectories: deep, then sub, then tree, then out.
@@ -77,9 +92,9 @@ order = [idx(lambda e, p=p: e[0] == "fsync" and e[1] == out + p, "fsync of " + p
          for p in ["/tree/sub/deep", "/tree/sub", "/tree"]]
 if order != sorted(order):
     print("directories synced out of order: %s" % order); ok = False
-if any(e[0] == "fsync" and "nosync" in e[1] for e in ev) or \
-   any(e[0] == "rename" and e[2] == out + "/nosync" and
-       any(x[0] == "fsync" and x[1] == e[1] for x in ev) for e in ev):
+r = idx(lambda e: e[0] == "publish" and e[2] == out + "/nosync", "publish of nosync")
+prev = max([i for i, e in enumerate(ev[:r]) if e[0] == "publish"] or [0])
+if any(e[0] == "fsync" and ("nosync" in e[1] or "/#" in e[1]) for e in ev[prev:r]):
     print("a copy without sync was fsynced"); ok = False
 # The journal: the records of the sync jobs (1 and 2) are made durable,
 # that of the job without sync (3) is only written (journal.c says why).

@@ -1,0 +1,61 @@
+#!/bin/bash
+# publish: how a finished copy gets its final name, with both engines. A
+# new file is written nameless (O_TMPFILE) and linked in: while it is
+# copied, no name of any kind appears in the destination directory. If
+# the name appears meanwhile (another process creates it), a plain copy
+# replaces it (by a hidden temporary renamed over it) and a no_clobber
+# copy fails with EEXIST leaving the other file alone. A filesystem
+# without O_TMPFILE (simulated: the fifth open of the daemon, which is
+# the temporary's, fails with EOPNOTSUPP) falls back to a named
+# temporary, and the daemon logs it.
+. "$(dirname "$0")/../lib.sh"
+
+mkdir "$T/src"
+mkfile "$T/src/f" 4M
+slow='{"bwlimit": 2097152, "reflink": "never"}'	# 4 MiB: 2 s
+
+# slow_copy EXTRA DEST: start a slow copy of src/f to DEST in the
+# background (replies to $T/replies), return once its data is under way.
+slow_copy() {
+	copy_wait "$1" "$2" "$T/src/f" >"$T/replies" &
+	COPY_PID=$!
+	wait_tmp "$(dirname "$2")"
+}
+
+for engine in io_uring fallback; do
+	start_daemon_raw -E "$engine"
+	out="$T/out-$engine"
+	mkdir "$out"
+
+	slow_copy "$slow" "$out/new"
+	expect_eq "$engine: entries while copying" "$(ls -A "$out")" ""
+	wait $COPY_PID || fail "$engine: the Copy call failed"
+	expect_eq "$engine: new: state" "$(jfield parameters.job.state <<<"$(cat "$T/replies")")" done
+	same "$T/src/f" "$out/new"
+
+	slow_copy "$slow" "$out/raced"
+	echo other >"$out/raced"
+	wait $COPY_PID || fail "$engine: the Copy call failed"
+	expect_eq "$engine: raced: state" "$(jfield parameters.job.state <<<"$(cat "$T/replies")")" done
+	same "$T/src/f" "$out/raced"
+	no_temporaries "$out"
+
+	slow_copy '{"bwlimit": 2097152, "reflink": "never", "no_clobber": true}' "$out/kept"
+	echo other >"$out/kept"
+	wait $COPY_PID || fail "$engine: the Copy call failed"
+	expect_job_failed "$engine: no_clobber raced" "$(cat "$T/replies")" EEXIST \
+		"'$out/kept' not replaced*"
+	expect_eq "$engine: no_clobber raced: the other file" "$(cat "$out/kept")" other
+	no_temporaries "$out"
+	daemon_exit_ok
+
+	: >"$DAEMON_LOG"
+	start_daemon_raw -E "$engine" --fault open:5:EOPNOTSUPP
+	r=$(copy_wait "" "$out/plain" "$T/src/f")
+	expect_eq "$engine: no O_TMPFILE: state" "$(jfield parameters.job.state <<<"$r")" done
+	same "$T/src/f" "$out/plain"
+	expect_eq "$engine: no O_TMPFILE: log lines" "$(grep -c 'no O_TMPFILE beside' "$DAEMON_LOG")" 1
+	no_temporaries "$out"
+	daemon_exit_ok
+done
+echo "PASS: publish"
