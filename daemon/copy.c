@@ -246,8 +246,12 @@ copy_create(struct copy *c)
 		op->flags = c->nameless ? O_WRONLY | O_TMPFILE | O_CLOEXEC :
 		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
 		/* The daemon's umask is 0; the caller's applies, as with cp.
-		 * With archive the exact mode comes with the metadata. */
-		op->mode = job->req.archive ? 0600 : c->stx.stx_mode & 0777 & ~job->req.umask;
+		 * With archive the exact mode comes with the metadata, after
+		 * the owner; a named temporary is private until then, and a
+		 * nameless one can be opened by nobody, so it gets the
+		 * permission bits at once (one change less to make). */
+		op->mode = !job->req.archive ? c->stx.stx_mode & 0777 & ~job->req.umask :
+		    c->nameless ? c->stx.stx_mode & 0777 : 0600;
 		op->resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
 		if (c->nameless) {
 			op->path = ".";

@@ -39,6 +39,8 @@ cred_is_self(const struct cred *c)
 	return !privileged || c->uid == 0;
 }
 
+static void	cred_restore(void);
+
 /*
  * glibc's setresuid() and friends change every thread of the process;
  * the raw system calls change only the calling thread, which is what a
@@ -53,21 +55,27 @@ cred_enter(const struct cred *c)
 	    syscall(SYS_setresgid, c->gid, c->gid, (gid_t)-1) < 0 ||
 	    syscall(SYS_setresuid, c->uid, c->uid, (uid_t)-1) < 0) {
 		int rc = -errno;
-		cred_leave();
+		cred_restore();
 		return rc;
 	}
 	return 0;
 }
 
-void
-cred_leave(void)
+static void
+cred_restore(void)
 {
-	if (!privileged)
-		return;
 	if (syscall(SYS_setresuid, 0, 0, 0) < 0 ||
 	    syscall(SYS_setresgid, 0, 0, 0) < 0 ||
 	    syscall(SYS_setgroups, 0, NULL) < 0)
 		fatal("cannot restore the daemon's credentials");
+}
+
+/* Back from cred_enter(c); nothing to do when it switched nothing. */
+void
+cred_leave(const struct cred *c)
+{
+	if (!cred_is_self(c))
+		cred_restore();
 }
 
 static int
@@ -169,7 +177,7 @@ cred_get(uid_t uid, gid_t gid, gid_t *groups, int ngroups, struct cred **out)
 	if (use_personalities && !cred_is_self(c)) {
 		if ((rc = cred_enter(c)) == 0) {
 			rc = io_uring_register_personality(loop_ring());
-			cred_leave();
+			cred_leave(c);
 		}
 		if (rc < 0) {
 			log_warnx("cannot register credentials of uid %u: %s",

@@ -29,7 +29,7 @@ struct cred *cred_ref(struct cred *);
 void	cred_unref(struct cred *);
 /* Switch the calling thread (only) to c's credentials, and back. */
 int	cred_enter(const struct cred *);
-void	cred_leave(void);
+void	cred_leave(const struct cred *);
 /* Whether c runs as the daemon itself (no switch needed). */
 bool	cred_is_self(const struct cred *);
 void	cred_free_all(void);

@@ -134,9 +134,16 @@ thread_meta(struct eop *op)
 	mode_t		 mode = s->stx_mode & 07777;
 	int		 rc;
 
+	struct stat	 st;
+
 	if (op->meta_flags & META_XATTRS && !link && (rc = thread_xattrs(op->fd, op->fd2)) < 0)
 		return rc;
+	/* What the copy already has need not be set: in a tree of small
+	 * files each change is a journaled inode update. */
+	if (!link && fstat(op->fd2, &st) < 0)
+		return -errno;
 	if (op->meta_flags & META_OWNER &&
+	    (link || st.st_uid != s->stx_uid || st.st_gid != s->stx_gid) &&
 	    (link ? fchownat(op->dirfd, op->path, s->stx_uid, s->stx_gid, AT_SYMLINK_NOFOLLOW) :
 	    fchown(op->fd2, s->stx_uid, s->stx_gid)) < 0) {
 		if (errno != EPERM)
@@ -148,7 +155,8 @@ thread_meta(struct eop *op)
 			(void)!fchown(op->fd2, (uid_t)-1, s->stx_gid);
 		mode &= ~(mode_t)(S_ISUID | S_ISGID);
 	}
-	if (op->meta_flags & META_MODE && !link && fchmod(op->fd2, mode) < 0)
+	if (op->meta_flags & META_MODE && !link && (st.st_mode & 07777) != mode &&
+	    fchmod(op->fd2, mode) < 0)
 		return -errno;
 	if (op->meta_flags & META_TIMES &&
 	    (link ? utimensat(op->dirfd, op->path, ts, AT_SYMLINK_NOFOLLOW) :
@@ -305,7 +313,7 @@ thread_main(void *arg)
 
 		if ((rc = cred_enter(op->cred)) == 0) {
 			op->res = (int)thread_run(op);
-			cred_leave();
+			cred_leave(op->cred);
 		} else
 			op->res = rc;
 		loop_post(thread_done, op);

@@ -1335,7 +1335,7 @@ job_clean_temporaries(struct job *job)
 	journal_clean_temporaries(job->req.destination, job->id, job->req.recursive);
 	if (path_dirname(job->req.destination, parent, sizeof(parent)) == 0)
 		journal_clean_temporaries(parent, job->id, false);
-	cred_leave();
+	cred_leave(job->cred);
 }
 
 /* One record of the journal at start-up: a job as it was. */

@@ -274,6 +274,7 @@ loop_post(void (*fn)(void *), void *arg)
 {
 	struct post	*p;
 	uint64_t	 one = 1;
+	bool		 first;
 
 	if ((p = malloc(sizeof(*p))) == NULL)
 		fatal("malloc");
@@ -281,10 +282,13 @@ loop_post(void (*fn)(void *), void *arg)
 	p->arg = arg;
 	p->next = NULL;
 	pthread_mutex_lock(&post_lock);
+	/* Only the first post the loop has not taken yet needs to wake it:
+	 * it takes the whole list when it wakes. */
+	first = posts == NULL;
 	*posts_tail = p;
 	posts_tail = &p->next;
 	pthread_mutex_unlock(&post_lock);
-	if (write(wakefd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+	if (first && write(wakefd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		fatal("eventfd write");
 }
 
