@@ -69,6 +69,7 @@ struct copy {
 	int		 srcfd, tmpfd;
 	bool		 created;	/* a named temporary exists: remove it on failure */
 	bool		 nameless;	/* the temporary is O_TMPFILE: link it in */
+	bool		 linked_by_proc;	/* through /proc/self/fd, not AT_EMPTY_PATH */
 	bool		 dst_exists;	/* something is to be replaced */
 	unsigned	 create_tries;
 	struct statx	 stx, dstx;
@@ -237,12 +238,13 @@ copy_create(struct copy *c)
 	struct job	*job = c->job;
 	struct eop	*op;
 
-	copy_new_temp_name(c);
+	/* Linking in cannot replace a file: a named temporary then. */
+	c->nameless = c->kind == K_FILE && !job->no_tmpfile && !c->dst_exists;
+	if (!c->nameless)
+		copy_new_temp_name(c);
 	switch (c->kind) {
 	case K_FILE:
 		op = copy_op(c, CS_CREATE, EOP_OPEN);
-		/* Linking in cannot replace a file: a named temporary then. */
-		c->nameless = !job->no_tmpfile && !c->dst_exists;
 		op->flags = c->nameless ? O_WRONLY | O_TMPFILE | O_CLOEXEC :
 		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
 		/* The daemon's umask is 0; the caller's applies, as with cp.
@@ -473,21 +475,30 @@ copy_rename(struct copy *c)
 }
 
 /*
- * Give the nameless temporary a name. Through /proc/self/fd, because
- * linkat(AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH in the caller's
- * credentials; the link names the daemon's own descriptor, which the
- * io_uring workers share.
+ * Give the nameless temporary a name: linkat(fd, "", AT_EMPTY_PATH).
+ * That needs CAP_DAC_READ_SEARCH, or (Linux 6.10+) a file opened with
+ * the same credentials; where the kernel says no (ENOENT), the job
+ * links through /proc/self/fd/N instead, which anyone may, at the cost
+ * of a path lookup in procfs per file (the io_uring workers share the
+ * daemon's descriptors).
  */
 static void
 copy_link_nameless(struct copy *c, enum copy_state state, const char *name)
 {
 	struct eop *op = copy_op(c, state, EOP_LINK);
 
-	snprintf(c->tmpfd_path, sizeof(c->tmpfd_path), "/proc/self/fd/%d", c->tmpfd);
-	op->dirfd2 = AT_FDCWD;
-	op->path2 = c->tmpfd_path;
+	c->linked_by_proc = c->job->no_empty_link;
+	if (c->linked_by_proc) {
+		snprintf(c->tmpfd_path, sizeof(c->tmpfd_path), "/proc/self/fd/%d", c->tmpfd);
+		op->dirfd2 = AT_FDCWD;
+		op->path2 = c->tmpfd_path;
+		op->flags = AT_SYMLINK_FOLLOW;
+	} else {
+		op->dirfd2 = c->tmpfd;
+		op->path2 = "";
+		op->flags = AT_EMPTY_PATH;
+	}
 	op->path = name;
-	op->flags = AT_SYMLINK_FOLLOW;
 	engine_submit(op);
 }
 
@@ -879,6 +890,13 @@ copy_step_done(struct eop *done, int res)
 		return;
 	case CS_LINK_FINAL:
 	case CS_LINK_TEMP:
+		if (res == -ENOENT && !c->linked_by_proc) {
+			job->no_empty_link = true;	/* not allowed: through /proc */
+			log_debug("job %llu: linkat(AT_EMPTY_PATH) refused: linking through "
+			    "/proc/self/fd", (unsigned long long)job->id);
+			copy_link_nameless(c, c->state, done->path);
+			return;
+		}
 		/* The name appeared since it was looked at: replace it. */
 		if (res == -EEXIST && !job->req.no_clobber && !c->err &&
 		    (c->state == CS_LINK_FINAL || ++c->create_tries < 4)) {

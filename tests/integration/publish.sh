@@ -7,7 +7,8 @@
 # copy fails with EEXIST leaving the other file alone. A filesystem
 # without O_TMPFILE (simulated: the fifth open of the daemon, which is
 # the temporary's, fails with EOPNOTSUPP) falls back to a named
-# temporary, and the daemon logs it.
+# temporary, and the daemon logs it. As root: another user's copy is
+# linked in with that user's credentials and belongs to them.
 . "$(dirname "$0")/../lib.sh"
 
 mkdir "$T/src"
@@ -48,6 +49,23 @@ for engine in io_uring fallback; do
 	expect_eq "$engine: no_clobber raced: the other file" "$(cat "$out/kept")" other
 	no_temporaries "$out"
 	daemon_exit_ok
+
+	# Another user's copy: linked in with that user's credentials
+	# (AT_EMPTY_PATH, or through /proc/self/fd where the kernel refuses
+	# that; cpd -d logs which).
+	if [ "$(id -u)" -eq 0 ]; then
+		ensure_user cpdtest
+		start_daemon_raw -E "$engine"
+		mkdir "$out/user"
+		chown cpdtest: "$out/user"
+		r=$(varlink_as cpdtest "$(copy_msg '{"recursive": true}' "$out/user/" "$T/src")")
+		expect_eq "$engine: cpdtest: state" "$(jfield parameters.job.state <<<"$r")" done
+		same "$T/src/f" "$out/user/src/f"
+		expect_eq "$engine: cpdtest: owner" "$(stat -c %U "$out/user/src/f")" cpdtest
+		echo "$engine: a user's link: $(grep -c 'AT_EMPTY_PATH) refused' "$DAEMON_LOG" || true) refusal(s)"
+		no_temporaries "$out"
+		daemon_exit_ok
+	fi
 
 	: >"$DAEMON_LOG"
 	start_daemon_raw -E "$engine" --fault open:5:EOPNOTSUPP

@@ -57,7 +57,8 @@ for l in lines:
     if m:
         ev.append(("publish", m.group(1) + "/" + m.group(2), m.group(1) + "/" + m.group(3)))
         continue
-    m = re.search(r'linkat\(AT_FDCWD[^,]*, "/proc/self/fd/(\d+)", \d+<([^>]*)>, "([^"]*)"', l)
+    m = re.search(r'linkat\(AT_FDCWD[^,]*, "/proc/self/fd/(\d+)", \d+<([^>]*)>, "([^"]*)"', l) or \
+        re.search(r'linkat\((\d+)<[^,]*, "", \d+<([^>]*)>, "([^"]*)", AT_EMPTY_PATH', l)
     if m:
         ev.append(("publish", "fd " + m.group(1), m.group(2) + "/" + m.group(3)))
 def idx(pred, what):
