@@ -502,6 +502,14 @@ copy_link_nameless(struct copy *c, enum copy_state state, const char *name)
 	engine_submit(op);
 }
 
+/* The source's second look (stx_end) against its first. */
+static void
+copy_recheck(struct copy *c)
+{
+	if (copy_src_changed(&c->stx, &c->stx_end))
+		copy_error(c, -EAGAIN, "'%s' changed while being copied", c->srcpath);
+}
+
 /*
  * After the data: see that the source held still, truncate (sparse),
  * metadata, fsync, link in or rename; in order. The fsync comes after the metadata
@@ -514,7 +522,8 @@ copy_publish(struct copy *c, enum copy_state from)
 	struct job	*job = c->job;
 	struct eop	*op;
 
-	if (from < CS_RECHECK && c->kind == K_FILE) {
+	/* With archive the look comes with the metadata: one step less. */
+	if (from < CS_RECHECK && c->kind == K_FILE && !job->req.archive) {
 		copy_stat_src(c, CS_RECHECK, &c->stx_end);
 		return;
 	}
@@ -531,7 +540,9 @@ copy_publish(struct copy *c, enum copy_state from)
 		if (c->kind == K_FILE) {
 			op->fd = c->srcfd;
 			op->fd2 = c->tmpfd;
-			op->meta_flags = META_OWNER | META_MODE | META_TIMES | META_XATTRS;
+			op->meta_flags = META_RECHECK | META_OWNER | META_MODE | META_TIMES |
+			    META_XATTRS;
+			op->stx_end = &c->stx_end;
 		} else {
 			op->path = c->tmp;	/* no fd for a symlink or a device */
 			op->meta_flags = META_OWNER | META_TIMES;
@@ -862,8 +873,8 @@ copy_step_done(struct eop *done, int res)
 	case CS_RECHECK:
 		if (res < 0)
 			copy_error(c, res, "cannot stat '%s'", c->srcpath);
-		else if (copy_src_changed(&c->stx, &c->stx_end))
-			copy_error(c, -EAGAIN, "'%s' changed while being copied", c->srcpath);
+		else
+			copy_recheck(c);
 		if (c->err)
 			break;
 		copy_publish(c, CS_RECHECK);
@@ -884,6 +895,8 @@ copy_step_done(struct eop *done, int res)
 		} else if (res < 0)
 			copy_error(c, res, c->state == CS_META ?
 			    "cannot set the attributes of '%s'" : "cannot write '%s'", c->dstpath);
+		else if (c->state == CS_META && c->kind == K_FILE)
+			copy_recheck(c);
 		if (c->err)
 			break;
 		copy_publish(c, c->state);

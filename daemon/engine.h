@@ -45,6 +45,7 @@ enum eop_type {
 #define META_MODE	0x02	/* chmod to stx's mode bits, after chown */
 #define META_TIMES	0x04	/* atime and mtime from stx, in ns */
 #define META_XATTRS	0x08	/* extended attributes, POSIX ACLs among them */
+#define META_RECHECK	0x10	/* first: fd's statx into stx_end (see copy.c) */
 
 struct extent {
 	uint64_t	off, len;
@@ -60,7 +61,7 @@ struct eop {
 	int		 fd, fd2;
 	uint64_t	 flags, resolve;
 	unsigned	 mode;
-	struct statx	*stx;
+	struct statx	*stx, *stx_end;
 	uint64_t	 off, len;
 	void		*buf;		/* READDIR, READLINK: len bytes */
 	struct extent	*ext;		/* EXTENTS: up to len of them; res is the count */

@@ -136,6 +136,9 @@ thread_meta(struct eop *op)
 
 	struct stat	 st;
 
+	if (op->meta_flags & META_RECHECK &&
+	    statx(op->fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, op->stx_end) < 0)
+		return -errno;
 	if (op->meta_flags & META_XATTRS && !link && (rc = thread_xattrs(op->fd, op->fd2)) < 0)
 		return rc;
 	/* What the copy already has need not be set: in a tree of small

@@ -49,6 +49,17 @@ for engine in io_uring fallback; do
 		daemon_serves "$engine: source $change"
 	done
 
+	# With archive the second look comes with the attributes (copy.c).
+	src="$T/src/archived"
+	mkfile "$src" 4M
+	slow='{"bwlimit": 2097152, "reflink": "never", "archive": true}'
+	r=$(race "$engine: archive" "$out/archived" "head -c 4096 /dev/urandom >>'$src'" "$src")
+	slow='{"bwlimit": 2097152, "reflink": "never"}'
+	expect_job_failed "$engine: archive: source grown" "$r" EAGAIN \
+		"'$src' changed while being copied: *"
+	[ ! -e "$out/archived" ] || fail "$engine: archive: destination published"
+	no_temporaries "$out"
+
 	# In a tree, with keep_going: that file is listed, the others copied.
 	rm -rf "$T/src/kg"
 	mkdir -p "$T/src/kg/sub"
