@@ -59,6 +59,7 @@ static const struct option_def options[] = {
 	{ "engine.method", OPT_ENUM, OFF(engine.method), 0, 0, methods, false },
 	{ "engine.async", OPT_ENUM, OFF(engine.async), 0, 0, async_policies, false },
 	{ "engine.async_threshold", OPT_SIZE, OFF(engine.async_threshold), 0, 1ULL << 40, NULL, false },
+	{ "engine.write_behind", OPT_ENUM, OFF(engine.write_behind), 0, 0, async_policies, false },
 	{ "engine.chunk_size", OPT_SIZE, OFF(engine.chunk_size), 4096, 64 << 20, NULL, false },
 	{ "engine.lanes", OPT_UINT, OFF(engine.lanes), 1, 64, NULL, false },
 	{ "engine.max_inflight", OPT_UINT, OFF(engine.max_inflight), 1, 65536, NULL, false },

@@ -41,6 +41,7 @@ struct config {
 		int		async;		/* enum async_policy */
 		uint64_t	async_threshold;
 		uint64_t	chunk_size;
+		int		write_behind;	/* enum async_policy: auto, always, never */
 		unsigned	lanes;
 		unsigned	max_inflight;
 		unsigned	bulk_inflight_share;	/* percent */

@@ -396,21 +396,46 @@ copy_data(struct copy *c)
 		copy_lane_start(c, &c->lanes[i]);
 }
 
+/*
+ * A lane's chunk is copied (EOP_COPY), and under write behind (see
+ * job_write_behind) the chunk of a bulk file is then pushed to the disk
+ * (EOP_WRITEBACK, in the same lane slot) before the lane goes on.
+ *
+ * Why write behind: a bulk copy otherwise leaves gigabytes of dirty pages
+ * for the kernel's writeback to flush in bursts, and on ext4 a journal
+ * commit waits for the data of the files it allocated blocks for; every
+ * small job's file creation and link waits behind such a commit.
+ * Starting the writeback of each chunk as it is written keeps the dirty
+ * data, and so each commit, small, and paces bulk copies to the disk.
+ * It costs a lone copy speed (README.md has the numbers): the default,
+ * auto, writes behind only while other jobs share the daemon.
+ */
 static void
 copy_lane_done(struct eop *op, int res)
 {
 	struct copy *c = op->owner;
 
+	if (op->type == EOP_COPY) {
+		if (res < 0)
+			copy_error(c, res, "cannot copy '%s' to '%s'", c->srcpath, c->dstpath);
+		else {
+			c->copied += (uint64_t)res;
+			job_progress(c->job, (uint64_t)res);
+			if ((uint64_t)res < op->len)	/* EOF before the size statx gave */
+				copy_error(c, -EAGAIN, "'%s' shrank while being copied",
+				    c->srcpath);
+		}
+		if (res > 0 && op->bulk && !c->err && job_write_behind()) {
+			op->type = EOP_WRITEBACK;
+			op->len = (uint64_t)res;
+			engine_submit(op);
+			return;
+		}
+	}
+	/* A failed writeback is only advice lost: the data is in the page
+	 * cache, and a real write error shows at fsync or in the log. */
 	c->busy--;
 	job_lane_end(c->job);
-	if (res < 0)
-		copy_error(c, res, "cannot copy '%s' to '%s'", c->srcpath, c->dstpath);
-	else {
-		c->copied += (uint64_t)res;
-		job_progress(c->job, (uint64_t)res);
-		if ((uint64_t)res < op->len)	/* EOF before the size statx gave */
-			copy_error(c, -EAGAIN, "'%s' shrank while being copied", c->srcpath);
-	}
 	if (c->job->cancelling)
 		copy_error(c, -ECANCELED, "copy of '%s' cancelled", c->srcpath);
 	if (!c->err && copy_more(c)) {

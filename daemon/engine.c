@@ -17,7 +17,7 @@ struct engine_stats		 engine_stats;
 
 static const char *const eop_names[EOP_COUNT] = {
 	"open", "statx", "copy", "fsync", "rename", "unlink", "mkdir", "symlink",
-	"link", "readdir", "readlink", "mknod", "meta", "clone", "extents", "truncate",
+	"link", "writeback", "readdir", "readlink", "mknod", "meta", "clone", "extents", "truncate",
 	"compare",
 };
 

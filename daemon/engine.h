@@ -28,6 +28,7 @@ enum eop_type {
 	EOP_MKDIR,	/* mkdirat(dirfd, path, mode) */
 	EOP_SYMLINK,	/* symlinkat(path2, dirfd, path) */
 	EOP_LINK,	/* linkat(dirfd2, path2, dirfd, path, flags) */
+	EOP_WRITEBACK,	/* sync_file_range(fd2, off, len, SYNC_FILE_RANGE_WRITE) */
 	/* io_uring has no operation for these: the thread pool runs them. */
 	EOP_READDIR,	/* getdents64(fd, buf, len) -> bytes, 0 at the end */
 	EOP_READLINK,	/* readlinkat(dirfd, path, buf, len) -> length */

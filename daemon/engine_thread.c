@@ -254,6 +254,10 @@ thread_run(struct eop *op)
 	case EOP_LINK:
 		rc = linkat(op->dirfd2, op->path2, op->dirfd, op->path, (int)op->flags);
 		break;
+	case EOP_WRITEBACK:
+		rc = sync_file_range(op->fd2, (off_t)op->off, (off_t)op->len,
+		    SYNC_FILE_RANGE_WRITE);
+		break;
 	case EOP_READDIR:
 		rc = syscall(SYS_getdents64, op->fd, op->buf, op->len);
 		break;

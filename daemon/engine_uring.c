@@ -422,6 +422,10 @@ uring_submit(struct eop *op)
 		io_uring_prep_linkat(sqe, op->dirfd2, op->path2, op->dirfd, op->path,
 		    (int)op->flags);
 		break;
+	case EOP_WRITEBACK:
+		io_uring_prep_sync_file_range(sqe, op->fd2, (unsigned)op->len, op->off,
+		    SYNC_FILE_RANGE_WRITE);
+		break;
 	default:		/* EOP_COPY and the threaded ones never come here */
 		break;
 	}

@@ -1142,6 +1142,20 @@ job_tick(void)
 	}
 }
 
+/* Whether bulk chunks are written behind (copy.c says why): engine.write_behind. */
+bool
+job_write_behind(void)
+{
+	switch (cpd_conf->engine.write_behind) {
+	case ASYNC_ALWAYS:
+		return true;
+	case ASYNC_NEVER:
+		return false;
+	default:		/* auto: when another job runs or waits */
+		return nactive[0] + nactive[1] > 1 || nqueued > 0;
+	}
+}
+
 void
 job_counters(struct job_counters *c)
 {

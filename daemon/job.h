@@ -178,6 +178,7 @@ struct job_counters {
 	uint64_t	rate;
 };
 void	 job_counters(struct job_counters *);
+bool	 job_write_behind(void);
 
 /* job_names.c */
 const char *job_state_name(enum job_state);
