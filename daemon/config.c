@@ -59,6 +59,7 @@ static const struct option_def options[] = {
 	{ "engine.method", OPT_ENUM, OFF(engine.method), 0, 0, methods, false },
 	{ "engine.async", OPT_ENUM, OFF(engine.async), 0, 0, async_policies, false },
 	{ "engine.async_threshold", OPT_SIZE, OFF(engine.async_threshold), 0, 1ULL << 40, NULL, false },
+	{ "engine.whole_file_max", OPT_SIZE, OFF(engine.whole_file_max), 0, 1ULL << 30, NULL, false },
 	{ "engine.write_behind", OPT_ENUM, OFF(engine.write_behind), 0, 0, async_policies, false },
 	{ "engine.chunk_size", OPT_SIZE, OFF(engine.chunk_size), 4096, 64 << 20, NULL, false },
 	{ "engine.lanes", OPT_UINT, OFF(engine.lanes), 1, 64, NULL, false },
@@ -95,6 +96,7 @@ config_defaults(struct config *c)
 	c->engine.method = METHOD_SPLICE;
 	c->engine.async = ASYNC_AUTO;
 	c->engine.async_threshold = 256 << 10;
+	c->engine.whole_file_max = 256 << 10;
 	c->engine.chunk_size = 1 << 20;
 	c->engine.lanes = 4;
 	c->engine.max_inflight = 512;

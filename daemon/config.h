@@ -40,6 +40,7 @@ struct config {
 		int		method;		/* enum copy_method */
 		int		async;		/* enum async_policy */
 		uint64_t	async_threshold;
+		uint64_t	whole_file_max;	/* copied in one hand-off; 0: never */
 		uint64_t	chunk_size;
 		int		write_behind;	/* enum async_policy: auto, always, never */
 		unsigned	lanes;

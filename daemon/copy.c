@@ -71,10 +71,13 @@ struct copy {
 	bool		 nameless;	/* the temporary is O_TMPFILE: link it in */
 	bool		 linked_by_proc;	/* through /proc/self/fd, not AT_EMPTY_PATH */
 	bool		 dst_exists;	/* something is to be replaced */
+	bool		 try_clone;	/* copy_whole_run: FICLONE first */
+	bool		 clone_failed;	/* copy_whole_run: this filesystem cannot */
 	unsigned	 create_tries;
 	struct statx	 stx, dstx;
 	struct statx	 stx_end;	/* the source again, after its data */
 	struct eop	 step;
+	struct eop	 whole;		/* copy_whole_run, whose steps are in step */
 	struct eop	*lanes;
 	unsigned	 busy;		/* lanes in flight */
 	uint64_t	 next_off, copied;
@@ -231,15 +234,13 @@ copy_new_temp_name(struct copy *c)
 	path_temp_name(c->tmp, sizeof(c->tmp), c->job->id, rnd);
 }
 
-/* Make the new thing under a temporary name. */
-static void
-copy_create(struct copy *c)
+/* Make the new thing under a temporary name, or none (c->nameless). */
+static struct eop *
+copy_create_op(struct copy *c)
 {
 	struct job	*job = c->job;
 	struct eop	*op;
 
-	/* Linking in cannot replace a file: a named temporary then. */
-	c->nameless = c->kind == K_FILE && !job->no_tmpfile && !c->dst_exists;
 	if (!c->nameless)
 		copy_new_temp_name(c);
 	switch (c->kind) {
@@ -255,11 +256,6 @@ copy_create(struct copy *c)
 		op->mode = !job->req.archive ? c->stx.stx_mode & 0777 & ~job->req.umask :
 		    c->nameless ? c->stx.stx_mode & 0777 : 0600;
 		op->resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-		if (c->nameless) {
-			op->path = ".";
-			engine_submit(op);
-			return;
-		}
 		break;
 	case K_SYMLINK:
 		op = copy_op(c, CS_CREATE, EOP_SYMLINK);
@@ -278,8 +274,16 @@ copy_create(struct copy *c)
 		op->path2 = c->link_to->rel;
 		break;
 	}
-	op->path = c->tmp;
-	engine_submit(op);
+	op->path = c->nameless ? "." : c->tmp;
+	return op;
+}
+
+static void
+copy_create(struct copy *c)
+{
+	/* Linking in cannot replace a file: a named temporary then. */
+	c->nameless = c->kind == K_FILE && !c->job->no_tmpfile && !c->dst_exists;
+	engine_submit(copy_create_op(c));
 }
 
 /*
@@ -396,6 +400,20 @@ copy_data(struct copy *c)
 		copy_lane_start(c, &c->lanes[i]);
 }
 
+/* A transfer of len bytes of data ended with res: count it, or say what went wrong. */
+static void
+copy_data_result(struct copy *c, int res, uint64_t len)
+{
+	if (res < 0) {
+		copy_error(c, res, "cannot copy '%s' to '%s'", c->srcpath, c->dstpath);
+		return;
+	}
+	c->copied += (uint64_t)res;
+	job_progress(c->job, (uint64_t)res);
+	if ((uint64_t)res < len)	/* EOF before the size statx gave */
+		copy_error(c, -EAGAIN, "'%s' shrank while being copied", c->srcpath);
+}
+
 /*
  * A lane's chunk is copied (EOP_COPY), and under write behind (see
  * job_write_behind) the chunk of a bulk file is then pushed to the disk
@@ -416,15 +434,7 @@ copy_lane_done(struct eop *op, int res)
 	struct copy *c = op->owner;
 
 	if (op->type == EOP_COPY) {
-		if (res < 0)
-			copy_error(c, res, "cannot copy '%s' to '%s'", c->srcpath, c->dstpath);
-		else {
-			c->copied += (uint64_t)res;
-			job_progress(c->job, (uint64_t)res);
-			if ((uint64_t)res < op->len)	/* EOF before the size statx gave */
-				copy_error(c, -EAGAIN, "'%s' shrank while being copied",
-				    c->srcpath);
-		}
+		copy_data_result(c, res, op->len);
 		if (res > 0 && op->bulk && !c->err && job_write_behind()) {
 			op->type = EOP_WRITEBACK;
 			op->len = (uint64_t)res;
@@ -461,8 +471,8 @@ copy_cleanup(struct copy *c)
 }
 
 /* The open source's statx, into stx. */
-static void
-copy_stat_src(struct copy *c, enum copy_state state, struct statx *stx)
+static struct eop *
+copy_stat_src_op(struct copy *c, enum copy_state state, struct statx *stx)
 {
 	struct eop *op = copy_op(c, state, EOP_STATX);
 
@@ -470,7 +480,7 @@ copy_stat_src(struct copy *c, enum copy_state state, struct statx *stx)
 	op->path = "";
 	op->flags = AT_EMPTY_PATH;
 	op->stx = stx;
-	engine_submit(op);
+	return op;
 }
 
 /*
@@ -488,31 +498,30 @@ copy_src_changed(const struct statx *a, const struct statx *b)
 	    a->stx_ctime.tv_nsec != b->stx_ctime.tv_nsec;
 }
 
-static void
-copy_rename(struct copy *c)
+static struct eop *
+copy_rename_op(struct copy *c)
 {
 	struct eop *op = copy_op(c, CS_RENAME, EOP_RENAME);
 
 	op->path = c->tmp;
 	op->path2 = c->item->name;
 	op->flags = c->job->req.no_clobber ? RENAME_NOREPLACE : 0;
-	engine_submit(op);
+	return op;
 }
 
 /*
  * Give the nameless temporary a name: linkat(fd, "", AT_EMPTY_PATH).
  * That needs CAP_DAC_READ_SEARCH, or (Linux 6.10+) a file opened with
  * the same credentials; where the kernel says no (ENOENT), the job
- * links through /proc/self/fd/N instead, which anyone may, at the cost
- * of a path lookup in procfs per file (the io_uring workers share the
- * daemon's descriptors).
+ * links through /proc/self/fd/N instead (c->linked_by_proc), which
+ * anyone may, at the cost of a path lookup in procfs per file (the
+ * io_uring workers share the daemon's descriptors).
  */
-static void
-copy_link_nameless(struct copy *c, enum copy_state state, const char *name)
+static struct eop *
+copy_link_op(struct copy *c, enum copy_state state, const char *name)
 {
 	struct eop *op = copy_op(c, state, EOP_LINK);
 
-	c->linked_by_proc = c->job->no_empty_link;
 	if (c->linked_by_proc) {
 		snprintf(c->tmpfd_path, sizeof(c->tmpfd_path), "/proc/self/fd/%d", c->tmpfd);
 		op->dirfd2 = AT_FDCWD;
@@ -524,7 +533,7 @@ copy_link_nameless(struct copy *c, enum copy_state state, const char *name)
 		op->flags = AT_EMPTY_PATH;
 	}
 	op->path = name;
-	engine_submit(op);
+	return op;
 }
 
 /* The source's second look (stx_end) against its first. */
@@ -536,28 +545,25 @@ copy_recheck(struct copy *c)
 }
 
 /*
- * After the data: see that the source held still, truncate (sparse),
- * metadata, fsync, link in or rename; in order. The fsync comes after the metadata
- * so that what sync makes durable is the file as published, mode, owner
- * and times included.
+ * After the data, the step after from: see that the source held still,
+ * truncate (sparse), metadata, fsync, link in or rename; in order. The
+ * fsync comes after the metadata so that what sync makes durable is the
+ * file as published, mode, owner and times included.
  */
-static void
-copy_publish(struct copy *c, enum copy_state from)
+static struct eop *
+copy_publish_op(struct copy *c, enum copy_state from)
 {
-	struct job	*job = c->job;
+	const struct job *job = c->job;
 	struct eop	*op;
 
 	/* With archive the look comes with the metadata: one step less. */
-	if (from < CS_RECHECK && c->kind == K_FILE && !job->req.archive) {
-		copy_stat_src(c, CS_RECHECK, &c->stx_end);
-		return;
-	}
+	if (from < CS_RECHECK && c->kind == K_FILE && !job->req.archive)
+		return copy_stat_src_op(c, CS_RECHECK, &c->stx_end);
 	if (from < CS_TRUNCATE && c->ext) {
 		op = copy_op(c, CS_TRUNCATE, EOP_TRUNCATE);
 		op->fd2 = c->tmpfd;
 		op->len = c->stx.stx_size;
-		engine_submit(op);
-		return;
+		return op;
 	}
 	if (from < CS_META && job->req.archive && c->kind != K_HARDLINK) {
 		op = copy_op(c, CS_META, EOP_META);
@@ -572,20 +578,21 @@ copy_publish(struct copy *c, enum copy_state from)
 			op->path = c->tmp;	/* no fd for a symlink or a device */
 			op->meta_flags = META_OWNER | META_TIMES;
 		}
-		engine_submit(op);
-		return;
+		return op;
 	}
 	if (from < CS_FSYNC && job->req.sync && c->kind == K_FILE) {
 		op = copy_op(c, CS_FSYNC, EOP_FSYNC);
 		op->fd = c->tmpfd;
-		engine_submit(op);
-		return;
+		return op;
 	}
-	if (c->nameless) {
-		copy_link_nameless(c, CS_LINK_FINAL, c->item->name);
-		return;
-	}
-	copy_rename(c);
+	return c->nameless ? copy_link_op(c, CS_LINK_FINAL, c->item->name) : copy_rename_op(c);
+}
+
+static void
+copy_publish(struct copy *c, enum copy_state from)
+{
+	c->linked_by_proc |= c->job->no_empty_link;
+	engine_submit(copy_publish_op(c, from));
 }
 
 /* A directory entry's type decides its way; unknown ones are looked at first. */
@@ -601,8 +608,8 @@ copy_lstat(struct copy *c)
 	engine_submit(op);
 }
 
-static void
-copy_open_src(struct copy *c)
+static struct eop *
+copy_open_src_op(struct copy *c)
 {
 	struct eop *op = copy_op(c, CS_OPEN_SRC, EOP_OPEN);
 
@@ -614,29 +621,48 @@ copy_open_src(struct copy *c)
 	op->flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
 	    (c->job->req.recursive ? O_NOFOLLOW : 0);
 	op->resolve = RESOLVE_NO_MAGICLINKS;
-	engine_submit(op);
+	return op;
+}
+
+/*
+ * In a directory this job has just created nothing can be in the way:
+ * no need to look. (Someone racing to create the name makes the link or
+ * rename fail, EEXIST with no_clobber or EISDIR, not clobber it.)
+ */
+static bool
+copy_dst_is_new(const struct copy *c)
+{
+	return c->item->parent && !c->item->parent->existed;
+}
+
+static struct eop *
+copy_stat_dst_op(struct copy *c)
+{
+	struct eop *op = copy_op(c, CS_STAT_DST, EOP_STATX);
+
+	op->path = c->item->name;
+	op->stx = &c->dstx;
+	op->flags = c->kind == K_FILE ? 0 : AT_SYMLINK_NOFOLLOW;
+	return op;
 }
 
 static void
 copy_stat_dst(struct copy *c)
 {
-	struct eop *op;
-
-	/*
-	 * In a directory this job has just created nothing can be in the
-	 * way: skip the look. (Someone racing to create the name makes the
-	 * rename fail, EEXIST with no_clobber or EISDIR, not clobber it.)
-	 */
-	if (c->item->parent && !c->item->parent->existed) {
+	if (copy_dst_is_new(c))
 		copy_step_done_at(c, CS_STAT_DST, -ENOENT);
-		return;
-	}
-	op = copy_op(c, CS_STAT_DST, EOP_STATX);
+	else
+		engine_submit(copy_stat_dst_op(c));
+}
 
-	op->path = c->item->name;
-	op->stx = &c->dstx;
-	op->flags = c->kind == K_FILE ? 0 : AT_SYMLINK_NOFOLLOW;
-	engine_submit(op);
+static struct eop *
+copy_clone_op(struct copy *c)
+{
+	struct eop *op = copy_op(c, CS_CLONE, EOP_CLONE);
+
+	op->fd = c->srcfd;
+	op->fd2 = c->tmpfd;
+	return op;
 }
 
 /* The source file is open and known: hard link, clone or copy. */
@@ -700,7 +726,7 @@ copy_step_done(struct eop *done, int res)
 			return;
 		}
 		if (S_ISREG(c->stx.stx_mode)) {
-			copy_open_src(c);
+			engine_submit(copy_open_src_op(c));
 			return;
 		}
 		c->kind = S_ISLNK(c->stx.stx_mode) ? K_SYMLINK : K_SPECIAL;
@@ -722,7 +748,7 @@ copy_step_done(struct eop *done, int res)
 		c->srcfd = res;
 		if (c->err)
 			break;
-		copy_stat_src(c, CS_STAT_SRC, &c->stx);
+		engine_submit(copy_stat_src_op(c, CS_STAT_SRC, &c->stx));
 		return;
 	case CS_STAT_SRC:
 		if (res < 0)
@@ -842,10 +868,7 @@ copy_step_done(struct eop *done, int res)
 		if (c->err)
 			break;
 		if (job->req.reflink != REFLINK_NEVER && !job->no_clone && c->stx.stx_size > 0) {
-			op = copy_op(c, CS_CLONE, EOP_CLONE);
-			op->fd = c->srcfd;
-			op->fd2 = c->tmpfd;
-			engine_submit(op);
+			engine_submit(copy_clone_op(c));
 			return;
 		}
 		res = -EOPNOTSUPP;
@@ -929,17 +952,17 @@ copy_step_done(struct eop *done, int res)
 	case CS_LINK_FINAL:
 	case CS_LINK_TEMP:
 		if (res == -ENOENT && !c->linked_by_proc) {
-			job->no_empty_link = true;	/* not allowed: through /proc */
+			job->no_empty_link = c->linked_by_proc = true;	/* through /proc */
 			log_debug("job %llu: linkat(AT_EMPTY_PATH) refused: linking through "
 			    "/proc/self/fd", (unsigned long long)job->id);
-			copy_link_nameless(c, c->state, done->path);
+			engine_submit(copy_link_op(c, c->state, done->path));
 			return;
 		}
 		/* The name appeared since it was looked at: replace it. */
 		if (res == -EEXIST && !job->req.no_clobber && !c->err &&
 		    (c->state == CS_LINK_FINAL || ++c->create_tries < 4)) {
 			copy_new_temp_name(c);
-			copy_link_nameless(c, CS_LINK_TEMP, c->tmp);
+			engine_submit(copy_link_op(c, CS_LINK_TEMP, c->tmp));
 			return;
 		}
 		if (res == -EEXIST)
@@ -949,7 +972,7 @@ copy_step_done(struct eop *done, int res)
 		else if (c->state == CS_LINK_TEMP) {
 			c->created = true;
 			if (!c->err) {
-				copy_rename(c);
+				engine_submit(copy_rename_op(c));
 				return;
 			}
 		}
@@ -978,6 +1001,133 @@ copy_step_done(struct eop *done, int res)
 		copy_finish(c);
 }
 
+/*
+ * A small file in one hand-off. Step by step, each operation is a round
+ * trip from the loop to a worker and back, and for a file of a few KiB
+ * those round trips (wakeups, context switches: five per file) cost more
+ * than the work; README.md has the numbers. So a regular file of at most
+ * engine.whole_file_max bytes is copied by one pool thread, with the
+ * caller's credentials, through the same operations the steps make, in
+ * the same order: open, statx, (the destination's statx), O_TMPFILE,
+ * clone or copy, then copy_publish_op()'s steps up to the link. It stops
+ * at the first result that is an error or asks for the loop (a larger
+ * file, a hard link, a name in the way, a failed clone...), and the loop
+ * takes that result as the step's own and goes on step by step.
+ *
+ * This runs in a pool thread: it uses only this copy and what of its job
+ * does not change while the job runs; copy_whole() took the rest.
+ */
+static bool
+copy_whole_fits(const struct copy *c, uint64_t max)
+{
+	const struct statx *s = &c->stx;
+
+	return S_ISREG(s->stx_mode) && s->stx_size <= max &&
+	    (uint64_t)s->stx_blocks * 512 >= s->stx_size &&		/* not sparse */
+	    (s->stx_nlink == 1 || !c->job->req.archive) &&
+	    !path_on_procfs(s->stx_dev_major, s->stx_dev_minor);
+}
+
+static long
+copy_whole_run(struct eop *whole)
+{
+	struct copy	*c = whole->owner;
+	struct eop	*op;
+	long		 res;
+
+	if ((res = engine_run(copy_open_src_op(c))) < 0)
+		return res;
+	c->srcfd = (int)res;
+	if ((res = engine_run(copy_stat_src_op(c, CS_STAT_SRC, &c->stx))) < 0 ||
+	    !copy_whole_fits(c, whole->len))
+		return res;
+	if (!copy_dst_is_new(c) && (res = engine_run(copy_stat_dst_op(c))) != -ENOENT)
+		return res;
+	c->nameless = true;
+	if ((res = engine_run(copy_create_op(c))) < 0)
+		return res;
+	c->tmpfd = (int)res;
+	if (c->try_clone && c->stx.stx_size > 0) {
+		if ((res = engine_run(copy_clone_op(c))) == 0)
+			c->method = M_REFLINK;
+		else if (c->job->req.reflink == REFLINK_ALWAYS)
+			return res;
+		else
+			c->clone_failed = true;
+	}
+	if (c->method != M_REFLINK && c->stx.stx_size > 0) {
+		op = copy_op(c, CS_DATA, EOP_COPY);
+		op->fd = c->srcfd;
+		op->fd2 = c->tmpfd;
+		op->len = c->stx.stx_size;
+		if ((res = engine_run(op)) < 0 || (uint64_t)res < op->len)
+			return res;
+		c->method = op->by_rw ? M_READWRITE : M_COPY_FILE_RANGE;
+	}
+	for (op = copy_publish_op(c, CS_DATA);; op = copy_publish_op(c, c->state)) {
+		res = engine_run(op);
+		if (res < 0 || c->state >= CS_LINK_FINAL ||
+		    ((c->state == CS_RECHECK || c->state == CS_META) &&
+		    copy_src_changed(&c->stx, &c->stx_end)))
+			return res;
+	}
+}
+
+/* Back on the loop: what the steps passed would have done here, then the last one. */
+static void
+copy_whole_done(struct eop *whole, int res)
+{
+	struct copy	*c = whole->owner;
+	struct job	*job = c->job;
+
+	if (c->state > CS_STAT_SRC && c->item->parent)
+		job_add_total(job, 0, c->stx.stx_size);
+	if (c->clone_failed)
+		job->no_clone = true;	/* as the steps do: stop asking */
+	if (c->state == CS_DATA) {
+		copy_data_result(c, res, c->stx.stx_size);
+		res = 0;
+	} else if (c->state > CS_DATA) {
+		if (c->method == M_REFLINK || c->stx.stx_size == 0)
+			job_progress(job, c->stx.stx_size);
+		else
+			copy_data_result(c, (int)c->stx.stx_size, c->stx.stx_size);
+		if (c->method == M_COUNT)	/* empty: the way its data would have gone */
+			c->method = M_COPY_FILE_RANGE;
+		if (job->method == NULL)
+			job->method = job_method_name(c->method);
+	}
+	copy_step_done_at(c, c->state, res);
+}
+
+static bool
+copy_whole_may(const struct copy *c)
+{
+	const struct job *job = c->job;
+
+	return cpd_conf->engine.whole_file_max > 0 && !job->req.bwlimit && !job->no_tmpfile &&
+	    ((c->item->parent && c->item->dtype == DT_REG) || !job->req.recursive);
+}
+
+static void
+copy_whole(struct copy *c)
+{
+	struct job *job = c->job;
+	struct eop *op = &c->whole;
+
+	memset(op, 0, sizeof(*op));
+	op->type = EOP_CALL;
+	op->run = copy_whole_run;
+	op->cred = job->cred;
+	op->done = copy_whole_done;
+	op->owner = c;
+	op->fd = op->fd2 = -1;
+	op->len = cpd_conf->engine.whole_file_max;	/* the configuration may be reloaded */
+	op->interactive = job->req.prio == PRIO_INTERACTIVE;
+	c->try_clone = job->req.reflink != REFLINK_NEVER && !job->no_clone;
+	engine_submit(op);
+}
+
 void
 copy_start(struct job *job, struct item *it)
 {
@@ -997,10 +1147,13 @@ copy_start(struct job *job, struct item *it)
 	c->item = it;
 	c->srcfd = c->tmpfd = -1;
 	c->method = M_COUNT;
+	c->linked_by_proc = job->no_empty_link;
 	/* A listed regular file is opened at once; anything else is looked
 	 * at first. Plain copies follow a symlink given as a source. */
-	if ((it->parent && it->dtype == DT_REG) || !job->req.recursive)
-		copy_open_src(c);
+	if (copy_whole_may(c))
+		copy_whole(c);
+	else if ((it->parent && it->dtype == DT_REG) || !job->req.recursive)
+		engine_submit(copy_open_src_op(c));
 	else
 		copy_lstat(c);
 }

@@ -18,7 +18,7 @@ struct engine_stats		 engine_stats;
 static const char *const eop_names[EOP_COUNT] = {
 	"open", "statx", "copy", "fsync", "rename", "unlink", "mkdir", "symlink",
 	"link", "writeback", "readdir", "readlink", "mknod", "meta", "clone", "extents", "truncate",
-	"compare",
+	"compare", "call",
 };
 
 static struct {
@@ -86,24 +86,22 @@ engine_fault_strike(void *arg)
 }
 
 /*
- * The operation is not carried out, so that it leaves none of the
+ * The operation is not to be carried out, so that it leaves none of the
  * effects a real failure would not have (a rename that "failed" after
- * renaming). Its failure still arrives later, on the loop, as any other.
+ * renaming): its error, or 0. Pool threads count too (engine_run).
  */
-static bool
-engine_fault(struct eop *op)
+static int
+engine_fault(const struct eop *op)
 {
-	uint64_t n = ++op_count[op->type];
+	uint64_t n = __atomic_add_fetch(&op_count[op->type], 1, __ATOMIC_RELAXED);
 
 	for (unsigned i = 0; i < nfaults; i++)
 		if (faults[i].type == op->type && faults[i].nth == n) {
 			log_warnx("fault injection: %s operation %" PRIu64 " fails with %s",
 			    eop_names[op->type], n, strerrorname_np(-faults[i].err));
-			op->res = faults[i].err;
-			loop_post(engine_fault_strike, op);
-			return true;
+			return faults[i].err;
 		}
-	return false;
+	return 0;
 }
 
 int
@@ -121,12 +119,25 @@ void
 engine_submit(struct eop *op)
 {
 	engine_stats.ops_submitted++;
-	if (nfaults && engine_fault(op))
+	/* A failure injected arrives later, on the loop, as any other. */
+	if (nfaults && (op->res = engine_fault(op)) < 0) {
+		loop_post(engine_fault_strike, op);
 		return;
+	}
 	if (eop_threaded(op->type))
 		engine_thread.submit(op);
 	else
 		engine->submit(op);
+}
+
+long
+engine_run(struct eop *op)
+{
+	int err;
+
+	if (nfaults && (err = engine_fault(op)) < 0)
+		return err;
+	return engine_thread.run(op);
 }
 
 void

@@ -38,6 +38,7 @@ enum eop_type {
 	EOP_EXTENTS,	/* data extents of fd (SEEK_DATA/SEEK_HOLE) into ext */
 	EOP_TRUNCATE,	/* ftruncate(fd2, len) */
 	EOP_COMPARE,	/* first len bytes of fd and fd2: 0 the same, 1 different */
+	EOP_CALL,	/* run(op): several operations in a row, see engine_run() */
 	EOP_COUNT
 };
 
@@ -67,8 +68,10 @@ struct eop {
 	void		*buf;		/* READDIR, READLINK: len bytes */
 	struct extent	*ext;		/* EXTENTS: up to len of them; res is the count */
 	unsigned	 meta_flags;
+	long		(*run)(struct eop *);	/* CALL */
 	bool		 bulk;		/* part of a large transfer: IOSQE_ASYNC under "auto" */
 	bool		 interactive;	/* of an interactive job: served first */
+	bool		 by_rw;		/* out, COPY by the pool: read/write, not copy_file_range */
 	/* backend state */
 	struct open_how	 how;
 	struct loop_op	 lop;
@@ -92,6 +95,7 @@ struct engine {
 	void		(*shutdown)(void);
 	const char	*(*method)(uint64_t size);	/* data path a file of size gets */
 	void		(*tick)(void);
+	long		(*run)(struct eop *);	/* carry op out in the calling thread */
 };
 
 extern const struct engine	engine_uring;
@@ -107,6 +111,13 @@ extern struct engine_stats	engine_stats;
 
 int	engine_init(const struct config *);
 void	engine_submit(struct eop *);
+/*
+ * From an EOP_CALL's run(), in a pool thread that has taken on the
+ * caller's credentials: carry out op (not a COPY's lanes, not a CALL)
+ * here and now, faults included, and return its result. done() is not
+ * called.
+ */
+long	engine_run(struct eop *);
 void	engine_reconfigure(const struct config *);
 void	engine_shutdown(void);
 void	engine_tick(void);

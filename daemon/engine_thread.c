@@ -31,29 +31,35 @@ static struct {
 	struct eop	*head[2], **tail[2];
 	pthread_t	*threads;
 	unsigned	 nthreads;
+	unsigned	 outstanding;	/* operations queued or running */
 	bool		 stop;
-} P = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, { NULL, NULL },
-	{ &P.head[0], &P.head[1] }, NULL, 0, false };
+} P = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER,
+	.tail = { &P.head[0], &P.head[1] } };
 
-/* copy_file_range where the filesystems allow it, else pread/pwrite. */
+/* Each thread's read/write buffer: one per call would be an mmap and munmap per small file. */
+static __thread char *thread_buf;
+
+/* copy_file_range where the filesystems allow it, else pread/pwrite (op->by_rw says which). */
 static long
 thread_copy(struct eop *op)
 {
+	char	*buf = thread_buf;
 	uint64_t done = 0;
-	char	*buf = NULL;
 	long	 rc = 0;
 
+	op->by_rw = false;
 	while (done < op->len) {
 		size_t	len = op->len - done;
 		loff_t	in = (loff_t)(op->off + done), out = in;
 		ssize_t	n;
 
-		if (buf == NULL) {
+		if (!op->by_rw) {
 			n = copy_file_range(op->fd, &in, op->fd2, &out, len, 0);
 			if (n < 0 && (errno == EXDEV || errno == EINVAL ||
 			    errno == EOPNOTSUPP || errno == ENOSYS)) {
-				if ((buf = malloc(RW_BUF)) == NULL)
+				if (buf == NULL && (buf = thread_buf = malloc(RW_BUF)) == NULL)
 					return -ENOMEM;
+				op->by_rw = true;
 				continue;
 			}
 		} else {
@@ -77,7 +83,6 @@ thread_copy(struct eop *op)
 			break;
 		done += (uint64_t)n;
 	}
-	free(buf);
 	return rc < 0 ? rc : (long)done;
 }
 
@@ -279,6 +284,8 @@ thread_run(struct eop *op)
 		break;
 	case EOP_COMPARE:
 		return thread_compare(op);
+	case EOP_CALL:
+		return op->run(op);
 	default:
 		rc = -1;
 		errno = EINVAL;
@@ -302,9 +309,7 @@ thread_main(void *arg)
 	setpriority(PRIO_PROCESS, (id_t)gettid(), (int)cpd_conf->engine.worker_nice);
 	for (;;) {
 		struct eop *op;
-		int	    rc;
-
-		int	    q;
+		int	    rc, q;
 
 		pthread_mutex_lock(&P.lock);
 		while (P.head[0] == NULL && P.head[1] == NULL && !P.stop)
@@ -312,6 +317,7 @@ thread_main(void *arg)
 		q = P.head[1] != NULL;
 		if ((op = P.head[q]) == NULL) {
 			pthread_mutex_unlock(&P.lock);
+			free(thread_buf);
 			return NULL;
 		}
 		if ((P.head[q] = op->next) == NULL)
@@ -323,7 +329,20 @@ thread_main(void *arg)
 			cred_leave(op->cred);
 		} else
 			op->res = rc;
-		loop_post(thread_done, op);
+		/*
+		 * Waking the loop for each result costs more than a small
+		 * file's work. While enough others are still to finish, each
+		 * of which posts after this one, the last of them wakes it;
+		 * meanwhile the pool has work. An interactive job's result
+		 * goes at once.
+		 */
+		pthread_mutex_lock(&P.lock);
+		P.outstanding--;
+		if (!op->interactive && P.outstanding >= P.nthreads)
+			loop_post_lazy(thread_done, op);
+		else
+			loop_post(thread_done, op);
+		pthread_mutex_unlock(&P.lock);
 	}
 }
 
@@ -349,6 +368,7 @@ thread_submit(struct eop *op)
 	engine_stats.inflight++;
 	op->next = NULL;
 	pthread_mutex_lock(&P.lock);
+	P.outstanding++;
 	*P.tail[op->interactive] = op;
 	P.tail[op->interactive] = &op->next;
 	pthread_cond_signal(&P.cond);
@@ -387,4 +407,5 @@ const struct engine engine_thread = {
 	.reconfigure = thread_reconfigure,
 	.shutdown = thread_shutdown,
 	.method = thread_method,
+	.run = thread_run,
 };

@@ -37,8 +37,11 @@ struct post {
 	void		(*fn)(void *);
 	void		*arg;
 };
+#define POST_LAZY_MAX	32	/* lazy posts waiting before the loop is woken anyway */
 static pthread_mutex_t	post_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct post	*posts, **posts_tail = &posts;
+static unsigned		 posts_lazy;
+static bool		 post_woken;	/* the loop has been woken and not taken the list yet */
 static int		wakefd = -1;
 static struct loop_op	wake_op;
 static uint64_t		wake_buf;
@@ -269,12 +272,12 @@ loop_forget(int fd)
 	epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
 }
 
-void
-loop_post(void (*fn)(void *), void *arg)
+static void
+loop_post_add(void (*fn)(void *), void *arg, bool lazy)
 {
 	struct post	*p;
 	uint64_t	 one = 1;
-	bool		 first;
+	bool		 wake;
 
 	if ((p = malloc(sizeof(*p))) == NULL)
 		fatal("malloc");
@@ -282,14 +285,27 @@ loop_post(void (*fn)(void *), void *arg)
 	p->arg = arg;
 	p->next = NULL;
 	pthread_mutex_lock(&post_lock);
-	/* Only the first post the loop has not taken yet needs to wake it:
-	 * it takes the whole list when it wakes. */
-	first = posts == NULL;
 	*posts_tail = p;
 	posts_tail = &p->next;
+	/* The loop takes the whole list when it wakes: one wake will do. */
+	wake = !post_woken && (!lazy || ++posts_lazy >= POST_LAZY_MAX);
+	if (wake)
+		post_woken = true;
 	pthread_mutex_unlock(&post_lock);
-	if (first && write(wakefd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+	if (wake && write(wakefd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		fatal("eventfd write");
+}
+
+void
+loop_post(void (*fn)(void *), void *arg)
+{
+	loop_post_add(fn, arg, false);
+}
+
+void
+loop_post_lazy(void (*fn)(void *), void *arg)
+{
+	loop_post_add(fn, arg, true);
 }
 
 static void
@@ -303,6 +319,8 @@ loop_woken(struct loop_op *op, int res)
 	p = posts;
 	posts = NULL;
 	posts_tail = &posts;
+	posts_lazy = 0;
+	post_woken = false;
 	pthread_mutex_unlock(&post_lock);
 	for (; p; p = next) {
 		next = p->next;

@@ -50,6 +50,12 @@ void	loop_poll(struct loop_op *, int fd, unsigned events);
 void	loop_forget(int fd);
 /* Run fn(arg) on the loop thread; callable from any thread. */
 void	loop_post(void (*fn)(void *), void *arg);
+/*
+ * The same, but the loop is not woken for it (unless many are waiting):
+ * the caller promises a loop_post() that follows, from itself or another
+ * thread, which takes this one along.
+ */
+void	loop_post_lazy(void (*fn)(void *), void *arg);
 /* Run until stop() is true; tick() runs about every period_ms. */
 void	loop_run(bool (*stop)(void), void (*tick)(void), int period_ms);
 uint64_t loop_now_usec(void);	/* CLOCK_MONOTONIC */

@@ -1,10 +1,12 @@
 #!/bin/bash
 # copy_sizes: byte-exact copies of files of every interesting size (empty,
-# one byte, one page, around the 256 KiB async threshold, an odd size over
-# several chunks, 256 MiB) with both engines, through raw Varlink Copy with
-# "more": true. Each copy ends "done", has the source's mode less the
-# default umask 022, and leaves no temporary behind. With io_uring the
-# large file goes by splice and the 4 KiB one by read/write.
+# one byte, one page, around the 256 KiB async and whole-file thresholds,
+# an odd size over several chunks, 256 MiB) with both engines, and with
+# io_uring also without the whole-file path (engine.whole_file_max = 0),
+# through raw Varlink Copy with "more": true. Each copy ends "done", has
+# the source's mode less the default umask 022, and leaves no temporary
+# behind. With io_uring the large file goes by splice, and the 4 KiB one
+# whole by a thread's copy_file_range, or step by step by read/write.
 . "$(dirname "$0")/../lib.sh"
 
 sizes="0 1 4096 262143 262144 262145 $((3 * 1024 * 1024 + 17)) $((256 * 1024 * 1024))"
@@ -18,11 +20,15 @@ for s in $sizes; do
 	i=$((i + 1))
 done
 
-for engine in io_uring fallback; do
-	start_daemon_raw -E "$engine"
+write_config "$T/steps.conf" 'engine = { whole_file_max = 0; };'
+for run in io_uring steps fallback; do
+	case $run in
+	steps) engine=io_uring; start_daemon_raw -E io_uring --config "$T/steps.conf" ;;
+	*) engine=$run; start_daemon_raw -E "$engine" ;;
+	esac
 	r=$(varlink_call '{"method":"io.cpd.Manager.GetStatus"}')
 	expect_eq "$engine: GetStatus engine" "$(jfield parameters.engine <<<"$r")" "$engine"
-	out="$T/out-$engine"
+	out="$T/out-$run"
 	mkdir "$out"
 	for s in $sizes; do
 		src="$T/src/f$s" dst="$out/f$s"
@@ -30,28 +36,30 @@ for engine in io_uring fallback; do
 		n=$(grep -c . <<<"$r")
 		# Every reply but the last continues; the last does not.
 		[ "$(head -n $((n - 1)) <<<"$r" | grep -vc '"continues":true')" = 0 ] ||
-			fail "$engine $s: a non-final reply without continues: $r"
-		expect_eq "$engine $s: final reply continues" "$(jfield continues <<<"$r")" null
-		expect_eq "$engine $s: state" "$(jfield parameters.job.state <<<"$r")" done
-		expect_eq "$engine $s: bytes_done" "$(jfield parameters.job.bytes_done <<<"$r")" "$s"
-		expect_eq "$engine $s: bytes_total" "$(jfield parameters.job.bytes_total <<<"$r")" "$s"
-		expect_eq "$engine $s: files_done" "$(jfield parameters.job.files_done <<<"$r")" 1
-		[ -f "$dst" ] || fail "$engine $s: no destination file"
-		expect_eq "$engine $s: size" "$(stat -c %s "$dst")" "$s"
+			fail "$run $s: a non-final reply without continues: $r"
+		expect_eq "$run $s: final reply continues" "$(jfield continues <<<"$r")" null
+		expect_eq "$run $s: state" "$(jfield parameters.job.state <<<"$r")" done
+		expect_eq "$run $s: bytes_done" "$(jfield parameters.job.bytes_done <<<"$r")" "$s"
+		expect_eq "$run $s: bytes_total" "$(jfield parameters.job.bytes_total <<<"$r")" "$s"
+		expect_eq "$run $s: files_done" "$(jfield parameters.job.files_done <<<"$r")" 1
+		[ -f "$dst" ] || fail "$run $s: no destination file"
+		expect_eq "$run $s: size" "$(stat -c %s "$dst")" "$s"
 		same "$src" "$dst"
 		want=$(printf '%o' $((0$(file_mode "$src") & ~022)))
-		expect_eq "$engine $s: mode" "$(file_mode "$dst")" "$want"
+		expect_eq "$run $s: mode" "$(file_mode "$dst")" "$want"
 		method=$(jfield parameters.job.method <<<"$r")
-		if [ "$engine" = io_uring ]; then
-			case $s in
-			$((256 * 1024 * 1024))) expect_eq "io_uring 256 MiB: method" "$method" splice ;;
-			4096) expect_eq "io_uring 4 KiB: method" "$method" readwrite ;;
-			esac
-		fi
+		case $run:$s in
+		io_uring:$((256 * 1024 * 1024)) | steps:$((256 * 1024 * 1024)))
+			expect_eq "$run 256 MiB: method" "$method" splice ;;
+		io_uring:4096 | io_uring:262144 | fallback:4096)
+			expect_eq "$run $s: method" "$method" copy_file_range ;;
+		io_uring:262145) expect_eq "$run 256 KiB + 1: method" "$method" splice ;;
+		steps:4096) expect_eq "steps 4 KiB: method" "$method" readwrite ;;
+		esac
 	done
 	no_temporaries "$out"
 	no_temporaries "$T/src"
 	rm -rf "$out"
-	stop_daemon || fail "$engine: daemon exited with an error on SIGTERM"
+	stop_daemon || fail "$run: daemon exited with an error on SIGTERM"
 done
 echo "PASS: copy_sizes"

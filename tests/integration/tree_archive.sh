@@ -1,7 +1,8 @@
 #!/bin/bash
 # tree_archive: Copy with archive matches cp -a of the same tree, with the
-# io_uring engine and with -E fallback. Compared entry by entry
-# (tree_compare.py --archive): type, content, all mode bits (setuid,
+# io_uring engine (small files whole in one hand-off; and, with
+# engine.whole_file_max = 0, step by step) and with -E fallback. Compared
+# entry by entry (tree_compare.py --archive): type, content, all mode bits (setuid,
 # setgid, sticky; read-only and mode-000 directories with contents),
 # owner and group (as root: files, directories and a symlink of other
 # users), atime and mtime to the nanosecond (symlinks and directories
@@ -118,8 +119,12 @@ out=$(py "$TREE_COMPARE" --archive --sparse $SPARSE "$A" "$T/cp-a" 2>&1) ||
 	fail "cp -a itself does not pass tree_compare.py here (test problem):
 $out"
 
-for engine in io_uring fallback; do
-	start_daemon_raw -E "$engine"
+write_config "$T/steps.conf" 'engine = { whole_file_max = 0; };'
+for engine in io_uring steps fallback; do
+	case $engine in
+	steps) start_daemon_raw -E io_uring --config "$T/steps.conf" ;;
+	*) start_daemon_raw -E "$engine" ;;
+	esac
 	D=$T/cpd-$engine
 	r=$(copy_wait '{"archive": true}' "$D" "$A")
 	tree_job_ok "$engine" "$r" "$(cnt reg_inodes)" "$(cnt entries)" \
