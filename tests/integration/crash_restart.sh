@@ -92,8 +92,12 @@ for r in $(seq "$ROUNDS"); do
 		# A file that replaces another is made under a hidden temporary
 		# name (a new one has no name until it is linked in): the slow
 		# copy replaces an equal file, so that the crash leaves a named
-		# temporary for the restart to remove.
-		[ "$s" = slow ] && cp "$T/src/slow" "$T/out/$r/$k/slow"
+		# temporary for the restart to remove. (Made beside and renamed
+		# in: the checker must not see cp's own partial file.)
+		if [ "$s" = slow ]; then
+			cp "$T/src/slow" "$T/slow.new"
+			mv "$T/slow.new" "$T/out/$r/$k/slow"
+		fi
 		opt=()
 		[[ $s == tree* ]] && opt=(-r)
 		[ "$s" = slow ] && opt=(--bwlimit 4M)
