@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -69,6 +68,7 @@ struct copy {
 	int		 srcfd, tmpfd;
 	bool		 created;	/* a named temporary exists: remove it on failure */
 	bool		 nameless;	/* the temporary is O_TMPFILE: link it in */
+	bool		 direct;	/* made under its name, in a hidden directory (tree.c) */
 	bool		 linked_by_proc;	/* through /proc/self/fd, not AT_EMPTY_PATH */
 	bool		 dst_exists;	/* something is to be replaced */
 	bool		 try_clone;	/* copy_whole_run: FICLONE first */
@@ -181,6 +181,25 @@ copy_hlinks_free(struct job *job)
 	job->hlinks = NULL;
 }
 
+void
+copy_hlinks_moved(struct job *job, const char *from, const char *to)
+{
+	size_t	flen = strlen(from);
+	char	*rel;
+
+	if (job->hlinks == NULL)
+		return;
+	for (int i = 0; i < HLINK_BUCKETS; i++)
+		for (struct hlink *h = job->hlinks[i]; h; h = h->next) {
+			if (h->rel == NULL || strncmp(h->rel, from, flen) != 0 ||
+			    h->rel[flen] != '/' ||
+			    asprintf(&rel, "%s%s", to, h->rel + flen) < 0)
+				continue;
+			free(h->rel);
+			h->rel = rel;
+		}
+}
+
 /* The first copy of a link group ended: the others link to it, or copy. */
 static void
 copy_hlink_settle(struct copy *c, bool ok)
@@ -227,11 +246,14 @@ copy_op(struct copy *c, enum copy_state state, enum eop_type type)
 static void
 copy_new_temp_name(struct copy *c)
 {
-	uint64_t rnd;
+	path_new_temp_name(c->tmp, sizeof(c->tmp), c->job->id);
+}
 
-	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
-		rnd = (uint64_t)random() << 32 | (uint64_t)random();
-	path_temp_name(c->tmp, sizeof(c->tmp), c->job->id, rnd);
+/* Where the new thing is made: its temporary name, or its own (direct). */
+static const char *
+copy_made_path(const struct copy *c)
+{
+	return c->direct ? c->item->name : c->tmp;
 }
 
 /* Make the new thing under a temporary name, or none (c->nameless). */
@@ -241,7 +263,7 @@ copy_create_op(struct copy *c)
 	struct job	*job = c->job;
 	struct eop	*op;
 
-	if (!c->nameless)
+	if (!c->nameless && !c->direct)
 		copy_new_temp_name(c);
 	switch (c->kind) {
 	case K_FILE:
@@ -251,10 +273,11 @@ copy_create_op(struct copy *c)
 		/* The daemon's umask is 0; the caller's applies, as with cp.
 		 * With archive the exact mode comes with the metadata, after
 		 * the owner; a named temporary is private until then, and a
-		 * nameless one can be opened by nobody, so it gets the
+		 * nameless one, or one in a directory only its owner may
+		 * enter, can be opened by nobody else, so it gets the
 		 * permission bits at once (one change less to make). */
 		op->mode = !job->req.archive ? c->stx.stx_mode & 0777 & ~job->req.umask :
-		    c->nameless ? c->stx.stx_mode & 0777 : 0600;
+		    c->nameless || c->direct ? c->stx.stx_mode & 0777 : 0600;
 		op->resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
 		break;
 	case K_SYMLINK:
@@ -274,7 +297,7 @@ copy_create_op(struct copy *c)
 		op->path2 = c->link_to->rel;
 		break;
 	}
-	op->path = c->nameless ? "." : c->tmp;
+	op->path = c->nameless ? "." : copy_made_path(c);
 	return op;
 }
 
@@ -282,7 +305,7 @@ static void
 copy_create(struct copy *c)
 {
 	/* Linking in cannot replace a file: a named temporary then. */
-	c->nameless = c->kind == K_FILE && !c->job->no_tmpfile && !c->dst_exists;
+	c->nameless = c->kind == K_FILE && !c->direct && !c->job->no_tmpfile && !c->dst_exists;
 	engine_submit(copy_create_op(c));
 }
 
@@ -466,7 +489,7 @@ copy_cleanup(struct copy *c)
 		return;
 	}
 	op = copy_op(c, CS_UNLINK, EOP_UNLINK);
-	op->path = c->tmp;
+	op->path = copy_made_path(c);
 	engine_submit(op);
 }
 
@@ -575,7 +598,7 @@ copy_publish_op(struct copy *c, enum copy_state from)
 			    META_XATTRS;
 			op->stx_end = &c->stx_end;
 		} else {
-			op->path = c->tmp;	/* no fd for a symlink or a device */
+			op->path = copy_made_path(c);	/* no fd for a symlink or a device */
 			op->meta_flags = META_OWNER | META_TIMES;
 		}
 		return op;
@@ -585,14 +608,23 @@ copy_publish_op(struct copy *c, enum copy_state from)
 		op->fd = c->tmpfd;
 		return op;
 	}
+	if (c->direct)
+		return NULL;	/* in place already */
 	return c->nameless ? copy_link_op(c, CS_LINK_FINAL, c->item->name) : copy_rename_op(c);
 }
 
 static void
 copy_publish(struct copy *c, enum copy_state from)
 {
+	struct eop *op;
+
 	c->linked_by_proc |= c->job->no_empty_link;
-	engine_submit(copy_publish_op(c, from));
+	if ((op = copy_publish_op(c, from)) != NULL) {
+		engine_submit(op);
+		return;
+	}
+	c->created = false;	/* it stays */
+	copy_finish(c);
 }
 
 /* A directory entry's type decides its way; unknown ones are looked at first. */
@@ -848,7 +880,7 @@ copy_step_done(struct eop *done, int res)
 			copy_create(c);
 			return;
 		}
-		if (res == -EEXIST && ++c->create_tries < 4) {
+		if (res == -EEXIST && !c->direct && ++c->create_tries < 4) {
 			copy_create(c);		/* a temporary name collided */
 			return;
 		}
@@ -991,7 +1023,8 @@ copy_step_done(struct eop *done, int res)
 		/* ENOENT: removed with its directory, which is fine. */
 		if (res < 0 && res != -ENOENT)
 			log_warnx("job %llu: cannot remove temporary '%s' beside '%s': %s",
-			    (unsigned long long)job->id, c->tmp, c->dstpath, strerror(-res));
+			    (unsigned long long)job->id, copy_made_path(c), c->dstpath,
+			    strerror(-res));
 		copy_finish(c);
 		return;
 	}
@@ -1043,10 +1076,11 @@ copy_whole_run(struct eop *whole)
 		return res;
 	if (!copy_dst_is_new(c) && (res = engine_run(copy_stat_dst_op(c))) != -ENOENT)
 		return res;
-	c->nameless = true;
+	c->nameless = !c->direct;
 	if ((res = engine_run(copy_create_op(c))) < 0)
 		return res;
 	c->tmpfd = (int)res;
+	c->created = !c->nameless;
 	if (c->try_clone && c->stx.stx_size > 0) {
 		if ((res = engine_run(copy_clone_op(c))) == 0)
 			c->method = M_REFLINK;
@@ -1064,13 +1098,15 @@ copy_whole_run(struct eop *whole)
 			return res;
 		c->method = op->by_rw ? M_READWRITE : M_COPY_FILE_RANGE;
 	}
-	for (op = copy_publish_op(c, CS_DATA);; op = copy_publish_op(c, c->state)) {
+	res = 0;
+	for (op = copy_publish_op(c, CS_DATA); op; op = copy_publish_op(c, c->state)) {
 		res = engine_run(op);
 		if (res < 0 || c->state >= CS_LINK_FINAL ||
 		    ((c->state == CS_RECHECK || c->state == CS_META) &&
 		    copy_src_changed(&c->stx, &c->stx_end)))
-			return res;
+			break;
 	}
+	return res;
 }
 
 /* Back on the loop: what the steps passed would have done here, then the last one. */
@@ -1148,6 +1184,7 @@ copy_start(struct job *job, struct item *it)
 	c->srcfd = c->tmpfd = -1;
 	c->method = M_COUNT;
 	c->linked_by_proc = job->no_empty_link;
+	c->direct = item_hidden(it);
 	/* A listed regular file is opened at once; anything else is looked
 	 * at first. Plain copies follow a symlink given as a source. */
 	if (copy_whole_may(c))

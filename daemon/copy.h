@@ -17,5 +17,7 @@ void	copy_lane_run(struct eop *);
 void	copy_lane_drop(struct eop *);
 /* The job's table of hard links. */
 void	copy_hlinks_free(struct job *);
+/* A directory was renamed: copies under from (relative to the job's directory) are under to. */
+void	copy_hlinks_moved(struct job *, const char *from, const char *to);
 
 #endif

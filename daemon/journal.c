@@ -553,7 +553,8 @@ journal_load(int (*load)(uint64_t id, struct json_object *rec))
 
 /*
  * The temporaries of a job in dfd (and below it): ".cpd-tmp.<id>." and
- * anything after; another job's, or a user's own files, never match.
+ * anything after, files or whole directories; another job's, or a user's
+ * own files, never match.
  */
 static void
 journal_clean_at(int dfd, const char *path, const char *prefix, bool recursive, int depth)
@@ -569,7 +570,8 @@ journal_clean_at(int dfd, const char *path, const char *prefix, bool recursive, 
 		const char *n = de->d_name;
 
 		if (strncmp(n, prefix, strlen(prefix)) == 0) {
-			if (unlinkat(dirfd(d), n, 0) == 0)
+			if (unlinkat(dirfd(d), n, 0) == 0 ||
+			    (errno == EISDIR && path_remove_tree(dirfd(d), n) == 0))
 				log_info("removed leftover temporary %s/%s", path, n);
 			else
 				log_warn("cannot remove leftover temporary %s/%s", path, n);

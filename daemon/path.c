@@ -1,9 +1,13 @@
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "path.h"
 
@@ -85,6 +89,55 @@ path_temp_name(char *out, size_t outlen, uint64_t job, uint64_t rnd)
 {
 	snprintf(out, outlen, PATH_TEMP_PREFIX "%llu.%016llx",
 	    (unsigned long long)job, (unsigned long long)rnd);
+}
+
+static int
+path_remove_at(int dfd, const char *name, int depth)
+{
+	struct dirent	*de;
+	DIR		*d;
+	int		 fd, err = 0;
+
+	if (depth >= PATH_TREE_MAX_DEPTH) {
+		errno = ELOOP;
+		return -1;
+	}
+	if ((fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return -1;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		const char *n = de->d_name;
+
+		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0 || unlinkat(dirfd(d), n, 0) == 0)
+			continue;
+		if ((errno != EISDIR || path_remove_at(dirfd(d), n, depth + 1) < 0) && !err)
+			err = errno;
+	}
+	closedir(d);
+	if (unlinkat(dfd, name, AT_REMOVEDIR) < 0) {
+		errno = err ? err : errno;	/* the first cause, not ENOTEMPTY */
+		return -1;
+	}
+	return 0;
+}
+
+int
+path_remove_tree(int dfd, const char *name)
+{
+	return path_remove_at(dfd, name, 0);
+}
+
+void
+path_new_temp_name(char *out, size_t outlen, uint64_t job)
+{
+	uint64_t rnd;
+
+	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
+		rnd = (uint64_t)random() << 32 | (uint64_t)random();
+	path_temp_name(out, outlen, job, rnd);
 }
 
 static dev_t	*procfs_devs;

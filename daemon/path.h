@@ -15,6 +15,15 @@ int	path_dirname(const char *path, char *out, size_t outlen);
 bool	path_trailing_slash(const char *path);
 /* ".cpd-tmp.<job>.<random>": the hidden name data is written under. */
 void	path_temp_name(char *out, size_t outlen, uint64_t job, uint64_t rnd);
+/* The same with a random number of its own. */
+void	path_new_temp_name(char *out, size_t outlen, uint64_t job);
+/*
+ * Remove the directory name in dfd and everything in it (up to
+ * PATH_TREE_MAX_DEPTH deep), never following a symlink. 0, or -1 with
+ * errno (the first failure's), as unlinkat.
+ */
+#define PATH_TREE_MAX_DEPTH	256
+int	path_remove_tree(int dfd, const char *name);
 
 /*
  * procfs: a path under /proc/<the daemon's pid>/ reaches the daemon's own

@@ -6,6 +6,19 @@
  * items; the directory is read on only while that stack is short, so a
  * huge tree never sits in memory at once. When its last entry has ended
  * it gets its metadata (times last, after its contents) and is closed.
+ *
+ * A directory that does not exist yet is made under a temporary name
+ * (".cpd-tmp.<job>.<random>") and renamed into place, with RENAME_NOREPLACE,
+ * once everything in it has ended: a new tree appears whole, and what is
+ * made inside it, where nobody looks, is made under its final name at
+ * once. Why: a temporary name per file (or a nameless file linked in)
+ * costs one more directory operation and inode update per file than
+ * creating it where it belongs, and in a tree of small files that was
+ * the largest cost left (README.md). A directory that exists already is
+ * merged into, and each file put into it is published on its own
+ * (copy.c). Whatever the job's end (done, failed, cancelled), what it
+ * made is renamed into place; a crash leaves the temporary, which the
+ * job's restart removes.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -15,6 +28,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "copy.h"
 #include "job.h"
 #include "log.h"
 #include "path.h"
@@ -24,8 +38,8 @@
 #define TREE_QUEUE_LOW	512		/* read on while fewer items wait */
 
 enum tstate {
-	TS_OPEN_SRC, TS_STAT_SRC, TS_MKDIR, TS_OPEN_DST, TS_STAT_DST, TS_READ, TS_META,
-	TS_FSYNC,
+	TS_OPEN_SRC, TS_STAT_SRC, TS_OPEN_FINAL, TS_MKDIR, TS_OPEN_DST, TS_STAT_DST, TS_READ,
+	TS_META, TS_FSYNC, TS_MOVE, TS_REMOVE,
 };
 
 struct linux_dirent64 {
@@ -100,6 +114,12 @@ item_rel(const struct item *it)
 	return it->parent ? path_join(it->parent->rel, it->name) : strdup(it->name);
 }
 
+bool
+item_hidden(const struct item *it)
+{
+	return it->parent && it->parent->hidden;
+}
+
 static void
 tree_free(struct tnode *n)
 {
@@ -112,25 +132,8 @@ tree_free(struct tnode *n)
 	free(n->rel);
 	free(n->name);
 	free(n->buf);
+	free(n->end_msg);
 	free(n);
-}
-
-/* The directory and everything in it have ended. */
-static void
-tree_end(struct tnode *n, int err, const char *fmt, const char *path)
-{
-	struct job	*job = n->job;
-	struct tnode	*parent = n->parent;
-	char		*msg = NULL;
-
-	if (err && asprintf(&msg, fmt, path, strerror(-err)) < 0)
-		msg = NULL;
-	job->nodes--;
-	job_dir_end(job, parent, err, n->srcpath, msg);
-	free(msg);
-	tree_free(n);
-	if (parent)
-		tree_child_done(parent);
 }
 
 static struct eop *
@@ -146,6 +149,105 @@ tree_op(struct tnode *n, enum tstate state, enum eop_type type)
 	op->owner = n;
 	op->interactive = n->job->req.prio == PRIO_INTERACTIVE;
 	return op;
+}
+
+/* The first error of the directory: fmt has a %s for path and one for the error. */
+static void
+tree_error(struct tnode *n, int err, const char *fmt, const char *path)
+{
+	if (err == 0 || n->end_err != 0)
+		return;
+	n->end_err = err;
+	if (asprintf(&n->end_msg, fmt, path, strerror(-err)) < 0)
+		n->end_msg = NULL;
+}
+
+/* In a pool thread, as the caller: a copy that cannot be put in place goes. */
+static long
+tree_remove_run(struct eop *op)
+{
+	return path_remove_tree(op->dirfd, op->path) < 0 ? -errno : 0;
+}
+
+/* The directory and everything in it have ended; a staged one is first put in place. */
+static void
+tree_end(struct tnode *n, int err, const char *fmt, const char *path)
+{
+	struct job	*job = n->job;
+	struct tnode	*parent = n->parent;
+	struct eop	*op;
+
+	tree_error(n, err, fmt, path);
+	if (n->staged) {
+		n->staged = false;
+		op = tree_op(n, TS_MOVE, EOP_RENAME);
+		op->dirfd = parent ? parent->dstfd : job->dirfd;
+		op->path = n->tmpname;
+		op->path2 = n->name;
+		op->flags = RENAME_NOREPLACE;
+		engine_submit(op);
+		return;
+	}
+	job->nodes--;
+	job_dir_end(job, parent, n->end_err, n->srcpath, n->end_msg);
+	tree_free(n);
+	if (parent)
+		tree_child_done(parent);
+}
+
+/* The destination directory's path from the job's directory, by the name it has now. */
+static int
+tree_set_rel(struct tnode *n, const char *name)
+{
+	char *rel = n->parent ? path_join(n->parent->rel, name) : strdup(name);
+
+	if (rel == NULL)
+		return -ENOMEM;
+	free(n->rel);
+	n->rel = rel;
+	return 0;
+}
+
+/* Renamed into place: paths kept through the temporary name follow. */
+static void
+tree_moved(struct tnode *n)
+{
+	char *old = n->rel;
+
+	n->rel = NULL;
+	if (tree_set_rel(n, n->name) < 0) {
+		n->rel = old;
+		return;
+	}
+	copy_hlinks_moved(n->job, old, n->rel);
+	free(old);
+}
+
+/* The new directory, made where it goes inside a hidden one, else under a temporary name. */
+static void
+tree_mkdir(struct tnode *n)
+{
+	struct eop *op = tree_op(n, TS_MKDIR, EOP_MKDIR);
+
+	n->hidden = true;
+	if (!(n->parent && n->parent->hidden))
+		path_new_temp_name(n->tmpname, sizeof(n->tmpname), n->job->id);
+	op->dirfd = n->parent ? n->parent->dstfd : n->job->dirfd;
+	op->path = n->tmpname[0] ? n->tmpname : n->name;
+	op->mode = 0700;	/* ours to fill; its real mode comes last */
+	engine_submit(op);
+}
+
+static void
+tree_open_dst(struct tnode *n, enum tstate state, const char *name)
+{
+	struct eop *op = tree_op(n, state, EOP_OPEN);
+
+	op->dirfd = n->parent ? n->parent->dstfd : n->job->dirfd;
+	op->path = name;
+	op->flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+	op->resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+	engine_submit(op);
 }
 
 /*
@@ -287,8 +389,11 @@ tree_step_done(struct eop *done, int res)
 	struct eop	*op;
 
 	if (job_stopping(job) && n->state < TS_READ) {
-		if (res >= 0 && (n->state == TS_OPEN_SRC || n->state == TS_OPEN_DST))
+		if (res >= 0 && (n->state == TS_OPEN_SRC || n->state == TS_OPEN_FINAL ||
+		    n->state == TS_OPEN_DST))
 			close(res);
+		if (n->state == TS_MKDIR && res == 0 && n->tmpname[0])
+			n->staged = true;	/* made: it goes into place all the same */
 		job_dir_ready(job);
 		tree_end(n, 0, NULL, NULL);
 		return;
@@ -317,28 +422,35 @@ tree_step_done(struct eop *done, int res)
 			res = -ELOOP;
 			goto into_itself;
 		}
-		op = tree_op(n, TS_MKDIR, EOP_MKDIR);
-		op->dirfd = n->parent ? n->parent->dstfd : job->dirfd;
-		op->path = n->name;
-		op->mode = 0700;	/* ours to fill; its real mode comes last */
-		engine_submit(op);
+		/* Inside a hidden directory nothing can be in the way. */
+		if (n->parent && n->parent->hidden)
+			tree_mkdir(n);
+		else
+			tree_open_dst(n, TS_OPEN_FINAL, n->name);
 		return;
-	case TS_MKDIR:
-		if (res == -EEXIST)
+	case TS_OPEN_FINAL:
+		if (res == -ENOENT) {
+			tree_mkdir(n);
+			return;
+		}
+		if (res >= 0)
 			n->existed = true;	/* merge, as cp does */
-		else if (res < 0) {
+		goto opened;
+	case TS_MKDIR:
+		if (res < 0) {
 			job_dir_ready(job);
 			tree_end(n, res, "cannot create directory '%s': %s", n->dstpath);
 			return;
 		}
-		op = tree_op(n, TS_OPEN_DST, EOP_OPEN);
-		op->dirfd = n->parent ? n->parent->dstfd : job->dirfd;
-		op->path = n->name;
-		op->flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
-		op->resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-		engine_submit(op);
+		if (n->tmpname[0]) {
+			n->staged = true;
+			if ((res = tree_set_rel(n, n->tmpname)) < 0)
+				goto setup_failed;
+		}
+		tree_open_dst(n, TS_OPEN_DST, n->tmpname[0] ? n->tmpname : n->name);
 		return;
 	case TS_OPEN_DST:
+	opened:
 		if (res < 0) {
 			job_dir_ready(job);
 			tree_end(n, res == -ENOTDIR || res == -ELOOP ? -ENOTDIR : res,
@@ -397,6 +509,28 @@ tree_step_done(struct eop *done, int res)
 		if (res < 0)
 			job_fail(job, res, "cannot sync directory '%s'", n->dstpath);
 		tree_end(n, res < 0 ? res : 0, "cannot sync directory '%s': %s", n->dstpath);
+		return;
+	case TS_MOVE:
+		if (res < 0) {
+			/* EEXIST: the name appeared meanwhile. Not left hidden:
+			 * as a file's temporary, it goes. */
+			tree_error(n, res, "cannot put the copy in place as '%s': %s", n->dstpath);
+			op = tree_op(n, TS_REMOVE, EOP_CALL);
+			op->run = tree_remove_run;
+			op->dirfd = n->parent ? n->parent->dstfd : job->dirfd;
+			op->path = n->tmpname;
+			engine_submit(op);
+			return;
+		}
+		tree_moved(n);
+		tree_end(n, 0, NULL, NULL);
+		return;
+	case TS_REMOVE:
+		if (res < 0 && res != -ENOENT)
+			log_warnx("job %llu: cannot remove the copy of '%s' under '%s' beside "
+			    "'%s': %s", (unsigned long long)job->id, n->srcpath, n->tmpname,
+			    n->dstpath, strerror(-res));
+		tree_end(n, 0, NULL, NULL);
 		return;
 	}
 	return;

@@ -38,6 +38,15 @@ struct tnode {
 	unsigned	 children;	/* entries queued or in progress */
 	unsigned	 state;
 	bool		 existed;	/* merged into an existing directory */
+	/*
+	 * A new directory is made under a temporary name (tmpname, staged)
+	 * and renamed into place when everything in it is in; what is made
+	 * inside it (hidden) needs no temporary name of its own.
+	 */
+	bool		 staged, hidden;
+	char		 tmpname[64];
+	int		 end_err;	/* kept while it is renamed into place */
+	char		*end_msg;
 	bool		 eof, reading;
 	char		*buf;		/* directory entries read, not yet queued */
 	struct eop	 op;
@@ -58,5 +67,7 @@ void	tree_start(struct job *, struct item *);
 void	tree_child_done(struct tnode *);
 /* The job has room for more entries: let a directory read on. */
 void	tree_kick(struct job *);
+/* Whether the item is made inside a new directory not yet in place. */
+bool	item_hidden(const struct item *);
 
 #endif

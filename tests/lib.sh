@@ -336,12 +336,14 @@ expect_job_failed() {
 }
 
 # wait_tmp DIR: wait until a temporary with data appears under DIR (a
-# copy is under way), for up to 20 s: a named one, or a nameless one
+# copy is under way), for up to 20 s: a named one, a file with data in a
+# new directory not yet in place (.cpd-tmp.*/...), or a nameless one
 # (O_TMPFILE) that the daemon holds open, seen through /proc/PID/fd.
 wait_tmp() {
 	local i f t
 	for i in $(seq 400); do
-		[ -n "$(find "$1" -name '.cpd-tmp.*' -size +0 2>/dev/null | head -n 1)" ] && return 0
+		[ -n "$(find "$1" -path '*/.cpd-tmp.*' -type f -size +0 2>/dev/null | head -n 1)" ] &&
+			return 0
 		for f in /proc/"$DAEMON_PID"/fd/*; do
 			t=$(readlink "$f" 2>/dev/null) || continue
 			[[ $t == "$1"/*" (deleted)" ]] || continue

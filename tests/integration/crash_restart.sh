@@ -44,6 +44,9 @@ def same(a, b):
 while True:
     stop = os.path.exists(os.path.join(t, "checker.stop"))
     for d, dirs, files in os.walk(out):
+        # A temporary name (a file's, or a new directory's, with all in it)
+        # is not a final name.
+        dirs[:] = [x for x in dirs if not x.startswith(".cpd-tmp.")]
         for n in files:
             if n.startswith(".cpd-tmp."):
                 continue

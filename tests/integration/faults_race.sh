@@ -4,8 +4,10 @@
 # that grows, is rewritten in place or is truncated during its copy fails
 # the job with EAGAIN ("changed" or "shrank while being copied", naming
 # it); in a tree copied with keep_going only that file fails, and the
-# others are copied; a destination directory removed mid-job fails it with ENOENT naming
-# the destination, for a file and for a tree, and is not recreated. In
+# others are copied; a destination directory removed mid-job (for a new
+# tree, the directory it is made in before it is put in place) fails it
+# with ENOENT naming the destination, for a file and for a tree, and is
+# not recreated. In
 # each case nothing is published and no temporary stays. A cpd-client
 # killed (SIGKILL) while it waits does not cancel its job, which ends
 # done with a whole copy (only an interrupt cpd-client can catch cancels,
@@ -68,7 +70,7 @@ for engine in io_uring fallback; do
 	copy_wait '{"bwlimit": 2097152, "reflink": "never", "recursive": true, "keep_going": true}' \
 		"$out/kg" "$T/src/kg" >"$T/replies" &
 	pid=$!
-	wait_tmp "$out/kg/sub"	# the tmp of "changes": its copy has begun
+	wait_tmp "$out"	# "changes" in the new tree, not yet in place: its copy has begun
 	echo more >>"$T/src/kg/sub/changes"
 	wait $pid || fail "$engine: keep_going: the Copy call failed"
 	r=$(cat "$T/replies")
@@ -95,8 +97,8 @@ for engine in io_uring fallback; do
 	for f in a b sub/c; do mkfile "$T/src/tree/$f" 1536K; done
 	r=$(copy_wait '{"bwlimit": 2097152, "reflink": "never", "recursive": true}' \
 		"$out/treedst/tree" "$T/src/tree" >"$T/replies" & pid=$!
-		wait_tmp "$out/treedst"; rm -rf "$out/treedst/tree"; wait $pid; cat "$T/replies")
-	expect_job_failed "$engine: tree directory removed" "$r" ENOENT "*'$out/treedst/tree/*" \
+		wait_tmp "$out/treedst"; rm -rf "$out/treedst"/.cpd-tmp.*; wait $pid; cat "$T/replies")
+	expect_job_failed "$engine: tree directory removed" "$r" ENOENT "*'$out/treedst/tree*" \
 		"*: No such file or directory"
 	expect_eq "$engine: tree directory removed: entries" "$(ls -A "$out/treedst")" ""
 	daemon_serves "$engine: tree directory removed"

@@ -1,8 +1,10 @@
 #!/bin/bash
 # sync: with "sync" a file is fsynced (after its attributes) before it is
 # linked in (or renamed into place), and every directory that got new
-# names is fsynced after that, a tree's directories after their contents, and the
-# job's journal record is fsynced; without it nothing is. A failed
+# names is fsynced after that; a new tree, made under a temporary name,
+# has all in it fsynced (directories after their contents) before it is
+# renamed into place, and its parent after; the job's journal record is
+# fsynced; without sync nothing is. A failed
 # fsync is final: the file is not published, no temporary is left, and
 # the job fails (also with keep_going). The fallback engine makes plain
 # system calls, which strace sees and an LD_PRELOAD shim can fail.
@@ -78,21 +80,30 @@ def synced(tmp, before):
     return False
 ok = True
 out = t + "/out"
-for final in ["/f", "/tree/a", "/tree/sub/b", "/tree/sub/deep/c"]:
-    dst = out + final
-    d = dst.rsplit("/", 1)[0]
-    r = idx(lambda e: e[0] == "publish" and e[2] == dst, "link or rename to " + dst)
-    tmp = ev[r][1]
-    ds = [i for i, e in enumerate(ev) if e[0] == "fsync" and e[1] == d and i > r]
-    if not synced(tmp, r):
-        print("%s: no fsync of the temporary %s before it was published" % (final, tmp)); ok = False
-    if not ds:
-        print("%s: no fsync of %s after the rename" % (final, d)); ok = False
-# A tree's directory is synced after its subdirectories: deep, then sub, then tree, then out.
-order = [idx(lambda e, p=p: e[0] == "fsync" and e[1] == out + p, "fsync of " + p)
-         for p in ["/tree/sub/deep", "/tree/sub", "/tree"]]
-if order != sorted(order):
-    print("directories synced out of order: %s" % order); ok = False
+def after_dir_sync(d, r):
+    return any(e[0] == "fsync" and e[1] == d for e in ev[r + 1:])
+# A file into an existing directory: its temporary synced, then published.
+r = idx(lambda e: e[0] == "publish" and e[2] == out + "/f", "link or rename to /f")
+if not synced(ev[r][1], r):
+    print("/f: no fsync of the temporary %s before it was published" % ev[r][1]); ok = False
+if not after_dir_sync(out, r):
+    print("/f: no fsync of %s after it was published" % out); ok = False
+# A new tree is made under a temporary name and renamed into place
+# (tree.c): all in it is synced before, a directory after its contents
+# (deep, then sub, then the tree's own), and its parent after.
+r = idx(lambda e: e[0] == "publish" and e[2] == out + "/tree", "rename of the tree into place")
+hidden = ev[r][1]
+at = {}
+for p in ["/a", "/sub/b", "/sub/deep/c", "/sub/deep", "/sub", ""]:
+    at[p] = idx(lambda e, p=p: e[0] == "fsync" and e[1] == hidden + p, "fsync of " + hidden + p)
+    if at[p] > r:
+        print("tree%s: synced after the tree was put in place" % p); ok = False
+for child, parent in [("/sub/deep/c", "/sub/deep"), ("/sub/deep", "/sub"), ("/sub/b", "/sub"),
+                      ("/sub", ""), ("/a", "")]:
+    if at[child] > at[parent]:
+        print("tree%s synced after its directory" % child); ok = False
+if not after_dir_sync(out, r):
+    print("no fsync of %s after the tree was put in place" % out); ok = False
 r = idx(lambda e: e[0] == "publish" and e[2] == out + "/nosync", "publish of nosync")
 prev = max([i for i, e in enumerate(ev[:r]) if e[0] == "publish"] or [0])
 if any(e[0] == "fsync" and ("nosync" in e[1] or "/#" in e[1]) for e in ev[prev:r]):
