@@ -9,15 +9,18 @@
 # and SMALL_FILES scale them down for a quick run. CPD_BENCH_CONFIG names
 # a cpd.conf for the daemon.
 #
-# Why a new filesystem per round: ext4 avoids reusing an inode deleted in
-# the last minutes, and with tens of thousands of them (rm -rf of the last
-# run's copy) creating a file gets up to 20 times slower — the first tool
-# after a deletion pays for it. So, as root, each round gets a fresh ext4
-# image (loop-mounted, under DIR): the sources are put in, synced and
-# read back into the page cache, and every tool writes its own
-# destination in it; nothing is deleted until the round ends. Without
-# root (no loop mounts) the copies go to fresh directories in DIR and are
-# deleted only at the end of the round, with the same caveat for rounds
+# Why a new filesystem per case and round: ext4 avoids reusing an inode
+# deleted in the last minutes, and with tens of thousands of them (rm -rf
+# of the last run's copy) creating a file gets up to 20 times slower — the
+# first tool after a deletion pays for it. So, as root, each case of each
+# round gets a fresh ext4 image (on a loop device with direct I/O, under
+# DIR, so that its data is not cached twice and memory does not run
+# short): the case's source is put in, synced and read back into the page
+# cache, and every tool writes its own destination in it; nothing is
+# deleted until the case ends. Before each tool the last one's data is
+# written out (settle), and the tools take turns at going first. Without
+# root (no loop devices) the copies go to fresh directories in DIR and
+# are deleted only at the end of the case, with the same caveat for rounds
 # after the first.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -27,6 +30,7 @@ mkdir -p "$base"
 D=$(mktemp -d "$base/tree.XXXXXX")
 SOCK=$D/cpd.sock
 M=$D/fs
+LOOPDEV=
 # The daemon's journal goes to a directory of its own outside the measured
 # data, as /var/lib/cpd is in a real installation: with it beside the
 # copies, each big copy took about 0.7 s longer on this ext4 (not
@@ -36,6 +40,7 @@ cleanup() {
 	kill "$(cat "$D/pid" 2>/dev/null)" 2>/dev/null || true
 	rm -rf "$STATE"
 	mountpoint -q "$M" && umount "$M"
+	[ -z "$LOOPDEV" ] || losetup -d "$LOOPDEV"
 	rm -rf "$D"
 }
 trap cleanup EXIT
@@ -73,21 +78,26 @@ PY
 src_mib=$(du -sm "$D/master" | cut -f1)
 
 # round_begin: a place for this round's sources and copies, sources warm.
-round_begin() {
-	mkdir -p "$M"
+# case_begin CASE: a place for the case's source and copies, the source warm.
+case_begin() {
+	mkdir -p "$M/src"
 	if [ $use_fs -eq 1 ]; then
 		rm -f "$D/fs.img"
 		truncate -s $(( (src_mib * 5 + 1024) ))M "$D/fs.img"
 		mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$D/fs.img"
-		mount -o loop "$D/fs.img" "$M"
+		LOOPDEV=$(losetup -f --show --direct-io=on "$D/fs.img")
+		mount "$LOOPDEV" "$M"
+		mkdir "$M/src"
 	fi
-	cp -a "$D/master" "$M/src"
+	cp -a "$D/master/$1" "$M/src/"
 	sync
-	cat $(find "$M/src" -type f) > /dev/null
+	find "$M/src" -type f -exec cat {} + > /dev/null
 }
-round_end() {
+case_end() {
 	if [ $use_fs -eq 1 ]; then
 		umount "$M"
+		losetup -d "$LOOPDEV"
+		LOOPDEV=
 		rm -f "$D/fs.img"
 	else
 		rm -rf "$M"
@@ -98,22 +108,42 @@ round_end() {
 for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
 export CPD_SOCKET=$SOCK
 
+# settle: let the last run's data reach the disk first. sync returns with
+# the loop device's own writes to its image still going on in the
+# background, and a tool started meanwhile competed with them: the same
+# tool measured 0.3 s or 2.5 s for 1 GiB depending on whether it ran first.
+settle() {
+	local i
+	sync
+	for i in $(seq 600); do
+		[ "$(awk '/^(Dirty|Writeback):/ {s += $2} END {print s}' /proc/meminfo)" -lt 32768 ] &&
+			break
+		sleep 0.1
+	done
+	sleep 0.3
+}
+
 declare -A times
 run() {	# case tool command... (the destination directory is $M/$2.$1)
-	mkdir "$M/$2.$1"; sync; sleep 0.3
+	mkdir "$M/$2.$1"; settle
 	local s e
 	s=$(date +%s%N); "${@:3}" "$M/src/$1" "$M/$2.$1/" >/dev/null; e=$(date +%s%N)
 	times[$1.$2]+="$(( (e - s) / 1000000 )) "
 	diff -rq "$M/src/$1" "$M/$2.$1/$1" >/dev/null || { echo "$1/$2: copy differs" >&2; exit 1; }
 }
+tools=(cp cpd rsync)
 for i in $(seq "$runs"); do
-	round_begin
 	for c in big small mixed; do
-		run $c cp cp -a
-		run $c cpd ./cpd-client copy -a
-		run $c rsync rsync -a --whole-file
+		case_begin $c
+		for k in 0 1 2; do
+			case ${tools[(i + k) % 3]} in
+			cp)	run $c cp cp -a ;;
+			cpd)	run $c cpd ./cpd-client copy -a ;;
+			rsync)	run $c rsync rsync -a --whole-file ;;
+			esac
+		done
+		case_end
 	done
-	round_end
 	echo "round $i done"
 done
 median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
@@ -128,4 +158,4 @@ for c in big small mixed; do
 	    "$(awk -v a="$cpd_ms" -v b="$cp_ms" 'BEGIN{printf "%.2f", a/b}')" \
 	    "$(awk -v a="$cpd_ms" -v b="$rs_ms" 'BEGIN{printf "%.2f", a/b}')"
 done
-echo "($runs runs each, medians; fresh ext4 per round: $([ $use_fs -eq 1 ] && echo yes || echo no); all runs: $(for k in "${!times[@]}"; do printf '%s=[%s] ' "$k" "${times[$k]}"; done))"
+echo "($runs runs each, medians; fresh ext4 per case and round: $([ $use_fs -eq 1 ] && echo yes || echo no); all runs: $(for k in "${!times[@]}"; do printf '%s=[%s] ' "$k" "${times[$k]}"; done))"
