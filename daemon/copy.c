@@ -14,6 +14,8 @@
  * FUSE filesystems), or a file is to be replaced, the temporary gets a
  * hidden name beside the destination and is renamed over it instead. A
  * symlink, special file or second hard link is always made that way.
+ * In a new directory that is not in place yet (tree.c), where nobody
+ * looks, everything is made under its own name at once (c->direct).
  * Every step is an engine operation made with the caller's credentials;
  * a failure at any step removes the temporary.
  */
@@ -1041,8 +1043,9 @@ copy_step_done(struct eop *done, int res)
  * than the work; README.md has the numbers. So a regular file of at most
  * engine.whole_file_max bytes is copied by one pool thread, with the
  * caller's credentials, through the same operations the steps make, in
- * the same order: open, statx, (the destination's statx), O_TMPFILE,
- * clone or copy, then copy_publish_op()'s steps up to the link. It stops
+ * the same order: open, statx, (the destination's statx), create
+ * (O_TMPFILE, or in place: c->direct), clone or copy, then
+ * copy_publish_op()'s steps up to the link, if any. It stops
  * at the first result that is an error or asks for the loop (a larger
  * file, a hard link, a name in the way, a failed clone...), and the loop
  * takes that result as the step's own and goes on step by step.

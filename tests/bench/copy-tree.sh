@@ -13,9 +13,9 @@
 # deleted in the last minutes, and with tens of thousands of them (rm -rf
 # of the last run's copy) creating a file gets up to 20 times slower — the
 # first tool after a deletion pays for it. So, as root, each case of each
-# round gets a fresh ext4 image (on a loop device with direct I/O, under
-# DIR, so that its data is not cached twice and memory does not run
-# short): the case's source is put in, synced and read back into the page
+# round gets a fresh ext4 image (loop-mounted, under DIR; one per case so
+# that the page cache, which holds the image's data twice, does not fill
+# up): the case's source is put in, synced and read back into the page
 # cache, and every tool writes its own destination in it; nothing is
 # deleted until the case ends. Before each tool the last one's data is
 # written out (settle), and the tools take turns at going first. Without
@@ -85,7 +85,7 @@ case_begin() {
 		rm -f "$D/fs.img"
 		truncate -s $(( (src_mib * 5 + 1024) ))M "$D/fs.img"
 		mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$D/fs.img"
-		LOOPDEV=$(losetup -f --show --direct-io=on "$D/fs.img")
+		LOOPDEV=$(losetup -f --show "$D/fs.img")
 		mount "$LOOPDEV" "$M"
 		mkdir "$M/src"
 	fi

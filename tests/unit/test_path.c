@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "path.h"
@@ -93,6 +95,82 @@ test_temp_name(void **state)
 	assert_null(strchr(a, '/'));
 }
 
+static void
+touch(const char *dir, const char *name)
+{
+	char p[PATH_MAX];
+	int  fd;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	assert_true((fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600)) >= 0);
+	close(fd);
+}
+
+/*
+ * A whole tree goes, deep and with a read-only directory in it, and a
+ * symlink to a directory outside is removed, not followed; a file is not
+ * a directory to remove; too deep a tree is refused, not half removed.
+ */
+static void
+test_remove_tree(void **state)
+{
+	char	 top[] = "/tmp/cpd-test-tree.XXXXXX", p[256], out[64];
+	int	 dfd;
+
+	assert_non_null(mkdtemp(top));
+	snprintf(out, sizeof(out), "%s.outside", top);
+	assert_int_equal(mkdir(out, 0700), 0);
+	touch(out, "keep");
+	dfd = open(top, O_RDONLY | O_DIRECTORY);
+	snprintf(p, sizeof(p), "%s/t", top);
+	assert_int_equal(mkdir(p, 0700), 0);
+	touch(p, "f");
+	for (int i = 0; i < 20; i++) {
+		strcat(p, "/d");
+		assert_int_equal(mkdir(p, 0700), 0);
+		touch(p, "f");
+	}
+	snprintf(p, sizeof(p), "%s/t/ro", top);
+	assert_int_equal(mkdir(p, 0700), 0);
+	touch(p, "g");
+	chmod(p, 0500);		/* root may still empty it; others get EACCES */
+	snprintf(p, sizeof(p), "%s/t/link", top);
+	assert_int_equal(symlink(out, p), 0);
+	if (geteuid() == 0)
+		assert_int_equal(path_remove_tree(dfd, "t"), 0);
+	else {
+		assert_int_equal(path_remove_tree(dfd, "t"), -1);
+		assert_int_equal(errno, EACCES);
+		snprintf(p, sizeof(p), "%s/t/ro", top);
+		chmod(p, 0700);
+		assert_int_equal(path_remove_tree(dfd, "t"), 0);
+	}
+	assert_int_equal(faccessat(dfd, "t", F_OK, AT_SYMLINK_NOFOLLOW), -1);
+	snprintf(p, sizeof(p), "%s/keep", out);
+	assert_int_equal(access(p, F_OK), 0);
+
+	touch(top, "file");
+	assert_int_equal(path_remove_tree(dfd, "file"), -1);
+	assert_int_equal(errno, ENOTDIR);
+	assert_int_equal(unlinkat(dfd, "file", 0), 0);
+
+	assert_int_equal(mkdirat(dfd, "deep", 0700), 0);
+	int cur = openat(dfd, "deep", O_RDONLY | O_DIRECTORY);
+	for (int i = 0; i < PATH_TREE_MAX_DEPTH + 1; i++) {
+		assert_int_equal(mkdirat(cur, "d", 0700), 0);
+		int sub = openat(cur, "d", O_RDONLY | O_DIRECTORY);
+		close(cur);
+		assert_true((cur = sub) >= 0);
+	}
+	close(cur);
+	assert_int_equal(path_remove_tree(dfd, "deep"), -1);
+	assert_int_equal(errno, ELOOP);
+	assert_int_equal(faccessat(dfd, "deep", F_OK, 0), 0);	/* refused, not gone */
+	close(dfd);
+	snprintf(p, sizeof(p), "rm -rf '%s' '%s'", top, out);
+	assert_int_equal(system(p), 0);
+}
+
 /* Only the proc mounts count, optional tags or not; a reload replaces the list. */
 static void
 test_procfs(void **state)
@@ -135,6 +213,7 @@ main(void)
 		cmocka_unit_test(test_trailing_slash),
 		cmocka_unit_test(test_temp_name),
 		cmocka_unit_test(test_procfs),
+		cmocka_unit_test(test_remove_tree),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
