@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -104,6 +105,9 @@ path_remove_at(int dfd, const char *name, int depth)
 	}
 	if ((fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return -1;
+	/* A copied read-only directory is still ours to empty (an archive
+	 * gives it its mode after its contents); a failure shows below. */
+	(void)fchmod(fd, 0700);
 	if ((d = fdopendir(fd)) == NULL) {
 		close(fd);
 		return -1;

@@ -19,8 +19,9 @@ void	path_temp_name(char *out, size_t outlen, uint64_t job, uint64_t rnd);
 void	path_new_temp_name(char *out, size_t outlen, uint64_t job);
 /*
  * Remove the directory name in dfd and everything in it (up to
- * PATH_TREE_MAX_DEPTH deep), never following a symlink. 0, or -1 with
- * errno (the first failure's), as unlinkat.
+ * PATH_TREE_MAX_DEPTH deep), never following a symlink; directories the
+ * caller owns are made writable first. 0, or -1 with errno (the first
+ * failure's), as unlinkat.
  */
 #define PATH_TREE_MAX_DEPTH	256
 int	path_remove_tree(int dfd, const char *name);
