@@ -231,17 +231,12 @@ copy_finish(struct copy *c)
 static struct eop *
 copy_op(struct copy *c, enum copy_state state, enum eop_type type)
 {
-	struct eop *op = &c->step;
+	struct eop *op = job_op_init(c->job, &c->step, type, copy_step_done);
 
-	memset(op, 0, sizeof(*op));
 	c->state = state;
-	op->type = type;
-	op->cred = c->job->cred;
-	op->done = copy_step_done;
 	op->owner = c;
 	op->dirfd = item_dstdir(c->job, c->item);
 	op->fd2 = -1;
-	op->interactive = c->job->req.prio == PRIO_INTERACTIVE;
 	return op;
 }
 
@@ -338,17 +333,13 @@ copy_lane_start(struct copy *c, struct eop *op)
 	}
 	if (job->req.bwlimit && chunk > job->req.bwlimit / 8)
 		chunk = job->req.bwlimit / 8 < 4096 ? 4096 : job->req.bwlimit / 8;
-	memset(op, 0, sizeof(*op));
-	op->type = EOP_COPY;
-	op->cred = job->cred;
-	op->done = copy_lane_done;
+	job_op_init(job, op, EOP_COPY, copy_lane_done);
 	op->owner = c;
 	op->fd = c->srcfd;
 	op->fd2 = c->tmpfd;
 	op->off = off;
 	op->len = left < chunk ? left : chunk;
 	op->bulk = c->stx.stx_size >= cpd_conf->engine.async_threshold;
-	op->interactive = job->req.prio == PRIO_INTERACTIVE;
 	c->next_off += op->len;
 	if (c->ext && c->next_off == c->ext[c->next_ext].len) {
 		c->next_ext++;
@@ -1152,17 +1143,12 @@ static void
 copy_whole(struct copy *c)
 {
 	struct job *job = c->job;
-	struct eop *op = &c->whole;
+	struct eop *op = job_op_init(job, &c->whole, EOP_CALL, copy_whole_done);
 
-	memset(op, 0, sizeof(*op));
-	op->type = EOP_CALL;
 	op->run = copy_whole_run;
-	op->cred = job->cred;
-	op->done = copy_whole_done;
 	op->owner = c;
 	op->fd = op->fd2 = -1;
 	op->len = cpd_conf->engine.whole_file_max;	/* the configuration may be reloaded */
-	op->interactive = job->req.prio == PRIO_INTERACTIVE;
 	c->try_clone = job->req.reflink != REFLINK_NEVER && !job->no_clone;
 	engine_submit(op);
 }

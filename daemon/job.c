@@ -336,8 +336,7 @@ job_is_interactive(const struct job *job)
 	return job->req.prio == PRIO_INTERACTIVE;
 }
 
-/* An operation of the job's own on the caller's behalf, done() next. */
-static struct eop *
+struct eop *
 job_op_init(struct job *job, struct eop *op, enum eop_type type,
     void (*done)(struct eop *, int))
 {

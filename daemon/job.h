@@ -164,6 +164,13 @@ bool	 job_stopping(const struct job *);
  * copy_lane_drop() when the job is cancelled).
  */
 bool	 job_lane_begin(struct job *, struct eop *);
+/*
+ * Clear op for an operation on the job's behalf: its caller's
+ * credentials and its priority, done() next, the job as owner (the
+ * caller may set another) and AT_FDCWD as dirfd.
+ */
+struct eop *job_op_init(struct job *, struct eop *op, enum eop_type,
+	    void (*done)(struct eop *, int));
 void	 job_lane_end(struct job *);
 void	 job_file_done(struct job *, int err, const char *msg);
 void	 job_progress(struct job *, uint64_t bytes);

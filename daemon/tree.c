@@ -139,15 +139,10 @@ tree_free(struct tnode *n)
 static struct eop *
 tree_op(struct tnode *n, enum tstate state, enum eop_type type)
 {
-	struct eop *op = &n->op;
+	struct eop *op = job_op_init(n->job, &n->op, type, tree_step_done);
 
-	memset(op, 0, sizeof(*op));
 	n->state = state;
-	op->type = type;
-	op->cred = n->job->cred;
-	op->done = tree_step_done;
 	op->owner = n;
-	op->interactive = n->job->req.prio == PRIO_INTERACTIVE;
 	return op;
 }
 

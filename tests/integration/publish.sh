@@ -21,10 +21,10 @@ mkfile "$T/tree/big" 4M
 mkfile "$T/tree/sub/small" 10K
 slow='{"bwlimit": 2097152, "reflink": "never"}'	# 4 MiB: 2 s
 
-# slow_copy EXTRA DEST: start a slow copy of src/f to DEST in the
-# background (replies to $T/replies), return once its data is under way.
+# slow_copy EXTRA DEST [SRC]: start a slow copy of SRC (src/f) to DEST in
+# the background (replies to $T/replies), return once its data is under way.
 slow_copy() {
-	copy_wait "$1" "$2" "$T/src/f" >"$T/replies" &
+	copy_wait "$1" "$2" "${3:-$T/src/f}" >"$T/replies" &
 	COPY_PID=$!
 	wait_tmp "$(dirname "$2")"
 }
@@ -56,9 +56,7 @@ for engine in io_uring fallback; do
 	no_temporaries "$out"
 
 	tslow='{"bwlimit": 2097152, "reflink": "never", "recursive": true}'
-	copy_wait "$tslow" "$out/newtree" "$T/tree" >"$T/replies" &
-	COPY_PID=$!
-	wait_tmp "$out"
+	slow_copy "$tslow" "$out/newtree" "$T/tree"
 	[ ! -e "$out/newtree" ] || fail "$engine: a new tree appeared before it was whole"
 	ls -A "$out" | grep -q '^\.cpd-tmp\.' || fail "$engine: no temporary directory: $(ls -A "$out")"
 	wait $COPY_PID || fail "$engine: the Copy call failed"
@@ -66,9 +64,7 @@ for engine in io_uring fallback; do
 	tree_same "$T/tree" "$out/newtree"
 	no_temporaries "$out"
 
-	copy_wait "$tslow" "$out/racedtree" "$T/tree" >"$T/replies" &
-	COPY_PID=$!
-	wait_tmp "$out"
+	slow_copy "$tslow" "$out/racedtree" "$T/tree"
 	mkdir "$out/racedtree"
 	echo other >"$out/racedtree/mine"
 	wait $COPY_PID || fail "$engine: the Copy call failed"
