@@ -137,9 +137,8 @@ thread_meta(struct eop *op)
 	};
 	bool		 link = op->fd2 < 0;
 	mode_t		 mode = s->stx_mode & 07777;
-	int		 rc;
-
 	struct stat	 st;
+	int		 rc;
 
 	if (op->meta_flags & META_RECHECK &&
 	    statx(op->fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, op->stx_end) < 0)

@@ -6,7 +6,9 @@
 # through raw Varlink Copy with "more": true. Each copy ends "done", has
 # the source's mode less the default umask 022, and leaves no temporary
 # behind. With io_uring the large file goes by splice, and the 4 KiB one
-# whole by a thread's copy_file_range, or step by step by read/write.
+# whole by a thread's copy_file_range, or step by step by read/write;
+# from another filesystem type (/dev/shm), whole by a thread's reads and
+# writes.
 . "$(dirname "$0")/../lib.sh"
 
 sizes="0 1 4096 262143 262144 262145 $((3 * 1024 * 1024 + 17)) $((256 * 1024 * 1024))"
@@ -20,6 +22,16 @@ for s in $sizes; do
 	i=$((i + 1))
 done
 
+# A source on another filesystem type, when there is one (/dev/shm).
+XFS=
+if [ -d /dev/shm ] && [ "$(stat -f -c %T /dev/shm)" != "$(stat -f -c %T "$T")" ]; then
+	XFS=$(mktemp -d /dev/shm/cpd-test.XXXXXX)
+	xfs_cleanup() { local rc=$?; rm -rf "$XFS"; (exit $rc); cleanup; }
+	trap xfs_cleanup EXIT
+	cp "$T/src/f4096" "$XFS/f4096"
+else
+	echo "note: no second filesystem type for the copy across filesystems"
+fi
 write_config "$T/steps.conf" 'engine = { whole_file_max = 0; };'
 for run in io_uring steps fallback; do
 	case $run in
@@ -57,6 +69,15 @@ for run in io_uring steps fallback; do
 		steps:4096) expect_eq "steps 4 KiB: method" "$method" readwrite ;;
 		esac
 	done
+	# Across filesystem types copy_file_range gives EXDEV: a thread's
+	# reads and writes move the data, and the method says so.
+	if [ -n "$XFS" ]; then
+		r=$(copy_wait "" "$out/across" "$XFS/f4096")
+		expect_eq "$run across filesystems: state" "$(jfield parameters.job.state <<<"$r")" done
+		same "$XFS/f4096" "$out/across"
+		[ "$run" = steps ] ||
+			expect_eq "$run across filesystems: method" "$(jfield parameters.job.method <<<"$r")" readwrite
+	fi
 	no_temporaries "$out"
 	no_temporaries "$T/src"
 	rm -rf "$out"

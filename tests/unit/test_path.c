@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "path.h"
@@ -164,6 +166,45 @@ test_remove_tree(void **state)
 	assert_int_equal(system(p), 0);
 }
 
+/*
+ * Without root's override of permissions, a read-only directory of the
+ * caller's own is made writable to be emptied (a root run takes the
+ * identity of nobody for it, in a child).
+ */
+static void
+test_remove_tree_own_readonly(void **state)
+{
+	char	 top[] = "/tmp/cpd-test-tree.XXXXXX", p[256];
+	pid_t	 pid;
+	int	 status, dfd;
+
+	assert_non_null(mkdtemp(top));
+	if (geteuid() == 0)
+		assert_int_equal(chown(top, 65534, 65534), 0);
+	if ((pid = fork()) == 0) {
+		if (geteuid() == 0 && (setgroups(0, NULL) < 0 || setgid(65534) < 0 ||
+		    setuid(65534) < 0))
+			_exit(2);
+		snprintf(p, sizeof(p), "%s/t", top);
+		if (mkdir(p, 0700) < 0)
+			_exit(3);
+		snprintf(p, sizeof(p), "%s/t/ro", top);
+		if (mkdir(p, 0700) < 0)
+			_exit(3);
+		touch(p, "g");
+		if (chmod(p, 0500) < 0 || (dfd = open(top, O_RDONLY | O_DIRECTORY)) < 0)
+			_exit(3);
+		_exit(path_remove_tree(dfd, "t") == 0 &&
+		    faccessat(dfd, "t", F_OK, AT_SYMLINK_NOFOLLOW) < 0 ? 0 : 1);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	snprintf(p, sizeof(p), "rm -rf '%s'", top);
+	assert_int_equal(system(p), 0);
+}
+
 /* Only the proc mounts count, optional tags or not; a reload replaces the list. */
 static void
 test_procfs(void **state)
@@ -207,6 +248,7 @@ main(void)
 		cmocka_unit_test(test_temp_name),
 		cmocka_unit_test(test_procfs),
 		cmocka_unit_test(test_remove_tree),
+		cmocka_unit_test(test_remove_tree_own_readonly),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
