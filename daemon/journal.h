@@ -9,16 +9,20 @@
 struct config;
 
 /*
- * The job journal: one file per job, "job-<id>.json" in the state
- * directory, replaced atomically (a temporary renamed over it) whenever
- * the job is accepted, starts running and ends. Writes go to threads of
- * their own; done() runs on the loop thread when the record is written
- * (it survives a crash of the daemon) and, for a durable write, also
- * fsynced with its directory (it survives a crash of the machine), or
- * when the write failed (err < 0).
+ * The job journal in the state directory: one record per job, replaced
+ * whole whenever the job is accepted, starts running and ends. A job
+ * without sync keeps it in a 4 KiB slot of the file "slots", written in
+ * place; a sync job, or a record too big for a slot, in its own file
+ * "job-<id>.json", replaced atomically (a temporary renamed over it).
+ * Writes go to threads of their own; done() runs on the loop thread when
+ * the record is written (it survives a crash of the daemon) and, for a
+ * durable write, also fsynced with its directory (it survives a crash of
+ * the machine), or when the write failed (err < 0).
  *
- * A file holds a header line "cpd-journal 1 <length> <crc32>" and then
- * <length> bytes of JSON; anything else is corrupt.
+ * A record is a header line "cpd-journal 1 <length> <crc32>" and then
+ * <length> bytes of JSON; anything else is corrupt. In a slot it follows
+ * a line "cpd-slot <id> <record length>"; the rest of the slot is zeros,
+ * and a free slot is all zeros.
  */
 #define JOURNAL_MAGIC		"cpd-journal 1"
 #define JOURNAL_ID_BLOCK	1000	/* job ids reserved per write of next-id */
@@ -32,7 +36,8 @@ const char *journal_status(void);
 const char *journal_dir(void);
 /*
  * Every record in the state directory, in no particular order, for
- * load(); a corrupt file is logged and renamed "<name>.corrupt". Returns
+ * load(); a corrupt file is logged and renamed "<name>.corrupt", a
+ * corrupt slot copied to "slot-<n>.corrupt" and freed. Returns
  * the first job id that was never handed out. load() takes rec; it
  * returns -EBADMSG for a record that makes no sense (set aside too).
  */

@@ -26,17 +26,69 @@ expect_eq "journal status" "$(varlink_call '{"method":"io.cpd.Manager.GetStatus"
 r=$(copy_wait "" "$T/out/a" "$T/a")
 id1=$(jfield parameters.job.id <<<"$r")
 expect_eq "first job" "$(jfield parameters.job.state <<<"$r")" done
-[ -f "$S/job-$id1.json" ] || fail "no record $S/job-$id1.json"
-head -n 1 "$S/job-$id1.json" | grep -q '^cpd-journal 1 [0-9]* [0-9a-f]\{8\}$' ||
-	fail "record header: $(head -n 1 "$S/job-$id1.json")"
+# A job without sync keeps its record in a slot of $S/slots, not in a file.
+cat >"$T/slots.py" <<'PYEOF'
+import json, sys, zlib
+SIZE = 4096
+def slots(path):
+    data = open(path, "rb").read()
+    assert len(data) % SIZE == 0, "slots: size %d" % len(data)
+    return [data[i:i + SIZE] for i in range(0, len(data), SIZE)]
+def record(page):	# (id, encoded record) or None
+    if page[0] == 0:
+        return None
+    head, rest = page.split(b"\n", 1)
+    magic, jid, n = head.split(b" ")
+    assert magic == b"cpd-slot", head
+    return int(jid), rest[:int(n)]
+def encode(rec):
+    body = json.dumps(rec, separators=(",", ":")).encode()
+    return b"cpd-journal 1 %d %08x\n%s\n" % (len(body), zlib.crc32(body), body)
+cmd, path = sys.argv[1], sys.argv[2]
+if cmd == "get":		# get SLOTS ID: the job's encoded record
+    for p in slots(path):
+        r = record(p)
+        if r and r[0] == int(sys.argv[3]):
+            sys.stdout.buffer.write(r[1]); sys.exit(0)
+    sys.exit(1)
+elif cmd == "count":		# count SLOTS: records in slots
+    print(sum(1 for p in slots(path) if record(p)))
+elif cmd == "put":		# put SLOTS ID STATE HOW FROM: FROM's record as job ID
+    jid, state, how, frm = int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6]
+    rec = json.loads(open(frm, "rb").read().split(b"\n", 1)[1])
+    rec["id"] = jid
+    rec["state"] = state
+    if state != "done":
+        rec.pop("job", None)
+    enc = encode(rec)
+    if how == "file":
+        open("%s/job-%d.json" % (path.rsplit("/", 1)[0], jid), "wb").write(enc); sys.exit(0)
+    page = b"cpd-slot %d %d\n" % (jid, len(enc)) + enc
+    if how == "flip":		# a bit flipped: the checksum is wrong
+        i = page.index(b'"state"')
+        page = page[:i] + b"X" + page[i + 1:]
+    elif how == "torn":		# the first sector only
+        page = page[:512]
+    page = page.ljust(SIZE, b"\0")
+    all = slots(path)
+    free = next((i for i, p in enumerate(all) if p[0] == 0), len(all))
+    with open(path, "r+b") as f:
+        f.seek(free * SIZE); f.write(page)
+    print(free)
+PYEOF
+slots() { python3 "$T/slots.py" "$@"; }
+[ ! -e "$S/job-$id1.json" ] || fail "a job without sync has a record file"
+slots get "$S/slots" "$id1" >"$T/rec1" || fail "no record of job $id1 in $S/slots"
+head -n 1 "$T/rec1" | grep -q '^cpd-journal 1 [0-9]* [0-9a-f]\{8\}$' ||
+	fail "record header: $(head -n 1 "$T/rec1")"
 [ "$(stat -c %a "$S")" = 700 ] || fail "state directory mode $(stat -c %a "$S")"
 
-# ---- Torn and corrupt records beside it.
-head -c 200 "$S/job-$id1.json" >"$S/job-500.json"		# torn
-sed 's/"done"/"dune"/' "$S/job-$id1.json" >"$S/job-501.json"	# checksum wrong
+# ---- Torn and corrupt records beside it, in files and in slots.
+head -c 200 "$T/rec1" >"$S/job-500.json"		# torn
+sed 's/"done"/"dune"/' "$T/rec1" >"$S/job-501.json"	# checksum wrong
 printf 'not a journal at all\n' >"$S/job-502.json"
 # Intact framing around a record that makes no sense (a relative source).
-py - "$S/job-$id1.json" "$S/job-503.json" <<'PYEOF'
+py - "$T/rec1" "$S/job-503.json" <<'PYEOF'
 import json, sys, zlib
 text = open(sys.argv[1]).read().split("\n", 1)[1].rstrip("\n")
 rec = json.loads(text)
@@ -45,7 +97,13 @@ rec["request"]["sources"] = ["relative/path"]
 body = json.dumps(rec, separators=(",", ":"))
 open(sys.argv[2], "w").write("cpd-journal 1 %d %08x\n%s\n" % (len(body), zlib.crc32(body.encode()), body))
 PYEOF
-restart
+daemon_exit_ok
+s504=$(slots put "$S/slots" 504 done flip "$T/rec1")
+s506=$(slots put "$S/slots" 506 done torn "$T/rec1")
+# A record in a file replaces the one in a slot: the job was done, not queued.
+s505=$(slots put "$S/slots" 505 queued slot "$T/rec1")
+slots put "$S/slots" 505 done file "$T/rec1"
+start_daemon_raw
 for n in 500 501 502 503; do
 	[ -f "$S/job-$n.json.corrupt" ] || fail "job-$n.json not set aside"
 	[ ! -e "$S/job-$n.json" ] || fail "job-$n.json still in place"
@@ -60,6 +118,19 @@ for n in 500 503; do
 	expect_eq "corrupt record $n is no job" "$(jfield error <<<"$(job_get $n)")" io.cpd.Manager.NoSuchJob
 done
 grep -q "job-503.json: invalid record" "$DAEMON_LOG" || fail "job-503.json: not reported as invalid"
+for n in 504 506; do
+	s=s$n
+	[ -f "$S/slot-${!s}.corrupt" ] || fail "slot ${!s} (job $n) not set aside"
+	grep -q "journal: $S/slots, slot ${!s}: corrupt or torn record; set aside as slot-${!s}.corrupt" \
+		"$DAEMON_LOG" || fail "slot ${!s}: no log line naming it"
+	slots get "$S/slots" $n >/dev/null && fail "slot ${!s} (job $n) still holds a record"
+	expect_eq "corrupt slot of job $n" "$(jfield error <<<"$(job_get $n)")" io.cpd.Manager.NoSuchJob
+done
+r=$(job_get 505)
+expect_eq "job 505: the file's record" "$(jfield parameters.job.state <<<"$r")" done
+expect_eq "job 505 restarts" "$(jfield parameters.job.restarts <<<"$r")" 0
+slots get "$S/slots" 505 >/dev/null && fail "the slot the file replaced still holds job 505"
+grep -q "job 505: restored" "$DAEMON_LOG" && fail "job 505 ran again from its old slot"
 
 # ---- Ids: never the same twice, also after restarts.
 ids=("$id1")
@@ -157,8 +228,10 @@ for _ in $(seq 200); do
 	sleep 0.05
 done
 expect_eq "expired job" "$(jfield error <<<"$(job_get "$id1")")" io.cpd.Manager.NoSuchJob
-for _ in $(seq 100); do [ ! -e "$S/job-$id1.json" ] && break; sleep 0.05; done
-[ ! -e "$S/job-$id1.json" ] || fail "the expired job's record is still there"
+for _ in $(seq 100); do slots get "$S/slots" "$id1" >/dev/null || break; sleep 0.05; done
+slots get "$S/slots" "$id1" >/dev/null && fail "the expired job's record is still there"
+for _ in $(seq 100); do [ ! -e "$S/job-505.json" ] && break; sleep 0.05; done
+[ ! -e "$S/job-505.json" ] || fail "the expired job 505's record file is still there"
 # Expired jobs' ids are not handed out again either.
 last=$(printf '%s\n' "${ids[@]}" | sort -n | tail -n 1)
 restart --config "$T/keep.conf"

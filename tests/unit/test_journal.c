@@ -2,7 +2,8 @@
  * The journal's file format: a record survives encode and decode, and
  * every torn (truncated), extended or altered file is refused; loading a
  * state directory hands over the good records, sets corrupt ones aside
- * and never reuses a job id.
+ * and never reuses a job id; records written through the threads (slots
+ * and files, growing, freed, reused) load back as the last ones written.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,7 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "journal.h"
+#include "loop.h"
 
 static struct json_object *
 sample(void)
@@ -256,6 +259,134 @@ test_unusable_dir(void **state)
 	assert_int_equal(journal_id_limit(), UINT64_MAX);
 }
 
+/*
+ * Records written through the writer thread and the loop. 700 jobs (more
+ * than one growth of the slot file), each written twice; every third
+ * removed, every seventh a sync job (its own file), every eleventh too
+ * big for a slot (a file from then on), job 5 goes from a slot to a
+ * file midway, and the rest is written once more. What loads back is
+ * each job's last record, from its right place, and removed ones are
+ * gone from both.
+ */
+#define NJOBS 700
+
+static unsigned	 written, seen[NJOBS + 1];
+static int	 version[NJOBS + 1];
+
+static void
+on_written(uint64_t id, int err)
+{
+	assert_int_equal(err, 0);
+	assert_true(id <= NJOBS);
+	written++;
+}
+
+static bool
+all_written(void)
+{
+	return written == 3 * NJOBS - NJOBS / 3;
+}
+
+static void
+tick(void)
+{
+}
+
+static struct json_object *
+job_rec(uint64_t id, int v, size_t pad)
+{
+	struct json_object	*o = json_object_new_object();
+	char			*fill = calloc(1, pad + 1);
+
+	assert_non_null(fill);
+	memset(fill, 'p', pad);
+	json_object_object_add(o, "id", json_object_new_int64((int64_t)id));
+	json_object_object_add(o, "v", json_object_new_int(v));
+	json_object_object_add(o, "pad", json_object_new_string(fill));
+	free(fill);
+	return o;
+}
+
+static int
+on_reload(uint64_t id, struct json_object *rec)
+{
+	struct json_object *v;
+
+	assert_true(id >= 1 && id <= NJOBS);
+	assert_true(json_object_object_get_ex(rec, "v", &v));
+	seen[id]++;
+	version[id] = json_object_get_int(v);
+	json_object_put(rec);
+	return 0;
+}
+
+static void
+test_slots(void **state)
+{
+	static struct config	 conf;
+	char			 dir[] = "/tmp/cpd-journal-slots.XXXXXX", cmd[128];
+	struct stat		 st;
+	off_t			 size;
+
+	config_defaults(&conf);
+	conf.engine.type = ENGINE_FALLBACK;
+	cpd_conf = &conf;
+	assert_int_equal(loop_init(&conf), 0);
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(journal_init(dir), 0);
+	assert_int_equal(journal_load(on_load), 1);
+	for (int v = 1; v <= 2; v++)
+		for (uint64_t id = 1; id <= NJOBS; id++) {
+			size_t pad = id % 11 == 0 ? 5000 : id == 5 && v == 2 ? 4090 : 100;
+
+			journal_write(id, job_rec(id, v, pad), id % 7 == 0, on_written);
+		}
+	for (uint64_t id = 3; id <= NJOBS; id += 3)
+		journal_write(id, NULL, false, NULL);
+	/* Entries moved back by the removals are found again. */
+	for (uint64_t id = 1; id <= NJOBS; id++)
+		if (id % 3)
+			journal_write(id, job_rec(id, 3, 10), false, on_written);
+	loop_run(all_written, tick, 10);
+	journal_shutdown();
+
+	/* The slot file grew past one step (256 slots), and not one per record. */
+	snprintf(cmd, sizeof(cmd), "%s/slots", dir);
+	assert_int_equal(stat(cmd, &st), 0);
+	assert_true(st.st_size >= 512 * 4096 && st.st_size <= 1024 * 4096);
+	size = st.st_size;
+	assert_true(exists(dir, "job-7.json"));
+	assert_true(exists(dir, "job-11.json"));
+	assert_true(exists(dir, "job-5.json"));
+	assert_false(exists(dir, "job-1.json"));
+	assert_false(exists(dir, "job-21.json"));		/* removed */
+
+	assert_int_equal(journal_init(dir), 0);
+	journal_load(on_reload);
+	for (uint64_t id = 1; id <= NJOBS; id++) {
+		assert_int_equal(seen[id], id % 3 == 0 ? 0 : 1);
+		if (id % 3)
+			assert_int_equal(version[id], 3);
+	}
+	/* Slots freed by removals are used again before the file grows. */
+	memset(seen, 0, sizeof(seen));
+	for (uint64_t id = 3; id <= NJOBS; id += 3)
+		journal_write(id, job_rec(id, 4, 100), false, on_written);
+	written = 3 * NJOBS - 2 * (NJOBS / 3);	/* counts the new ones only */
+	loop_run(all_written, tick, 10);
+	journal_shutdown();
+	assert_int_equal(stat(cmd, &st), 0);
+	assert_int_equal(st.st_size, size);
+	assert_int_equal(journal_init(dir), 0);
+	journal_load(on_reload);
+	for (uint64_t id = 1; id <= NJOBS; id++)
+		assert_int_equal(seen[id], 1);
+	journal_shutdown();
+	loop_free();
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int
 main(void)
 {
@@ -266,6 +397,7 @@ main(void)
 		cmocka_unit_test(test_altered),
 		cmocka_unit_test(test_extended_and_foreign),
 		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_slots),
 		cmocka_unit_test(test_clean_temporaries),
 		cmocka_unit_test(test_unusable_dir),
 	};
