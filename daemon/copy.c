@@ -223,6 +223,11 @@ copy_finish(struct copy *c)
 
 	if (c->hl)
 		copy_hlink_settle(c, c->err == 0);
+	/* A temporary that was not published goes with its last close. */
+	if (c->err && c->tmpfd >= 0) {
+		engine_close(c->tmpfd);
+		c->tmpfd = -1;
+	}
 	job_file_end(job, c->item->parent, c->err, c->srcpath, c->msg, c->method);
 	copy_free(c);
 }

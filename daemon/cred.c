@@ -36,7 +36,7 @@ cred_init(bool personalities)
 bool
 cred_is_self(const struct cred *c)
 {
-	return !privileged || c->uid == 0;
+	return c == NULL || !privileged || c->uid == 0;
 }
 
 static void	cred_restore(void);

@@ -27,10 +27,13 @@ int	cred_from_socket(int fd, struct cred **);
 int	cred_get(uid_t uid, gid_t gid, gid_t *groups, int ngroups, struct cred **);
 struct cred *cred_ref(struct cred *);
 void	cred_unref(struct cred *);
-/* Switch the calling thread (only) to c's credentials, and back. */
+/*
+ * Switch the calling thread (only) to c's credentials, and back. NULL is
+ * the daemon's own (for work of its own, such as closing a file).
+ */
 int	cred_enter(const struct cred *);
 void	cred_leave(const struct cred *);
-/* Whether c runs as the daemon itself (no switch needed). */
+/* Whether c runs as the daemon itself (no switch needed); NULL does. */
 bool	cred_is_self(const struct cred *);
 void	cred_free_all(void);
 

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine.h"
 #include "log.h"
@@ -138,6 +139,36 @@ engine_run(struct eop *op)
 	if (nfaults && (err = engine_fault(op)) < 0)
 		return err;
 	return engine_thread.run(op);
+}
+
+static long
+engine_close_run(struct eop *op)
+{
+	close(op->fd);
+	return 0;
+}
+
+static void
+engine_close_done(struct eop *op, int res)
+{
+	free(op);
+}
+
+void
+engine_close(int fd)
+{
+	struct eop *op = calloc(1, sizeof(*op));
+
+	if (op == NULL) {
+		close(fd);
+		return;
+	}
+	/* Not a job's operation: no credentials to take, no fault to inject. */
+	op->type = EOP_CALL;
+	op->fd = fd;
+	op->run = engine_close_run;
+	op->done = engine_close_done;
+	engine_thread.submit(op);
 }
 
 void

@@ -118,6 +118,12 @@ void	engine_submit(struct eop *);
  * called.
  */
 long	engine_run(struct eop *);
+/*
+ * Close fd in a pool thread, not waited for: for a file whose last close
+ * may be slow (an unlinked temporary with its pages still cached: the
+ * kernel drops them in close(), about half a second for 1 GiB).
+ */
+void	engine_close(int fd);
 void	engine_reconfigure(const struct config *);
 void	engine_shutdown(void);
 void	engine_tick(void);

@@ -301,11 +301,25 @@ thread_done(void *arg)
 	op->done(op, op->res);
 }
 
+/*
+ * Copying threads yield to the loop and to clients (see engine_uring.c),
+ * except for an interactive job's operation: that one is what a client
+ * waits for, and at worker_nice it would wait its turn behind every
+ * bulk copy's io-wq worker.
+ */
+static void
+thread_nice(bool interactive)
+{
+	static __thread int	now = -1;
+	int			nice = interactive ? 0 : (int)cpd_conf->engine.worker_nice;
+
+	if (nice != now && setpriority(PRIO_PROCESS, (id_t)gettid(), nice) == 0)
+		now = nice;
+}
+
 static void *
 thread_main(void *arg)
 {
-	/* Copying threads yield to the loop and to clients (see engine_uring.c). */
-	setpriority(PRIO_PROCESS, (id_t)gettid(), (int)cpd_conf->engine.worker_nice);
 	for (;;) {
 		struct eop *op;
 		int	    rc, q;
@@ -323,6 +337,7 @@ thread_main(void *arg)
 			P.tail[q] = &P.head[q];
 		pthread_mutex_unlock(&P.lock);
 
+		thread_nice(op->interactive);
 		if ((rc = cred_enter(op->cred)) == 0) {
 			op->res = (int)thread_run(op);
 			cred_leave(op->cred);

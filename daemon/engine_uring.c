@@ -12,9 +12,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/resource.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "cred.h"
@@ -54,11 +55,28 @@ static void lane_round(struct lane *);
  * thread's priority. Copying with several of them at nice 0 on a small
  * machine starves everything else of CPU, the loop thread and the
  * clients waiting for it included; at worker_nice they yield to both.
- * New workers appear at any time, so each tick looks for them.
+ * New workers appear at any time, so each tick looks for them. Only
+ * them: the journal's threads write what a client waits for, and the
+ * pool's set their own priority (engine_thread.c).
  */
 #define RENICED_MAX	256
 static pid_t	reniced[RENICED_MAX];
 static size_t	nreniced;
+
+static bool
+uring_is_worker(pid_t tid)
+{
+	char	path[64], comm[32] = "";
+	FILE	*f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/comm", (int)tid);
+	if ((f = fopen(path, "re")) == NULL)
+		return false;
+	if (fgets(comm, sizeof(comm), f) == NULL)
+		comm[0] = '\0';
+	fclose(f);
+	return strncmp(comm, "iou-wrk-", 8) == 0;
+}
 
 static void
 uring_tick(void)
@@ -79,7 +97,8 @@ uring_tick(void)
 			continue;
 		for (size_t i = 0; i < nreniced && !done; i++)
 			done = reniced[i] == tid;
-		if (!done && setpriority(PRIO_PROCESS, (id_t)tid, nice) < 0)
+		if (!done && uring_is_worker(tid) &&
+		    setpriority(PRIO_PROCESS, (id_t)tid, nice) < 0)
 			continue;	/* gone already */
 		seen[nseen++] = tid;
 	}
