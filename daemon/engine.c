@@ -4,6 +4,7 @@
  * injected faults (cpd --fault, a testing aid) strike.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +117,31 @@ engine_init(const struct config *conf)
 	return engine->init(conf);
 }
 
+/*
+ * Where op goes: the pool does what io_uring cannot, and an interactive
+ * job's operations that io_uring would hand to io-wq anyway (all but a
+ * plain open, which it tries inline, and the data path). In io-wq they
+ * would queue behind bulk chunks and run at worker_nice; the pool takes
+ * interactive work first, at nice 0.
+ */
+static bool
+engine_to_pool(const struct eop *op)
+{
+	if (eop_threaded(op->type))
+		return true;
+	if (!op->interactive)
+		return false;
+	switch (op->type) {
+	case EOP_OPEN:
+		return (op->flags & (O_CREAT | O_TRUNC | __O_TMPFILE)) != 0;
+	case EOP_COPY:
+	case EOP_WRITEBACK:
+		return false;
+	default:
+		return true;
+	}
+}
+
 void
 engine_submit(struct eop *op)
 {
@@ -125,7 +151,7 @@ engine_submit(struct eop *op)
 		loop_post(engine_fault_strike, op);
 		return;
 	}
-	if (eop_threaded(op->type))
+	if (engine_to_pool(op))
 		engine_thread.submit(op);
 	else
 		engine->submit(op);

@@ -346,7 +346,8 @@ job_op_init(struct job *job, struct eop *op, enum eop_type type,
 	op->done = done;
 	op->owner = job;
 	op->dirfd = AT_FDCWD;
-	op->interactive = job_is_interactive(job);
+	/* Still "auto": examining the sources, a statx each, for a class. */
+	op->interactive = job_is_interactive(job) || job->req.prio == PRIO_AUTO;
 	return op;
 }
 
