@@ -70,6 +70,7 @@ static const struct option_def options[] = {
 	{ "engine.iowq_bounded", OPT_UINT, OFF(engine.iowq_bounded), 0, 4096, NULL, true },
 	{ "engine.iowq_unbounded", OPT_UINT, OFF(engine.iowq_unbounded), 0, 4096, NULL, true },
 	{ "engine.fallback_threads", OPT_UINT, OFF(engine.fallback_threads), 1, 64, NULL, true },
+	{ "engine.reserved_cpus", OPT_UINT, OFF(engine.reserved_cpus), 0, 1024, NULL, true },
 	{ "clients.max", OPT_UINT, OFF(clients.max), 1, 65536, NULL, true },
 	{ "clients.max_per_user", OPT_UINT, OFF(clients.max_per_user), 1, 65536, NULL, false },
 	{ "clients.idle_timeout", OPT_UINT, OFF(clients.idle_timeout), 0, 86400, NULL, false },
@@ -104,6 +105,7 @@ config_defaults(struct config *c)
 	c->engine.slow_iteration = 10000;
 	c->engine.worker_nice = 10;
 	c->engine.fallback_threads = 4;
+	c->engine.reserved_cpus = 1;
 	c->clients.max = 1024;
 	c->clients.max_per_user = 128;
 	c->clients.idle_timeout = 60;

@@ -51,6 +51,7 @@ struct config {
 		unsigned	iowq_bounded;
 		unsigned	iowq_unbounded;
 		unsigned	fallback_threads;
+		unsigned	reserved_cpus;
 	} engine;
 	struct {
 		unsigned	max;

@@ -197,6 +197,12 @@ engine_close(int fd)
 	engine_thread.submit(op);
 }
 
+int
+engine_confine(const cpu_set_t *cpus)
+{
+	return engine->confine ? engine->confine(cpus) : 0;
+}
+
 void
 engine_reconfigure(const struct config *conf)
 {

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -96,6 +97,7 @@ struct engine {
 	const char	*(*method)(uint64_t size);	/* data path a file of size gets */
 	void		(*tick)(void);
 	long		(*run)(struct eop *);	/* carry op out in the calling thread */
+	int		(*confine)(const cpu_set_t *);	/* where its own workers run */
 };
 
 extern const struct engine	engine_uring;
@@ -124,6 +126,11 @@ long	engine_run(struct eop *);
  * kernel drops them in close(), about half a second for 1 GiB).
  */
 void	engine_close(int fd);
+/*
+ * Where the engine's own workers (io-wq's) may run, from now on. The
+ * pool's threads place themselves (see reserve.h).
+ */
+int	engine_confine(const cpu_set_t *cpus);
 void	engine_reconfigure(const struct config *);
 void	engine_shutdown(void);
 void	engine_tick(void);

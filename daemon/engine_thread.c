@@ -21,6 +21,7 @@
 #include "engine.h"
 #include "log.h"
 #include "loop.h"
+#include "reserve.h"
 
 #define RW_BUF	(1 << 20)
 
@@ -303,18 +304,24 @@ thread_done(void *arg)
 
 /*
  * Copying threads yield to the loop and to clients (see engine_uring.c),
+ * and keep off the reserved CPUs while they are reserved (reserve.c),
  * except for an interactive job's operation: that one is what a client
  * waits for, and at worker_nice it would wait its turn behind every
  * bulk copy's io-wq worker.
  */
 static void
-thread_nice(bool interactive)
+thread_place(bool interactive)
 {
-	static __thread int	now = -1;
-	int			nice = interactive ? 0 : (int)cpd_conf->engine.worker_nice;
+	static __thread int		 nice_now = -1;
+	static __thread const cpu_set_t	*cpus_now;
+	int				 nice = interactive ? 0 : (int)cpd_conf->engine.worker_nice;
+	const cpu_set_t			*cpus = interactive ? NULL : reserve_bulk_cpus();
 
-	if (nice != now && setpriority(PRIO_PROCESS, (id_t)gettid(), nice) == 0)
-		now = nice;
+	if (nice != nice_now && setpriority(PRIO_PROCESS, (id_t)gettid(), nice) == 0)
+		nice_now = nice;
+	if (cpus != cpus_now && sched_setaffinity(0, sizeof(cpu_set_t),
+	    cpus ? cpus : reserve_all_cpus()) == 0)
+		cpus_now = cpus;
 }
 
 static void *
@@ -337,7 +344,7 @@ thread_main(void *arg)
 			P.tail[q] = &P.head[q];
 		pthread_mutex_unlock(&P.lock);
 
-		thread_nice(op->interactive);
+		thread_place(op->interactive);
 		if ((rc = cred_enter(op->cred)) == 0) {
 			op->res = (int)thread_run(op);
 			cred_leave(op->cred);

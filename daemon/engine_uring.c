@@ -451,6 +451,28 @@ uring_submit(struct eop *op)
 	sqe->personality = (uint16_t)op->cred->personality;
 }
 
+static int
+uring_confine(const cpu_set_t *cpus)
+{
+	struct dirent	*e;
+	DIR		*d;
+	int		 rc;
+
+	if ((rc = io_uring_register_iowq_aff(loop_ring(), sizeof(*cpus), cpus)) < 0)
+		return rc;
+	/* The kernel gives that to new workers only: the others are moved here. */
+	if ((d = opendir("/proc/self/task")) == NULL)
+		return -errno;
+	while ((e = readdir(d)) != NULL) {
+		pid_t tid = (pid_t)atoi(e->d_name);
+
+		if (tid > 0 && uring_is_worker(tid))
+			sched_setaffinity(tid, sizeof(*cpus), cpus);	/* fails if gone: fine */
+	}
+	closedir(d);
+	return 0;
+}
+
 const struct engine engine_uring = {
 	.name = "io_uring",
 	.init = uring_init,
@@ -459,4 +481,5 @@ const struct engine engine_uring = {
 	.shutdown = uring_shutdown,
 	.method = uring_method,
 	.tick = uring_tick,
+	.confine = uring_confine,
 };

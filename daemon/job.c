@@ -30,6 +30,7 @@
 #include "log.h"
 #include "loop.h"
 #include "path.h"
+#include "reserve.h"
 #include "varlink.h"
 
 #define JOB_TICK_MS		250
@@ -242,6 +243,8 @@ job_admit(struct job *job)
 		job->req.prio = job->bytes_total <= cpd_conf->jobs.auto_interactive_max ?
 		    PRIO_INTERACTIVE : job->bytes_total >= cpd_conf->jobs.auto_bulk_min ?
 		    PRIO_BULK : PRIO_NORMAL;
+	if (job_is_interactive(job))
+		reserve_touch();	/* someone waits for it: see reserve.c */
 	TAILQ_INSERT_TAIL(&runq[job->req.prio], job, qentry);
 	job->in_runq = true;
 	job_schedule();
@@ -1124,6 +1127,8 @@ job_tick(void)
 	struct job	*job, *next;
 
 	totals.rate = 0;
+	if (nactive[1])
+		reserve_touch();	/* interactive jobs still running */
 	for (job = TAILQ_FIRST(&jobs); job; job = next) {
 		next = TAILQ_NEXT(job, entry);
 		if (job->state == JOB_RUNNING) {

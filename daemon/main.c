@@ -22,6 +22,7 @@
 #include "log.h"
 #include "loop.h"
 #include "path.h"
+#include "reserve.h"
 
 #define TICK_MS			250
 #define SHUTDOWN_GRACE_USEC	(10 * 1000000ULL)
@@ -158,6 +159,7 @@ tick(void)
 {
 	job_tick();
 	engine_tick();
+	reserve_tick();
 	control_tick();
 	notify_status(loop_now_usec());
 }
@@ -292,6 +294,7 @@ main(int argc, char **argv)
 	cred_init(loop_info()->uring);
 	if ((rc = engine_init(cpd_conf)) < 0)
 		fatalx("cannot start the %s engine: %s", engine_name(), strerror(-rc));
+	reserve_init(cpd_conf);
 	job_init(cpd_conf);
 	if ((rc = control_listen(cpd_conf)) < 0)
 		fatalx("cannot listen on %s: %s", cpd_conf->socket, strerror(-rc));

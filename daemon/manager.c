@@ -309,13 +309,13 @@ manager_get_status(struct call *call, struct json_object *params)
 }
 
 const struct varlink_method manager_methods[] = {
-	{ "Copy", manager_copy },
-	{ "Get", manager_get },
-	{ "List", manager_list },
-	{ "Wait", manager_wait },
-	{ "Cancel", manager_cancel },
-	{ "Pause", manager_pause },
-	{ "Resume", manager_resume },
-	{ "GetStatus", manager_get_status },
-	{ NULL, NULL },
+	{ "Copy", manager_copy, true },
+	{ "Get", manager_get, false },
+	{ "List", manager_list, false },
+	{ "Wait", manager_wait, true },
+	{ "Cancel", manager_cancel, false },
+	{ "Pause", manager_pause, false },
+	{ "Resume", manager_resume, false },
+	{ "GetStatus", manager_get_status, false },
+	{ NULL, NULL, false },
 };

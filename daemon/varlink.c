@@ -14,6 +14,7 @@
 #include "cred.h"
 #include "job.h"
 #include "log.h"
+#include "reserve.h"
 #include "varlink.h"
 
 #define VARLINK_MAX_DEPTH	16	/* deeper JSON is refused, not parsed */
@@ -208,9 +209,9 @@ service_get_description(struct call *call, struct json_object *params)
 }
 
 static const struct varlink_method service_methods[] = {
-	{ "GetInfo", service_get_info },
-	{ "GetInterfaceDescription", service_get_description },
-	{ NULL, NULL },
+	{ "GetInfo", service_get_info, false },
+	{ "GetInterfaceDescription", service_get_description, false },
+	{ NULL, NULL, false },
 };
 
 static const struct {
@@ -243,6 +244,9 @@ varlink_route(struct call *call, const char *method, struct json_object *params)
 				varlink_error(call, CPD_ERR_PERMISSION_DENIED, p);
 				return;
 			}
+			/* A client is waiting for this answer: see reserve.c. */
+			if (!m->stream)
+				reserve_touch();
 			m->fn(call, params);
 			return;
 		}

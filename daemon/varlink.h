@@ -45,6 +45,7 @@ void	varlink_invalid(struct call *, const char *parameter);
 struct varlink_method {
 	const char	*name;		/* without the interface */
 	void		(*fn)(struct call *, struct json_object *params);
+	bool		 stream;	/* follows a copy (Copy, Wait): not interactive work */
 };
 extern const struct varlink_method manager_methods[];
 extern const char varlink_interface_text[];

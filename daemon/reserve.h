@@ -1,0 +1,24 @@
+#ifndef CPD_RESERVE_H
+#define CPD_RESERVE_H
+
+#include <sched.h>
+#include <stdbool.h>
+
+struct config;
+
+/*
+ * CPUs kept free of bulk copying while interactive work is about
+ * (engine.reserved_cpus). Bulk copying is what io-wq's workers do and
+ * the pool's threads do for jobs that are not interactive.
+ */
+void	reserve_init(const struct config *);
+/* Interactive work now: confine bulk copying (again) for a while. */
+void	reserve_touch(void);
+/* From the loop's tick: lift the confinement once it is quiet. */
+void	reserve_tick(void);
+/* For the pool's threads: where bulk work may run now (NULL: anywhere). */
+const cpu_set_t *reserve_bulk_cpus(void);
+/* Every CPU the daemon may use. */
+const cpu_set_t *reserve_all_cpus(void);
+
+#endif
