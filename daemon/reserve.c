@@ -4,12 +4,12 @@
  * A page-cache copy is CPU work in the kernel, and io-wq's workers doing
  * it give the CPU up late: measured on two CPUs under four bulk copies,
  * a woken event loop (nice 0) waited up to 15 ms behind a worker at
- * nice 10, and GetStatus took 8.7 ms at p99, a 4 KiB copy 14 ms. With the
- * workers confined to the other CPU: 0.60 ms and 0.81 ms, for 30 % less
- * bulk throughput. So the confinement lasts only while interactive work
- * comes (calls other than a copy's own Copy and Wait streams, and
- * interactive jobs) and RESERVE_HOLD_USEC after: a lone bulk copy keeps
- * every CPU.
+ * nice 10, and GetStatus took 8.6 ms at p99, a 4 KiB copy 8.9 ms. With
+ * bulk work kept off one CPU: 0.49 ms and 1.38 ms, for 17 % less bulk
+ * throughput (README.md). So the confinement lasts only while
+ * interactive work comes (calls other than a copy's own Copy and Wait
+ * streams, and interactive jobs) and RESERVE_HOLD_USEC after: a lone
+ * bulk copy keeps every CPU.
  */
 #include <errno.h>
 #include <stdatomic.h>

@@ -1,8 +1,9 @@
 /*
  * Stand-ins for the modules the fuzzed code calls but that are not linked
- * into the fuzzer: control (the socket), job, journal, loop, engine and cred. They
- * keep just enough state for the Varlink and manager code to run as in
- * the daemon, never touch the filesystem, and check what they are handed:
+ * into the fuzzer: control (the socket), job, journal, loop, engine,
+ * reserve and cred. They keep just enough state for the Varlink and
+ * manager code to run as in the daemon, never touch the filesystem, and
+ * check what they are handed:
  * every reply must be a well-formed Varlink reply to the open call, every
  * request must be what manager.c promises job_submit(), and references
  * must balance. A violation is a finding: abort().
@@ -22,6 +23,7 @@
 #include "job.h"
 #include "journal.h"
 #include "loop.h"
+#include "reserve.h"
 #include "varlink.h"
 
 #include "fuzz.h"
@@ -247,6 +249,13 @@ const char *
 engine_name(void)
 {
 	return info.uring ? "io_uring" : "fallback";
+}
+
+/* ---- reserve.c: CPU placement is no protocol matter ---- */
+
+void
+reserve_touch(void)
+{
 }
 
 /* ---- job.c ---- */
