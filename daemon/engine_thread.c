@@ -379,6 +379,7 @@ thread_init(const struct config *conf)
 			P.nthreads = i;
 			return -rc;
 		}
+		pthread_setname_np(P.threads[i], "cpd-pool");	/* for top, ps and tests */
 	}
 	return 0;
 }

@@ -994,8 +994,11 @@ journal_init(const char *path)
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	if ((rc = pthread_create(&syncer.thread, NULL, journal_thread, &syncer)) == 0) {
 		syncer.up = true;
-		if ((rc = pthread_create(&writer.thread, NULL, journal_thread, &writer)) == 0)
+		pthread_setname_np(syncer.thread, "cpd-journal");
+		if ((rc = pthread_create(&writer.thread, NULL, journal_thread, &writer)) == 0) {
 			writer.up = true;
+			pthread_setname_np(writer.thread, "cpd-journal");
+		}
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
