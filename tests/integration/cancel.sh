@@ -1,8 +1,9 @@
 #!/bin/bash
 # cancel: Cancel of a running job replies once the job has stopped, with
 # state "cancelled", and leaves neither the destination nor a temporary;
-# a client streaming the job's progress gets the same end. Cancel of a
-# queued job (max_running = 1) cancels it without ever starting it.
+# a client streaming the job's progress gets the same end, and the
+# temporary's descriptor is closed. Cancel of a queued job
+# (max_running = 1) cancels it without ever starting it.
 # Copies are slowed down by 4 KiB chunks in a single lane. The running
 # case is tried with both engines; a job with several files in flight
 # leaves only whole files.
@@ -54,6 +55,14 @@ cancel_running() {	# ENGINE
 	[ ! -e "$T/out/big" ] || fail "$1: cancel running: the destination exists"
 	no_temporaries "$T/out"
 	expect_eq "$1: cancel running: entries" "$(ls -A "$T/out")" ""
+	# The nameless temporary's last descriptor is closed (by a pool thread,
+	# off the event loop: dropping its pages can take a while).
+	for _ in $(seq 100); do
+		[ -z "$(find /proc/"$DAEMON_PID"/fd -lname "$T/out/*" 2>/dev/null)" ] && break
+		sleep 0.05
+	done
+	[ -z "$(find /proc/"$DAEMON_PID"/fd -lname "$T/out/*" 2>/dev/null)" ] ||
+		fail "$1: cancel running: the temporary is still open: $(find /proc/"$DAEMON_PID"/fd -lname "$T/out/*" -printf '%l\n')"
 	# The watcher got its final reply too.
 	timeout 10 tail -s 0.05 --pid=$watcher -f /dev/null || fail "the watcher did not end after the cancel"
 	wait $watcher || true
