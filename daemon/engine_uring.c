@@ -59,9 +59,30 @@ static void lane_round(struct lane *);
  * them: the journal's threads write what a client waits for, and the
  * pool's set their own priority (engine_thread.c).
  */
-#define RENICED_MAX	256
-static pid_t	reniced[RENICED_MAX];
+#define TASKS_MAX	256
+static pid_t	reniced[TASKS_MAX];
 static size_t	nreniced;
+
+/* The process's threads but the calling one, up to max of them. */
+static size_t
+uring_tasks(pid_t *tids, size_t max)
+{
+	struct dirent	*e;
+	DIR		*d;
+	pid_t		 self = gettid();
+	size_t		 n = 0;
+
+	if ((d = opendir("/proc/self/task")) == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL && n < max) {
+		pid_t tid = (pid_t)atoi(e->d_name);
+
+		if (tid > 0 && tid != self)
+			tids[n++] = tid;
+	}
+	closedir(d);
+	return n;
+}
 
 static bool
 uring_is_worker(pid_t tid)
@@ -81,28 +102,23 @@ uring_is_worker(pid_t tid)
 static void
 uring_tick(void)
 {
-	pid_t		 seen[RENICED_MAX], self = gettid();
-	size_t		 nseen = 0;
-	int		 nice = (int)cpd_conf->engine.worker_nice;
-	DIR		*d;
-	struct dirent	*e;
+	pid_t	tids[TASKS_MAX], seen[TASKS_MAX];
+	size_t	n, nseen = 0;
+	int	nice = (int)cpd_conf->engine.worker_nice;
 
-	if (nice == 0 || (d = opendir("/proc/self/task")) == NULL)
+	if (nice == 0)
 		return;
-	while ((e = readdir(d)) != NULL && nseen < RENICED_MAX) {
-		pid_t tid = (pid_t)atoi(e->d_name);
-		bool  done = false;
+	n = uring_tasks(tids, TASKS_MAX);
+	for (size_t k = 0; k < n; k++) {
+		bool done = false;
 
-		if (tid <= 0 || tid == self)
-			continue;
 		for (size_t i = 0; i < nreniced && !done; i++)
-			done = reniced[i] == tid;
-		if (!done && uring_is_worker(tid) &&
-		    setpriority(PRIO_PROCESS, (id_t)tid, nice) < 0)
+			done = reniced[i] == tids[k];
+		if (!done && uring_is_worker(tids[k]) &&
+		    setpriority(PRIO_PROCESS, (id_t)tids[k], nice) < 0)
 			continue;	/* gone already */
-		seen[nseen++] = tid;
+		seen[nseen++] = tids[k];
 	}
-	closedir(d);
 	memcpy(reniced, seen, nseen * sizeof(seen[0]));	/* forget exited ones */
 	nreniced = nseen;
 }
@@ -454,22 +470,17 @@ uring_submit(struct eop *op)
 static int
 uring_confine(const cpu_set_t *cpus)
 {
-	struct dirent	*e;
-	DIR		*d;
-	int		 rc;
+	pid_t	tids[TASKS_MAX];
+	size_t	n;
+	int	rc;
 
 	if ((rc = io_uring_register_iowq_aff(loop_ring(), sizeof(*cpus), cpus)) < 0)
 		return rc;
 	/* The kernel gives that to new workers only: the others are moved here. */
-	if ((d = opendir("/proc/self/task")) == NULL)
-		return -errno;
-	while ((e = readdir(d)) != NULL) {
-		pid_t tid = (pid_t)atoi(e->d_name);
-
-		if (tid > 0 && uring_is_worker(tid))
-			sched_setaffinity(tid, sizeof(*cpus), cpus);	/* fails if gone: fine */
-	}
-	closedir(d);
+	n = uring_tasks(tids, TASKS_MAX);
+	for (size_t k = 0; k < n; k++)
+		if (uring_is_worker(tids[k]))
+			sched_setaffinity(tids[k], sizeof(*cpus), cpus);	/* fails if gone: fine */
 	return 0;
 }
 

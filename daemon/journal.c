@@ -726,6 +726,21 @@ journal_read_record(const char *name, struct json_object **rec)
 	return rc;
 }
 
+/* Forget the slot file and where records are: no slots from now on. */
+static void
+journal_slots_close(void)
+{
+	if (slotfd >= 0)
+		close(slotfd);
+	slotfd = -1;
+	free(freeslots);
+	free(places);
+	freeslots = NULL;
+	places = NULL;
+	nslots = 0;
+	nfree = nplaces = places_cap = 0;
+}
+
 /* What slot holds: 1 and a record, 0 when free, or -EBADMSG. */
 static int
 journal_slot_parse(const char *page, uint64_t *id, struct json_object **rec)
@@ -771,15 +786,18 @@ journal_slots_read(struct jfound **out)
 {
 	struct jfound	*found = NULL;
 	struct stat	 st;
+	const char	*why = NULL;
 	size_t		 n = 0;
 
 	if (slotfd < 0)
 		return 0;
-	if (fstat(slotfd, &st) < 0 || st.st_size / JOURNAL_SLOT_SIZE > JOURNAL_SLOTS_MAX) {
-		log_warnx("journal: %s/" JOURNAL_SLOTS ": %s; records go to files", dir,
-		    errno ? strerror(errno) : "too large");
-		close(slotfd);
-		slotfd = -1;
+	if (fstat(slotfd, &st) < 0)
+		why = strerror(errno);
+	else if (st.st_size / JOURNAL_SLOT_SIZE > JOURNAL_SLOTS_MAX)
+		why = "too large";
+	if (why) {
+		log_warnx("journal: %s/" JOURNAL_SLOTS ": %s; records go to files", dir, why);
+		journal_slots_close();
 		return 0;
 	}
 	nslots = (uint32_t)(st.st_size / JOURNAL_SLOT_SIZE);
@@ -1012,9 +1030,7 @@ fail:
 	rc = -errno;
 	log_warnx("state directory %s: %s; jobs are not journaled and do not survive a "
 	    "restart", path, rc == -EBUSY ? "in use by another cpd" : strerror(-rc));
-	if (slotfd >= 0)
-		close(slotfd);
-	slotfd = -1;
+	journal_slots_close();
 	if (dirfd_ >= 0)
 		close(dirfd_);
 	dirfd_ = -1;
@@ -1039,15 +1055,7 @@ journal_shutdown(void)
 	pthread_mutex_unlock(&lock);
 	pthread_join(syncer.thread, NULL);
 	syncer.up = false;
-	if (slotfd >= 0)
-		close(slotfd);
-	slotfd = -1;
-	free(freeslots);
-	free(places);
-	freeslots = NULL;
-	places = NULL;
-	nslots = 0;
-	nfree = nplaces = places_cap = 0;
+	journal_slots_close();
 	close(dirfd_);
 	dirfd_ = -1;
 }
