@@ -97,6 +97,21 @@ start_daemon_raw() {
 	fail "daemon did not come up"
 }
 
+# strace_daemon FILE STRACE_OPTIONS...: trace every thread of the daemon
+# into FILE from now on (strace -f); returns once strace is attached, or
+# skips. The tracer is $TRACER; kill it to stop.
+strace_daemon() {
+	local out=$1
+	shift
+	strace -f -qq "$@" -p "$DAEMON_PID" -o "$out" 2>/dev/null &
+	TRACER=$!
+	for _ in $(seq 100); do
+		grep -q "TracerPid:[[:space:]]*$TRACER\$" /proc/"$DAEMON_PID"/status && return 0
+		sleep 0.05
+	done
+	skip "strace cannot attach"
+}
+
 # write_config FILE TEXT...: a libconfig file for cpd --config.
 write_config() {
 	local f=$1; shift

@@ -18,17 +18,11 @@ creates() {
 	start_daemon_raw --config "$T/cpd.conf"
 	engine=$(varlink_call '{"method":"io.cpd.Manager.GetStatus"}' | jfield parameters.engine)
 	[ "$engine" = io_uring ] || skip "engine $engine: everything is a system call"
-	strace -f -qq -e trace=openat,openat2,linkat -p "$DAEMON_PID" -o "$T/trace.$1" 2>/dev/null &
-	local tracer=$!
-	for _ in $(seq 100); do
-		grep -q "TracerPid:[[:space:]]*$tracer\$" /proc/"$DAEMON_PID"/status && break
-		sleep 0.05
-	done
-	grep -q "TracerPid:[[:space:]]*$tracer\$" /proc/"$DAEMON_PID"/status || skip "strace cannot attach"
+	strace_daemon "$T/trace.$1" -e trace=openat,openat2,linkat
 	r=$(copy_wait "{\"priority\": \"$1\"}" "$T/out.$1" "$T/src")
 	expect_eq "$1: state" "$(jfield parameters.job.state <<<"$r")" done
 	same "$T/src" "$T/out.$1"
-	kill "$tracer"; wait "$tracer" 2>/dev/null || true
+	kill "$TRACER"; wait "$TRACER" 2>/dev/null || true
 	daemon_exit_ok
 	grep -cE 'O_TMPFILE|linkat\(' "$T/trace.$1" || true
 }

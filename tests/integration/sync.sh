@@ -24,14 +24,7 @@ mkfile "$T/tree/sub/deep/c" 30K
 DAEMON_PID=$!
 for _ in $(seq 200); do varlink_up && break; sleep 0.05; done
 varlink_up || fail "daemon did not come up"
-strace -f -qq -y -e trace=fsync,renameat,renameat2,linkat -p "$DAEMON_PID" -o "$T/trace" 2>/dev/null &
-TRACER=$!
-# Copy only once strace is attached.
-for _ in $(seq 100); do
-	grep -q "TracerPid:[[:space:]]*$TRACER\$" /proc/"$DAEMON_PID"/status && break
-	sleep 0.05
-done
-grep -q "TracerPid:[[:space:]]*$TRACER\$" /proc/"$DAEMON_PID"/status || skip "strace cannot attach"
+strace_daemon "$T/trace" -y -e trace=fsync,renameat,renameat2,linkat
 r=$(copy_wait '{"sync": true}' "$T/out/f" "$T/f")
 expect_eq "sync copy" "$(jfield parameters.job.state <<<"$r")" done
 r=$(copy_wait '{"sync": true, "recursive": true}' "$T/out/" "$T/tree")

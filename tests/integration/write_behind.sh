@@ -22,18 +22,13 @@ ranges() {
 	write_config "$T/$1.conf" "engine = { write_behind = \"$1\"; chunk_size = \"1M\"; async_threshold = \"256K\"; };"
 	: >"$DAEMON_LOG"
 	start_daemon_raw -E fallback --config "$T/$1.conf"
-	strace -f -qq -e trace=sync_file_range -p "$DAEMON_PID" -o "$T/trace.$1" 2>/dev/null &
-	local tracer=$! i r
-	for i in $(seq 100); do
-		grep -q "TracerPid:[[:space:]]*$tracer\$" /proc/"$DAEMON_PID"/status && break
-		sleep 0.05
-	done
-	grep -q "TracerPid:[[:space:]]*$tracer\$" /proc/"$DAEMON_PID"/status || skip "strace cannot attach"
+	strace_daemon "$T/trace.$1" -e trace=sync_file_range
+	local r
 	r=$(copy_wait '{"reflink": "never"}' "$T/out/$1" "$T/src/bulk" "$T/src/small")
 	expect_eq "$1: state" "$(jfield parameters.job.state <<<"$r")" done
 	same "$T/src/bulk" "$T/out/$1/bulk"
 	same "$T/src/small" "$T/out/$1/small"
-	kill "$tracer"; wait "$tracer" 2>/dev/null || true
+	kill "$TRACER"; wait "$TRACER" 2>/dev/null || true
 	daemon_exit_ok
 	grep -c 'sync_file_range(.*SYNC_FILE_RANGE_WRITE' "$T/trace.$1" || true
 }
