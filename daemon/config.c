@@ -61,6 +61,7 @@ static const struct option_def options[] = {
 	{ "engine.async_threshold", OPT_SIZE, OFF(engine.async_threshold), 0, 1ULL << 40, NULL, false },
 	{ "engine.whole_file_max", OPT_SIZE, OFF(engine.whole_file_max), 0, 1ULL << 30, NULL, false },
 	{ "engine.write_behind", OPT_ENUM, OFF(engine.write_behind), 0, 0, async_policies, false },
+	{ "engine.map_threshold", OPT_SIZE, OFF(engine.map_threshold), 0, 1ULL << 50, NULL, false },
 	{ "engine.chunk_size", OPT_SIZE, OFF(engine.chunk_size), 4096, 64 << 20, NULL, false },
 	{ "engine.lanes", OPT_UINT, OFF(engine.lanes), 1, 64, NULL, false },
 	{ "engine.max_inflight", OPT_UINT, OFF(engine.max_inflight), 1, 65536, NULL, false },
@@ -99,6 +100,7 @@ config_defaults(struct config *c)
 	c->engine.async_threshold = 256 << 10;
 	c->engine.whole_file_max = 256 << 10;
 	c->engine.chunk_size = 1 << 20;
+	c->engine.map_threshold = 64 << 20;
 	c->engine.lanes = 4;
 	c->engine.max_inflight = 512;
 	c->engine.bulk_inflight_share = 75;

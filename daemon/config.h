@@ -42,6 +42,7 @@ struct config {
 		uint64_t	async_threshold;
 		uint64_t	whole_file_max;	/* copied in one hand-off; 0: never */
 		uint64_t	chunk_size;
+		uint64_t	map_threshold;	/* copied from both ends, see copy.c; 0: never */
 		int		write_behind;	/* enum async_policy: auto, always, never */
 		unsigned	lanes;
 		unsigned	max_inflight;

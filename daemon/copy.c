@@ -42,7 +42,7 @@
 
 enum copy_state {
 	CS_LSTAT, CS_OPEN_SRC, CS_STAT_SRC, CS_STAT_DST, CS_OPEN_DST, CS_COMPARE,
-	CS_READLINK, CS_CREATE, CS_CLONE, CS_EXTENTS, CS_DATA, CS_RECHECK,
+	CS_READLINK, CS_CREATE, CS_CLONE, CS_EXTENTS, CS_ALLOCATE, CS_DATA, CS_RECHECK,
 	CS_TRUNCATE, CS_META, CS_FSYNC, CS_LINK_TEMP, CS_LINK_FINAL, CS_RENAME,
 	CS_UNLINK,
 };
@@ -83,6 +83,9 @@ struct copy {
 	struct eop	*lanes;
 	unsigned	 busy;		/* lanes in flight */
 	uint64_t	 next_off, copied;
+	uint64_t	 end_off;	/* dense: the back lanes' next chunk ends here */
+	bool		 mapped;	/* back lanes read into the copy's pages */
+	bool		 allocated;	/* tried: preallocating for a mapped copy */
 	struct extent	*ext;		/* sparse: the data extents, else NULL */
 	unsigned	 next_ext, next_nr;
 	char		*target;	/* symlink */
@@ -270,8 +273,9 @@ copy_create_op(struct copy *c)
 	switch (c->kind) {
 	case K_FILE:
 		op = copy_op(c, CS_CREATE, EOP_OPEN);
-		op->flags = c->nameless ? O_WRONLY | O_TMPFILE | O_CLOEXEC :
-		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+		/* Read and write: a mapping needs both (copy_map_may). */
+		op->flags = c->nameless ? O_RDWR | O_TMPFILE | O_CLOEXEC :
+		    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
 		/* The daemon's umask is 0; the caller's applies, as with cp.
 		 * With archive the exact mode comes with the metadata, after
 		 * the owner; a named temporary is private until then, and a
@@ -319,7 +323,18 @@ copy_create(struct copy *c)
 static bool
 copy_more(const struct copy *c)
 {
-	return c->ext ? c->next_ext < c->next_nr : c->next_off < c->stx.stx_size;
+	return c->ext ? c->next_ext < c->next_nr : c->next_off < c->end_off;
+}
+
+/*
+ * A mapped copy's back lanes (every other lane) take chunks from the
+ * end of the file towards its front lanes; a chunk starts on a page,
+ * as a mapping must.
+ */
+static bool
+copy_lane_is_back(const struct copy *c, const struct eop *op)
+{
+	return c->mapped && (op - c->lanes) % 2 == 1;
 }
 
 static void
@@ -327,25 +342,37 @@ copy_lane_start(struct copy *c, struct eop *op)
 {
 	struct job	*job = c->job;
 	uint64_t	 chunk = cpd_conf->engine.chunk_size, off, left;
+	bool		 back = copy_lane_is_back(c, op);
 
+	if (job->req.bwlimit && chunk > job->req.bwlimit / 8)
+		chunk = job->req.bwlimit / 8 < 4096 ? 4096 : job->req.bwlimit / 8;
 	if (c->ext) {
 		struct extent *e = &c->ext[c->next_ext];
 		off = e->off + c->next_off;
 		left = e->len - c->next_off;
+	} else if (back) {
+		left = c->end_off - c->next_off;
+		off = c->end_off - (left < chunk ? left : chunk);
+		off -= off % (uint64_t)sysconf(_SC_PAGESIZE);
+		if (off < c->next_off)
+			off = c->next_off;
+		left = c->end_off - off;
 	} else {
 		off = c->next_off;
-		left = c->stx.stx_size - c->next_off;
+		left = c->end_off - c->next_off;
 	}
-	if (job->req.bwlimit && chunk > job->req.bwlimit / 8)
-		chunk = job->req.bwlimit / 8 < 4096 ? 4096 : job->req.bwlimit / 8;
 	job_op_init(job, op, EOP_COPY, copy_lane_done);
 	op->owner = c;
 	op->fd = c->srcfd;
 	op->fd2 = c->tmpfd;
 	op->off = off;
-	op->len = left < chunk ? left : chunk;
+	op->len = back || left < chunk ? left : chunk;
 	op->bulk = c->stx.stx_size >= cpd_conf->engine.async_threshold;
-	c->next_off += op->len;
+	op->mapped = back;
+	if (back)
+		c->end_off = off;
+	else
+		c->next_off += op->len;
 	if (c->ext && c->next_off == c->ext[c->next_ext].len) {
 		c->next_ext++;
 		c->next_off = 0;
@@ -394,18 +421,48 @@ copy_may_be_ours(const struct copy *c)
 	    c->dstx.stx_size == c->stx.stx_size;
 }
 
+/*
+ * A large dense file is copied from both ends at once: its front by the
+ * engine's data path, its back by pool threads that read the source
+ * into the copy's pages, mapped (see thread_copy_mapped). Both ends fill
+ * the page cache, which is where a copy's time goes when the data is
+ * cached; a write() to the file holds its inode lock for that, so only
+ * one of them runs at a time, while page faults run beside it. The
+ * copy is given its blocks and size first: a page fault cannot report
+ * a full disk, and a mapping cannot reach past the end of the file.
+ * Where the filesystem cannot preallocate, the copy goes on unmapped.
+ */
+static bool
+copy_map_may(const struct copy *c)
+{
+	uint64_t threshold = cpd_conf->engine.map_threshold;
+
+	return threshold && c->stx.stx_size >= threshold && c->ext == NULL &&
+	    cpd_conf->engine.lanes > 1 && !c->allocated && !c->job->no_allocate;
+}
+
 static void
 copy_data(struct copy *c)
 {
 	uint64_t size = c->stx.stx_size, chunk = cpd_conf->engine.chunk_size;
 	unsigned lanes = cpd_conf->engine.lanes;
+	struct eop *op;
 
+	if (copy_map_may(c)) {
+		c->allocated = true;
+		op = copy_op(c, CS_ALLOCATE, EOP_ALLOCATE);
+		op->fd2 = c->tmpfd;
+		op->len = size;
+		engine_submit(op);
+		return;
+	}
 	c->state = CS_DATA;
+	c->end_off = size;
 	/* An empty file (or one all holes) counts under the method its
 	 * size would take, so that a job's methods add up to its files. */
-	c->method = copy_method_for(size);
+	c->method = c->mapped ? M_MAPPED : copy_method_for(size);
 	if (c->job->method == NULL)
-		c->job->method = engine_method(size);
+		c->job->method = job_method_name(c->method);
 	if (!copy_more(c)) {
 		copy_step_done(&c->step, 0);
 		return;
@@ -941,6 +998,18 @@ copy_step_done(struct eop *done, int res)
 				data += c->ext[i].len;
 			job_progress(job, c->stx.stx_size - data);	/* the holes */
 		}
+		copy_data(c);
+		return;
+	case CS_ALLOCATE:
+		if (res == -EOPNOTSUPP || res == -ENOSYS || res == -EINVAL) {
+			job->no_allocate = true;	/* this filesystem cannot: stop asking */
+		} else if (res < 0) {
+			copy_error(c, res, "cannot allocate '%s'", c->dstpath);
+			break;
+		} else
+			c->mapped = true;
+		if (c->err)
+			break;
 		copy_data(c);
 		return;
 	case CS_DATA:

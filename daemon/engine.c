@@ -20,7 +20,7 @@ struct engine_stats		 engine_stats;
 static const char *const eop_names[EOP_COUNT] = {
 	"open", "statx", "copy", "fsync", "rename", "unlink", "mkdir", "symlink",
 	"link", "writeback", "readdir", "readlink", "mknod", "meta", "clone", "extents", "truncate",
-	"compare", "call",
+	"allocate", "compare", "call",
 };
 
 static struct {
@@ -118,7 +118,8 @@ engine_init(const struct config *conf)
 }
 
 /*
- * Where op goes: the pool does what io_uring cannot, and an interactive
+ * Where op goes: the pool does what io_uring cannot (a mapped copy's
+ * chunk needs an mmap before its read and a munmap after), and an interactive
  * job's operations that io_uring would hand to io-wq anyway (all but a
  * plain open, which it tries inline, and the data path). In io-wq they
  * would queue behind bulk chunks and run at worker_nice; the pool takes
@@ -127,7 +128,7 @@ engine_init(const struct config *conf)
 static bool
 engine_to_pool(const struct eop *op)
 {
-	if (eop_threaded(op->type))
+	if (eop_threaded(op->type) || (op->type == EOP_COPY && op->mapped))
 		return true;
 	if (!op->interactive)
 		return false;

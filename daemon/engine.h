@@ -38,6 +38,7 @@ enum eop_type {
 	EOP_CLONE,	/* ioctl(fd2, FICLONE, fd) */
 	EOP_EXTENTS,	/* data extents of fd (SEEK_DATA/SEEK_HOLE) into ext */
 	EOP_TRUNCATE,	/* ftruncate(fd2, len) */
+	EOP_ALLOCATE,	/* fallocate(fd2, 0, 0, len): blocks and size, before a mapped copy */
 	EOP_COMPARE,	/* first len bytes of fd and fd2: 0 the same, 1 different */
 	EOP_CALL,	/* run(op): several operations in a row, see engine_run() */
 	EOP_COUNT
@@ -73,6 +74,7 @@ struct eop {
 	bool		 bulk;		/* part of a large transfer: IOSQE_ASYNC under "auto" */
 	bool		 interactive;	/* of an interactive job: served first */
 	bool		 by_rw;		/* out, COPY by the pool: read/write, not copy_file_range */
+	bool		 mapped;	/* COPY: read fd into fd2's pages, mapped (see copy.c) */
 	/* backend state */
 	struct open_how	 how;
 	struct loop_op	 lop;

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/xattr.h>
 #include <stdlib.h>
@@ -25,17 +26,25 @@
 
 #define RW_BUF	(1 << 20)
 
+/*
+ * The queues, in the order they are served: an interactive job's
+ * operations, the rest, then the chunks of mapped copies. Those are the
+ * only long operations the pool runs, and they never hold every thread:
+ * one is always left for the other queues.
+ */
+enum { Q_INTERACTIVE, Q_NORMAL, Q_BULK, Q_COUNT };
+
 static struct {
 	pthread_mutex_t	 lock;
 	pthread_cond_t	 cond;
-	/* [1]: operations of interactive jobs, taken first */
-	struct eop	*head[2], **tail[2];
+	struct eop	*head[Q_COUNT], **tail[Q_COUNT];
 	pthread_t	*threads;
 	unsigned	 nthreads;
 	unsigned	 outstanding;	/* operations queued or running */
+	unsigned	 bulk_running;
 	bool		 stop;
 } P = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER,
-	.tail = { &P.head[0], &P.head[1] } };
+	.tail = { &P.head[0], &P.head[1], &P.head[2] } };
 
 /* Each thread's read/write buffer: one per call would be an mmap and munmap per small file. */
 static __thread char *thread_buf;
@@ -84,6 +93,45 @@ thread_copy(struct eop *op)
 			break;
 		done += (uint64_t)n;
 	}
+	return rc < 0 ? rc : (long)done;
+}
+
+/*
+ * A chunk of a mapped copy (see copy.c): fd2's pages for the chunk are
+ * mapped and read into, so that the page faults, not a write(), fill
+ * them. A write() to a file holds its inode lock while it copies; page
+ * faults do not, so chunks of one file fill in parallel. Only the kernel
+ * touches the mapping (inside pread), so a page that cannot be had makes
+ * pread fail with EFAULT instead of raising SIGBUS in the daemon.
+ */
+static long
+thread_copy_mapped(struct eop *op)
+{
+	uint64_t skew = op->off % (uint64_t)sysconf(_SC_PAGESIZE), done = 0;
+	size_t	 maplen = (size_t)(op->len + skew);
+	char	*map;
+	long	 rc = 0;
+
+	map = mmap(NULL, maplen, PROT_READ | PROT_WRITE, MAP_SHARED, op->fd2, (off_t)(op->off - skew));
+	if (map == MAP_FAILED)
+		return -errno;
+	while (done < op->len) {
+		ssize_t n = pread(op->fd, map + skew + done, (size_t)(op->len - done),
+		    (off_t)(op->off + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			/* The fault's own error is not passed on: the blocks
+			 * were allocated, so it is an I/O error at worst. */
+			rc = errno == EFAULT ? -EIO : -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		done += (uint64_t)n;
+	}
+	munmap(map, maplen);
 	return rc < 0 ? rc : (long)done;
 }
 
@@ -240,7 +288,7 @@ thread_run(struct eop *op)
 		rc = statx(op->dirfd, op->path, (int)op->flags, STATX_BASIC_STATS, op->stx);
 		break;
 	case EOP_COPY:
-		return thread_copy(op);
+		return op->mapped ? thread_copy_mapped(op) : thread_copy(op);
 	case EOP_FSYNC:
 		rc = fsync(op->fd);
 		break;
@@ -281,6 +329,9 @@ thread_run(struct eop *op)
 		return thread_extents(op);
 	case EOP_TRUNCATE:
 		rc = ftruncate(op->fd2, (off_t)op->len);
+		break;
+	case EOP_ALLOCATE:
+		rc = fallocate(op->fd2, 0, 0, (off_t)op->len);
 		break;
 	case EOP_COMPARE:
 		return thread_compare(op);
@@ -324,6 +375,25 @@ thread_place(bool interactive)
 		cpus_now = cpus;
 }
 
+static int
+thread_queue(const struct eop *op)
+{
+	return op->interactive ? Q_INTERACTIVE : op->mapped ? Q_BULK : Q_NORMAL;
+}
+
+/* The queue to serve next, or -1 when none may be served now. */
+static int
+thread_next_queue(void)
+{
+	if (P.head[Q_INTERACTIVE])
+		return Q_INTERACTIVE;
+	if (P.head[Q_NORMAL])
+		return Q_NORMAL;
+	if (P.head[Q_BULK] && (P.bulk_running + 1 < P.nthreads || P.bulk_running == 0))
+		return Q_BULK;
+	return -1;
+}
+
 static void *
 thread_main(void *arg)
 {
@@ -332,16 +402,17 @@ thread_main(void *arg)
 		int	    rc, q;
 
 		pthread_mutex_lock(&P.lock);
-		while (P.head[0] == NULL && P.head[1] == NULL && !P.stop)
+		while ((q = thread_next_queue()) < 0 && !P.stop)
 			pthread_cond_wait(&P.cond, &P.lock);
-		q = P.head[1] != NULL;
-		if ((op = P.head[q]) == NULL) {
+		if (q < 0) {
 			pthread_mutex_unlock(&P.lock);
 			free(thread_buf);
 			return NULL;
 		}
+		op = P.head[q];
 		if ((P.head[q] = op->next) == NULL)
 			P.tail[q] = &P.head[q];
+		P.bulk_running += q == Q_BULK;
 		pthread_mutex_unlock(&P.lock);
 
 		thread_place(op->interactive);
@@ -359,6 +430,8 @@ thread_main(void *arg)
 		 */
 		pthread_mutex_lock(&P.lock);
 		P.outstanding--;
+		if (q == Q_BULK && P.bulk_running-- == P.nthreads - 1 && P.head[Q_BULK])
+			pthread_cond_signal(&P.cond);	/* a waiting chunk may go now */
 		if (!op->interactive && P.outstanding >= P.nthreads)
 			loop_post_lazy(thread_done, op);
 		else
@@ -391,8 +464,8 @@ thread_submit(struct eop *op)
 	op->next = NULL;
 	pthread_mutex_lock(&P.lock);
 	P.outstanding++;
-	*P.tail[op->interactive] = op;
-	P.tail[op->interactive] = &op->next;
+	*P.tail[thread_queue(op)] = op;
+	P.tail[thread_queue(op)] = &op->next;
 	pthread_cond_signal(&P.cond);
 	pthread_mutex_unlock(&P.lock);
 }

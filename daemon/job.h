@@ -24,7 +24,7 @@ enum job_prio { PRIO_INTERACTIVE, PRIO_NORMAL, PRIO_BULK, PRIO_COUNT, PRIO_AUTO 
 enum reflink_mode { REFLINK_AUTO, REFLINK_ALWAYS, REFLINK_NEVER };
 
 /* The data paths a file can take, counted per job. */
-enum method { M_REFLINK, M_COPY_FILE_RANGE, M_SPLICE, M_READWRITE, M_LINKS, M_COUNT };
+enum method { M_REFLINK, M_COPY_FILE_RANGE, M_SPLICE, M_READWRITE, M_LINKS, M_MAPPED, M_COUNT };
 
 #define JOB_MAX_FAILURES	100	/* failures listed in a job (all are counted) */
 
@@ -72,6 +72,7 @@ struct job {
 	uint64_t		 files_failed;
 	struct failure		 failures[JOB_MAX_FAILURES];
 	bool			 no_clone;	/* FICLONE failed: do not try again */
+	bool			 no_allocate;	/* fallocate unsupported: copy unmapped */
 	bool			 no_tmpfile;	/* O_TMPFILE failed: named temporaries */
 	bool			 no_empty_link;	/* linkat(AT_EMPTY_PATH) refused */
 

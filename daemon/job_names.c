@@ -15,7 +15,7 @@ static const char *const state_names[] = {
 static const char *const prio_names[] = { "interactive", "normal", "bulk" };
 static const char *const reflink_names[] = { "auto", "always", "never" };
 static const char *const method_names[] = {
-	"reflink", "copy_file_range", "splice", "readwrite", "links",
+	"reflink", "copy_file_range", "splice", "readwrite", "links", "mapped",
 };
 
 const char *

@@ -5,7 +5,8 @@
 # io_uring also without the whole-file path (engine.whole_file_max = 0),
 # through raw Varlink Copy with "more": true. Each copy ends "done", has
 # the source's mode less the default umask 022, and leaves no temporary
-# behind. With io_uring the large file goes by splice, and the 4 KiB one
+# behind. The 256 MiB file is copied from both ends ("mapped", see
+# mapped.sh). With io_uring the 3 MiB file goes by splice, and the 4 KiB one
 # whole by a thread's copy_file_range, or step by step by read/write;
 # from another filesystem type (/dev/shm), whole by a thread's reads and
 # writes.
@@ -61,8 +62,10 @@ for run in io_uring steps fallback; do
 		expect_eq "$run $s: mode" "$(file_mode "$dst")" "$want"
 		method=$(jfield parameters.job.method <<<"$r")
 		case $run:$s in
-		io_uring:$((256 * 1024 * 1024)) | steps:$((256 * 1024 * 1024)))
-			expect_eq "$run 256 MiB: method" "$method" splice ;;
+		*:$((256 * 1024 * 1024)))
+			expect_eq "$run 256 MiB: method" "$method" mapped ;;
+		io_uring:$((3 * 1024 * 1024 + 17)) | steps:$((3 * 1024 * 1024 + 17)))
+			expect_eq "$run 3 MiB: method" "$method" splice ;;
 		io_uring:4096 | io_uring:262144 | fallback:4096)
 			expect_eq "$run $s: method" "$method" copy_file_range ;;
 		io_uring:262145) expect_eq "$run 256 KiB + 1: method" "$method" splice ;;
