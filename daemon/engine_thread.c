@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -31,19 +32,31 @@
  * operations, the rest, then the chunks of mapped copies. Those are the
  * only long operations the pool runs, and they never hold every thread:
  * one is always left for the other queues.
+ *
+ * Work is handed to an idle thread by name and its own semaphore: the
+ * loop thread must never wait for a pool thread. (With a condition
+ * variable it did: pthread_cond_signal can wait for woken threads to
+ * leave the old wait group, and a pool thread at worker_nice, beside
+ * busy copying threads, may not run for milliseconds.)
  */
 enum { Q_INTERACTIVE, Q_NORMAL, Q_BULK, Q_COUNT };
 
+struct worker {
+	pthread_t	 thread;
+	sem_t		 wake;
+	struct eop	*op;		/* handed over with wake; NULL: exit */
+	struct worker	*next_idle;
+};
+
 static struct {
 	pthread_mutex_t	 lock;
-	pthread_cond_t	 cond;
 	struct eop	*head[Q_COUNT], **tail[Q_COUNT];
-	pthread_t	*threads;
+	struct worker	*workers, *idle;
 	unsigned	 nthreads;
 	unsigned	 outstanding;	/* operations queued or running */
 	unsigned	 bulk_running;
 	bool		 stop;
-} P = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER,
+} P = { .lock = PTHREAD_MUTEX_INITIALIZER,
 	.tail = { &P.head[0], &P.head[1], &P.head[2] } };
 
 /* Each thread's read/write buffer: one per call would be an mmap and munmap per small file. */
@@ -381,40 +394,58 @@ thread_queue(const struct eop *op)
 	return op->interactive ? Q_INTERACTIVE : op->mapped ? Q_BULK : Q_NORMAL;
 }
 
-/* The queue to serve next, or -1 when none may be served now. */
-static int
-thread_next_queue(void)
+/* Under the lock: the next operation a thread may start, taken off its queue, or NULL. */
+static struct eop *
+thread_take(void)
 {
+	struct eop	*op;
+	int		 q;
+
 	if (P.head[Q_INTERACTIVE])
-		return Q_INTERACTIVE;
-	if (P.head[Q_NORMAL])
-		return Q_NORMAL;
-	if (P.head[Q_BULK] && (P.bulk_running + 1 < P.nthreads || P.bulk_running == 0))
-		return Q_BULK;
-	return -1;
+		q = Q_INTERACTIVE;
+	else if (P.head[Q_NORMAL])
+		q = Q_NORMAL;
+	else if (P.head[Q_BULK] && (P.bulk_running + 1 < P.nthreads || P.bulk_running == 0))
+		q = Q_BULK;
+	else
+		return NULL;
+	op = P.head[q];
+	if ((P.head[q] = op->next) == NULL)
+		P.tail[q] = &P.head[q];
+	P.bulk_running += q == Q_BULK;
+	return op;
+}
+
+/* Under the lock: give idle threads what they may start. */
+static void
+thread_dispatch(void)
+{
+	struct worker	*w;
+	struct eop	*op;
+
+	while ((w = P.idle) != NULL && (op = thread_take()) != NULL) {
+		P.idle = w->next_idle;
+		w->op = op;
+		sem_post(&w->wake);
+	}
 }
 
 static void *
 thread_main(void *arg)
 {
+	struct worker	*w = arg;
+	struct eop	*op = NULL;
+
 	for (;;) {
-		struct eop *op;
-		int	    rc, q;
+		bool	stop;
+		int	rc;
 
-		pthread_mutex_lock(&P.lock);
-		while ((q = thread_next_queue()) < 0 && !P.stop)
-			pthread_cond_wait(&P.cond, &P.lock);
-		if (q < 0) {
-			pthread_mutex_unlock(&P.lock);
-			free(thread_buf);
-			return NULL;
+		if (op == NULL) {
+			while (sem_wait(&w->wake) < 0)
+				;	/* EINTR */
+			if ((op = w->op) == NULL)
+				break;
 		}
-		op = P.head[q];
-		if ((P.head[q] = op->next) == NULL)
-			P.tail[q] = &P.head[q];
-		P.bulk_running += q == Q_BULK;
-		pthread_mutex_unlock(&P.lock);
-
 		thread_place(op->interactive);
 		if ((rc = cred_enter(op->cred)) == 0) {
 			op->res = (int)thread_run(op);
@@ -430,29 +461,44 @@ thread_main(void *arg)
 		 */
 		pthread_mutex_lock(&P.lock);
 		P.outstanding--;
-		if (q == Q_BULK && P.bulk_running-- == P.nthreads - 1 && P.head[Q_BULK])
-			pthread_cond_signal(&P.cond);	/* a waiting chunk may go now */
+		P.bulk_running -= thread_queue(op) == Q_BULK;
 		if (!op->interactive && P.outstanding >= P.nthreads)
 			loop_post_lazy(thread_done, op);
 		else
 			loop_post(thread_done, op);
+		stop = P.stop;
+		if ((op = thread_take()) == NULL && !stop) {
+			w->next_idle = P.idle;
+			P.idle = w;
+		}
+		thread_dispatch();	/* a chunk may go now that one has ended */
 		pthread_mutex_unlock(&P.lock);
+		if (op == NULL && stop)
+			break;
 	}
+	free(thread_buf);
+	return NULL;
 }
 
 static int
 thread_init(const struct config *conf)
 {
-	P.nthreads = conf->engine.fallback_threads;
-	if ((P.threads = calloc(P.nthreads, sizeof(*P.threads))) == NULL)
+	unsigned n = conf->engine.fallback_threads;
+
+	if ((P.workers = calloc(n, sizeof(*P.workers))) == NULL)
 		return -ENOMEM;
-	for (unsigned i = 0; i < P.nthreads; i++) {
-		int rc = pthread_create(&P.threads[i], NULL, thread_main, NULL);
-		if (rc != 0) {
-			P.nthreads = i;
+	for (P.nthreads = 0; P.nthreads < n; P.nthreads++) {
+		struct worker	*w = &P.workers[P.nthreads];
+		int		 rc;
+
+		sem_init(&w->wake, 0, 0);
+		if ((rc = pthread_create(&w->thread, NULL, thread_main, w)) != 0)
 			return -rc;
-		}
-		pthread_setname_np(P.threads[i], "cpd-pool");	/* for top, ps and tests */
+		pthread_setname_np(w->thread, "cpd-pool");	/* for top, ps and tests */
+		pthread_mutex_lock(&P.lock);
+		w->next_idle = P.idle;
+		P.idle = w;
+		pthread_mutex_unlock(&P.lock);
 	}
 	return 0;
 }
@@ -466,7 +512,7 @@ thread_submit(struct eop *op)
 	P.outstanding++;
 	*P.tail[thread_queue(op)] = op;
 	P.tail[thread_queue(op)] = &op->next;
-	pthread_cond_signal(&P.cond);
+	thread_dispatch();
 	pthread_mutex_unlock(&P.lock);
 }
 
@@ -475,18 +521,26 @@ thread_reconfigure(const struct config *conf)
 {
 }
 
+/* Queued work is still done; then every thread ends. */
 static void
 thread_shutdown(void)
 {
 	pthread_mutex_lock(&P.lock);
 	P.stop = true;
-	pthread_cond_broadcast(&P.cond);
+	for (struct worker *w = P.idle; w; w = w->next_idle) {
+		w->op = NULL;
+		sem_post(&w->wake);
+	}
+	P.idle = NULL;
 	pthread_mutex_unlock(&P.lock);
-	for (unsigned i = 0; i < P.nthreads; i++)
-		pthread_join(P.threads[i], NULL);
-	free(P.threads);
-	P.threads = NULL;
+	for (unsigned i = 0; i < P.nthreads; i++) {
+		pthread_join(P.workers[i].thread, NULL);
+		sem_destroy(&P.workers[i].wake);
+	}
+	free(P.workers);
+	P.workers = NULL;
 	P.nthreads = 0;
+	P.stop = false;
 }
 
 static const char *
