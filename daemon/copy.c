@@ -35,6 +35,7 @@
 #include "job.h"
 #include "log.h"
 #include "path.h"
+#include "reserve.h"
 #include "tree.h"
 
 #define COPY_MAX_EXTENTS	256	/* more, and a sparse file is copied whole */
@@ -329,12 +330,14 @@ copy_more(const struct copy *c)
 /*
  * A mapped copy's back lanes (every other lane) take chunks from the
  * end of the file towards its front lanes; a chunk starts on a page,
- * as a mapping must.
+ * as a mapping must. While interactive work is about they work from the
+ * front instead: the back's threads would take CPU time the loop and
+ * its clients wait for, on top of the front's (see reserve.c).
  */
 static bool
 copy_lane_is_back(const struct copy *c, const struct eop *op)
 {
-	return c->mapped && (op - c->lanes) % 2 == 1;
+	return c->mapped && (op - c->lanes) % 2 == 1 && reserve_quiet();
 }
 
 static void
@@ -369,8 +372,10 @@ copy_lane_start(struct copy *c, struct eop *op)
 	op->len = back || left < chunk ? left : chunk;
 	op->bulk = c->stx.stx_size >= cpd_conf->engine.async_threshold;
 	op->mapped = back;
-	if (back)
+	if (back) {
+		c->method = M_MAPPED;
 		c->end_off = off;
+	}
 	else
 		c->next_off += op->len;
 	if (c->ext && c->next_off == c->ext[c->next_ext].len) {
@@ -459,8 +464,9 @@ copy_data(struct copy *c)
 	c->state = CS_DATA;
 	c->end_off = size;
 	/* An empty file (or one all holes) counts under the method its
-	 * size would take, so that a job's methods add up to its files. */
-	c->method = c->mapped ? M_MAPPED : copy_method_for(size);
+	 * size would take, so that a job's methods add up to its files.
+	 * A mapped copy counts as one when a chunk goes mapped. */
+	c->method = c->mapped && reserve_quiet() ? M_MAPPED : copy_method_for(size);
 	if (c->job->method == NULL)
 		c->job->method = job_method_name(c->method);
 	if (!copy_more(c)) {

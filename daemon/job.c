@@ -239,8 +239,9 @@ job_set_active(struct job *job, bool on)
 static void
 job_admit(struct job *job)
 {
+	/* A tree's size is known only once it is walked: never small enough to be sure. */
 	if (job->req.prio == PRIO_AUTO)
-		job->req.prio = job->bytes_total <= cpd_conf->jobs.auto_interactive_max ?
+		job->req.prio = job->bytes_total <= cpd_conf->jobs.auto_interactive_max && !job->tree ?
 		    PRIO_INTERACTIVE : job->bytes_total >= cpd_conf->jobs.auto_bulk_min ?
 		    PRIO_BULK : PRIO_NORMAL;
 	if (job_is_interactive(job))
@@ -578,8 +579,10 @@ job_scanned(struct eop *op, int res)
 		job_fail(job, -EPERM, PATH_PROCFS_REFUSED, path);
 	else if (S_ISDIR(s->stx.stx_mode) && !job->req.recursive)
 		job_fail(job, -EISDIR, "omitting directory '%s'", path);
-	else if (S_ISDIR(s->stx.stx_mode))
+	else if (S_ISDIR(s->stx.stx_mode)) {
 		job->files_total--;	/* its files are counted as the walk finds them */
+		job->tree = true;
+	}
 	else if (S_ISREG(s->stx.stx_mode))
 		job->bytes_total += s->stx.stx_size;
 	else if (!job->req.recursive)

@@ -73,6 +73,7 @@ struct job {
 	struct failure		 failures[JOB_MAX_FAILURES];
 	bool			 no_clone;	/* FICLONE failed: do not try again */
 	bool			 no_allocate;	/* fallocate unsupported: copy unmapped */
+	bool			 tree;		/* a source is a directory */
 	bool			 no_tmpfile;	/* O_TMPFILE failed: named temporaries */
 	bool			 no_empty_link;	/* linkat(AT_EMPTY_PATH) refused */
 

@@ -72,9 +72,9 @@ reserve_set(bool on)
 void
 reserve_touch(void)
 {
+	last_usec = loop_now_usec();
 	if (!possible)
 		return;
-	last_usec = loop_now_usec();
 	if (!atomic_load(&confined))
 		reserve_set(true);
 }
@@ -84,6 +84,12 @@ reserve_tick(void)
 {
 	if (atomic_load(&confined) && loop_now_usec() - last_usec > RESERVE_HOLD_USEC)
 		reserve_set(false);
+}
+
+bool
+reserve_quiet(void)
+{
+	return last_usec == 0 || loop_now_usec() - last_usec > RESERVE_HOLD_USEC;
 }
 
 const cpu_set_t *

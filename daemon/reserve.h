@@ -16,6 +16,8 @@ void	reserve_init(const struct config *);
 void	reserve_touch(void);
 /* From the loop's tick: lift the confinement once it is quiet. */
 void	reserve_tick(void);
+/* No interactive work for the hold time (tracked with no CPUs reserved too). */
+bool	reserve_quiet(void);
 /* For the pool's threads: where bulk work may run now (NULL: anywhere). */
 const cpu_set_t *reserve_bulk_cpus(void);
 /* Every CPU the daemon may use. */

@@ -5,7 +5,8 @@
 # the threshold and ends that are not on a page make the two ends meet
 # at every kind of boundary; each copy is byte-exact, counted as
 # "mapped", of the source's size, owned by its caller (as another user
-# too), and leaves no temporary. Where the filesystem cannot preallocate
+# too), and leaves no temporary. Within a second of an interactive call
+# (GetStatus) nothing is mapped. Where the filesystem cannot preallocate
 # (an injected EOPNOTSUPP) the job copies unmapped, its later files too.
 # The next job tries again. A preallocation that fails otherwise fails the job with that error;
 # on a full tmpfs (root only), ENOSPC names the file and no block stays
@@ -17,7 +18,10 @@ sizes="$((1024 * 1024)) $((1024 * 1024 + 1)) $((3 * 1024 * 1024 + 17)) $((5 * 10
 for s in $sizes; do mkfile "$T/src/f$s" "$s"; done
 mkfile "$T/src/small" $((1024 * 1024 - 1))
 # Small chunks: many of them, and a back chunk that ends off a page.
-write_config "$T/map.conf" 'engine = { map_threshold = "1M"; chunk_size = "64K"; };'
+# No job counts as interactive: interactive work keeps the back lanes at
+# the front (see below).
+write_config "$T/map.conf" 'engine = { map_threshold = "1M"; chunk_size = "64K"; };' \
+	'jobs = { auto_interactive_max = 0; };'
 
 M=
 if [ "$(id -u)" = 0 ]; then
@@ -38,6 +42,7 @@ for engine in io_uring fallback; do
 	plain=splice
 	[ "$engine" = fallback ] && plain=copy_file_range
 	start_daemon_raw -E "$engine" --config "$T/map.conf"
+	sleep 1.1	# past the hold of the GetStatus that saw the daemon up
 	out="$T/out-$engine"
 	mkdir "$out"
 	for s in $sizes; do
@@ -48,6 +53,13 @@ for engine in io_uring fallback; do
 		expect_eq "$engine $s: size" "$(stat -c %s "$out/f$s")" "$s"
 		same "$T/src/f$s" "$out/f$s"
 	done
+	# Within a second of an interactive call every lane works from the
+	# front: the file is copied whole, but not mapped.
+	varlink_call '{"method":"io.cpd.Manager.GetStatus"}' >/dev/null
+	r=$(copy_wait "" "$out/busy" "$T/src/f12582912")
+	expect_eq "$engine interactive work about: method" "$(jfield parameters.job.method <<<"$r")" "$plain"
+	same "$T/src/f12582912" "$out/busy"
+	sleep 1.1
 	r=$(copy_wait "" "$out/small" "$T/src/small")
 	expect_eq "$engine under the threshold: method" "$(jfield parameters.job.method <<<"$r")" "$plain"
 	same "$T/src/small" "$out/small"
@@ -87,6 +99,7 @@ for engine in io_uring fallback; do
 	# keeps the job's later files from asking; a tree's files asked at
 	# once may still be mapped.) The next job asks again.
 	start_daemon_raw -E "$engine" --config "$T/map.conf" --fault allocate:1:EOPNOTSUPP
+	sleep 1.1
 	r=$(copy_wait "" "$out/unmapped" "$T/src/f12582912")
 	expect_eq "$engine unmapped: state" "$(jfield parameters.job.state <<<"$r")" done
 	expect_eq "$engine unmapped: method" "$(jfield parameters.job.method <<<"$r")" "$plain"

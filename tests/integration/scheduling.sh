@@ -1,7 +1,8 @@
 #!/bin/bash
 # Scheduling over the socket: Pause/Resume keep bytes exact, a bwlimit
 # is applied, the per-user job limit gives TooManyJobs, and priorities
-# are chosen from the size when the request leaves them out.
+# are chosen from the size when the request leaves them out (a tree is
+# never interactive then).
 source "$(dirname "$0")/../lib.sh"
 
 write_config "$T/cpd.conf" \
@@ -50,6 +51,12 @@ expect_eq "4 KiB job" "$(prio s)" interactive
 expect_eq "1 MiB job" "$(prio m)" normal
 expect_eq "6 MiB job" "$(prio lim)" normal
 expect_eq "96 MiB job" "$(prio src)" bulk
+# A tree's size is not known when its class is chosen: a small one is
+# not taken for interactive.
+mkdir "$T/tree"
+cp "$T/s" "$T/tree/s"
+expect_eq "4 KiB tree" "$(copy_wait '{"recursive": true}' "$T/tree.copy" "$T/tree" |
+	jfield parameters.job.priority)" normal
 
 # Per-user limit: three unfinished jobs, the fourth is refused.
 ids=()
