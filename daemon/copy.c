@@ -375,8 +375,7 @@ copy_lane_start(struct copy *c, struct eop *op)
 	if (back) {
 		c->method = M_MAPPED;
 		c->end_off = off;
-	}
-	else
+	} else
 		c->next_off += op->len;
 	if (c->ext && c->next_off == c->ext[c->next_ext].len) {
 		c->next_ext++;
