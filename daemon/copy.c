@@ -92,6 +92,7 @@ struct copy {
 	char		*target;	/* symlink */
 	struct hlink	*hl;		/* the link group this copy is the first of */
 	struct hlink	*link_to;	/* K_HARDLINK: the group's copy */
+	char		*link_path;	/* K_HARDLINK: link_to's path as linked */
 	struct copy	*next_waiter;
 	enum method	 method;
 	int		 err;
@@ -139,6 +140,7 @@ copy_free(struct copy *c)
 	free(c->lanes);
 	free(c->ext);
 	free(c->target);
+	free(c->link_path);
 	free(c->srcpath);
 	free(c->dstpath);
 	free(c->msg);
@@ -262,6 +264,19 @@ copy_made_path(const struct copy *c)
 	return c->direct ? c->item->name : c->tmp;
 }
 
+/*
+ * A hard link's target in a new directory may have been renamed into
+ * place with it while the link was on its way (the rename's completion
+ * may not even be in yet): a path through a temporary name, or one that
+ * has changed, is worth another try.
+ */
+static bool
+copy_link_moved(const struct copy *c)
+{
+	return c->link_path && (strcmp(c->link_path, c->link_to->rel) != 0 ||
+	    strstr(c->link_path, PATH_TEMP_PREFIX) != NULL);
+}
+
 /* Make the new thing under a temporary name, or none (c->nameless). */
 static struct eop *
 copy_create_op(struct copy *c)
@@ -301,7 +316,10 @@ copy_create_op(struct copy *c)
 	default:
 		op = copy_op(c, CS_CREATE, EOP_LINK);
 		op->dirfd2 = job->dirfd;
-		op->path2 = c->link_to->rel;
+		/* Its own copy: link_to->rel changes when a new directory on
+		 * the way is renamed into place (copy_hlinks_moved). */
+		free(c->link_path);
+		op->path2 = c->link_path = strdup(c->link_to->rel);
 		break;
 	}
 	op->path = c->nameless ? "." : copy_made_path(c);
@@ -942,6 +960,11 @@ copy_step_done(struct eop *done, int res)
 		}
 		if (res == -EEXIST && !c->direct && ++c->create_tries < 4) {
 			copy_create(c);		/* a temporary name collided */
+			return;
+		}
+		if (res == -ENOENT && c->kind == K_HARDLINK && copy_link_moved(c) &&
+		    ++c->create_tries < 4) {
+			copy_create(c);		/* to where the target is now */
 			return;
 		}
 		if (res < 0) {
