@@ -109,13 +109,30 @@ thread_copy(struct eop *op)
 	return rc < 0 ? rc : (long)done;
 }
 
+/* The rest of op's chunk, from done on, the usual way (thread_copy). */
+static long
+thread_copy_rest(struct eop *op, uint64_t done)
+{
+	uint64_t off = op->off, len = op->len;
+	long	 rc;
+
+	op->off += done;
+	op->len -= done;
+	rc = thread_copy(op);
+	op->off = off;
+	op->len = len;
+	return rc < 0 ? rc : (long)(done + (uint64_t)rc);
+}
+
 /*
  * A chunk of a mapped copy (see copy.c): fd2's pages for the chunk are
  * mapped and read into, so that the page faults, not a write(), fill
  * them. A write() to a file holds its inode lock while it copies; page
  * faults do not, so chunks of one file fill in parallel. Only the kernel
  * touches the mapping (inside pread), so a page that cannot be had makes
- * pread fail with EFAULT instead of raising SIGBUS in the daemon.
+ * pread fail with EFAULT instead of raising SIGBUS in the daemon; the
+ * rest of the chunk is then written the usual way, which can say why.
+ * So is a chunk of a file that cannot be mapped (some FUSE filesystems).
  */
 static long
 thread_copy_mapped(struct eop *op)
@@ -127,7 +144,7 @@ thread_copy_mapped(struct eop *op)
 
 	map = mmap(NULL, maplen, PROT_READ | PROT_WRITE, MAP_SHARED, op->fd2, (off_t)(op->off - skew));
 	if (map == MAP_FAILED)
-		return -errno;
+		return thread_copy_rest(op, 0);
 	while (done < op->len) {
 		ssize_t n = pread(op->fd, map + skew + done, (size_t)(op->len - done),
 		    (off_t)(op->off + done));
@@ -135,9 +152,7 @@ thread_copy_mapped(struct eop *op)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			/* The fault's own error is not passed on: the blocks
-			 * were allocated, so it is an I/O error at worst. */
-			rc = errno == EFAULT ? -EIO : -errno;
+			rc = -errno;
 			break;
 		}
 		if (n == 0)
@@ -145,6 +160,8 @@ thread_copy_mapped(struct eop *op)
 		done += (uint64_t)n;
 	}
 	munmap(map, maplen);
+	if (rc == -EFAULT)
+		return thread_copy_rest(op, done);
 	return rc < 0 ? rc : (long)done;
 }
 

@@ -6,11 +6,12 @@
 # at every kind of boundary; each copy is byte-exact, counted as
 # "mapped", of the source's size, owned by its caller (as another user
 # too), and leaves no temporary. Within a second of an interactive call
-# (GetStatus) nothing is mapped. Where the filesystem cannot preallocate
-# (an injected EOPNOTSUPP) the job copies unmapped, its later files too.
-# The next job tries again. A preallocation that fails otherwise fails the job with that error;
-# on a full tmpfs (root only), ENOSPC names the file and no block stays
-# taken.
+# (GetStatus) nothing is mapped. A named temporary truncated under the
+# mapping does not kill the daemon (no SIGBUS). Where the filesystem
+# cannot preallocate (an injected EOPNOTSUPP) the file is copied
+# unmapped; the next job tries again. A preallocation that fails
+# otherwise fails the job with that error; on a full tmpfs (root only),
+# ENOSPC names the file and no block stays taken.
 . "$(dirname "$0")/../lib.sh"
 
 mkdir "$T/src"
@@ -93,6 +94,25 @@ for engine in io_uring fallback; do
 		same "$T/src/f$((5 * 1024 * 1024 + 4095))" "$M/f$((5 * 1024 * 1024 + 4095))"
 		rm -f "$M"/*
 	fi
+
+	# A copy that replaces a file writes a named temporary, which its
+	# owner may truncate under the mapping. The daemon must not die of
+	# SIGBUS: only the kernel touches the mapping, and the chunk goes on
+	# through write(). The job ends, and the daemon serves on.
+	echo old > "$out/cut"
+	id=$(copy_detached '{"bwlimit": 4194304}' "$out/cut" "$T/src/f12582912")
+	tmp=
+	for _ in $(seq 200); do
+		tmp=$(find "$out" -maxdepth 1 -name '.cpd-tmp.*' | head -n 1)
+		[ -n "$tmp" ] && break
+		sleep 0.05
+	done
+	[ -n "$tmp" ] || fail "$engine cut: no named temporary"
+	sleep 0.5	# a few chunks from each end
+	truncate -s 0 "$tmp"
+	r=$(job_wait "$id")
+	expect_eq "$engine cut: state" "$(jfield parameters.job.state <<<"$r")" done
+	daemon_serves "$engine cut"
 	daemon_exit_ok
 
 	# No preallocation here: the file is copied unmapped. (no_allocate
