@@ -22,6 +22,17 @@
 # root (no loop devices) the copies go to fresh directories in DIR and
 # are deleted only at the end of the case, with the same caveat for rounds
 # after the first.
+#
+# Why memory is warmed before each run: this virtual machine hands freed
+# memory back to its host a few seconds after it is freed (free page
+# reporting), and page cache built on such memory costs a host fault per
+# page. Each round frees gigabytes, so without warming, the same tool
+# took 0.65 s or 3 s for the big file from one run to the next, and three
+# rounds said only which runs were lucky. So before each run WARM_MIB of
+# memory (default: twice the case's source plus 512 MiB) is touched and
+# freed, and the run's page cache is built on memory the host still backs.
+# WARM_MIB=0 leaves it out. (tests/bench/copy-big.sh's SETTLE shows both
+# states.)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${1:-5}
@@ -123,9 +134,21 @@ settle() {
 	sleep 0.3
 }
 
+# warm MIB: touch MIB of memory and free it.
+warm() {
+	[ "$1" -gt 0 ] || return 0
+	python3 -c '
+import sys
+n = int(sys.argv[1]) << 20
+b = bytearray(n)
+for i in range(0, n, 4096):
+    b[i] = 1' "$1"
+}
+
 declare -A times
 run() {	# case tool command... (the destination directory is $M/$2.$1)
 	mkdir "$M/$2.$1"; settle
+	warm "${WARM_MIB:-$(( $(du -sm "$M/src/$1" | cut -f1) * 2 + 512 ))}"
 	local s e
 	s=$(date +%s%N); "${@:3}" "$M/src/$1" "$M/$2.$1/" >/dev/null; e=$(date +%s%N)
 	times[$1.$2]+="$(( (e - s) / 1000000 )) "
