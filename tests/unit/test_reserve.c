@@ -2,7 +2,8 @@
  * engine.reserved_cpus (reserve.c): which CPUs bulk work keeps to while
  * confined, that nothing is confined until interactive work comes or
  * when the option is 0, and that the confinement is lifted a second
- * after the last interactive work, not before.
+ * after the last interactive work, not before; reserve_quiet says the
+ * same, with the option 0 too.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -86,6 +87,7 @@ test_too_many(void **state)
 		}
 }
 
+/* Nothing confined; interactive work is still noticed (reserve_quiet). */
 static void
 test_off(void **state)
 {
@@ -93,8 +95,11 @@ test_off(void **state)
 	reserve_init(&conf);
 	reserve_touch();
 	assert_null(reserve_bulk_cpus());
+	assert_false(reserve_quiet());
 	reserve_tick();
 	assert_null(reserve_bulk_cpus());
+	usleep(1100 * 1000);
+	assert_true(reserve_quiet());
 }
 
 int

@@ -1,0 +1,169 @@
+/*
+ * The pool's queues (engine_thread.c): chunks of mapped copies never take
+ * every thread, other work is served beside them, an interactive job's
+ * operation goes before the rest, and every operation's result comes
+ * back to the loop. Operations here are EOP_CALLs that wait on a gate;
+ * "mapped" puts one in the queue of mapped chunks.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "cred.h"
+#include "engine.h"
+#include "loop.h"
+
+#define THREADS	3
+
+static struct config	conf;
+static sem_t		bulk_gate, busy_gate;
+static atomic_int	bulk_started, ran_seq;
+static int		done_count, want_done;
+
+static int
+setup(void **state)
+{
+	config_defaults(&conf);
+	conf.engine.type = ENGINE_FALLBACK;
+	conf.engine.fallback_threads = THREADS;
+	cpd_conf = &conf;
+	assert_int_equal(loop_init(&conf), 0);
+	cred_init(false);
+	assert_int_equal(engine_init(&conf), 0);
+	sem_init(&bulk_gate, 0, 0);
+	sem_init(&busy_gate, 0, 0);
+	return 0;
+}
+
+static long
+run_bulk(struct eop *op)
+{
+	atomic_fetch_add(&bulk_started, 1);
+	sem_wait(&bulk_gate);
+	return 0;
+}
+
+static long
+run_busy(struct eop *op)
+{
+	sem_wait(&busy_gate);
+	return 0;
+}
+
+/* Records its place among the operations that ran (op->off). */
+static long
+run_mark(struct eop *op)
+{
+	op->off = (uint64_t)atomic_fetch_add(&ran_seq, 1) + 1;
+	return 0;
+}
+
+static void
+op_done(struct eop *op, int res)
+{
+	assert_int_equal(res, 0);
+	done_count++;
+}
+
+static bool
+all_done(void)
+{
+	return done_count >= want_done;
+}
+
+static void
+no_tick(void)
+{
+}
+
+static void
+submit(struct eop *op, long (*run)(struct eop *), bool mapped, bool interactive)
+{
+	memset(op, 0, sizeof(*op));
+	op->type = EOP_CALL;
+	op->run = run;
+	op->done = op_done;
+	op->mapped = mapped;
+	op->interactive = interactive;
+	engine_submit(op);
+}
+
+/* Until cond holds, for up to two seconds. */
+static bool
+wait_for(bool (*cond)(void))
+{
+	for (int i = 0; i < 200; i++) {
+		if (cond())
+			return true;
+		usleep(10 * 1000);
+	}
+	return cond();
+}
+
+static bool
+two_bulk_started(void)
+{
+	return atomic_load(&bulk_started) >= 2;
+}
+
+static struct eop	mark[3];
+
+static bool
+marks_ran(void)
+{
+	return mark[0].off && mark[1].off && mark[2].off;
+}
+
+static void
+test_queues(void **state)
+{
+	struct eop	bulk[4], busy;
+
+	for (int i = 0; i < 4; i++)
+		submit(&bulk[i], run_bulk, true, false);
+	assert_true(wait_for(two_bulk_started));
+	usleep(100 * 1000);
+	/* One thread of three is kept from mapped chunks. */
+	assert_int_equal(atomic_load(&bulk_started), THREADS - 1);
+
+	/* That thread serves the rest; while it is busy, what comes queues. */
+	submit(&busy, run_busy, false, false);
+	usleep(100 * 1000);
+	submit(&mark[0], run_mark, false, false);
+	submit(&mark[1], run_mark, false, true);
+	submit(&mark[2], run_mark, false, false);
+	usleep(100 * 1000);
+	assert_int_equal(atomic_load(&ran_seq), 0);
+	sem_post(&busy_gate);
+	assert_true(wait_for(marks_ran));
+	/* The interactive job's first, then the others in their order. */
+	assert_int_equal(mark[1].off, 1);
+	assert_int_equal(mark[0].off, 2);
+	assert_int_equal(mark[2].off, 3);
+	assert_int_equal(atomic_load(&bulk_started), THREADS - 1);
+
+	/* The waiting chunks go as the running ones end; every result
+	 * comes back to the loop. */
+	for (int i = 0; i < 4; i++)
+		sem_post(&bulk_gate);
+	want_done = 4 + 1 + 3;
+	loop_run(all_done, no_tick, 10);
+	assert_int_equal(atomic_load(&bulk_started), 4);
+	assert_int_equal(done_count, want_done);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_queues),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
