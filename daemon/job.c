@@ -582,8 +582,7 @@ job_scanned(struct eop *op, int res)
 	else if (S_ISDIR(s->stx.stx_mode)) {
 		job->files_total--;	/* its files are counted as the walk finds them */
 		job->tree = true;
-	}
-	else if (S_ISREG(s->stx.stx_mode))
+	} else if (S_ISREG(s->stx.stx_mode))
 		job->bytes_total += s->stx.stx_size;
 	else if (!job->req.recursive)
 		job_fail(job, -EINVAL, "'%s' is not a regular file", path);
