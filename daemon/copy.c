@@ -86,7 +86,6 @@ struct copy {
 	uint64_t	 next_off, copied;
 	uint64_t	 end_off;	/* dense: the back lanes' next chunk ends here */
 	bool		 mapped;	/* back lanes read into the copy's pages */
-	bool		 allocated;	/* tried: preallocating for a mapped copy */
 	struct extent	*ext;		/* sparse: the data extents, else NULL */
 	unsigned	 next_ext, next_nr;
 	char		*target;	/* symlink */
@@ -460,7 +459,7 @@ copy_map_may(const struct copy *c)
 	uint64_t threshold = cpd_conf->engine.map_threshold;
 
 	return threshold && c->stx.stx_size >= threshold && c->ext == NULL &&
-	    cpd_conf->engine.lanes > 1 && !c->allocated && !c->job->no_allocate;
+	    cpd_conf->engine.lanes > 1 && !c->mapped && !c->job->no_allocate;
 }
 
 static void
@@ -471,7 +470,6 @@ copy_data(struct copy *c)
 	struct eop *op;
 
 	if (copy_map_may(c)) {
-		c->allocated = true;
 		op = copy_op(c, CS_ALLOCATE, EOP_ALLOCATE);
 		op->fd2 = c->tmpfd;
 		op->len = size;
@@ -481,24 +479,21 @@ copy_data(struct copy *c)
 	c->state = CS_DATA;
 	c->end_off = size;
 	/* An empty file (or one all holes) counts under the method its
-	 * size would take, so that a job's methods add up to its files.
-	 * A mapped copy counts as one when a chunk goes mapped. */
-	c->method = c->mapped && reserve_quiet() ? M_MAPPED : copy_method_for(size);
+	 * size would take, so that a job's methods add up to its files; a
+	 * mapped copy counts as one once a chunk goes mapped. */
+	c->method = copy_method_for(size);
+	if (copy_more(c)) {
+		if ((size + chunk - 1) / chunk < lanes)
+			lanes = (unsigned)((size + chunk - 1) / chunk);
+		if ((c->lanes = calloc(lanes, sizeof(*c->lanes))) == NULL)
+			copy_error(c, -ENOMEM, "cannot copy '%s'", c->srcpath);
+		for (unsigned i = 0; c->lanes && i < lanes && copy_more(c); i++)
+			copy_lane_start(c, &c->lanes[i]);
+	}
 	if (c->job->method == NULL)
 		c->job->method = job_method_name(c->method);
-	if (!copy_more(c)) {
+	if (c->lanes == NULL)		/* nothing in flight */
 		copy_step_done(&c->step, 0);
-		return;
-	}
-	if ((size + chunk - 1) / chunk < lanes)
-		lanes = (unsigned)((size + chunk - 1) / chunk);
-	if ((c->lanes = calloc(lanes, sizeof(*c->lanes))) == NULL) {
-		copy_error(c, -ENOMEM, "cannot copy '%s'", c->srcpath);
-		copy_step_done(&c->step, 0);
-		return;
-	}
-	for (unsigned i = 0; i < lanes && copy_more(c); i++)
-		copy_lane_start(c, &c->lanes[i]);
 }
 
 /* A transfer of len bytes of data ended with res: count it, or say what went wrong. */

@@ -60,8 +60,8 @@ static void lane_round(struct lane *);
  * pool's set their own priority (engine_thread.c).
  */
 #define TASKS_MAX	256
-static pid_t	reniced[TASKS_MAX];
-static size_t	nreniced;
+static pid_t	known[TASKS_MAX];	/* threads looked at (workers reniced) */
+static size_t	nknown;
 
 /* The process's threads but the calling one, up to max of them. */
 static size_t
@@ -112,15 +112,15 @@ uring_tick(void)
 	for (size_t k = 0; k < n; k++) {
 		bool done = false;
 
-		for (size_t i = 0; i < nreniced && !done; i++)
-			done = reniced[i] == tids[k];
+		for (size_t i = 0; i < nknown && !done; i++)
+			done = known[i] == tids[k];
 		if (!done && uring_is_worker(tids[k]) &&
 		    setpriority(PRIO_PROCESS, (id_t)tids[k], nice) < 0)
 			continue;	/* gone already */
 		seen[nseen++] = tids[k];
 	}
-	memcpy(reniced, seen, nseen * sizeof(seen[0]));	/* forget exited ones */
-	nreniced = nseen;
+	memcpy(known, seen, nseen * sizeof(seen[0]));	/* forget exited ones */
+	nknown = nseen;
 }
 
 static void
