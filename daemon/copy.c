@@ -482,6 +482,12 @@ copy_data(struct copy *c)
 	 * size would take, so that a job's methods add up to its files; a
 	 * mapped copy counts as one once a chunk goes mapped. */
 	c->method = copy_method_for(size);
+	/*
+	 * Held busy while the lanes start: were a lane to end at once (a
+	 * cancelled job's lane is dropped as it starts), the last one to end
+	 * would end the step, and that may free the copy under this loop.
+	 */
+	c->busy++;
 	if (copy_more(c)) {
 		if ((size + chunk - 1) / chunk < lanes)
 			lanes = (unsigned)((size + chunk - 1) / chunk);
@@ -492,7 +498,7 @@ copy_data(struct copy *c)
 	}
 	if (c->job->method == NULL)
 		c->job->method = job_method_name(c->method);
-	if (c->lanes == NULL)		/* nothing in flight */
+	if (--c->busy == 0)		/* nothing in flight */
 		copy_step_done(&c->step, 0);
 }
 
@@ -998,6 +1004,8 @@ copy_step_done(struct eop *done, int res)
 			}
 			job->no_clone = true;	/* this filesystem cannot: stop asking */
 		}
+		if (c->err)		/* cancelled while the clone was tried */
+			break;
 		/* A sparse file: copy only its data, the holes stay holes. */
 		if ((uint64_t)c->stx.stx_blocks * 512 < c->stx.stx_size &&
 		    (c->ext = calloc(COPY_MAX_EXTENTS, sizeof(*c->ext))) != NULL) {
@@ -1021,6 +1029,8 @@ copy_step_done(struct eop *done, int res)
 				data += c->ext[i].len;
 			job_progress(job, c->stx.stx_size - data);	/* the holes */
 		}
+		if (c->err)
+			break;
 		copy_data(c);
 		return;
 	case CS_ALLOCATE:

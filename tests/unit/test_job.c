@@ -20,11 +20,69 @@
 #include "job.h"
 #include "loop.h"
 
-static struct config	conf;
+static struct config	conf, base;	/* base: each test starts from it */
 static char		dir[64];
 static struct cred	*me;
 static struct job	*waiting[8];
 static int		nwaiting;
+
+/*
+ * The loop iteration in which each waiting job was first seen started and
+ * finished. Order is asserted on these, not on the jobs' wall-clock times,
+ * which a clock step (NTP, a VM's host) can put out of order.
+ */
+static unsigned		turn, started_turn[8], finished_turn[8];
+
+static void
+observe(void)
+{
+	turn++;
+	for (int i = 0; i < nwaiting; i++) {
+		if (!started_turn[i] && waiting[i]->started_usec)
+			started_turn[i] = turn;
+		if (!finished_turn[i] && job_finished(waiting[i]))
+			finished_turn[i] = turn;
+	}
+}
+
+/* Also after run_until_finished: its jobs stay in their slots until the next submit. */
+static int
+waiting_index(const struct job *job)
+{
+	for (int i = 0; i < (int)(sizeof(waiting) / sizeof(waiting[0])); i++)
+		if (waiting[i] == job)
+			return i;
+	fail_msg("job %llu is not waited for", (unsigned long long)job->id);
+	return -1;
+}
+
+static unsigned
+started_at(const struct job *job)
+{
+	unsigned t = started_turn[waiting_index(job)];
+
+	assert_true(t > 0);
+	return t;
+}
+
+static unsigned
+finished_at(const struct job *job)
+{
+	unsigned t = finished_turn[waiting_index(job)];
+
+	assert_true(t > 0);
+	return t;
+}
+
+/* Says what went wrong, so that a rare failure explains itself. */
+static void
+assert_done(const struct job *job)
+{
+	if (job->state != JOB_DONE)
+		fail_msg("job %llu: %s: %s", (unsigned long long)job->id,
+		    job_state_name(job->state),
+		    job->error_message ? job->error_message : "(no error)");
+}
 
 static char *
 in_dir(const char *name)
@@ -56,6 +114,7 @@ make_file(const char *name, size_t size)
 static bool
 all_finished(void)
 {
+	observe();
 	for (int i = 0; i < nwaiting; i++)
 		if (!job_finished(waiting[i]))
 			return false;
@@ -72,23 +131,25 @@ static void
 run_until_finished(void)
 {
 	loop_run(all_finished, tick, 20);
+	observe();
 	nwaiting = 0;
 }
 
-static struct job *scanning;
-
 static bool
-scanned(void)
+all_scanned(void)
 {
-	return scanning->state != JOB_QUEUED || scanning->in_runq;
+	observe();
+	for (int i = 0; i < nwaiting; i++)
+		if (waiting[i]->state == JOB_QUEUED && !waiting[i]->in_runq)
+			return false;
+	return true;
 }
 
-/* Until the job's sources are examined and it is queued or running. */
+/* Until every job's sources are examined: each is queued, running or over. */
 static void
-run_until_scanned(struct job *job)
+run_until_scanned(void)
 {
-	scanning = job;
-	loop_run(scanned, tick, 20);
+	loop_run(all_scanned, tick, 20);
 }
 
 static struct job *watched;
@@ -100,10 +161,23 @@ copied_some(void)
 	return watched->bytes_done >= watch_bytes || job_finished(watched);
 }
 
+/*
+ * The next submit's bandwidth limit. A limit of 1 byte/s holds a job: it
+ * starts but gets no tokens for a chunk, so it is surely still running when
+ * later jobs are examined, until release() lifts the limit.
+ */
+static uint64_t	next_bwlimit;
+
+static void
+release(struct job *job)
+{
+	job->req.bwlimit = 0;	/* its parked chunks go at the next tick */
+}
+
 static struct job *
 submit_as(struct cred *who, enum job_prio prio, const char *dest, int nsrc, ...)
 {
-	struct job_request req = { .prio = prio, .umask = 022 };
+	struct job_request req = { .prio = prio, .umask = 022, .bwlimit = next_bwlimit };
 	struct job	  *job;
 	va_list		   ap;
 
@@ -114,12 +188,16 @@ submit_as(struct cred *who, enum job_prio prio, const char *dest, int nsrc, ...)
 	va_end(ap);
 	req.nsources = (size_t)nsrc;
 	req.destination = in_dir(dest);
+	next_bwlimit = 0;
 	assert_int_equal(job_submit(&req, cred_ref(who), &job), 0);
+	assert_true(nwaiting < (int)(sizeof(waiting) / sizeof(waiting[0])));
+	started_turn[nwaiting] = finished_turn[nwaiting] = 0;
 	waiting[nwaiting++] = job;
 	return job;
 }
 
 #define submit(...)	submit_as(me, __VA_ARGS__)
+#define submit_held(...)	(next_bwlimit = 1, submit(__VA_ARGS__))
 
 static void
 assert_same_file(const char *a, const char *b)
@@ -145,7 +223,7 @@ test_copy_one(void **state)
 	assert_int_equal(job->files_done, 1);
 	assert_int_equal(job->bytes_total, 3 * 1024 * 1024 + 17);
 	assert_int_equal(job->bytes_done, job->bytes_total);
-	assert_true(job->finished_usec >= job->started_usec);
+	assert_true(job->started_usec > 0 && job->finished_usec > 0);
 	assert_same_file("one", "one.copy");
 	p = in_dir("one.copy");
 	assert_int_equal(stat(p, &st), 0);
@@ -211,22 +289,24 @@ test_priority_order(void **state)
 	conf.jobs.interactive_slots = 0;
 	make_file("bulk", 8 * 1024 * 1024);
 	make_file("small", 4096);
-	b1 = submit(PRIO_BULK, "bulk.1", 1, "bulk");
+	/* Each examined before the next is sent: the queue's order is theirs. */
+	b1 = submit_held(PRIO_BULK, "bulk.1", 1, "bulk");
+	run_until_scanned();
 	b2 = submit(PRIO_BULK, "bulk.2", 1, "bulk");
+	run_until_scanned();
 	b3 = submit(PRIO_BULK, "bulk.3", 1, "bulk");
-	run_until_scanned(b3);
+	run_until_scanned();
 	i1 = submit(PRIO_INTERACTIVE, "small.1", 1, "small");
-	run_until_scanned(i1);
+	run_until_scanned();
 	assert_int_equal(b1->state, JOB_RUNNING);
 	assert_int_equal(i1->state, JOB_QUEUED);
+	release(b1);
 	run_until_finished();
+	assert_done(i1);
+	assert_done(b3);
 	/* The interactive job overtook the queued bulk jobs. */
-	assert_true(i1->finished_usec <= b2->started_usec);
-	assert_true(b2->finished_usec <= b3->started_usec);
-	assert_int_equal(i1->state, JOB_DONE);
-	assert_int_equal(b3->state, JOB_DONE);
-	conf.jobs.max_running = 4;
-	conf.jobs.interactive_slots = 2;
+	assert_true(finished_at(i1) <= started_at(b2));
+	assert_true(finished_at(b2) <= started_at(b3));
 }
 
 static void
@@ -238,17 +318,18 @@ test_interactive_slots(void **state)
 	conf.jobs.max_running = 1;
 	make_file("bulk", 8 * 1024 * 1024);
 	make_file("small", 4096);
-	b1 = submit(PRIO_BULK, "bulk.s1", 1, "bulk");
+	b1 = submit_held(PRIO_BULK, "bulk.s1", 1, "bulk");
+	run_until_scanned();
 	b2 = submit(PRIO_BULK, "bulk.s2", 1, "bulk");
-	run_until_scanned(b2);
+	run_until_scanned();
 	i1 = submit(PRIO_INTERACTIVE, "small.s1", 1, "small");
-	run_until_scanned(i1);
-	assert_int_equal(i1->state, JOB_RUNNING);
+	run_until_scanned();
+	assert_true(i1->state == JOB_RUNNING || i1->state == JOB_DONE);	/* it may be quick */
 	assert_int_equal(b1->state, JOB_RUNNING);
 	assert_int_equal(b2->state, JOB_QUEUED);
+	release(b1);
 	run_until_finished();
 	assert_int_equal(i1->state, JOB_DONE);
-	conf.jobs.max_running = 4;
 }
 
 static void
@@ -263,18 +344,25 @@ test_users_take_turns(void **state)
 	other->refs = 1;
 	conf.jobs.max_running = 1;
 	make_file("turn", 1024 * 1024);
-	a1 = submit(PRIO_BULK, "turn.a1", 1, "turn");
+	/* Several chunks: a held job may send one after a second. */
+	make_file("turn.long", 3 * 1024 * 1024);
+	a1 = submit_held(PRIO_BULK, "turn.a1", 1, "turn.long");
+	run_until_scanned();
 	a2 = submit(PRIO_BULK, "turn.a2", 1, "turn");
+	run_until_scanned();
 	a3 = submit(PRIO_BULK, "turn.a3", 1, "turn");
-	run_until_scanned(a3);
+	run_until_scanned();
 	b1 = submit_as(other, PRIO_BULK, "turn.b1", 1, "turn");
+	run_until_scanned();
+	assert_int_equal(a1->state, JOB_RUNNING);
+	release(a1);
 	run_until_finished();
+	assert_done(b1);
+	assert_done(a3);
 	/* b1 came last, but its user had not been served: it goes second. */
-	assert_true(b1->started_usec >= a1->finished_usec);
-	assert_true(b1->finished_usec <= a2->started_usec);
-	assert_true(a2->finished_usec <= a3->started_usec);
-	assert_int_equal(b1->state, JOB_DONE);
-	conf.jobs.max_running = 4;
+	assert_true(started_at(b1) >= finished_at(a1));
+	assert_true(finished_at(b1) <= started_at(a2));
+	assert_true(finished_at(a2) <= started_at(a3));
 	cred_unref(other);
 }
 
@@ -296,8 +384,6 @@ test_auto_priority(void **state)
 	assert_int_equal(mid->req.prio, PRIO_NORMAL);
 	assert_int_equal(big->req.prio, PRIO_BULK);
 	assert_int_equal(big->state, JOB_DONE);
-	conf.jobs.auto_interactive_max = 1 << 20;
-	conf.jobs.auto_bulk_min = 64 << 20;
 }
 
 static bool
@@ -339,8 +425,6 @@ test_pause_resume(void **state)
 	assert_int_equal(job->state, JOB_DONE);
 	assert_int_equal(job->bytes_done, job->bytes_total);
 	assert_same_file("pause", "pause.copy");
-	conf.engine.chunk_size = 1 << 20;
-	conf.engine.lanes = 4;
 }
 
 static void
@@ -350,9 +434,10 @@ test_cancel(void **state)
 
 	conf.jobs.max_running = 1;
 	make_file("big", 32 * 1024 * 1024);
-	run = submit(PRIO_NORMAL, "big.1", 1, "big");
+	run = submit_held(PRIO_NORMAL, "big.1", 1, "big");
+	run_until_scanned();
 	queued = submit(PRIO_NORMAL, "big.2", 1, "big");
-	run_until_scanned(queued);
+	run_until_scanned();
 	assert_int_equal(queued->state, JOB_QUEUED);
 	job_cancel(queued);
 	assert_int_equal(queued->state, JOB_CANCELLED);	/* at once: never started */
@@ -366,7 +451,6 @@ test_cancel(void **state)
 		    "ls -a '%s' | grep -q cpd-tmp", dir, dir, dir);
 		assert_int_not_equal(system(cmd), 0);	/* no destination, no temporary */
 	}
-	conf.jobs.max_running = 4;
 }
 
 static void
@@ -388,8 +472,55 @@ test_per_user_limit(void **state)
 	free(req.sources);
 	free(req.destination);
 	run_until_finished();
-	conf.jobs.max_per_user = 1000;
-	conf.jobs.max_running = 4;
+}
+
+static int	iterations_left;
+
+static bool
+iterated(void)
+{
+	return iterations_left-- <= 0 || all_finished();
+}
+
+/*
+ * A job cancelled after every number of loop iterations in turn, so that
+ * the cancel meets each step of its copies in flight: open, create, the
+ * clone tried, a sparse file's extents, the lanes. Each time the job ends
+ * cancelled (or done, if it was quicker), with no temporary left behind
+ * and no partial file published; under ASan, with nothing used after it
+ * is freed.
+ */
+static void
+test_cancel_any_step(void **state)
+{
+	char	*p = in_dir("sparse"), cmd[512];
+	int	 fd, left;
+
+	make_file("dense", 2 * 1024 * 1024 + 5);
+	assert_true((fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644)) >= 0);
+	assert_int_equal(pwrite(fd, "x", 1, 3 * 1024 * 1024), 1);
+	close(fd);
+	free(p);
+	for (int n = 0; n < 40; n++) {
+		struct job *job;
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s/steps' && mkdir '%s/steps'", dir, dir);
+		assert_int_equal(system(cmd), 0);
+		job = submit(PRIO_NORMAL, "steps/", 2, "dense", "sparse");
+		iterations_left = n;
+		loop_run(iterated, tick, 20);
+		job_cancel(job);
+		run_until_finished();
+		if (job->state != JOB_CANCELLED)
+			assert_done(job);
+		/* Whatever was published is whole; nothing else is there. */
+		snprintf(cmd, sizeof(cmd), "cd '%s' && for f in dense sparse; do "
+		    "[ ! -e steps/$f ] || cmp -s $f steps/$f || exit 1; done && "
+		    "! ls -A steps | grep -qv '^dense$\\|^sparse$'", dir);
+		left = system(cmd);
+		if (left != 0)
+			fail_msg("after %d iterations: %s", n, "a partial or stray file in steps/");
+	}
 }
 
 static int
@@ -411,6 +542,21 @@ setup(void **state)
 	me->uid = getuid();
 	me->gid = getgid();
 	me->refs = 1;
+	base = conf;
+	return 0;
+}
+
+/*
+ * After each test, passed or not: its jobs are ended and the settings put
+ * back, so that a failure is reported once and not again by the tests after.
+ */
+static int
+settle(void **state)
+{
+	for (int i = 0; i < nwaiting; i++)
+		job_cancel(waiting[i]);
+	run_until_finished();
+	conf = base;
 	return 0;
 }
 
@@ -429,16 +575,17 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_copy_one),
-		cmocka_unit_test(test_missing_source),
-		cmocka_unit_test(test_into_directory),
-		cmocka_unit_test(test_priority_order),
-		cmocka_unit_test(test_interactive_slots),
-		cmocka_unit_test(test_users_take_turns),
-		cmocka_unit_test(test_auto_priority),
-		cmocka_unit_test(test_pause_resume),
-		cmocka_unit_test(test_cancel),
-		cmocka_unit_test(test_per_user_limit),
+		cmocka_unit_test_teardown(test_copy_one, settle),
+		cmocka_unit_test_teardown(test_missing_source, settle),
+		cmocka_unit_test_teardown(test_into_directory, settle),
+		cmocka_unit_test_teardown(test_priority_order, settle),
+		cmocka_unit_test_teardown(test_interactive_slots, settle),
+		cmocka_unit_test_teardown(test_users_take_turns, settle),
+		cmocka_unit_test_teardown(test_auto_priority, settle),
+		cmocka_unit_test_teardown(test_pause_resume, settle),
+		cmocka_unit_test_teardown(test_cancel, settle),
+		cmocka_unit_test_teardown(test_cancel_any_step, settle),
+		cmocka_unit_test_teardown(test_per_user_limit, settle),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
