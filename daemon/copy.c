@@ -102,6 +102,13 @@ static void copy_step_done(struct eop *, int);
 static void copy_lane_done(struct eop *, int);
 static void copy_after_stat_src(struct copy *);
 
+/* The job is cancelled, or failed and does not keep going: no more work for this copy. */
+static bool
+copy_stopping(const struct copy *c)
+{
+	return c->job->cancelling || (job_stopping(c->job) && !c->job->req.keep_going);
+}
+
 /* Go on as if the step state had completed with res. */
 static void
 copy_step_done_at(struct copy *c, enum copy_state state, int res)
@@ -483,12 +490,12 @@ copy_data(struct copy *c)
 	 * mapped copy counts as one once a chunk goes mapped. */
 	c->method = copy_method_for(size);
 	/*
-	 * Held busy while the lanes start: were a lane to end at once (a
-	 * cancelled job's lane is dropped as it starts), the last one to end
-	 * would end the step, and that may free the copy under this loop.
+	 * None for a copy that is to stop: a failed clone or extent map lets
+	 * it come here (the step only falls back), and a cancelled job's
+	 * lane is dropped as it starts, so the last one would end the step
+	 * and free the copy under this loop. The step ends it instead.
 	 */
-	c->busy++;
-	if (copy_more(c)) {
+	if (copy_more(c) && !c->err && !copy_stopping(c)) {
 		if ((size + chunk - 1) / chunk < lanes)
 			lanes = (unsigned)((size + chunk - 1) / chunk);
 		if ((c->lanes = calloc(lanes, sizeof(*c->lanes))) == NULL)
@@ -498,7 +505,7 @@ copy_data(struct copy *c)
 	}
 	if (c->job->method == NULL)
 		c->job->method = job_method_name(c->method);
-	if (--c->busy == 0)		/* nothing in flight */
+	if (c->busy == 0)		/* nothing in flight */
 		copy_step_done(&c->step, 0);
 }
 
@@ -809,7 +816,7 @@ copy_step_done(struct eop *done, int res)
 	struct copy	*c = done->owner;
 	struct job	*job = c->job;
 	struct eop	*op;
-	bool		 stopping = job->cancelling || (job_stopping(job) && !job->req.keep_going);
+	bool		 stopping = copy_stopping(c);
 
 	/* Once linked in or renamed, the file is published: not undone. */
 	if (stopping && res >= 0 && c->state < CS_LINK_FINAL)
@@ -1004,8 +1011,6 @@ copy_step_done(struct eop *done, int res)
 			}
 			job->no_clone = true;	/* this filesystem cannot: stop asking */
 		}
-		if (c->err)		/* cancelled while the clone was tried */
-			break;
 		/* A sparse file: copy only its data, the holes stay holes. */
 		if ((uint64_t)c->stx.stx_blocks * 512 < c->stx.stx_size &&
 		    (c->ext = calloc(COPY_MAX_EXTENTS, sizeof(*c->ext))) != NULL) {
@@ -1029,8 +1034,6 @@ copy_step_done(struct eop *done, int res)
 				data += c->ext[i].len;
 			job_progress(job, c->stx.stx_size - data);	/* the holes */
 		}
-		if (c->err)
-			break;
 		copy_data(c);
 		return;
 	case CS_ALLOCATE:
