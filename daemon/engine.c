@@ -11,25 +11,28 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "engine_backend.h"
 #include "log.h"
 #include "loop.h"
 
 static const struct engine	*engine;
 struct engine_stats		 engine_stats;
 
-static const char *const eop_names[EOP_COUNT] = {
+/* Fault names: the operations, and after them the io_uring engine's data lanes. */
+#define FAULT_LANE	EOP_COUNT
+static const char *const eop_names[EOP_COUNT + 1] = {
 	"open", "statx", "copy", "fsync", "rename", "unlink", "mkdir", "symlink",
 	"link", "writeback", "readdir", "readlink", "mknod", "meta", "clone", "extents", "truncate",
-	"allocate", "compare", "call",
+	"allocate", "compare", "call", "lane",
 };
 
 static struct {
-	enum eop_type	type;
+	int		type;		/* enum eop_type, or FAULT_LANE */
 	uint64_t	nth;
 	int		err;		/* -errno */
 } faults[ENGINE_MAX_FAULTS];
 static unsigned	nfaults;
-static uint64_t	op_count[EOP_COUNT];
+static uint64_t	op_count[EOP_COUNT + 1];
 
 /* An errno by name (EIO) or number (5), as -errno. */
 static int
@@ -58,7 +61,7 @@ engine_fault_add(const char *spec)
 	op = strsep(&rest, ":");
 	nth = strsep(&rest, ":");
 	err = strsep(&rest, ":");
-	for (int i = 0; i < EOP_COUNT; i++)
+	for (int i = 0; i <= FAULT_LANE; i++)
 		if (strcmp(op, eop_names[i]) == 0)
 			type = i;
 	if (type < 0 || nth == NULL || rest != NULL)
@@ -66,7 +69,7 @@ engine_fault_add(const char *spec)
 	n = strtoull(nth, &end, 10);
 	if (*nth == '-' || *end != '\0' || n == 0)
 		goto out;
-	faults[nfaults].type = (enum eop_type)type;
+	faults[nfaults].type = type;
 	faults[nfaults].nth = n;
 	if ((faults[nfaults].err = err ? engine_errno_parse(err) : -EIO) == 0)
 		goto out;
@@ -79,31 +82,52 @@ out:
 	return rc;
 }
 
+void
+engine_complete(struct eop *op, int res)
+{
+	loop_completion_check(eop_names[op->type]);
+	op->done(op, res);
+}
+
 static void
-engine_fault_strike(void *arg)
+engine_posted(void *arg)
 {
 	struct eop *op = arg;
 
-	op->done(op, op->res);
+	engine_complete(op, op->res);
+}
+
+void
+engine_post(struct eop *op, int res)
+{
+	op->res = res;
+	loop_post(engine_posted, op);
 }
 
 /*
- * The operation is not to be carried out, so that it leaves none of the
- * effects a real failure would not have (a rename that "failed" after
- * renaming): its error, or 0. Pool threads count too (engine_run).
+ * The Nth of its kind fails: its error, or 0. An operation that fails so
+ * is not carried out, so that it leaves none of the effects a real
+ * failure would not have (a rename that "failed" after renaming). Pool
+ * threads count too (engine_run).
  */
 static int
-engine_fault(const struct eop *op)
+engine_fault(int type)
 {
-	uint64_t n = __atomic_add_fetch(&op_count[op->type], 1, __ATOMIC_RELAXED);
+	uint64_t n = __atomic_add_fetch(&op_count[type], 1, __ATOMIC_RELAXED);
 
 	for (unsigned i = 0; i < nfaults; i++)
-		if (faults[i].type == op->type && faults[i].nth == n) {
+		if (faults[i].type == type && faults[i].nth == n) {
 			log_warnx("fault injection: %s operation %" PRIu64 " fails with %s",
-			    eop_names[op->type], n, strerrorname_np(-faults[i].err));
+			    eop_names[type], n, strerrorname_np(-faults[i].err));
 			return faults[i].err;
 		}
 	return 0;
+}
+
+int
+engine_fault_lane(void)
+{
+	return nfaults ? engine_fault(FAULT_LANE) : 0;
 }
 
 int
@@ -146,16 +170,17 @@ engine_to_pool(const struct eop *op)
 void
 engine_submit(struct eop *op)
 {
+	int err;
+
 	engine_stats.ops_submitted++;
-	/* A failure injected arrives later, on the loop, as any other. */
-	if (nfaults && (op->res = engine_fault(op)) < 0) {
-		loop_post(engine_fault_strike, op);
-		return;
-	}
-	if (engine_to_pool(op))
+	loop_submit_enter();
+	if (nfaults && (err = engine_fault(op->type)) < 0)
+		engine_post(op, err);
+	else if (engine_to_pool(op))
 		engine_thread.submit(op);
 	else
 		engine->submit(op);
+	loop_submit_leave();
 }
 
 long
@@ -163,7 +188,7 @@ engine_run(struct eop *op)
 {
 	int err;
 
-	if (nfaults && (err = engine_fault(op)) < 0)
+	if (nfaults && (err = engine_fault(op->type)) < 0)
 		return err;
 	return engine_thread.run(op);
 }
@@ -223,6 +248,12 @@ engine_tick(void)
 {
 	if (engine->tick)
 		engine->tick();
+}
+
+const char *
+engine_op_name(enum eop_type type)
+{
+	return eop_names[type];
 }
 
 const char *

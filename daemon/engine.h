@@ -18,6 +18,14 @@ struct cred;
  * The owner fills the arguments, calls engine_submit(), and gets done()
  * on the loop thread with the result: an fd, 0, a byte count, or -errno.
  * Strings and buffers must stay valid until done() runs.
+ *
+ * The completion rule: done() never runs before the engine_submit() that
+ * submitted the operation has returned, whatever the result and however
+ * early it is known (a failure at submit time, no memory, an injected
+ * fault, a zero-length copy). So an owner may submit and then go on
+ * using its state, and starting several operations in a row can never
+ * see the first one's done() free what the loop is still walking. Every
+ * result comes from the loop (loop.h checks this in every build).
  */
 enum eop_type {
 	EOP_OPEN,	/* openat2(dirfd, path, {flags, mode, resolve}) -> fd */
@@ -137,13 +145,17 @@ void	engine_reconfigure(const struct config *);
 void	engine_shutdown(void);
 void	engine_tick(void);
 const char *engine_name(void);
+/* An operation's name, as --fault spells it: "open", "copy"... */
+const char *engine_op_name(enum eop_type);
 const char *engine_method(uint64_t size);
 /*
  * A testing aid (cpd --fault OP:N[:ERRNO]): the Nth operation of type OP,
  * counted from start-up, fails with ERRNO (default EIO) without being
- * carried out. Returns 0, or -EINVAL for a malformed spec or one too many.
+ * carried out, as a failure at submit time does. OP "lane" is the Nth
+ * data lane the io_uring engine sets up (its pipe or buffer cannot be
+ * had). Returns 0, or -EINVAL for a malformed spec or one too many.
  */
-#define ENGINE_MAX_FAULTS	8
+#define ENGINE_MAX_FAULTS	32	/* one of each kind of operation, and then some */
 int	engine_fault_add(const char *spec);
 
 #endif

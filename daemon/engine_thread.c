@@ -21,6 +21,7 @@
 
 #include "cred.h"
 #include "engine.h"
+#include "engine_backend.h"
 #include "log.h"
 #include "loop.h"
 #include "reserve.h"
@@ -380,7 +381,7 @@ thread_done(void *arg)
 	struct eop *op = arg;
 
 	engine_stats.inflight--;
-	op->done(op, op->res);
+	engine_complete(op, op->res);
 }
 
 /*

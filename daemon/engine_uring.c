@@ -20,6 +20,7 @@
 
 #include "cred.h"
 #include "engine.h"
+#include "engine_backend.h"
 #include "log.h"
 #include "loop.h"
 
@@ -192,23 +193,21 @@ uring_method(uint64_t size)
 	return size >= U.threshold && U.method == METHOD_SPLICE ? "splice" : "readwrite";
 }
 
-static struct lane *
-lane_get(bool splice)
+/* A new lane: a pipe (splice) or a buffer (read/write) of about a chunk. */
+static int
+lane_new(bool splice, struct lane **out)
 {
-	struct lane **idle = splice ? &U.idle_splice : &U.idle_rw;
-	struct lane *l = *idle;
+	struct lane	*l;
+	int		 err;
 
-	if (l) {
-		*idle = l->next;
-		return l;
-	}
 	if ((l = calloc(1, sizeof(*l))) == NULL)
-		return NULL;
+		return -ENOMEM;
 	l->splice = splice;
 	if (splice) {
 		if (pipe2(l->pipefd, O_CLOEXEC) < 0) {
+			err = -errno;
 			free(l);
-			return NULL;
+			return err;
 		}
 		/* The pipe is the chunk: as large as allowed, up to chunk_size. */
 		fcntl(l->pipefd[1], F_SETPIPE_SZ, (int)U.chunk);
@@ -217,10 +216,35 @@ lane_get(bool splice)
 		l->cap = U.chunk;
 		if ((l->buf = aligned_alloc(4096, l->cap)) == NULL) {
 			free(l);
-			return NULL;
+			return -ENOMEM;
 		}
 	}
-	return l;
+	*out = l;
+	return 0;
+}
+
+/*
+ * An idle lane, or a new one. A daemon at its fd limit cannot make a
+ * pipe: a buffer lane moves the chunk instead (read/write), which costs
+ * no fd, so copies go on while the clients that hold the fds are served.
+ */
+static int
+lane_get(bool splice, struct lane **out)
+{
+	struct lane	**idle = splice ? &U.idle_splice : &U.idle_rw;
+	int		  err;
+
+	if ((err = engine_fault_lane()) < 0)
+		return err;
+	if ((*out = *idle) != NULL) {
+		*idle = (*out)->next;
+		return 0;
+	}
+	if ((err = lane_new(splice, out)) < 0 && splice && err != -ENOMEM) {
+		log_debug("no pipe for a data lane (%s): read/write instead", strerror(-err));
+		return lane_new(false, out);
+	}
+	return err;
 }
 
 static void
@@ -261,7 +285,7 @@ lane_finish(struct lane *l)
 		uring_copy(next);
 		break;
 	}
-	op->done(op, res);
+	engine_complete(op, res);
 }
 
 static struct io_uring_sqe *
@@ -372,9 +396,13 @@ lane_round(struct lane *l)
 static void
 uring_copy(struct eop *op)
 {
-	bool	     splice = uring_bulk_splice(op);
-	struct lane *l;
+	struct lane	*l;
+	int		 err;
 
+	if (op->len == 0) {
+		engine_post(op, 0);	/* nothing to move: no lane, no round */
+		return;
+	}
 	if (U.lanes_busy >= U.max_inflight) {
 		op->next = NULL;
 		*U.waiting_tail[op->interactive] = op;
@@ -382,8 +410,8 @@ uring_copy(struct eop *op)
 		engine_stats.waiting++;
 		return;
 	}
-	if ((l = lane_get(splice)) == NULL) {
-		op->done(op, -ENOMEM);
+	if ((err = lane_get(uring_bulk_splice(op), &l)) < 0) {
+		engine_post(op, err);
 		return;
 	}
 	U.lanes_busy++;
@@ -397,10 +425,6 @@ uring_copy(struct eop *op)
 	    IOSQE_ASYNC : 0;
 	if (l->sqe_flags & IOSQE_ASYNC)
 		engine_stats.async_inflight++;
-	if (op->len == 0) {
-		lane_finish(l);
-		return;
-	}
 	lane_round(l);
 }
 
@@ -410,7 +434,7 @@ uring_op_done(struct loop_op *lop, int res)
 	struct eop *op = (struct eop *)((char *)lop - offsetof(struct eop, lop));
 
 	engine_stats.inflight--;
-	op->done(op, res);
+	engine_complete(op, res);
 }
 
 static void

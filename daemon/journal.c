@@ -572,8 +572,10 @@ journal_completed(void *arg)
 			log_warnx("journal: cannot write the record of %s in %s: %s", what, dir,
 			    strerror(-w->err));
 		}
-		if (w->done)
+		if (w->done) {
+			loop_completion_check("a journal write");
 			w->done(w->id, w->err);
+		}
 		free(w->data);
 		free(w);
 	}
@@ -609,28 +611,27 @@ journal_write(uint64_t id, struct json_object *rec, bool durable,
     void (*done)(uint64_t, int))
 {
 	struct jwrite	*w;
-	int		 rc = -ENOMEM;
 
-	if (!journal_enabled()) {
-		json_object_put(rec);
-		if (done)
-			done(id, 0);
-		return;
-	}
-	if ((w = calloc(1, sizeof(*w))) == NULL ||
-	    (rec && (rc = journal_encode(rec, &w->data, &w->len)) < 0)) {
-		json_object_put(rec);
-		free(w);
-		log_warnx("journal: cannot record job %" PRIu64 ": %s", id, strerror(-rc));
-		if (done)
-			done(id, rc);
-		return;
-	}
-	json_object_put(rec);
+	/* As loop_post() does: a daemon out of memory here cannot keep its word. */
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		fatal("journal: calloc");
 	w->id = id;
 	w->durable = durable;
 	w->done = done;
-	journal_enqueue(&writer, w);
+	/*
+	 * What is known at once (no journal: nothing to wait for; a record
+	 * that cannot be encoded) is told from the loop all the same, never
+	 * inside this call (the completion rule, journal.h).
+	 */
+	loop_submit_enter();
+	if (!journal_enabled())
+		loop_post(journal_completed, w);
+	else if (rec && (w->err = journal_encode(rec, &w->data, &w->len)) < 0)
+		loop_post(journal_completed, w);
+	else
+		journal_enqueue(&writer, w);
+	loop_submit_leave();
+	json_object_put(rec);
 }
 
 uint64_t

@@ -45,7 +45,12 @@ uint64_t journal_load(int (*load)(uint64_t id, struct json_object *rec));
 /* Ids below this may be handed out; call when next_id reaches it. */
 uint64_t journal_id_limit(void);
 void	journal_reserve_ids(uint64_t next_id);
-/* Replace job id's record with rec (taken), or remove it (rec NULL). */
+/*
+ * Replace job id's record with rec (taken), or remove it (rec NULL).
+ * done(), if any, runs on the loop thread, never before this call has
+ * returned: not even when the journal is disabled (err 0) or the record
+ * cannot be encoded (err < 0). The completion rule of engine.h.
+ */
 void	journal_write(uint64_t id, struct json_object *rec, bool durable,
 	    void (*done)(uint64_t id, int err));
 /* Write what is queued, then stop the thread. */

@@ -308,6 +308,30 @@ loop_post_lazy(void (*fn)(void *), void *arg)
 	loop_post_add(fn, arg, true);
 }
 
+/* Submit calls on this thread's stack; only the loop thread submits. */
+static __thread unsigned	submitting;
+
+void
+loop_submit_enter(void)
+{
+	submitting++;
+}
+
+void
+loop_submit_leave(void)
+{
+	submitting--;
+}
+
+void
+loop_completion_check(const char *what)
+{
+	if (submitting)
+		fatalx("completion rule broken: the result of %s was delivered inside "
+		    "the call that submitted work (a callback must not run before its "
+		    "submit returns)", what);
+}
+
 static void
 loop_woken(struct loop_op *op, int res)
 {

@@ -58,6 +58,18 @@ void	loop_post(void (*fn)(void *), void *arg);
 void	loop_post_lazy(void (*fn)(void *), void *arg);
 /* Run until stop() is true; tick() runs about every period_ms. */
 void	loop_run(bool (*stop)(void), void (*tick)(void), int period_ms);
+/*
+ * The completion rule (engine.h, journal.h): a callback never runs inside
+ * the call that started its work. A submit call brackets itself with
+ * loop_submit_enter()/leave(); every delivery of a result calls
+ * loop_completion_check() first, which aborts with what was delivered
+ * when a submit call is on the stack. It costs a compare, so it is on in
+ * every build: a completion in the wrong place is a use after free
+ * waiting to happen, and aborting names it where it starts.
+ */
+void	loop_submit_enter(void);
+void	loop_submit_leave(void);
+void	loop_completion_check(const char *what);
 uint64_t loop_now_usec(void);	/* CLOCK_MONOTONIC */
 uint64_t loop_wall_usec(void);	/* CLOCK_REALTIME */
 

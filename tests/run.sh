@@ -32,6 +32,7 @@ done
 # The job state machine again on the thread pool's engine: its steps end
 # in another order, which is where a race shows.
 run_one unit/test_job.fallback env CPD_TEST_ENGINE=fallback "$CPD_UNIT_DIR/test_job"
+run_one unit/test_engine_rule.fallback env CPD_TEST_ENGINE=fallback "$CPD_UNIT_DIR/test_engine_rule"
 for t in tests/integration/*.sh; do
 	run_one "$(basename "$t" .sh)" bash "$t"
 done

@@ -21,17 +21,21 @@ test_refused(void **state)
 			fail_msg("accepted '%s'", bad[i]);
 }
 
-/* Names and numbers; at most eight faults in all. */
+/* Names and numbers; at most ENGINE_MAX_FAULTS faults in all. */
 static void
 test_accepted(void **state)
 {
 	static const char *const good[] = {
 		"copy:1", "fsync:2:EIO", "rename:1:EDQUOT", "open:3:28", "truncate:1",
 		"meta:1:EPERM", "statx:18446744073709551615", "readdir:7:ENOSPC",
+		"lane:1:EMFILE", "call:2",
 	};
+	size_t n = sizeof(good) / sizeof(good[0]);
 
-	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+	for (size_t i = 0; i < n; i++)
 		assert_int_equal(engine_fault_add(good[i]), 0);
+	for (size_t i = n; i < ENGINE_MAX_FAULTS; i++)
+		assert_int_equal(engine_fault_add("copy:9"), 0);
 	assert_int_equal(engine_fault_add("copy:9"), -EINVAL);
 }
 
