@@ -224,9 +224,10 @@ engine_close(int fd)
 }
 
 int
-engine_confine(const cpu_set_t *cpus)
+engine_confine(const cpu_set_t *bulk, const cpu_set_t *all)
 {
-	return engine->confine ? engine->confine(cpus) : 0;
+	engine_thread_confine(bulk, all);
+	return engine->confine ? engine->confine(bulk) : 0;
 }
 
 void

@@ -137,10 +137,12 @@ long	engine_run(struct eop *);
  */
 void	engine_close(int fd);
 /*
- * Where the engine's own workers (io-wq's) may run, from now on. The
- * pool's threads place themselves (see reserve.h).
+ * Where bulk copying runs from now on: io-wq's workers and the pool's
+ * threads while they work for jobs that are not interactive; other work
+ * runs anywhere in all. The policy is reserve.c's; the engine only
+ * carries it out, so that it needs nothing from there.
  */
-int	engine_confine(const cpu_set_t *cpus);
+int	engine_confine(const cpu_set_t *bulk, const cpu_set_t *all);
 void	engine_reconfigure(const struct config *);
 void	engine_shutdown(void);
 void	engine_tick(void);

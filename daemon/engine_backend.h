@@ -25,5 +25,7 @@ void	engine_post(struct eop *, int res);
  * had, else 0.
  */
 int	engine_fault_lane(void);
+/* The pool's share of engine_confine(): where its threads do bulk work. */
+void	engine_thread_confine(const cpu_set_t *bulk, const cpu_set_t *all);
 
 #endif

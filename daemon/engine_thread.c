@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/xattr.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -24,7 +25,6 @@
 #include "engine_backend.h"
 #include "log.h"
 #include "loop.h"
-#include "reserve.h"
 
 #define RW_BUF	(1 << 20)
 
@@ -384,25 +384,47 @@ thread_done(void *arg)
 	engine_complete(op, op->res);
 }
 
+/* Where bulk work runs (engine_confine), and every CPU; unset: anywhere. */
+static cpu_set_t	 place_sets[2][2];	/* [generation][bulk, all] */
+static _Atomic int	 place_gen = -1;
+
+void
+engine_thread_confine(const cpu_set_t *bulk, const cpu_set_t *all)
+{
+	/* Written by the loop only, into the generation threads are not
+	 * told to read; one that read the number just before two changes
+	 * may see a set being written: at worst it is placed a moment
+	 * wrongly, or (an empty set) not at all, until its next operation. */
+	int gen = (atomic_load(&place_gen) + 1) & 1;
+
+	place_sets[gen][0] = *bulk;
+	place_sets[gen][1] = *all;
+	atomic_store(&place_gen, gen);
+}
+
 /*
  * Copying threads yield to the loop and to clients (see engine_uring.c),
- * and keep off the reserved CPUs while they are reserved (reserve.c),
- * except for an interactive job's operation: that one is what a client
- * waits for, and at worker_nice it would wait its turn behind every
- * bulk copy's io-wq worker.
+ * and do bulk work only where engine_confine() says, except for an
+ * interactive job's operation: that one is what a client waits for, and
+ * at worker_nice it would wait its turn behind every bulk copy's io-wq
+ * worker.
  */
 static void
 thread_place(bool interactive)
 {
 	static __thread int		 nice_now = -1;
-	static __thread const cpu_set_t	*cpus_now;
+	static __thread cpu_set_t	 cpus_now;
 	int				 nice = interactive ? 0 : (int)cpd_conf->engine.worker_nice;
-	const cpu_set_t			*cpus = interactive ? NULL : reserve_bulk_cpus();
+	int				 gen = atomic_load(&place_gen);
+	cpu_set_t			 cpus;
 
 	if (nice != nice_now && setpriority(PRIO_PROCESS, (id_t)gettid(), nice) == 0)
 		nice_now = nice;
-	if (cpus != cpus_now && sched_setaffinity(0, sizeof(cpu_set_t),
-	    cpus ? cpus : reserve_all_cpus()) == 0)
+	if (gen < 0)
+		return;		/* never confined: where it started, anywhere */
+	cpus = place_sets[gen][interactive ? 1 : 0];
+	if (CPU_COUNT(&cpus) > 0 && !CPU_EQUAL(&cpus, &cpus_now) &&
+	    sched_setaffinity(0, sizeof(cpu_set_t), &cpus) == 0)
 		cpus_now = cpus;
 }
 

@@ -63,7 +63,7 @@ reserve_set(bool on)
 	int rc;
 
 	atomic_store(&confined, on);
-	if ((rc = engine_confine(on ? &bulk : &all)) < 0)
+	if ((rc = engine_confine(on ? &bulk : &all, &all)) < 0)
 		log_warnx("cannot %s io-wq's workers: %s", on ? "confine" : "release",
 		    strerror(-rc));
 	log_debug("bulk copying %s", on ? "kept off the reserved CPUs" : "on every CPU");
@@ -92,14 +92,3 @@ reserve_quiet(void)
 	return last_usec == 0 || loop_now_usec() - last_usec > RESERVE_HOLD_USEC;
 }
 
-const cpu_set_t *
-reserve_bulk_cpus(void)
-{
-	return atomic_load(&confined) ? &bulk : NULL;
-}
-
-const cpu_set_t *
-reserve_all_cpus(void)
-{
-	return &all;
-}

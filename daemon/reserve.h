@@ -18,9 +18,5 @@ void	reserve_touch(void);
 void	reserve_tick(void);
 /* No interactive work for the hold time (tracked with no CPUs reserved too). */
 bool	reserve_quiet(void);
-/* For the pool's threads: where bulk work may run now (NULL: anywhere). */
-const cpu_set_t *reserve_bulk_cpus(void);
-/* Every CPU the daemon may use. */
-const cpu_set_t *reserve_all_cpus(void);
 
 #endif
