@@ -27,7 +27,6 @@
 #include "log.h"
 #include "loop.h"
 #include "path.h"
-#include "varlink.h"
 
 #define CONTROL_MAX_OUTPUT	(2 * CPD_MAX_REPLY)	/* unread replies before we give up */
 /*
@@ -57,6 +56,7 @@ struct conn {
 
 static TAILQ_HEAD(, conn) conns = TAILQ_HEAD_INITIALIZER(conns);
 static unsigned		nconns, max_conns;
+static const struct control_protocol *proto;
 static int		listen_fd = -1;
 static bool		listen_owned;	/* we created the socket file */
 static char		listen_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -122,7 +122,7 @@ conn_abort_call(void *arg)
 	if (c->call) {
 		struct call *call = c->call;
 		c->call = NULL;
-		varlink_abort(call);
+		proto->abort(call);
 	}
 	conn_release(c);
 }
@@ -234,7 +234,7 @@ conn_process(struct conn *c)
 			break;
 		}
 		c->idle_since = loop_now_usec();
-		varlink_dispatch(c, msg);
+		proto->dispatch(c, msg);
 	}
 	c->dispatching = false;
 	if (!c->closing && c->eof && c->call == NULL && !msgbuf_pending(&c->in) &&
@@ -515,11 +515,12 @@ control_bind(int fd, const struct sockaddr_un *sun)
 }
 
 int
-control_listen(const struct config *conf)
+control_listen(const struct config *conf, const struct control_protocol *protocol)
 {
 	struct sockaddr_un	sun = { .sun_family = AF_UNIX };
 	int			n, rc;
 
+	proto = protocol;
 	max_conns = conf->clients.max;
 	listen_op.cb = control_accept;
 	if ((n = sd_listen_fds(1)) > 0) {

@@ -7,7 +7,20 @@ struct call;
 struct conn;
 struct config;
 
-int	control_listen(const struct config *);
+/*
+ * The protocol spoken on the connections, given by main.c: control is
+ * the transport below it and knows it only through these.
+ * dispatch() runs one whole message (NUL-terminated in place); a call it
+ * opens with control_call_begin() holds the connection's later messages
+ * back until control_call_end(). abort() tells that open call that its
+ * connection went away.
+ */
+struct control_protocol {
+	void	(*dispatch)(struct conn *, char *msg);
+	void	(*abort)(struct call *);
+};
+
+int	control_listen(const struct config *, const struct control_protocol *);
 void	control_shutdown(void);
 /* Periodic work: idle timeouts, accepting again after running out of fds. */
 void	control_tick(void);

@@ -23,6 +23,7 @@
 #include "loop.h"
 #include "path.h"
 #include "reserve.h"
+#include "varlink.h"
 
 #define TICK_MS			250
 #define SHUTDOWN_GRACE_USEC	(10 * 1000000ULL)
@@ -296,7 +297,7 @@ main(int argc, char **argv)
 		fatalx("cannot start the %s engine: %s", engine_name(), strerror(-rc));
 	reserve_init(cpd_conf);
 	job_init(cpd_conf);
-	if ((rc = control_listen(cpd_conf)) < 0)
+	if ((rc = control_listen(cpd_conf, &varlink_protocol)) < 0)
 		fatalx("cannot listen on %s: %s", cpd_conf->socket, strerror(-rc));
 	/* After listen: a second daemon that gives up there never touches
 	 * the journal (the lock in journal_init() is the general guard). */

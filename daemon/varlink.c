@@ -300,3 +300,8 @@ varlink_dispatch(struct conn *conn, char *msg)
 	varlink_route(call, json_object_get_string(method), params);
 	json_object_put(root);
 }
+
+const struct control_protocol varlink_protocol = {
+	.dispatch = varlink_dispatch,
+	.abort = varlink_abort,
+};

@@ -22,6 +22,9 @@ struct call {
 	void			(*accepted)(struct call *, struct job *);
 };
 
+/* What main.c gives control_listen(): varlink_dispatch and varlink_abort. */
+extern const struct control_protocol varlink_protocol;
+
 /* Parse and run one message from conn; replies go through control_send(). */
 void	varlink_dispatch(struct conn *, char *msg);
 /* A reply; continues=false ends the call (and frees it). */
