@@ -247,8 +247,10 @@ proto_rc=0
 py "$T/proto.py" "$CPD_SOCKET" "$IFACE_FILE" "$T" || proto_rc=$?	# reported at the end
 
 # A client killed in the middle of a streaming Copy: the job completes.
+# Held to about 4 s, so that it is surely still running when looked at
+# (unthrottled, a cached 64 MiB copy can end before the kill).
 mkfile "$T/big" 64M
-copy_msg "" "$T/big.copy" "$T/big" >"$T/msg"
+copy_msg '{"bwlimit": 16777216}' "$T/big.copy" "$T/big" >"$T/msg"
 mkfifo "$T/hold"
 { printf '%s\0' "$(cat "$T/msg")"; cat "$T/hold"; } |
 	socat -t 60 - "UNIX-CONNECT:$CPD_SOCKET" >"$T/stream" &
