@@ -16,119 +16,6 @@
 #include "loop.h"
 
 static const struct engine	*engine;
-struct engine_stats		 engine_stats;
-
-/* Fault names: the operations, and after them the io_uring engine's data lanes. */
-#define FAULT_LANE	EOP_COUNT
-static const char *const eop_names[EOP_COUNT + 1] = {
-	"open", "statx", "copy", "fsync", "rename", "unlink", "mkdir", "symlink",
-	"link", "writeback", "readdir", "readlink", "mknod", "meta", "clone", "extents", "truncate",
-	"allocate", "compare", "call", "lane",
-};
-
-static struct {
-	int		type;		/* enum eop_type, or FAULT_LANE */
-	uint64_t	nth;
-	int		err;		/* -errno */
-} faults[ENGINE_MAX_FAULTS];
-static unsigned	nfaults;
-static uint64_t	op_count[EOP_COUNT + 1];
-
-/* An errno by name (EIO) or number (5), as -errno. */
-static int
-engine_errno_parse(const char *s)
-{
-	char	*end;
-	long	 n = strtol(s, &end, 10);
-
-	if (*s != '\0' && *end == '\0')
-		return n > 0 && n < 4096 ? (int)-n : 0;
-	for (int e = 1; e < 4096; e++)
-		if (strerrorname_np(e) && strcmp(strerrorname_np(e), s) == 0)
-			return -e;
-	return 0;
-}
-
-int
-engine_fault_add(const char *spec)
-{
-	char		*s, *rest, *op, *nth, *err, *end;
-	int		 type = -1, rc = -EINVAL;
-	uint64_t	 n;
-
-	if (nfaults == ENGINE_MAX_FAULTS || (s = rest = strdup(spec)) == NULL)
-		return -EINVAL;
-	op = strsep(&rest, ":");
-	nth = strsep(&rest, ":");
-	err = strsep(&rest, ":");
-	for (int i = 0; i <= FAULT_LANE; i++)
-		if (strcmp(op, eop_names[i]) == 0)
-			type = i;
-	if (type < 0 || nth == NULL || rest != NULL)
-		goto out;
-	n = strtoull(nth, &end, 10);
-	if (*nth == '-' || *end != '\0' || n == 0)
-		goto out;
-	faults[nfaults].type = type;
-	faults[nfaults].nth = n;
-	if ((faults[nfaults].err = err ? engine_errno_parse(err) : -EIO) == 0)
-		goto out;
-	log_warnx("fault injection (a testing aid): %s operation %" PRIu64 " will fail with %s",
-	    eop_names[type], n, strerrorname_np(-faults[nfaults].err));
-	nfaults++;
-	rc = 0;
-out:
-	free(s);
-	return rc;
-}
-
-void
-engine_complete(struct eop *op, int res)
-{
-	loop_completion_check(eop_names[op->type]);
-	op->done(op, res);
-}
-
-static void
-engine_posted(void *arg)
-{
-	struct eop *op = arg;
-
-	engine_complete(op, op->res);
-}
-
-void
-engine_post(struct eop *op, int res)
-{
-	op->res = res;
-	loop_post(engine_posted, op);
-}
-
-/*
- * The Nth of its kind fails: its error, or 0. An operation that fails so
- * is not carried out, so that it leaves none of the effects a real
- * failure would not have (a rename that "failed" after renaming). Pool
- * threads count too (engine_run).
- */
-static int
-engine_fault(int type)
-{
-	uint64_t n = __atomic_add_fetch(&op_count[type], 1, __ATOMIC_RELAXED);
-
-	for (unsigned i = 0; i < nfaults; i++)
-		if (faults[i].type == type && faults[i].nth == n) {
-			log_warnx("fault injection: %s operation %" PRIu64 " fails with %s",
-			    eop_names[type], n, strerrorname_np(-faults[i].err));
-			return faults[i].err;
-		}
-	return 0;
-}
-
-int
-engine_fault_lane(void)
-{
-	return nfaults ? engine_fault(FAULT_LANE) : 0;
-}
 
 int
 engine_init(const struct config *conf)
@@ -174,8 +61,8 @@ engine_submit(struct eop *op)
 
 	engine_stats.ops_submitted++;
 	loop_submit_enter();
-	if (nfaults && (err = engine_fault(op->type)) < 0)
-		engine_post(op, err);
+	if ((err = eop_fault(op->type)) < 0)
+		eop_post(op, err);
 	else if (engine_to_pool(op))
 		engine_thread.submit(op);
 	else
@@ -188,7 +75,7 @@ engine_run(struct eop *op)
 {
 	int err;
 
-	if (nfaults && (err = engine_fault(op->type)) < 0)
+	if ((err = eop_fault(op->type)) < 0)
 		return err;
 	return engine_thread.run(op);
 }
@@ -249,12 +136,6 @@ engine_tick(void)
 {
 	if (engine->tick)
 		engine->tick();
-}
-
-const char *
-engine_op_name(enum eop_type type)
-{
-	return eop_names[type];
 }
 
 const char *

@@ -147,8 +147,8 @@ void	engine_reconfigure(const struct config *);
 void	engine_shutdown(void);
 void	engine_tick(void);
 const char *engine_name(void);
-/* An operation's name, as --fault spells it: "open", "copy"... */
-const char *engine_op_name(enum eop_type);
+/* An operation's name, as --fault spells it: "open", "copy"... (eop.c) */
+const char *eop_name(enum eop_type);
 const char *engine_method(uint64_t size);
 /*
  * A testing aid (cpd --fault OP:N[:ERRNO]): the Nth operation of type OP,
@@ -158,6 +158,6 @@ const char *engine_method(uint64_t size);
  * had). Returns 0, or -EINVAL for a malformed spec or one too many.
  */
 #define ENGINE_MAX_FAULTS	32	/* one of each kind of operation, and then some */
-int	engine_fault_add(const char *spec);
+int	eop_fault_add(const char *spec);
 
 #endif

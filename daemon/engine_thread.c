@@ -381,7 +381,7 @@ thread_done(void *arg)
 	struct eop *op = arg;
 
 	engine_stats.inflight--;
-	engine_complete(op, op->res);
+	eop_complete(op, op->res);
 }
 
 /* Where bulk work runs (engine_confine), and every CPU; unset: anywhere. */

@@ -234,7 +234,7 @@ lane_get(bool splice, struct lane **out)
 	struct lane	**idle = splice ? &U.idle_splice : &U.idle_rw;
 	int		  err;
 
-	if ((err = engine_fault_lane()) < 0)
+	if ((err = eop_fault_lane()) < 0)
 		return err;
 	if ((*out = *idle) != NULL) {
 		*idle = (*out)->next;
@@ -285,7 +285,7 @@ lane_finish(struct lane *l)
 		uring_copy(next);
 		break;
 	}
-	engine_complete(op, res);
+	eop_complete(op, res);
 }
 
 static struct io_uring_sqe *
@@ -400,7 +400,7 @@ uring_copy(struct eop *op)
 	int		 err;
 
 	if (op->len == 0) {
-		engine_post(op, 0);	/* nothing to move: no lane, no round */
+		eop_post(op, 0);	/* nothing to move: no lane, no round */
 		return;
 	}
 	if (U.lanes_busy >= U.max_inflight) {
@@ -411,7 +411,7 @@ uring_copy(struct eop *op)
 		return;
 	}
 	if ((err = lane_get(uring_bulk_splice(op), &l)) < 0) {
-		engine_post(op, err);
+		eop_post(op, err);
 		return;
 	}
 	U.lanes_busy++;
@@ -434,7 +434,7 @@ uring_op_done(struct loop_op *lop, int res)
 	struct eop *op = (struct eop *)((char *)lop - offsetof(struct eop, lop));
 
 	engine_stats.inflight--;
-	engine_complete(op, res);
+	eop_complete(op, res);
 }
 
 static void

@@ -272,7 +272,7 @@ main(int argc, char **argv)
 
 	log_init(opt_debug);
 	for (int i = 0; i < nopt_faults; i++)
-		if (engine_fault_add(opt_faults[i]) < 0) {
+		if (eop_fault_add(opt_faults[i]) < 0) {
 			fprintf(stderr, "cpd: bad --fault '%s': want OP:N[:ERRNO], OP one of "
 			    "the operations listed in cpd(8), N from 1\n", opt_faults[i]);
 			return 1;

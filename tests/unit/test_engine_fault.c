@@ -1,4 +1,4 @@
-/* cpd --fault specs: what engine_fault_add() accepts and refuses. */
+/* cpd --fault specs: what eop_fault_add() accepts and refuses. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -17,7 +17,7 @@ test_refused(void **state)
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (engine_fault_add(bad[i]) != -EINVAL)
+		if (eop_fault_add(bad[i]) != -EINVAL)
 			fail_msg("accepted '%s'", bad[i]);
 }
 
@@ -33,10 +33,10 @@ test_accepted(void **state)
 	size_t n = sizeof(good) / sizeof(good[0]);
 
 	for (size_t i = 0; i < n; i++)
-		assert_int_equal(engine_fault_add(good[i]), 0);
+		assert_int_equal(eop_fault_add(good[i]), 0);
 	for (size_t i = n; i < ENGINE_MAX_FAULTS; i++)
-		assert_int_equal(engine_fault_add("copy:9"), 0);
-	assert_int_equal(engine_fault_add("copy:9"), -EINVAL);
+		assert_int_equal(eop_fault_add("copy:9"), 0);
+	assert_int_equal(eop_fault_add("copy:9"), -EINVAL);
 }
 
 int

@@ -35,7 +35,7 @@ static void
 op_done(struct eop *op, int res)
 {
 	if (submitting)
-		fail_msg("%s: done() ran inside engine_submit()", engine_op_name(op->type));
+		fail_msg("%s: done() ran inside engine_submit()", eop_name(op->type));
 	op->res = res;
 	op->owner = op;		/* delivered */
 	ndone++;
@@ -115,8 +115,8 @@ test_every_kind_at_submit(void **state)
 	char spec[64];
 
 	for (int t = 0; t < EOP_COUNT; t++) {
-		snprintf(spec, sizeof(spec), "%s:1:EPROTO", engine_op_name((enum eop_type)t));
-		assert_int_equal(engine_fault_add(spec), 0);
+		snprintf(spec, sizeof(spec), "%s:1:EPROTO", eop_name((enum eop_type)t));
+		assert_int_equal(eop_fault_add(spec), 0);
 	}
 	ndone = nwant = 0;
 	for (int t = 0; t < EOP_COUNT; t++) {
@@ -127,7 +127,7 @@ test_every_kind_at_submit(void **state)
 	run_until_done();
 	for (int t = 0; t < EOP_COUNT; t++)
 		if (ops[t].res != -EPROTO)
-			fail_msg("%s: %d, not EPROTO", engine_op_name((enum eop_type)t), ops[t].res);
+			fail_msg("%s: %d, not EPROTO", eop_name((enum eop_type)t), ops[t].res);
 }
 
 /* Nothing to copy: 0, from the loop. */
@@ -159,7 +159,7 @@ test_lane_fault(void **state)
 
 	if (!uring())
 		skip();		/* the pool has no lanes to set up */
-	assert_int_equal(engine_fault_add("lane:1:EMFILE"), 0);
+	assert_int_equal(eop_fault_add("lane:1:EMFILE"), 0);
 	open_pair("lane", 3 << 20, &in, &out);
 	ndone = nwant = 0;
 	copy_op(&op[0], in, out, 1 << 20, true);
