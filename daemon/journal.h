@@ -62,9 +62,4 @@ void	journal_shutdown(void);
  */
 void	journal_clean_temporaries(const char *dir, uint64_t id, bool recursive);
 
-/* The file format, exposed for the unit tests. */
-int	journal_encode(struct json_object *rec, char **out, size_t *len);
-int	journal_decode(const char *buf, size_t len, struct json_object **out);
-uint32_t journal_crc32(const void *buf, size_t len);
-
 #endif

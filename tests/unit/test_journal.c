@@ -19,6 +19,7 @@
 
 #include "config.h"
 #include "journal.h"
+#include "jstore.h"
 #include "loop.h"
 
 static struct json_object *
@@ -32,8 +33,8 @@ static void
 test_crc32(void **state)
 {
 	/* The standard check value of CRC-32 (IEEE 802.3). */
-	assert_int_equal(journal_crc32("123456789", 9), 0xcbf43926);
-	assert_int_equal(journal_crc32("", 0), 0);
+	assert_int_equal(jstore_crc32("123456789", 9), 0xcbf43926);
+	assert_int_equal(jstore_crc32("", 0), 0);
 }
 
 static void
@@ -43,10 +44,10 @@ test_roundtrip(void **state)
 	char			*buf;
 	size_t			 len;
 
-	assert_int_equal(journal_encode(rec, &buf, &len), 0);
+	assert_int_equal(jstore_encode(rec, &buf, &len), 0);
 	assert_true(len > strlen(JOURNAL_MAGIC));
 	assert_memory_equal(buf, JOURNAL_MAGIC " ", strlen(JOURNAL_MAGIC) + 1);
-	assert_int_equal(journal_decode(buf, len, &back), 0);
+	assert_int_equal(jstore_decode(buf, len, &back), 0);
 	assert_true(json_object_equal(rec, back));
 	json_object_put(back);
 	json_object_put(rec);
@@ -61,10 +62,10 @@ test_truncated(void **state)
 	char			*buf;
 	size_t			 len;
 
-	assert_int_equal(journal_encode(rec, &buf, &len), 0);
+	assert_int_equal(jstore_encode(rec, &buf, &len), 0);
 	for (size_t n = 0; n < len; n++) {
 		back = NULL;
-		assert_int_equal(journal_decode(buf, n, &back), -EBADMSG);
+		assert_int_equal(jstore_decode(buf, n, &back), -EBADMSG);
 		assert_null(back);
 	}
 	json_object_put(rec);
@@ -79,16 +80,16 @@ test_altered(void **state)
 	char			*buf;
 	size_t			 len;
 
-	assert_int_equal(journal_encode(rec, &buf, &len), 0);
+	assert_int_equal(jstore_encode(rec, &buf, &len), 0);
 	for (size_t i = 0; i < len; i++)
 		for (int bit = 0; bit < 8; bit++) {
 			buf[i] ^= (char)(1 << bit);
 			back = NULL;
-			if (journal_decode(buf, len, &back) != -EBADMSG)
+			if (jstore_decode(buf, len, &back) != -EBADMSG)
 				fail_msg("byte %zu bit %d changed, still accepted", i, bit);
 			buf[i] ^= (char)(1 << bit);
 		}
-	assert_int_equal(journal_decode(buf, len, &back), 0);
+	assert_int_equal(jstore_decode(buf, len, &back), 0);
 	json_object_put(back);
 	json_object_put(rec);
 	free(buf);
@@ -102,20 +103,20 @@ test_extended_and_foreign(void **state)
 	size_t			 len;
 	const char		*arr = "[1,2]";
 
-	assert_int_equal(journal_encode(rec, &buf, &len), 0);
+	assert_int_equal(jstore_encode(rec, &buf, &len), 0);
 	more = malloc(len + 2);
 	memcpy(more, buf, len);
 	memcpy(more + len, "{}", 2);
-	assert_int_equal(journal_decode(more, len + 2, &back), -EBADMSG);
+	assert_int_equal(jstore_decode(more, len + 2, &back), -EBADMSG);
 	/* Valid framing around JSON that is not an object. */
 	snprintf(bad, sizeof(bad), JOURNAL_MAGIC " %zu %08x\n%s\n", strlen(arr),
-	    journal_crc32(arr, strlen(arr)), arr);
-	assert_int_equal(journal_decode(bad, strlen(bad), &back), -EBADMSG);
+	    jstore_crc32(arr, strlen(arr)), arr);
+	assert_int_equal(jstore_decode(bad, strlen(bad), &back), -EBADMSG);
 	/* A huge length is not a reason to read on. */
 	snprintf(bad, sizeof(bad), JOURNAL_MAGIC " 99999999999999999999 00000000\n{}\n");
-	assert_int_equal(journal_decode(bad, strlen(bad), &back), -EBADMSG);
+	assert_int_equal(jstore_decode(bad, strlen(bad), &back), -EBADMSG);
 	assert_null(back);
-	assert_int_equal(journal_decode("", 0, &back), -EBADMSG);
+	assert_int_equal(jstore_decode("", 0, &back), -EBADMSG);
 	json_object_put(rec);
 	free(buf);
 	free(more);
@@ -160,7 +161,7 @@ put_record(const char *dir, const char *name, const char *json)
 	size_t			 len;
 
 	assert_non_null(o);
-	assert_int_equal(journal_encode(o, &buf, &len), 0);
+	assert_int_equal(jstore_encode(o, &buf, &len), 0);
 	put_file(dir, name, buf, len);
 	free(buf);
 	json_object_put(o);
@@ -188,7 +189,7 @@ test_load(void **state)
 	put_record(dir, "job-7.json", "{\"id\":7}");
 	put_record(dir, "job-9.json", "{\"id\":8}");	/* says another id: refused */
 	put_record(dir, "next-id", "{\"next_id\":1000}");
-	assert_int_equal(journal_encode(o, &torn, &len), 0);
+	assert_int_equal(jstore_encode(o, &torn, &len), 0);
 	put_file(dir, "job-5.json", torn, len / 2);	/* torn */
 	put_file(dir, ".job-6.json.tmp", torn, len);	/* an interrupted write */
 	put_file(dir, "unrelated", "x", 1);
