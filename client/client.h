@@ -266,6 +266,8 @@ void		 progress_finish(struct progress *);
 uint64_t	 job_u64(struct json_object *, const char *key);
 const char	*job_str(struct json_object *, const char *key);
 bool		 job_bool(struct json_object *, const char *key);
+/* Its state (enum job_state, cpd-vocab.h); -1 when absent or unknown. */
+int		 job_state(struct json_object *);
 /* Whether a reply's parameters hold a usable Job under "job"; the Job. */
 struct json_object *job_from_params(struct json_object *params);
 bool		 job_valid(struct json_object *);

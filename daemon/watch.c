@@ -35,15 +35,22 @@ watch_drop(struct call *call)
 	call->awaiting_accept = false;
 }
 
-bool
-watch_waits(uint64_t id)
+/* The first call waiting on job id; accepted: for its record to be durable. */
+static struct call *
+watch_find(uint64_t id, bool accepted)
 {
 	struct call *call;
 
 	TAILQ_FOREACH(call, &watchers, wentry)
-		if (call->watching == id)
-			return true;
-	return false;
+		if (call->watching == id && (!accepted || call->awaiting_accept))
+			break;
+	return call;
+}
+
+bool
+watch_waits(uint64_t id)
+{
+	return watch_find(id, false) != NULL;
 }
 
 void
@@ -65,18 +72,15 @@ watch_accepted(struct call *call, struct job *job)
 	watch_add(call, job);
 }
 
-/* The first call waiting on job id that wants a reply of this event, detached. */
+/* watch_find(), detached: a reply may run the connection's next call. */
 static struct call *
 watch_take(uint64_t id, bool accepted)
 {
-	struct call *call;
+	struct call *call = watch_find(id, accepted);
 
-	TAILQ_FOREACH(call, &watchers, wentry)
-		if (call->watching == id && (!accepted || call->awaiting_accept)) {
-			watch_drop(call);
-			return call;
-		}
-	return NULL;
+	if (call)
+		watch_drop(call);
+	return call;
 }
 
 static void
