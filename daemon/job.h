@@ -1,3 +1,10 @@
+/*
+ * The job layer's face to the rest of the daemon: jobs are submitted,
+ * found, controlled and counted here (for manager.c and main.c), and
+ * driven by copy.c and tree.c, which copy their items. It knows nothing
+ * of the protocol: it tells what happens through job_events_set().
+ * job_internal.h says which file of the layer does what.
+ */
 #ifndef CPD_JOB_H
 #define CPD_JOB_H
 
@@ -120,7 +127,8 @@ bool	 job_accepting(const struct job *);
 enum job_event {
 	JOB_ACCEPTED,	/* its first record is durable (or failed to be): it exists */
 	JOB_CHANGED,	/* progress or state, at most once a tick */
-	JOB_ENDED,	/* it has ended and its end record is durable */
+	JOB_ENDED,	/* it has ended and its end record is durable (or, stopped
+			 * by a shutdown, it keeps its record to run again) */
 };
 void	 job_events_set(void (*observer)(struct job *, enum job_event));
 void	 job_tick(void);

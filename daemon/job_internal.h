@@ -12,8 +12,12 @@
  *	view.c		a job as the wire shows it (Job)
  *	request.c	the request, as Copy's parameters
  *
- * job.c and sched.c call each other (a job is queued, the queue starts
- * it): both sides of one state machine, kept apart for size.
+ * job.c and the other files call each other: they are the parts of one
+ * state machine, kept apart for size and so that each concern has one
+ * place (sched.c starts a job that job.c then runs; scan.c ends a job
+ * whose sources fail; lanes.c looks a job up by id). The layer as a
+ * whole calls nothing above it: manager.c and watch.c hear of it through
+ * job_events_set().
  */
 #ifndef CPD_JOB_INTERNAL_H
 #define CPD_JOB_INTERNAL_H
