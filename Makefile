@@ -22,7 +22,7 @@ PKG_LIBS_D := $(shell pkg-config --libs liburing libsystemd libconfig json-c 2>/
 PKG_LIBS_C := $(shell pkg-config --libs json-c inih 2>/dev/null)
 
 CFLAGS	?= -O2 -g
-CFLAGS	+= -std=gnu11 -Wall -Wextra -Wshadow -Wno-unused-parameter \
+CFLAGS	+= -std=gnu11 -Wall -Wextra -Wshadow -Wmissing-prototypes -Wno-unused-parameter \
 	   -Iinclude -D_GNU_SOURCE -DCPD_SYSCONFDIR='"$(SYSCONFDIR)"' $(PKG_CFLAGS)
 LDLIBS_D := $(PKG_LIBS_D) -lpthread
 LDLIBS_C := $(PKG_LIBS_C)
@@ -138,7 +138,9 @@ print-installed:
 #   make fuzz-run FUZZ_SECONDS=60    fuzz a copy of the seed corpus that long (CI)
 #   make fuzz-run FUZZ_SECONDS=3600  a long run; FUZZ_ARGS adds libFuzzer options
 # The daemon sources the harness needs are compiled into it with clang;
-# tests/fuzz/stubs.c stands in for control, job, loop, engine and cred.
+# tests/fuzz/stubs.c stands in for control, the job registry, journal,
+# loop, engine and cred; the request, the Job object and the watchers
+# are the daemon's own.
 FUZZ_CC		?= clang
 FUZZ_B		:= build-fuzz
 FUZZ_SECONDS	?= 60
@@ -149,7 +151,7 @@ FUZZ_CFLAGS	:= -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
 	   -Iinclude -Idaemon -Itests/fuzz -D_GNU_SOURCE -DCPD_SYSCONFDIR='"$(SYSCONFDIR)"' $(PKG_CFLAGS)
 FUZZ_LIBS	:= $(shell pkg-config --libs json-c libconfig 2>/dev/null)
 FUZZ_SRCS	:= tests/fuzz/fuzz_varlink.c tests/fuzz/stubs.c \
-	   $(addprefix daemon/,varlink.c manager.c path.c config.c log.c job_names.c) \
+	   $(addprefix daemon/,varlink.c manager.c watch.c request.c view.c path.c config.c log.c) \
 	   $(FUZZ_B)/daemon/interface.c
 FUZZ_RUN_ARGS	= -max_total_time=$(FUZZ_SECONDS) -max_len=70000 -timeout=10 \
 	   -rss_limit_mb=2048 -dict=tests/fuzz/varlink.dict -print_final_stats=1 \

@@ -28,6 +28,7 @@
 #include <json.h>
 
 #include "cpd-protocol.h"
+#include "cpd-vocab.h"
 
 #define CLIENT_NAME		"cpd-client"
 
@@ -50,11 +51,12 @@ enum progress_mode {
 	PROGRESS_NEVER,
 };
 
+/* A class of the daemon's (cpd-vocab.h), or none asked for. */
 enum priority {
 	PRIORITY_UNSET = -1,	/* let the daemon choose */
-	PRIORITY_INTERACTIVE,
-	PRIORITY_NORMAL,
-	PRIORITY_BULK,
+	PRIORITY_INTERACTIVE = PRIO_INTERACTIVE,
+	PRIORITY_NORMAL = PRIO_NORMAL,
+	PRIORITY_BULK = PRIO_BULK,
 };
 
 struct conf {
@@ -91,13 +93,8 @@ const char	*conf_priority_name(int);
 
 /* ---------------------------------------------------------------- client.c */
 
-/* Copy's reflink parameter. */
-enum reflink {
-	REFLINK_UNSET = -1,	/* not sent: the daemon's default (auto) */
-	REFLINK_AUTO,
-	REFLINK_ALWAYS,
-	REFLINK_NEVER,
-};
+/* Copy's reflink parameter: an enum reflink_mode (cpd-vocab.h), or */
+#define REFLINK_UNSET	(-1)	/* not sent: the daemon's default (auto) */
 
 /* What a command runs with: configuration merged with the command line. */
 struct client {
@@ -112,7 +109,7 @@ struct client {
 	bool		 recursive;
 	bool		 archive;
 	bool		 keep_going;
-	int		 reflink;	/* enum reflink */
+	int		 reflink;	/* enum reflink_mode, or REFLINK_UNSET */
 	bool		 detach;	/* copy --detach */
 	struct conf	 conf;
 };
@@ -269,6 +266,8 @@ void		 progress_finish(struct progress *);
 uint64_t	 job_u64(struct json_object *, const char *key);
 const char	*job_str(struct json_object *, const char *key);
 bool		 job_bool(struct json_object *, const char *key);
+/* Its state (enum job_state, cpd-vocab.h); -1 when absent or unknown. */
+int		 job_state(struct json_object *);
 /* Whether a reply's parameters hold a usable Job under "job"; the Job. */
 struct json_object *job_from_params(struct json_object *params);
 bool		 job_valid(struct json_object *);

@@ -40,31 +40,20 @@ static const struct option cmd_copy_options[] = {
 	{ NULL,		 0,			NULL, 0 }
 };
 
-static const char *const cmd_copy_reflink_names[] = {
-	[REFLINK_AUTO] = "auto",
-	[REFLINK_ALWAYS] = "always",
-	[REFLINK_NEVER] = "never",
-};
-
 int
 cmd_copy_parse_reflink(const char *s)
 {
-	size_t	 i;
+	int	 r = vocab_reflink_parse(s);
 
-	for (i = 0; i < sizeof cmd_copy_reflink_names /
-	    sizeof cmd_copy_reflink_names[0]; i++)
-		if (strcmp(s, cmd_copy_reflink_names[i]) == 0)
-			return (int)i;
-	return -1;
+	return r < 0 ? -1 : r;
 }
 
 const char *
 cmd_copy_reflink_name(int reflink)
 {
-	if (reflink < 0 || (size_t)reflink >= sizeof cmd_copy_reflink_names /
-	    sizeof cmd_copy_reflink_names[0])
+	if (reflink < 0 || reflink >= REFLINK_COUNT)
 		return NULL;
-	return cmd_copy_reflink_names[reflink];
+	return vocab_reflink_name((enum reflink_mode)reflink);
 }
 
 static mode_t
@@ -96,7 +85,7 @@ cmd_copy_params(struct client *c, int nsrc, char **srcs, const char *dest,
 
 	params = json_object_new_object();
 	sources = json_object_new_array();
-	json_object_object_add(params, "sources", sources);
+	json_object_object_add(params, VOCAB_SOURCES, sources);
 	for (i = 0; i < nsrc; i++) {
 		if ((path = client_abspath(cwd, srcs[i])) == NULL)
 			goto fail;
@@ -105,37 +94,37 @@ cmd_copy_params(struct client *c, int nsrc, char **srcs, const char *dest,
 	}
 	if ((path = client_abspath(cwd, dest)) == NULL)
 		goto fail;
-	json_object_object_add(params, "destination",
+	json_object_object_add(params, VOCAB_DESTINATION,
 	    json_object_new_string(path));
 	free(path);
 	free(cwd);
 
-	json_object_object_add(params, "no_clobber",
+	json_object_object_add(params, VOCAB_NO_CLOBBER,
 	    json_object_new_boolean(c->no_clobber));
 	if (c->sync >= 0)	/* unset: the daemon's default (jobs.sync) */
-		json_object_object_add(params, "sync", json_object_new_boolean(c->sync));
+		json_object_object_add(params, VOCAB_SYNC, json_object_new_boolean(c->sync));
 	/* Unset: the daemon chooses from the job's size. */
 	if (c->priority != PRIORITY_UNSET)
-		json_object_object_add(params, "priority",
+		json_object_object_add(params, VOCAB_PRIORITY,
 		    json_object_new_string(conf_priority_name(c->priority)));
 	/* Only a limit is sent: an older daemon does not know the key. */
 	if (c->bwlimit > 0)
-		json_object_object_add(params, "bwlimit",
+		json_object_object_add(params, VOCAB_BWLIMIT,
 		    json_object_new_int64((int64_t)c->bwlimit));
 	/* The same for these: plain copies work with any daemon. */
 	if (c->recursive)
-		json_object_object_add(params, "recursive",
+		json_object_object_add(params, VOCAB_RECURSIVE,
 		    json_object_new_boolean(1));
 	if (c->archive)
-		json_object_object_add(params, "archive",
+		json_object_object_add(params, VOCAB_ARCHIVE,
 		    json_object_new_boolean(1));
 	if (c->reflink != REFLINK_UNSET)
-		json_object_object_add(params, "reflink",
+		json_object_object_add(params, VOCAB_REFLINK,
 		    json_object_new_string(cmd_copy_reflink_name(c->reflink)));
 	if (c->keep_going)
-		json_object_object_add(params, "keep_going",
+		json_object_object_add(params, VOCAB_KEEP_GOING,
 		    json_object_new_boolean(1));
-	json_object_object_add(params, "umask",
+	json_object_object_add(params, VOCAB_UMASK,
 	    json_object_new_int((int)cmd_copy_umask()));
 	return params;
 

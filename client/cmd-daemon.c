@@ -4,9 +4,7 @@
 
 #include "client.h"
 
-/* The per-priority counts of queued jobs: "queued_" PRIORITY. */
-static const char *const cmd_daemon_prios[] = { "interactive", "normal", "bulk" };
-#define CMD_DAEMON_NPRIOS	(sizeof cmd_daemon_prios / sizeof cmd_daemon_prios[0])
+/* The per-priority counts of queued jobs are "queued_" PRIORITY. */
 
 /* An integer field of params; false when absent or not an integer. */
 static bool
@@ -45,10 +43,10 @@ cmd_daemon_queued(FILE *f, struct json_object *params, uint64_t queued)
 	size_t		 i;
 
 	fprintf(f, "jobs_queued: %" PRIu64, queued);
-	for (i = 0; i < CMD_DAEMON_NPRIOS; i++) {
-		snprintf(key, sizeof key, "queued_%s", cmd_daemon_prios[i]);
+	for (i = 0; i < PRIO_COUNT; i++) {
+		snprintf(key, sizeof key, "queued_%s", vocab_prios[i]);
 		if (cmd_daemon_int(params, key, &n)) {
-			fprintf(f, "%s%s %" PRIu64, sep, cmd_daemon_prios[i],
+			fprintf(f, "%s%s %" PRIu64, sep, vocab_prios[i],
 			    n);
 			sep = ", ";
 		}
@@ -64,8 +62,8 @@ cmd_daemon_is_queued(const char *key)
 
 	if (strncmp(key, "queued_", 7) != 0)
 		return false;
-	for (i = 0; i < CMD_DAEMON_NPRIOS; i++)
-		if (strcmp(key + 7, cmd_daemon_prios[i]) == 0)
+	for (i = 0; i < PRIO_COUNT; i++)
+		if (strcmp(key + 7, vocab_prios[i]) == 0)
 			return true;
 	return false;
 }

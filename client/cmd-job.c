@@ -71,12 +71,12 @@ cmd_list_row(struct json_object *job, char **cells)
 	cells[LIST_PRIORITY] = strdup(priority != NULL ? priority : "-");
 	/* A job done with failed files (keep_going) is not all there. */
 	if (asprintf(&cells[LIST_PROGRESS], "%3u%% %s / %s",
-	    strcmp(state, "done") == 0 && job_u64(job, "files_failed") == 0 ?
+	    job_state(job) == JOB_DONE && job_u64(job, "files_failed") == 0 ?
 	    100 : progress_percent(d, t),
 	    human_size(d, done, sizeof done),
 	    human_size(t, total, sizeof total)) == -1)
 		cells[LIST_PROGRESS] = NULL;
-	cells[LIST_RATE] = strdup(strcmp(state, "running") == 0 ?
+	cells[LIST_RATE] = strdup(job_state(job) == JOB_RUNNING ?
 	    human_rate(job_u64(job, "rate"), rate, sizeof rate) : "-");
 	cells[LIST_WHAT] = job_summary(job);
 }
@@ -219,7 +219,7 @@ cmd_status_print(FILE *f, struct json_object *job)
 	if (job_bool(job, "keep_going"))
 		fprintf(f, "keep_going: yes\n");
 	/* Done with failed files (keep_going): what was copied. */
-	fprintf(f, "progress: %u%%\n", strcmp(state, "done") == 0 &&
+	fprintf(f, "progress: %u%%\n", job_state(job) == JOB_DONE &&
 	    failed == 0 ? 100 : progress_percent(job_u64(job, "bytes_done"),
 	    job_u64(job, "bytes_total")));
 	cmd_status_bytes(f, "bytes_done", job_u64(job, "bytes_done"));
@@ -228,7 +228,7 @@ cmd_status_print(FILE *f, struct json_object *job)
 	fprintf(f, "files_total: %" PRIu64 "\n", job_u64(job, "files_total"));
 	if (failed > 0 || job_bool(job, "keep_going"))
 		fprintf(f, "files_failed: %" PRIu64 "\n", failed);
-	if (strcmp(state, "running") == 0)
+	if (job_state(job) == JOB_RUNNING)
 		fprintf(f, "rate: %s\n", human_rate(job_u64(job, "rate"), buf,
 		    sizeof buf));
 	cmd_status_time(f, "created", job_u64(job, "created_usec"));

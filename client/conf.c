@@ -20,12 +20,6 @@
 
 #include "client.h"
 
-static const char *const conf_priorities[] = {
-	[PRIORITY_INTERACTIVE] = "interactive",
-	[PRIORITY_NORMAL] = "normal",
-	[PRIORITY_BULK] = "bulk",
-};
-
 static const char *const conf_progress_modes[] = {
 	[PROGRESS_AUTO] = "auto",
 	[PROGRESS_ALWAYS] = "always",
@@ -79,30 +73,28 @@ conf_parse_bool(const char *s, bool *out)
 	return -1;
 }
 
+/* "auto" is the client's word only: the daemon hears no priority. */
 int
 conf_parse_priority(const char *s, int *out)
 {
-	size_t	 i;
+	int	 p;
 
 	if (strcmp(s, "auto") == 0) {
 		*out = PRIORITY_UNSET;
 		return 0;
 	}
-	for (i = 0; i < sizeof conf_priorities / sizeof conf_priorities[0]; i++)
-		if (strcmp(s, conf_priorities[i]) == 0) {
-			*out = (int)i;
-			return 0;
-		}
-	return -1;
+	if ((p = vocab_prio_parse(s)) < 0)
+		return -1;
+	*out = p;
+	return 0;
 }
 
 const char *
 conf_priority_name(int priority)
 {
-	if (priority < 0 || (size_t)priority >= sizeof conf_priorities /
-	    sizeof conf_priorities[0])
+	if (priority < 0 || priority >= PRIO_COUNT)
 		return NULL;
-	return conf_priorities[priority];
+	return vocab_prio_name((enum job_prio)priority);
 }
 
 int
@@ -160,13 +152,13 @@ conf_handler(void *user, const char *section, const char *name,
 			return conf_fail(p, "invalid value '%s' for '%s' "
 			    "(expected auto, always or never)", value, name);
 		conf->progress = v;
-	} else if (strcmp(name, "priority") == 0) {
+	} else if (strcmp(name, VOCAB_PRIORITY) == 0) {
 		if (conf_parse_priority(value, &v) == -1)
 			return conf_fail(p, "invalid value '%s' for '%s' "
 			    "(expected auto, interactive, normal or bulk)",
 			    value, name);
 		conf->priority = v;
-	} else if (strcmp(name, "bwlimit") == 0) {
+	} else if (strcmp(name, VOCAB_BWLIMIT) == 0) {
 		switch (human_parse_rate(value, &conf->bwlimit)) {
 		case 0:
 			break;
@@ -178,14 +170,14 @@ conf_handler(void *user, const char *section, const char *name,
 			    "(expected bytes per second such as 50M or "
 			    "1048576, or 0 for none)", value, name);
 		}
-	} else if (strcmp(name, "sync") == 0) {
+	} else if (strcmp(name, VOCAB_SYNC) == 0) {
 		bool b;
 
 		if (conf_parse_bool(value, &b) == -1)
 			return conf_fail(p, "invalid value '%s' for '%s' "
 			    "(expected true or false)", value, name);
 		conf->sync = b;
-	} else if (strcmp(name, "no_clobber") == 0) {
+	} else if (strcmp(name, VOCAB_NO_CLOBBER) == 0) {
 		if (conf_parse_bool(value, &conf->no_clobber) == -1)
 			return conf_fail(p, "invalid value '%s' for '%s' "
 			    "(expected true or false)", value, name);

@@ -63,13 +63,19 @@ job_from_params(struct json_object *params)
 	return job;
 }
 
+int
+job_state(struct json_object *job)
+{
+	const char	*state = job_str(job, "state");
+	int		 s = state ? vocab_state_parse(state) : -1;
+
+	return s < 0 ? -1 : s;
+}
+
 bool
 job_ended(struct json_object *job)
 {
-	const char	*state = job_str(job, "state");
-
-	return state != NULL && (strcmp(state, "done") == 0 ||
-	    strcmp(state, "failed") == 0 || strcmp(state, "cancelled") == 0);
+	return job_state(job) >= JOB_DONE;
 }
 
 char *
@@ -163,7 +169,7 @@ job_report_end(struct client *c, struct json_object *job)
 	if (c->json)
 		client_print_json(job);
 	/* With keep_going some files may be missing: not a success. */
-	if (strcmp(state, "done") == 0 && failed > 0) {
+	if (job_state(job) == JOB_DONE && failed > 0) {
 		if (c->json)
 			return CLIENT_EXIT_FAIL;
 		client_error(0, "job %" PRIu64 ": %" PRIu64 " file%s could "
@@ -171,9 +177,9 @@ job_report_end(struct client *c, struct json_object *job)
 		job_print_failures(stderr, job);
 		return CLIENT_EXIT_FAIL;
 	}
-	if (strcmp(state, "done") == 0)
+	if (job_state(job) == JOB_DONE)
 		return CLIENT_EXIT_OK;
-	if (strcmp(state, "failed") == 0) {
+	if (job_state(job) == JOB_FAILED) {
 		if (message != NULL && error != NULL)
 			return client_error(CLIENT_EXIT_FAIL,
 			    "job %" PRIu64 " failed: %s (%s)", id, message,
@@ -185,7 +191,7 @@ job_report_end(struct client *c, struct json_object *job)
 		return client_error(CLIENT_EXIT_FAIL, "job %" PRIu64 " failed",
 		    id);
 	}
-	if (strcmp(state, "cancelled") == 0)
+	if (job_state(job) == JOB_CANCELLED)
 		return client_error(CLIENT_EXIT_FAIL, "job %" PRIu64
 		    " cancelled", id);
 	return client_error(CLIENT_EXIT_FAIL, "job %" PRIu64 " is still %s",

@@ -221,7 +221,7 @@ progress_format_job(char *buf, size_t len, struct json_object *job,
 	v.files_done = job_u64(job, "files_done");
 	v.files_total = job_u64(job, "files_total");
 
-	if (strcmp(state, "queued") == 0) {
+	if (job_state(job) == JOB_QUEUED) {
 		if (len == 0)
 			return 0;
 		snprintf(buf, len, "queued: %" PRIu64 " file%s, %s",
@@ -234,11 +234,11 @@ progress_format_job(char *buf, size_t len, struct json_object *job,
 		}
 		return n;
 	}
-	if (strcmp(state, "paused") == 0) {
+	if (job_state(job) == JOB_PAUSED) {
 		/* Nothing moves until it is resumed: no rate, no ETA. */
 		v.rate = 0;
 		v.tail = "paused";
-	} else if (strcmp(state, "done") == 0) {
+	} else if (job_state(job) == JOB_DONE) {
 		/*
 		 * The whole job: its average rate and how long it took. With
 		 * files that failed (keep_going) it is not all there: the bar

@@ -427,14 +427,6 @@ copy_lane_drop(struct eop *op)
 		copy_step_done(&c->step, 0);
 }
 
-/* The method a file of size counts under when no data had to move. */
-static enum method
-copy_method_for(uint64_t size)
-{
-	return strcmp(engine_method(size), "splice") == 0 ? M_SPLICE :
-	    strcmp(engine_method(size), "readwrite") == 0 ? M_READWRITE : M_COPY_FILE_RANGE;
-}
-
 /*
  * A no_clobber job the daemon runs again after a crash or restart may
  * find files it published itself before. It cannot tell them from files
@@ -488,7 +480,7 @@ copy_data(struct copy *c)
 	/* An empty file (or one all holes) counts under the method its
 	 * size would take, so that a job's methods add up to its files; a
 	 * mapped copy counts as one once a chunk goes mapped. */
-	c->method = copy_method_for(size);
+	c->method = engine_method(size);
 	/*
 	 * None for a copy that is to stop: a failed clone or extent map lets
 	 * it come here (the step only falls back), and a cancelled job's
@@ -503,8 +495,6 @@ copy_data(struct copy *c)
 		for (unsigned i = 0; c->lanes && i < lanes && copy_more(c); i++)
 			copy_lane_start(c, &c->lanes[i]);
 	}
-	if (c->job->method == NULL)
-		c->job->method = job_method_name(c->method);
 	if (c->busy == 0)		/* nothing in flight */
 		copy_step_done(&c->step, 0);
 }
@@ -945,7 +935,7 @@ copy_step_done(struct eop *done, int res)
 		 * job before the daemon stopped (or just the same). Done. */
 		log_info("job %llu: '%s' is already a copy of '%s'", (unsigned long long)job->id,
 		    c->dstpath, c->srcpath);
-		c->method = copy_method_for(c->stx.stx_size);
+		c->method = engine_method(c->stx.stx_size);
 		job_progress(job, c->stx.stx_size);
 		break;
 	case CS_READLINK:
@@ -1234,8 +1224,6 @@ copy_whole_done(struct eop *whole, int res)
 			copy_data_result(c, (int)c->stx.stx_size, c->stx.stx_size);
 		if (c->method == M_COUNT)	/* empty: the way its data would have gone */
 			c->method = M_COPY_FILE_RANGE;
-		if (job->method == NULL)
-			job->method = job_method_name(c->method);
 	}
 	copy_step_done_at(c, c->state, res);
 }

@@ -144,7 +144,7 @@ engine_name(void)
 	return engine->name;
 }
 
-const char *
+enum method
 engine_method(uint64_t size)
 {
 	return engine->method(size);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "cpd-vocab.h"
 #include "loop.h"
 
 struct cred;
@@ -104,7 +105,7 @@ struct engine {
 	void		(*submit)(struct eop *);
 	void		(*reconfigure)(const struct config *);
 	void		(*shutdown)(void);
-	const char	*(*method)(uint64_t size);	/* data path a file of size gets */
+	enum method	 (*method)(uint64_t size);	/* data path a file of size gets */
 	void		(*tick)(void);
 	long		(*run)(struct eop *);	/* carry op out in the calling thread */
 	int		(*confine)(const cpu_set_t *);	/* where its own workers run */
@@ -149,7 +150,7 @@ void	engine_tick(void);
 const char *engine_name(void);
 /* An operation's name, as --fault spells it: "open", "copy"... (eop.c) */
 const char *eop_name(enum eop_type);
-const char *engine_method(uint64_t size);
+enum method engine_method(uint64_t size);
 /*
  * A testing aid (cpd --fault OP:N[:ERRNO]): the Nth operation of type OP,
  * counted from start-up, fails with ERRNO (default EIO) without being

@@ -583,10 +583,10 @@ thread_shutdown(void)
 	P.stop = false;
 }
 
-static const char *
+static enum method
 thread_method(uint64_t size)
 {
-	return "copy_file_range";
+	return M_COPY_FILE_RANGE;
 }
 
 const struct engine engine_thread = {

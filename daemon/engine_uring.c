@@ -187,10 +187,10 @@ uring_bulk_splice(const struct eop *op)
 	return op->bulk && U.method == METHOD_SPLICE;
 }
 
-static const char *
+static enum method
 uring_method(uint64_t size)
 {
-	return size >= U.threshold && U.method == METHOD_SPLICE ? "splice" : "readwrite";
+	return size >= U.threshold && U.method == METHOD_SPLICE ? M_SPLICE : M_READWRITE;
 }
 
 /* A new lane: a pipe (splice) or a buffer (read/write) of about a chunk. */

@@ -1,3 +1,10 @@
+/*
+ * The job layer's face to the rest of the daemon: jobs are submitted,
+ * found, controlled and counted here (for manager.c and main.c), and
+ * driven by copy.c and tree.c, which copy their items. It knows nothing
+ * of the protocol: it tells what happens through job_events_set().
+ * job_internal.h says which file of the layer does what.
+ */
 #ifndef CPD_JOB_H
 #define CPD_JOB_H
 
@@ -8,23 +15,15 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "cpd-vocab.h"
 #include "engine.h"
+#include "request.h"
 
-struct call;
 struct cred;
 struct copy;
 struct item;
 struct tnode;
 struct hlink;
-
-/* Ended states last: job_finished() is state >= JOB_DONE. */
-enum job_state { JOB_QUEUED, JOB_RUNNING, JOB_PAUSED, JOB_DONE, JOB_FAILED, JOB_CANCELLED };
-enum job_prio { PRIO_INTERACTIVE, PRIO_NORMAL, PRIO_BULK, PRIO_COUNT, PRIO_AUTO = PRIO_COUNT };
-
-enum reflink_mode { REFLINK_AUTO, REFLINK_ALWAYS, REFLINK_NEVER };
-
-/* The data paths a file can take, counted per job. */
-enum method { M_REFLINK, M_COPY_FILE_RANGE, M_SPLICE, M_READWRITE, M_LINKS, M_MAPPED, M_COUNT };
 
 #define JOB_MAX_FAILURES	100	/* failures listed in a job (all are counted) */
 
@@ -34,37 +33,23 @@ struct failure {
 	char	*message;
 };
 
-struct job_request {
-	char		**sources;	/* absolute paths, owned by the job after job_submit */
-	size_t		  nsources;
-	char		 *destination;
-	bool		  no_clobber;
-	bool		  sync;
-	enum job_prio	  prio;		/* PRIO_AUTO: chosen from the size */
-	uint64_t	  bwlimit;	/* bytes per second, 0: none */
-	bool		  recursive;
-	bool		  archive;	/* implies recursive */
-	bool		  keep_going;
-	enum reflink_mode reflink;
-	mode_t		  umask;
-};
-
 struct job_scan;
 
 struct job {
 	uint64_t		 id;
-	enum job_state		 state;
+	enum job_state		 state;		/* never JOB_PAUSED: see paused */
 	struct job_request	 req;
+	enum job_prio		 prio;		/* its class: req.prio, or chosen for PRIO_AUTO */
 	struct cred		*cred;
 
 	uint64_t		 bytes_total, bytes_done;
 	uint64_t		 files_total, files_done;
 	uint64_t		 rate;
 	uint64_t		 created_usec, started_usec, finished_usec;
-	const char		*method;
 	uint64_t		 methods[M_COUNT];
 	unsigned		 restarts;	/* interrupted while running, then run again */
 	bool			 accepting;	/* its first record is not durable yet */
+	bool			 announced;	/* its end was told (JOB_ENDED): may be freed */
 	bool			 interrupted;	/* stopped by a shutdown: to be run again */
 	struct json_object	*final;		/* a finished job from the journal: as it was */
 	int			 err;		/* first error: -errno */
@@ -79,12 +64,13 @@ struct job {
 
 	/* Execution. */
 	bool			 cancelling;
-	bool			 paused;
+	bool			 paused;	/* queued or running: starts nothing new */
 	bool			 finishing;	/* every item has ended */
 	bool			 in_runq;	/* scanned, waiting for a slot */
 	unsigned		 lanes_busy;	/* data chunks in flight */
 	struct eop		*parked;	/* data chunks waiting to start */
 	struct eop		**parked_tail;
+	bool			 drop_posted;	/* lanes.c drops parked chunks soon */
 	int64_t			 tokens;	/* bwlimit: bytes that may start now */
 	uint64_t		 tokens_usec;
 	int			 dirfd;		/* destination directory, O_PATH */
@@ -107,7 +93,6 @@ struct job {
 	uint64_t		 samples[9];	/* bytes_done at the last ticks */
 	unsigned		 nsamples;
 	bool			 dirty;
-	TAILQ_HEAD(, call)	 watchers;
 
 	TAILQ_ENTRY(job)	 entry;		/* all jobs, by id */
 	TAILQ_ENTRY(job)	 qentry;	/* its run queue, or the running list */
@@ -128,13 +113,24 @@ void	 job_resume(struct job *);
 bool	 job_finished(const struct job *);
 /*
  * Whether the job's record is still being written: a Copy says the job
- * exists only when it is durable, through call->accepted (job_watch()).
+ * exists only when it is durable (JOB_ACCEPTED).
  */
 bool	 job_accepting(const struct job *);
-/* Attach a call that gets updates (stream) or only the final state. */
-void	 job_watch(struct job *, struct call *);
-void	 job_unwatch(struct job *, struct call *);
-struct json_object *job_to_json(const struct job *);
+
+/*
+ * What the job layer tells the layer above it (watch.c), which keeps the
+ * calls that wait on jobs; the job layer knows nothing of calls. The
+ * observer may reply at once, and a final reply may run the connection's
+ * next call, which may act on this very job (cancel it): events are
+ * emitted where that is safe, and the job is looked at again after.
+ */
+enum job_event {
+	JOB_ACCEPTED,	/* its first record is durable (or failed to be): it exists */
+	JOB_CHANGED,	/* progress or state, at most once a tick */
+	JOB_ENDED,	/* it has ended and its end record is durable (or, stopped
+			 * by a shutdown, it keeps its record to run again) */
+};
+void	 job_events_set(void (*observer)(struct job *, enum job_event));
 void	 job_tick(void);
 void	 job_shutdown(void);
 unsigned job_count_active(void);
@@ -163,7 +159,8 @@ bool	 job_stopping(const struct job *);
  * not paused, its bandwidth allows, and it is within its fair share of
  * the chunks in flight; otherwise job_lane_begin() parks it and returns
  * false, and the job later hands it back to copy_lane_run() (or to
- * copy_lane_drop() when the job is cancelled).
+ * copy_lane_drop() when the job is cancelled): never from within
+ * job_lane_begin(), which would free the caller's copy under it.
  */
 bool	 job_lane_begin(struct job *, struct eop *);
 /*
@@ -188,14 +185,5 @@ struct job_counters {
 };
 void	 job_counters(struct job_counters *);
 bool	 job_write_behind(void);
-
-/* job_names.c */
-const char *job_state_name(enum job_state);
-const char *job_prio_name(enum job_prio);
-const char *job_reflink_name(enum reflink_mode);
-const char *job_method_name(enum method);
-int	 job_state_parse(const char *);
-int	 job_prio_parse(const char *, enum job_prio *);
-int	 job_reflink_parse(const char *, enum reflink_mode *);
 
 #endif

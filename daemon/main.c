@@ -24,6 +24,7 @@
 #include "path.h"
 #include "reserve.h"
 #include "varlink.h"
+#include "watch.h"
 
 #define TICK_MS			250
 #define SHUTDOWN_GRACE_USEC	(10 * 1000000ULL)
@@ -297,6 +298,7 @@ main(int argc, char **argv)
 		fatalx("cannot start the %s engine: %s", engine_name(), strerror(-rc));
 	reserve_init(cpd_conf);
 	job_init(cpd_conf);
+	watch_init();
 	if ((rc = control_listen(cpd_conf, &varlink_protocol)) < 0)
 		fatalx("cannot listen on %s: %s", cpd_conf->socket, strerror(-rc));
 	/* After listen: a second daemon that gives up there never touches

@@ -14,21 +14,11 @@
 #include "job.h"
 #include "journal.h"
 #include "loop.h"
-#include "path.h"
+#include "request.h"
 #include "varlink.h"
+#include "view.h"
+#include "watch.h"
 
-
-#define MANAGER_MAX_SOURCES	4096
-
-
-static struct json_object *
-manager_job_params(const struct job *job)
-{
-	struct json_object *p = json_object_new_object();
-
-	json_object_object_add(p, "job", job_to_json(job));
-	return p;
-}
 
 static bool
 manager_may_see(struct call *call, const struct job *job)
@@ -64,107 +54,23 @@ manager_lookup(struct call *call, struct json_object *params)
 	return job;
 }
 
-/* Reply now, or with "more" stream updates until the job ends. */
-static void
-manager_reply_or_watch(struct call *call, struct job *job, bool wait)
-{
-	if (call->oneway || (!wait && !call->more) || job_finished(job)) {
-		varlink_reply(call, manager_job_params(job), false);
-		return;
-	}
-	if (call->more)
-		varlink_reply(call, manager_job_params(job), true);
-	job_watch(job, call);
-}
-
-static void
-free_request(struct job_request *req)
-{
-	for (size_t i = 0; i < req->nsources; i++)
-		free(req->sources[i]);
-	free(req->sources);
-	free(req->destination);
-}
-
-static void
-manager_copy_accepted(struct call *call, struct job *job)
-{
-	manager_reply_or_watch(call, job, false);
-}
-
 static void
 manager_copy(struct call *call, struct json_object *params)
 {
-	struct job_request	 req = { .prio = PRIO_AUTO, .umask = 022 };
-	struct json_object	*srcs, *p;
-	const char		*s, *reflink = NULL;
-	size_t			 len, n;
-	int64_t			 umask = 022, bwlimit = 0;
+	struct job_request	 req;
+	struct json_object	*p;
+	const char		*bad;
 	struct job		*job;
 	int			 rc;
 
-	req.sync = cpd_conf->jobs.sync;
-	if (!json_object_object_get_ex(params, "sources", &srcs) ||
-	    !json_object_is_type(srcs, json_type_array) ||
-	    (n = json_object_array_length(srcs)) == 0 || n > MANAGER_MAX_SOURCES) {
-		varlink_invalid(call, "sources");
+	if (request_from_json(params, &req, &bad) < 0) {
+		varlink_invalid(call, bad);
 		return;
 	}
-	if ((req.sources = calloc(n, sizeof(char *))) == NULL) {
-		varlink_invalid(call, "sources");
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *e = json_object_array_get_idx(srcs, i);
-
-		if (!json_object_is_type(e, json_type_string) ||
-		    path_check(json_object_get_string(e),
-		    (size_t)json_object_get_string_len(e)) < 0 ||
-		    (req.sources[i] = strdup(json_object_get_string(e))) == NULL) {
-			free_request(&req);
-			varlink_invalid(call, "sources");
-			return;
-		}
-		req.nsources++;
-	}
-	if (!varlink_get_string(call, params, "destination", true, &s, &len))
-		goto fail;
-	if (path_check(s, len) < 0 || (req.destination = strdup(s)) == NULL) {
-		varlink_invalid(call, "destination");
-		goto fail;
-	}
-	if (!varlink_get_bool(call, params, "no_clobber", &req.no_clobber) ||
-	    !varlink_get_bool(call, params, "sync", &req.sync) ||
-	    !varlink_get_bool(call, params, "recursive", &req.recursive) ||
-	    !varlink_get_bool(call, params, "archive", &req.archive) ||
-	    !varlink_get_bool(call, params, "keep_going", &req.keep_going) ||
-	    !varlink_get_string(call, params, "reflink", false, &reflink, NULL) ||
-	    !varlink_get_string(call, params, "priority", false, &s, NULL) ||
-	    !varlink_get_int(call, params, "umask", false, &umask) ||
-	    !varlink_get_int(call, params, "bwlimit", false, &bwlimit))
-		goto fail;
-	if (bwlimit < 0) {
-		varlink_invalid(call, "bwlimit");
-		goto fail;
-	}
-	req.bwlimit = (uint64_t)bwlimit;
-	if (s && job_prio_parse(s, &req.prio) < 0) {
-		varlink_invalid(call, "priority");
-		goto fail;
-	}
-	if (reflink && job_reflink_parse(reflink, &req.reflink) < 0) {
-		varlink_invalid(call, "reflink");
-		goto fail;
-	}
-	req.recursive |= req.archive;
-	if (umask < 0 || umask > 0777) {
-		varlink_invalid(call, "umask");
-		goto fail;
-	}
-	req.umask = (mode_t)umask;
 	rc = job_submit(&req, cred_ref(control_cred(call->conn)), &job);
 	if (rc < 0) {
 		cred_unref(control_cred(call->conn));
+		request_free(&req);
 		if (rc == -ESHUTDOWN)
 			varlink_error(call, CPD_ERR_SHUTTING_DOWN, NULL);
 		else if (rc == -EUSERS) {
@@ -173,19 +79,14 @@ manager_copy(struct call *call, struct json_object *params)
 			    json_object_new_int64(cpd_conf->jobs.max_per_user));
 			varlink_error(call, CPD_ERR_TOO_MANY_JOBS, p);
 		} else
-			varlink_invalid(call, "sources");
-		goto fail;
-	}
-	if (job_accepting(job)) {
-		/* The reply says the job exists: it must be in the journal first. */
-		call->accepted = manager_copy_accepted;
-		job_watch(job, call);
+			varlink_invalid(call, VOCAB_SOURCES);
 		return;
 	}
-	manager_reply_or_watch(call, job, false);
-	return;
-fail:
-	free_request(&req);
+	/* The reply says the job exists: it must be in the journal first. */
+	if (job_accepting(job))
+		watch_accepted(call, job);
+	else
+		watch_reply(call, job, false);
 }
 
 static void
@@ -194,7 +95,7 @@ manager_get(struct call *call, struct json_object *params)
 	struct job *job = manager_lookup(call, params);
 
 	if (job)
-		varlink_reply(call, manager_job_params(job), false);
+		varlink_reply(call, view_params(job), false);
 }
 
 static void
@@ -204,7 +105,7 @@ manager_list(struct call *call, struct json_object *params)
 
 	for (struct job *job = job_first(); job; job = job_next(job))
 		if (manager_may_see(call, job))
-			json_object_array_add(a, job_to_json(job));
+			json_object_array_add(a, view_job(job));
 	json_object_object_add(p, "jobs", a);
 	varlink_reply(call, p, false);
 }
@@ -215,7 +116,7 @@ manager_wait(struct call *call, struct json_object *params)
 	struct job *job = manager_lookup(call, params);
 
 	if (job)
-		manager_reply_or_watch(call, job, true);
+		watch_reply(call, job, true);
 }
 
 static void
@@ -228,7 +129,7 @@ manager_cancel(struct call *call, struct json_object *params)
 	job_cancel(job);
 	/* The reply comes when the job has stopped and cleaned up. */
 	call->more = false;
-	manager_reply_or_watch(call, job, true);
+	watch_reply(call, job, true);
 }
 
 /* A change of a job that takes effect at once, answered with the job. */
@@ -239,7 +140,7 @@ manager_act(struct call *call, struct json_object *params, void (*act)(struct jo
 
 	if (job) {
 		act(job);
-		varlink_reply(call, manager_job_params(job), false);
+		varlink_reply(call, view_params(job), false);
 	}
 }
 

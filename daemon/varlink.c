@@ -12,10 +12,10 @@
 #include "control.h"
 #include "cpd-protocol.h"
 #include "cred.h"
-#include "job.h"
 #include "log.h"
 #include "reserve.h"
 #include "varlink.h"
+#include "watch.h"
 
 #define VARLINK_MAX_DEPTH	16	/* deeper JSON is refused, not parsed */
 
@@ -47,8 +47,7 @@ varlink_end(struct call *call)
 {
 	struct conn *conn = call->conn;
 
-	if (call->job)
-		job_unwatch(call->job, call);
+	watch_drop(call);
 	free(call);
 	if (conn)
 		control_call_end(conn);

@@ -5,8 +5,9 @@
 #include <stdbool.h>
 #include <sys/queue.h>
 
+#include <stdint.h>
+
 struct conn;
-struct job;
 
 /*
  * One method call. Most are answered at once; Copy/Wait with "more",
@@ -16,10 +17,9 @@ struct call {
 	struct conn		*conn;
 	bool			 more;
 	bool			 oneway;
-	struct job		*job;		/* watched job, if any */
-	TAILQ_ENTRY(call)	 wentry;	/* in the job's watchers */
-	/* Set while a Copy waits for its job's record to be durable. */
-	void			(*accepted)(struct call *, struct job *);
+	uint64_t		 watching;	/* the id of the job it waits on, 0: none */
+	bool			 awaiting_accept; /* a Copy: until its job's record is durable */
+	TAILQ_ENTRY(call)	 wentry;	/* in watch.c's list */
 };
 
 /* What main.c gives control_listen(): varlink_dispatch and varlink_abort. */

@@ -1,7 +1,8 @@
 /*
  * Stand-ins for the modules the fuzzed code calls but that are not linked
- * into the fuzzer: control (the socket), job, journal, loop, engine,
- * reserve and cred. They keep just enough state for the Varlink and
+ * into the fuzzer: control (the socket), job (the registry, as the method
+ * layer sees it: the request, the Job object and the watchers are the
+ * daemon's own), journal, loop, engine, reserve and cred. They keep just enough state for the Varlink and
  * manager code to run as in the daemon, never touch the filesystem, and
  * check what they are handed:
  * every reply must be a well-formed Varlink reply to the open call, every
@@ -25,6 +26,8 @@
 #include "loop.h"
 #include "reserve.h"
 #include "varlink.h"
+#include "view.h"
+#include "watch.h"
 
 #include "fuzz.h"
 
@@ -38,6 +41,7 @@ static uint64_t		 next_id;
 /* The caller; another user; root. Each holds one reference of its own. */
 static struct cred	 caller, other, root;
 static struct loop_info	 info;
+static void		(*observer)(struct job *, enum job_event);
 struct engine_stats	 engine_stats;
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
@@ -187,7 +191,7 @@ fuzz_conn_process(struct conn *c)
 		}
 		varlink_dispatch(c, msg);
 		/* A call that stays open must be waiting for a job. */
-		if (!c->closing && c->call && c->call->job == NULL)
+		if (!c->closing && c->call && c->call->watching == 0)
 			finding("a call left open without a reply or a job to wait for");
 		if ((flags & FUZZ_END_NOW) && c->call)
 			fuzz_finish_watched();
@@ -295,7 +299,7 @@ job_add(struct job_request *req, struct cred *cred, enum job_state state)
 	job->files_total = req->nsources;
 	job->created_usec = loop_wall_usec();
 	job->dirfd = -1;
-	TAILQ_INIT(&job->watchers);
+	job->prio = req->prio == PRIO_AUTO ? PRIO_NORMAL : req->prio;
 	TAILQ_INSERT_TAIL(&jobs, job, entry);
 	njobs++;
 	return job;
@@ -316,10 +320,7 @@ job_fake(struct cred *cred, enum job_state state, const char *src, const char *d
 static void
 job_free(struct job *job)
 {
-	for (size_t i = 0; i < job->req.nsources; i++)
-		free(job->req.sources[i]);
-	free(job->req.sources);
-	free(job->req.destination);
+	request_free(&job->req);
 	free(job->error_message);
 	cred_unref(job->cred);
 	free(job);
@@ -384,79 +385,20 @@ job_next(struct job *job)
 	return TAILQ_NEXT(job, entry);
 }
 
-struct json_object *
-job_to_json(const struct job *job)
-{
-	struct json_object *o = json_object_new_object(), *src = json_object_new_array();
-
-	for (size_t i = 0; i < job->req.nsources; i++)
-		json_object_array_add(src, json_object_new_string(job->req.sources[i]));
-	json_object_object_add(o, "id", json_object_new_int64((int64_t)job->id));
-	json_object_object_add(o, "state", json_object_new_string(job_state_name(job->state)));
-	json_object_object_add(o, "priority", json_object_new_string(
-	    job->req.prio == PRIO_AUTO ? "normal" : job_prio_name(job->req.prio)));
-	json_object_object_add(o, "sources", src);
-	json_object_object_add(o, "destination", json_object_new_string(job->req.destination));
-	json_object_object_add(o, "uid", json_object_new_int64(job->cred->uid));
-	json_object_object_add(o, "sync", json_object_new_boolean(job->req.sync));
-	json_object_object_add(o, "bwlimit", json_object_new_int64((int64_t)job->req.bwlimit));
-	json_object_object_add(o, "reflink", json_object_new_string(
-	    job_reflink_name(job->req.reflink)));
-	json_object_object_add(o, "bytes_done", json_object_new_int64((int64_t)job->bytes_done));
-	if (job->state == JOB_FAILED) {
-		json_object_object_add(o, "error", json_object_new_string("EACCES"));
-		json_object_object_add(o, "error_message", json_object_new_string(
-		    job->error_message ? job->error_message : "Permission denied"));
-	}
-	return o;
-}
-
-static struct json_object *
-job_params(const struct job *job)
-{
-	struct json_object *p = json_object_new_object();
-
-	json_object_object_add(p, "job", job_to_json(job));
-	return p;
-}
-
 void
-job_watch(struct job *job, struct call *call)
+job_events_set(void (*fn)(struct job *, enum job_event))
 {
-	if (call->job)
-		finding("a call watches two jobs");
-	if (job_finished(job))
-		finding("a call waits for job %llu, which has already ended",
-		    (unsigned long long)job->id);
-	call->job = job;
-	TAILQ_INSERT_TAIL(&job->watchers, call, wentry);
+	observer = fn;
 }
 
-void
-job_unwatch(struct job *job, struct call *call)
-{
-	if (call->job != job)
-		finding("job_unwatch of a call that does not watch the job");
-	TAILQ_REMOVE(&job->watchers, call, wentry);
-	call->job = NULL;
-}
-
-/* As job.c: the final reply to every watcher, detached first. */
+/* As job.c: the end is told once it is (here at once) durable. */
 static void
 job_end(struct job *job, enum job_state state)
 {
-	TAILQ_HEAD(, call) done = TAILQ_HEAD_INITIALIZER(done);
-	struct call *call;
-
 	job->state = state;
 	job->paused = false;
 	job->finished_usec = loop_wall_usec();
-	TAILQ_CONCAT(&done, &job->watchers, wentry);
-	while ((call = TAILQ_FIRST(&done)) != NULL) {
-		TAILQ_REMOVE(&done, call, wentry);
-		call->job = NULL;
-		varlink_reply(call, job_params(job), false);
-	}
+	observer(job, JOB_ENDED);
 }
 
 void
@@ -477,8 +419,6 @@ job_pause(struct job *job)
 	if (job_finished(job) || job->paused || job->cancelling)
 		return;
 	job->paused = true;
-	if (job->state == JOB_RUNNING)
-		job->state = JOB_PAUSED;
 }
 
 void
@@ -487,8 +427,6 @@ job_resume(struct job *job)
 	if (!job->paused)
 		return;
 	job->paused = false;
-	if (job->state == JOB_PAUSED)
-		job->state = JOB_RUNNING;
 }
 
 void
@@ -498,16 +436,17 @@ job_counters(struct job_counters *jc)
 
 	memset(jc, 0, sizeof(*jc));
 	TAILQ_FOREACH(job, &jobs, entry) {
-		switch (job->state) {
+		switch (view_state(job)) {
 		case JOB_QUEUED:
 			jc->queued++;
-			jc->queued_prio[job->req.prio == PRIO_AUTO ? PRIO_NORMAL : job->req.prio]++;
+			jc->queued_prio[job->prio]++;
 			break;
 		case JOB_RUNNING: jc->running++; break;
 		case JOB_PAUSED: jc->paused++; break;
 		case JOB_DONE: jc->done++; break;
 		case JOB_FAILED: jc->failed++; break;
 		case JOB_CANCELLED: jc->cancelled++; break;
+		case JOB_NSTATES: break;
 		}
 		jc->bytes_copied += job->bytes_done;
 	}
@@ -518,16 +457,12 @@ job_counters(struct job_counters *jc)
 void
 fuzz_progress(void)
 {
-	struct job	*job;
-	struct call	*call, *next;
+	struct job *job;
 
 	TAILQ_FOREACH(job, &jobs, entry) {
 		job->bytes_done += 4096;
-		for (call = TAILQ_FIRST(&job->watchers); call; call = next) {
-			next = TAILQ_NEXT(call, wentry);
-			if (call->more)
-				varlink_reply(call, job_params(job), true);
-		}
+		if (!job_finished(job))
+			observer(job, JOB_CHANGED);
 	}
 }
 
@@ -539,7 +474,7 @@ fuzz_finish_watched(void)
 
 	/* A final reply may run queued calls, which may add jobs (at the tail). */
 	TAILQ_FOREACH(job, &jobs, entry)
-		if (!TAILQ_EMPTY(&job->watchers)) {
+		if (watch_waits(job->id)) {
 			job_end(job, job->cancelling ? JOB_CANCELLED : JOB_DONE);
 			any = true;
 		}
@@ -567,10 +502,11 @@ fuzz_setup(unsigned f)
 		    "io_uring_setup: %s", strerror(EPERM));
 	engine_stats = (struct engine_stats){ .inflight = 3, .waiting = 1 };
 	next_id = 1;
+	watch_init();
 	/* Jobs 1-5: the caller's, running and failed; root's; another user's. */
 	job_fake(&caller, JOB_RUNNING, "/home/u/big.iso", "/mnt/backup/");
 	job_fake(&root, JOB_DONE, "/etc/passwd", "/root/passwd.bak");
-	job = job_fake(&other, JOB_PAUSED, "/home/o/a", "/home/o/b");
+	job = job_fake(&other, JOB_RUNNING, "/home/o/a", "/home/o/b");
 	job->paused = true;
 	job = job_fake(&caller, JOB_FAILED, "/home/u/secret", "/tmp/x");
 	job->error_message = strdup("cannot open '/home/u/secret': Permission denied");
@@ -583,7 +519,7 @@ fuzz_teardown(void)
 	struct job *job;
 
 	while ((job = TAILQ_FIRST(&jobs)) != NULL) {
-		if (!TAILQ_EMPTY(&job->watchers))
+		if (watch_waits(job->id))
 			finding("job %llu still watched at the end", (unsigned long long)job->id);
 		TAILQ_REMOVE(&jobs, job, entry);
 		job_free(job);

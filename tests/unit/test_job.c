@@ -19,6 +19,7 @@
 #include "engine.h"
 #include "job.h"
 #include "loop.h"
+#include "view.h"
 
 static struct config	conf, base;	/* base: each test starts from it */
 static char		dir[64];
@@ -80,7 +81,7 @@ assert_done(const struct job *job)
 {
 	if (job->state != JOB_DONE)
 		fail_msg("job %llu: %s: %s", (unsigned long long)job->id,
-		    job_state_name(job->state),
+		    vocab_state_name(job->state),
 		    job->error_message ? job->error_message : "(no error)");
 }
 
@@ -380,9 +381,9 @@ test_auto_priority(void **state)
 	mid = submit(PRIO_AUTO, "auto.m.copy", 1, "auto.m");
 	big = submit(PRIO_AUTO, "auto.b.copy", 1, "auto.b");
 	run_until_finished();
-	assert_int_equal(small->req.prio, PRIO_INTERACTIVE);
-	assert_int_equal(mid->req.prio, PRIO_NORMAL);
-	assert_int_equal(big->req.prio, PRIO_BULK);
+	assert_int_equal(small->prio, PRIO_INTERACTIVE);
+	assert_int_equal(mid->prio, PRIO_NORMAL);
+	assert_int_equal(big->prio, PRIO_BULK);
 	assert_int_equal(big->state, JOB_DONE);
 }
 
@@ -407,7 +408,7 @@ test_pause_resume(void **state)
 	loop_run(copied_some, tick, 20);
 	assert_int_equal(job->state, JOB_RUNNING);
 	job_pause(job);
-	assert_int_equal(job->state, JOB_PAUSED);
+	assert_int_equal(view_state(job), JOB_PAUSED);
 	loop_run(paused_and_still, tick, 20);	/* chunks in flight come back */
 	at_pause = job->bytes_done;
 	/* Paused: a few ticks pass and nothing moves. */

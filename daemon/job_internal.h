@@ -1,0 +1,73 @@
+/*
+ * Shared among the files of the job layer only; job.h is its face to the
+ * rest of the daemon. The layer, one concern a file:
+ *
+ *	job.c		the jobs (registry) and their lifecycle: submit, the
+ *			items in flight, cancel, pause, resume, end, ticks
+ *	sched.c		run queues: admission, fairness between users
+ *	lanes.c		the data chunks a job may have in flight: its share
+ *			of the engine and its bandwidth tokens
+ *	scan.c		examining the sources, resolving the destination
+ *	record.c	a job's journal record, and a job from one
+ *	view.c		a job as the wire shows it (Job)
+ *	request.c	the request, as Copy's parameters
+ *
+ * job.c and the other files call each other: they are the parts of one
+ * state machine, kept apart for size and so that each concern has one
+ * place (sched.c starts a job that job.c then runs; scan.c ends a job
+ * whose sources fail; lanes.c looks a job up by id). The layer as a
+ * whole calls nothing above it: manager.c and watch.c hear of it through
+ * job_events_set().
+ */
+#ifndef CPD_JOB_INTERNAL_H
+#define CPD_JOB_INTERNAL_H
+
+#include "job.h"
+
+/* job.c */
+/* The job has stopped: count it, record its end, tell the watchers. */
+void	 job_end(struct job *);
+/* sched.c admitted the job: it runs, from resolving its destination. */
+void	 job_run(struct job *);
+/* A job-level step: one at a time, in job->step. */
+struct eop *job_step(struct job *, enum eop_type, void (*done)(struct eop *, int));
+
+/* sched.c */
+void	 sched_init(void);
+/* A new job, queued while its sources are examined. */
+void	 sched_enter(struct job *);
+/* The sources are examined: choose the class if asked to, and queue. */
+void	 sched_queue(struct job *);
+/* It ended: out of its queue or the running list. */
+void	 sched_leave(struct job *);
+/* Start queued jobs while there is room. */
+void	 sched_schedule(void);
+/* A running job pauses (false) or resumes (true): it counts for the shares. */
+void	 sched_set_active(struct job *, bool);
+bool	 sched_interactive(const struct job *);
+/* Running, not paused, of the class (interactive or not). */
+unsigned sched_active(bool interactive);
+/* The queued, running and paused counts of job_counters. */
+void	 sched_counters(struct job_counters *);
+
+/* lanes.c */
+/* A new or restored job: its bandwidth starts with a quarter second's tokens. */
+void	 lanes_init(struct job *);
+/* Start the parked chunks that may start now; a cancelled job drops them. */
+void	 lanes_unpark(struct job *);
+
+/* scan.c */
+/* Examine the sources (while queued), then sched_queue(). */
+void	 scan_sources(struct job *);
+/* Resolve the destination (once running), then start the items. */
+void	 scan_destination(struct job *);
+
+/* record.c */
+/* Write the job's record (durable if the job asks for sync), then done. */
+void	 record_write(struct job *, void (*done)(uint64_t id, int err));
+/* Fill job from its record rec of the journal; 0 or -errno. */
+int	 record_read(uint64_t id, struct json_object *rec, struct job *job);
+/* Remove what a crash left of the job: its temporaries, as its owner. */
+void	 record_clean_temporaries(struct job *);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * A copy request: what a Copy call asks for, and what a job's journal
+ * record keeps so that the job can run again exactly as asked. Read and
+ * written here only, so that the call, the Job object and the record
+ * spell it alike: as Copy's parameters (include/io.cpd.Manager.varlink),
+ * where an automatic priority is a priority left out.
+ */
+#ifndef CPD_REQUEST_H
+#define CPD_REQUEST_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cpd-vocab.h"
+
+struct job_request {
+	char		**sources;	/* absolute paths, owned by the job after job_submit */
+	size_t		  nsources;
+	char		 *destination;
+	bool		  no_clobber;
+	bool		  sync;
+	enum job_prio	  prio;		/* PRIO_AUTO: chosen from the size */
+	uint64_t	  bwlimit;	/* bytes per second, 0: none */
+	bool		  recursive;
+	bool		  archive;	/* implies recursive */
+	bool		  keep_going;
+	enum reflink_mode reflink;
+	mode_t		  umask;
+};
+
+/*
+ * Fill req from the parameters of a Copy call (or a record's request);
+ * what is left out takes its default. 0, or -EINVAL or -ENOMEM with
+ * *bad naming the parameter at fault (for InvalidParameter); req then
+ * holds nothing to free.
+ */
+int	request_from_json(struct json_object *params, struct job_request *req,
+	    const char **bad);
+/* Add req's parameters to the object o, as a Copy call would give them. */
+void	request_to_json(const struct job_request *req, struct json_object *o);
+void	request_free(struct job_request *req);
+
+#endif

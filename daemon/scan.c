@@ -1,0 +1,216 @@
+/*
+ * Before a job runs, its sources are examined (statx, as the caller),
+ * while it is queued: the totals are then known for progress and for
+ * choosing the class, and a missing source fails the job before anything
+ * is written. Once it runs, its destination is resolved: an existing
+ * directory takes each source by its name, anything else is the new name
+ * of a single source. The sources then become the job's first items.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "job_internal.h"
+#include "path.h"
+#include "tree.h"
+
+struct job_scan {
+	struct eop	op;
+	struct statx	stx;
+};
+
+static void scan_opened(struct eop *, int);
+
+/*
+ * Open source i of the scan (O_PATH) and statx the result: a statx of the
+ * path itself would follow a /proc magic link, which openat2 refuses.
+ */
+static void
+scan_source(struct job *job, size_t i)
+{
+	struct job_scan *s = &job->scan[i];
+
+	job_op_init(job, &s->op, EOP_OPEN, scan_opened);
+	s->op.path = job->req.sources[i];
+	/* A tree copy copies a symlink given as a source as a symlink. */
+	s->op.flags = O_PATH | O_CLOEXEC | (job->req.recursive ? O_NOFOLLOW : 0);
+	s->op.resolve = RESOLVE_NO_MAGICLINKS;
+	s->op.stx = &s->stx;
+	job->active++;
+	engine_submit(&s->op);
+}
+
+/* What source s is says how it counts, or why the job fails. */
+static void
+scan_judge(struct job *job, const struct job_scan *s, int res)
+{
+	const char *path = job->req.sources[s - job->scan];
+
+	if (res < 0)
+		job_fail(job, res, "cannot stat '%s'", path);
+	else if (path_on_procfs(s->stx.stx_dev_major, s->stx.stx_dev_minor))
+		job_fail(job, -EPERM, PATH_PROCFS_REFUSED, path);
+	else if (S_ISDIR(s->stx.stx_mode) && !job->req.recursive)
+		job_fail(job, -EISDIR, "omitting directory '%s'", path);
+	else if (S_ISDIR(s->stx.stx_mode)) {
+		job->files_total--;	/* its files are counted as the walk finds them */
+		job->tree = true;
+	} else if (S_ISREG(s->stx.stx_mode))
+		job->bytes_total += s->stx.stx_size;
+	else if (!job->req.recursive)
+		job_fail(job, -EINVAL, "'%s' is not a regular file", path);
+	job->dirty = true;
+}
+
+static void
+scan_scanned(struct eop *op, int res)
+{
+	struct job_scan	*s = (struct job_scan *)op;
+	struct job	*job = op->owner;
+
+	if (op->type == EOP_STATX)
+		close(op->dirfd);
+	job->active--;
+	scan_judge(job, s, res);
+	if (job_stopping(job)) {
+		if (job->active == 0)
+			job_end(job);
+		return;
+	}
+	if (job->next_source < job->req.nsources) {
+		scan_source(job, job->next_source++);
+		return;
+	}
+	if (job->active == 0) {
+		job->next_source = 0;
+		free(job->scan);
+		job->scan = NULL;
+		sched_queue(job);
+	}
+}
+
+static void
+scan_opened(struct eop *op, int res)
+{
+	if (res < 0) {
+		scan_scanned(op, res);
+		return;
+	}
+	op->type = EOP_STATX;
+	op->done = scan_scanned;
+	op->dirfd = res;
+	op->path = "";
+	op->flags = AT_EMPTY_PATH;
+	engine_submit(op);
+}
+
+void
+scan_sources(struct job *job)
+{
+	size_t n = job->req.nsources;
+
+	if ((job->scan = calloc(n, sizeof(*job->scan))) == NULL) {
+		job_fail(job, -ENOMEM, "cannot start");
+		job_end(job);
+		return;
+	}
+	job->next_source = 0;
+	while (job->next_source < n && job->active < cpd_conf->jobs.files_in_flight)
+		scan_source(job, job->next_source++);
+}
+
+/* The destination is resolved: the sources become the first items. */
+static void
+scan_queue_sources(struct job *job)
+{
+	for (size_t i = job->req.nsources; i-- > 0; ) {
+		const char	*src = job->req.sources[i];
+		char		 name[NAME_MAX + 1];
+		struct item	*it;
+		int		 rc = 0;
+
+		if (job->into_dir)
+			rc = path_basename(src, name, sizeof(name));
+		else
+			snprintf(name, sizeof(name), "%s", job->dest_name);
+		if (rc < 0 || (it = item_new(NULL, src, name, DT_UNKNOWN)) == NULL) {
+			job_fail(job, rc < 0 ? rc : -ENOMEM, "cannot copy '%s'", src);
+			break;
+		}
+		job_push_item(job, it);
+	}
+	job_fill(job);
+}
+
+static void
+scan_parent_opened(struct eop *op, int res)
+{
+	struct job *job = op->owner;
+
+	if (res < 0)
+		job_fail(job, res, "cannot access '%s'", job->dest_parent);
+	else
+		job->dirfd = res;
+	if (job_stopping(job))
+		job_end(job);
+	else
+		scan_queue_sources(job);
+}
+
+static void
+scan_dest_opened(struct eop *op, int res)
+{
+	struct job	*job = op->owner;
+	const char	*dest = job->req.destination;
+	char		 buf[PATH_MAX];
+	int		 rc;
+
+	if (res >= 0) {
+		job->dirfd = res;
+		job->into_dir = true;
+		if (job->cancelling)
+			job_end(job);
+		else
+			scan_queue_sources(job);
+		return;
+	}
+	if (job->cancelling) {
+		job_end(job);
+		return;
+	}
+	if ((res != -ENOTDIR && res != -ENOENT) || job->req.nsources > 1 ||
+	    path_trailing_slash(dest)) {
+		job_fail(job, res, "cannot copy into '%s'", dest);
+		job_end(job);
+		return;
+	}
+	/* A single source to a name that is not a directory: a new file. */
+	if ((rc = path_basename(dest, buf, sizeof(buf))) < 0 ||
+	    (job->dest_name = strdup(buf)) == NULL ||
+	    (rc = path_dirname(dest, buf, sizeof(buf))) < 0 ||
+	    (job->dest_parent = strdup(buf)) == NULL) {
+		job_fail(job, rc < 0 ? rc : -ENOMEM, "invalid destination '%s'", dest);
+		job_end(job);
+		return;
+	}
+	op = job_step(job, EOP_OPEN, scan_parent_opened);
+	op->path = job->dest_parent;
+	op->flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+	op->resolve = RESOLVE_NO_MAGICLINKS;
+	engine_submit(op);
+}
+
+void
+scan_destination(struct job *job)
+{
+	struct eop *op = job_step(job, EOP_OPEN, scan_dest_opened);
+
+	op->path = job->req.destination;
+	op->flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+	op->resolve = RESOLVE_NO_MAGICLINKS;
+	engine_submit(op);
+}

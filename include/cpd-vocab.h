@@ -1,0 +1,108 @@
+/*
+ * The words of the wire protocol that both cpd and cpd-client spell:
+ * job states, priorities, reflink modes, data paths (methods) and the
+ * names of Copy's parameters, as include/io.cpd.Manager.varlink has
+ * them. One table each, here, so that the daemon and the client cannot
+ * drift apart; header-only, like cpd-protocol.h, as the client links
+ * none of the daemon's objects.
+ */
+#ifndef CPD_VOCAB_H
+#define CPD_VOCAB_H
+
+#include <errno.h>
+#include <string.h>
+
+/* Job.state. Ended states last: a job has finished when state >= JOB_DONE. */
+enum job_state {
+	JOB_QUEUED, JOB_RUNNING, JOB_PAUSED, JOB_DONE, JOB_FAILED, JOB_CANCELLED,
+	JOB_NSTATES
+};
+
+/*
+ * Scheduling classes, most urgent first. PRIO_AUTO is no word on the
+ * wire: a Copy that leaves priority out asks the daemon to choose.
+ */
+enum job_prio { PRIO_INTERACTIVE, PRIO_NORMAL, PRIO_BULK, PRIO_COUNT, PRIO_AUTO = PRIO_COUNT };
+
+enum reflink_mode { REFLINK_AUTO, REFLINK_ALWAYS, REFLINK_NEVER, REFLINK_COUNT };
+
+/* The data paths a file can take (Job.method, the keys of Job.methods). */
+enum method { M_REFLINK, M_COPY_FILE_RANGE, M_SPLICE, M_READWRITE, M_LINKS, M_MAPPED, M_COUNT };
+
+static const char *const vocab_states[JOB_NSTATES] = {
+	"queued", "running", "paused", "done", "failed", "cancelled",
+};
+static const char *const vocab_prios[PRIO_COUNT] = { "interactive", "normal", "bulk" };
+static const char *const vocab_reflinks[REFLINK_COUNT] = { "auto", "always", "never" };
+static const char *const vocab_methods[M_COUNT] = {
+	"reflink", "copy_file_range", "splice", "readwrite", "links", "mapped",
+};
+
+/* The parameters of Copy, and the request fields of Job and of a journal record. */
+#define VOCAB_SOURCES		"sources"
+#define VOCAB_DESTINATION	"destination"
+#define VOCAB_NO_CLOBBER	"no_clobber"
+#define VOCAB_SYNC		"sync"
+#define VOCAB_PRIORITY		"priority"
+#define VOCAB_BWLIMIT		"bwlimit"
+#define VOCAB_RECURSIVE		"recursive"
+#define VOCAB_ARCHIVE		"archive"
+#define VOCAB_REFLINK		"reflink"
+#define VOCAB_KEEP_GOING	"keep_going"
+#define VOCAB_UMASK		"umask"
+
+/* The index of s in names[0..n), or -EINVAL. */
+static inline int
+vocab_index(const char *const *names, int n, const char *s)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(s, names[i]) == 0)
+			return i;
+	return -EINVAL;
+}
+
+static inline const char *
+vocab_state_name(enum job_state s)
+{
+	return vocab_states[s];
+}
+
+/* NULL for PRIO_AUTO, which the wire spells by leaving priority out. */
+static inline const char *
+vocab_prio_name(enum job_prio p)
+{
+	return p < PRIO_COUNT ? vocab_prios[p] : NULL;
+}
+
+static inline const char *
+vocab_reflink_name(enum reflink_mode r)
+{
+	return vocab_reflinks[r];
+}
+
+static inline const char *
+vocab_method_name(enum method m)
+{
+	return vocab_methods[m];
+}
+
+/* Each parse returns the value (an enum) or -EINVAL. */
+static inline int
+vocab_state_parse(const char *s)
+{
+	return vocab_index(vocab_states, JOB_NSTATES, s);
+}
+
+static inline int
+vocab_prio_parse(const char *s)
+{
+	return vocab_index(vocab_prios, PRIO_COUNT, s);
+}
+
+static inline int
+vocab_reflink_parse(const char *s)
+{
+	return vocab_index(vocab_reflinks, REFLINK_COUNT, s);
+}
+
+#endif
