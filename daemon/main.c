@@ -299,6 +299,7 @@ main(int argc, char **argv)
 	reserve_init(cpd_conf);
 	job_init(cpd_conf);
 	watch_init();
+	varlink_init(&manager_interface);
 	if ((rc = control_listen(cpd_conf, &varlink_protocol)) < 0)
 		fatalx("cannot listen on %s: %s", cpd_conf->socket, strerror(-rc));
 	/* After listen: a second daemon that gives up there never touches

@@ -209,7 +209,7 @@ manager_get_status(struct call *call, struct json_object *params)
 	varlink_reply(call, p, false);
 }
 
-const struct varlink_method manager_methods[] = {
+static const struct varlink_method manager_methods[] = {
 	{ "Copy", manager_copy, true },
 	{ "Get", manager_get, false },
 	{ "List", manager_list, false },
@@ -219,4 +219,12 @@ const struct varlink_method manager_methods[] = {
 	{ "Resume", manager_resume, false },
 	{ "GetStatus", manager_get_status, false },
 	{ NULL, NULL, false },
+};
+
+const struct varlink_interface manager_interface = {
+	.name = CPD_INTERFACE,
+	.description = varlink_interface_text,
+	.methods = manager_methods,
+	.guarded = true,
+	.call_end = watch_drop,
 };

@@ -15,7 +15,6 @@
 #include "log.h"
 #include "reserve.h"
 #include "varlink.h"
-#include "watch.h"
 
 #define VARLINK_MAX_DEPTH	16	/* deeper JSON is refused, not parsed */
 
@@ -42,12 +41,21 @@ static const char service_interface_text[] =
 "error PermissionDenied ()\n"
 "error ExpectedMore ()\n";
 
+static const struct varlink_interface *served;
+
+void
+varlink_init(const struct varlink_interface *vi)
+{
+	served = vi;
+}
+
 static void
 varlink_end(struct call *call)
 {
 	struct conn *conn = call->conn;
 
-	watch_drop(call);
+	if (served && served->call_end)
+		served->call_end(call);
 	free(call);
 	if (conn)
 		control_call_end(conn);
@@ -175,7 +183,7 @@ service_get_info(struct call *call, struct json_object *params)
 	struct json_object *p = json_object_new_object(), *ifs = json_object_new_array();
 
 	json_object_array_add(ifs, json_object_new_string(VARLINK_SERVICE));
-	json_object_array_add(ifs, json_object_new_string(CPD_INTERFACE));
+	json_object_array_add(ifs, json_object_new_string(served->name));
 	json_object_object_add(p, "vendor", json_object_new_string("cpd"));
 	json_object_object_add(p, "product", json_object_new_string("cpd"));
 	json_object_object_add(p, "version", json_object_new_string(CPD_VERSION));
@@ -192,8 +200,8 @@ service_get_description(struct call *call, struct json_object *params)
 
 	if (!varlink_get_string(call, params, "interface", true, &iface, NULL))
 		return;
-	if (strcmp(iface, CPD_INTERFACE) == 0)
-		text = varlink_interface_text;
+	if (strcmp(iface, served->name) == 0)
+		text = served->description;
 	else if (strcmp(iface, VARLINK_SERVICE) == 0)
 		text = service_interface_text;
 	else {
@@ -213,14 +221,18 @@ static const struct varlink_method service_methods[] = {
 	{ NULL, NULL, false },
 };
 
-static const struct {
-	const char			*name;
-	const struct varlink_method	*methods;
-	bool				 guarded;	/* refused to foreign users */
-} interfaces[] = {
-	{ VARLINK_SERVICE, service_methods, false },
-	{ CPD_INTERFACE, manager_methods, true },
+static const struct varlink_interface service = {
+	.name = VARLINK_SERVICE,
+	.description = service_interface_text,
+	.methods = service_methods,
 };
+
+/* The interfaces in the order they are looked up: the service's, then the one served. */
+static const struct varlink_interface *
+varlink_interface(size_t i)
+{
+	return i == 0 ? &service : i == 1 ? served : NULL;
+}
 
 static void
 varlink_route(struct call *call, const char *method, struct json_object *params)
@@ -229,14 +241,15 @@ varlink_route(struct call *call, const char *method, struct json_object *params)
 	struct json_object	*p;
 	size_t			 ilen = dot ? (size_t)(dot - method) : 0;
 
-	for (size_t i = 0; dot && i < sizeof(interfaces) / sizeof(interfaces[0]); i++) {
-		if (strlen(interfaces[i].name) != ilen ||
-		    strncmp(interfaces[i].name, method, ilen) != 0)
+	for (size_t i = 0; dot && varlink_interface(i); i++) {
+		const struct varlink_interface *vi = varlink_interface(i);
+
+		if (strlen(vi->name) != ilen || strncmp(vi->name, method, ilen) != 0)
 			continue;
-		for (const struct varlink_method *m = interfaces[i].methods; m->name; m++) {
+		for (const struct varlink_method *m = vi->methods; m->name; m++) {
 			if (strcmp(m->name, dot + 1) != 0)
 				continue;
-			if (interfaces[i].guarded && control_cred(call->conn)->foreign) {
+			if (vi->guarded && control_cred(call->conn)->foreign) {
 				p = json_object_new_object();
 				json_object_object_add(p, "reason", json_object_new_string(
 				    "this cpd runs unprivileged and serves only its own user"));

@@ -50,7 +50,24 @@ struct varlink_method {
 	void		(*fn)(struct call *, struct json_object *params);
 	bool		 stream;	/* follows a copy (Copy, Wait): not interactive work */
 };
-extern const struct varlink_method manager_methods[];
-extern const char varlink_interface_text[];
+
+/*
+ * The interface served beside org.varlink.service: main.c gives
+ * varlink_init() manager.c's. varlink.c knows its methods only through
+ * this, so that the protocol needs nothing of the layers above it.
+ * call_end(), if any, runs as each of its calls ends (watch.c forgets
+ * the calls that waited on a job).
+ */
+struct varlink_interface {
+	const char			*name;
+	const char			*description;	/* GetInterfaceDescription's text */
+	const struct varlink_method	*methods;	/* up to one with a NULL name */
+	bool				 guarded;	/* refused to foreign users */
+	void				(*call_end)(struct call *);
+};
+
+void	varlink_init(const struct varlink_interface *);
+extern const struct varlink_interface manager_interface;
+extern const char varlink_interface_text[];	/* io.cpd.Manager.varlink, built in */
 
 #endif

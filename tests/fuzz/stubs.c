@@ -503,6 +503,7 @@ fuzz_setup(unsigned f)
 	engine_stats = (struct engine_stats){ .inflight = 3, .waiting = 1 };
 	next_id = 1;
 	watch_init();
+	varlink_init(&manager_interface);
 	/* Jobs 1-5: the caller's, running and failed; root's; another user's. */
 	job_fake(&caller, JOB_RUNNING, "/home/u/big.iso", "/mnt/backup/");
 	job_fake(&root, JOB_DONE, "/etc/passwd", "/root/passwd.bak");
