@@ -25,11 +25,12 @@
 #include "journal.h"
 #include "loop.h"
 
+#include "engine_fixture.h"
+
 static struct config	conf;
 static struct cred	self = { .refs = 1 };
 static bool		submitting;	/* inside this test's engine_submit() */
 static int		ndone, nwant;
-static char		dir[64];
 
 static void
 op_done(struct eop *op, int res)
@@ -87,11 +88,11 @@ open_pair(const char *name, size_t len, int *in, int *out)
 
 	for (size_t i = 0; i < len; i++)
 		buf[i] = (char)(i * 7 + 3);
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(path, sizeof(path), "%s/%s", fixture_dir, name);
 	assert_true((fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600)) >= 0);
 	assert_int_equal(write(fd, buf, len), (ssize_t)len);
 	*in = fd;
-	snprintf(path, sizeof(path), "%s/%s.copy", dir, name);
+	snprintf(path, sizeof(path), "%s/%s.copy", fixture_dir, name);
 	assert_true((*out = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600)) >= 0);
 	free(buf);
 }
@@ -99,12 +100,7 @@ open_pair(const char *name, size_t len, int *in, int *out)
 static void
 copy_op(struct eop *op, int in, int out, uint64_t len, bool bulk)
 {
-	memset(op, 0, sizeof(*op));
-	op->type = EOP_COPY;
-	op->fd = in;
-	op->fd2 = out;
-	op->len = len;
-	op->bulk = bulk;
+	*op = (struct eop){ .type = EOP_COPY, .fd = in, .fd2 = out, .len = len, .bulk = bulk };
 }
 
 /* Each kind of operation fails at submit time (an injected fault): later, with its error. */
@@ -247,30 +243,10 @@ test_journal_disabled(void **state)
 static int
 setup(void **state)
 {
-	config_defaults(&conf);
-	conf.engine.chunk_size = 1 << 20;
-	if (getenv("CPD_TEST_ENGINE") && strcmp(getenv("CPD_TEST_ENGINE"), "fallback") == 0)
-		conf.engine.type = ENGINE_FALLBACK;
-	cpd_conf = &conf;
-	snprintf(dir, sizeof(dir), "/tmp/cpd-unit-rule.XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	fixture_up(&conf, "rule");
 	self.uid = getuid();
 	self.gid = getgid();
-	assert_int_equal(loop_init(&conf), 0);
-	cred_init(false);
-	assert_int_equal(engine_init(&conf), 0);
 	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	char cmd[128];
-
-	engine_shutdown();
-	loop_free();
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd);
 }
 
 int
@@ -283,5 +259,5 @@ main(void)
 		cmocka_unit_test(test_no_fds_for_pipes),
 		cmocka_unit_test(test_journal_disabled),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, fixture_teardown);
 }

@@ -21,8 +21,9 @@
 #include "loop.h"
 #include "view.h"
 
+#include "engine_fixture.h"
+
 static struct config	conf, base;	/* base: each test starts from it */
-static char		dir[64];
 static struct cred	*me;
 static struct job	*waiting[8];
 static int		nwaiting;
@@ -90,7 +91,7 @@ in_dir(const char *name)
 {
 	char *p;
 
-	assert_true(asprintf(&p, "%s/%s", dir, name) > 0);
+	assert_true(asprintf(&p, "%s/%s", fixture_dir, name) > 0);
 	return p;
 }
 
@@ -205,7 +206,7 @@ assert_same_file(const char *a, const char *b)
 {
 	char	cmd[512];
 
-	snprintf(cmd, sizeof(cmd), "cmp -s '%s/%s' '%s/%s'", dir, a, dir, b);
+	snprintf(cmd, sizeof(cmd), "cmp -s '%s/%s' '%s/%s'", fixture_dir, a, fixture_dir, b);
 	assert_int_equal(system(cmd), 0);
 }
 
@@ -449,7 +450,7 @@ test_cancel(void **state)
 	{
 		char cmd[256];
 		snprintf(cmd, sizeof(cmd), "test -e '%s/big.1' || test -e '%s/big.2' || "
-		    "ls -a '%s' | grep -q cpd-tmp", dir, dir, dir);
+		    "ls -a '%s' | grep -q cpd-tmp", fixture_dir, fixture_dir, fixture_dir);
 		assert_int_not_equal(system(cmd), 0);	/* no destination, no temporary */
 	}
 }
@@ -505,7 +506,7 @@ test_cancel_any_step(void **state)
 	for (int n = 0; n < 40; n++) {
 		struct job *job;
 
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s/steps' && mkdir '%s/steps'", dir, dir);
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s/steps' && mkdir '%s/steps'", fixture_dir, fixture_dir);
 		assert_int_equal(system(cmd), 0);
 		job = submit(PRIO_NORMAL, "steps/", 2, "dense", "sparse");
 		iterations_left = n;
@@ -517,7 +518,7 @@ test_cancel_any_step(void **state)
 		/* Whatever was published is whole; nothing else is there. */
 		snprintf(cmd, sizeof(cmd), "cd '%s' && for f in dense sparse; do "
 		    "[ ! -e steps/$f ] || cmp -s $f steps/$f || exit 1; done && "
-		    "! ls -A steps | grep -qv '^dense$\\|^sparse$'", dir);
+		    "! ls -A steps | grep -qv '^dense$\\|^sparse$'", fixture_dir);
 		if (system(cmd) != 0)
 			fail_msg("cancelled after %d iterations: a partial or stray file in steps/", n);
 	}
@@ -526,17 +527,8 @@ test_cancel_any_step(void **state)
 static int
 setup(void **state)
 {
-	config_defaults(&conf);
-	conf.engine.chunk_size = 1 << 20;
-	if (getenv("CPD_TEST_ENGINE") && strcmp(getenv("CPD_TEST_ENGINE"), "fallback") == 0)
-		conf.engine.type = ENGINE_FALLBACK;
-	cpd_conf = &conf;
-	snprintf(dir, sizeof(dir), "/tmp/cpd-unit-job.XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	assert_int_equal(chmod(dir, 0777), 0);	/* for test_users_take_turns */
-	assert_int_equal(loop_init(&conf), 0);
-	cred_init(false);
-	assert_int_equal(engine_init(&conf), 0);
+	fixture_up(&conf, "job");
+	assert_int_equal(chmod(fixture_dir, 0777), 0);	/* for test_users_take_turns */
 	job_init(&conf);
 	me = calloc(1, sizeof(*me));
 	me->uid = getuid();
@@ -560,17 +552,6 @@ settle(void **state)
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	char cmd[128];
-
-	engine_shutdown();
-	loop_free();
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd);
-}
-
 int
 main(void)
 {
@@ -587,5 +568,5 @@ main(void)
 		cmocka_unit_test_teardown(test_cancel_any_step, settle),
 		cmocka_unit_test_teardown(test_per_user_limit, settle),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, fixture_teardown);
 }
