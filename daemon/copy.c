@@ -162,6 +162,18 @@ copy_op(struct copy *c, enum eop_type type)
 	return op;
 }
 
+/* An operation from the source to the copy (or on the copy alone) over the source's size. */
+struct eop *
+copy_size_op(struct copy *c, enum eop_type type)
+{
+	struct eop *op = copy_op(c, type);
+
+	op->fd = c->srcfd;
+	op->fd2 = c->tmpfd;
+	op->len = c->stx.stx_size;
+	return op;
+}
+
 void
 copy_new_temp_name(struct copy *c)
 {
@@ -288,12 +300,7 @@ copy_open_dst_op(struct copy *c)
 static struct eop *
 copy_compare_op(struct copy *c)
 {
-	struct eop *op = copy_op(c, EOP_COMPARE);
-
-	op->fd = c->srcfd;
-	op->fd2 = c->tmpfd;
-	op->len = c->stx.stx_size;
-	return op;
+	return copy_size_op(c, EOP_COMPARE);
 }
 
 static struct eop *

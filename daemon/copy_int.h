@@ -109,6 +109,7 @@ void	copy_error(struct copy *, int err, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 struct eop *copy_op(struct copy *, enum eop_type);
 struct eop *copy_src_statx_op(struct copy *, struct statx *);
+struct eop *copy_size_op(struct copy *, enum eop_type);
 const char *copy_made_path(const struct copy *);
 void	copy_new_temp_name(struct copy *);
 void	copy_step_done(struct eop *, int);

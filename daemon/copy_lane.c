@@ -245,11 +245,7 @@ copy_lane_done(struct eop *op, int res)
 struct eop *
 copy_lane_allocate_op(struct copy *c)
 {
-	struct eop *op = copy_op(c, EOP_ALLOCATE);
-
-	op->fd2 = c->tmpfd;
-	op->len = c->stx.stx_size;
-	return op;
+	return copy_size_op(c, EOP_ALLOCATE);
 }
 
 enum copy_state

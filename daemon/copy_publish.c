@@ -71,11 +71,7 @@ copy_publish_recheck_op(struct copy *c)
 struct eop *
 copy_publish_truncate_op(struct copy *c)
 {
-	struct eop *op = copy_op(c, EOP_TRUNCATE);
-
-	op->fd2 = c->tmpfd;
-	op->len = c->stx.stx_size;
-	return op;
+	return copy_size_op(c, EOP_TRUNCATE);
 }
 
 struct eop *

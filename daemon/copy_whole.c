@@ -71,12 +71,7 @@ copy_whole_runs(const struct copy *c, uint64_t max)
 struct eop *
 copy_whole_data_op(struct copy *c)
 {
-	struct eop *op = copy_op(c, EOP_COPY);
-
-	op->fd = c->srcfd;
-	op->fd2 = c->tmpfd;
-	op->len = c->stx.stx_size;
-	return op;
+	return copy_size_op(c, EOP_COPY);
 }
 
 static long
