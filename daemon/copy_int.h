@@ -1,9 +1,10 @@
 /*
  * Inside the copy of one non-directory item (copy.c): what its files
- * share. copy.c drives the chain; copy_lane.c moves the data in lanes;
- * copy_publish.c puts the result in place; copy_whole.c walks the same
- * steps in a pool thread for a small file; hlink.c keeps the job's hard
- * links.
+ * share. copy.c drives the chain and looks at the source and the
+ * destination; copy_make.c makes the temporary; copy_lane.c moves the
+ * data in lanes; copy_publish.c puts the result in place; copy_whole.c
+ * walks the same steps in a pool thread for a small file; hlink.c keeps
+ * the job's hard links.
  */
 #ifndef CPD_COPY_INT_H
 #define CPD_COPY_INT_H
@@ -121,6 +122,14 @@ struct eop *copy_state_op(struct copy *);
 void	copy_apply(struct copy *);
 bool	copy_stopping(const struct copy *);
 void	copy_progress(struct copy *, uint64_t bytes);
+
+/* copy_make.c: the temporary, a clone */
+struct eop *copy_make_op(struct copy *);
+struct eop *copy_make_clone_op(struct copy *);
+struct eop *copy_make_extents_op(struct copy *);
+enum copy_state copy_make_on_create(struct copy *, int);
+enum copy_state copy_make_on_clone(struct copy *, int);
+enum copy_state copy_make_on_extents(struct copy *, int);
 
 /* copy_lane.c: the data */
 enum copy_state copy_lane_plan(struct copy *);
