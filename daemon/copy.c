@@ -92,12 +92,6 @@ copy_error(struct copy *c, int err, const char *fmt, ...)
 	free(what);
 }
 
-void
-copy_progress(struct copy *c, uint64_t bytes)
-{
-	c->progress += bytes;
-}
-
 static void
 copy_free(struct copy *c)
 {
@@ -426,7 +420,7 @@ copy_on_hlink(struct copy *c)
 		c->link_to = h;
 		close(c->srcfd);
 		c->srcfd = -1;
-		copy_progress(c, c->stx.stx_size);	/* its bytes are there */
+		c->progress += c->stx.stx_size;	/* its bytes are there */
 		copy_apply(c);
 	}
 	return copy_dst_next(c);
@@ -455,7 +449,7 @@ copy_on_compare(struct copy *c, int res)
 	log_info("job %llu: '%s' is already a copy of '%s'", (unsigned long long)c->job->id,
 	    c->dstpath, c->srcpath);
 	c->method = copy_lane_method(c->stx.stx_size);
-	copy_progress(c, c->stx.stx_size);
+	c->progress += c->stx.stx_size;
 	return CS_END;
 }
 

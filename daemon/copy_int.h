@@ -121,7 +121,6 @@ void	copy_run(struct copy *);
 struct eop *copy_state_op(struct copy *);
 void	copy_apply(struct copy *);
 bool	copy_stopping(const struct copy *);
-void	copy_progress(struct copy *, uint64_t bytes);
 
 /* copy_make.c: the temporary, a clone */
 struct eop *copy_make_op(struct copy *);

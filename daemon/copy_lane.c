@@ -191,7 +191,7 @@ copy_lane_result(struct copy *c, int res, uint64_t len)
 		return;
 	}
 	c->copied += (uint64_t)res;
-	copy_progress(c, (uint64_t)res);
+	c->progress += (uint64_t)res;
 	if ((uint64_t)res < len)	/* EOF before the size statx gave */
 		copy_error(c, -EAGAIN, "'%s' shrank while being copied", c->srcpath);
 }

@@ -153,7 +153,7 @@ copy_make_on_clone(struct copy *c, int res)
 	if (res == 0) {
 		c->method = M_REFLINK;
 		c->name_method = true;
-		copy_progress(c, c->stx.stx_size);
+		c->progress += c->stx.stx_size;
 		return copy_publish_next(c, CS_DATA);
 	}
 	if (c->job->req.reflink == REFLINK_ALWAYS) {
@@ -176,7 +176,7 @@ copy_make_on_extents(struct copy *c, int res)
 		c->next_nr = (unsigned)res;
 		for (int i = 0; i < res; i++)
 			data += c->ext[i].len;
-		copy_progress(c, c->stx.stx_size - data);	/* the holes */
+		c->progress += c->stx.stx_size - data;	/* the holes */
 	}
 	return copy_lane_plan(c);
 }

@@ -715,6 +715,8 @@ tree_start(struct job *job, struct item *it)
 {
 	struct tnode *n = calloc(1, sizeof(*n));
 
+	if (n)
+		n->srcfd = n->dstfd = -1;	/* tree_free() on the way out closes them */
 	if (n == NULL || tree_job_get(job) == NULL || (n->name = strdup(it->name)) == NULL ||
 	    (n->srcpath = item_srcpath(it)) == NULL ||
 	    (n->dstpath = item_dstpath(job, it)) == NULL ||
@@ -730,7 +732,6 @@ tree_start(struct job *job, struct item *it)
 	}
 	n->job = job;
 	n->parent = it->parent;
-	n->srcfd = n->dstfd = -1;
 	if (n->parent) {
 		n->root_dev = n->parent->root_dev;
 		n->root_ino = n->parent->root_ino;
