@@ -85,14 +85,11 @@ copy_make_op(struct copy *c)
 	return op;
 }
 
+/* The whole file's data, shared: FICLONE. */
 struct eop *
 copy_make_clone_op(struct copy *c)
 {
-	struct eop *op = copy_op(c, EOP_CLONE);
-
-	op->fd = c->srcfd;
-	op->fd2 = c->tmpfd;
-	return op;
+	return copy_size_op(c, EOP_CLONE);
 }
 
 struct eop *
