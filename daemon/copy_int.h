@@ -18,14 +18,15 @@
 
 /*
  * The steps of a copy, in the order a regular file takes them; a step
- * may be skipped, or taken again (a retry), but the chain never goes
- * back to an earlier one, except from CS_OPEN_SRC to CS_LSTAT (the file
- * became a symlink). The order is relied on:
+ * may be skipped, or taken again (a retry), but the chain goes back to
+ * an earlier one only from CS_OPEN_SRC to CS_LSTAT (the file became a
+ * symlink) and from CS_LINK_FINAL to CS_LINK_TEMP (a file appeared under
+ * the name: the copy is linked beside it and renamed over it). The order
+ * is relied on:
  * - up to CS_LINK_TEMP (< CS_LINK_FINAL) the copy is not published: a
  *   copy of a job that is to stop ends there (copy_next);
  * - copy_publish_next(c, from) names the first publishing step after
- *   from, so CS_RECHECK .. CS_RENAME are in the order they run;
- * - from CS_UNLINK on the copy is ending.
+ *   from, so CS_RECHECK .. CS_RENAME are in the order they run.
  */
 enum copy_state {
 	CS_START,	/* made, nothing asked yet */
