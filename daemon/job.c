@@ -243,7 +243,8 @@ job_end_done(uint64_t id, int err)
 void
 job_end(struct job *job)
 {
-	copy_hlinks_free(job);
+	copy_job_free(job);
+	tree_job_free(job);
 	if (job->dirfd >= 0)
 		close(job->dirfd);
 	job->dirfd = -1;
@@ -398,7 +399,7 @@ job_fill(struct job *job)
 	}
 	tree_kick(job);
 	/* Dropping items above may have ended the job already, re-entrantly. */
-	if (!job->finishing && job->active == 0 && job->items == NULL && job->nodes == 0) {
+	if (!job->finishing && job->active == 0 && job->items == NULL && tree_nodes(job) == 0) {
 		job->finishing = true;
 		job_files_done(job);
 	}

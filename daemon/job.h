@@ -20,10 +20,10 @@
 #include "request.h"
 
 struct cred;
-struct copy;
+struct copy_job;
 struct item;
 struct tnode;
-struct hlink;
+struct tree_job;
 
 #define JOB_MAX_FAILURES	100	/* failures listed in a job (all are counted) */
 
@@ -56,11 +56,7 @@ struct job {
 	char			*error_message;
 	uint64_t		 files_failed;
 	struct failure		 failures[JOB_MAX_FAILURES];
-	bool			 no_clone;	/* FICLONE failed: do not try again */
-	bool			 no_allocate;	/* fallocate unsupported: copy unmapped */
 	bool			 tree;		/* a source is a directory */
-	bool			 no_tmpfile;	/* O_TMPFILE failed: named temporaries */
-	bool			 no_empty_link;	/* linkat(AT_EMPTY_PATH) refused */
 
 	/* Execution. */
 	bool			 cancelling;
@@ -83,9 +79,8 @@ struct job {
 	 * trees are walked depth first and few directories stay open. */
 	struct item		*items;
 	unsigned		 nitems;
-	unsigned		 nodes;		/* directories being copied */
-	struct tnode		*readers;	/* directories with entries left to read */
-	struct hlink		**hlinks;	/* archive: hard links seen, by inode */
+	struct copy_job		*copy;		/* copy.c's */
+	struct tree_job		*tree_job;	/* tree.c's */
 	struct eop		 step;		/* job-level operation in flight */
 	char			*dest_parent;
 

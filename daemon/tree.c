@@ -28,7 +28,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "copy.h"
+#include "hlink.h"
 #include "job.h"
 #include "log.h"
 #include "path.h"
@@ -37,9 +37,36 @@
 #define TREE_BUF	(32 * 1024)	/* bytes of directory entries per read */
 #define TREE_QUEUE_LOW	512		/* read on while fewer items wait */
 
+/*
+ * A directory's states, in the order it takes them (some are skipped,
+ * TS_READ is taken once per batch of entries). The order is relied on:
+ * - before TS_READ the directory is being set up and counts as one of
+ *   the job's items in flight: job_dir_ready() when it leaves them
+ *   (tree_enter), and a stopping job ends it there (tree_on_stopped);
+ * - tree_next(n, from) names the first finishing step after from, so
+ *   TS_META .. TS_END are in the order they run.
+ */
 enum tstate {
-	TS_OPEN_SRC, TS_STAT_SRC, TS_OPEN_FINAL, TS_MKDIR, TS_OPEN_DST, TS_STAT_DST, TS_READ,
-	TS_META, TS_FSYNC, TS_MOVE, TS_REMOVE,
+	TS_START,	/* made, nothing asked yet */
+	TS_OPEN_SRC, TS_STAT_SRC, TS_OPEN_FINAL, TS_MKDIR, TS_OPEN_DST, TS_STAT_DST,
+	TS_READ,	/* its entries are read and copied */
+	TS_META, TS_FSYNC, TS_MOVE,
+	TS_REMOVE,	/* a copy that could not be put in place goes */
+	TS_END,		/* the job hears of it; the node is freed */
+	TS_COUNT
+};
+
+static const char *const tree_state_names[TS_COUNT] = {
+	[TS_START] = "start", [TS_OPEN_SRC] = "open_src", [TS_STAT_SRC] = "stat_src",
+	[TS_OPEN_FINAL] = "open_final", [TS_MKDIR] = "mkdir", [TS_OPEN_DST] = "open_dst",
+	[TS_STAT_DST] = "stat_dst", [TS_READ] = "read", [TS_META] = "meta",
+	[TS_FSYNC] = "fsync", [TS_MOVE] = "move", [TS_REMOVE] = "remove", [TS_END] = "end",
+};
+
+/* A job's state of tree.c (job->tree_job). */
+struct tree_job {
+	unsigned	 nodes;		/* directories being copied */
+	struct tnode	*readers;	/* directories waiting to read on (tree_kick) */
 };
 
 struct linux_dirent64 {
@@ -51,7 +78,7 @@ struct linux_dirent64 {
 };
 
 static void tree_step_done(struct eop *, int);
-static void tree_read(struct tnode *);
+static void tree_enter(struct tnode *, enum tstate);
 
 struct item *
 item_new(struct tnode *parent, const char *src, const char *name, unsigned char dtype)
@@ -136,12 +163,21 @@ tree_free(struct tnode *n)
 	free(n);
 }
 
+static void
+tree_change_state(struct tnode *n, enum tstate next)
+{
+	/* A tree of small files makes many: format nothing unless asked to. */
+	if (log_getlevel() >= LOG_DEBUG)
+		log_debug("job %llu: directory '%s': %s -> %s", (unsigned long long)n->job->id,
+		    n->srcpath, tree_state_names[n->state], tree_state_names[next]);
+	n->state = next;
+}
+
 static struct eop *
-tree_op(struct tnode *n, enum tstate state, enum eop_type type)
+tree_op(struct tnode *n, enum eop_type type)
 {
 	struct eop *op = job_op_init(n->job, &n->op, type, tree_step_done);
 
-	n->state = state;
 	op->owner = n;
 	return op;
 }
@@ -157,37 +193,40 @@ tree_error(struct tnode *n, int err, const char *fmt, const char *path)
 		n->end_msg = NULL;
 }
 
+/*
+ * The finishing step after from, in the order of enum tstate: the
+ * directory's own metadata (times last, after its contents), its fsync,
+ * its rename into place (a staged one), its end. A stopping job's
+ * directory skips to its rename: what it made goes into place as it is.
+ */
+static enum tstate
+tree_next(const struct tnode *n, enum tstate from)
+{
+	const struct job *job = n->job;
+	bool		  more = !job_stopping(job) && n->dstfd >= 0;
+
+	if (from < TS_META && more && (job->req.archive || !n->existed))
+		return TS_META;
+	if (from < TS_FSYNC && more && job->req.sync)
+		return TS_FSYNC;
+	if (from < TS_MOVE && n->staged)
+		return TS_MOVE;
+	return TS_END;
+}
+
+/* The directory failed: what was made of it goes into place, and it ends. */
+static enum tstate
+tree_fail(struct tnode *n, int err, const char *fmt, const char *path)
+{
+	tree_error(n, err, fmt, path);
+	return tree_next(n, TS_FSYNC);
+}
+
 /* In a pool thread, as the caller: a copy that cannot be put in place goes. */
 static long
 tree_remove_run(struct eop *op)
 {
 	return path_remove_tree(op->dirfd, op->path) < 0 ? -errno : 0;
-}
-
-/* The directory and everything in it have ended; a staged one is first put in place. */
-static void
-tree_end(struct tnode *n, int err, const char *fmt, const char *path)
-{
-	struct job	*job = n->job;
-	struct tnode	*parent = n->parent;
-	struct eop	*op;
-
-	tree_error(n, err, fmt, path);
-	if (n->staged) {
-		n->staged = false;
-		op = tree_op(n, TS_MOVE, EOP_RENAME);
-		op->dirfd = parent ? parent->dstfd : job->dirfd;
-		op->path = n->tmpname;
-		op->path2 = n->name;
-		op->flags = RENAME_NOREPLACE;
-		engine_submit(op);
-		return;
-	}
-	job->nodes--;
-	job_dir_end(job, parent, n->end_err, n->srcpath, n->end_msg);
-	tree_free(n);
-	if (parent)
-		tree_child_done(parent);
 }
 
 /* The destination directory's path from the job's directory, by the name it has now. */
@@ -214,35 +253,107 @@ tree_moved(struct tnode *n)
 		n->rel = old;
 		return;
 	}
-	copy_hlinks_moved(n->job, old, n->rel);
+	hlink_moved(n->job, old, n->rel);
 	free(old);
 }
 
-/* The new directory, made where it goes inside a hidden one, else under a temporary name. */
-static void
-tree_mkdir(struct tnode *n)
+/* The source directory is its own destination's ancestor: cp -r a a/b. */
+static bool
+tree_into_itself(const struct tnode *n)
 {
-	struct eop *op = tree_op(n, TS_MKDIR, EOP_MKDIR);
+	return n->stx.stx_ino == n->root_ino &&
+	    makedev(n->stx.stx_dev_major, n->stx.stx_dev_minor) == n->root_dev;
+}
+
+static int
+tree_dst_parent(const struct tnode *n)
+{
+	return n->parent ? n->parent->dstfd : n->job->dirfd;
+}
+
+/* The operations of the states. */
+
+static struct eop *
+tree_open_src_op(struct tnode *n)
+{
+	struct eop *op = tree_op(n, EOP_OPEN);
+
+	op->dirfd = n->parent ? n->parent->srcfd : AT_FDCWD;
+	op->path = n->src;
+	op->flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+	op->resolve = RESOLVE_NO_MAGICLINKS;
+	return op;
+}
+
+static struct eop *
+tree_statx_op(struct tnode *n, int fd, struct statx *stx)
+{
+	struct eop *op = tree_op(n, EOP_STATX);
+
+	op->dirfd = fd;
+	op->path = "";
+	op->flags = AT_EMPTY_PATH;
+	op->stx = stx;
+	return op;
+}
+
+static struct eop *
+tree_stat_src_op(struct tnode *n)
+{
+	return tree_statx_op(n, n->srcfd, &n->stx);
+}
+
+static struct eop *
+tree_stat_dst_op(struct tnode *n)
+{
+	return tree_statx_op(n, n->dstfd, &n->dstx);
+}
+
+/* The destination: an existing one to merge into (TS_OPEN_FINAL), or the new one. */
+static struct eop *
+tree_open_dst_op(struct tnode *n)
+{
+	struct eop *op = tree_op(n, EOP_OPEN);
+
+	op->dirfd = tree_dst_parent(n);
+	op->path = n->state == TS_OPEN_DST && n->tmpname[0] ? n->tmpname : n->name;
+	op->flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+	op->resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+	return op;
+}
+
+/* The new directory, made where it goes inside a hidden one, else under a temporary name. */
+static struct eop *
+tree_mkdir_op(struct tnode *n)
+{
+	struct eop *op = tree_op(n, EOP_MKDIR);
 
 	n->hidden = true;
 	if (!(n->parent && n->parent->hidden))
 		path_new_temp_name(n->tmpname, sizeof(n->tmpname), n->job->id);
-	op->dirfd = n->parent ? n->parent->dstfd : n->job->dirfd;
+	op->dirfd = tree_dst_parent(n);
 	op->path = n->tmpname[0] ? n->tmpname : n->name;
 	op->mode = 0700;	/* ours to fill; its real mode comes last */
-	engine_submit(op);
+	return op;
 }
 
-static void
-tree_open_dst(struct tnode *n, enum tstate state, const char *name)
+static struct eop *
+tree_meta_op(struct tnode *n)
 {
-	struct eop *op = tree_op(n, state, EOP_OPEN);
+	struct job *job = n->job;
+	struct eop *op = tree_op(n, EOP_META);
 
-	op->dirfd = n->parent ? n->parent->dstfd : n->job->dirfd;
-	op->path = name;
-	op->flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
-	op->resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-	engine_submit(op);
+	op->fd = n->srcfd;
+	op->fd2 = n->dstfd;
+	op->stx = &n->stx;
+	if (job->req.archive)
+		op->meta_flags = META_OWNER | META_MODE | META_TIMES | META_XATTRS;
+	else {
+		/* As cp -r: the source's permission bits less the umask. */
+		n->stx.stx_mode &= (uint16_t)(0777 & ~job->req.umask);
+		op->meta_flags = META_MODE;
+	}
+	return op;
 }
 
 /*
@@ -250,54 +361,108 @@ tree_open_dst(struct tnode *n, enum tstate state, const char *name)
  * its own entry in its parent is the parent's to sync, which ends later
  * (the top one's, the job's, in job_files_done()).
  */
-static void
-tree_sync(struct tnode *n)
+static struct eop *
+tree_fsync_op(struct tnode *n)
 {
-	struct eop *op;
+	struct eop *op = tree_op(n, EOP_FSYNC);
 
-	if (!n->job->req.sync || job_stopping(n->job)) {
-		tree_end(n, 0, NULL, NULL);
-		return;
-	}
-	op = tree_op(n, TS_FSYNC, EOP_FSYNC);
 	op->fd = n->dstfd;
-	engine_submit(op);
+	return op;
 }
 
-/* Last: the directory's own metadata, now that its contents are in. */
-static void
-tree_finish(struct tnode *n)
+static struct eop *
+tree_move_op(struct tnode *n)
 {
-	struct job	*job = n->job;
-	struct eop	*op;
+	struct eop *op = tree_op(n, EOP_RENAME);
 
-	if (job_stopping(job) || n->dstfd < 0) {
-		tree_end(n, 0, NULL, NULL);
-		return;
-	}
-	op = tree_op(n, TS_META, EOP_META);
-	op->fd = n->srcfd;
-	op->fd2 = n->dstfd;
-	op->stx = &n->stx;
-	if (job->req.archive)
-		op->meta_flags = META_OWNER | META_MODE | META_TIMES | META_XATTRS;
-	else if (!n->existed) {
-		/* As cp -r: the source's permission bits less the umask. */
-		n->stx.stx_mode &= (uint16_t)(0777 & ~job->req.umask);
-		op->meta_flags = META_MODE;
-	} else {
-		tree_sync(n);
-		return;
-	}
-	engine_submit(op);
+	op->dirfd = tree_dst_parent(n);
+	op->path = n->tmpname;
+	op->path2 = n->name;
+	op->flags = RENAME_NOREPLACE;
+	return op;
 }
 
-void
-tree_child_done(struct tnode *n)
+static struct eop *
+tree_remove_op(struct tnode *n)
 {
-	n->children--;
-	if (n->children == 0 && (n->eof || job_stopping(n->job)) && !n->reading)
-		tree_finish(n);
+	struct eop *op = tree_op(n, EOP_CALL);
+
+	op->run = tree_remove_run;
+	op->dirfd = tree_dst_parent(n);
+	op->path = n->tmpname;
+	return op;
+}
+
+/* The handlers of their results. */
+
+static enum tstate
+tree_on_open_src(struct tnode *n, int res)
+{
+	if (res < 0)
+		return tree_fail(n, res, "cannot copy directory '%s': %s", n->srcpath);
+	n->srcfd = res;
+	return TS_STAT_SRC;
+}
+
+static enum tstate
+tree_on_stat_src(struct tnode *n, int res)
+{
+	if (res < 0)
+		return tree_fail(n, res, "cannot copy directory '%s': %s", n->srcpath);
+	if (path_on_procfs(n->stx.stx_dev_major, n->stx.stx_dev_minor))
+		return tree_fail(n, -EPERM, PATH_PROCFS_REFUSED ": %s", n->srcpath);
+	if (n->parent && tree_into_itself(n))
+		return tree_fail(n, -EINVAL, "cannot copy '%s' into itself (%s)", n->srcpath);
+	/* Inside a hidden directory nothing can be in the way. */
+	return n->parent && n->parent->hidden ? TS_MKDIR : TS_OPEN_FINAL;
+}
+
+static enum tstate
+tree_on_open_dst(struct tnode *n, int res)
+{
+	if (res < 0)
+		return tree_fail(n, res == -ENOTDIR || res == -ELOOP ? -ENOTDIR : res,
+		    "cannot copy a directory to '%s': %s", n->dstpath);
+	n->dstfd = res;
+	return TS_STAT_DST;
+}
+
+static enum tstate
+tree_on_open_final(struct tnode *n, int res)
+{
+	if (res == -ENOENT)
+		return TS_MKDIR;
+	if (res >= 0)
+		n->existed = true;	/* merge, as cp does */
+	return tree_on_open_dst(n, res);
+}
+
+static enum tstate
+tree_on_mkdir(struct tnode *n, int res)
+{
+	if (res < 0)
+		return tree_fail(n, res, "cannot create directory '%s': %s", n->dstpath);
+	if (n->tmpname[0]) {
+		n->staged = true;
+		if ((res = tree_set_rel(n, n->tmpname)) < 0)
+			return tree_fail(n, res, "cannot copy directory '%s': %s", n->srcpath);
+	}
+	return TS_OPEN_DST;
+}
+
+static enum tstate
+tree_on_stat_dst(struct tnode *n, int res)
+{
+	if (res < 0)
+		return tree_fail(n, res, "cannot copy directory '%s': %s", n->srcpath);
+	if (n->parent == NULL) {
+		n->root_dev = makedev(n->dstx.stx_dev_major, n->dstx.stx_dev_minor);
+		n->root_ino = n->dstx.stx_ino;
+		if (tree_into_itself(n))
+			return tree_fail(n, -EINVAL, "cannot copy '%s' into itself (%s)",
+			    n->srcpath);
+	}
+	return TS_READ;
 }
 
 /* Queue the entries of the batch just read. */
@@ -323,229 +488,236 @@ tree_queue(struct tnode *n, size_t len)
 	return 0;
 }
 
+static enum tstate
+tree_on_read(struct tnode *n, int res)
+{
+	n->reading = false;
+	if (res <= 0) {
+		n->eof = true;
+		free(n->buf);
+		n->buf = NULL;
+		if (res < 0)
+			job_dir_failed(n->job, res, n->srcpath, "cannot read directory '%s': %s");
+	} else if ((res = tree_queue(n, (size_t)res)) < 0) {
+		n->eof = true;
+		job_dir_failed(n->job, res, n->srcpath, "cannot read directory '%s': %s");
+	}
+	return TS_READ;		/* on, or (all in and ended) to its finish */
+}
+
+static enum tstate
+tree_on_meta(struct tnode *n, int res)
+{
+	if (res < 0)
+		return tree_fail(n, res, "cannot set the attributes of '%s': %s", n->dstpath);
+	return tree_next(n, TS_META);
+}
+
+static enum tstate
+tree_on_fsync(struct tnode *n, int res)
+{
+	/* As for a file (copy_apply): final, and fatal for the job. */
+	if (res < 0)
+		job_fail(n->job, res, "cannot sync directory '%s'", n->dstpath);
+	return tree_fail(n, res, "cannot sync directory '%s': %s", n->dstpath);
+}
+
+static enum tstate
+tree_on_move(struct tnode *n, int res)
+{
+	if (res < 0) {
+		/* EEXIST: the name appeared meanwhile. Not left hidden:
+		 * as a file's temporary, it goes. */
+		tree_error(n, res, "cannot put the copy in place as '%s': %s", n->dstpath);
+		return TS_REMOVE;
+	}
+	tree_moved(n);
+	return tree_next(n, TS_MOVE);
+}
+
+static enum tstate
+tree_on_remove(struct tnode *n, int res)
+{
+	if (res < 0 && res != -ENOENT)
+		log_warnx("job %llu: cannot remove the copy of '%s' under '%s' beside "
+		    "'%s': %s", (unsigned long long)n->job->id, n->srcpath, n->tmpname,
+		    n->dstpath, strerror(-res));
+	return tree_next(n, TS_REMOVE);
+}
+
+/* A stopping job's directory that is still being set up ends with what it has. */
+static enum tstate
+tree_on_stopped(struct tnode *n, int res)
+{
+	if (res >= 0 && (n->state == TS_OPEN_SRC || n->state == TS_OPEN_FINAL ||
+	    n->state == TS_OPEN_DST))
+		close(res);
+	if (n->state == TS_MKDIR && res == 0 && n->tmpname[0])
+		n->staged = true;	/* made: it goes into place all the same */
+	return tree_next(n, TS_FSYNC);
+}
+
+/* Every state that has an operation: how to make it, and what its result leads to. */
+static const struct tree_step {
+	struct eop	*(*op)(struct tnode *);
+	enum tstate	 (*on)(struct tnode *, int);
+} tree_steps[TS_COUNT] = {
+	[TS_OPEN_SRC] =		{ tree_open_src_op,	tree_on_open_src },
+	[TS_STAT_SRC] =		{ tree_stat_src_op,	tree_on_stat_src },
+	[TS_OPEN_FINAL] =	{ tree_open_dst_op,	tree_on_open_final },
+	[TS_MKDIR] =		{ tree_mkdir_op,	tree_on_mkdir },
+	[TS_OPEN_DST] =		{ tree_open_dst_op,	tree_on_open_dst },
+	[TS_STAT_DST] =		{ tree_stat_dst_op,	tree_on_stat_dst },
+	[TS_READ] =		{ NULL,			tree_on_read },	/* tree_read */
+	[TS_META] =		{ tree_meta_op,		tree_on_meta },
+	[TS_FSYNC] =		{ tree_fsync_op,	tree_on_fsync },
+	[TS_MOVE] =		{ tree_move_op,		tree_on_move },
+	[TS_REMOVE] =		{ tree_remove_op,	tree_on_remove },
+};
+
+static struct tree_job *
+tree_job_get(struct job *job)
+{
+	if (job->tree_job == NULL)
+		job->tree_job = calloc(1, sizeof(*job->tree_job));
+	return job->tree_job;
+}
+
+void
+tree_job_free(struct job *job)
+{
+	free(job->tree_job);
+	job->tree_job = NULL;
+}
+
+unsigned
+tree_nodes(const struct job *job)
+{
+	return job->tree_job ? job->tree_job->nodes : 0;
+}
+
+/* The next batch of entries, unless the job's stack of items is long enough already. */
 static void
 tree_read(struct tnode *n)
 {
-	struct eop *op;
+	struct job	*job = n->job;
+	struct eop	*op;
 
 	if (n->eof || n->reading)
 		return;
-	if (job_stopping(n->job)) {
+	if (job_stopping(job)) {
 		n->eof = true;
 		return;
 	}
-	if (n->job->nitems >= TREE_QUEUE_LOW) {
+	if (job->nitems >= TREE_QUEUE_LOW) {
 		/* Wait for the stack to drain; tree_kick() reads on. */
-		n->next_reader = n->job->readers;
-		n->job->readers = n;
+		n->next_reader = job->tree_job->readers;
+		job->tree_job->readers = n;
 		n->reading = true;	/* parked counts as reading */
 		return;
 	}
 	if (n->buf == NULL && (n->buf = malloc(TREE_BUF)) == NULL) {
 		n->eof = true;
-		job_fail(n->job, -ENOMEM, "cannot read '%s'", n->srcpath);
+		job_fail(job, -ENOMEM, "cannot read '%s'", n->srcpath);
 		return;
 	}
 	n->reading = true;
-	op = tree_op(n, TS_READ, EOP_READDIR);
+	op = tree_op(n, EOP_READDIR);
 	op->fd = n->srcfd;
 	op->buf = n->buf;
 	op->len = TREE_BUF;
 	engine_submit(op);
 }
 
-void
-tree_kick(struct job *job)
+/* Every entry read and ended: the directory's finish. */
+static void
+tree_read_on(struct tnode *n)
 {
-	struct tnode *n;
-
-	while (job->nitems < TREE_QUEUE_LOW && (n = job->readers) != NULL) {
-		job->readers = n->next_reader;
-		n->reading = false;
-		tree_read(n);
-		if (n->children == 0 && n->eof && !n->reading)
-			tree_finish(n);
-	}
+	tree_read(n);
+	if (n->children == 0 && n->eof && !n->reading)
+		tree_enter(n, tree_next(n, TS_READ));
 }
 
-/* The source directory is its own destination's ancestor: cp -r a a/b. */
-static bool
-tree_into_itself(const struct tnode *n)
+/* The directory and everything in it have ended. */
+static void
+tree_end(struct tnode *n)
 {
-	return n->stx.stx_ino == n->root_ino &&
-	    makedev(n->stx.stx_dev_major, n->stx.stx_dev_minor) == n->root_dev;
+	struct job	*job = n->job;
+	struct tnode	*parent = n->parent;
+
+	job->tree_job->nodes--;
+	job_dir_end(job, parent, n->end_err, n->srcpath, n->end_msg);
+	tree_free(n);
+	if (parent)
+		tree_child_done(parent);
 }
 
 static void
-tree_step_done(struct eop *done, int res)
+tree_enter(struct tnode *n, enum tstate next)
 {
-	struct tnode	*n = done->owner;
-	struct job	*job = n->job;
-	struct eop	*op;
+	bool set_up = n->state < TS_READ && next >= TS_READ;
 
-	if (job_stopping(job) && n->state < TS_READ) {
-		if (res >= 0 && (n->state == TS_OPEN_SRC || n->state == TS_OPEN_FINAL ||
-		    n->state == TS_OPEN_DST))
-			close(res);
-		if (n->state == TS_MKDIR && res == 0 && n->tmpname[0])
-			n->staged = true;	/* made: it goes into place all the same */
-		job_dir_ready(job);
-		tree_end(n, 0, NULL, NULL);
-		return;
-	}
-	switch ((enum tstate)n->state) {
-	case TS_OPEN_SRC:
-		if (res < 0)
-			goto setup_failed;
-		n->srcfd = res;
-		op = tree_op(n, TS_STAT_SRC, EOP_STATX);
-		op->dirfd = n->srcfd;
-		op->path = "";
-		op->flags = AT_EMPTY_PATH;
-		op->stx = &n->stx;
-		engine_submit(op);
-		return;
-	case TS_STAT_SRC:
-		if (res < 0)
-			goto setup_failed;
-		if (path_on_procfs(n->stx.stx_dev_major, n->stx.stx_dev_minor)) {
-			job_dir_ready(job);
-			tree_end(n, -EPERM, PATH_PROCFS_REFUSED ": %s", n->srcpath);
-			return;
-		}
-		if (n->parent && tree_into_itself(n)) {
-			res = -ELOOP;
-			goto into_itself;
-		}
-		/* Inside a hidden directory nothing can be in the way. */
-		if (n->parent && n->parent->hidden)
-			tree_mkdir(n);
-		else
-			tree_open_dst(n, TS_OPEN_FINAL, n->name);
-		return;
-	case TS_OPEN_FINAL:
-		if (res == -ENOENT) {
-			tree_mkdir(n);
-			return;
-		}
-		if (res >= 0)
-			n->existed = true;	/* merge, as cp does */
-		goto opened;
-	case TS_MKDIR:
-		if (res < 0) {
-			job_dir_ready(job);
-			tree_end(n, res, "cannot create directory '%s': %s", n->dstpath);
-			return;
-		}
-		if (n->tmpname[0]) {
-			n->staged = true;
-			if ((res = tree_set_rel(n, n->tmpname)) < 0)
-				goto setup_failed;
-		}
-		tree_open_dst(n, TS_OPEN_DST, n->tmpname[0] ? n->tmpname : n->name);
-		return;
-	case TS_OPEN_DST:
-	opened:
-		if (res < 0) {
-			job_dir_ready(job);
-			tree_end(n, res == -ENOTDIR || res == -ELOOP ? -ENOTDIR : res,
-			    "cannot copy a directory to '%s': %s", n->dstpath);
-			return;
-		}
-		n->dstfd = res;
-		op = tree_op(n, TS_STAT_DST, EOP_STATX);
-		op->dirfd = n->dstfd;
-		op->path = "";
-		op->flags = AT_EMPTY_PATH;
-		op->stx = &n->dstx;
-		engine_submit(op);
-		return;
-	case TS_STAT_DST:
-		if (res < 0)
-			goto setup_failed;
-		if (n->parent == NULL) {
-			n->root_dev = makedev(n->dstx.stx_dev_major, n->dstx.stx_dev_minor);
-			n->root_ino = n->dstx.stx_ino;
-			if (tree_into_itself(n)) {
-				res = -ELOOP;
-				goto into_itself;
-			}
-		}
-		job_dir_ready(job);	/* set up: no longer one of the files in flight */
-		tree_read(n);
-		return;
+	tree_change_state(n, next);
+	if (set_up)
+		job_dir_ready(n->job);	/* no longer one of the job's items in flight */
+	switch (next) {
 	case TS_READ:
-		n->reading = false;
-		if (res <= 0) {
-			n->eof = true;
-			free(n->buf);
-			n->buf = NULL;
-			if (res < 0)
-				job_dir_failed(job, res, n->srcpath, "cannot read directory '%s': %s");
-		} else if ((res = tree_queue(n, (size_t)res)) < 0) {
-			n->eof = true;
-			job_dir_failed(job, res, n->srcpath, "cannot read directory '%s': %s");
-		}
-		/* Read on first: starting the entries may end n (a stopping
-		 * job drops them, and the last one finishes the directory). */
-		tree_read(n);
-		if (n->children == 0 && n->eof && !n->reading)
-			tree_finish(n);
-		job_fill(job);
+		tree_read_on(n);
 		return;
-	case TS_META:
-		if (res < 0)
-			tree_end(n, res, "cannot set the attributes of '%s': %s", n->dstpath);
-		else
-			tree_sync(n);
+	case TS_END:
+		tree_end(n);
 		return;
-	case TS_FSYNC:
-		/* As for a file (copy.c): final, and fatal for the job. */
-		if (res < 0)
-			job_fail(job, res, "cannot sync directory '%s'", n->dstpath);
-		tree_end(n, res < 0 ? res : 0, "cannot sync directory '%s': %s", n->dstpath);
-		return;
-	case TS_MOVE:
-		if (res < 0) {
-			/* EEXIST: the name appeared meanwhile. Not left hidden:
-			 * as a file's temporary, it goes. */
-			tree_error(n, res, "cannot put the copy in place as '%s': %s", n->dstpath);
-			op = tree_op(n, TS_REMOVE, EOP_CALL);
-			op->run = tree_remove_run;
-			op->dirfd = n->parent ? n->parent->dstfd : job->dirfd;
-			op->path = n->tmpname;
-			engine_submit(op);
-			return;
-		}
-		tree_moved(n);
-		tree_end(n, 0, NULL, NULL);
-		return;
-	case TS_REMOVE:
-		if (res < 0 && res != -ENOENT)
-			log_warnx("job %llu: cannot remove the copy of '%s' under '%s' beside "
-			    "'%s': %s", (unsigned long long)job->id, n->srcpath, n->tmpname,
-			    n->dstpath, strerror(-res));
-		tree_end(n, 0, NULL, NULL);
-		return;
+	default:
+		engine_submit(tree_steps[next].op(n));
 	}
-	return;
-into_itself:
-	job_dir_ready(job);
-	tree_end(n, -EINVAL, "cannot copy '%s' into itself (%s)", n->srcpath);
-	(void)res;
-	return;
-setup_failed:
-	job_dir_ready(job);
-	tree_end(n, res, "cannot copy directory '%s': %s", n->srcpath);
+}
+
+static void
+tree_step_done(struct eop *op, int res)
+{
+	struct tnode	*n = op->owner;
+	struct job	*job = n->job;
+	bool		 read = n->state == TS_READ;
+
+	if (n->state < TS_READ && job_stopping(job))
+		tree_enter(n, tree_on_stopped(n, res));
+	else
+		tree_enter(n, tree_steps[n->state].on(n, res));
+	/* Last: starting the entries may end n (a stopping job drops them,
+	 * and the last one finishes the directory). */
+	if (read)
+		job_fill(job);
+}
+
+void
+tree_child_done(struct tnode *n)
+{
+	n->children--;
+	if (n->children == 0 && (n->eof || job_stopping(n->job)) && !n->reading)
+		tree_enter(n, tree_next(n, TS_READ));
+}
+
+void
+tree_kick(struct job *job)
+{
+	struct tree_job	*tj = job->tree_job;
+	struct tnode	*n;
+
+	while (tj && job->nitems < TREE_QUEUE_LOW && (n = tj->readers) != NULL) {
+		tj->readers = n->next_reader;
+		n->reading = false;
+		tree_read_on(n);
+	}
 }
 
 void
 tree_start(struct job *job, struct item *it)
 {
-	struct tnode	*n = calloc(1, sizeof(*n));
-	struct eop	*op;
+	struct tnode *n = calloc(1, sizeof(*n));
 
-	if (n == NULL || (n->name = strdup(it->name)) == NULL ||
+	if (n)
+		n->srcfd = n->dstfd = -1;	/* tree_free() on the way out closes them */
+	if (n == NULL || tree_job_get(job) == NULL || (n->name = strdup(it->name)) == NULL ||
 	    (n->srcpath = item_srcpath(it)) == NULL ||
 	    (n->dstpath = item_dstpath(job, it)) == NULL ||
 	    (n->rel = item_rel(it)) == NULL) {
@@ -560,20 +732,14 @@ tree_start(struct job *job, struct item *it)
 	}
 	n->job = job;
 	n->parent = it->parent;
-	n->srcfd = n->dstfd = -1;
 	if (n->parent) {
 		n->root_dev = n->parent->root_dev;
 		n->root_ino = n->parent->root_ino;
 	}
-	job->nodes++;
-	op = tree_op(n, TS_OPEN_SRC, EOP_OPEN);
-	op->dirfd = item_srcdir(it);
+	job->tree_job->nodes++;
 	/* The item's storage goes; the source name is the destination name
 	 * in a tree, and a top-level source is the job's own string. */
 	n->src = it->parent ? n->name : it->src;
-	op->path = n->src;
-	op->flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
-	op->resolve = RESOLVE_NO_MAGICLINKS;
 	free(it);
-	engine_submit(op);
+	tree_enter(n, TS_OPEN_SRC);
 }

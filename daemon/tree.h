@@ -10,6 +10,12 @@
 struct job;
 
 /*
+ * A job's state of tree.c (job->tree_job): its directories in flight.
+ * Made with the job's first directory; tree_job_free() when the job ends.
+ */
+struct tree_job;
+
+/*
  * One thing for a job to copy: a source given in the request (parent
  * NULL; src is its absolute path) or an entry of a directory being copied
  * (src is name, relative to the parent's source directory). Directories
@@ -27,7 +33,7 @@ struct item {
 struct tnode {
 	struct job	*job;
 	struct tnode	*parent;
-	struct tnode	*next_reader;	/* in the job's list of readers */
+	struct tnode	*next_reader;	/* in the job's list of readers (tree_kick) */
 	char		*srcpath, *dstpath;	/* for messages */
 	char		*rel;		/* destination, relative to the job's directory */
 	const char	*src;		/* for opening: as in the item */
@@ -67,6 +73,9 @@ void	tree_start(struct job *, struct item *);
 void	tree_child_done(struct tnode *);
 /* The job has room for more entries: let a directory read on. */
 void	tree_kick(struct job *);
+/* Directories of the job being copied. */
+unsigned tree_nodes(const struct job *);
+void	tree_job_free(struct job *);
 /* Whether the item is made inside a new directory not yet in place. */
 bool	item_hidden(const struct item *);
 

@@ -1,0 +1,161 @@
+/*
+ * Inside the copy of one non-directory item (copy.c): what its files
+ * share. copy.c drives the chain and looks at the source and the
+ * destination; copy_make.c makes the temporary; copy_lane.c moves the
+ * data in lanes; copy_publish.c puts the result in place; copy_whole.c
+ * walks the same steps in a pool thread for a small file; hlink.c keeps
+ * the job's hard links.
+ */
+#ifndef CPD_COPY_INT_H
+#define CPD_COPY_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "engine.h"
+#include "job.h"
+
+/*
+ * The steps of a copy, in the order a regular file takes them; a step
+ * may be skipped, or taken again (a retry), but the chain goes back to
+ * an earlier one only from CS_OPEN_SRC to CS_LSTAT (the file became a
+ * symlink) and from CS_LINK_FINAL to CS_LINK_TEMP (a file appeared under
+ * the name: the copy is linked beside it and renamed over it). The order
+ * is relied on:
+ * - up to CS_LINK_TEMP (< CS_LINK_FINAL) the copy is not published: a
+ *   copy of a job that is to stop ends there (copy_next);
+ * - copy_publish_next(c, from) names the first publishing step after
+ *   from, so CS_RECHECK .. CS_RENAME are in the order they run.
+ */
+enum copy_state {
+	CS_START,	/* made, nothing asked yet */
+	CS_LSTAT, CS_OPEN_SRC, CS_STAT_SRC,
+	CS_HLINK,	/* archive: the job's link group, or waiting for its first copy */
+	CS_STAT_DST, CS_OPEN_DST, CS_COMPARE, CS_READLINK,
+	CS_CREATE, CS_CLONE, CS_EXTENTS, CS_ALLOCATE, CS_DATA,
+	CS_RECHECK, CS_TRUNCATE, CS_META, CS_FSYNC, CS_LINK_TEMP,
+	CS_LINK_FINAL, CS_RENAME,
+	CS_UNLINK,	/* the temporary of a failed copy goes */
+	CS_END,		/* the job hears of it; the copy is freed */
+	CS_DIR,		/* a directory after all: the tree takes the item */
+	CS_COUNT
+};
+
+enum copy_kind { K_FILE, K_SYMLINK, K_SPECIAL, K_HARDLINK };
+
+/* What a destination's filesystem was found not to do: the job stops asking. */
+#define CF_NO_CLONE		0x01	/* FICLONE */
+#define CF_NO_ALLOCATE		0x02	/* fallocate: copy unmapped */
+#define CF_NO_TMPFILE		0x04	/* O_TMPFILE: named temporaries */
+#define CF_NO_EMPTY_LINK	0x08	/* linkat(AT_EMPTY_PATH): through /proc */
+
+/* A job's state of copy.c (job->copy). */
+struct copy_job {
+	unsigned	  fs;		/* CF_* */
+	struct hlink	**hlinks;	/* archive: hard links seen, by inode */
+};
+
+struct copy {
+	struct job	*job;
+	struct copy_job	*cj;
+	struct item	*item;
+	enum copy_state	 state;
+	enum copy_kind	 kind;
+	char		*srcpath, *dstpath;	/* for messages */
+	char		 tmp[64];
+	char		 tmpfd_path[32];	/* /proc/self/fd/N of a nameless one */
+	int		 srcfd, tmpfd;
+	bool		 created;	/* a temporary exists: remove it on failure */
+	bool		 nameless;	/* the temporary is O_TMPFILE: link it in */
+	bool		 direct;	/* made under its name, in a hidden directory (tree.c) */
+	bool		 linked_by_proc;	/* through /proc/self/fd, not AT_EMPTY_PATH */
+	bool		 dst_exists;	/* something is to be replaced */
+	unsigned	 create_tries;
+	struct statx	 stx, dstx;
+	struct statx	 stx_end;	/* the source again, after its data */
+	struct eop	 step;
+	/*
+	 * The steps' effects on the job, kept here until copy_apply() gives
+	 * them to it on the loop: a pool thread (copy_whole.c) may not touch
+	 * the job, and the steps are the same there.
+	 */
+	unsigned	 fs;		/* CF_*: the job's, and what the steps found */
+	bool		 pooled;	/* a pool thread walks the steps (c->whole) */
+	bool		 add_total;	/* the size is known: count it in the job's total */
+	bool		 fail_sync;	/* fsync failed: so does the job */
+	uint64_t	 progress;	/* bytes done, not yet counted */
+	struct eop	 whole;		/* copy_whole_run, whose steps are in step */
+	/* Data, in lanes (copy_lane.c). */
+	struct eop	*lanes;
+	unsigned	 nlanes;
+	unsigned	 busy;		/* lanes in flight */
+	uint64_t	 next_off, copied;
+	uint64_t	 end_off;	/* dense: the back lanes' next chunk ends here */
+	bool		 mapped;	/* back lanes read into the copy's pages */
+	struct extent	*ext;		/* sparse: the data extents, else NULL */
+	unsigned	 next_ext, next_nr;
+	char		*target;	/* symlink */
+	struct hlink	*hl;		/* the link group this copy is the first of */
+	struct hlink	*link_to;	/* K_HARDLINK: the group's copy */
+	char		*link_path;	/* K_HARDLINK: link_to's path as linked */
+	struct copy	*next_waiter;
+	enum method	 method;
+	int		 err;
+	char		*msg;
+};
+
+/* copy.c */
+void	copy_error(struct copy *, int err, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+struct eop *copy_op(struct copy *, enum eop_type);
+struct eop *copy_src_statx_op(struct copy *, struct statx *);
+struct eop *copy_size_op(struct copy *, enum eop_type);
+const char *copy_made_path(const struct copy *);
+void	copy_new_temp_name(struct copy *);
+void	copy_step_done(struct eop *, int);
+enum copy_state copy_next(struct copy *, enum copy_state next, bool stopping);
+enum copy_state copy_interpret(struct copy *, int res, bool stopping);
+void	copy_change_state(struct copy *, enum copy_state);
+void	copy_run(struct copy *);
+struct eop *copy_state_op(struct copy *);
+void	copy_apply(struct copy *);
+bool	copy_stopping(const struct copy *);
+
+/* copy_make.c: the temporary, a clone */
+struct eop *copy_make_op(struct copy *);
+struct eop *copy_make_clone_op(struct copy *);
+struct eop *copy_make_extents_op(struct copy *);
+enum copy_state copy_make_on_create(struct copy *, int);
+enum copy_state copy_make_on_clone(struct copy *, int);
+enum copy_state copy_make_on_extents(struct copy *, int);
+
+/* copy_lane.c: the data */
+enum copy_state copy_lane_plan(struct copy *);
+void	copy_lane_start_all(struct copy *);
+struct eop *copy_lane_allocate_op(struct copy *);
+enum copy_state copy_lane_on_allocate(struct copy *, int);
+enum copy_state copy_lane_on_data(struct copy *, int);
+
+/* copy_publish.c: from the data to its place */
+enum copy_state copy_publish_next(struct copy *, enum copy_state from);
+struct eop *copy_publish_recheck_op(struct copy *);
+struct eop *copy_publish_truncate_op(struct copy *);
+struct eop *copy_publish_meta_op(struct copy *);
+struct eop *copy_publish_fsync_op(struct copy *);
+struct eop *copy_publish_link_op(struct copy *);
+struct eop *copy_publish_rename_op(struct copy *);
+struct eop *copy_publish_unlink_op(struct copy *);
+enum copy_state copy_publish_on_recheck(struct copy *, int);
+enum copy_state copy_publish_on_written(struct copy *, int);
+enum copy_state copy_publish_on_link(struct copy *, int);
+enum copy_state copy_publish_on_rename(struct copy *, int);
+enum copy_state copy_publish_on_unlink(struct copy *, int);
+bool	copy_publish_src_changed(const struct statx *, const struct statx *);
+
+/* copy_whole.c: a small file in one pool thread */
+bool	copy_whole_may(const struct copy *);
+void	copy_whole(struct copy *);
+struct eop *copy_whole_data_op(struct copy *);
+
+#endif
