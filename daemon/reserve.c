@@ -62,11 +62,13 @@ reserve_set(bool on)
 {
 	int rc;
 
+	/* Said first: whoever reads the log and then looks at the workers
+	 * (tests/integration/reserve.sh) never sees a move not yet logged. */
+	log_debug("bulk copying %s", on ? "kept off the reserved CPUs" : "on every CPU");
 	atomic_store(&confined, on);
 	if ((rc = engine_confine(on ? &bulk : &all, &all)) < 0)
 		log_warnx("cannot %s io-wq's workers: %s", on ? "confine" : "release",
 		    strerror(-rc));
-	log_debug("bulk copying %s", on ? "kept off the reserved CPUs" : "on every CPU");
 }
 
 void
