@@ -654,3 +654,22 @@ copy_start(struct job *job, struct item *it)
 	else
 		copy_enter(c, CS_LSTAT);
 }
+
+/* The job ended: what copy.c and tree.c kept of it goes. */
+static void
+copy_workers_end(struct job *job)
+{
+	copy_job_free(job);
+	tree_job_free(job);
+}
+
+const struct job_workers copy_workers = {
+	.file = copy_start,
+	.dir = tree_start,
+	.child_done = tree_child_done,
+	.more = tree_kick,
+	.dirs = tree_nodes,
+	.lane_run = copy_lane_run,
+	.lane_drop = copy_lane_drop,
+	.end = copy_workers_end,
+};

@@ -24,4 +24,7 @@ void	copy_lane_run(struct eop *);
 void	copy_lane_drop(struct eop *);
 void	copy_job_free(struct job *);
 
+/* The job layer's workers (job.h): files here, directories to tree.c. */
+extern const struct job_workers copy_workers;
+
 #endif

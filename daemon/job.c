@@ -14,9 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "copy.h"
 #include "cred.h"
-#include "tree.h"
+#include "item.h"
 #include "engine.h"
 #include "job_internal.h"
 #include "journal.h"
@@ -34,10 +33,12 @@ static unsigned		nfinished;
 static struct job_counters totals;
 static bool		shutting_down;
 static void		(*observer)(struct job *, enum job_event);
+const struct job_workers *job_workers;
 
 void
-job_init(const struct config *conf)
+job_init(const struct config *conf, const struct job_workers *w)
 {
+	job_workers = w;
 	sched_init();
 }
 
@@ -52,6 +53,7 @@ job_events_set(void (*fn)(struct job *, enum job_event))
 {
 	observer = fn;
 }
+
 
 static void
 job_emit(struct job *job, enum job_event ev)
@@ -243,8 +245,7 @@ job_end_done(uint64_t id, int err)
 void
 job_end(struct job *job)
 {
-	copy_job_free(job);
-	tree_job_free(job);
+	job_workers->end(job);
 	if (job->dirfd >= 0)
 		close(job->dirfd);
 	job->dirfd = -1;
@@ -388,18 +389,18 @@ job_fill(struct job *job)
 			struct tnode *parent = it->parent;
 			free(it);
 			if (parent)
-				tree_child_done(parent);
+				job_workers->child_done(parent);
 			continue;
 		}
 		job->active++;
 		if (it->dtype == DT_DIR)
-			tree_start(job, it);
+			job_workers->dir(job, it);
 		else
-			copy_start(job, it);
+			job_workers->file(job, it);
 	}
-	tree_kick(job);
+	job_workers->more(job);
 	/* Dropping items above may have ended the job already, re-entrantly. */
-	if (!job->finishing && job->active == 0 && job->items == NULL && tree_nodes(job) == 0) {
+	if (!job->finishing && job->active == 0 && job->items == NULL && job_workers->dirs(job) == 0) {
 		job->finishing = true;
 		job_files_done(job);
 	}
@@ -441,7 +442,7 @@ job_file_end(struct job *job, struct tnode *parent, int err, const char *path,
 	}
 	job->dirty = true;
 	if (parent)
-		tree_child_done(parent);
+		job_workers->child_done(parent);
 	job_fill(job);
 }
 

@@ -93,7 +93,6 @@ struct job {
 	TAILQ_ENTRY(job)	 qentry;	/* its run queue, or the running list */
 };
 
-void	 job_init(const struct config *);
 /* Load the journal: finished jobs are shown, the others run again. */
 void	 job_restore(const struct config *);
 void	 job_reconfigure(const struct config *);
@@ -126,6 +125,26 @@ enum job_event {
 			 * by a shutdown, it keeps its record to run again) */
 };
 void	 job_events_set(void (*observer)(struct job *, enum job_event));
+
+/*
+ * What copies a job's items, given by main.c: copy.c for files, tree.c
+ * for directories. The job layer hands them items and data chunks
+ * through these and they report back through the job_* calls below.
+ * Hooks, not calls, so that the job layer stands above them and knows
+ * them only by what they do (no module cycle: tests/integration/modules.sh).
+ */
+struct job_workers {
+	void	(*file)(struct job *, struct item *);	/* copy it; takes it */
+	void	(*dir)(struct job *, struct item *);	/* copy a directory; takes it */
+	/* An entry of the directory ended, or was dropped before it started. */
+	void	(*child_done)(struct tnode *);
+	void	(*more)(struct job *);		/* room for items: directories read on */
+	unsigned (*dirs)(const struct job *);	/* directories still being copied */
+	void	(*lane_run)(struct eop *);	/* a parked data chunk may go... */
+	void	(*lane_drop)(struct eop *);	/* ...or is abandoned: the job is ending */
+	void	(*end)(struct job *);		/* the job ended: their state of it goes */
+};
+void	 job_init(const struct config *, const struct job_workers *);
 void	 job_tick(void);
 void	 job_shutdown(void);
 unsigned job_count_active(void);

@@ -25,6 +25,7 @@
 #include "job.h"
 
 /* job.c */
+extern const struct job_workers *job_workers;	/* given to job_init() */
 /* The job has stopped: count it, record its end, tell the watchers. */
 void	 job_end(struct job *);
 /* sched.c admitted the job: it runs, from resolving its destination. */

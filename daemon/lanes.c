@@ -9,7 +9,6 @@
  */
 #include <stdint.h>
 
-#include "copy.h"
 #include "job_internal.h"
 #include "loop.h"
 
@@ -114,10 +113,10 @@ lanes_unpark(struct job *job)
 		if ((job->parked = op->next) == NULL)
 			job->parked_tail = &job->parked;
 		if (job->cancelling)
-			copy_lane_drop(op);
+			job_workers->lane_drop(op);
 		else {
 			lanes_take(job, op);
-			copy_lane_run(op);
+			job_workers->lane_run(op);
 		}
 	}
 }

@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "control.h"
+#include "copy.h"
 #include "cpd-protocol.h"
 #include "cred.h"
 #include "engine.h"
@@ -297,7 +298,7 @@ main(int argc, char **argv)
 	if ((rc = engine_init(cpd_conf)) < 0)
 		fatalx("cannot start the %s engine: %s", engine_name(), strerror(-rc));
 	reserve_init(cpd_conf);
-	job_init(cpd_conf);
+	job_init(cpd_conf, &copy_workers);
 	watch_init();
 	varlink_init(&manager_interface);
 	if ((rc = control_listen(cpd_conf, &varlink_protocol)) < 0)

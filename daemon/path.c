@@ -203,3 +203,14 @@ path_procfs_free(void)
 	procfs_devs = NULL;
 	nprocfs = 0;
 }
+
+char *
+path_join(const char *dir, const char *name)
+{
+	size_t	 dlen = strlen(dir);
+	char	*p;
+
+	while (dlen > 1 && dir[dlen - 1] == '/')
+		dlen--;
+	return asprintf(&p, "%.*s/%s", (int)dlen, dir, name) < 0 ? NULL : p;
+}

@@ -16,7 +16,7 @@
 
 #include "job_internal.h"
 #include "path.h"
-#include "tree.h"
+#include "item.h"
 
 struct job_scan {
 	struct eop	op;

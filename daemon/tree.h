@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "engine.h"
+#include "item.h"
 
 struct job;
 
@@ -14,20 +15,6 @@ struct job;
  * Made with the job's first directory; tree_job_free() when the job ends.
  */
 struct tree_job;
-
-/*
- * One thing for a job to copy: a source given in the request (parent
- * NULL; src is its absolute path) or an entry of a directory being copied
- * (src is name, relative to the parent's source directory). Directories
- * go to tree.c, everything else to copy.c.
- */
-struct item {
-	struct item	*next;		/* in the job's stack */
-	struct tnode	*parent;
-	const char	*src;
-	unsigned char	 dtype;		/* DT_* from the directory; DT_UNKNOWN on top */
-	char		 name[];	/* the name in the destination directory */
-};
 
 /* A directory being copied. */
 struct tnode {
@@ -58,15 +45,6 @@ struct tnode {
 	struct eop	 op;
 };
 
-struct item *item_new(struct tnode *parent, const char *src, const char *name,
-	    unsigned char dtype);
-int	item_srcdir(const struct item *);
-int	item_dstdir(const struct job *, const struct item *);
-/* Full paths for messages, and the destination relative to the job's directory. */
-char	*item_srcpath(const struct item *);
-char	*item_dstpath(const struct job *, const struct item *);
-char	*item_rel(const struct item *);
-
 /* Copy a directory item (its lstat in stx when known). Takes the item. */
 void	tree_start(struct job *, struct item *);
 /* An entry of node ended (copied, failed or dropped). */
@@ -76,7 +54,5 @@ void	tree_kick(struct job *);
 /* Directories of the job being copied. */
 unsigned tree_nodes(const struct job *);
 void	tree_job_free(struct job *);
-/* Whether the item is made inside a new directory not yet in place. */
-bool	item_hidden(const struct item *);
 
 #endif

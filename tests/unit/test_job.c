@@ -17,6 +17,7 @@
 #include "config.h"
 #include "cred.h"
 #include "engine.h"
+#include "copy.h"
 #include "job.h"
 #include "loop.h"
 #include "view.h"
@@ -529,7 +530,7 @@ setup(void **state)
 {
 	fixture_up(&conf, "job");
 	assert_int_equal(chmod(fixture_dir, 0777), 0);	/* for test_users_take_turns */
-	job_init(&conf);
+	job_init(&conf, &copy_workers);
 	me = calloc(1, sizeof(*me));
 	me->uid = getuid();
 	me->gid = getgid();
