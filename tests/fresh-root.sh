@@ -16,11 +16,14 @@
 #   FRESH_ROOT_ONLY=run|check   one of the two
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-commit=$(git -C "$repo" rev-parse HEAD)
 say() { echo "fresh-root: $*"; }
 skip() { echo "SKIP: fresh-root: $*"; exit 77; }
 
 [ "$(id -u)" -eq 0 ] || skip "needs root (mmdebstrap, chroot, mounts)"
+# Run with sudo in a developer's clone, root's git would refuse the
+# user's repository ("dubious ownership"); it is only read here.
+git() { command git -c safe.directory='*' "$@"; }
+commit=$(git -C "$repo" rev-parse HEAD)
 start=$SECONDS
 
 # mmdebstrap is a Debian package; without the archive there is nothing to
@@ -102,7 +105,8 @@ enter() {
 	fi
 	mount --bind "$work/debs" "$r/var/cache/apt/archives"; mounted+=("$r/var/cache/apt/archives")
 	# The commit, not the work tree: what CI's fresh clone has.
-	git clone -q "$repo" "$r/src/cpd"
+	# (upload-pack reads the repository too, and does not inherit -c.)
+	git clone -q --upload-pack="git -c safe.directory='*' upload-pack" "$repo" "$r/src/cpd"
 	git -C "$r/src/cpd" checkout -q --detach "$commit"
 }
 
