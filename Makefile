@@ -4,7 +4,7 @@
 #   make run        install missing Debian packages, build, run the daemon in the foreground
 #   make check      install missing Debian packages, build, run every test
 #   make check SANITIZE=1   the same under ASan+UBSan (built in build-san/)
-#   make install PREFIX=/usr/local DESTDIR=...
+#   make install PREFIX=/usr/local DESTDIR=...   (installs missing build packages, builds)
 
 PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
