@@ -40,25 +40,39 @@ fi
 work=$(mktemp -d /var/tmp/cpd-fresh-root.XXXXXX)
 # The logs outlive the roots.
 log=$(mktemp -d /tmp/cpd-fresh-root-logs.XXXXXX)
-mounted=()	# mount points, in the order they were mounted
-started=()	# process groups started in a root
 
-# Unmount everything under a root before anything is removed: rm -rf
-# through a bind mount of /dev or /sys would reach the host's.
+# in_work: the processes whose root is a root under $work (make, the
+# daemon, the tests: all started here), by pid.
+in_work() {
+	local p
+	for p in /proc/[0-9]*; do
+		[[ "$(readlink "$p/root" 2>/dev/null)/" == "$work/"* ]] && echo "${p#/proc/}"
+	done
+	return 0
+}
+
+# mounts_in_work: mount points under $work, deepest first.
+mounts_in_work() {
+	awk -v w="$work/" 'index($5, w) == 1 { print $5 }' /proc/self/mountinfo | sort -r
+}
+
+# Stop what runs in the roots and unmount everything under them before
+# anything is removed: rm -rf through a bind mount of /dev or /sys would
+# reach the host's. Found afresh, not remembered: a case fails anywhere.
 cleanup() {
-	local rc=$? m pg left
-	for pg in "${started[@]}"; do
-		kill -TERM -- "-$pg" 2>/dev/null || true
+	local rc=$? m pids left
+	pids=$(in_work)
+	if [ -n "$pids" ]; then
+		kill -TERM $pids 2>/dev/null || true
+		for _ in $(seq 50); do [ -n "$(in_work)" ] || break; sleep 0.1; done
+		pids=$(in_work)
+		[ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
+		sleep 0.5
+	fi
+	for m in $(mounts_in_work); do
+		mountpoint -q "$m" && { umount -R "$m" 2>/dev/null || umount -R -l "$m" 2>/dev/null || true; }
 	done
-	for pg in "${started[@]}"; do
-		for _ in $(seq 50); do kill -0 -- "-$pg" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL -- "-$pg" 2>/dev/null || true
-	done
-	for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do
-		m=${mounted[i]}
-		mountpoint -q "$m" && { umount -R "$m" 2>/dev/null || umount -R -l "$m" || true; }
-	done
-	left=$(awk -v w="$work/" 'index($5, w) == 1 { print $5 }' /proc/self/mountinfo)
+	left=$(mounts_in_work)
 	if [ -n "$left" ]; then
 		echo "fresh-root: still mounted, $work left in place: $left" >&2
 		[ $rc -ne 0 ] || rc=1
@@ -93,17 +107,16 @@ mkdir -p "$work/debs/partial"
 enter() {
 	local r=$1
 	mkdir -p "$r/src"
-	mount -t proc proc "$r/proc"; mounted+=("$r/proc")
-	mount --rbind /sys "$r/sys"; mount --make-rslave "$r/sys"; mounted+=("$r/sys")
+	mount -t proc proc "$r/proc"
+	mount --rbind /sys "$r/sys"; mount --make-rslave "$r/sys"
 	# /dev whole (loop devices, /dev/pts, /dev/shm): the tests set up
 	# loop-mounted file systems.
-	mount --rbind /dev "$r/dev"; mount --make-rslave "$r/dev"; mounted+=("$r/dev")
-	mount -t tmpfs -o mode=755 tmpfs "$r/run"; mounted+=("$r/run")
+	mount --rbind /dev "$r/dev"; mount --make-rslave "$r/dev"
+	mount -t tmpfs -o mode=755 tmpfs "$r/run"
 	if [ -n "${FRESH_ROOT_TMPFS:-}" ]; then
 		mount -t tmpfs -o "mode=1777,size=$FRESH_ROOT_TMPFS" tmpfs "$r/tmp"
-		mounted+=("$r/tmp")
 	fi
-	mount --bind "$work/debs" "$r/var/cache/apt/archives"; mounted+=("$r/var/cache/apt/archives")
+	mount --bind "$work/debs" "$r/var/cache/apt/archives"
 	# The commit, not the work tree: what CI's fresh clone has.
 	# (upload-pack reads the repository too, and does not inherit -c.)
 	git clone -q --upload-pack="git -c safe.directory='*' upload-pack" "$repo" "$r/src/cpd"
@@ -114,7 +127,7 @@ enter() {
 leave() {
 	local r=$1 m
 	for m in "$r/var/cache/apt/archives" "$r/tmp" "$r/run" "$r/dev" "$r/sys" "$r/proc"; do
-		mountpoint -q "$m" && umount -R "$m"
+		if mountpoint -q "$m"; then umount -R "$m"; fi
 	done
 }
 
@@ -131,7 +144,7 @@ result=0
 
 # ---- make run: install, build, serve on /run/cpd/io.cpd.Manager. ----
 run_case() {
-	local r=$work/run-root sock pid i out
+	local r=$work/run-root sock pid out
 	say "make run in a copy of the root (commit ${commit:0:12})"
 	cp -a "$work/base" "$r"
 	enter "$r"
@@ -142,7 +155,6 @@ run_case() {
 		chroot "$r" /bin/bash -c 'cd /src/cpd && exec make run' \
 		>"$log/make-run.log" 2>&1 </dev/null &
 	pid=$!
-	started+=("$pid")
 	# Installing and building takes minutes: wait while make runs.
 	while ! [ -S "$sock" ]; do
 		if ! kill -0 "$pid" 2>/dev/null; then
@@ -170,7 +182,8 @@ run_case() {
 	# SIGTERM an error, which it is not here.
 	kill -TERM -- "-$pid"
 	wait "$pid" || true
-	started=()
+	# The daemon, make's child, too: its socket holds /run busy.
+	for _ in $(seq 100); do kill -0 -- "-$pid" 2>/dev/null || break; sleep 0.1; done
 	leave "$r"
 }
 
@@ -193,12 +206,15 @@ check_case() {
 	return $rc
 }
 
-case ${FRESH_ROOT_ONLY:-} in
-run)	run_case || result=1 ;;
-check)	check_case || result=1 ;;
-*)	run_case || result=1
-	check_case || result=1 ;;
-esac
+# Each case as a job of its own: called as `case || result=1`, bash
+# would ignore set -e in the case's every command; as a background job
+# it keeps it, and a failed mount or copy ends the case there. Both run,
+# whatever the first gave.
+for c in run check; do
+	[ -z "${FRESH_ROOT_ONLY:-}" ] || [ "$FRESH_ROOT_ONLY" = "$c" ] || continue
+	"${c}_case" &
+	wait $! || result=1
+done
 
 if [ $result -eq 0 ]; then
 	say "PASS in $((SECONDS - start)) s"
