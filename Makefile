@@ -4,7 +4,7 @@
 #   make run        install missing Debian packages, build, run the daemon in the foreground
 #   make check      install missing Debian packages, build, run every test
 #   make check SANITIZE=1   the same under ASan+UBSan (built in build-san/)
-#   make install PREFIX=/usr/local DESTDIR=...
+#   make install PREFIX=/usr/local DESTDIR=...   (installs missing build packages, builds)
 
 PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
@@ -17,15 +17,25 @@ COMPLETIONDIR ?= $(or $(shell pkg-config --variable=completionsdir bash-completi
 
 CC	?= gcc
 PKGS	:= liburing libsystemd libconfig json-c inih
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS_D := $(shell pkg-config --libs liburing libsystemd libconfig json-c 2>/dev/null)
-PKG_LIBS_C := $(shell pkg-config --libs json-c inih 2>/dev/null)
+# pkg-config is asked when a recipe first needs the flags, once, not when
+# make reads this file: `make run` and `make check` read it before their
+# deps step has installed pkg-config and the -dev packages, and flags
+# read then would be empty (undefined references at the link, on the
+# first run only). UNITDIR and COMPLETIONDIR above are recursive (?=) for
+# the same reason. A build without the packages stops with a message.
+pkg_once = $(eval $1 := $$(call pkg_query,$2))$($1)
+pkg_query = $(if $(shell pkg-config --exists $(PKGS) 2>/dev/null && echo y),$(shell pkg-config $1),$(error \
+	pkg-config finds no $(PKGS): Debian packages are missing. `sudo make deps` installs them; \
+	`sudo make run` and `sudo make check` do it first))
+PKG_CFLAGS = $(call pkg_once,PKG_CFLAGS,--cflags $(PKGS))
+PKG_LIBS_D = $(call pkg_once,PKG_LIBS_D,--libs liburing libsystemd libconfig json-c)
+PKG_LIBS_C = $(call pkg_once,PKG_LIBS_C,--libs json-c inih)
 
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=gnu11 -Wall -Wextra -Wshadow -Wmissing-prototypes -Wno-unused-parameter \
 	   -Iinclude -D_GNU_SOURCE -DCPD_SYSCONFDIR='"$(SYSCONFDIR)"' $(PKG_CFLAGS)
-LDLIBS_D := $(PKG_LIBS_D) -lpthread
-LDLIBS_C := $(PKG_LIBS_C)
+LDLIBS_D = $(PKG_LIBS_D) -lpthread
+LDLIBS_C = $(PKG_LIBS_C)
 
 ifeq ($(SANITIZE),1)
 B	:= build-san
@@ -79,10 +89,20 @@ units: $(UNIT_BINS)
 deps:
 	@bash tests/deps.sh
 
-run: deps all
-	./cpd
+# Only what building needs (make install).
+build-deps:
+	@bash tests/deps.sh --build
 
-check: deps all units
+# run, check and install build in a second make, started after the
+# packages are installed: that make reads this file anew, with
+# pkg-config there. (Prerequisites would not do: make -j builds them
+# beside deps, not after it.)
+run: deps
+	$(MAKE) all
+	$(BIN)/cpd
+
+check: deps
+	$(MAKE) all units
 	CPD_BIN=$(abspath $(BIN)) CPD_UNIT_DIR=$(abspath $(B)/tests) bash tests/run.sh
 
 clean:
@@ -96,7 +116,8 @@ INSTALLED = $(SBINDIR)/cpd $(BINDIR)/cpd-client \
 	$(MANDIR)/man7/cpd-varlink.7 $(COMPLETIONDIR)/cpd-client \
 	$(DOCDIR)/examples/cpd-backup.sh $(DOCDIR)/io.cpd.Manager.varlink
 
-install: all
+install: build-deps
+	$(MAKE) all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) \
 	    $(DESTDIR)$(SYSCONFDIR)/cpd $(DESTDIR)$(COMPLETIONDIR) $(DESTDIR)$(DOCDIR)/examples \
 	    $(addprefix $(DESTDIR)$(MANDIR)/man,1 5 7 8)
@@ -129,7 +150,7 @@ uninstall:
 print-installed:
 	@echo $(INSTALLED) $(SYSCONFDIR)/cpd/cpd.conf $(SYSCONFDIR)/cpd/client.conf
 
-.PHONY: all units deps run check clean install uninstall print-installed
+.PHONY: all units deps build-deps run check clean install uninstall print-installed
 
 -include $(DAEMON_OBJS:.o=.d) $(CLIENT_OBJS:.o=.d)
 
@@ -145,11 +166,11 @@ FUZZ_CC		?= clang
 FUZZ_B		:= build-fuzz
 FUZZ_SECONDS	?= 60
 FUZZ_ARGS	?=
-FUZZ_CFLAGS	:= -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+FUZZ_CFLAGS	= -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
 	   -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
 	   -Wall -Wextra -Wshadow -Wno-unused-parameter \
 	   -Iinclude -Idaemon -Itests/fuzz -D_GNU_SOURCE -DCPD_SYSCONFDIR='"$(SYSCONFDIR)"' $(PKG_CFLAGS)
-FUZZ_LIBS	:= $(shell pkg-config --libs json-c libconfig 2>/dev/null)
+FUZZ_LIBS	= $(call pkg_once,FUZZ_LIBS,--libs json-c libconfig)
 FUZZ_SRCS	:= tests/fuzz/fuzz_varlink.c tests/fuzz/stubs.c \
 	   $(addprefix daemon/,varlink.c manager.c watch.c request.c view.c path.c config.c log.c) \
 	   $(FUZZ_B)/daemon/interface.c
@@ -157,9 +178,13 @@ FUZZ_RUN_ARGS	= -max_total_time=$(FUZZ_SECONDS) -max_len=70000 -timeout=10 \
 	   -rss_limit_mb=2048 -dict=tests/fuzz/varlink.dict -print_final_stats=1 \
 	   -artifact_prefix=$(FUZZ_B)/ $(FUZZ_ARGS)
 
-fuzz: fuzz-deps $(FUZZ_B)/fuzz_varlink
+# As run and check: the harness is built by a make started after the
+# packages are installed, so that its pkg-config flags are read then.
+fuzz: fuzz-deps
+	$(MAKE) $(FUZZ_B)/fuzz_varlink
 
 fuzz-deps:
+	@bash tests/deps.sh --build
 	@bash tests/fuzz/deps.sh
 
 $(FUZZ_B)/fuzz_varlink: $(FUZZ_SRCS) tests/fuzz/fuzz.h $(wildcard include/*.h daemon/*.h)

@@ -1,16 +1,21 @@
 #!/bin/bash
-# Install the Debian packages cpd needs to build and test (or those named
-# as arguments), if any are missing.
-if [ $# -gt 0 ]; then
+# Install the Debian packages cpd needs to build and test, if any are
+# missing: with --build only those the build needs (make install), with
+# package names as arguments those.
+set -euo pipefail
+build=(gcc make pkg-config liburing-dev libsystemd-dev libconfig-dev libinih-dev libjson-c-dev)
+if [ "${1:-}" = --build ]; then
+	pkgs=("${build[@]}")
+elif [ $# -gt 0 ]; then
 	pkgs=("$@")
 else
-	pkgs=(gcc make pkg-config liburing-dev libsystemd-dev libconfig-dev libinih-dev
-	      libjson-c-dev libcmocka-dev socat mandoc rsync acl attr systemd
+	pkgs=("${build[@]}" libcmocka-dev socat mandoc rsync acl attr systemd
 	      util-linux procps psmisc xfsprogs e2fsprogs python3 hyperfine strace)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
-	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||
+	# No pipe into grep -q: under pipefail its early exit could fail the pipe.
+	[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" = "install ok installed" ] ||
 		missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
@@ -21,4 +26,5 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq && apt-get install -y -qq "${missing[@]}"
+apt-get update -qq
+apt-get install -y -qq "${missing[@]}"

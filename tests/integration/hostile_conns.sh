@@ -6,10 +6,13 @@
 # or capped as documented, and the daemon serves everybody else
 # throughout.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../hostile_long.sh"
 need_root "runs a root daemon against the unprivileged users cpdtest and cpdtest2"
 ensure_user cpdtest
 ensure_user cpdtest2
+long_copies_room
 hostile_daemon
+long_copies_running
 
 # 1-3: slowloris: half a message, a message a byte at a time, and
 # nothing at all are cut off after clients.idle_timeout.

@@ -6,10 +6,13 @@
 # user's job is untouched, and the daemon serves everybody else
 # throughout. (hostile_conns.sh attacks with connections.)
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../hostile_long.sh"
 need_root "runs a root daemon against the unprivileged users cpdtest and cpdtest2"
 ensure_user cpdtest
 ensure_user cpdtest2
+long_copies_room
 hostile_daemon
+long_copies_running
 
 # 1-6: another user's job.
 for m in Get Wait Cancel Pause Resume; do
