@@ -108,7 +108,9 @@ no_temporaries "$T"
 #    in the destination are whole files only.
 mkdir "$T/many" "$T/out3"
 for i in $(seq 10); do mkfile "$T/many/f$i" 16M; done
-id=$(copy_detached "" "$T/out3" "$T"/many/f*)
+# Held to about 5 s in all, so that the cancel surely comes while files
+# are in flight (unthrottled, 160 MiB from the page cache could end first).
+id=$(copy_detached '{"bwlimit": 33554432}' "$T/out3" "$T"/many/f*)
 wait_bytes "$id"
 r=$(cancel "$id")
 expect_eq "cancel many: state" "$(field state)" cancelled
