@@ -30,6 +30,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -259,10 +260,14 @@ copy_stat_dst_op(struct copy *c)
 
 	op->path = c->item->name;
 	op->stx = &c->dstx;
-	op->flags = c->kind == K_FILE ? 0 : AT_SYMLINK_NOFOLLOW;
+	/* A file is copied through a symlink in the way, as cp does, but
+	 * never through a dangling one: the symlink is seen first, and only
+	 * then looked through (one step more, only for a symlink). */
+	op->flags = c->dst_link ? 0 : AT_SYMLINK_NOFOLLOW;
 	return op;
 }
 
+/* The file found in the way: to compare with (no_clobber), or to write into (c->into). */
 static struct eop *
 copy_open_dst_op(struct copy *c)
 {
@@ -271,6 +276,14 @@ copy_open_dst_op(struct copy *c)
 	op->path = c->item->name;
 	op->flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
 	op->resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+	if (c->into) {
+		/* Through a symlink, as it was looked at (/dev/stdout is
+		 * one): the caller's credentials decide what it may open.
+		 * O_NONBLOCK: a FIFO without a reader fails ENXIO at once
+		 * instead of holding the copy forever (see copy_on_open_dst). */
+		op->flags = O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+		op->resolve = RESOLVE_NO_MAGICLINKS;
+	}
 	return op;
 }
 
@@ -294,13 +307,28 @@ copy_readlink_op(struct copy *c)
 
 /* The handlers of those steps' results. */
 
+/* cp writes into a device or a FIFO found in the way of a file, in every mode. */
+static bool
+copy_dst_is_stream(const struct copy *c)
+{
+	mode_t m = c->dstx.stx_mode;
+
+	return c->kind == K_FILE && (S_ISCHR(m) || S_ISBLK(m) || S_ISFIFO(m));
+}
+
 static enum copy_state
 copy_on_stat_dst(struct copy *c, int res)
 {
 	const struct job *job = c->job;
 
+	if (res == 0 && c->kind == K_FILE && S_ISLNK(c->dstx.stx_mode) && !c->dst_link) {
+		c->dst_link = true;
+		return CS_STAT_DST;	/* again, through it */
+	}
 	c->dst_exists = res == 0;
-	if (res == 0) {
+	if (res == -ENOENT && c->dst_link)
+		copy_error(c, res, "not writing through dangling symlink '%s'", c->dstpath);
+	else if (res == 0) {
 		if (c->kind == K_FILE && c->dstx.stx_ino == c->stx.stx_ino &&
 		    c->dstx.stx_dev_major == c->stx.stx_dev_major &&
 		    c->dstx.stx_dev_minor == c->stx.stx_dev_minor)
@@ -313,6 +341,10 @@ copy_on_stat_dst(struct copy *c, int res)
 			return CS_OPEN_DST;
 		else if (job->req.no_clobber)
 			copy_error(c, -EEXIST, "'%s' not replaced (no-clobber)", c->dstpath);
+		else if (copy_dst_is_stream(c)) {
+			c->into = true;
+			return CS_OPEN_DST;
+		}
 	} else if (res != -ENOENT)
 		copy_error(c, res, "cannot access '%s'", c->dstpath);
 	if (c->err)
@@ -426,9 +458,48 @@ copy_on_hlink(struct copy *c)
 	return copy_dst_next(c);
 }
 
+/*
+ * A FIFO opened without blocking is written to blocking, as cp does:
+ * its reader sets the pace, in a worker, never on the loop. Once open,
+ * the descriptor is ours: its flags and its type ask nothing of the
+ * filesystem, so no operation with the caller's credentials is needed.
+ * What is open must still be what was looked at: a regular file put in
+ * its place meanwhile would be written over in place, not replaced.
+ */
+static int
+copy_into_ready(int fd)
+{
+	struct stat	st;
+	int		fl;
+
+	if (fstat(fd, &st) < 0 || (fl = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+		return -errno;
+	return S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISFIFO(st.st_mode) ?
+	    0 : -EAGAIN;
+}
+
+static enum copy_state
+copy_on_open_into(struct copy *c, int res)
+{
+	if (res >= 0) {
+		c->tmpfd = res;		/* closed with the copy; never removed */
+		res = copy_into_ready(res);
+	}
+	if (res == -ENXIO)
+		copy_error(c, res, "cannot write to '%s': the FIFO has no reader", c->dstpath);
+	else if (res < 0)
+		copy_error(c, res, "cannot open '%s' for writing", c->dstpath);
+	if (c->err)
+		return CS_END;
+	return copy_lane_plan(c);
+}
+
 static enum copy_state
 copy_on_open_dst(struct copy *c, int res)
 {
+	if (c->into)
+		return copy_on_open_into(c, res);
 	if (res < 0) {
 		copy_error(c, -EEXIST, "'%s' not replaced (no-clobber)", c->dstpath);
 		return CS_END;

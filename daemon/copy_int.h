@@ -71,6 +71,13 @@ struct copy {
 	bool		 direct;	/* made under its name, in a hidden directory (tree.c) */
 	bool		 linked_by_proc;	/* through /proc/self/fd, not AT_EMPTY_PATH */
 	bool		 dst_exists;	/* something is to be replaced */
+	bool		 dst_link;	/* the destination is a symlink: looked at through it */
+	/*
+	 * The destination is a device or a FIFO: written into, opened as
+	 * it is (tmpfd), in order and at no offset, as cp does; nothing is
+	 * made, and nothing published.
+	 */
+	bool		 into;
 	unsigned	 create_tries;
 	struct statx	 stx, dstx;
 	struct statx	 stx_end;	/* the source again, after its data */
@@ -139,6 +146,7 @@ enum copy_state copy_lane_on_data(struct copy *, int);
 
 /* copy_publish.c: from the data to its place */
 enum copy_state copy_publish_next(struct copy *, enum copy_state from);
+bool	copy_publish_keeps_dst(const struct copy *);
 struct eop *copy_publish_recheck_op(struct copy *);
 struct eop *copy_publish_truncate_op(struct copy *);
 struct eop *copy_publish_meta_op(struct copy *);

@@ -56,7 +56,7 @@ copy_lane_map_may(const struct copy *c)
 {
 	uint64_t threshold = cpd_conf->engine.map_threshold;
 
-	return threshold && c->stx.stx_size >= threshold && c->ext == NULL &&
+	return threshold && c->stx.stx_size >= threshold && c->ext == NULL && !c->into &&
 	    cpd_conf->engine.lanes > 1 && !c->mapped && !(c->fs & CF_NO_ALLOCATE);
 }
 
@@ -84,7 +84,9 @@ copy_lane_plan(struct copy *c)
 	}
 	if (c->pooled)
 		return CS_DATA;		/* in one operation (copy_whole_data_op) */
-	if ((size + chunk - 1) / chunk < lanes)
+	if (c->into)
+		lanes = 1;	/* a stream takes its chunks in order */
+	else if ((size + chunk - 1) / chunk < lanes)
 		lanes = (unsigned)((size + chunk - 1) / chunk);
 	if ((c->lanes = calloc(lanes, sizeof(*c->lanes))) == NULL) {
 		copy_error(c, -ENOMEM, "cannot copy '%s'", c->srcpath);
@@ -128,6 +130,7 @@ copy_lane_start(struct copy *c, struct eop *op)
 	op->len = back || left < chunk ? left : chunk;
 	op->bulk = c->stx.stx_size >= cpd_conf->engine.async_threshold;
 	op->mapped = back;
+	op->stream = c->into;
 	if (back) {
 		c->method = M_MAPPED;
 		c->end_off = off;

@@ -56,8 +56,11 @@ copy_make_op(struct copy *c)
 		 * the owner; a named temporary is private until then, and a
 		 * nameless one, or one in a directory only its owner may
 		 * enter, can be opened by nobody else, so it gets the
-		 * permission bits at once (one change less to make). */
-		op->mode = !job->req.archive ? c->stx.stx_mode & 0777 & ~job->req.umask :
+		 * permission bits at once (one change less to make). One
+		 * that replaces a file is private until it has that file's
+		 * (copy_publish_keeps_dst). */
+		op->mode = copy_publish_keeps_dst(c) ? 0600 :
+		    !job->req.archive ? c->stx.stx_mode & 0777 & ~job->req.umask :
 		    c->nameless || c->direct ? c->stx.stx_mode & 0777 : 0600;
 		op->resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
 		break;

@@ -17,8 +17,31 @@
 #include "tree.h"
 
 /*
+ * A file that replaces a regular file looks as cp's would, which writes
+ * into the old one: the temporary gets the replaced file's owner, group,
+ * mode and extended attributes (its ACL) before it is renamed over it,
+ * as far as the caller may give them. Archive takes the source's. A new
+ * file costs nothing: only a file found in the way takes this step.
+ */
+bool
+copy_publish_keeps_dst(const struct copy *c)
+{
+	return c->kind == K_FILE && c->dst_exists && !c->into && !c->job->req.archive &&
+	    S_ISREG(c->dstx.stx_mode);
+}
+
+/* The source's metadata (archive), or the replaced file's. */
+static bool
+copy_publish_has_meta(const struct copy *c)
+{
+	return c->job->req.archive ? c->kind != K_HARDLINK && !c->into :
+	    copy_publish_keeps_dst(c);
+}
+
+/*
  * The publishing step after from, in the order of enum copy_state; with
- * none left (made in place already: c->direct) the copy is done.
+ * none left (made in place already: c->direct, or written into: c->into)
+ * the copy is done.
  */
 enum copy_state
 copy_publish_next(struct copy *c, enum copy_state from)
@@ -26,15 +49,16 @@ copy_publish_next(struct copy *c, enum copy_state from)
 	const struct job *job = c->job;
 
 	/* With archive the look comes with the metadata: one step less. */
-	if (from < CS_RECHECK && c->kind == K_FILE && !job->req.archive)
+	if (from < CS_RECHECK && c->kind == K_FILE && (!job->req.archive || c->into))
 		return CS_RECHECK;
 	if (from < CS_TRUNCATE && c->ext)
 		return CS_TRUNCATE;
-	if (from < CS_META && job->req.archive && c->kind != K_HARDLINK)
+	if (from < CS_META && copy_publish_has_meta(c))
 		return CS_META;
-	if (from < CS_FSYNC && job->req.sync && c->kind == K_FILE)
+	/* A FIFO cannot be synced (EINVAL); a device is the caller's. */
+	if (from < CS_FSYNC && job->req.sync && c->kind == K_FILE && !c->into)
 		return CS_FSYNC;
-	if (c->direct)
+	if (c->direct || c->into)
 		return CS_END;
 	return c->nameless ? CS_LINK_FINAL : CS_RENAME;
 }
@@ -80,7 +104,12 @@ copy_publish_meta_op(struct copy *c)
 	struct eop *op = copy_op(c, EOP_META);
 
 	op->stx = &c->stx;
-	if (c->kind == K_FILE) {
+	if (copy_publish_keeps_dst(c)) {
+		op->stx = &c->dstx;
+		op->fd2 = c->tmpfd;
+		op->path = c->item->name;	/* the file replaced: its attributes */
+		op->meta_flags = META_OWNER | META_MODE | META_XATTRS | META_XATTRS_AT;
+	} else if (c->kind == K_FILE) {
 		op->fd = c->srcfd;
 		op->fd2 = c->tmpfd;
 		op->meta_flags = META_RECHECK | META_OWNER | META_MODE | META_TIMES |
@@ -174,8 +203,8 @@ copy_publish_on_written(struct copy *c, int res)
 	} else if (res < 0)
 		copy_error(c, res, c->state == CS_META ?
 		    "cannot set the attributes of '%s'" : "cannot write '%s'", c->dstpath);
-	else if (c->state == CS_META && c->kind == K_FILE)
-		copy_publish_recheck(c);
+	else if (c->state == CS_META && c->kind == K_FILE && !copy_publish_keeps_dst(c))
+		copy_publish_recheck(c);	/* META_RECHECK's look */
 	return copy_publish_next(c, c->state);
 }
 

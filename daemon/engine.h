@@ -59,6 +59,7 @@ enum eop_type {
 #define META_TIMES	0x04	/* atime and mtime from stx, in ns */
 #define META_XATTRS	0x08	/* extended attributes, POSIX ACLs among them */
 #define META_RECHECK	0x10	/* first: fd's statx into stx_end (see copy.c) */
+#define META_XATTRS_AT	0x20	/* the attributes from dirfd/path (a file replaced), not fd */
 
 struct extent {
 	uint64_t	off, len;
@@ -84,6 +85,7 @@ struct eop {
 	bool		 interactive;	/* of an interactive job: served first */
 	bool		 by_rw;		/* out, COPY by the pool: read/write, not copy_file_range */
 	bool		 mapped;	/* COPY: read fd into fd2's pages, mapped (see copy.c) */
+	bool		 stream;	/* COPY: fd2 (a device, a FIFO) is written in order, at no offset */
 	/* backend state */
 	struct open_how	 how;
 	struct loop_op	 lop;

@@ -92,7 +92,8 @@ thread_copy(struct eop *op)
 				len = RW_BUF;
 			n = pread(op->fd, buf, len, in);
 			for (ssize_t m; n > 0 && w < n; w += m)
-				if ((m = pwrite(op->fd2, buf + w, (size_t)(n - w), out + w)) <= 0) {
+				if ((m = op->stream ? write(op->fd2, buf + w, (size_t)(n - w)) :
+				    pwrite(op->fd2, buf + w, (size_t)(n - w), out + w)) <= 0) {
 					n = m < 0 ? -1 : (errno = EIO, -1);
 					break;
 				}
@@ -166,29 +167,36 @@ thread_copy_mapped(struct eop *op)
 	return rc < 0 ? rc : (long)done;
 }
 
-/* Copy every extended attribute of fd to fd2 (POSIX ACLs are among them). */
+/*
+ * Copy every extended attribute of from to fd2 (POSIX ACLs are among
+ * them): of the open file fd, or with fd < 0 of the file at the path
+ * from (through /proc/self/fd: an O_PATH descriptor has no f*xattr).
+ */
 static int
-thread_xattrs(int fd, int fd2)
+thread_xattrs(int fd, const char *from, int fd2)
 {
 	char	*names = NULL, *val = NULL;
 	ssize_t	 n, vn;
 	int	 rc = 0;
 
-	if ((n = flistxattr(fd, NULL, 0)) <= 0)
+#define XLIST(buf, len)		(fd >= 0 ? flistxattr(fd, buf, len) : listxattr(from, buf, len))
+#define XGET(name, buf, len)	(fd >= 0 ? fgetxattr(fd, name, buf, len) : \
+				    getxattr(from, name, buf, len))
+	if ((n = XLIST(NULL, 0)) <= 0)
 		return n < 0 && errno != ENOTSUP ? -errno : 0;
-	if ((names = malloc((size_t)n)) == NULL || (n = flistxattr(fd, names, (size_t)n)) < 0) {
+	if ((names = malloc((size_t)n)) == NULL || (n = XLIST(names, (size_t)n)) < 0) {
 		rc = names ? -errno : -ENOMEM;
 		goto out;
 	}
 	for (char *name = names; name < names + n; name += strlen(name) + 1) {
-		if ((vn = fgetxattr(fd, name, NULL, 0)) < 0)
+		if ((vn = XGET(name, NULL, 0)) < 0)
 			continue;	/* gone meanwhile */
 		free(val);
 		if ((val = malloc((size_t)vn + 1)) == NULL) {
 			rc = -ENOMEM;
 			break;
 		}
-		if ((vn = fgetxattr(fd, name, val, (size_t)vn)) < 0)
+		if ((vn = XGET(name, val, (size_t)vn)) < 0)
 			continue;
 		/* Not every namespace may be written by every caller (as cp). */
 		if (fsetxattr(fd2, name, val, (size_t)vn, 0) < 0 &&
@@ -197,9 +205,30 @@ thread_xattrs(int fd, int fd2)
 			break;
 		}
 	}
+#undef XLIST
+#undef XGET
 out:
 	free(names);
 	free(val);
+	return rc;
+}
+
+/*
+ * The extended attributes of dirfd/path (a file about to be replaced),
+ * through a symlink as the file was looked at, onto fd2. O_PATH: their
+ * reading needs no permission to read the file's data, as with cp.
+ */
+static int
+thread_xattrs_at(const struct eop *op)
+{
+	char	proc[32];
+	int	fd, rc;
+
+	if ((fd = openat(op->dirfd, op->path, O_PATH | O_CLOEXEC)) < 0)
+		return -errno;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	rc = thread_xattrs(-1, proc, op->fd2);
+	close(fd);
 	return rc;
 }
 
@@ -223,7 +252,9 @@ thread_meta(struct eop *op)
 	if (op->meta_flags & META_RECHECK &&
 	    statx(op->fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, op->stx_end) < 0)
 		return -errno;
-	if (op->meta_flags & META_XATTRS && !link && (rc = thread_xattrs(op->fd, op->fd2)) < 0)
+	if (op->meta_flags & META_XATTRS && !link &&
+	    (rc = op->meta_flags & META_XATTRS_AT ? thread_xattrs_at(op) :
+	    thread_xattrs(op->fd, NULL, op->fd2)) < 0)
 		return rc;
 	/* What the copy already has need not be set: in a tree of small
 	 * files each change is a journaled inode update. */

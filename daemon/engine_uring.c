@@ -305,7 +305,8 @@ static void
 lane_write(struct lane *l, uint32_t from, uint32_t len)
 {
 	struct io_uring_sqe *sqe = lane_sqe(l, &l->b);
-	uint64_t off = l->op->off + l->done + from;
+	/* -1: at the file's position, which a FIFO or a device needs. */
+	uint64_t off = l->op->stream ? (uint64_t)-1 : l->op->off + l->done + from;
 
 	if (l->splice)
 		io_uring_prep_splice(sqe, l->pipefd[0], -1, l->op->fd2, (int64_t)off, len, 0);

@@ -67,6 +67,7 @@ static const char *const tree_state_names[TS_COUNT] = {
 struct tree_job {
 	unsigned	 nodes;		/* directories being copied */
 	struct tnode	*readers;	/* directories waiting to read on (tree_kick) */
+	bool		 into_itself;	/* the copy was found inside its source: none is kept */
 };
 
 struct linux_dirent64 {
@@ -143,7 +144,7 @@ tree_next(const struct tnode *n, enum tstate from)
 	if (from < TS_FSYNC && more && job->req.sync)
 		return TS_FSYNC;
 	if (from < TS_MOVE && n->staged)
-		return TS_MOVE;
+		return job->tree_job->into_itself ? TS_REMOVE : TS_MOVE;
 	return TS_END;
 }
 
@@ -196,6 +197,32 @@ tree_into_itself(const struct tnode *n)
 {
 	return n->stx.stx_ino == n->root_ino &&
 	    makedev(n->stx.stx_dev_major, n->stx.stx_dev_minor) == n->root_dev;
+}
+
+/*
+ * The copy met itself while reading its source (the destination lies
+ * inside it): named as cp names it, by the top directory's paths, not
+ * by the hidden name the copy was being made under, which the user
+ * never sees. The job fails, even with keep_going, and what it made
+ * goes instead of into place (tree_next): a copy of a tree that holds
+ * its own copy is never a whole one.
+ */
+static enum tstate
+tree_fail_into_itself(struct tnode *n)
+{
+	const struct tnode	*top = n;
+	char			*msg = NULL;
+
+	while (top->parent)
+		top = top->parent;
+	n->job->tree_job->into_itself = true;
+	if (asprintf(&msg, "cannot copy a directory, '%s', into itself, '%s'",
+	    top->srcpath, top->dstpath) < 0)
+		msg = NULL;
+	job_fail(n->job, -EINVAL, "%s", msg ? msg : "cannot copy a directory into itself");
+	tree_error(n, -EINVAL, "%s: %s", msg ? msg : top->srcpath);
+	free(msg);
+	return tree_next(n, TS_FSYNC);
 }
 
 static int
@@ -345,7 +372,7 @@ tree_on_stat_src(struct tnode *n, int res)
 	if (path_on_procfs(n->stx.stx_dev_major, n->stx.stx_dev_minor))
 		return tree_fail(n, -EPERM, PATH_PROCFS_REFUSED ": %s", n->srcpath);
 	if (n->parent && tree_into_itself(n))
-		return tree_fail(n, -EINVAL, "cannot copy '%s' into itself (%s)", n->srcpath);
+		return tree_fail_into_itself(n);
 	/* Inside a hidden directory nothing can be in the way. */
 	return n->parent && n->parent->hidden ? TS_MKDIR : TS_OPEN_FINAL;
 }
@@ -392,8 +419,7 @@ tree_on_stat_dst(struct tnode *n, int res)
 		n->root_dev = makedev(n->dstx.stx_dev_major, n->dstx.stx_dev_minor);
 		n->root_ino = n->dstx.stx_ino;
 		if (tree_into_itself(n))
-			return tree_fail(n, -EINVAL, "cannot copy '%s' into itself (%s)",
-			    n->srcpath);
+			return tree_fail_into_itself(n);
 	}
 	return TS_READ;
 }
