@@ -40,38 +40,78 @@ same_as() {
 	fi
 }
 
+# vs_cp WHAT CP_OPTION JSON DEST SRC CHECK: cp [CP_OPTION] SRC to
+# $B/cp/DEST, and a Copy (parameters JSON) of SRC to $B/cpd/DEST: the job
+# ends as cp did, and CHECK under both is alike. The replies are left in
+# r, cp's messages in cpmsg.
+vs_cp() {
+	local what=$1 opt=$2 json=$3 dest=$4 src=$5 check=$6 rc=0
+	# shellcheck disable=SC2086
+	cpmsg=$(cp $opt "$src" "$B/cp/$dest" 2>&1) || rc=$?
+	r=$(copy_wait "$json" "$B/cpd/$dest" "$src")
+	cpd_like "$what" $rc "$r"
+	same_as "$what" "$B/cp/$check" "$B/cpd/$check"
+}
+# in_both FUNCTION: set up the same things in $B/cp and in $B/cpd.
+in_both() { "$1" "$B/cp"; "$1" "$B/cpd"; }
+
+R='{"recursive": true}'
+setup_devices() {
+	mkdir -p "$1/t"
+	mknod "$1/null" c 1 3
+	mknod "$1/t/null" c 1 3
+}
+setup_regular() {
+	local d
+	mkdir -p "$1/keep"
+	for d in "$1" "$1/keep"; do
+		printf 'old and longer content\n' >"$d/reg"
+		chown cpdtest:cpdtest "$d/reg"
+		chmod 0606 "$d/reg"
+		setfacl -m u:nobody:r "$d/reg"
+		cp -p "$d/reg" "$d/arch"
+	done
+}
+setup_dangling() {
+	mkdir -p "$1/ln"
+	ln -s nowhere "$1/dangling"
+	ln -s nowhere "$1/ln/f"
+}
+setup_self() {
+	mkdir -p "$1/self/sub"
+	printf 'x\n' >"$1/self/sub/x"
+}
+# The sources of the trees: a file of the name found in the way.
+setup_sources() {
+	local t
+	for t in t keep ln; do
+		mkdir -p "$1/$t"
+	done
+	cp "$B/f" "$1/t/null"
+	cp "$B/f" "$1/keep/reg"
+	cp "$B/f" "$1/ln/f"
+}
+
 run_engine() {
-	local E=$1 B="$T/$1" rc r msg
+	local E=$1 B="$T/$1" S="$T/$1/src" w rc cprc=0 msg
 	start_daemon_raw -E "$E"
-	mkdir -p "$B"
+	mkdir -p "$B/cp" "$B/cpd"
 	printf 'the new data\n' >"$B/f"
 	chmod 0440 "$B/f"
+	setup_sources "$S"
 
 	# 1. A device as destination, plainly and in a merged tree.
-	for w in cp cpd; do
-		mkdir -p "$B/$w/t" "$B/dev-src/t"
-		mknod "$B/$w/null" c 1 3
-		mknod "$B/$w/t/null" c 1 3
-	done
-	cp "$B/f" "$B/dev-src/t/null"
-	rc=0; cp "$B/f" "$B/cp/null" || rc=$?
-	r=$(copy_wait "" "$B/cpd/null" "$B/f")
-	cpd_like "$E: device" $rc "$r"
-	same_as "$E: device" "$B/cp/null" "$B/cpd/null"
-	rc=0; cp -r "$B/dev-src/t" "$B/cp" || rc=$?
-	r=$(copy_wait '{"recursive": true}' "$B/cpd" "$B/dev-src/t")
-	cpd_like "$E: device in a tree" $rc "$r"
-	same_as "$E: device in a tree" "$B/cp/t/null" "$B/cpd/t/null"
+	in_both setup_devices
+	vs_cp "$E: device" "" "" null "$B/f" null
+	vs_cp "$E: device in a tree" -r "$R" "" "$S/t" t/null
 
 	# A FIFO with a reader: the reader gets the data.
 	for w in cp cpd; do
 		mkfifo "$B/$w/fifo"
 		timeout 10 cat "$B/$w/fifo" >"$B/$w/fifo.out" &
 		sleep 0.3	# the reader is waiting in open()
-		rc=0
 		if [ $w = cp ]; then
-			timeout 10 cp "$B/f" "$B/cp/fifo" || rc=$?
-			cprc=$rc
+			timeout 10 cp "$B/f" "$B/cp/fifo" || cprc=$?
 		else
 			r=$(copy_wait "" "$B/cpd/fifo" "$B/f")
 		fi
@@ -93,61 +133,29 @@ run_engine() {
 	same_as "$E: FIFO without a reader" "$B/cp/lonely" "$B/cpd/lonely"
 
 	# 2. A regular file replaced keeps what it is; archive takes the source's.
-	for w in cp cpd; do
-		mkdir -p "$B/$w/keep" "$B/keep-src/keep"
-		for d in "$B/$w" "$B/$w/keep"; do
-			printf 'old and longer content\n' >"$d/reg"
-			chown cpdtest:cpdtest "$d/reg"
-			chmod 0606 "$d/reg"
-			setfacl -m u:nobody:r "$d/reg"
-			cp -p "$d/reg" "$d/arch"
-		done
-	done
-	cp "$B/f" "$B/keep-src/keep/reg"
-	rc=0; cp "$B/f" "$B/cp/reg" || rc=$?
-	r=$(copy_wait "" "$B/cpd/reg" "$B/f")
-	cpd_like "$E: regular file" $rc "$r"
-	same_as "$E: regular file" "$B/cp/reg" "$B/cpd/reg"
+	in_both setup_regular
+	vs_cp "$E: regular file" "" "" reg "$B/f" reg
 	no_temporaries "$B/cpd"
-	rc=0; cp -r "$B/keep-src/keep" "$B/cp" || rc=$?
-	r=$(copy_wait '{"recursive": true}' "$B/cpd" "$B/keep-src/keep")
-	cpd_like "$E: regular file in a tree" $rc "$r"
-	same_as "$E: regular file in a tree" "$B/cp/keep/reg" "$B/cpd/keep/reg"
-	rc=0; cp -a "$B/f" "$B/cp/arch" || rc=$?
-	r=$(copy_wait '{"archive": true}' "$B/cpd/arch" "$B/f")
-	cpd_like "$E: archive" $rc "$r"
-	same_as "$E: archive" "$B/cp/arch" "$B/cpd/arch"
+	vs_cp "$E: regular file in a tree" -r "$R" "" "$S/keep" keep/reg
+	vs_cp "$E: archive" -a '{"archive": true}' arch "$B/f" arch
 
-	# 3. A dangling symlink: refused, and left as it is.
-	for w in cp cpd; do
-		mkdir -p "$B/$w/ln" "$B/ln-src/ln"
-		ln -s nowhere "$B/$w/dangling"
-		ln -s nowhere "$B/$w/ln/f"
-	done
-	cp "$B/f" "$B/ln-src/ln/f"
-	rc=0; msg=$(cd "$B/cp" && cp "$B/f" dangling 2>&1) || rc=$?
-	[[ "$msg" == *"not writing through dangling symlink 'dangling'"* ]] ||
-		fail "$E: cp says otherwise: $msg"
-	r=$(copy_wait "" "$B/cpd/dangling" "$B/f")
-	cpd_like "$E: dangling symlink" $rc "$r"
+	# 3. A dangling symlink: refused (cp exits 1), and left as it is.
+	in_both setup_dangling
+	vs_cp "$E: dangling symlink" "" "" dangling "$B/f" dangling
+	[[ "$cpmsg" == *"not writing through dangling symlink '$B/cp/dangling'"* ]] ||
+		fail "$E: cp says otherwise: $cpmsg"
 	expect_eq "$E: dangling symlink: error" "$(errno "$r")" ENOENT
 	[[ "$(message "$r")" == *"not writing through dangling symlink '$B/cpd/dangling'"* ]] ||
 		fail "$E: dangling symlink: message: $(message "$r")"
-	same_as "$E: dangling symlink" "$B/cp/dangling" "$B/cpd/dangling"
-	rc=0; cp -r "$B/ln-src/ln" "$B/cp" 2>/dev/null || rc=$?
-	r=$(copy_wait '{"recursive": true}' "$B/cpd" "$B/ln-src/ln")
-	cpd_like "$E: dangling symlink in a tree" $rc "$r"
+	vs_cp "$E: dangling symlink in a tree" -r "$R" "" "$S/ln" ln/f
 	expect_eq "$E: dangling symlink in a tree: error" "$(errno "$r")" ENOENT
-	same_as "$E: dangling symlink in a tree" "$B/cp/ln/f" "$B/cpd/ln/f"
 
-	# 4. A directory into itself: named as cp names it, nothing left.
-	for w in cp cpd; do
-		mkdir -p "$B/$w/self/sub"
-		printf 'x\n' >"$B/$w/self/sub/x"
-	done
+	# 4. A directory into itself: named as cp names it, nothing left
+	#    (where cp leaves what it could copy).
+	in_both setup_self
 	rc=0; msg=$(cd "$B/cp" && cp -R self self 2>&1) || rc=$?
 	[[ "$msg" == *"into itself, 'self/self'"* ]] || fail "$E: cp says otherwise: $msg"
-	r=$(copy_wait '{"recursive": true}' "$B/cpd/self" "$B/cpd/self")
+	r=$(copy_wait "$R" "$B/cpd/self" "$B/cpd/self")
 	cpd_like "$E: into itself" $rc "$r"
 	expect_eq "$E: into itself: error" "$(errno "$r")" EINVAL
 	msg=$(message "$r")
