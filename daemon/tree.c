@@ -67,7 +67,6 @@ static const char *const tree_state_names[TS_COUNT] = {
 struct tree_job {
 	unsigned	 nodes;		/* directories being copied */
 	struct tnode	*readers;	/* directories waiting to read on (tree_kick) */
-	bool		 into_itself;	/* the copy was found inside its source: none is kept */
 };
 
 struct linux_dirent64 {
@@ -144,7 +143,7 @@ tree_next(const struct tnode *n, enum tstate from)
 	if (from < TS_FSYNC && more && job->req.sync)
 		return TS_FSYNC;
 	if (from < TS_MOVE && n->staged)
-		return job->tree_job->into_itself ? TS_REMOVE : TS_MOVE;
+		return n->into_itself ? TS_REMOVE : TS_MOVE;
 	return TS_END;
 }
 
@@ -203,19 +202,24 @@ tree_into_itself(const struct tnode *n)
  * The copy met itself while reading its source (the destination lies
  * inside it): named as cp names it, by the top directory's paths, not
  * by the hidden name the copy was being made under, which the user
- * never sees. The job fails, even with keep_going, and what it made
- * goes instead of into place (tree_next): a copy of a tree that holds
- * its own copy is never a whole one.
+ * never sees. The job fails, even with keep_going, and the new
+ * directory holding it goes instead of into place (tree_next): a copy
+ * of a tree that holds its own copy is never a whole one.
  */
 static enum tstate
 tree_fail_into_itself(struct tnode *n)
 {
 	const struct tnode	*top = n;
+	struct tnode		*made = n;
 	char			*msg = NULL;
 
 	while (top->parent)
 		top = top->parent;
-	n->job->tree_job->into_itself = true;
+	/* The new directory that holds it: the job's other copies stay. */
+	while (made && !made->staged)
+		made = made->parent;
+	if (made)
+		made->into_itself = true;
 	if (asprintf(&msg, "cannot copy a directory, '%s', into itself, '%s'",
 	    top->srcpath, top->dstpath) < 0)
 		msg = NULL;

@@ -37,6 +37,7 @@ struct tnode {
 	 * inside it (hidden) needs no temporary name of its own.
 	 */
 	bool		 staged, hidden;
+	bool		 into_itself;	/* staged, and found inside its source: it goes */
 	char		 tmpname[64];
 	int		 end_err;	/* kept while it is renamed into place */
 	char		*end_msg;
