@@ -16,6 +16,8 @@
  * symlink, special file or second hard link is always made that way.
  * In a new directory that is not in place yet (tree.c), where nobody
  * looks, everything is made under its own name at once (c->direct).
+ * A device or FIFO found in the way is opened and written into, as cp
+ * does (c->into): nothing is made, and nothing published.
  * Every step is an engine operation made with the caller's credentials;
  * a failure at any step removes the temporary.
  *

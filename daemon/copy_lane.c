@@ -149,8 +149,10 @@ copy_lane_start(struct copy *c, struct eop *op)
 void
 copy_lane_start_all(struct copy *c)
 {
-	/* A mapped copy counts as one once a chunk goes mapped. */
-	c->method = engine_method(c->stx.stx_size);
+	/* A mapped copy counts as one once a chunk goes mapped; a stream
+	 * is written to by both engines (uring_bulk_splice; thread_copy,
+	 * where copy_file_range refuses anything but a regular file). */
+	c->method = c->into ? M_READWRITE : engine_method(c->stx.stx_size);
 	for (unsigned i = 0; i < c->nlanes && copy_lane_more(c); i++)
 		copy_lane_start(c, &c->lanes[i]);
 }
@@ -209,7 +211,7 @@ copy_lane_done(struct eop *op, int res)
 	if (op->type == EOP_COPY) {
 		copy_lane_result(c, res, op->len);
 		copy_apply(c);
-		if (res > 0 && op->bulk && !c->err && job_write_behind()) {
+		if (res > 0 && op->bulk && !op->stream && !c->err && job_write_behind()) {
 			op->type = EOP_WRITEBACK;
 			op->len = (uint64_t)res;
 			engine_submit(op);

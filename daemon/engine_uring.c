@@ -181,10 +181,11 @@ uring_shutdown(void)
 	lane_drain_idle();
 }
 
+/* Not into a stream: every device takes a write(), not every one a splice. */
 static bool
 uring_bulk_splice(const struct eop *op)
 {
-	return op->bulk && U.method == METHOD_SPLICE;
+	return op->bulk && !op->stream && U.method == METHOD_SPLICE;
 }
 
 static enum method
