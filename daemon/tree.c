@@ -212,6 +212,7 @@ tree_fail_into_itself(struct tnode *n)
 	const struct tnode	*top = n;
 	struct tnode		*made = n;
 	char			*msg = NULL;
+	enum tstate		 next;
 
 	while (top->parent)
 		top = top->parent;
@@ -224,9 +225,9 @@ tree_fail_into_itself(struct tnode *n)
 	    top->srcpath, top->dstpath) < 0)
 		msg = NULL;
 	job_fail(n->job, -EINVAL, "%s", msg ? msg : "cannot copy a directory into itself");
-	tree_error(n, -EINVAL, "%s: %s", msg ? msg : top->srcpath);
+	next = tree_fail(n, -EINVAL, "%s: %s", msg ? msg : top->srcpath);
 	free(msg);
-	return tree_next(n, TS_FSYNC);
+	return next;
 }
 
 static int
