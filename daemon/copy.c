@@ -262,9 +262,10 @@ copy_stat_dst_op(struct copy *c)
 
 	op->path = c->item->name;
 	op->stx = &c->dstx;
-	/* A file is copied through a symlink in the way, as cp does, but
-	 * never through a dangling one: the symlink is seen first, and only
-	 * then looked through (one step more, only for a symlink). */
+	/* A symlink in the way is seen first, and only then looked through
+	 * (one step more, only for a symlink): a dangling one is refused,
+	 * as cp does; another is replaced, unless it leads to a directory
+	 * or to the source itself. */
 	op->flags = c->dst_link ? 0 : AT_SYMLINK_NOFOLLOW;
 	return op;
 }
@@ -278,14 +279,10 @@ copy_open_dst_op(struct copy *c)
 	op->path = c->item->name;
 	op->flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
 	op->resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-	if (c->into) {
-		/* Through a symlink, as it was looked at (/dev/stdout is
-		 * one): the caller's credentials decide what it may open.
-		 * O_NONBLOCK: a FIFO without a reader fails ENXIO at once
-		 * instead of holding the copy forever (see copy_on_open_dst). */
-		op->flags = O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
-		op->resolve = RESOLVE_NO_MAGICLINKS;
-	}
+	/* O_NONBLOCK: a FIFO without a reader fails ENXIO at once instead
+	 * of holding the copy forever (see copy_into_ready). */
+	if (c->into)
+		op->flags = O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
 	return op;
 }
 
@@ -309,13 +306,17 @@ copy_readlink_op(struct copy *c)
 
 /* The handlers of those steps' results. */
 
-/* cp writes into a device or a FIFO found in the way of a file, in every mode. */
+/*
+ * cp writes into a device or a FIFO found in the way of a file, in every
+ * mode. Not one behind a symlink: that is replaced, as any symlink in
+ * the way (a symlink planted to a disk must not make a copy write it).
+ */
 static bool
 copy_dst_is_stream(const struct copy *c)
 {
 	mode_t m = c->dstx.stx_mode;
 
-	return c->kind == K_FILE && (S_ISCHR(m) || S_ISBLK(m) || S_ISFIFO(m));
+	return c->kind == K_FILE && !c->dst_link && (S_ISCHR(m) || S_ISBLK(m) || S_ISFIFO(m));
 }
 
 static enum copy_state

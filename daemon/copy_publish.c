@@ -20,14 +20,16 @@
  * A file that replaces a regular file looks as cp's would, which writes
  * into the old one: the temporary gets the replaced file's owner, group,
  * mode and extended attributes (its ACL) before it is renamed over it,
- * as far as the caller may give them. Archive takes the source's. A new
- * file costs nothing: only a file found in the way takes this step.
+ * as far as the caller may give them. Archive takes the source's. A
+ * symlink in the way is what is replaced, not its target: the copy owes
+ * the target nothing. A new file costs nothing: only a file found in
+ * the way takes this step.
  */
 bool
 copy_publish_keeps_dst(const struct copy *c)
 {
-	return c->kind == K_FILE && c->dst_exists && !c->into && !c->job->req.archive &&
-	    S_ISREG(c->dstx.stx_mode);
+	return c->kind == K_FILE && c->dst_exists && !c->dst_link && !c->into &&
+	    !c->job->req.archive && S_ISREG(c->dstx.stx_mode);
 }
 
 /* The source's metadata (archive), or the replaced file's. */

@@ -214,9 +214,9 @@ out:
 }
 
 /*
- * The extended attributes of dirfd/path (a file about to be replaced),
- * through a symlink as the file was looked at, onto fd2. O_PATH: their
- * reading needs no permission to read the file's data, as with cp.
+ * The extended attributes of dirfd/path (a file about to be replaced,
+ * never one behind a symlink) onto fd2. O_PATH: reading its ACL needs
+ * no permission to read the file's data, as with cp.
  */
 static int
 thread_xattrs_at(const struct eop *op)
@@ -224,7 +224,7 @@ thread_xattrs_at(const struct eop *op)
 	char	proc[32];
 	int	fd, rc;
 
-	if ((fd = openat(op->dirfd, op->path, O_PATH | O_CLOEXEC)) < 0)
+	if ((fd = openat(op->dirfd, op->path, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return -errno;
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 	rc = thread_xattrs(-1, proc, op->fd2);
