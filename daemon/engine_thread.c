@@ -294,6 +294,9 @@ thread_extents(struct eop *op)
 			return errno == ENXIO ? n : -errno;	/* ENXIO: no more data */
 		if ((hole = lseek(op->fd, data, SEEK_HOLE)) < 0)
 			return -errno;
+		/* A hole punched between the two lseeks: no data there. */
+		if (hole == data)
+			continue;
 		if ((uint64_t)n == op->len)
 			return -E2BIG;
 		op->ext[n].off = (uint64_t)data;

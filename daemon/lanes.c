@@ -6,6 +6,13 @@
  * (engine.max_inflight), the others bulk_inflight_share of it. A chunk
  * that may not start is parked, and started (or dropped, when the job is
  * cancelled) later: when a chunk of the job ends, at a tick, on resume.
+ *
+ * Bandwidth is a token bucket that may go into debt: a chunk starts when
+ * the job has any token, and its length is taken from them. So a job
+ * moves at any limit, even one below the length of a chunk (a limit of
+ * 1 byte/s sends a 4 KiB chunk, then waits over an hour), and its average
+ * stays within the limit. A job that waits for tokens with no chunk in
+ * flight is throttled: it holds no running slot meanwhile (sched.c).
  */
 #include <stdint.h>
 
@@ -35,12 +42,22 @@ static void
 lanes_refill(struct job *job)
 {
 	uint64_t now = loop_now_usec();
-	int64_t	 cap = (int64_t)(job->req.bwlimit / 4);
+	/* At least one token: below 4 bytes/s a quarter second has none. */
+	int64_t	 cap = job->req.bwlimit >= 4 ? (int64_t)(job->req.bwlimit / 4) : 1;
 
 	job->tokens += (int64_t)(job->req.bwlimit * (now - job->tokens_usec) / 1000000);
 	job->tokens_usec = now;
 	if (job->tokens > cap)
 		job->tokens = cap;	/* a quarter second of burst at most */
+}
+
+static void
+lanes_throttle(struct job *job, bool on)
+{
+	if (job->throttled != on) {
+		job->throttled = on;
+		sched_update(job);
+	}
 }
 
 static bool
@@ -50,8 +67,10 @@ lanes_may_start(struct job *job)
 		return false;
 	if (job->req.bwlimit) {
 		lanes_refill(job);
-		if (job->tokens <= 0)
+		if (job->tokens <= 0) {
+			lanes_throttle(job, job->lanes_busy == 0);
 			return false;
+		}
 	}
 	return true;
 }
@@ -61,6 +80,7 @@ lanes_take(struct job *job, const struct eop *op)
 {
 	job->lanes_busy++;
 	job->tokens -= (int64_t)op->len;
+	lanes_throttle(job, false);
 }
 
 /* Posted by job_lane_begin(): the job may have ended and gone since. */
