@@ -319,7 +319,7 @@ thread_run(struct eop *op)
 		rc = syscall(SYS_openat2, op->dirfd, op->path, &op->how, sizeof(op->how));
 		break;
 	case EOP_STATX:
-		rc = statx(op->dirfd, op->path, (int)op->flags, STATX_BASIC_STATS, op->stx);
+		rc = statx(op->dirfd, op->path, (int)op->flags, ENGINE_STATX_MASK, op->stx);
 		break;
 	case EOP_COPY:
 		return op->mapped ? thread_copy_mapped(op) : thread_copy(op);

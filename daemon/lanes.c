@@ -41,14 +41,24 @@ lanes_share(const struct job *job)
 static void
 lanes_refill(struct job *job)
 {
-	uint64_t now = loop_now_usec();
+	uint64_t	  now = loop_now_usec(), limit = job->req.bwlimit;
 	/* At least one token: below 4 bytes/s a quarter second has none. */
-	int64_t	 cap = job->req.bwlimit >= 4 ? (int64_t)(job->req.bwlimit / 4) : 1;
+	int64_t		  cap = limit >= 4 ? (int64_t)(limit / 4) : 1;
+	/* 128 bits: any limit the request allows times the time elapsed. */
+	unsigned __int128 add = (unsigned __int128)limit * (now - job->tokens_usec) / 1000000;
 
-	job->tokens += (int64_t)(job->req.bwlimit * (now - job->tokens_usec) / 1000000);
-	job->tokens_usec = now;
-	if (job->tokens > cap)
+	if (add >= (unsigned __int128)(cap - job->tokens)) {
 		job->tokens = cap;	/* a quarter second of burst at most */
+		job->tokens_usec = now;
+		return;
+	}
+	job->tokens += (int64_t)add;
+	/*
+	 * Only the time the new tokens stand for: the rest of a token is
+	 * kept, or at a few bytes a second refills more frequent than a
+	 * token would never add one.
+	 */
+	job->tokens_usec += (uint64_t)(add * 1000000 / limit);
 }
 
 static void
