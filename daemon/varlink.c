@@ -234,6 +234,111 @@ varlink_interface(size_t i)
 	return i == 0 ? &service : i == 1 ? served : NULL;
 }
 
+/*
+ * Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
+ * json-c passes any bytes through, and a reply that echoes them is no
+ * longer JSON text for a strict client.
+ */
+static bool
+varlink_utf8(const unsigned char *s, size_t len)
+{
+	for (size_t i = 0; i < len; ) {
+		unsigned char	c = s[i];
+		size_t		n = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 :
+				    c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : 4;
+		uint32_t	cp = n == 1 ? c & 0x1f : n == 2 ? c & 0x0f : c & 0x07;
+
+		if (n == 4 || len - i - 1 < n)
+			return false;
+		for (size_t k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+			return false;
+		i += n + 1;
+	}
+	return true;
+}
+
+/*
+ * Whether msg escapes a lone surrogate ("\ud800" without its pair):
+ * json-c turns one into U+FFFD without a word, so only the text shows it.
+ * A backslash is always an escape in JSON text: strings hold them all.
+ */
+static bool
+varlink_lone_surrogate(const char *msg)
+{
+	const char *pair = NULL;	/* where a high surrogate's low one must be */
+
+	for (const char *p = msg; (p = strchr(p, '\\')) != NULL; ) {
+		unsigned long	u = 0;
+		bool		low;
+
+		if (p[1] != 'u') {
+			if (pair)
+				return true;
+			p += p[1] ? 2 : 1;	/* another escape, "\\" among them */
+			continue;
+		}
+		for (int k = 2; k < 6 && p[k] != '\0'; k++)
+			u = u << 4 | (unsigned long)(p[k] <= '9' ? p[k] - '0' : (p[k] | 0x20) - 'a' + 10);
+		low = u >= 0xdc00 && u <= 0xdfff;
+		if (pair ? p != pair || !low : low)
+			return true;
+		pair = !pair && u >= 0xd800 && u <= 0xdbff ? p + 6 : NULL;
+		p += 6;
+	}
+	return pair != NULL;
+}
+
+/* A string not UTF-8, at any depth, or U+FFFD that json-c made of a lone surrogate. */
+static bool
+varlink_bad_value(struct json_object *v, bool fffd)
+{
+	const char	*s;
+	size_t		 len;
+
+	switch (json_object_get_type(v)) {
+	case json_type_string:
+		s = json_object_get_string(v);
+		len = (size_t)json_object_get_string_len(v);
+		return !varlink_utf8((const unsigned char *)s, len) ||
+		    (fffd && memmem(s, len, "\xef\xbf\xbd", 3) != NULL);
+	case json_type_array:
+		for (size_t i = 0; i < json_object_array_length(v); i++)
+			if (varlink_bad_value(json_object_array_get_idx(v, i), fffd))
+				return true;
+		return false;
+	case json_type_object:
+		json_object_object_foreach(v, key, val)
+			if (!varlink_utf8((const unsigned char *)key, strlen(key)) ||
+			    varlink_bad_value(val, fffd))
+				return true;
+		return false;
+	default:
+		return false;
+	}
+}
+
+/*
+ * The first parameter that holds a bad string (varlink_bad_value), or
+ * NULL. A key that is not UTF-8 itself cannot be named: "parameters".
+ */
+static const char *
+varlink_bad_parameter(struct json_object *params, bool fffd)
+{
+	json_object_object_foreach(params, key, val) {
+		if (!varlink_utf8((const unsigned char *)key, strlen(key)))
+			return "parameters";
+		if (varlink_bad_value(val, fffd))
+			return key;
+	}
+	return NULL;
+}
+
 static void
 varlink_route(struct call *call, const char *method, struct json_object *params)
 {
@@ -279,6 +384,7 @@ varlink_dispatch(struct conn *conn, char *msg)
 	struct json_tokener	*tok = json_tokener_new_ex(VARLINK_MAX_DEPTH);
 	struct json_object	*root, *method, *params = NULL, *flag;
 	struct call		*call;
+	const char		*bad;
 	size_t			 len = strlen(msg);
 
 	if (tok == NULL)
@@ -288,6 +394,8 @@ varlink_dispatch(struct conn *conn, char *msg)
 	    !json_object_is_type(root, json_type_object) ||
 	    !json_object_object_get_ex(root, "method", &method) ||
 	    !json_object_is_type(method, json_type_string) ||
+	    !varlink_utf8((const unsigned char *)json_object_get_string(method),
+	    (size_t)json_object_get_string_len(method)) ||
 	    (json_object_object_get_ex(root, "parameters", &params) && params &&
 	     !json_object_is_type(params, json_type_object))) {
 		json_tokener_free(tok);
@@ -309,7 +417,10 @@ varlink_dispatch(struct conn *conn, char *msg)
 		json_object_object_add(root, "parameters", params);
 	}
 	log_debug("call %s%s", json_object_get_string(method), call->more ? " (more)" : "");
-	varlink_route(call, json_object_get_string(method), params);
+	if ((bad = varlink_bad_parameter(params, varlink_lone_surrogate(msg))) != NULL)
+		varlink_invalid(call, bad);
+	else
+		varlink_route(call, json_object_get_string(method), params);
 	json_object_put(root);
 }
 
