@@ -61,6 +61,73 @@ varlink_end(struct call *call)
 		control_call_end(conn);
 }
 
+/*
+ * The length of the UTF-8 character at s, in strict UTF-8 (no overlong
+ * form, no surrogate, nothing above U+10FFFF), or 0 if there is none.
+ * json-c takes and gives any bytes, and a message that carries ones
+ * that are not UTF-8 is no JSON text for a strict peer.
+ */
+static size_t
+varlink_utf8_char(const unsigned char *s, size_t left)
+{
+	unsigned char	c = s[0];
+	size_t		n = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 :
+			    c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : 4;
+	uint32_t	cp = n == 1 ? c & 0x1f : n == 2 ? c & 0x0f : c & 0x07;
+
+	if (n == 4 || left - 1 < n)
+		return 0;
+	for (size_t k = 1; k <= n; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[k] & 0x3f);
+	}
+	if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n + 1;
+}
+
+static bool
+varlink_utf8(const unsigned char *s, size_t len)
+{
+	for (size_t i = 0, n; i < len; i += n)
+		if ((n = varlink_utf8_char(s + i, len - i)) == 0)
+			return false;
+	return true;
+}
+
+/*
+ * A reply whose strings are not all UTF-8 (file names from a tree walk
+ * can be any bytes): each byte that is not part of a character becomes
+ * U+FFFD, so that every reply is UTF-8 (cpd-varlink(7), Messages).
+ */
+static void
+varlink_send_utf8(struct conn *conn, const char *s, size_t len)
+{
+	const unsigned char	*u = (const unsigned char *)s;
+	char			*out, *o;
+
+	if (varlink_utf8(u, len)) {
+		control_send(conn, s, len);
+		return;
+	}
+	if ((o = out = malloc(len * 3)) == NULL)
+		fatal("malloc");
+	for (size_t i = 0, n; i < len; i += n) {
+		if ((n = varlink_utf8_char(u + i, len - i)) == 0) {
+			memcpy(o, "\xef\xbf\xbd", 3);
+			o += 3;
+			n = 1;
+		} else {
+			memcpy(o, s + i, n);
+			o += n;
+		}
+	}
+	control_send(conn, out, (size_t)(o - out));
+	free(out);
+}
+
 static void
 varlink_send(struct call *call, struct json_object *msg)
 {
@@ -69,7 +136,7 @@ varlink_send(struct call *call, struct json_object *msg)
 
 	if (call->conn && !call->oneway) {
 		s = json_object_to_json_string_length(msg, JSON_C_TO_STRING_PLAIN, &len);
-		control_send(call->conn, s, len);
+		varlink_send_utf8(call->conn, s, len);
 	}
 	json_object_put(msg);
 }
@@ -232,35 +299,6 @@ static const struct varlink_interface *
 varlink_interface(size_t i)
 {
 	return i == 0 ? &service : i == 1 ? served : NULL;
-}
-
-/*
- * Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
- * json-c passes any bytes through, and a reply that echoes them is no
- * longer JSON text for a strict client.
- */
-static bool
-varlink_utf8(const unsigned char *s, size_t len)
-{
-	for (size_t i = 0; i < len; ) {
-		unsigned char	c = s[i];
-		size_t		n = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 :
-				    c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : 4;
-		uint32_t	cp = n == 1 ? c & 0x1f : n == 2 ? c & 0x0f : c & 0x07;
-
-		if (n == 4 || len - i - 1 < n)
-			return false;
-		for (size_t k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-		    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-			return false;
-		i += n + 1;
-	}
-	return true;
 }
 
 /*

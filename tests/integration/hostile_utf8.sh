@@ -5,6 +5,8 @@
 # cut sequence, an overlong form, an encoded surrogate) and escapes of
 # lone surrogates ("\ud800", which json-c would quietly make U+FFFD). A
 # surrogate pair is a character like any other. The daemon answers after.
+# Every reply is UTF-8: a file name that is not shows U+FFFD for each
+# byte that is no character.
 . "$(dirname "$0")/../lib.sh"
 start_daemon_raw
 n=0
@@ -50,5 +52,27 @@ expect_eq "a surrogate pair, copied" \
 	   raw_call '{"method":"io.cpd.Manager.Copy","parameters":{"sources":["'"$T"'/\\ud83d\\ude00"],"destination":"'"$T"'/pair.copy"},"more":true}' |
 	   jfield parameters.job.state)" done
 same "$T/$(printf '\xf0\x9f\x98\x80')" "$T/pair.copy"
+
+# Replies: a file name from a tree walk that is not UTF-8, in a failure,
+# comes with U+FFFD for the byte that is no character.
+if [ "$(id -u)" -eq 0 ]; then
+	ensure_user cpdtest
+	mkdir -p "$T/u/tree"
+	echo secret > "$T/u/tree/$(printf 'bad\xff')"
+	chown -R cpdtest: "$T/u"
+	chown root: "$T/u/tree/$(printf 'bad\xff')"
+	chmod 600 "$T/u/tree/$(printf 'bad\xff')"
+	varlink_as cpdtest "$(copy_msg '{"recursive": true, "keep_going": true}' "$T/u/copy" "$T/u/tree")" 30 > "$T/replies"
+	py - "$T/replies" <<'PYEOF' || fail "tree walk: the replies"
+import json, sys
+raw = open(sys.argv[1], "rb").read()
+raw.decode("utf-8")		# strict: raises on anything that is not UTF-8
+job = json.loads(raw.split(b"\n")[-2])["parameters"]["job"]
+paths = [f["path"] for f in job["failures"]]
+if not any(p.endswith("/bad\ufffd") for p in paths):
+    sys.exit("no failure for bad\\xff as bad\\ufffd: %r" % (job,))
+PYEOF
+	n=$((n + 1))
+fi
 daemon_exit_ok
 echo "PASS: hostile_utf8 ($n refusals)"
