@@ -157,7 +157,7 @@ static struct mount {
 } *mounts;
 static size_t	 nmounts;
 static char	*mounts_file;	/* where they were read from */
-static bool	 mounts_stale;	/* the mount table changed since */
+static bool	 mounts_stale;	/* the mount table changed since (atomic) */
 
 static int
 path_mounts_read(const char *mountinfo)
@@ -173,8 +173,13 @@ path_mounts_read(const char *mountinfo)
 		if ((mounts_file = strdup(mountinfo)) == NULL)
 			return -ENOMEM;
 	}
-	if ((f = fopen(mountinfo, "re")) == NULL)
-		return -errno;
+	/* Before reading: a change from now on is seen next time. */
+	__atomic_store_n(&mounts_stale, false, __ATOMIC_RELAXED);
+	if ((f = fopen(mountinfo, "re")) == NULL) {
+		rc = -errno;
+		__atomic_store_n(&mounts_stale, true, __ATOMIC_RELAXED);
+		return rc;
+	}
 	/* "ID PARENT MAJOR:MINOR ROOT POINT OPTIONS [TAGS...] - FSTYPE ..." */
 	while (getline(&line, &cap, f) > 0) {
 		unsigned long long	 id;
@@ -195,13 +200,13 @@ path_mounts_read(const char *mountinfo)
 	free(line);
 	fclose(f);
 	if (rc < 0) {
-		free(list);	/* keep the list we had */
+		free(list);	/* keep the list we had, to be read again */
+		__atomic_store_n(&mounts_stale, true, __ATOMIC_RELAXED);
 		return rc;
 	}
 	free(mounts);
 	mounts = list;
 	nmounts = n;
-	mounts_stale = false;
 	return 0;
 }
 
@@ -216,12 +221,11 @@ path_procfs_load(const char *mountinfo)
 	return rc;
 }
 
+/* Not under the lock: a change while the list is read is not lost (path_mounts_read). */
 void
 path_procfs_changed(void)
 {
-	pthread_mutex_lock(&mounts_lock);
-	mounts_stale = true;
-	pthread_mutex_unlock(&mounts_lock);
+	__atomic_store_n(&mounts_stale, true, __ATOMIC_RELAXED);
 }
 
 static const struct mount *
@@ -256,7 +260,8 @@ path_on_procfs_locked(const struct statx *stx)
 	 * A mount not in the list was mounted since it was read: read it
 	 * again. (A failure keeps the old list, and the answer below.)
 	 */
-	if (mounts_stale || (m = path_mount(stx->stx_mnt_id)) == NULL) {
+	if (__atomic_load_n(&mounts_stale, __ATOMIC_RELAXED) ||
+	    (m = path_mount(stx->stx_mnt_id)) == NULL) {
 		(void)path_mounts_read(mounts_file);
 		m = path_mount(stx->stx_mnt_id);
 	}
