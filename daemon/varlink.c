@@ -350,12 +350,13 @@ varlink_bad_value(struct json_object *v, bool fffd)
 			if (varlink_bad_value(json_object_array_get_idx(v, i), fffd))
 				return true;
 		return false;
-	case json_type_object:
+	case json_type_object: {
 		json_object_object_foreach(v, key, val)
 			if (!varlink_utf8((const unsigned char *)key, strlen(key)) ||
 			    varlink_bad_value(val, fffd))
 				return true;
 		return false;
+	}
 	default:
 		return false;
 	}
