@@ -503,6 +503,48 @@ test_per_user_limit(void **state)
 	run_until_finished();
 }
 
+static uint64_t	give_up_usec;
+
+/* copied_some(), or it is clear that it will not be (the test fails then). */
+static bool
+copied_some_or_gave_up(void)
+{
+	return copied_some() || loop_now_usec() > give_up_usec;
+}
+
+/*
+ * A job that waits for bandwidth with nothing in flight holds no slot: at
+ * 1 byte/s it sends one 4 KiB chunk and then waits for over an hour,
+ * while another job takes the only slot and finishes.
+ */
+static void
+test_throttled_gives_slot(void **state)
+{
+	struct job *slow, *quick;
+
+	conf.jobs.max_running = 1;
+	conf.jobs.interactive_slots = 0;
+	make_file("thr", 1024 * 1024);
+	slow = submit(PRIO_NORMAL, "thr.slow", 1, "thr");
+	slow->req.bwlimit = 1;
+	run_until_scanned();
+	quick = submit(PRIO_NORMAL, "thr.quick", 1, "thr");
+	watched = quick;
+	watch_bytes = UINT64_MAX;
+	give_up_usec = loop_now_usec() + 30 * 1000000ULL;
+	loop_run(copied_some_or_gave_up, tick, 20);
+	assert_done(quick);
+	assert_same_file("thr", "thr.quick");
+	assert_int_equal(slow->state, JOB_RUNNING);
+	assert_true(slow->throttled && !slow->in_slot);
+	/* It moves all the same: its first chunk went (and came back). */
+	watched = slow;
+	watch_bytes = 1;
+	give_up_usec = loop_now_usec() + 30 * 1000000ULL;
+	loop_run(copied_some_or_gave_up, tick, 20);
+	assert_true(slow->bytes_done > 0 && slow->bytes_done < slow->bytes_total);
+}
+
 static int	iterations_left;
 
 static bool
@@ -598,6 +640,7 @@ main(void)
 		cmocka_unit_test_teardown(test_cancel, settle),
 		cmocka_unit_test_teardown(test_cancel_any_step, settle),
 		cmocka_unit_test_teardown(test_per_user_limit, settle),
+		cmocka_unit_test_teardown(test_throttled_gives_slot, settle),
 	};
 	return cmocka_run_group_tests(tests, setup, fixture_teardown);
 }
