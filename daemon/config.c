@@ -87,6 +87,8 @@ config_defaults(struct config *c)
 	c->socket_mode = 0666;
 	c->log_level = LOG_INFO;
 	c->jobs.max_running = 4;
+	/* Half the slots: one user's jobs never take them all (cpd-varlink(7)). */
+	c->jobs.max_running_per_user = 2;
 	c->jobs.max_per_user = 1000;
 	c->jobs.interactive_slots = 2;
 	c->jobs.auto_interactive_max = 1 << 20;

@@ -378,7 +378,7 @@ copy_on_lstat(struct copy *c, int res)
 		copy_error(c, res, "cannot stat '%s'", c->srcpath);
 		return CS_END;
 	}
-	if (path_on_procfs(c->stx.stx_dev_major, c->stx.stx_dev_minor))
+	if (path_on_procfs(&c->stx))
 		copy_error(c, -EPERM, PATH_PROCFS_REFUSED, c->srcpath);
 	if (c->err)
 		return CS_END;
@@ -418,7 +418,7 @@ copy_on_stat_src(struct copy *c, int res)
 
 	if (res < 0)
 		copy_error(c, res, "cannot stat '%s'", c->srcpath);
-	else if (path_on_procfs(c->stx.stx_dev_major, c->stx.stx_dev_minor))
+	else if (path_on_procfs(&c->stx))
 		copy_error(c, -EPERM, PATH_PROCFS_REFUSED, c->srcpath);
 	else if (S_ISDIR(c->stx.stx_mode))
 		copy_error(c, -EISDIR, "omitting directory '%s'", c->srcpath);

@@ -28,9 +28,12 @@ struct cred;
  * see the first one's done() free what the loop is still walking. Every
  * result comes from the loop (loop.h checks this in every build).
  */
+/* What EOP_STATX asks for: the mount too, to tell proc (path.h). */
+#define ENGINE_STATX_MASK	(STATX_BASIC_STATS | STATX_MNT_ID)
+
 enum eop_type {
 	EOP_OPEN,	/* openat2(dirfd, path, {flags, mode, resolve}) -> fd */
-	EOP_STATX,	/* statx(dirfd, path, flags, STATX_BASIC_STATS, stx) */
+	EOP_STATX,	/* statx(dirfd, path, flags, ENGINE_STATX_MASK, stx) */
 	EOP_COPY,	/* fd -> fd2 at off, len bytes -> bytes copied (< len only at EOF) */
 	EOP_FSYNC,	/* fsync(fd) */
 	EOP_RENAME,	/* renameat2(dirfd, path, dirfd, path2, flags) */

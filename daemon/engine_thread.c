@@ -325,6 +325,9 @@ thread_extents(struct eop *op)
 			return errno == ENXIO ? n : -errno;	/* ENXIO: no more data */
 		if ((hole = lseek(op->fd, data, SEEK_HOLE)) < 0)
 			return -errno;
+		/* A hole punched between the two lseeks: no data there. */
+		if (hole == data)
+			continue;
 		if ((uint64_t)n == op->len)
 			return -E2BIG;
 		op->ext[n].off = (uint64_t)data;
@@ -347,7 +350,7 @@ thread_run(struct eop *op)
 		rc = syscall(SYS_openat2, op->dirfd, op->path, &op->how, sizeof(op->how));
 		break;
 	case EOP_STATX:
-		rc = statx(op->dirfd, op->path, (int)op->flags, STATX_BASIC_STATS, op->stx);
+		rc = statx(op->dirfd, op->path, (int)op->flags, ENGINE_STATX_MASK, op->stx);
 		break;
 	case EOP_COPY:
 		return op->mapped ? thread_copy_mapped(op) : thread_copy(op);

@@ -461,7 +461,7 @@ uring_submit(struct eop *op)
 		break;
 	case EOP_STATX:
 		io_uring_prep_statx(sqe, op->dirfd, op->path, (int)op->flags,
-		    STATX_BASIC_STATS, op->stx);
+		    ENGINE_STATX_MASK, op->stx);
 		break;
 	case EOP_FSYNC:
 		io_uring_prep_fsync(sqe, op->fd, 0);

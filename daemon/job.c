@@ -302,6 +302,7 @@ void
 job_run(struct job *job)
 {
 	job->state = JOB_RUNNING;
+	sched_update(job);	/* it holds a slot */
 	job->started_usec = loop_wall_usec();
 	job->dirty = true;
 	/* Not waited for: a restart runs a queued job and a running one alike. */
@@ -512,8 +513,7 @@ job_pause(struct job *job)
 	if (job_finished(job) || job->paused || job->cancelling)
 		return;
 	job->paused = true;
-	if (job->state == JOB_RUNNING)
-		sched_set_active(job, false);
+	sched_update(job);
 	job->dirty = true;
 	log_info("job %llu: paused", (unsigned long long)job->id);
 	sched_schedule();	/* its slot is free for another job */
@@ -528,7 +528,7 @@ job_resume(struct job *job)
 	job->dirty = true;
 	log_info("job %llu: resumed", (unsigned long long)job->id);
 	if (job->state == JOB_RUNNING) {
-		sched_set_active(job, true);
+		sched_update(job);
 		lanes_unpark(job);
 		job_fill(job);
 	} else

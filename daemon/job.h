@@ -63,6 +63,8 @@ struct job {
 	bool			 paused;	/* queued or running: starts nothing new */
 	bool			 finishing;	/* every item has ended */
 	bool			 in_runq;	/* scanned, waiting for a slot */
+	bool			 in_slot;	/* running and holding a slot (sched.c) */
+	bool			 throttled;	/* waits for bandwidth, nothing in flight */
 	unsigned		 lanes_busy;	/* data chunks in flight */
 	struct eop		*parked;	/* data chunks waiting to start */
 	struct eop		**parked_tail;

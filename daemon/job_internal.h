@@ -43,10 +43,13 @@ void	 sched_queue(struct job *);
 void	 sched_leave(struct job *);
 /* Start queued jobs while there is room. */
 void	 sched_schedule(void);
-/* A running job pauses (false) or resumes (true): it counts for the shares. */
-void	 sched_set_active(struct job *, bool);
+/*
+ * The job started, paused, resumed, or began or stopped waiting for
+ * bandwidth: whether it holds a slot (and counts for the chunk shares).
+ */
+void	 sched_update(struct job *);
 bool	 sched_interactive(const struct job *);
-/* Running, not paused, of the class (interactive or not). */
+/* Jobs holding a slot, of the class (interactive or not). */
 unsigned sched_active(bool interactive);
 /* The queued, running and paused counts of job_counters. */
 void	 sched_counters(struct job_counters *);

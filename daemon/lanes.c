@@ -6,6 +6,13 @@
  * (engine.max_inflight), the others bulk_inflight_share of it. A chunk
  * that may not start is parked, and started (or dropped, when the job is
  * cancelled) later: when a chunk of the job ends, at a tick, on resume.
+ *
+ * Bandwidth is a token bucket that may go into debt: a chunk starts when
+ * the job has any token, and its length is taken from them. So a job
+ * moves at any limit, even one below the length of a chunk (a limit of
+ * 1 byte/s sends a 4 KiB chunk, then waits over an hour), and its average
+ * stays within the limit. A job that waits for tokens with no chunk in
+ * flight is throttled: it holds no running slot meanwhile (sched.c).
  */
 #include <stdint.h>
 
@@ -34,13 +41,33 @@ lanes_share(const struct job *job)
 static void
 lanes_refill(struct job *job)
 {
-	uint64_t now = loop_now_usec();
-	int64_t	 cap = (int64_t)(job->req.bwlimit / 4);
+	uint64_t	  now = loop_now_usec(), limit = job->req.bwlimit;
+	/* At least one token: below 4 bytes/s a quarter second has none. */
+	int64_t		  cap = limit >= 4 ? (int64_t)(limit / 4) : 1;
+	/* 128 bits: any limit the request allows times the time elapsed. */
+	unsigned __int128 add = (unsigned __int128)limit * (now - job->tokens_usec) / 1000000;
 
-	job->tokens += (int64_t)(job->req.bwlimit * (now - job->tokens_usec) / 1000000);
-	job->tokens_usec = now;
-	if (job->tokens > cap)
+	if (add >= (unsigned __int128)(cap - job->tokens)) {
 		job->tokens = cap;	/* a quarter second of burst at most */
+		job->tokens_usec = now;
+		return;
+	}
+	job->tokens += (int64_t)add;
+	/*
+	 * Only the time the new tokens stand for: the rest of a token is
+	 * kept, or at a few bytes a second refills more frequent than a
+	 * token would never add one.
+	 */
+	job->tokens_usec += (uint64_t)(add * 1000000 / limit);
+}
+
+static void
+lanes_throttle(struct job *job, bool on)
+{
+	if (job->throttled != on) {
+		job->throttled = on;
+		sched_update(job);
+	}
 }
 
 static bool
@@ -50,8 +77,10 @@ lanes_may_start(struct job *job)
 		return false;
 	if (job->req.bwlimit) {
 		lanes_refill(job);
-		if (job->tokens <= 0)
+		if (job->tokens <= 0) {
+			lanes_throttle(job, job->lanes_busy == 0);
 			return false;
+		}
 	}
 	return true;
 }
@@ -61,6 +90,7 @@ lanes_take(struct job *job, const struct eop *op)
 {
 	job->lanes_busy++;
 	job->tokens -= (int64_t)op->len;
+	lanes_throttle(job, false);
 }
 
 /* Posted by job_lane_begin(): the job may have ended and gone since. */

@@ -3,7 +3,9 @@
  * carried out with io_uring, each with the credentials of its caller.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +32,8 @@
 #define TICK_MS			250
 #define SHUTDOWN_GRACE_USEC	(10 * 1000000ULL)
 #define OPT_FAULT		1000	/* long option only */
+
+#define MOUNTINFO	"/proc/self/mountinfo"
 
 static volatile sig_atomic_t	got_term, got_hup;
 static struct config		confs[2];	/* in force, and the next one */
@@ -113,11 +117,42 @@ conf_apply(const struct config *c)
 static void
 procfs_load(void)
 {
-	int rc = path_procfs_load("/proc/self/mountinfo");
+	int rc = path_procfs_load(MOUNTINFO);
 
 	if (rc < 0)
-		log_warnx("/proc/self/mountinfo: %s; cannot tell which files are in /proc",
+		log_warnx(MOUNTINFO ": %s; cannot tell which files are in /proc",
 		    strerror(-rc));
+}
+
+/*
+ * The kernel flags mountinfo (POLLPRI) whenever the mount table changes:
+ * the list of mounts is read again before the next file is judged, as a
+ * mount's id may since be another's (path.h).
+ */
+static struct loop_op	mounts_op;
+static int		mounts_fd = -1;
+
+static void
+mounts_changed(struct loop_op *op, int res)
+{
+	if (res < 0) {
+		log_warnx(MOUNTINFO ": %s; mounts are read again only when new",
+		    strerror(-res));
+		return;
+	}
+	path_procfs_changed();
+	loop_poll(&mounts_op, mounts_fd, POLLPRI);
+}
+
+static void
+mounts_watch(void)
+{
+	if ((mounts_fd = open(MOUNTINFO, O_RDONLY | O_CLOEXEC)) < 0) {
+		log_warn(MOUNTINFO "; mounts are read again only when new");
+		return;
+	}
+	mounts_op.cb = mounts_changed;
+	loop_poll(&mounts_op, mounts_fd, POLLPRI);
 }
 
 static void
@@ -130,7 +165,6 @@ reload(void)
 	if (conf_read(next, err, sizeof(err)) < 0)
 		log_warnx("reload: %s; keeping the running configuration", err);
 	else {
-		procfs_load();	/* proc may have been mounted since */
 		config_merge_reload(cpd_conf, next);
 		conf_apply(next);
 		engine_reconfigure(next);
@@ -298,6 +332,7 @@ main(int argc, char **argv)
 	if ((rc = engine_init(cpd_conf)) < 0)
 		fatalx("cannot start the %s engine: %s", engine_name(), strerror(-rc));
 	reserve_init(cpd_conf);
+	mounts_watch();
 	job_init(cpd_conf, &copy_workers);
 	watch_init();
 	varlink_init(&manager_interface);
@@ -317,6 +352,10 @@ main(int argc, char **argv)
 	control_shutdown();
 	engine_shutdown();
 	cred_free_all();
+	if (mounts_fd >= 0) {
+		loop_forget(mounts_fd);
+		close(mounts_fd);
+	}
 	loop_free();
 	path_procfs_free();
 	log_info("stopped");

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,64 +145,151 @@ path_new_temp_name(char *out, size_t outlen, uint64_t job)
 	path_temp_name(out, outlen, job, rnd);
 }
 
-static dev_t	*procfs_devs;
-static size_t	 nprocfs;
+/*
+ * The mounts of the daemon's namespace, as its mountinfo lists them.
+ * Under a lock: a small file's copy asks in a pool thread (copy_whole.c).
+ */
+static pthread_mutex_t mounts_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct mount {
+	uint64_t	id;
+	dev_t		dev;
+	bool		proc;
+} *mounts;
+static size_t	 nmounts;
+static char	*mounts_file;	/* where they were read from */
+static bool	 mounts_stale;	/* the mount table changed since (atomic) */
 
-int
-path_procfs_load(const char *mountinfo)
+static int
+path_mounts_read(const char *mountinfo)
 {
-	FILE	*f;
-	char	*line = NULL;
-	size_t	 cap = 0, n = 0;
-	dev_t	*devs = NULL, *d;
-	int	 rc = 0;
+	FILE		*f;
+	char		*line = NULL;
+	size_t		 cap = 0, n = 0;
+	struct mount	*list = NULL, *m;
+	int		 rc = 0;
 
-	if ((f = fopen(mountinfo, "re")) == NULL)
-		return -errno;
+	if (mounts_file == NULL || strcmp(mounts_file, mountinfo) != 0) {
+		free(mounts_file);
+		if ((mounts_file = strdup(mountinfo)) == NULL)
+			return -ENOMEM;
+	}
+	/* Before reading: a change from now on is seen next time. */
+	__atomic_store_n(&mounts_stale, false, __ATOMIC_RELAXED);
+	if ((f = fopen(mountinfo, "re")) == NULL) {
+		rc = -errno;
+		__atomic_store_n(&mounts_stale, true, __ATOMIC_RELAXED);
+		return rc;
+	}
 	/* "ID PARENT MAJOR:MINOR ROOT POINT OPTIONS [TAGS...] - FSTYPE ..." */
 	while (getline(&line, &cap, f) > 0) {
-		unsigned	 major, minor;
-		const char	*sep = strstr(line, " - ");
+		unsigned long long	 id;
+		unsigned		 major, minor;
+		const char		*sep = strstr(line, " - ");
 
-		if (sep == NULL || strncmp(sep + 3, "proc ", 5) != 0 ||
-		    sscanf(line, "%*u %*u %u:%u", &major, &minor) != 2)
+		if (sep == NULL || sscanf(line, "%llu %*u %u:%u", &id, &major, &minor) != 3)
 			continue;
-		if ((d = realloc(devs, (n + 1) * sizeof(*devs))) == NULL) {
+		if ((m = realloc(list, (n + 1) * sizeof(*list))) == NULL) {
 			rc = -ENOMEM;
 			break;
 		}
-		devs = d;
-		devs[n++] = makedev(major, minor);
+		list = m;
+		list[n].id = id;
+		list[n].dev = makedev(major, minor);
+		list[n++].proc = strncmp(sep + 3, "proc ", 5) == 0;
 	}
 	free(line);
 	fclose(f);
 	if (rc < 0) {
-		free(devs);	/* keep the list we had */
+		free(list);	/* keep the list we had, to be read again */
+		__atomic_store_n(&mounts_stale, true, __ATOMIC_RELAXED);
 		return rc;
 	}
-	free(procfs_devs);
-	procfs_devs = devs;
-	nprocfs = n;
+	free(mounts);
+	mounts = list;
+	nmounts = n;
 	return 0;
 }
 
-bool
-path_on_procfs(unsigned major, unsigned minor)
+int
+path_procfs_load(const char *mountinfo)
 {
-	dev_t dev = makedev(major, minor);
+	int rc;
 
-	for (size_t i = 0; i < nprocfs; i++)
-		if (procfs_devs[i] == dev)
+	pthread_mutex_lock(&mounts_lock);
+	rc = path_mounts_read(mountinfo);
+	pthread_mutex_unlock(&mounts_lock);
+	return rc;
+}
+
+/* Not under the lock: a change while the list is read is not lost (path_mounts_read). */
+void
+path_procfs_changed(void)
+{
+	__atomic_store_n(&mounts_stale, true, __ATOMIC_RELAXED);
+}
+
+static const struct mount *
+path_mount(uint64_t id)
+{
+	for (size_t i = 0; i < nmounts; i++)
+		if (mounts[i].id == id)
+			return &mounts[i];
+	return NULL;
+}
+
+/* Before Linux 5.8 statx tells no mount: the devices of the proc mounts. */
+static bool
+path_procfs_dev(dev_t dev)
+{
+	for (size_t i = 0; i < nmounts; i++)
+		if (mounts[i].proc && mounts[i].dev == dev)
 			return true;
 	return false;
+}
+
+static bool
+path_on_procfs_locked(const struct statx *stx)
+{
+	const struct mount *m;
+
+	if (mounts_file == NULL)
+		return false;	/* never loaded: nothing known (unit tests) */
+	if (!(stx->stx_mask & STATX_MNT_ID))
+		return path_procfs_dev(makedev(stx->stx_dev_major, stx->stx_dev_minor));
+	/*
+	 * A mount not in the list was mounted since it was read: read it
+	 * again. (A failure keeps the old list, and the answer below.)
+	 */
+	if (__atomic_load_n(&mounts_stale, __ATOMIC_RELAXED) ||
+	    (m = path_mount(stx->stx_mnt_id)) == NULL) {
+		(void)path_mounts_read(mounts_file);
+		m = path_mount(stx->stx_mnt_id);
+	}
+	/* Unknown even now (gone since): not to be trusted. */
+	return m == NULL || m->proc;
+}
+
+bool
+path_on_procfs(const struct statx *stx)
+{
+	bool proc;
+
+	pthread_mutex_lock(&mounts_lock);
+	proc = path_on_procfs_locked(stx);
+	pthread_mutex_unlock(&mounts_lock);
+	return proc;
 }
 
 void
 path_procfs_free(void)
 {
-	free(procfs_devs);
-	procfs_devs = NULL;
-	nprocfs = 0;
+	pthread_mutex_lock(&mounts_lock);
+	free(mounts);
+	mounts = NULL;
+	nmounts = 0;
+	free(mounts_file);
+	mounts_file = NULL;
+	pthread_mutex_unlock(&mounts_lock);
 }
 
 char *

@@ -31,12 +31,19 @@ int	path_remove_tree(int dfd, const char *name);
 /*
  * procfs: a path under /proc/<the daemon's pid>/ reaches the daemon's own
  * process (its fds, maps, status), which the kernel lets the daemon's
- * threads see whatever credentials they use. path_procfs_load() reads a
- * mountinfo file (/proc/self/mountinfo) and remembers the devices of the
- * proc mounts; path_on_procfs() tells whether a device is one of them.
+ * threads see whatever credentials they use. Whether a file is on a proc
+ * mount is told by the mount its statx names (STATX_MNT_ID), never by a
+ * list of devices taken once: a proc mounted later has a device of its
+ * own. path_procfs_load() reads a mountinfo file (/proc/self/mountinfo)
+ * and remembers every mount and whether it is proc; path_on_procfs()
+ * reads it again when a statx names a mount it does not know (mounted
+ * since), or after path_procfs_changed() (main.c: the kernel said the
+ * mount table changed; an unmounted mount's id is given again).
  */
+struct statx;
 int	path_procfs_load(const char *mountinfo);
-bool	path_on_procfs(unsigned major, unsigned minor);
+void	path_procfs_changed(void);
+bool	path_on_procfs(const struct statx *);
 void	path_procfs_free(void);
 #define PATH_PROCFS_REFUSED	"'%s' is in /proc, which cpd does not copy"
 

@@ -7,18 +7,28 @@
  * first, then the one whose user was served least recently, then the
  * oldest. Interactive jobs have extra slots beyond max_running so they
  * never wait behind bulk work.
+ *
+ * A running job holds a slot only while it can work: a paused job gives
+ * its slot up, and so does one that waits for bandwidth tokens with no
+ * chunk in flight (lanes.c), or a few jobs with tiny limits would keep
+ * everyone else's queued. Such a job takes up its slot again when its
+ * tokens come, even if that makes one job more than the slots for a
+ * while; max_running_per_user, which counts it all the time, bounds how
+ * many a user can have so.
  */
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "cred.h"
 #include "job_internal.h"
+#include "loop.h"
 #include "reserve.h"
 
 static TAILQ_HEAD(jobq, job) runq[PRIO_COUNT];
 static struct jobq	running = TAILQ_HEAD_INITIALIZER(running);	/* incl. paused */
 static unsigned		nqueued, nrunning;
-static unsigned		nactive[2];	/* running, not paused: [interactive?] */
+static unsigned		nactive[2];	/* holding a slot (in_slot): [interactive?] */
+static bool		schedule_posted;
 
 /*
  * When each user last had a job started (a sequence number), for the
@@ -50,10 +60,30 @@ sched_active(bool interactive)
 	return nactive[interactive];
 }
 
-void
-sched_set_active(struct job *job, bool on)
+static void
+sched_posted(void *arg)
 {
-	nactive[sched_interactive(job)] += on ? 1 : (unsigned)-1;
+	schedule_posted = false;
+	sched_schedule();
+}
+
+void
+sched_update(struct job *job)
+{
+	bool want = job->state == JOB_RUNNING && !job->paused && !job->throttled;
+
+	if (want == job->in_slot)
+		return;
+	job->in_slot = want;
+	nactive[sched_interactive(job)] += want ? 1 : (unsigned)-1;
+	/*
+	 * A freed slot goes to a queued job from the loop: the job that
+	 * freed it may be in the middle of starting a chunk.
+	 */
+	if (!want && !schedule_posted) {
+		schedule_posted = true;
+		loop_post(sched_posted, NULL);
+	}
 }
 
 void
@@ -82,8 +112,9 @@ void
 sched_leave(struct job *job)
 {
 	if (job->state == JOB_RUNNING) {
-		if (!job->paused)
-			sched_set_active(job, false);
+		if (job->in_slot)
+			nactive[sched_interactive(job)]--;
+		job->in_slot = false;
 		TAILQ_REMOVE(&running, job, qentry);
 		nrunning--;
 	} else {
@@ -189,7 +220,6 @@ sched_start(struct job *job)
 	TAILQ_INSERT_TAIL(&running, job, qentry);
 	nqueued--;
 	nrunning++;
-	sched_set_active(job, true);
 	sched_user_serve(job->cred->uid);
 	job_run(job);
 }
@@ -210,12 +240,14 @@ sched_schedule(void)
 void
 sched_counters(struct job_counters *c)
 {
+	struct job *job;
+
 	c->queued = nqueued;
-	c->running = nactive[0] + nactive[1];
+	c->running = 0;
+	TAILQ_FOREACH(job, &running, qentry)
+		c->running += !job->paused;	/* waiting for bandwidth too */
 	c->paused = nrunning - c->running;
 	for (int p = 0; p < PRIO_COUNT; p++) {
-		struct job *job;
-
 		c->queued_prio[p] = 0;
 		TAILQ_FOREACH(job, &runq[p], qentry)
 			c->queued_prio[p]++;

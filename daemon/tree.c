@@ -374,7 +374,7 @@ tree_on_stat_src(struct tnode *n, int res)
 {
 	if (res < 0)
 		return tree_fail(n, res, "cannot copy directory '%s': %s", n->srcpath);
-	if (path_on_procfs(n->stx.stx_dev_major, n->stx.stx_dev_minor))
+	if (path_on_procfs(&n->stx))
 		return tree_fail(n, -EPERM, PATH_PROCFS_REFUSED ": %s", n->srcpath);
 	if (n->parent && tree_into_itself(n))
 		return tree_fail_into_itself(n);

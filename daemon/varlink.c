@@ -61,6 +61,73 @@ varlink_end(struct call *call)
 		control_call_end(conn);
 }
 
+/*
+ * The length of the UTF-8 character at s, in strict UTF-8 (no overlong
+ * form, no surrogate, nothing above U+10FFFF), or 0 if there is none.
+ * json-c takes and gives any bytes, and a message that carries ones
+ * that are not UTF-8 is no JSON text for a strict peer.
+ */
+static size_t
+varlink_utf8_char(const unsigned char *s, size_t left)
+{
+	unsigned char	c = s[0];
+	size_t		n = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 :
+			    c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : 4;
+	uint32_t	cp = n == 1 ? c & 0x1f : n == 2 ? c & 0x0f : c & 0x07;
+
+	if (n == 4 || left - 1 < n)
+		return 0;
+	for (size_t k = 1; k <= n; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[k] & 0x3f);
+	}
+	if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n + 1;
+}
+
+static bool
+varlink_utf8(const unsigned char *s, size_t len)
+{
+	for (size_t i = 0, n; i < len; i += n)
+		if ((n = varlink_utf8_char(s + i, len - i)) == 0)
+			return false;
+	return true;
+}
+
+/*
+ * A reply whose strings are not all UTF-8 (file names from a tree walk
+ * can be any bytes): each byte that is not part of a character becomes
+ * U+FFFD, so that every reply is UTF-8 (cpd-varlink(7), Messages).
+ */
+static void
+varlink_send_utf8(struct conn *conn, const char *s, size_t len)
+{
+	const unsigned char	*u = (const unsigned char *)s;
+	char			*out, *o;
+
+	if (varlink_utf8(u, len)) {
+		control_send(conn, s, len);
+		return;
+	}
+	if ((o = out = malloc(len * 3)) == NULL)
+		fatal("malloc");
+	for (size_t i = 0, n; i < len; i += n) {
+		if ((n = varlink_utf8_char(u + i, len - i)) == 0) {
+			memcpy(o, "\xef\xbf\xbd", 3);
+			o += 3;
+			n = 1;
+		} else {
+			memcpy(o, s + i, n);
+			o += n;
+		}
+	}
+	control_send(conn, out, (size_t)(o - out));
+	free(out);
+}
+
 static void
 varlink_send(struct call *call, struct json_object *msg)
 {
@@ -69,7 +136,7 @@ varlink_send(struct call *call, struct json_object *msg)
 
 	if (call->conn && !call->oneway) {
 		s = json_object_to_json_string_length(msg, JSON_C_TO_STRING_PLAIN, &len);
-		control_send(call->conn, s, len);
+		varlink_send_utf8(call->conn, s, len);
 	}
 	json_object_put(msg);
 }
@@ -234,6 +301,83 @@ varlink_interface(size_t i)
 	return i == 0 ? &service : i == 1 ? served : NULL;
 }
 
+/*
+ * Whether msg escapes a lone surrogate ("\ud800" without its pair):
+ * json-c turns one into U+FFFD without a word, so only the text shows it.
+ * A backslash is always an escape in JSON text: strings hold them all.
+ */
+static bool
+varlink_lone_surrogate(const char *msg)
+{
+	const char *pair = NULL;	/* where a high surrogate's low one must be */
+
+	for (const char *p = msg; (p = strchr(p, '\\')) != NULL; ) {
+		unsigned long	u = 0;
+		bool		low;
+
+		if (p[1] != 'u') {
+			if (pair)
+				return true;
+			p += p[1] ? 2 : 1;	/* another escape, "\\" among them */
+			continue;
+		}
+		for (int k = 2; k < 6 && p[k] != '\0'; k++)
+			u = u << 4 | (unsigned long)(p[k] <= '9' ? p[k] - '0' : (p[k] | 0x20) - 'a' + 10);
+		low = u >= 0xdc00 && u <= 0xdfff;
+		if (pair ? p != pair || !low : low)
+			return true;
+		pair = !pair && u >= 0xd800 && u <= 0xdbff ? p + 6 : NULL;
+		p += 6;
+	}
+	return pair != NULL;
+}
+
+/* A string not UTF-8, at any depth, or U+FFFD that json-c made of a lone surrogate. */
+static bool
+varlink_bad_value(struct json_object *v, bool fffd)
+{
+	const char	*s;
+	size_t		 len;
+
+	switch (json_object_get_type(v)) {
+	case json_type_string:
+		s = json_object_get_string(v);
+		len = (size_t)json_object_get_string_len(v);
+		return !varlink_utf8((const unsigned char *)s, len) ||
+		    (fffd && memmem(s, len, "\xef\xbf\xbd", 3) != NULL);
+	case json_type_array:
+		for (size_t i = 0; i < json_object_array_length(v); i++)
+			if (varlink_bad_value(json_object_array_get_idx(v, i), fffd))
+				return true;
+		return false;
+	case json_type_object: {
+		json_object_object_foreach(v, key, val)
+			if (!varlink_utf8((const unsigned char *)key, strlen(key)) ||
+			    varlink_bad_value(val, fffd))
+				return true;
+		return false;
+	}
+	default:
+		return false;
+	}
+}
+
+/*
+ * The first parameter that holds a bad string (varlink_bad_value), or
+ * NULL. A key that is not UTF-8 itself cannot be named: "parameters".
+ */
+static const char *
+varlink_bad_parameter(struct json_object *params, bool fffd)
+{
+	json_object_object_foreach(params, key, val) {
+		if (!varlink_utf8((const unsigned char *)key, strlen(key)))
+			return "parameters";
+		if (varlink_bad_value(val, fffd))
+			return key;
+	}
+	return NULL;
+}
+
 static void
 varlink_route(struct call *call, const char *method, struct json_object *params)
 {
@@ -279,6 +423,7 @@ varlink_dispatch(struct conn *conn, char *msg)
 	struct json_tokener	*tok = json_tokener_new_ex(VARLINK_MAX_DEPTH);
 	struct json_object	*root, *method, *params = NULL, *flag;
 	struct call		*call;
+	const char		*bad;
 	size_t			 len = strlen(msg);
 
 	if (tok == NULL)
@@ -288,6 +433,8 @@ varlink_dispatch(struct conn *conn, char *msg)
 	    !json_object_is_type(root, json_type_object) ||
 	    !json_object_object_get_ex(root, "method", &method) ||
 	    !json_object_is_type(method, json_type_string) ||
+	    !varlink_utf8((const unsigned char *)json_object_get_string(method),
+	    (size_t)json_object_get_string_len(method)) ||
 	    (json_object_object_get_ex(root, "parameters", &params) && params &&
 	     !json_object_is_type(params, json_type_object))) {
 		json_tokener_free(tok);
@@ -309,7 +456,10 @@ varlink_dispatch(struct conn *conn, char *msg)
 		json_object_object_add(root, "parameters", params);
 	}
 	log_debug("call %s%s", json_object_get_string(method), call->more ? " (more)" : "");
-	varlink_route(call, json_object_get_string(method), params);
+	if ((bad = varlink_bad_parameter(params, varlink_lone_surrogate(msg))) != NULL)
+		varlink_invalid(call, bad);
+	else
+		varlink_route(call, json_object_get_string(method), params);
 	json_object_put(root);
 }
 

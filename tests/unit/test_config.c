@@ -42,6 +42,7 @@ test_defaults(void **state)
 	assert_int_equal(c.engine.async_threshold, 256 << 10);
 	assert_int_equal(c.engine.async, ASYNC_AUTO);
 	assert_int_equal(c.jobs.max_running, 4);
+	assert_int_equal(c.jobs.max_running_per_user, 2);
 }
 
 static void

@@ -165,22 +165,45 @@ copied_some(void)
 }
 
 /*
- * The next submit's bandwidth limit. A limit of 1 byte/s holds a job: it
- * starts but gets no tokens for a chunk, so it is surely still running when
- * later jobs are examined, until release() lifts the limit.
+ * Holding a job: the file of a job submitted with submit_held() is kept
+ * from the copier until release(), so the job is surely running, and
+ * holding its slot, when later jobs are examined. (A tiny bandwidth
+ * limit would not do: a job waiting for its tokens gives up its slot.)
  */
-static uint64_t	next_bwlimit;
+static bool		 hold_next;
+static struct job	*held_job;
+static struct item	*held_item;
+
+static void
+held_file(struct job *job, struct item *it)
+{
+	if (job != held_job) {
+		copy_workers.file(job, it);
+		return;
+	}
+	assert_null(held_item);		/* one file a held job */
+	held_item = it;
+}
+
+/* The copy.c workers, but for held_file(). */
+static struct job_workers test_workers;
 
 static void
 release(struct job *job)
 {
-	job->req.bwlimit = 0;	/* its parked chunks go at the next tick */
+	struct item *it = held_item;
+
+	assert_ptr_equal(job, held_job);
+	held_job = NULL;
+	held_item = NULL;
+	if (it)
+		copy_workers.file(job, it);
 }
 
 static struct job *
 submit_as(struct cred *who, enum job_prio prio, const char *dest, int nsrc, ...)
 {
-	struct job_request req = { .prio = prio, .umask = 022, .bwlimit = next_bwlimit };
+	struct job_request req = { .prio = prio, .umask = 022 };
 	struct job	  *job;
 	va_list		   ap;
 
@@ -191,8 +214,12 @@ submit_as(struct cred *who, enum job_prio prio, const char *dest, int nsrc, ...)
 	va_end(ap);
 	req.nsources = (size_t)nsrc;
 	req.destination = in_dir(dest);
-	next_bwlimit = 0;
 	assert_int_equal(job_submit(&req, cred_ref(who), &job), 0);
+	if (hold_next) {
+		assert_null(held_job);
+		held_job = job;
+		hold_next = false;
+	}
 	assert_true(nwaiting < (int)(sizeof(waiting) / sizeof(waiting[0])));
 	started_turn[nwaiting] = finished_turn[nwaiting] = 0;
 	waiting[nwaiting++] = job;
@@ -200,7 +227,7 @@ submit_as(struct cred *who, enum job_prio prio, const char *dest, int nsrc, ...)
 }
 
 #define submit(...)	submit_as(me, __VA_ARGS__)
-#define submit_held(...)	(next_bwlimit = 1, submit(__VA_ARGS__))
+#define submit_held(...)	(hold_next = true, submit(__VA_ARGS__))
 
 static void
 assert_same_file(const char *a, const char *b)
@@ -347,9 +374,7 @@ test_users_take_turns(void **state)
 	other->refs = 1;
 	conf.jobs.max_running = 1;
 	make_file("turn", 1024 * 1024);
-	/* Several chunks: a held job may send one after a second. */
-	make_file("turn.long", 3 * 1024 * 1024);
-	a1 = submit_held(PRIO_BULK, "turn.a1", 1, "turn.long");
+	a1 = submit_held(PRIO_BULK, "turn.a1", 1, "turn");
 	run_until_scanned();
 	a2 = submit(PRIO_BULK, "turn.a2", 1, "turn");
 	run_until_scanned();
@@ -446,6 +471,7 @@ test_cancel(void **state)
 	assert_int_equal(queued->state, JOB_CANCELLED);	/* at once: never started */
 	assert_int_equal(queued->started_usec, 0);
 	job_cancel(run);
+	release(run);		/* its file meets the cancel */
 	run_until_finished();
 	assert_int_equal(run->state, JOB_CANCELLED);
 	{
@@ -475,6 +501,48 @@ test_per_user_limit(void **state)
 	free(req.sources);
 	free(req.destination);
 	run_until_finished();
+}
+
+static uint64_t	give_up_usec;
+
+/* copied_some(), or it is clear that it will not be (the test fails then). */
+static bool
+copied_some_or_gave_up(void)
+{
+	return copied_some() || loop_now_usec() > give_up_usec;
+}
+
+/*
+ * A job that waits for bandwidth with nothing in flight holds no slot: at
+ * 1 byte/s it sends one 4 KiB chunk and then waits for over an hour,
+ * while another job takes the only slot and finishes.
+ */
+static void
+test_throttled_gives_slot(void **state)
+{
+	struct job *slow, *quick;
+
+	conf.jobs.max_running = 1;
+	conf.jobs.interactive_slots = 0;
+	make_file("thr", 1024 * 1024);
+	slow = submit(PRIO_NORMAL, "thr.slow", 1, "thr");
+	slow->req.bwlimit = 1;
+	run_until_scanned();
+	quick = submit(PRIO_NORMAL, "thr.quick", 1, "thr");
+	watched = quick;
+	watch_bytes = UINT64_MAX;
+	give_up_usec = loop_now_usec() + 30 * 1000000ULL;
+	loop_run(copied_some_or_gave_up, tick, 20);
+	assert_done(quick);
+	assert_same_file("thr", "thr.quick");
+	assert_int_equal(slow->state, JOB_RUNNING);
+	assert_true(slow->throttled && !slow->in_slot);
+	/* It moves all the same: its first chunk went (and came back). */
+	watched = slow;
+	watch_bytes = 1;
+	give_up_usec = loop_now_usec() + 30 * 1000000ULL;
+	loop_run(copied_some_or_gave_up, tick, 20);
+	assert_true(slow->bytes_done > 0 && slow->bytes_done < slow->bytes_total);
 }
 
 static int	iterations_left;
@@ -530,7 +598,9 @@ setup(void **state)
 {
 	fixture_up(&conf, "job");
 	assert_int_equal(chmod(fixture_dir, 0777), 0);	/* for test_users_take_turns */
-	job_init(&conf, &copy_workers);
+	test_workers = copy_workers;
+	test_workers.file = held_file;
+	job_init(&conf, &test_workers);
 	me = calloc(1, sizeof(*me));
 	me->uid = getuid();
 	me->gid = getgid();
@@ -548,6 +618,8 @@ settle(void **state)
 {
 	for (int i = 0; i < nwaiting; i++)
 		job_cancel(waiting[i]);
+	if (held_job)
+		release(held_job);
 	run_until_finished();
 	conf = base;
 	return 0;
@@ -568,6 +640,7 @@ main(void)
 		cmocka_unit_test_teardown(test_cancel, settle),
 		cmocka_unit_test_teardown(test_cancel_any_step, settle),
 		cmocka_unit_test_teardown(test_per_user_limit, settle),
+		cmocka_unit_test_teardown(test_throttled_gives_slot, settle),
 	};
 	return cmocka_run_group_tests(tests, setup, fixture_teardown);
 }

@@ -205,36 +205,83 @@ test_remove_tree_own_readonly(void **state)
 	assert_int_equal(system(p), 0);
 }
 
-/* Only the proc mounts count, optional tags or not; a reload replaces the list. */
+static bool
+on_procfs_mount(uint64_t id)
+{
+	struct statx stx = { .stx_mask = STATX_BASIC_STATS | STATX_MNT_ID, .stx_mnt_id = id };
+
+	return path_on_procfs(&stx);
+}
+
+/* A kernel before 5.8 tells no mount: the devices of the proc mounts. */
+static bool
+on_procfs_dev(unsigned major, unsigned minor)
+{
+	struct statx stx = { .stx_mask = STATX_BASIC_STATS, .stx_dev_major = major,
+	    .stx_dev_minor = minor };
+
+	return path_on_procfs(&stx);
+}
+
+static void
+write_mountinfo(const char *file, const char *mode, const char *text)
+{
+	FILE *f = fopen(file, mode);
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/*
+ * Only the proc mounts count, optional tags or not; a mount not in the
+ * list (mounted since) makes it read the file again, and so does a
+ * change of the mount table, which may give an old mount's id to a new.
+ */
 static void
 test_procfs(void **state)
 {
 	char	 file[] = "/tmp/cpd-test-mountinfo.XXXXXX";
 	int	 fd = mkstemp(file);
-	FILE	*f = fdopen(fd, "w");
 
-	assert_non_null(f);
-	fputs("22 27 0:21 / /proc rw,relatime shared:12 - proc proc rw\n"
+	assert_true(fd >= 0);
+	close(fd);
+	write_mountinfo(file, "w", "22 27 0:21 / /proc rw,relatime shared:12 - proc proc rw\n"
 	    "23 27 0:22 / /sys rw,relatime - sysfs sysfs rw\n"
 	    "24 27 8:1 / / rw,relatime - ext4 /dev/sda1 rw\n"
 	    "25 24 0:57 / /srv/jail/proc rw - proc proc rw,hidepid=2\n"
-	    "26 24 0:58 / /srv/proc rw - tmpfs proc rw\n", f);
-	fclose(f);
+	    "26 24 0:58 / /srv/proc rw - tmpfs proc rw\n");
 	assert_int_equal(path_procfs_load(file), 0);
-	assert_true(path_on_procfs(0, 21));
-	assert_true(path_on_procfs(0, 57));
-	assert_false(path_on_procfs(0, 22));
-	assert_false(path_on_procfs(8, 1));
-	assert_false(path_on_procfs(0, 58));	/* a tmpfs whose source is named proc */
+	assert_true(on_procfs_mount(22));
+	assert_true(on_procfs_mount(25));
+	assert_false(on_procfs_mount(23));
+	assert_false(on_procfs_mount(24));
+	assert_false(on_procfs_mount(26));	/* a tmpfs whose source is named proc */
+	assert_true(on_procfs_dev(0, 21));
+	assert_true(on_procfs_dev(0, 57));
+	assert_false(on_procfs_dev(8, 1));
+	assert_false(on_procfs_dev(0, 58));
 
-	f = fopen(file, "w");
-	fputs("24 27 8:1 / / rw,relatime - ext4 /dev/sda1 rw\n", f);
-	fclose(f);
-	assert_int_equal(path_procfs_load(file), 0);
-	assert_false(path_on_procfs(0, 21));
+	/* A proc mounted after the list was read: its id is new. */
+	write_mountinfo(file, "a", "90 24 0:60 / /mnt/p rw - proc proc rw\n");
+	assert_true(on_procfs_mount(90));
+	assert_true(on_procfs_dev(0, 60));
+
+	/* sysfs unmounted, and its id given to a new proc: told by the change. */
+	write_mountinfo(file, "w", "23 27 0:61 / /mnt/q rw - proc proc rw\n"
+	    "24 27 8:1 / / rw,relatime - ext4 /dev/sda1 rw\n");
+	assert_false(on_procfs_mount(23));	/* not told yet: the list stands */
+	path_procfs_changed();
+	assert_true(on_procfs_mount(23));
+	assert_false(on_procfs_mount(24));
+	/* A mount that is not listed even after reading again is not trusted. */
+	assert_true(on_procfs_mount(22));
+	assert_false(on_procfs_dev(0, 21));
+
 	unlink(file);
 	assert_int_equal(path_procfs_load(file), -ENOENT);
 	path_procfs_free();
+	assert_false(on_procfs_mount(22));	/* nothing loaded: nothing known */
 }
 
 int

@@ -1,0 +1,59 @@
+#!/bin/bash
+# hostile_procmount: a proc mounted after the daemon started is proc too.
+# The daemon tells proc by the mount a file's statx names, looked up in
+# its mountinfo when new or after the mount table changed, not by a list
+# of devices taken at start-up: a new proc mount has a device of its own.
+# On each engine, after start-up: a new proc at DIR, and cpdtest's tree
+# copy of DIR/self/fd (the daemon's open files) and plain copy of
+# DIR/self/status are refused (EPERM, "is in /proc"); then a tmpfs that
+# was copied from is unmounted and a proc mounted in its place (which may
+# get its mount id), and a copy from it is refused too.
+. "$(dirname "$0")/../lib.sh"
+need_root "mounts proc, and runs a root daemon for the unprivileged user cpdtest"
+ensure_user cpdtest
+trap tree_exit EXIT
+TREE_EXIT_HOOK='umount -l "$T"/*/proc "$T"/*/q 2>/dev/null'
+mkdir "$T/probe"
+mount -t proc proc "$T/probe" 2>/dev/null || skip "cannot mount proc here"
+umount "$T/probe"
+
+# procfs_refused WHAT REPLIES: the job failed with EPERM, "in /proc".
+procfs_refused() {
+	expect_job_failed "$1" "$2" EPERM "*is in /proc, which cpd does not copy*"
+	varlink_up || fail "$1: the daemon does not answer"
+}
+
+for engine in auto fallback; do
+	D=$T/$engine U=$T/$engine/u
+	mkdir -p "$D/proc" "$D/q" "$U"
+	chown cpdtest: "$U"
+	start_daemon_raw -E "$engine"
+	pid=$DAEMON_PID
+	mount -t proc proc "$D/proc"
+	[ -e "$D/proc/$pid/status" ] || fail "the new proc shows no daemon"
+
+	r=$(varlink_as cpdtest "$(copy_msg '{"recursive": true}' "$U/fds" "$D/proc/self/fd")" 30)
+	procfs_refused "$engine: a tree copy of DIR/self/fd" "$r"
+	[ ! -e "$U/fds" ] || fail "$engine: the daemon's fd links were copied: $(ls -l "$U/fds")"
+	r=$(varlink_as cpdtest "$(copy_msg '' "$U/status" "$D/proc/self/status")" 30)
+	procfs_refused "$engine: a copy of DIR/self/status" "$r"
+	[ ! -e "$U/status" ] || fail "$engine: the daemon's status was copied"
+	umount "$D/proc"
+
+	# A mount the daemon has seen, gone, and proc in its place.
+	mount -t tmpfs tmpfs "$D/q"
+	echo data > "$D/q/f"
+	chmod 755 "$D/q"
+	r=$(varlink_as cpdtest "$(copy_msg '' "$U/f" "$D/q/f")" 30)
+	expect_eq "$engine: a copy from the tmpfs" "$(jfield parameters.job.state <<<"$r")" done
+	umount "$D/q"
+	mount -t proc proc "$D/q"
+	r=$(varlink_as cpdtest "$(copy_msg '' "$U/status2" "$D/q/self/status")" 30)
+	procfs_refused "$engine: a copy from a proc mounted where a tmpfs was" "$r"
+	umount "$D/q"
+
+	no_temporaries "$U"
+	daemon_exit_ok
+	echo "engine $engine: ok"
+done
+echo "PASS: hostile_procmount"
