@@ -23,7 +23,7 @@ for i in $(seq 12); do mkfile "$T/src/tree1/a/t$i" $((i * 5))K; done
 for i in $(seq 6); do mkfile "$T/src/tree1/a/b/u$i" $((i * 40))K; done
 for i in $(seq 8); do mkfile "$T/src/tree2/x/v$i" $((i * 3))K; done
 mkfile "$T/src/tree2/w" 1M
-mkfile "$T/src/slow" 2M
+mkfile "$T/src/slow" 3M
 
 # The checker: out/R/K/<path> must always equal src/<path>. A file is
 # read again whenever its inode, size or mtime changed (a rename put a
@@ -114,13 +114,14 @@ for r in $(seq "$ROUNDS"); do
 		# a second of it left), so that the restart has one to remove
 		# and a running job to restart however busy the machine: its
 		# "running" record was queued before the temporary was made,
-		# and the journal's thread is given a moment to write it.
+		# and the journal's thread is given 0.4 s to write it (0.1 s
+		# was too little once, with another make check running).
 		for _ in $(seq 400); do
 			[ -n "$(find "$T/out/$r" -name '.cpd-tmp.*' -type f -size +0 | head -n 1)" ] &&
 				break
 			sleep 0.01
 		done
-		sleep 0.1
+		sleep 0.4
 		kill -9 "$DAEMON_PID"
 	else
 		sleep "0.$((RANDOM % 35 + 5))"
