@@ -247,6 +247,29 @@ path_procfs_dev(dev_t dev)
 	return false;
 }
 
+/*
+ * A mount that mountinfo does not list even when read again: mountinfo
+ * lists only the mounts below the daemon's root directory, and in a
+ * chroot the mount that directory itself is on is not among them. A path
+ * resolved from the root never reaches a mount that is not listed except
+ * that one, so it is judged by its device, as on old kernels, and added
+ * to the list until the list is read again (not read again for every
+ * file of it). NULL without memory: not to be trusted.
+ */
+static const struct mount *
+path_mount_unlisted(const struct statx *stx)
+{
+	dev_t		 dev = makedev(stx->stx_dev_major, stx->stx_dev_minor);
+	struct mount	*list;
+
+	if ((list = realloc(mounts, (nmounts + 1) * sizeof(*list))) == NULL)
+		return NULL;
+	mounts = list;
+	mounts[nmounts] = (struct mount){ .id = stx->stx_mnt_id, .dev = dev,
+	    .proc = path_procfs_dev(dev) };
+	return &mounts[nmounts++];
+}
+
 static bool
 path_on_procfs_locked(const struct statx *stx)
 {
@@ -265,7 +288,8 @@ path_on_procfs_locked(const struct statx *stx)
 		(void)path_mounts_read(mounts_file);
 		m = path_mount(stx->stx_mnt_id);
 	}
-	/* Unknown even now (gone since): not to be trusted. */
+	if (m == NULL)
+		m = path_mount_unlisted(stx);
 	return m == NULL || m->proc;
 }
 

@@ -213,6 +213,15 @@ on_procfs_mount(uint64_t id)
 	return path_on_procfs(&stx);
 }
 
+static bool
+on_procfs_at(uint64_t id, unsigned major, unsigned minor)
+{
+	struct statx stx = { .stx_mask = STATX_BASIC_STATS | STATX_MNT_ID, .stx_mnt_id = id,
+	    .stx_dev_major = major, .stx_dev_minor = minor };
+
+	return path_on_procfs(&stx);
+}
+
 /* A kernel before 5.8 tells no mount: the devices of the proc mounts. */
 static bool
 on_procfs_dev(unsigned major, unsigned minor)
@@ -274,8 +283,10 @@ test_procfs(void **state)
 	path_procfs_changed();
 	assert_true(on_procfs_mount(23));
 	assert_false(on_procfs_mount(24));
-	/* A mount that is not listed even after reading again is not trusted. */
-	assert_true(on_procfs_mount(22));
+	/* A mount not listed even after reading again (the one a chrooted
+	 * daemon's root directory is on) is judged by its device. */
+	assert_false(on_procfs_at(22, 8, 1));
+	assert_true(on_procfs_at(29, 0, 61));
 	assert_false(on_procfs_dev(0, 21));
 
 	unlink(file);
