@@ -75,6 +75,12 @@ static const struct option_def options[] = {
 	{ "clients.max", OPT_UINT, OFF(clients.max), 1, 65536, NULL, true },
 	{ "clients.max_per_user", OPT_UINT, OFF(clients.max_per_user), 1, 65536, NULL, false },
 	{ "clients.idle_timeout", OPT_UINT, OFF(clients.idle_timeout), 0, 86400, NULL, false },
+	{ "devices.rotational.max_running", OPT_UINT, OFF(devices[DEVICE_ROTATIONAL].max_running), 1, 1024, NULL, false },
+	{ "devices.rotational.lanes", OPT_UINT, OFF(devices[DEVICE_ROTATIONAL].lanes), 1, 64, NULL, false },
+	{ "devices.ssd.max_running", OPT_UINT, OFF(devices[DEVICE_SSD].max_running), 1, 1024, NULL, false },
+	{ "devices.ssd.lanes", OPT_UINT, OFF(devices[DEVICE_SSD].lanes), 1, 64, NULL, false },
+	{ "devices.other.max_running", OPT_UINT, OFF(devices[DEVICE_OTHER].max_running), 1, 1024, NULL, false },
+	{ "devices.other.lanes", OPT_UINT, OFF(devices[DEVICE_OTHER].lanes), 1, 64, NULL, false },
 };
 #define NOPTIONS	(sizeof(options) / sizeof(options[0]))
 
@@ -113,6 +119,18 @@ config_defaults(struct config *c)
 	c->clients.max = 1024;
 	c->clients.max_per_user = 128;
 	c->clients.idle_timeout = 60;
+	/*
+	 * A disk's head serves one stream well: two readers halve its
+	 * speed, and a deep queue of one file's chunks only makes it seek.
+	 * Flash serves many. Another file system (tmpfs, NFS, overlay, a
+	 * btrfs of several disks) is not known: no limit of its own.
+	 */
+	c->devices[DEVICE_ROTATIONAL].max_running = 1;
+	c->devices[DEVICE_ROTATIONAL].lanes = 1;
+	c->devices[DEVICE_SSD].max_running = 4;
+	c->devices[DEVICE_SSD].lanes = 4;
+	c->devices[DEVICE_OTHER].max_running = 4;
+	c->devices[DEVICE_OTHER].lanes = 4;
 }
 
 /* "1048576", "256K", "1M", "2G": powers of 1024. */

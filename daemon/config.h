@@ -13,6 +13,8 @@
 enum engine_type { ENGINE_AUTO, ENGINE_URING, ENGINE_FALLBACK };
 enum copy_method { METHOD_SPLICE, METHOD_READWRITE };
 enum async_policy { ASYNC_AUTO, ASYNC_ALWAYS, ASYNC_NEVER };
+/* What a job's block device is, from sysfs (device.c); the devices group. */
+enum device_class { DEVICE_ROTATIONAL, DEVICE_SSD, DEVICE_OTHER, DEVICE_CLASSES };
 
 #define CPD_DEFAULT_STATE_DIR	"/var/lib/cpd"
 #define CONFIG_PATH_MAX		108	/* every path option: a socket's sun_path */
@@ -59,6 +61,10 @@ struct config {
 		unsigned	max_per_user;	/* root is not counted */
 		unsigned	idle_timeout;	/* seconds; 0: never */
 	} clients;
+	struct {
+		unsigned	max_running;	/* normal and bulk jobs on one device */
+		unsigned	lanes;		/* caps engine.lanes for its jobs */
+	} devices[DEVICE_CLASSES];	/* by enum device_class */
 };
 
 extern const struct config *cpd_conf;

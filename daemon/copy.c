@@ -610,7 +610,7 @@ copy_apply(struct copy *c)
 	if (c->add_total)
 		job_add_total(job, 0, c->stx.stx_size);
 	if (c->progress)
-		job_progress(job, c->progress);
+		job_progress(job, c->progress, c->stx.stx_dev_major, c->stx.stx_dev_minor);
 	/*
 	 * The first fsync error is final: the kernel may have dropped the
 	 * dirty pages already, so a retry could succeed on lost data. The

@@ -57,7 +57,7 @@ copy_lane_map_may(const struct copy *c)
 	uint64_t threshold = cpd_conf->engine.map_threshold;
 
 	return threshold && c->stx.stx_size >= threshold && c->ext == NULL && !c->into &&
-	    cpd_conf->engine.lanes > 1 && !c->mapped && !(c->fs & CF_NO_ALLOCATE);
+	    job_file_lanes(c->job) > 1 && !c->mapped && !(c->fs & CF_NO_ALLOCATE);
 }
 
 /*
@@ -70,7 +70,7 @@ enum copy_state
 copy_lane_plan(struct copy *c)
 {
 	uint64_t size = c->stx.stx_size, chunk = cpd_conf->engine.chunk_size;
-	unsigned lanes = cpd_conf->engine.lanes;
+	unsigned lanes = job_file_lanes(c->job);
 
 	if (copy_lane_map_may(c))
 		return CS_ALLOCATE;

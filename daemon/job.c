@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cred.h"
+#include "device.h"
 #include "item.h"
 #include "engine.h"
 #include "job_internal.h"
@@ -134,6 +135,8 @@ job_free(struct job *job)
 		free(job->failures[i].message);
 	}
 	cred_unref(job->cred);
+	for (unsigned i = 0; i < job->ndevs; i++)
+		device_put(job->devs[i]);
 	json_object_put(job->final);
 	journal_write(job->id, NULL, false, NULL);	/* expired: its record goes too */
 	free(job);
@@ -251,6 +254,8 @@ job_end(struct job *job)
 	job->dirfd = -1;
 	free(job->scan);
 	job->scan = NULL;
+	free(job->probe);
+	job->probe = NULL;
 	job->finished_usec = loop_wall_usec();
 	job->rate = 0;
 	sched_leave(job);
@@ -483,11 +488,20 @@ job_dir_failed(struct job *job, int err, const char *path, const char *fmt)
 }
 
 void
-job_progress(struct job *job, uint64_t bytes)
+job_progress(struct job *job, uint64_t bytes, unsigned src_major, unsigned src_minor)
 {
+	struct device *src;
+
 	job->bytes_done += bytes;
 	totals.bytes_copied += bytes;
 	job->dirty = true;
+	if (job->dest_dev)
+		device_account(job->dest_dev, 0, bytes);
+	/* The file's own: in a tree, one below a mount is on another device. */
+	if ((src = device_get(src_major, src_minor)) != NULL) {
+		device_account(src, bytes, 0);
+		device_put(src);
+	}
 }
 
 void
@@ -568,6 +582,7 @@ job_tick(void)
 	struct job	*job, *next;
 
 	totals.rate = 0;
+	device_tick(loop_now_usec());
 	if (sched_active(true))
 		reserve_touch();	/* interactive jobs still running */
 	for (job = TAILQ_FIRST(&jobs); job; job = next) {

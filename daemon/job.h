@@ -21,11 +21,19 @@
 
 struct cred;
 struct copy_job;
+struct device;
 struct item;
 struct tnode;
 struct tree_job;
 
 #define JOB_MAX_FAILURES	100	/* failures listed in a job (all are counted) */
+/*
+ * Devices a job is scheduled on: its destination's and its sources'
+ * first. Sources on more disks than that are rare (a copy from many
+ * mounts at once); the others are read without a slot of their own,
+ * and admission looks at a few devices, not a list.
+ */
+#define JOB_DEVICES		4
 
 struct failure {
 	char	*path;
@@ -34,6 +42,7 @@ struct failure {
 };
 
 struct job_scan;
+struct job_probe;
 
 struct job {
 	uint64_t		 id;
@@ -57,6 +66,9 @@ struct job {
 	uint64_t		 files_failed;
 	struct failure		 failures[JOB_MAX_FAILURES];
 	bool			 tree;		/* a source is a directory */
+	struct device		*devs[JOB_DEVICES];	/* distinct; referenced */
+	unsigned		 ndevs;
+	struct device		*dest_dev;	/* the destination's, one of devs */
 
 	/* Execution. */
 	bool			 cancelling;
@@ -75,6 +87,7 @@ struct job {
 	bool			 into_dir;	/* each source goes to dir/basename */
 	char			*dest_name;	/* the new file's name when !into_dir */
 	struct job_scan		*scan;
+	struct job_probe	*probe;		/* scan.c: the destination's device */
 	size_t			 next_source;	/* next source to queue */
 	unsigned		 active;	/* files or scans in flight */
 	/* Items (files, directories) waiting to start: a stack, so that
@@ -187,8 +200,11 @@ bool	 job_lane_begin(struct job *, struct eop *);
 struct eop *job_op_init(struct job *, struct eop *op, enum eop_type,
 	    void (*done)(struct eop *, int));
 void	 job_lane_end(struct job *);
+/* Chunks of one of its files in flight at most: engine.lanes, or its devices'. */
+unsigned job_file_lanes(const struct job *);
 void	 job_file_done(struct job *, int err, const char *msg);
-void	 job_progress(struct job *, uint64_t bytes);
+/* bytes of a file were copied; its source's statx stx_dev_major, _minor. */
+void	 job_progress(struct job *, uint64_t bytes, unsigned src_major, unsigned src_minor);
 void	 job_fail(struct job *, int err, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 

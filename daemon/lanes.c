@@ -16,6 +16,7 @@
  */
 #include <stdint.h>
 
+#include "device.h"
 #include "job_internal.h"
 #include "loop.h"
 
@@ -24,6 +25,21 @@ lanes_init(struct job *job)
 {
 	job->tokens = (int64_t)(job->req.bwlimit / 4);
 	job->tokens_usec = loop_now_usec();
+}
+
+/*
+ * Chunks of one file of the job in flight: engine.lanes, or fewer for
+ * its devices' classes (a disk's head seeks between them).
+ */
+unsigned
+job_file_lanes(const struct job *job)
+{
+	unsigned lanes = cpd_conf->engine.lanes;
+
+	for (unsigned i = 0; i < job->ndevs; i++)
+		if (cpd_conf->devices[job->devs[i]->class].lanes < lanes)
+			lanes = cpd_conf->devices[job->devs[i]->class].lanes;
+	return lanes;
 }
 
 /* The data chunks the job may have in flight: an even share of its class's. */

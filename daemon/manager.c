@@ -4,12 +4,14 @@
  * own jobs; root sees all.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "control.h"
 #include "cpd-protocol.h"
 #include "cred.h"
+#include "device.h"
 #include "engine.h"
 #include "job.h"
 #include "journal.h"
@@ -156,6 +158,34 @@ manager_resume(struct call *call, struct json_object *params)
 	manager_act(call, params, job_resume);
 }
 
+/* GetStatus.devices: each device jobs have used, with its queues and rates. */
+static struct json_object *
+manager_devices(void)
+{
+	struct json_object	*a = json_object_new_array();
+	const struct device	*d = NULL;
+	char			 dev[24];
+
+	while ((d = device_next(d)) != NULL) {
+		struct json_object *o = json_object_new_object();
+
+		snprintf(dev, sizeof(dev), "%u:%u", d->major, d->minor);
+		json_object_object_add(o, "name", json_object_new_string(d->name));
+		json_object_object_add(o, "dev", json_object_new_string(dev));
+		json_object_object_add(o, "class", json_object_new_string(device_class_name(d->class)));
+#define ADD_U64(name, v) json_object_object_add(o, name, json_object_new_int64((int64_t)(v)))
+		ADD_U64("running", d->running[0] + d->running[1]);
+		ADD_U64("queued", d->queued);
+		ADD_U64("read_bytes", d->read_bytes);
+		ADD_U64("written_bytes", d->written_bytes);
+		ADD_U64("read_rate", d->read_rate);
+		ADD_U64("write_rate", d->write_rate);
+#undef ADD_U64
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
 static void
 manager_get_status(struct call *call, struct json_object *params)
 {
@@ -206,6 +236,7 @@ manager_get_status(struct call *call, struct json_object *params)
 	ADD_LAT("slow", lat.slow);
 #undef ADD_LAT
 	json_object_object_add(p, "loop_latency", l);
+	json_object_object_add(p, "devices", manager_devices());
 	varlink_reply(call, p, false);
 }
 

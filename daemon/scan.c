@@ -2,7 +2,9 @@
  * Before a job runs, its sources are examined (statx, as the caller),
  * while it is queued: the totals are then known for progress and for
  * choosing the class, and a missing source fails the job before anything
- * is written. Once it runs, its destination is resolved: an existing
+ * is written. The devices they are on and the destination's (device.c)
+ * are known then too, for admission. Once it runs, its destination is
+ * resolved: an existing
  * directory takes each source by its name, anything else is the new name
  * of a single source. The sources then become the job's first items.
  */
@@ -14,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "device.h"
 #include "job_internal.h"
 #include "path.h"
 #include "item.h"
@@ -23,7 +26,41 @@ struct job_scan {
 	struct statx	stx;
 };
 
+/* Which device the destination is on: the path looked at, as it climbs. */
+struct job_probe {
+	struct eop	op;
+	struct statx	stx;
+	char		path[];
+};
+
 static void scan_opened(struct eop *, int);
+static void scan_probe(struct job *, const char *path);
+
+/*
+ * The device of a source or of the destination joins the job's, once;
+ * the sources' only while a place is left for the destination's.
+ */
+static void
+scan_device(struct job *job, const struct statx *stx, bool dest)
+{
+	struct device	*d = device_get(stx->stx_dev_major, stx->stx_dev_minor);
+	unsigned	 i;
+
+	if (d == NULL)
+		return;		/* the table is full: not scheduled by device */
+	for (i = 0; i < job->ndevs && job->devs[i] != d; i++)
+		;
+	if (i < job->ndevs)
+		device_put(d);
+	else if (job->ndevs < JOB_DEVICES - (dest ? 0u : 1u))
+		job->devs[job->ndevs++] = d;
+	else {
+		device_put(d);
+		return;
+	}
+	if (dest)
+		job->dest_dev = d;
+}
 
 /*
  * Open source i of the scan (O_PATH) and statx the result: a statx of the
@@ -50,6 +87,8 @@ scan_judge(struct job *job, const struct job_scan *s, int res)
 {
 	const char *path = job->req.sources[s - job->scan];
 
+	if (res >= 0)
+		scan_device(job, &s->stx, false);
 	if (res < 0)
 		job_fail(job, res, "cannot stat '%s'", path);
 	else if (path_on_procfs(&s->stx))
@@ -89,8 +128,74 @@ scan_scanned(struct eop *op, int res)
 		job->next_source = 0;
 		free(job->scan);
 		job->scan = NULL;
-		sched_queue(job);
+		scan_probe(job, job->req.destination);
 	}
+}
+
+/*
+ * The destination's device is known by the time the job is queued, for
+ * admission: the destination's, or its nearest parent's that exists (a
+ * new file or tree goes there), as the caller sees them. A failure but
+ * a missing name fails the job as its run would have, with the message
+ * it would have given.
+ */
+static void
+scan_probed(struct eop *op, int res)
+{
+	struct job_probe	*p = (struct job_probe *)op;
+	struct job		*job = op->owner;
+	char			 parent[PATH_MAX];
+
+	if (op->type == EOP_OPEN && res >= 0) {
+		op->type = EOP_STATX;
+		op->dirfd = res;
+		op->path = "";
+		op->flags = AT_EMPTY_PATH;
+		engine_submit(op);
+		return;
+	}
+	if (op->type == EOP_STATX)
+		close(op->dirfd);
+	job->active--;
+	if (res >= 0)
+		scan_device(job, &p->stx, true);
+	else if ((res == -ENOENT || res == -ENOTDIR) && !job_stopping(job) &&
+	    path_dirname(p->path, parent, sizeof(parent)) == 0 &&
+	    strcmp(parent, p->path) != 0) {
+		strcpy(p->path, parent);	/* shorter: it fits */
+		scan_probe(job, NULL);
+		return;
+	} else if (res != -ENOENT && res != -ENOTDIR)
+		job_fail(job, res, "cannot copy into '%s'", job->req.destination);
+	free(job->probe);
+	job->probe = NULL;
+	if (!job_stopping(job))
+		sched_queue(job);
+	else if (job->active == 0)
+		job_end(job);
+}
+
+/* Look at path (NULL: the probe's own, climbed) for scan_probed. */
+static void
+scan_probe(struct job *job, const char *path)
+{
+	struct job_probe *p = job->probe;
+
+	if (path && (p = malloc(sizeof(*p) + strlen(path) + 1)) == NULL) {
+		sched_queue(job);	/* not scheduled by its destination's device */
+		return;
+	}
+	if (path) {
+		strcpy(p->path, path);
+		job->probe = p;
+	}
+	job_op_init(job, &p->op, EOP_OPEN, scan_probed);
+	p->op.path = p->path;
+	p->op.flags = O_PATH | O_CLOEXEC;
+	p->op.resolve = RESOLVE_NO_MAGICLINKS;
+	p->op.stx = &p->stx;
+	job->active++;
+	engine_submit(&p->op);
 }
 
 static void

@@ -15,11 +15,20 @@
  * tokens come, even if that makes one job more than the slots for a
  * while; max_running_per_user, which counts it all the time, bounds how
  * many a user can have so.
+ *
+ * Each device has slots of its own (devices.CLASS.max_running): a
+ * normal or bulk job starts only when every device it reads or writes
+ * has one free, and a job whose device is full is passed over, not
+ * waited for, so that jobs on other devices start. Interactive jobs are
+ * never held by a device: they are small, and must not wait behind a
+ * bulk job on theirs. A job holds its device slots exactly when it holds
+ * its running slot.
  */
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "cred.h"
+#include "device.h"
 #include "job_internal.h"
 #include "loop.h"
 #include "reserve.h"
@@ -60,6 +69,32 @@ sched_active(bool interactive)
 	return nactive[interactive];
 }
 
+/* The job is counted on its devices n (1 or -1) more times: holding a slot, or queued. */
+static void
+sched_devices_count(const struct job *job, bool slot, int n)
+{
+	for (unsigned i = 0; i < job->ndevs; i++)
+		if (slot)
+			job->devs[i]->running[sched_interactive(job)] += (unsigned)n;
+		else
+			job->devs[i]->queued += (unsigned)n;
+}
+
+/* Every device the job touches has a slot for it. */
+static bool
+sched_device_room(const struct job *job)
+{
+	if (sched_interactive(job))
+		return true;
+	for (unsigned i = 0; i < job->ndevs; i++) {
+		const struct device *d = job->devs[i];
+
+		if (d->running[0] >= cpd_conf->devices[d->class].max_running)
+			return false;
+	}
+	return true;
+}
+
 static void
 sched_posted(void *arg)
 {
@@ -76,6 +111,7 @@ sched_update(struct job *job)
 		return;
 	job->in_slot = want;
 	nactive[sched_interactive(job)] += want ? 1 : (unsigned)-1;
+	sched_devices_count(job, true, want ? 1 : -1);
 	/*
 	 * A freed slot goes to a queued job from the loop: the job that
 	 * freed it may be in the middle of starting a chunk.
@@ -105,6 +141,7 @@ sched_queue(struct job *job)
 		reserve_touch();	/* someone waits for it: see reserve.c */
 	TAILQ_INSERT_TAIL(&runq[job->prio], job, qentry);
 	job->in_runq = true;
+	sched_devices_count(job, false, 1);
 	sched_schedule();
 }
 
@@ -112,14 +149,18 @@ void
 sched_leave(struct job *job)
 {
 	if (job->state == JOB_RUNNING) {
-		if (job->in_slot)
+		if (job->in_slot) {
 			nactive[sched_interactive(job)]--;
+			sched_devices_count(job, true, -1);
+		}
 		job->in_slot = false;
 		TAILQ_REMOVE(&running, job, qentry);
 		nrunning--;
 	} else {
-		if (job->in_runq)
+		if (job->in_runq) {
 			TAILQ_REMOVE(&runq[job->prio], job, qentry);
+			sched_devices_count(job, false, -1);
+		}
 		job->in_runq = false;
 		nqueued--;
 	}
@@ -183,8 +224,9 @@ sched_user_serve(uid_t uid)
 }
 
 /*
- * The queued job of class p to start next: its user has the fewest jobs
- * running, then was served least recently; the oldest of that user's.
+ * The queued job of class p to start next, of those whose devices have
+ * room: its user has the fewest jobs running, then was served least
+ * recently; the oldest of that user's.
  */
 static struct job *
 sched_pick(enum job_prio p)
@@ -197,7 +239,7 @@ sched_pick(enum job_prio p)
 		unsigned n;
 		uint64_t seq;
 
-		if (job->paused)
+		if (job->paused || !sched_device_room(job))
 			continue;
 		n = sched_user_running(job->cred->uid);
 		if (cap && n >= cap)
@@ -217,6 +259,7 @@ sched_start(struct job *job)
 {
 	TAILQ_REMOVE(&runq[job->prio], job, qentry);
 	job->in_runq = false;
+	sched_devices_count(job, false, -1);
 	TAILQ_INSERT_TAIL(&running, job, qentry);
 	nqueued--;
 	nrunning++;

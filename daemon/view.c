@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cred.h"
+#include "device.h"
 #include "request.h"
 #include "view.h"
 
@@ -89,6 +90,9 @@ view_job(const struct job *job)
 	ADD_U64("finished_usec", job->finished_usec);
 	ADD_U64("restarts", job->restarts);
 #undef ADD_U64
+	json_object_object_add(o, "devices", m = json_object_new_array());
+	for (unsigned i = 0; i < job->ndevs; i++)
+		json_object_array_add(m, json_object_new_string(job->devs[i]->name));
 	if (method != M_COUNT)
 		json_object_object_add(o, "method",
 		    json_object_new_string(vocab_method_name(method)));
