@@ -153,6 +153,48 @@ cmd_daemon_async(FILE *f, struct json_object *params)
 		fprintf(f, "async: %s\n", policy);
 }
 
+/*
+ * GetStatus.devices as a table, a device a line; false when v is not a
+ * list of objects (printed as any other field then).
+ */
+static bool
+cmd_daemon_devices(FILE *f, struct json_object *v)
+{
+	char	 read[32], written[32], rrate[32], wrate[32];
+	size_t	 i, len;
+
+	if (!json_object_is_type(v, json_type_array))
+		return false;
+	len = json_object_array_length(v);
+	for (i = 0; i < len; i++)
+		if (!json_object_is_type(json_object_array_get_idx(v, i),
+		    json_type_object))
+			return false;
+	if (len == 0) {
+		fprintf(f, "devices: -\n");
+		return true;
+	}
+	fprintf(f, "devices:\n  %-12s %-9s %-10s %7s %6s %10s %10s %12s %12s\n",
+	    "NAME", "DEV", "CLASS", "RUNNING", "QUEUED", "READ", "WRITTEN",
+	    "READ/S", "WRITE/S");
+	for (i = 0; i < len; i++) {
+		struct json_object *d = json_object_array_get_idx(v, i);
+		const char *name = job_str(d, "name"), *dev = job_str(d, "dev");
+		const char *class = job_str(d, "class");
+
+		fprintf(f, "  %-12s %-9s %-10s %7" PRIu64 " %6" PRIu64
+		    " %10s %10s %12s %12s\n", name ? name : "?",
+		    dev ? dev : "?", class ? class : "?",
+		    job_u64(d, "running"), job_u64(d, "queued"),
+		    human_size(job_u64(d, "read_bytes"), read, sizeof read),
+		    human_size(job_u64(d, "written_bytes"), written,
+		    sizeof written),
+		    human_rate(job_u64(d, "read_rate"), rrate, sizeof rrate),
+		    human_rate(job_u64(d, "write_rate"), wrate, sizeof wrate));
+	}
+	return true;
+}
+
 /* Any other field; keys whose values read better in human units. */
 static void
 cmd_daemon_print(FILE *f, const char *key, struct json_object *v)
@@ -230,6 +272,9 @@ cmd_daemon_print_status(FILE *f, struct json_object *params)
 			if (!ops_done)
 				cmd_daemon_ops(f, params);
 			ops_done = true;
+		} else if (strcmp(key, "devices") == 0) {
+			if (!cmd_daemon_devices(f, v))
+				cmd_daemon_print(f, key, v);
 		} else if (strcmp(key, "async_policy") == 0 ||
 		    strcmp(key, "async_threshold") == 0) {
 			if (!async_done)

@@ -102,6 +102,47 @@ test_ranges_and_types(void **state)
 	assert_int_equal(load("engine = { async_threshold = \"12Q\"; };\n", &c, err, sizeof(err)), -EINVAL);
 }
 
+/* The devices group: a group per class, each option checked alone. */
+static void
+test_devices(void **state)
+{
+	struct config c;
+	char err[256];
+
+	config_defaults(&c);
+	assert_int_equal(c.devices[DEVICE_ROTATIONAL].max_running, 1);
+	assert_int_equal(c.devices[DEVICE_ROTATIONAL].lanes, 1);
+	assert_int_equal(c.devices[DEVICE_SSD].max_running, 4);
+	assert_int_equal(c.devices[DEVICE_SSD].lanes, 4);
+	assert_int_equal(c.devices[DEVICE_OTHER].max_running, 4);
+	assert_int_equal(load(
+	    "devices = {\n"
+	    "  rotational = { max_running = 2; };\n"
+	    "  ssd = { lanes = 16; };\n"
+	    "  other = { max_running = 7; lanes = 2; };\n"
+	    "};\n", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.devices[DEVICE_ROTATIONAL].max_running, 2);
+	assert_int_equal(c.devices[DEVICE_ROTATIONAL].lanes, 1);	/* untouched default */
+	assert_int_equal(c.devices[DEVICE_SSD].max_running, 4);
+	assert_int_equal(c.devices[DEVICE_SSD].lanes, 16);
+	assert_int_equal(c.devices[DEVICE_OTHER].max_running, 7);
+	assert_int_equal(c.devices[DEVICE_OTHER].lanes, 2);
+	assert_int_equal(load("devices = { ssd = { max_running = 0; }; };\n", &c, err,
+	    sizeof(err)), -ERANGE);
+	assert_non_null(strstr(err, ":1: devices.ssd.max_running: out of range (1..1024)"));
+	assert_int_equal(load("devices = {\n rotational = { lanes = 65; };\n};\n", &c, err,
+	    sizeof(err)), -ERANGE);
+	assert_non_null(strstr(err, ":2: devices.rotational.lanes: out of range (1..64)"));
+	assert_int_equal(load("devices = {\n hdd = { lanes = 1; };\n};\n", &c, err,
+	    sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, ":2: unknown section 'devices.hdd'"));
+	assert_int_equal(load("devices = { ssd = { depth = 1; }; };\n", &c, err, sizeof(err)),
+	    -EINVAL);
+	assert_non_null(strstr(err, "unknown option 'devices.ssd.depth'"));
+	assert_int_equal(load("devices = { max_running = 1; };\n", &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "unknown option 'devices.max_running'"));
+}
+
 static void
 test_syntax_error(void **state)
 {
@@ -149,10 +190,12 @@ test_reload_keeps_restart_options(void **state)
 	snprintf(new.socket, sizeof(new.socket), "/tmp/other");
 	new.engine.ring_entries = 1024;
 	new.jobs.max_running = 9;
+	new.devices[DEVICE_ROTATIONAL].max_running = 3;
 	config_merge_reload(&old, &new);
 	assert_string_equal(new.socket, old.socket);
 	assert_int_equal(new.engine.ring_entries, old.engine.ring_entries);
 	assert_int_equal(new.jobs.max_running, 9);
+	assert_int_equal(new.devices[DEVICE_ROTATIONAL].max_running, 3);	/* [reload] */
 }
 
 int
@@ -163,6 +206,7 @@ main(void)
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_unknown_option),
 		cmocka_unit_test(test_ranges_and_types),
+		cmocka_unit_test(test_devices),
 		cmocka_unit_test(test_syntax_error),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_parse_size),

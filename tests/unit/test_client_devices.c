@@ -1,0 +1,78 @@
+/* cpd-client daemon-status: GetStatus's devices as a table. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../client/client.h"
+
+/* What cmd_daemon_print_status prints for the JSON text params. */
+static char *
+status(const char *params)
+{
+	struct json_object	*obj = json_tokener_parse(params);
+	char			*out = NULL;
+	size_t			 len = 0;
+	FILE			*f;
+
+	assert_non_null(obj);
+	assert_non_null(f = open_memstream(&out, &len));
+	cmd_daemon_print_status(f, obj);
+	fclose(f);
+	json_object_put(obj);
+	return out;
+}
+
+static void
+test_devices_table(void **state)
+{
+	char *out = status("{\"jobs_done\": 2, \"devices\": ["
+	    "{\"name\": \"sda\", \"dev\": \"8:0\", \"class\": \"rotational\", "
+	    "\"running\": 1, \"queued\": 2, \"read_bytes\": 1073741824, "
+	    "\"written_bytes\": 0, \"read_rate\": 104857600, \"write_rate\": 0}, "
+	    "{\"name\": \"0:45\", \"dev\": \"0:45\", \"class\": \"other\", "
+	    "\"running\": 0, \"queued\": 0, \"read_bytes\": 0, "
+	    "\"written_bytes\": 1536, \"read_rate\": 0, \"write_rate\": 512}], "
+	    "\"journal\": \"ok\"}");
+
+	assert_string_equal(out,
+	    "jobs_done: 2\n"
+	    "devices:\n"
+	    "  NAME         DEV       CLASS      RUNNING QUEUED       READ    WRITTEN       READ/S      WRITE/S\n"
+	    "  sda          8:0       rotational       1      2    1.0 GiB        0 B  100.0 MiB/s        0 B/s\n"
+	    "  0:45         0:45      other            0      0        0 B    1.5 KiB        0 B/s      512 B/s\n"
+	    "journal: ok\n");
+	free(out);
+}
+
+static void
+test_devices_none_or_odd(void **state)
+{
+	char *out = status("{\"devices\": []}");
+
+	assert_string_equal(out, "devices: -\n");
+	free(out);
+	/* Not a list of objects (a future daemon's): shown as it is. */
+	out = status("{\"devices\": [\"sda\"]}");
+	assert_string_equal(out, "devices: sda\n");
+	free(out);
+	/* A device with fields missing. */
+	out = status("{\"devices\": [{\"name\": \"vdb\"}]}");
+	assert_non_null(strstr(out, "  vdb          ?         ?                0      0        0 B"));
+	free(out);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_devices_table),
+		cmocka_unit_test(test_devices_none_or_odd),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
