@@ -21,8 +21,11 @@ mkfile "$T/src/small" $((1024 * 1024 - 1))
 # Small chunks: many of them, and a back chunk that ends off a page.
 # No job counts as interactive: interactive work keeps the back lanes at
 # the front (see below).
+# $T may be on a disk that says it is rotational (a VM's virtio disk
+# does), whose jobs get one lane and so no mapping by default.
 write_config "$T/map.conf" 'engine = { map_threshold = "1M"; chunk_size = "64K"; };' \
-	'jobs = { auto_interactive_max = 0; };'
+	'jobs = { auto_interactive_max = 0; };' \
+	'devices = { rotational = { lanes = 4; }; };'
 
 M=
 if [ "$(id -u)" = 0 ]; then

@@ -5,8 +5,11 @@
 # the name appears meanwhile (another process creates it), a plain copy
 # replaces it (by a hidden temporary renamed over it) and a no_clobber
 # copy fails with EEXIST leaving the other file alone. A filesystem
-# without O_TMPFILE (simulated: the fifth open of the daemon, which is
-# the temporary's, fails with EOPNOTSUPP) falls back to a named
+# without O_TMPFILE (simulated: the seventh open of the daemon, which is
+# the temporary's, after the source examined, the destination's device
+# looked up (the new name, then its directory), the destination resolved
+# (the same two) and the source opened, fails with EOPNOTSUPP) falls
+# back to a named
 # temporary, and the daemon logs it. A new tree is made under a
 # temporary directory name and renamed into place whole: while it is
 # copied its name does not appear; if the name appears meanwhile, the job
@@ -97,7 +100,7 @@ for engine in io_uring fallback; do
 	fi
 
 	: >"$DAEMON_LOG"
-	start_daemon_raw -E "$engine" --fault open:5:EOPNOTSUPP
+	start_daemon_raw -E "$engine" --fault open:7:EOPNOTSUPP
 	r=$(copy_wait "" "$out/plain" "$T/src/f")
 	expect_eq "$engine: no O_TMPFILE: state" "$(jfield parameters.job.state <<<"$r")" done
 	same "$T/src/f" "$out/plain"
