@@ -9,13 +9,13 @@
 # the temporary's, after the source examined, the destination's device
 # looked up (the new name, then its directory), the destination resolved
 # (the same two) and the source opened, fails with EOPNOTSUPP) falls
-# back to a named
-# temporary, and the daemon logs it. A new tree is made under a
-# temporary directory name and renamed into place whole: while it is
-# copied its name does not appear; if the name appears meanwhile, the job
-# fails with EEXIST, the other directory is left alone and the copy is
-# removed. As root: another user's copy is linked in (a file) or renamed
-# into place (a tree) with that user's credentials and belongs to them.
+# back to a named temporary, and the daemon logs it. A new tree is made
+# under a temporary directory name and renamed into place whole: while
+# it is copied its name does not appear; if the name appears meanwhile,
+# the job fails with EEXIST, the other directory is left alone and the
+# copy is removed. As root: another user's copy is linked in (a file) or
+# renamed into place (a tree) with that user's credentials and belongs
+# to them.
 . "$(dirname "$0")/../lib.sh"
 
 mkdir -p "$T/src" "$T/tree/sub"
