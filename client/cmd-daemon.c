@@ -154,8 +154,9 @@ cmd_daemon_async(FILE *f, struct json_object *params)
 }
 
 /*
- * GetStatus.devices as a table, a device a line; false when v is not a
- * list of objects (printed as any other field then).
+ * GetStatus.devices as a table, a device a line, in 80 columns (the
+ * device numbers are in --json); false when v is not a list of objects
+ * (printed as any other field then).
  */
 static bool
 cmd_daemon_devices(FILE *f, struct json_object *v)
@@ -174,17 +175,17 @@ cmd_daemon_devices(FILE *f, struct json_object *v)
 		fprintf(f, "devices: -\n");
 		return true;
 	}
-	fprintf(f, "devices:\n  %-12s %-9s %-10s %7s %6s %10s %10s %12s %12s\n",
-	    "NAME", "DEV", "CLASS", "RUNNING", "QUEUED", "READ", "WRITTEN",
-	    "READ/S", "WRITE/S");
+	fprintf(f, "devices:\n  %-10s %-10s %3s %6s %9s %9s %11s %11s\n",
+	    "NAME", "CLASS", "RUN", "QUEUED", "READ", "WRITTEN", "READ/S",
+	    "WRITE/S");
 	for (i = 0; i < len; i++) {
 		struct json_object *d = json_object_array_get_idx(v, i);
-		const char *name = job_str(d, "name"), *dev = job_str(d, "dev");
+		const char *name = job_str(d, "name");
 		const char *class = job_str(d, "class");
 
-		fprintf(f, "  %-12s %-9s %-10s %7" PRIu64 " %6" PRIu64
-		    " %10s %10s %12s %12s\n", name ? name : "?",
-		    dev ? dev : "?", class ? class : "?",
+		fprintf(f, "  %-10s %-10s %3" PRIu64 " %6" PRIu64
+		    " %9s %9s %11s %11s\n", name ? name : "?",
+		    class ? class : "?",
 		    job_u64(d, "running"), job_u64(d, "queued"),
 		    human_size(job_u64(d, "read_bytes"), read, sizeof read),
 		    human_size(job_u64(d, "written_bytes"), written,

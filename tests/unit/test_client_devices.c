@@ -42,9 +42,9 @@ test_devices_table(void **state)
 	assert_string_equal(out,
 	    "jobs_done: 2\n"
 	    "devices:\n"
-	    "  NAME         DEV       CLASS      RUNNING QUEUED       READ    WRITTEN       READ/S      WRITE/S\n"
-	    "  sda          8:0       rotational       1      2    1.0 GiB        0 B  100.0 MiB/s        0 B/s\n"
-	    "  0:45         0:45      other            0      0        0 B    1.5 KiB        0 B/s      512 B/s\n"
+	    "  NAME       CLASS      RUN QUEUED      READ   WRITTEN      READ/S     WRITE/S\n"
+	    "  sda        rotational   1      2   1.0 GiB       0 B 100.0 MiB/s       0 B/s\n"
+	    "  0:45       other        0      0       0 B   1.5 KiB       0 B/s     512 B/s\n"
 	    "journal: ok\n");
 	free(out);
 }
@@ -62,7 +62,7 @@ test_devices_none_or_odd(void **state)
 	free(out);
 	/* A device with fields missing. */
 	out = status("{\"devices\": [{\"name\": \"vdb\"}]}");
-	assert_non_null(strstr(out, "  vdb          ?         ?                0      0        0 B"));
+	assert_non_null(strstr(out, "  vdb        ?            0      0       0 B       0 B"));
 	free(out);
 }
 
