@@ -7,7 +7,8 @@
  *	sched.c		run queues: admission, fairness between users
  *	lanes.c		the data chunks a job may have in flight: its share
  *			of the engine and its bandwidth tokens
- *	scan.c		examining the sources, resolving the destination
+ *	scan.c		examining the sources, resolving the destination;
+ *			the devices of both (device.c)
  *	record.c	a job's journal record, and a job from one
  *	view.c		a job as the wire shows it (Job)
  *	request.c	the request, as Copy's parameters

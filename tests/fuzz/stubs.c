@@ -2,7 +2,7 @@
  * Stand-ins for the modules the fuzzed code calls but that are not linked
  * into the fuzzer: control (the socket), job (the registry, as the method
  * layer sees it: the request, the Job object and the watchers are the
- * daemon's own), journal, loop, engine, reserve and cred. They keep just enough state for the Varlink and
+ * daemon's own), journal, loop, engine, reserve, device and cred. They keep just enough state for the Varlink and
  * manager code to run as in the daemon, never touch the filesystem, and
  * check what they are handed:
  * every reply must be a well-formed Varlink reply to the open call, every
@@ -20,6 +20,7 @@
 #include "control.h"
 #include "cpd-protocol.h"
 #include "cred.h"
+#include "device.h"
 #include "engine.h"
 #include "job.h"
 #include "journal.h"
@@ -260,6 +261,20 @@ engine_name(void)
 void
 reserve_touch(void)
 {
+}
+
+/* ---- device.c: no job reads a device here, so none is listed ---- */
+
+const struct device *
+device_next(const struct device *prev)
+{
+	return NULL;
+}
+
+const char *
+device_class_name(enum device_class c)
+{
+	return "other";
 }
 
 /* ---- job.c ---- */
