@@ -2,9 +2,9 @@
  * Stand-ins for the modules the fuzzed code calls but that are not linked
  * into the fuzzer: control (the socket), job (the registry, as the method
  * layer sees it: the request, the Job object and the watchers are the
- * daemon's own), journal, loop, engine, reserve, device and cred. They keep just enough state for the Varlink and
- * manager code to run as in the daemon, never touch the filesystem, and
- * check what they are handed:
+ * daemon's own), journal, loop, engine, reserve, device and cred. They
+ * keep just enough state for the Varlink and manager code to run as in the
+ * daemon, never touch the filesystem, and check what they are handed:
  * every reply must be a well-formed Varlink reply to the open call, every
  * request must be what manager.c promises job_submit(), and references
  * must balance. A violation is a finding: abort().
