@@ -168,19 +168,22 @@ manager_devices(void)
 
 	while ((d = device_next(d)) != NULL) {
 		struct json_object *o = json_object_new_object();
+		const struct {
+			const char	*key;
+			uint64_t	 v;
+		} counts[] = {
+			{ "running", d->running[0] + d->running[1] }, { "queued", d->queued },
+			{ "read_bytes", d->read_bytes }, { "written_bytes", d->written_bytes },
+			{ "read_rate", d->read_rate }, { "write_rate", d->write_rate },
+		};
 
 		snprintf(dev, sizeof(dev), "%u:%u", d->major, d->minor);
 		json_object_object_add(o, "name", json_object_new_string(d->name));
 		json_object_object_add(o, "dev", json_object_new_string(dev));
 		json_object_object_add(o, "class", json_object_new_string(device_class_name(d->class)));
-#define ADD_U64(name, v) json_object_object_add(o, name, json_object_new_int64((int64_t)(v)))
-		ADD_U64("running", d->running[0] + d->running[1]);
-		ADD_U64("queued", d->queued);
-		ADD_U64("read_bytes", d->read_bytes);
-		ADD_U64("written_bytes", d->written_bytes);
-		ADD_U64("read_rate", d->read_rate);
-		ADD_U64("write_rate", d->write_rate);
-#undef ADD_U64
+		for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+			json_object_object_add(o, counts[i].key,
+			    json_object_new_int64((int64_t)counts[i].v));
 		json_object_array_add(a, o);
 	}
 	return a;

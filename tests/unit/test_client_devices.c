@@ -9,28 +9,12 @@
 #include <cmocka.h>
 
 #include "../../client/client.h"
-
-/* What cmd_daemon_print_status prints for the JSON text params. */
-static char *
-status(const char *params)
-{
-	struct json_object	*obj = json_tokener_parse(params);
-	char			*out = NULL;
-	size_t			 len = 0;
-	FILE			*f;
-
-	assert_non_null(obj);
-	assert_non_null(f = open_memstream(&out, &len));
-	cmd_daemon_print_status(f, obj);
-	fclose(f);
-	json_object_put(obj);
-	return out;
-}
+#include "print_fixture.h"
 
 static void
 test_devices_table(void **state)
 {
-	char *out = status("{\"jobs_done\": 2, \"devices\": ["
+	char *out = daemon_status("{\"jobs_done\": 2, \"devices\": ["
 	    "{\"name\": \"sda\", \"dev\": \"8:0\", \"class\": \"rotational\", "
 	    "\"running\": 1, \"queued\": 2, \"read_bytes\": 1073741824, "
 	    "\"written_bytes\": 0, \"read_rate\": 104857600, \"write_rate\": 0}, "
@@ -52,16 +36,16 @@ test_devices_table(void **state)
 static void
 test_devices_none_or_odd(void **state)
 {
-	char *out = status("{\"devices\": []}");
+	char *out = daemon_status("{\"devices\": []}");
 
 	assert_string_equal(out, "devices: -\n");
 	free(out);
 	/* Not a list of objects (a future daemon's): shown as it is. */
-	out = status("{\"devices\": [\"sda\"]}");
+	out = daemon_status("{\"devices\": [\"sda\"]}");
 	assert_string_equal(out, "devices: sda\n");
 	free(out);
 	/* A device with fields missing. */
-	out = status("{\"devices\": [{\"name\": \"vdb\"}]}");
+	out = daemon_status("{\"devices\": [{\"name\": \"vdb\"}]}");
 	assert_non_null(strstr(out, "  vdb        ?            0      0       0 B       0 B"));
 	free(out);
 }

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "../../client/client.h"
+#include "print_fixture.h"
 
 #define KiB	1024ULL
 #define MiB	(1024 * KiB)
@@ -252,24 +253,6 @@ test_progress_paused(void **state)
 	json_object_put(job);
 }
 
-/* What cmd_daemon_print_status prints for the JSON text params. */
-static char *
-daemon_status(const char *params)
-{
-	struct json_object	*obj = json_tokener_parse(params);
-	char			*out = NULL;
-	size_t			 len = 0;
-	FILE			*f;
-
-	assert_non_null(obj);
-	f = open_memstream(&out, &len);
-	assert_non_null(f);
-	cmd_daemon_print_status(f, obj);
-	fclose(f);
-	json_object_put(obj);
-	return out;
-}
-
 static void
 test_daemon_status(void **state)
 {
@@ -492,21 +475,21 @@ test_job_methods(void **state)
 	json_object_put(job);
 }
 
-/* What job_print_failures prints for the JSON text job. */
+/* What job_print_failures prints for the JSON text job, and its line count. */
+static size_t failures_lines;
+
+static void
+print_failures(FILE *f, struct json_object *job)
+{
+	failures_lines = job_print_failures(f, job);
+}
+
 static char *
 failures_of(const char *text, size_t *lines)
 {
-	struct json_object	*job = json_tokener_parse(text);
-	char			*out = NULL;
-	size_t			 len = 0;
-	FILE			*f;
+	char *out = printed(print_failures, text);
 
-	assert_non_null(job);
-	f = open_memstream(&out, &len);
-	assert_non_null(f);
-	*lines = job_print_failures(f, job);
-	fclose(f);
-	json_object_put(job);
+	*lines = failures_lines;
 	return out;
 }
 
@@ -569,18 +552,7 @@ test_job_failures(void **state)
 static char *
 status_of(const char *text)
 {
-	struct json_object	*job = json_tokener_parse(text);
-	char			*out = NULL;
-	size_t			 len = 0;
-	FILE			*f;
-
-	assert_non_null(job);
-	f = open_memstream(&out, &len);
-	assert_non_null(f);
-	cmd_status_print(f, job);
-	fclose(f);
-	json_object_put(job);
-	return out;
+	return printed(cmd_status_print, text);
 }
 
 static void
