@@ -188,6 +188,8 @@ cmd_status_print(FILE *f, struct json_object *job)
 
 	fprintf(f, "id: %" PRIu64 "\n", job_u64(job, "id"));
 	fprintf(f, "state: %s\n", state);
+	if ((s = job_str(job, "waiting_for_device")) != NULL)
+		fprintf(f, "waiting_for_device: %s\n", s);
 	if ((s = job_str(job, "priority")) != NULL)
 		fprintf(f, "priority: %s\n", s);
 	if (json_object_object_get_ex(job, "sources", &sources) &&

@@ -80,19 +80,18 @@ sched_devices_count(const struct job *job, bool slot, int n)
 			job->devs[i]->queued += (unsigned)n;
 }
 
-/* Every device the job touches has a slot for it. */
-static bool
-sched_device_room(const struct job *job)
+const char *
+job_waiting_device(const struct job *job)
 {
-	if (sched_interactive(job))
-		return true;
+	if (!job->in_runq || sched_interactive(job))
+		return NULL;
 	for (unsigned i = 0; i < job->ndevs; i++) {
 		const struct device *d = job->devs[i];
 
 		if (d->running[0] >= cpd_conf->devices[d->class].max_running)
-			return false;
+			return d->name;
 	}
-	return true;
+	return NULL;
 }
 
 static void
@@ -239,7 +238,7 @@ sched_pick(enum job_prio p)
 		unsigned n;
 		uint64_t seq;
 
-		if (job->paused || !sched_device_room(job))
+		if (job->paused || job_waiting_device(job) != NULL)
 			continue;
 		n = sched_user_running(job->cred->uid);
 		if (cap && n >= cap)

@@ -93,6 +93,9 @@ view_job(const struct job *job)
 	json_object_object_add(o, "devices", m = json_object_new_array());
 	for (unsigned i = 0; i < job->ndevs; i++)
 		json_object_array_add(m, json_object_new_string(job->devs[i]->name));
+	if (job_waiting_device(job))
+		json_object_object_add(o, "waiting_for_device",
+		    json_object_new_string(job_waiting_device(job)));
 	if (method != M_COUNT)
 		json_object_object_add(o, "method",
 		    json_object_new_string(vocab_method_name(method)));

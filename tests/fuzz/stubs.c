@@ -285,6 +285,13 @@ job_finished(const struct job *job)
 	return job->state >= JOB_DONE;
 }
 
+/* No job is scheduled on a device here. */
+const char *
+job_waiting_device(const struct job *job)
+{
+	return NULL;
+}
+
 /* No journal here: a job exists as soon as job_submit() returns. */
 bool
 job_accepting(const struct job *job)

@@ -8,7 +8,7 @@
 # bulk job on the other device runs beside them, and an interactive job
 # on the rotational device runs at once. GetStatus shows both devices
 # with their classes and counts, a Job its device, and daemon-status the
-# table.
+# table; the queued job says which device it waits for.
 . "$(dirname "$0")/../lib.sh"
 need_root "loop devices, mounts and a blkio cgroup"
 for c in losetup mkfs.ext4 mount umount; do
@@ -92,6 +92,10 @@ for _ in $(seq 10); do
 	sleep 0.1
 done
 expect_eq "first job on $HDD" "$(state "$id1")" running
+expect_eq "job $id2 waits for" "$(field "$id2" waiting_for_device)" "$HDD"
+expect_eq "job $id1 waits for" "$(field "$id1" waiting_for_device)" null
+"$CLIENT" status "$id2" | grep -qx "waiting_for_device: $HDD" ||
+	fail "cpd-client status $id2: $("$CLIENT" status "$id2")"
 # An interactive job on the full rotational device runs at once.
 r=$(copy_wait '{"priority": "interactive"}' "$T/hdd/small.copy" "$T/hdd/small")
 expect_eq "interactive job on $HDD" "$(jfield parameters.job.state <<<"$r")" done

@@ -1,4 +1,7 @@
-/* cpd-client daemon-status: GetStatus's devices as a table. */
+/*
+ * cpd-client: GetStatus's devices as a table (daemon-status), and the
+ * device a queued job waits for (status).
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -50,12 +53,27 @@ test_devices_none_or_odd(void **state)
 	free(out);
 }
 
+/* status: a queued job held by a device says which. */
+static void
+test_status_waiting(void **state)
+{
+	char *out = printed(cmd_status_print, "{\"id\": 3, \"state\": \"queued\", "
+	    "\"waiting_for_device\": \"sda\", \"priority\": \"bulk\"}");
+
+	assert_non_null(strstr(out, "state: queued\nwaiting_for_device: sda\npriority: bulk\n"));
+	free(out);
+	out = printed(cmd_status_print, "{\"id\": 3, \"state\": \"queued\"}");
+	assert_null(strstr(out, "waiting_for_device"));
+	free(out);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_devices_table),
 		cmocka_unit_test(test_devices_none_or_odd),
+		cmocka_unit_test(test_status_waiting),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
