@@ -15,6 +15,11 @@
  * tokens come, even if that makes one job more than the slots for a
  * while; max_running_per_user, which counts it all the time, bounds how
  * many a user can have so.
+ *
+ * max_running_per_user counts a user's interactive jobs apart from the
+ * others: a user's own two bulk copies must not keep that user's 4 KiB
+ * copy waiting for one of them to end (seconds, even minutes), which is
+ * what interactive means. A user so has at most twice the cap running.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -125,14 +130,16 @@ sched_leave(struct job *job)
 	}
 }
 
+/* The user's running jobs of the same kind, interactive or not, as job's. */
 static unsigned
-sched_user_running(uid_t uid)
+sched_user_running(const struct job *like)
 {
 	struct job *job;
 	unsigned    n = 0;
 
 	TAILQ_FOREACH(job, &running, qentry)
-		n += job->cred->uid == uid && !job->paused;
+		n += job->cred->uid == like->cred->uid && !job->paused &&
+		    sched_interactive(job) == sched_interactive(like);
 	return n;
 }
 
@@ -199,7 +206,7 @@ sched_pick(enum job_prio p)
 
 		if (job->paused)
 			continue;
-		n = sched_user_running(job->cred->uid);
+		n = sched_user_running(job);
 		if (cap && n >= cap)
 			continue;
 		seq = sched_user_served(job->cred->uid);
