@@ -28,6 +28,7 @@
 #   INTERVAL_MS=5        pause between samples
 #   MAX_SECONDS=60       cap on each measurement (fewer samples are reported)
 #   CPD_BIN=DIR          where cpd and cpd-client are (default: the repo)
+#   ENGINE_EXTRA=, JOBS_EXTRA=  more settings of the engine and jobs groups
 #   KEEP=1               keep the data directory and raw results
 # Exit status: 0, or 2 when the auto targets are missed (1 on errors).
 # Smoke run: SAMPLES=20 BULK_SIZE_MIB=64 tests/bench/responsiveness.sh
@@ -97,9 +98,11 @@ echo "creating $BULK_JOBS x $BULK_SIZE_MIB MiB in $D/src" >&2
 sources=("$D"/src/src.*)
 sync
 
-# start_daemon POLICY: a daemon with engine.async = POLICY and nothing else.
+# start_daemon POLICY: a daemon with engine.async = POLICY; one user runs
+# all the bulk copies, so no per-user cap (or only 2 of them would run).
 start_daemon() {
-	printf 'engine = { async = "%s"; %s };\n' "$1" "${ENGINE_EXTRA:-}" > "$D/$1.conf"
+	printf 'engine = { async = "%s"; %s };\njobs = { max_running_per_user = 0; %s };\n' \
+		"$1" "${ENGINE_EXTRA:-}" "${JOBS_EXTRA:-}" > "$D/$1.conf"
 	rm -f "$SOCK"
 	"$CPD" --socket "$SOCK" --config "$D/$1.conf" --state-dir "$STATE/$1" >> "$D/daemon.$1.log" 2>&1 &
 	DAEMON_PID=$!
@@ -165,6 +168,6 @@ done
 rc=0
 "$PY" "$BENCH/cpdbench.py" report "$R" --policies "${labels[*]}" --samples "$SAMPLES" || rc=$?
 echo
-echo "config per policy: engine = { async = \"POLICY\"; ${ENGINE_EXTRA:-} }; sources $BULK_SIZE_MIB MiB x $BULK_JOBS;" \
+echo "config per policy: engine = { async = \"POLICY\"; ${ENGINE_EXTRA:-} }; jobs = { max_running_per_user = 0; ${JOBS_EXTRA:-} }; sources $BULK_SIZE_MIB MiB x $BULK_JOBS;" \
 	"loads: $LOADS; interval ${INTERVAL_MS} ms; total $(( $(date +%s) - start )) s"
 exit $rc
