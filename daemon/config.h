@@ -13,6 +13,7 @@
 enum engine_type { ENGINE_AUTO, ENGINE_URING, ENGINE_FALLBACK };
 enum copy_method { METHOD_SPLICE, METHOD_READWRITE };
 enum async_policy { ASYNC_AUTO, ASYNC_ALWAYS, ASYNC_NEVER };
+enum ioprio_bulk { IOPRIO_BULK_BE, IOPRIO_BULK_IDLE, IOPRIO_BULK_NONE };
 
 #define CPD_DEFAULT_STATE_DIR	"/var/lib/cpd"
 #define CONFIG_PATH_MAX		108	/* every path option: a socket's sun_path */
@@ -49,6 +50,7 @@ struct config {
 		unsigned	bulk_inflight_share;	/* percent */
 		unsigned	slow_iteration;		/* usec */
 		unsigned	worker_nice;		/* of the threads that copy */
+		int		bulk_ioprio;		/* enum ioprio_bulk */
 		unsigned	iowq_bounded;
 		unsigned	iowq_unbounded;
 		unsigned	fallback_threads;

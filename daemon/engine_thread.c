@@ -23,6 +23,7 @@
 #include "cred.h"
 #include "engine.h"
 #include "engine_backend.h"
+#include "ioprio.h"
 #include "log.h"
 #include "loop.h"
 
@@ -460,6 +461,7 @@ thread_place(bool interactive)
 
 	if (nice != nice_now && setpriority(PRIO_PROCESS, (id_t)gettid(), nice) == 0)
 		nice_now = nice;
+	ioprio_enter(interactive);
 	if (gen < 0)
 		return;		/* never confined: where it started, anywhere */
 	cpus = place_sets[gen][interactive ? 1 : 0];
