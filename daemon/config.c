@@ -34,6 +34,7 @@ static const char *const log_levels[] = {
 static const char *const engine_types[] = { "auto", "io_uring", "fallback", NULL };
 static const char *const methods[] = { "splice", "readwrite", NULL };
 static const char *const async_policies[] = { "auto", "always", "never", NULL };
+static const char *const ioprio_bulks[] = { "best-effort", "idle", "none", NULL };
 
 /* The configuration in force: set by main, replaced on reload. */
 const struct config *cpd_conf;
@@ -68,6 +69,7 @@ static const struct option_def options[] = {
 	{ "engine.bulk_inflight_share", OPT_UINT, OFF(engine.bulk_inflight_share), 1, 100, NULL, false },
 	{ "engine.slow_iteration", OPT_UINT, OFF(engine.slow_iteration), 100, 10000000, NULL, false },
 	{ "engine.worker_nice", OPT_UINT, OFF(engine.worker_nice), 0, 19, NULL, false },
+	{ "engine.bulk_ioprio", OPT_ENUM, OFF(engine.bulk_ioprio), 0, 0, ioprio_bulks, false },
 	{ "engine.iowq_bounded", OPT_UINT, OFF(engine.iowq_bounded), 0, 4096, NULL, true },
 	{ "engine.iowq_unbounded", OPT_UINT, OFF(engine.iowq_unbounded), 0, 4096, NULL, true },
 	{ "engine.fallback_threads", OPT_UINT, OFF(engine.fallback_threads), 1, 64, NULL, true },

@@ -13,6 +13,7 @@
 enum engine_type { ENGINE_AUTO, ENGINE_URING, ENGINE_FALLBACK };
 enum copy_method { METHOD_SPLICE, METHOD_READWRITE };
 enum async_policy { ASYNC_AUTO, ASYNC_ALWAYS, ASYNC_NEVER };
+enum ioprio_bulk { IOPRIO_BULK_BE, IOPRIO_BULK_IDLE, IOPRIO_BULK_NONE };
 /* What a job's block device is, from sysfs (device.c); the devices group. */
 enum device_class { DEVICE_ROTATIONAL, DEVICE_SSD, DEVICE_OTHER, DEVICE_CLASSES };
 
@@ -51,6 +52,7 @@ struct config {
 		unsigned	bulk_inflight_share;	/* percent */
 		unsigned	slow_iteration;		/* usec */
 		unsigned	worker_nice;		/* of the threads that copy */
+		int		bulk_ioprio;		/* enum ioprio_bulk */
 		unsigned	iowq_bounded;
 		unsigned	iowq_unbounded;
 		unsigned	fallback_threads;

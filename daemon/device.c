@@ -167,6 +167,15 @@ device_put(struct device *d)
 	d->refs--;
 }
 
+const struct device *
+device_first_full(struct device *const *devs, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (devs[i]->running[0] >= cpd_conf->devices[devs[i]->class].max_running)
+			return devs[i];
+	return NULL;
+}
+
 void
 device_account(struct device *d, uint64_t read, uint64_t written)
 {

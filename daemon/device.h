@@ -8,8 +8,8 @@
  *
  * The records live in a small table, looked up by device number; sysfs
  * is read only for a number not seen before. It calls nothing of the
- * daemon: the job layer counts its jobs on the records, and GetStatus
- * shows them.
+ * daemon but reads its configuration: the job layer counts its jobs on
+ * the records, and GetStatus shows them.
  */
 #ifndef CPD_DEVICE_H
 #define CPD_DEVICE_H
@@ -55,6 +55,11 @@ int	 device_sysfs_read(const char *sysroot, unsigned major, unsigned minor,
  */
 struct device *device_get(unsigned major, unsigned minor);
 void	 device_put(struct device *);
+/*
+ * The first of the n devices with no slot free for another normal or
+ * bulk job (devices.CLASS.max_running), or NULL.
+ */
+const struct device *device_first_full(struct device *const *devs, unsigned n);
 /* Bytes read from or written to the device. */
 void	 device_account(struct device *, uint64_t read, uint64_t written);
 /* About every 250 ms: the rates. */

@@ -12,6 +12,7 @@
 
 #include "engine.h"
 #include "engine_backend.h"
+#include "ioprio.h"
 #include "log.h"
 #include "loop.h"
 
@@ -25,7 +26,9 @@ engine_init(const struct config *conf)
 	engine = loop_info()->uring ? &engine_uring : &engine_thread;
 	if (engine != &engine_thread && (rc = engine_thread.init(conf)) < 0)
 		return rc;
-	return engine->init(conf);
+	if ((rc = engine->init(conf)) == 0)
+		ioprio_loop();	/* io-wq's workers share it: see ioprio.c */
+	return rc;
 }
 
 /*
@@ -34,7 +37,9 @@ engine_init(const struct config *conf)
  * job's operations that io_uring would hand to io-wq anyway (all but a
  * plain open, which it tries inline, and the data path). In io-wq they
  * would queue behind bulk chunks and run at worker_nice; the pool takes
- * interactive work first, at nice 0.
+ * interactive work first, at nice 0. With I/O priorities its data path
+ * too: io-wq's workers read at the bulk priority (ioprio.c), a pool
+ * thread at the interactive one.
  */
 static bool
 engine_to_pool(const struct eop *op)
@@ -47,6 +52,7 @@ engine_to_pool(const struct eop *op)
 	case EOP_OPEN:
 		return (op->flags & (O_CREAT | O_TRUNC | __O_TMPFILE)) != 0;
 	case EOP_COPY:
+		return ioprio_of(true) != ioprio_of(false);
 	case EOP_WRITEBACK:
 		return false;
 	default:
@@ -121,6 +127,7 @@ void
 engine_reconfigure(const struct config *conf)
 {
 	engine->reconfigure(conf);
+	ioprio_loop();
 }
 
 void

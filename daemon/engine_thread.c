@@ -23,6 +23,7 @@
 #include "cred.h"
 #include "engine.h"
 #include "engine_backend.h"
+#include "ioprio.h"
 #include "log.h"
 #include "loop.h"
 
@@ -31,8 +32,13 @@
 /*
  * The queues, in the order they are served: an interactive job's
  * operations, the rest, then the chunks of mapped copies. Those are the
- * only long operations the pool runs, and they never hold every thread:
- * one is always left for the other queues.
+ * longest operations the pool runs, and they never hold every thread:
+ * one is always left for the other queues. And one thread is always
+ * left for interactive work: a rename over a big file, or its unlink,
+ * frees its blocks in the call (on ext4 mounted with discard, tens of
+ * milliseconds), and four bulk jobs replacing files held all four
+ * threads so while a 4 KiB copy waited (perf sched, under 4 bulk
+ * copies with sync).
  *
  * Work is handed to an idle thread by name and its own semaphore: the
  * loop thread must never wait for a pool thread. (With a condition
@@ -56,6 +62,7 @@ static struct {
 	unsigned	 nthreads;
 	unsigned	 outstanding;	/* operations queued or running */
 	unsigned	 bulk_running;
+	unsigned	 other_running;	/* operations of jobs not interactive */
 	bool		 stop;
 } P = { .lock = PTHREAD_MUTEX_INITIALIZER,
 	.tail = { &P.head[0], &P.head[1], &P.head[2] } };
@@ -454,6 +461,7 @@ thread_place(bool interactive)
 
 	if (nice != nice_now && setpriority(PRIO_PROCESS, (id_t)gettid(), nice) == 0)
 		nice_now = nice;
+	ioprio_enter(interactive);
 	if (gen < 0)
 		return;		/* never confined: where it started, anywhere */
 	cpus = place_sets[gen][interactive ? 1 : 0];
@@ -474,12 +482,14 @@ thread_take(void)
 {
 	struct eop	*op;
 	int		 q;
+	bool		 other = P.other_running + 1 < P.nthreads || P.other_running == 0;
 
 	if (P.head[Q_INTERACTIVE])
 		q = Q_INTERACTIVE;
-	else if (P.head[Q_NORMAL])
+	else if (P.head[Q_NORMAL] && other)
 		q = Q_NORMAL;
-	else if (P.head[Q_BULK] && (P.bulk_running + 1 < P.nthreads || P.bulk_running == 0))
+	else if (P.head[Q_BULK] && other &&
+	    (P.bulk_running + 1 < P.nthreads || P.bulk_running == 0))
 		q = Q_BULK;
 	else
 		return NULL;
@@ -487,6 +497,7 @@ thread_take(void)
 	if ((P.head[q] = op->next) == NULL)
 		P.tail[q] = &P.head[q];
 	P.bulk_running += q == Q_BULK;
+	P.other_running += q != Q_INTERACTIVE;
 	return op;
 }
 
@@ -536,6 +547,7 @@ thread_main(void *arg)
 		pthread_mutex_lock(&P.lock);
 		P.outstanding--;
 		P.bulk_running -= thread_queue(op) == Q_BULK;
+		P.other_running -= thread_queue(op) != Q_INTERACTIVE;
 		if (!op->interactive && P.outstanding >= P.nthreads)
 			loop_post_lazy(thread_done, op);
 		else

@@ -21,6 +21,7 @@
 #include "cred.h"
 #include "engine.h"
 #include "engine_backend.h"
+#include "ioprio.h"
 #include "log.h"
 #include "loop.h"
 
@@ -311,8 +312,10 @@ lane_write(struct lane *l, uint32_t from, uint32_t len)
 
 	if (l->splice)
 		io_uring_prep_splice(sqe, l->pipefd[0], -1, l->op->fd2, (int64_t)off, len, 0);
-	else
+	else {
 		io_uring_prep_write(sqe, l->op->fd2, l->buf + from, len, off);
+		sqe->ioprio = (uint16_t)ioprio_of(l->op->interactive);	/* see ioprio.c */
+	}
 }
 
 static void
@@ -389,8 +392,10 @@ lane_round(struct lane *l)
 	sqe = lane_sqe(l, &l->a);
 	if (l->splice)
 		io_uring_prep_splice(sqe, op->fd, (int64_t)off, l->pipefd[1], -1, l->want, 0);
-	else
+	else {
 		io_uring_prep_read(sqe, op->fd, l->buf, l->want, off);
+		sqe->ioprio = (uint16_t)ioprio_of(op->interactive);	/* see ioprio.c */
+	}
 	sqe->flags |= IOSQE_IO_LINK;
 	lane_write(l, 0, l->want);
 }

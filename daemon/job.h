@@ -125,11 +125,6 @@ bool	 job_finished(const struct job *);
  * exists only when it is durable (JOB_ACCEPTED).
  */
 bool	 job_accepting(const struct job *);
-/*
- * A queued normal or bulk job's device that has no slot free for it,
- * by name (it is not started while there is one); NULL otherwise.
- */
-const char *job_waiting_device(const struct job *);
 
 /*
  * What the job layer tells the layer above it (watch.c), which keeps the

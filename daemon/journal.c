@@ -48,6 +48,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ioprio.h"
 #include "journal.h"
 #include "jstore.h"
 #include "log.h"
@@ -217,6 +218,9 @@ journal_thread(void *arg)
 	struct jstage	*st = arg;
 	struct jwrite	*batch;
 
+	/* A client waits for its job's record: not at the bulk I/O priority
+	 * this thread would inherit from the loop (ioprio.c). */
+	ioprio_enter(true);
 	for (;;) {
 		pthread_mutex_lock(&lock);
 		while (st->queue == NULL && !(stopping && (st == &writer || !writer.up)))

@@ -16,6 +16,11 @@
  * while; max_running_per_user, which counts it all the time, bounds how
  * many a user can have so.
  *
+ * max_running_per_user counts a user's interactive jobs apart from the
+ * others: a user's own two bulk copies must not keep that user's 4 KiB
+ * copy waiting for one of them to end (seconds, even minutes), which is
+ * what interactive means. A user so has at most twice the cap running.
+ *
  * Each device has slots of its own (devices.CLASS.max_running): a
  * normal or bulk job starts only when every device it reads or writes
  * has one free, and a job whose device is full is passed over, not
@@ -78,20 +83,6 @@ sched_devices_count(const struct job *job, bool slot, int n)
 			job->devs[i]->running[sched_interactive(job)] += (unsigned)n;
 		else
 			job->devs[i]->queued += (unsigned)n;
-}
-
-const char *
-job_waiting_device(const struct job *job)
-{
-	if (!job->in_runq || sched_interactive(job))
-		return NULL;
-	for (unsigned i = 0; i < job->ndevs; i++) {
-		const struct device *d = job->devs[i];
-
-		if (d->running[0] >= cpd_conf->devices[d->class].max_running)
-			return d->name;
-	}
-	return NULL;
 }
 
 static void
@@ -165,14 +156,16 @@ sched_leave(struct job *job)
 	}
 }
 
+/* The user's running jobs of the same kind, interactive or not, as job's. */
 static unsigned
-sched_user_running(uid_t uid)
+sched_user_running(const struct job *like)
 {
 	struct job *job;
 	unsigned    n = 0;
 
 	TAILQ_FOREACH(job, &running, qentry)
-		n += job->cred->uid == uid && !job->paused;
+		n += job->cred->uid == like->cred->uid && !job->paused &&
+		    sched_interactive(job) == sched_interactive(like);
 	return n;
 }
 
@@ -238,9 +231,10 @@ sched_pick(enum job_prio p)
 		unsigned n;
 		uint64_t seq;
 
-		if (job->paused || job_waiting_device(job) != NULL)
+		if (job->paused || (!sched_interactive(job) &&
+		    device_first_full(job->devs, job->ndevs) != NULL))
 			continue;
-		n = sched_user_running(job->cred->uid);
+		n = sched_user_running(job);
 		if (cap && n >= cap)
 			continue;
 		seq = sched_user_served(job->cred->uid);

@@ -65,6 +65,7 @@ struct json_object *
 view_job(const struct job *job)
 {
 	struct json_object	*o, *m;
+	const struct device	*d;
 	enum method		 method = view_method(job);
 
 	if (job->final)
@@ -93,9 +94,10 @@ view_job(const struct job *job)
 	json_object_object_add(o, "devices", m = json_object_new_array());
 	for (unsigned i = 0; i < job->ndevs; i++)
 		json_object_array_add(m, json_object_new_string(job->devs[i]->name));
-	if (job_waiting_device(job))
-		json_object_object_add(o, "waiting_for_device",
-		    json_object_new_string(job_waiting_device(job)));
+	/* Queued behind a device: sched.c passes it over while one is full. */
+	if (job->in_runq && job->prio != PRIO_INTERACTIVE &&
+	    (d = device_first_full(job->devs, job->ndevs)) != NULL)
+		json_object_object_add(o, "waiting_for_device", json_object_new_string(d->name));
 	if (method != M_COUNT)
 		json_object_object_add(o, "method",
 		    json_object_new_string(vocab_method_name(method)));

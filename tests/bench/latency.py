@@ -12,6 +12,11 @@ copy4k:  a 4 KiB source in DIR; per sample a Copy of it to DIR/out.N with
          timed from the send (the connect is not timed) to the final reply;
          then the job state (done) and the destination size (4096) are
          checked and the destination is removed.
+         With --direct, each sample is followed (after the same pause) by
+         a direct copy of the same source made by this process in the
+         same directory: open, read, create, write, close; timed apart
+         and reported as "direct": the file system's own floor at the
+         same moments.
 
 Prints one line:
   mode=status n=200 p50_us=.. p99_us=.. max_us=.. mean_us=..
@@ -149,6 +154,8 @@ def fmt_line(r):
                      f"(mean {r['running_mean']})")
     if r["n"] < r["requested"]:
         parts.append(f"(stopped at --max-seconds: {r['n']} of {r['requested']})")
+    if "direct" in r:
+        parts.append("direct: " + fmt_line(r["direct"]))
     return " ".join(parts)
 
 
@@ -177,6 +184,22 @@ def sample_status(args):
     return samples, running, errors
 
 
+def direct_copy(src, dst):
+    """The 4 KiB copy a process makes itself; its duration in ns."""
+    t0 = time.perf_counter_ns()
+    fd = os.open(src, os.O_RDONLY)
+    try:
+        data = os.read(fd, 65536)
+    finally:
+        os.close(fd)
+    fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+    return time.perf_counter_ns() - t0
+
+
 def sample_copy4k(args):
     d = os.path.abspath(args.dir)
     os.makedirs(d, exist_ok=True)
@@ -184,6 +207,7 @@ def sample_copy4k(args):
     with open(src, "wb") as f:
         f.write(os.urandom(4096))
     samples, running, errors = [], [], 0
+    args.direct_samples = []
     deadline = time.monotonic() + args.max_seconds if args.max_seconds else None
     side = Varlink(args.socket, args.timeout)  # untimed GetStatus after each sample
     try:
@@ -230,6 +254,12 @@ def sample_copy4k(args):
                 pass
             if args.interval_ms:
                 time.sleep(args.interval_ms / 1000.0)
+            if args.direct:
+                ddst = os.path.join(d, f"direct.{i}")
+                args.direct_samples.append(direct_copy(src, ddst))
+                os.unlink(ddst)
+                if args.interval_ms:
+                    time.sleep(args.interval_ms / 1000.0)
     finally:
         side.close()
         os.unlink(src)
@@ -248,6 +278,8 @@ def main():
                     help="stop sampling after this long (0: no limit)")
     ap.add_argument("--timeout", type=float, default=60,
                     help="socket timeout per reply, seconds (default 60)")
+    ap.add_argument("--direct", action="store_true",
+                    help="copy4k: also time direct copies, alternately")
     ap.add_argument("--json", action="store_true", help="print JSON")
     args = ap.parse_args()
 
@@ -268,6 +300,9 @@ def main():
             shutil.rmtree(tmp, ignore_errors=True)
     r = summarize(args.mode, samples, running, errors,
                   time.monotonic() - t, args.samples)
+    if getattr(args, "direct_samples", None):
+        r["direct"] = summarize("direct", args.direct_samples, [], 0, 0,
+                                args.samples)
     print(json.dumps(r) if args.json else fmt_line(r))
     return 1 if errors or not samples else 0
 

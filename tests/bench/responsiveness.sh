@@ -1,14 +1,21 @@
 #!/bin/bash
 # Benchmark: do small interactive requests stay fast while bulk copies run?
 #
-# For each IOSQE_ASYNC policy (engine.async = auto, never, always) a fresh
-# daemon is measured idle and then under load: BULK_JOBS bulk copies of
-# BULK_SIZE_MIB-MiB files in the page cache run (each restarted when it
-# ends, so every load sample is taken under load) while latency.py times
-# GetStatus round trips and 4 KiB interactive Copy jobs. Prints markdown
+# For each load (LOADS) and IOSQE_ASYNC policy (engine.async = auto,
+# never, always) a fresh daemon is measured idle and then under load:
+# BULK_JOBS bulk copies of BULK_SIZE_MIB-MiB files run (each restarted
+# when it ends, so every load sample is taken under load) while
+# latency.py times GetStatus round trips and 4 KiB interactive Copy jobs,
+# each followed by a direct 4 KiB copy made by latency.py itself in the
+# same directory (the file system's floor at the same moments). Loads:
+#   warm  the sources in the page cache
+#   cold  each source evicted from the page cache before each copy of it
+#   sync  warm sources, copies with sync (fsync before rename)
+# Prints markdown
 # tables: latencies, the daemon's loop_latency and ops counters from
 # GetStatus at the end of each phase, peak RSS (VmHWM), and the targets
-# (under load with async = auto: GetStatus p99 <= 1 ms, 4 KiB copy p99 <= 5 ms).
+# (under load with async = auto: GetStatus p99 <= 1 ms, 4 KiB copy p99 <=
+# 5 ms and <= the direct copy's p99 + 1 ms).
 #
 #   tests/bench/responsiveness.sh [DIR]
 # DIR: where the data goes, on the filesystem to measure (default
@@ -17,9 +24,11 @@
 #   BULK_SIZE_MIB=1024   size of each bulk source
 #   BULK_JOBS=4          bulk copies running at once
 #   POLICIES="auto never always"
+#   LOADS=warm           any of: warm cold sync
 #   INTERVAL_MS=5        pause between samples
 #   MAX_SECONDS=60       cap on each measurement (fewer samples are reported)
 #   CPD_BIN=DIR          where cpd and cpd-client are (default: the repo)
+#   ENGINE_EXTRA=, JOBS_EXTRA=  more settings of the engine and jobs groups
 #   KEEP=1               keep the data directory and raw results
 # Exit status: 0, or 2 when the auto targets are missed (1 on errors).
 # Smoke run: SAMPLES=20 BULK_SIZE_MIB=64 tests/bench/responsiveness.sh
@@ -33,6 +42,7 @@ SAMPLES=${SAMPLES:-200}
 BULK_SIZE_MIB=${BULK_SIZE_MIB:-1024}
 BULK_JOBS=${BULK_JOBS:-4}
 POLICIES=${POLICIES:-auto never always}
+LOADS=${LOADS:-warm}
 INTERVAL_MS=${INTERVAL_MS:-5}
 MAX_SECONDS=${MAX_SECONDS:-60}
 base=${1:-$PWD/build/bench}
@@ -88,9 +98,11 @@ echo "creating $BULK_JOBS x $BULK_SIZE_MIB MiB in $D/src" >&2
 sources=("$D"/src/src.*)
 sync
 
-# start_daemon POLICY: a daemon with engine.async = POLICY and nothing else.
+# start_daemon POLICY: a daemon with engine.async = POLICY; one user runs
+# all the bulk copies, so no per-user cap (or only 2 of them would run).
 start_daemon() {
-	printf 'engine = { async = "%s"; %s };\n' "$1" "${ENGINE_EXTRA:-}" > "$D/$1.conf"
+	printf 'engine = { async = "%s"; %s };\njobs = { max_running_per_user = 0; %s };\n' \
+		"$1" "${ENGINE_EXTRA:-}" "${JOBS_EXTRA:-}" > "$D/$1.conf"
 	rm -f "$SOCK"
 	"$CPD" --socket "$SOCK" --config "$D/$1.conf" --state-dir "$STATE/$1" >> "$D/daemon.$1.log" 2>&1 &
 	DAEMON_PID=$!
@@ -109,7 +121,7 @@ measure() {
 	local m
 	for m in status copy4k; do
 		"$PY" "$BENCH/latency.py" --socket "$SOCK" --mode $m --samples "$SAMPLES" \
-			--dir "$D/small" --interval-ms "$INTERVAL_MS" \
+			--direct --dir "$D/small" --interval-ms "$INTERVAL_MS" \
 			--max-seconds "$MAX_SECONDS" --json > "$R/$1.$2.$m.json" ||
 			echo "warning: $1 $2 $m: errors" >&2
 		echo "  $1 $2 $m: $("$PY" -c 'import json,sys; r=json.load(open(sys.argv[1])); print(" ".join(f"{k}={r[k]}" for k in ("n","p50_us","p99_us","max_us") if k in r), "running=%s..%s" % (r.get("running_min"), r.get("running_max")))' "$R/$1.$2.$m.json")" >&2
@@ -117,34 +129,45 @@ measure() {
 	"$PY" "$BENCH/cpdbench.py" status --socket "$SOCK" > "$R/$1.$2.getstatus.json"
 }
 
+labels=()
+for load in $LOADS; do
 for policy in $POLICIES; do
-	echo "policy $policy" >&2
-	cat "${sources[@]}" > /dev/null			# warm: sources in the page cache
+	label=$load-$policy
+	labels+=("$label")
+	echo "load $load, policy $policy" >&2
+	loadopt=()
+	case $load in
+	warm) cat "${sources[@]}" > /dev/null ;;	# sources in the page cache
+	cold) loadopt=(--cold) ;;
+	sync) cat "${sources[@]}" > /dev/null; loadopt=(--sync) ;;
+	*) echo "unknown load $load" >&2; exit 1 ;;
+	esac
 	start_daemon "$policy"
-	measure "$policy" idle
+	measure "$label" idle
 
 	rm -f "$R/ready"
 	"$PY" "$BENCH/cpdbench.py" bulk --socket "$SOCK" --dest-dir "$D/dst" \
-		--priority bulk --ready "$R/ready" --summary "$R/$policy.bulk.json" \
-		"${sources[@]}" > /dev/null &
+		--priority bulk --ready "$R/ready" --summary "$R/$label.bulk.json" \
+		"${loadopt[@]}" "${sources[@]}" > /dev/null &
 	LOAD_PID=$!
 	while [ ! -e "$R/ready" ]; do
 		kill -0 "$LOAD_PID" 2>/dev/null ||
 			{ wait "$LOAD_PID" || true; LOAD_PID=; echo "bulk load did not start" >&2; exit 1; }
 		sleep 0.05
 	done
-	measure "$policy" load
-	grep -h VmHWM "/proc/$DAEMON_PID/status" | awk '{print $2}' > "$R/$policy.vmhwm"
+	measure "$label" load
+	grep -h VmHWM "/proc/$DAEMON_PID/status" | awk '{print $2}' > "$R/$label.vmhwm"
 	stop_load
 	stop_daemon
 	rm -rf "$D/dst"/* "$D/dst"/.cpd-tmp.* 2>/dev/null || true
-	sync							# no dirty pages into the next policy
+	sync							# no dirty pages into the next run
 	sleep 1
+done
 done
 
 rc=0
-"$PY" "$BENCH/cpdbench.py" report "$R" --policies "$POLICIES" --samples "$SAMPLES" || rc=$?
+"$PY" "$BENCH/cpdbench.py" report "$R" --policies "${labels[*]}" --samples "$SAMPLES" || rc=$?
 echo
-echo "config per policy: engine = { async = \"POLICY\"; ${ENGINE_EXTRA:-} }; sources $BULK_SIZE_MIB MiB x $BULK_JOBS" \
-	"in the page cache; interval ${INTERVAL_MS} ms; total $(( $(date +%s) - start )) s"
+echo "config per policy: engine = { async = \"POLICY\"; ${ENGINE_EXTRA:-} }; jobs = { max_running_per_user = 0; ${JOBS_EXTRA:-} }; sources $BULK_SIZE_MIB MiB x $BULK_JOBS;" \
+	"loads: $LOADS; interval ${INTERVAL_MS} ms; total $(( $(date +%s) - start )) s"
 exit $rc

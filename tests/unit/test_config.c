@@ -43,6 +43,7 @@ test_defaults(void **state)
 	assert_int_equal(c.engine.async, ASYNC_AUTO);
 	assert_int_equal(c.jobs.max_running, 4);
 	assert_int_equal(c.jobs.max_running_per_user, 2);
+	assert_int_equal(c.engine.bulk_ioprio, IOPRIO_BULK_BE);
 }
 
 static void
@@ -56,7 +57,9 @@ test_values(void **state)
 	    "log_level = \"debug\";\n"
 	    "jobs = { max_running = 2; sync = true; };\n"
 	    "engine = { type = \"fallback\"; async = \"never\"; async_threshold = \"1M\";\n"
-	    "  chunk_size = 65536; method = \"readwrite\"; };\n", &c, err, sizeof(err)), 0);
+	    "  chunk_size = 65536; method = \"readwrite\"; bulk_ioprio = \"idle\"; };\n",
+	    &c, err, sizeof(err)), 0);
+	assert_int_equal(c.engine.bulk_ioprio, IOPRIO_BULK_IDLE);
 	assert_string_equal(c.socket, "/tmp/x.sock");
 	assert_int_equal(c.log_level, 7);
 	assert_int_equal(c.jobs.max_running, 2);
@@ -96,6 +99,7 @@ test_ranges_and_types(void **state)
 	assert_non_null(strstr(err, "power of two"));
 	assert_int_equal(load("engine = { async = \"sometimes\"; };\n", &c, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "unknown value 'sometimes'"));
+	assert_int_equal(load("engine = { bulk_ioprio = \"low\"; };\n", &c, err, sizeof(err)), -EINVAL);
 	assert_int_equal(load("jobs = { sync = 1; };\n", &c, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "wrong type"));
 	assert_int_equal(load("socket = \"relative\";\n", &c, err, sizeof(err)), -EINVAL);

@@ -363,6 +363,36 @@ test_interactive_slots(void **state)
 }
 
 static void
+test_user_cap_by_kind(void **state)
+{
+	struct job *b1, *b2, *i1;
+
+	/*
+	 * The user's cap is full of bulk work, slots are free: the same
+	 * user's interactive job starts at once, a further bulk one waits.
+	 */
+	conf.jobs.max_running_per_user = 1;
+	conf.jobs.interactive_slots = 0;
+	make_file("cap.bulk", 8 * 1024 * 1024);
+	make_file("cap.small", 4096);
+	b1 = submit_held(PRIO_BULK, "cap.b1", 1, "cap.bulk");
+	run_until_scanned();
+	b2 = submit(PRIO_BULK, "cap.b2", 1, "cap.bulk");
+	run_until_scanned();
+	i1 = submit(PRIO_INTERACTIVE, "cap.i1", 1, "cap.small");
+	run_until_scanned();
+	assert_true(i1->state == JOB_RUNNING || i1->state == JOB_DONE);
+	assert_int_equal(b1->state, JOB_RUNNING);
+	assert_int_equal(b2->state, JOB_QUEUED);
+	release(b1);
+	run_until_finished();
+	assert_done(i1);
+	assert_done(b2);
+	assert_true(finished_at(i1) <= finished_at(b1));
+	assert_true(started_at(b2) >= finished_at(b1));
+}
+
+static void
 test_users_take_turns(void **state)
 {
 	struct cred *other = calloc(1, sizeof(*other));
@@ -640,6 +670,7 @@ main(void)
 		cmocka_unit_test_teardown(test_cancel, settle),
 		cmocka_unit_test_teardown(test_cancel_any_step, settle),
 		cmocka_unit_test_teardown(test_per_user_limit, settle),
+		cmocka_unit_test_teardown(test_user_cap_by_kind, settle),
 		cmocka_unit_test_teardown(test_throttled_gives_slot, settle),
 	};
 	return cmocka_run_group_tests(tests, setup, fixture_teardown);
