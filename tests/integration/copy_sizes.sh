@@ -33,11 +33,15 @@ if [ -d /dev/shm ] && [ "$(stat -f -c %T /dev/shm)" != "$(stat -f -c %T "$T")" ]
 else
 	echo "note: no second filesystem type for the copy across filesystems"
 fi
-write_config "$T/steps.conf" 'engine = { whole_file_max = 0; };'
+# $T may be on a disk that says it is rotational (a VM's virtio disk
+# does), whose jobs get one lane and so no copy from both ends by default.
+lanes='devices = { rotational = { lanes = 4; }; };'
+write_config "$T/lanes.conf" "$lanes"
+write_config "$T/steps.conf" 'engine = { whole_file_max = 0; };' "$lanes"
 for run in io_uring steps fallback; do
 	case $run in
 	steps) engine=io_uring; start_daemon_raw -E io_uring --config "$T/steps.conf" ;;
-	*) engine=$run; start_daemon_raw -E "$engine" ;;
+	*) engine=$run; start_daemon_raw -E "$engine" --config "$T/lanes.conf" ;;
 	esac
 	r=$(varlink_call '{"method":"io.cpd.Manager.GetStatus"}')
 	expect_eq "$engine: GetStatus engine" "$(jfield parameters.engine <<<"$r")" "$engine"
