@@ -16,7 +16,9 @@ copy4k:  a 4 KiB source in DIR; per sample a Copy of it to DIR/out.N with
          a direct copy of the same source made by this process in the
          same directory: open, read, create, write, close; timed apart
          and reported as "direct": the file system's own floor at the
-         same moments.
+         same moments. With --cold-source the source is evicted from the
+         page cache before each copy (cpd's and the direct one), so each
+         reads it from the disk, queued with whatever else reads there.
 
 Prints one line:
   mode=status n=200 p50_us=.. p99_us=.. max_us=.. mean_us=..
@@ -184,6 +186,15 @@ def sample_status(args):
     return samples, running, errors
 
 
+def evict(path):
+    """Drop a (clean) file from the page cache."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
 def direct_copy(src, dst):
     """The 4 KiB copy a process makes itself; its duration in ns."""
     t0 = time.perf_counter_ns()
@@ -206,6 +217,8 @@ def sample_copy4k(args):
     src = os.path.join(d, "src4k")
     with open(src, "wb") as f:
         f.write(os.urandom(4096))
+        if args.cold_source:
+            os.fsync(f.fileno())    # only clean pages can be evicted
     samples, running, errors = [], [], 0
     args.direct_samples = []
     deadline = time.monotonic() + args.max_seconds if args.max_seconds else None
@@ -215,6 +228,8 @@ def sample_copy4k(args):
             if deadline and time.monotonic() > deadline:
                 break
             dst = os.path.join(d, f"out.{i}")
+            if args.cold_source:
+                evict(src)
             msg = Varlink.encode("Copy", {"sources": [src], "destination": dst,
                                           "priority": "interactive"}, more=True)
             with Varlink(args.socket, args.timeout) as v:
@@ -256,6 +271,8 @@ def sample_copy4k(args):
                 time.sleep(args.interval_ms / 1000.0)
             if args.direct:
                 ddst = os.path.join(d, f"direct.{i}")
+                if args.cold_source:
+                    evict(src)
                 args.direct_samples.append(direct_copy(src, ddst))
                 os.unlink(ddst)
                 if args.interval_ms:
@@ -280,6 +297,8 @@ def main():
                     help="socket timeout per reply, seconds (default 60)")
     ap.add_argument("--direct", action="store_true",
                     help="copy4k: also time direct copies, alternately")
+    ap.add_argument("--cold-source", action="store_true",
+                    help="copy4k: evict the source before each copy")
     ap.add_argument("--json", action="store_true", help="print JSON")
     args = ap.parse_args()
 

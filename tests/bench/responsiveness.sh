@@ -25,6 +25,8 @@
 #   BULK_JOBS=4          bulk copies running at once
 #   POLICIES="auto never always"
 #   LOADS=warm           any of: warm cold sync
+#   COLD_SMALL=1         the 4 KiB source too is read from the disk each
+#                        time (latency.py --cold-source): I/O priorities
 #   INTERVAL_MS=5        pause between samples
 #   MAX_SECONDS=60       cap on each measurement (fewer samples are reported)
 #   CPD_BIN=DIR          where cpd and cpd-client are (default: the repo)
@@ -121,7 +123,7 @@ measure() {
 	local m
 	for m in status copy4k; do
 		"$PY" "$BENCH/latency.py" --socket "$SOCK" --mode $m --samples "$SAMPLES" \
-			--direct --dir "$D/small" --interval-ms "$INTERVAL_MS" \
+			--direct ${COLD_SMALL:+--cold-source} --dir "$D/small" --interval-ms "$INTERVAL_MS" \
 			--max-seconds "$MAX_SECONDS" --json > "$R/$1.$2.$m.json" ||
 			echo "warning: $1 $2 $m: errors" >&2
 		echo "  $1 $2 $m: $("$PY" -c 'import json,sys; r=json.load(open(sys.argv[1])); print(" ".join(f"{k}={r[k]}" for k in ("n","p50_us","p99_us","max_us") if k in r), "running=%s..%s" % (r.get("running_min"), r.get("running_max")))' "$R/$1.$2.$m.json")" >&2
@@ -169,5 +171,5 @@ rc=0
 "$PY" "$BENCH/cpdbench.py" report "$R" --policies "${labels[*]}" --samples "$SAMPLES" || rc=$?
 echo
 echo "config per policy: engine = { async = \"POLICY\"; ${ENGINE_EXTRA:-} }; jobs = { max_running_per_user = 0; ${JOBS_EXTRA:-} }; sources $BULK_SIZE_MIB MiB x $BULK_JOBS;" \
-	"loads: $LOADS; interval ${INTERVAL_MS} ms; total $(( $(date +%s) - start )) s"
+	"loads: $LOADS${COLD_SMALL:+, 4 KiB source cold}; interval ${INTERVAL_MS} ms; total $(( $(date +%s) - start )) s"
 exit $rc
