@@ -28,6 +28,8 @@
 int
 ioprio_of(bool interactive)
 {
+	if (cpd_conf == NULL)
+		return 0;	/* a unit test's journal, without a configuration */
 	switch (cpd_conf->engine.bulk_ioprio) {
 	case IOPRIO_BULK_NONE:
 		return 0;

@@ -217,8 +217,12 @@ def jobs(path, n, src, dst):
     batch = 200
     for start in range(0, n, batch):
         k = min(batch, n - start)
+        # "normal": they stay queued behind the user's running job
+        # (max_running_per_user); small "auto" ones would be interactive,
+        # which has a cap of its own, and finish meanwhile.
         msgs = b"".join(json.dumps({"method": "io.cpd.Manager.Copy", "parameters": {
-            "sources": [src], "destination": "%s.%d" % (dst, start + i)}}).encode() + b"\0"
+            "sources": [src], "destination": "%s.%d" % (dst, start + i),
+            "priority": "normal"}}).encode() + b"\0"
             for i in range(k))
         s.sendall(msgs)
         r, closed = read_replies(s, k, 60)

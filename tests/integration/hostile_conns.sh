@@ -31,9 +31,9 @@ expect_eq "case $n ($what): closed by the daemon" "$(jfield closed <<<"$res")" f
 # 5: a client that cannot take replies (its reading side shut: every
 # reply fails with EPIPE) while its Copy streams: the daemon drops the
 # connection and the call; the job stays (queued behind the user's long
-# one).
+# one: "normal", as interactive jobs have a cap of their own).
 step "a client whose reading side is shut"
-res=$(hc deaf "$(copy_msg "" "$U/deaf.copy" "$U/f")" 2)
+res=$(hc deaf "$(copy_msg '{"priority":"normal"}' "$U/deaf.copy" "$U/f")" 2)
 answers
 r=$(varlink_as cpdtest '{"method":"io.cpd.Manager.List"}' 10)
 py -c 'import json,sys; j=json.loads(sys.argv[1])["parameters"]["jobs"]
