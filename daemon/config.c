@@ -15,7 +15,7 @@
 #include "cpd-protocol.h"
 #include "log.h"
 
-enum opt_type { OPT_UINT, OPT_SIZE, OPT_BOOL, OPT_ENUM, OPT_PATH, OPT_MODE };
+enum opt_type { OPT_UINT, OPT_SIZE, OPT_BOOL, OPT_ENUM, OPT_PATH, OPT_MODE, OPT_NAMES };
 
 struct option_def {
 	const char	*path;
@@ -83,6 +83,9 @@ static const struct option_def options[] = {
 	{ "devices.ssd.lanes", OPT_UINT, OFF(devices[DEVICE_SSD].lanes), 1, 64, NULL, false },
 	{ "devices.other.max_running", OPT_UINT, OFF(devices[DEVICE_OTHER].max_running), 1, 1024, NULL, false },
 	{ "devices.other.lanes", OPT_UINT, OFF(devices[DEVICE_OTHER].lanes), 1, 64, NULL, false },
+	{ "devices.rotational.disks", OPT_NAMES, OFF(devices[DEVICE_ROTATIONAL].disks), 0, 0, NULL, false },
+	{ "devices.ssd.disks", OPT_NAMES, OFF(devices[DEVICE_SSD].disks), 0, 0, NULL, false },
+	{ "devices.other.disks", OPT_NAMES, OFF(devices[DEVICE_OTHER].disks), 0, 0, NULL, false },
 };
 #define NOPTIONS	(sizeof(options) / sizeof(options[0]))
 
@@ -227,6 +230,46 @@ config_check_known(config_setting_t *group, const char *prefix, const char *file
 	return 0;
 }
 
+/*
+ * A list of disk names (["vda", "loop3"]) kept as " vda loop3 ", so that
+ * " name " finds one. A name is what /sys/block lists: letters, digits,
+ * '-', '_', '.', ':' and '!'.
+ */
+static int
+config_set_names(const struct option_def *o, config_setting_t *s, char *field,
+    const char *file, char *err, size_t errlen)
+{
+	int	n = config_setting_length(s), line = config_setting_source_line(s);
+	size_t	len = 1;
+	char	out[CONFIG_NAMES_MAX] = " ";
+
+	if (!config_setting_is_array(s) && !config_setting_is_list(s))
+		goto bad;
+	for (int i = 0; i < n; i++) {
+		const char *name = config_setting_get_string_elem(s, (unsigned)i);
+		size_t	    l = name ? strlen(name) : 0;
+
+		if (l == 0 || l >= 32 || strspn(name, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:!") != l)
+			goto bad;
+		if (len + l + 1 >= sizeof(out)) {
+			config_error(err, errlen, file, line, "%s: more than %zu bytes of names",
+			    o->path, sizeof(out) - 2);
+			return -ERANGE;
+		}
+		memcpy(out + len, name, l);
+		len += l;
+		out[len++] = ' ';
+		out[len] = '\0';
+	}
+	memcpy(field, out, sizeof(out));
+	return 0;
+bad:
+	config_error(err, errlen, file, line,
+	    "%s: must be a list of disk names such as [\"sda\", \"loop3\"]", o->path);
+	return -EINVAL;
+}
+
 static int
 config_set(const struct option_def *o, config_setting_t *s, struct config *c,
     const char *file, char *err, size_t errlen)
@@ -254,6 +297,8 @@ config_set(const struct option_def *o, config_setting_t *s, struct config *c,
 		}
 		strcpy(field, str);
 		return 0;
+	case OPT_NAMES:
+		return config_set_names(o, s, field, file, err, errlen);
 	case OPT_ENUM:
 		if (!str)
 			goto badtype;
@@ -364,6 +409,7 @@ config_merge_reload(const struct config *old, struct config *new)
 	for (size_t i = 0; i < NOPTIONS; i++) {
 		const struct option_def *o = &options[i];
 		size_t size = o->type == OPT_PATH ? CONFIG_PATH_MAX :
+		    o->type == OPT_NAMES ? CONFIG_NAMES_MAX :
 		    o->type == OPT_SIZE ? sizeof(uint64_t) :
 		    o->type == OPT_BOOL ? sizeof(bool) : sizeof(int);
 		char *field = (char *)new + o->offset;

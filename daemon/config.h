@@ -19,6 +19,7 @@ enum device_class { DEVICE_ROTATIONAL, DEVICE_SSD, DEVICE_OTHER, DEVICE_CLASSES 
 
 #define CPD_DEFAULT_STATE_DIR	"/var/lib/cpd"
 #define CONFIG_PATH_MAX		108	/* every path option: a socket's sun_path */
+#define CONFIG_NAMES_MAX	256	/* a list of disk names, " a b " */
 
 struct config {
 	char		socket[CONFIG_PATH_MAX];
@@ -66,6 +67,8 @@ struct config {
 	struct {
 		unsigned	max_running;	/* normal and bulk jobs on one device */
 		unsigned	lanes;		/* caps engine.lanes for its jobs */
+		/* Disks given this class whatever sysfs says: " vda loop3 ". */
+		char		disks[CONFIG_NAMES_MAX];
 	} devices[DEVICE_CLASSES];	/* by enum device_class */
 };
 

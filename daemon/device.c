@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "device.h"
@@ -40,6 +41,29 @@ device_class_name(enum device_class c)
 	return c < DEVICE_CLASSES ? class_names[c] : "?";
 }
 
+static int	device_sysfs_resolve(const char *, unsigned, unsigned, struct device *, int);
+
+/* The class the configuration gives the disk by name, or what sysfs says. */
+static enum device_class
+device_configured_class(const struct device *d)
+{
+	char key[DEVICE_NAME_MAX + 2];
+
+	snprintf(key, sizeof(key), " %s ", d->name);
+	for (int c = 0; c < DEVICE_CLASSES && cpd_conf; c++)
+		if (strstr(cpd_conf->devices[c].disks, key))
+			return (enum device_class)c;
+	return d->sysfs_class;
+}
+
+void
+device_reconfigure(void)
+{
+	for (struct device *d = devices; d < devices + DEVICE_MAX; d++)
+		if (d->used)
+			d->class = device_configured_class(d);
+}
+
 /* The first line of the attribute dir/name, in buf; 0 or -errno. */
 static int
 device_attr(const char *dir, const char *name, char *buf, size_t len)
@@ -62,9 +86,43 @@ device_attr(const char *dir, const char *name, char *buf, size_t len)
 	return 0;
 }
 
-int
-device_sysfs_read(const char *sysroot, unsigned major, unsigned minor,
-    struct device *out)
+/*
+ * What the disk's queue/rotational flag says, where the flag means
+ * something. A virtio-blk disk has no way to learn what backs it (its
+ * protocol carries no rotation rate) and always says "rotational": it is
+ * class other, unknown, unless the flag was set to 0. A loop device is
+ * of the class of the disk its backing file is on (its own flag is only
+ * copied from that disk when it is set up, or set by hand).
+ */
+static enum device_class
+device_sysfs_class(const char *sysroot, const char *disk, int depth)
+{
+	char		 buf[PATH_MAX], link[PATH_MAX];
+	ssize_t		 n;
+	struct statx	 stx;
+	struct device	 backing;
+
+	if (device_attr(disk, "queue/rotational", buf, sizeof(buf)) < 0)
+		return DEVICE_OTHER;	/* no queue: nothing known of it */
+	if (buf[0] == '0')
+		return DEVICE_SSD;
+	if (depth < 4 && device_attr(disk, "loop/backing_file", buf, sizeof(buf)) == 0 &&
+	    statx(AT_FDCWD, buf, AT_STATX_DONT_SYNC | AT_NO_AUTOMOUNT, 0, &stx) == 0 &&
+	    device_sysfs_resolve(sysroot, stx.stx_dev_major, stx.stx_dev_minor,
+	    &backing, depth + 1) == 0)
+		return backing.sysfs_class;
+	if (snprintf(link, sizeof(link), "%s/device/driver", disk) < (int)sizeof(link) &&
+	    (n = readlink(link, buf, sizeof(buf) - 1)) > 0) {
+		buf[n] = '\0';
+		if (strcmp(strrchr(buf, '/') ? strrchr(buf, '/') + 1 : buf, "virtio_blk") == 0)
+			return DEVICE_OTHER;
+	}
+	return DEVICE_ROTATIONAL;
+}
+
+static int
+device_sysfs_resolve(const char *sysroot, unsigned major, unsigned minor,
+    struct device *out, int depth)
 {
 	char	 link[PATH_MAX], disk[PATH_MAX], buf[32];
 	int	 rc;
@@ -86,11 +144,16 @@ device_sysfs_read(const char *sysroot, unsigned major, unsigned minor,
 	if (sscanf(buf, "%u:%u", &out->major, &out->minor) != 2)
 		return -EINVAL;
 	snprintf(out->name, sizeof(out->name), "%s", strrchr(disk, '/') + 1);
-	if (device_attr(disk, "queue/rotational", buf, sizeof(buf)) < 0)
-		out->class = DEVICE_OTHER;	/* no queue: nothing known of it */
-	else
-		out->class = buf[0] == '1' ? DEVICE_ROTATIONAL : DEVICE_SSD;
+	out->sysfs_class = device_sysfs_class(sysroot, disk, depth);
+	out->class = device_configured_class(out);
 	return 0;
+}
+
+int
+device_sysfs_read(const char *sysroot, unsigned major, unsigned minor,
+    struct device *out)
+{
+	return device_sysfs_resolve(sysroot, major, minor, out, 0);
 }
 
 /* Forget a record no job names, and the numbers that led to it. */
@@ -147,7 +210,8 @@ device_get(unsigned major, unsigned minor)
 		snprintf(found.name, sizeof(found.name), "%u:%u", major, minor);
 		found.major = major;
 		found.minor = minor;
-		found.class = DEVICE_OTHER;
+		found.sysfs_class = DEVICE_OTHER;
+		found.class = device_configured_class(&found);
 	}
 	if ((d = device_record(&found)) == NULL)
 		return NULL;

@@ -25,7 +25,8 @@
 struct device {
 	char		 name[DEVICE_NAME_MAX];	/* "vda", "loop3"; "0:45" for other */
 	unsigned	 major, minor;	/* the whole disk's; the file system's for other */
-	enum device_class class;
+	enum device_class class;	/* in force: configured, or sysfs_class */
+	enum device_class sysfs_class;	/* what sysfs says (device_sysfs_read) */
 	/* Kept by sched.c: jobs holding a running slot, [interactive?]; queued. */
 	unsigned	 running[2], queued;
 	uint64_t	 read_bytes, written_bytes;
@@ -60,6 +61,8 @@ void	 device_put(struct device *);
  * bulk job (devices.CLASS.max_running), or NULL.
  */
 const struct device *device_first_full(struct device *const *devs, unsigned n);
+/* On reload: devices.CLASS.disks may give the disks other classes. */
+void	 device_reconfigure(void);
 /* Bytes read from or written to the device. */
 void	 device_account(struct device *, uint64_t read, uint64_t written);
 /* About every 250 ms: the rates. */

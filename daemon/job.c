@@ -46,6 +46,7 @@ job_init(const struct config *conf, const struct job_workers *w)
 void
 job_reconfigure(const struct config *conf)
 {
+	device_reconfigure();
 	sched_schedule();	/* max_running may have grown */
 }
 

@@ -1,6 +1,8 @@
 #!/bin/bash
 # devices: per-device scheduling, on two loop devices with ext4, one
-# made rotational and one not (queue/rotational). The daemon's reads
+# made rotational (named in devices.rotational.disks: a loop device is
+# otherwise of its backing file's disk's class) and one not (its
+# queue/rotational set to 0). The daemon's reads
 # from them are slowed to 4 MiB/s (a blkio cgroup), so that a bulk job
 # streams for seconds with a chunk always in flight, holding its slot.
 # With the default devices.* limits: of two bulk jobs on the rotational
@@ -29,7 +31,9 @@ TREE_EXIT_HOOK=devices_cleanup
 trap tree_exit EXIT
 
 # mkloop NAME ROTATIONAL: ext4 on a new loop device, mounted on $T/NAME,
-# with queue/rotational set; its name (loopN) in $dev.
+# with queue/rotational set; its name (loopN) in $dev. (A loop device
+# copies the flag of its backing file's disk when it is set up: set by
+# hand to 0, it says the loop is not rotational, whatever that disk is.)
 mkloop() {
 	truncate -s 160M "$T/$1.img"
 	mkfs.ext4 -q -F "$T/$1.img" || fail "mkfs.ext4"
@@ -56,8 +60,9 @@ mount "/dev/$HDD" "$T/hdd"
 mount "/dev/$SSD" "$T/ssd"
 mkfile "$T/hdd/small" 4K	# cached: the interactive job waits for no read
 
-# The per-user cap would hold the interactive job: every job here is root's.
-write_config "$T/cpd.conf" 'jobs = { max_running_per_user = 0; };'
+# The per-user cap would hold the third bulk job: every job here is root's.
+write_config "$T/cpd.conf" 'jobs = { max_running_per_user = 0; };' \
+	"devices = { rotational = { disks = [\"$HDD\"]; }; };"
 start_daemon_raw --config "$T/cpd.conf"
 CGDIR=$(mktemp -d "$CG/cpd-test-devices.XXXXXX")
 for d in "$HDD" "$SSD"; do

@@ -100,6 +100,14 @@ test_ranges_and_types(void **state)
 	assert_int_equal(load("engine = { async = \"sometimes\"; };\n", &c, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "unknown value 'sometimes'"));
 	assert_int_equal(load("engine = { bulk_ioprio = \"low\"; };\n", &c, err, sizeof(err)), -EINVAL);
+	assert_int_equal(load("devices = { ssd = { disks = [\"vda\", \"loop3\"]; }; };\n",
+	    &c, err, sizeof(err)), 0);
+	assert_string_equal(c.devices[DEVICE_SSD].disks, " vda loop3 ");
+	assert_int_equal(load("devices = { ssd = { disks = [\"../sda\"]; }; };\n",
+	    &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "devices.ssd.disks: must be a list of disk names"));
+	assert_int_equal(load("devices = { ssd = { disks = \"vda\"; }; };\n",
+	    &c, err, sizeof(err)), -EINVAL);
 	assert_int_equal(load("jobs = { sync = 1; };\n", &c, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "wrong type"));
 	assert_int_equal(load("socket = \"relative\";\n", &c, err, sizeof(err)), -EINVAL);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "device.h"
@@ -125,6 +126,75 @@ test_not_a_block_device(void **state)
 	assert_int_equal(device_sysfs_read("/nonexistent", 8, 1, &d), -ENOENT);
 }
 
+/* A virtio-blk disk always says rotational: unknown, unless it says 0. */
+static void
+test_virtio_unknown(void **state)
+{
+	char path[PATH_MAX];
+
+	put("devices/pci0/virtio1/block/vda/dev", "254:0");
+	put("devices/pci0/virtio1/block/vda/queue/rotational", "1");
+	put("devices/pci0/virtio1/.keep", "");
+	snprintf(path, sizeof(path), "%s/devices/pci0/virtio1/block/vda/device", root);
+	assert_int_equal(symlink("../../../virtio1", path), 0);
+	snprintf(path, sizeof(path), "%s/devices/pci0/virtio1/driver", root);
+	assert_int_equal(symlink("../../../bus/virtio/drivers/virtio_blk", path), 0);
+	link_dev("254:0", "pci0/virtio1/block/vda");
+	expect(254, 0, "vda", 254, 0, DEVICE_OTHER);
+	put("devices/pci0/virtio1/block/vda/queue/rotational", "0");
+	expect(254, 0, "vda", 254, 0, DEVICE_SSD);
+}
+
+/*
+ * A loop device is of its backing file's disk's class, whatever its own
+ * flag says: the backing file is a real one here, whose real device
+ * number the fake sysfs is given as a disk.
+ */
+static void
+test_loop_backing(void **state)
+{
+	char		path[PATH_MAX], majmin[32];
+	struct stat	st;
+
+	snprintf(path, sizeof(path), "%s/backing.img", root);
+	put("backing.img", "");
+	assert_int_equal(stat(path, &st), 0);
+	put("devices/virtual/block/loop5/dev", "7:5");
+	put("devices/virtual/block/loop5/queue/rotational", "1");
+	put("devices/virtual/block/loop5/loop/backing_file", path);
+	snprintf(majmin, sizeof(majmin), "%u:%u", major(st.st_dev), minor(st.st_dev));
+	put("devices/real/block/back/dev", majmin);
+	put("devices/real/block/back/queue/rotational", "0");
+	snprintf(path, sizeof(path), "%s/dev/block/%s", root, majmin);
+	unlink(path);	/* in case the fake tree has that number already */
+	link_dev(majmin, "real/block/back");
+	link_dev("7:5", "virtual/block/loop5");
+	expect(7, 5, "loop5", 7, 5, DEVICE_SSD);
+	put("devices/real/block/back/queue/rotational", "1");
+	expect(7, 5, "loop5", 7, 5, DEVICE_ROTATIONAL);
+	put("devices/virtual/block/loop5/queue/rotational", "0");	/* by hand */
+	expect(7, 5, "loop5", 7, 5, DEVICE_SSD);
+}
+
+/* devices.CLASS.disks names a disk: that class, whatever sysfs says. */
+static void
+test_configured_class(void **state)
+{
+	static struct config	conf;
+	struct device		d;
+
+	config_defaults(&conf);
+	snprintf(conf.devices[DEVICE_SSD].disks, sizeof(conf.devices[0].disks), " nvme0n1 sda ");
+	cpd_conf = &conf;
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(device_sysfs_read(root, 8, 1, &d), 0);
+	assert_int_equal(d.sysfs_class, DEVICE_ROTATIONAL);
+	assert_int_equal(d.class, DEVICE_SSD);
+	snprintf(conf.devices[DEVICE_SSD].disks, sizeof(conf.devices[0].disks), " sdaa ");
+	expect(8, 1, "sda", 8, 0, DEVICE_ROTATIONAL);	/* a whole name only */
+	cpd_conf = NULL;
+}
+
 /*
  * The table, on the real /sys: no block device has major 0 (those are
  * the anonymous numbers of tmpfs, btrfs, NFS), so 0:N is "other".
@@ -171,6 +241,9 @@ main(void)
 		cmocka_unit_test(test_partition_to_disk),
 		cmocka_unit_test(test_rotational_flag),
 		cmocka_unit_test(test_not_a_block_device),
+		cmocka_unit_test(test_virtio_unknown),
+		cmocka_unit_test(test_loop_backing),
+		cmocka_unit_test(test_configured_class),
 		cmocka_unit_test(test_table_and_rates),
 	};
 
