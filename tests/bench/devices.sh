@@ -1,6 +1,7 @@
 #!/bin/bash
 # Benchmark: per-device scheduling on two loop devices, one made
-# rotational and one not (queue/rotational), each with ext4. Two bulk
+# rotational (devices.rotational.disks) and one not (queue/rotational
+# 0), each with ext4. Two bulk
 # copies of SIZE_MIB (default 256) each, from cold sources (each file
 # system mounted afresh before each case, its loop device reading its
 # image with direct I/O, so nothing of the sources is in the page
@@ -78,7 +79,9 @@ run() {
 	local name=$1 conf=$2 ids=() pair
 	shift 2
 	cold
-	printf '%s\n' "$conf" >"$D/cpd.conf"
+	# A loop device is of its backing file's disk's class: named here.
+	printf 'devices = { rotational = { disks = ["%s"]; %s }; };\n' \
+		"${DEV_hdd#/dev/}" "$conf" >"$D/cpd.conf"
 	rm -rf "$D/state"
 	./cpd --socket "$SOCK" --config "$D/cpd.conf" --state-dir "$D/state" 2>"$D/cpd.log" &
 	echo $! >"$D/pid"
@@ -119,8 +122,7 @@ echo "| case | job | devices | submitted s | started s | ended s |"
 echo "|---|---|---|--:|--:|--:|"
 for _ in $(seq "$rounds"); do
 	run "rotational, default" "" hdd/s1:hdd/d1 hdd/s2:hdd/d2
-	run "rotational, no limit" \
-		'devices = { rotational = { max_running = 4; lanes = 4; }; };' \
+	run "rotational, no limit" 'max_running = 4; lanes = 4;' \
 		hdd/s1:hdd/d1 hdd/s2:hdd/d2
 	run "one per device" "" hdd/s1:hdd/d1 ssd/s3:ssd/d3
 done

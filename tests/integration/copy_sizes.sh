@@ -33,8 +33,8 @@ if [ -d /dev/shm ] && [ "$(stat -f -c %T /dev/shm)" != "$(stat -f -c %T "$T")" ]
 else
 	echo "note: no second filesystem type for the copy across filesystems"
 fi
-# $T may be on a disk that says it is rotational (a VM's virtio disk
-# does), whose jobs get one lane and so no copy from both ends by default.
+# $T may be on a rotational disk (or a loop device on one),
+# whose jobs get one lane and so no copy from both ends by default.
 lanes='devices = { rotational = { lanes = 4; }; };'
 write_config "$T/lanes.conf" "$lanes"
 write_config "$T/steps.conf" 'engine = { whole_file_max = 0; };' "$lanes"
