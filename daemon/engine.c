@@ -50,7 +50,7 @@ engine_to_pool(const struct eop *op)
 		return false;
 	switch (op->type) {
 	case EOP_OPEN:
-		return (op->flags & (O_CREAT | O_TRUNC | __O_TMPFILE)) != 0;
+		return (op->flags & (O_CREAT | O_TRUNC | __O_TMPFILE)) != 0 || op->uncached;
 	case EOP_COPY:
 		return ioprio_of(true) != ioprio_of(false);
 	case EOP_WRITEBACK:
@@ -117,9 +117,9 @@ engine_close(int fd)
 }
 
 int
-engine_confine(const cpu_set_t *bulk, const cpu_set_t *all)
+engine_confine(const cpu_set_t *bulk, const cpu_set_t *other)
 {
-	engine_thread_confine(bulk, all);
+	engine_thread_confine(bulk, other);
 	return engine->confine ? engine->confine(bulk) : 0;
 }
 

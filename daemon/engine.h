@@ -89,6 +89,12 @@ struct eop {
 	bool		 by_rw;		/* out, COPY by the pool: read/write, not copy_file_range */
 	bool		 mapped;	/* COPY: read fd into fd2's pages, mapped (see copy.c) */
 	bool		 stream;	/* COPY: fd2 (a device, a FIFO) is written in order, at no offset */
+	/*
+	 * OPEN: of a name that may well not exist (not cached: io_uring's
+	 * inline attempt fails and io-wq takes it, behind bulk chunks). An
+	 * interactive job's goes to the pool instead, as creating opens do.
+	 */
+	bool		 uncached;
 	/* backend state */
 	struct open_how	 how;
 	struct loop_op	 lop;
@@ -144,11 +150,11 @@ long	engine_run(struct eop *);
 void	engine_close(int fd);
 /*
  * Where bulk copying runs from now on: io-wq's workers and the pool's
- * threads while they work for jobs that are not interactive; other work
- * runs anywhere in all. The policy is reserve.c's; the engine only
- * carries it out, so that it needs nothing from there.
+ * threads while they work for jobs that are not interactive; the pool's
+ * interactive work runs in other. The policy is reserve.c's; the engine
+ * only carries it out, so that it needs nothing from there.
  */
-int	engine_confine(const cpu_set_t *bulk, const cpu_set_t *all);
+int	engine_confine(const cpu_set_t *bulk, const cpu_set_t *other);
 void	engine_reconfigure(const struct config *);
 void	engine_shutdown(void);
 void	engine_tick(void);

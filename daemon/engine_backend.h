@@ -28,6 +28,6 @@ int	eop_fault(enum eop_type);
  */
 int	eop_fault_lane(void);
 /* The pool's share of engine_confine(): where its threads do bulk work. */
-void	engine_thread_confine(const cpu_set_t *bulk, const cpu_set_t *all);
+void	engine_thread_confine(const cpu_set_t *bulk, const cpu_set_t *other);
 
 #endif

@@ -425,12 +425,12 @@ thread_done(void *arg)
 	eop_complete(op, op->res);
 }
 
-/* Where bulk work runs (engine_confine), and every CPU; unset: anywhere. */
-static cpu_set_t	 place_sets[2][2];	/* [generation][bulk, all] */
+/* Where bulk work runs (engine_confine), and the rest; unset: anywhere. */
+static cpu_set_t	 place_sets[2][2];	/* [generation][bulk, other] */
 static _Atomic int	 place_gen = -1;
 
 void
-engine_thread_confine(const cpu_set_t *bulk, const cpu_set_t *all)
+engine_thread_confine(const cpu_set_t *bulk, const cpu_set_t *other)
 {
 	/* Written by the loop only, into the generation threads are not
 	 * told to read; one that read the number just before two changes
@@ -439,7 +439,7 @@ engine_thread_confine(const cpu_set_t *bulk, const cpu_set_t *all)
 	int gen = (atomic_load(&place_gen) + 1) & 1;
 
 	place_sets[gen][0] = *bulk;
-	place_sets[gen][1] = *all;
+	place_sets[gen][1] = *other;
 	atomic_store(&place_gen, gen);
 }
 

@@ -54,6 +54,7 @@
 #include "log.h"
 #include "loop.h"
 #include "path.h"
+#include "reserve.h"
 
 #define JOURNAL_MAX_DEPTH	128		/* temporaries: directories deep */
 
@@ -231,6 +232,7 @@ journal_thread(void *arg)
 		pthread_mutex_unlock(&lock);
 		if (batch == NULL)
 			return NULL;
+		reserve_place();	/* a client may wait for this record */
 		st->commit(batch);
 	}
 }

@@ -16,6 +16,12 @@ void	reserve_init(const struct config *);
 void	reserve_touch(void);
 /* From the loop's tick: lift the confinement once it is quiet. */
 void	reserve_tick(void);
+/*
+ * Put the calling thread (one interactive work waits for: the journal's)
+ * on the kept CPUs while bulk copying is confined, anywhere otherwise;
+ * a system call only when that has changed since its last call.
+ */
+void	reserve_place(void);
 /* No interactive work for the hold time (tracked with no CPUs reserved too). */
 bool	reserve_quiet(void);
 

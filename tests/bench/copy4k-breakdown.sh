@@ -40,5 +40,5 @@ python3 "$BENCH/cpdbench.py" bulk --socket "$D/sock" --dest-dir "$D/dst" --prior
 	--ready "$D/ready" "${loadopt[@]}" "$D"/src/src.* > /dev/null &
 PIDS+=($!)
 while [ ! -e "$D/ready" ]; do sleep 0.05; done
-echo "under 4 bulk copies (200 copies):"
-python3 "$BENCH/breakdown.py" "$D/sock" "$D/small" 200
+echo "under 4 bulk copies (${SAMPLES:-200} copies):"
+python3 "$BENCH/breakdown.py" "$D/sock" "$D/small" "${SAMPLES:-200}"
