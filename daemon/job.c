@@ -162,10 +162,12 @@ job_accept_done(uint64_t id, int err)
 		return;
 	if (err < 0) {
 		job_fail(job, err, "cannot record the job in '%s'", journal_dir());
-		job_end(job);
-		return;
+		if (job->state == JOB_QUEUED && job->active == 0)
+			job_end(job);
+		else if (job->paused)
+			job_resume(job);	/* so that it can wind down */
+		/* Otherwise it ends when its operations in flight come back. */
 	}
-	scan_sources(job);
 }
 
 int
@@ -198,6 +200,14 @@ job_submit(struct job_request *req, struct cred *cred, struct job **out)
 		journal_reserve_ids(job->id);
 	job->accepting = true;
 	record_write(job, job_accept_done);
+	/*
+	 * The sources are examined while the record is written: a small
+	 * copy waited for both in turn (two hand-offs to other threads).
+	 * Nothing the client hears of the job comes before its record is
+	 * written (watch.c); every later record of the job is written after
+	 * this one (journal.h), so neither does its end.
+	 */
+	scan_sources(job);
 	return 0;
 }
 
