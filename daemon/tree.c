@@ -22,12 +22,14 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "cred.h"
 #include "hlink.h"
 #include "job.h"
 #include "log.h"
@@ -36,6 +38,7 @@
 
 #define TREE_BUF	(32 * 1024)	/* bytes of directory entries per read */
 #define TREE_QUEUE_LOW	512		/* read on while fewer items wait */
+#define TREE_NODE_FDS	2		/* a directory's source and destination */
 
 /*
  * A directory's states, in the order it takes them (some are skipped,
@@ -67,6 +70,8 @@ static const char *const tree_state_names[TS_COUNT] = {
 struct tree_job {
 	unsigned	 nodes;		/* directories being copied */
 	struct tnode	*readers;	/* directories waiting to read on (tree_kick) */
+	struct tnode	*waiting;	/* directories waiting for fds (tree_admit) */
+	unsigned	 fds;		/* of its user's share (fdshare.h) */
 };
 
 struct linux_dirent64 {
@@ -602,18 +607,30 @@ tree_read_on(struct tnode *n)
 		tree_enter(n, tree_next(n, TS_READ));
 }
 
-/* The directory and everything in it have ended. */
+/*
+ * The directory and everything in it have ended. Its fds go back to its
+ * user's share last, when the parent has heard of it: a directory that
+ * was waiting for them starts then.
+ */
 static void
 tree_end(struct tnode *n)
 {
 	struct job	*job = n->job;
 	struct tnode	*parent = n->parent;
+	uid_t		 uid = job->cred->uid;
+	bool		 held = n->fds_held;
 
 	job->tree_job->nodes--;
+	if (held)
+		job->tree_job->fds -= TREE_NODE_FDS;
 	job_dir_end(job, parent, n->end_err, n->srcpath, n->end_msg);
 	tree_free(n);
+	if (held)
+		fdshare_give(uid, TREE_NODE_FDS);
 	if (parent)
 		tree_child_done(parent);
+	if (held)
+		fdshare_wake(uid);
 }
 
 static void
@@ -661,11 +678,95 @@ tree_child_done(struct tnode *n)
 		tree_enter(n, tree_next(n, TS_READ));
 }
 
+/*
+ * Whether a directory of job may wait for fds of its user's share: only
+ * for those of the user's other jobs that wait for none themselves. Not
+ * for its own job's (an ancestor's come back only after the directory
+ * has ended), and not for a job that waits itself: two jobs would wait
+ * on each other for ever.
+ */
+static bool
+tree_may_wait(const struct job *job)
+{
+	for (const struct job *j = job_first(); j; j = job_next((struct job *)j))
+		if (j != job && j->cred->uid == job->cred->uid && j->tree_job &&
+		    j->tree_job->fds > 0 && j->tree_job->waiting == NULL)
+			return true;
+	return false;
+}
+
+/* Out of the job's list of directories waiting for fds. */
+static void
+tree_unwait(struct tnode *n)
+{
+	struct tnode **pp = &n->job->tree_job->waiting;
+
+	while (*pp != n)
+		pp = &(*pp)->next_waiting;
+	*pp = n->next_waiting;
+}
+
+/* The directory's fds are counted (or cannot be): it opens, or fails. */
+static void
+tree_got_fds(struct tnode *n, int err)
+{
+	if (err < 0) {
+		tree_enter(n, tree_fail(n, err, err == -EMFILE ? "cannot copy directory "
+		    "'%s': %s (its user's share of directory fds, jobs.dir_fds_per_user, "
+		    "is taken)" : "cannot copy directory '%s': %s", n->srcpath));
+		return;
+	}
+	n->fds_held = true;
+	n->job->tree_job->fds += TREE_NODE_FDS;
+	tree_enter(n, TS_OPEN_SRC);	/* a stopping job's ends at its first step */
+}
+
+/* fdshare_wake(): the fds a directory waited for. */
+static void
+tree_fds_ready(struct fdshare_waiter *w, int err)
+{
+	struct tnode *n = (struct tnode *)((char *)w - offsetof(struct tnode, wait));
+
+	tree_unwait(n);
+	tree_got_fds(n, err);
+}
+
+/*
+ * A directory keeps two fds open while anything in it is copied: they
+ * come from its user's share (fdshare.h). Past it, the directory waits
+ * (tree_may_wait) or fails with EMFILE.
+ */
+static void
+tree_admit(struct tnode *n)
+{
+	struct job	*job = n->job;
+	int		 rc = fdshare_take(job->cred->uid, TREE_NODE_FDS);
+
+	if (rc == -EMFILE && tree_may_wait(job)) {
+		n->wait.uid = job->cred->uid;
+		n->wait.need = TREE_NODE_FDS;
+		n->wait.ready = tree_fds_ready;
+		n->next_waiting = job->tree_job->waiting;
+		job->tree_job->waiting = n;
+		fdshare_wait(&n->wait);
+		return;
+	}
+	tree_got_fds(n, rc);
+}
+
 void
 tree_kick(struct job *job)
 {
 	struct tree_job	*tj = job->tree_job;
 	struct tnode	*n;
+
+	/* A stopping job's directories waiting for fds end without them. */
+	while (job_stopping(job) && (tj = job->tree_job) && (n = tj->waiting) != NULL) {
+		tree_unwait(n);
+		fdshare_cancel(&n->wait);
+		tree_enter(n, tree_next(n, TS_FSYNC));
+	}
+	tj = job->tree_job;
 
 	while (tj && job->nitems < TREE_QUEUE_LOW && (n = tj->readers) != NULL) {
 		tj->readers = n->next_reader;
@@ -705,5 +806,5 @@ tree_start(struct job *job, struct item *it)
 	 * in a tree, and a top-level source is the job's own string. */
 	n->src = it->parent ? n->name : it->src;
 	free(it);
-	tree_enter(n, TS_OPEN_SRC);
+	tree_admit(n);
 }

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "engine.h"
+#include "fdshare.h"
 #include "item.h"
 
 struct job;
@@ -21,6 +22,9 @@ struct tnode {
 	struct job	*job;
 	struct tnode	*parent;
 	struct tnode	*next_reader;	/* in the job's list of readers (tree_kick) */
+	struct tnode	*next_waiting;	/* in the job's list waiting for fds */
+	struct fdshare_waiter wait;	/* for its fds, from its user's share */
+	bool		 fds_held;	/* counted against the user's share */
 	char		*srcpath, *dstpath;	/* for messages */
 	char		*rel;		/* destination, relative to the job's directory */
 	const char	*src;		/* for opening: as in the item */
