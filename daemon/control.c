@@ -433,6 +433,8 @@ control_accept(struct loop_op *op, int res)
 		struct cred	*cred;
 		int		 fd, rc;
 
+		/* The reserve first: an fd closed since goes to it, not to a client. */
+		control_spare_take();
 		fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			fd = control_accept_spare(errno);
