@@ -92,9 +92,7 @@ tree_free(struct tnode *n)
 		close(n->srcfd);
 	if (n->dstfd >= 0)
 		close(n->dstfd);
-	free(n->srcpath);
 	free(n->dstpath);
-	free(n->rel);
 	free(n->name);
 	free(n->buf);
 	free(n->end_msg);
@@ -104,10 +102,15 @@ tree_free(struct tnode *n)
 static void
 tree_change_state(struct tnode *n, enum tstate next)
 {
+	char *path;
+
 	/* A tree of small files makes many: format nothing unless asked to. */
-	if (log_getlevel() >= LOG_DEBUG)
+	if (log_getlevel() >= LOG_DEBUG) {
+		path = tree_path(n, TREE_SRC, NULL);
 		log_debug("job %llu: directory '%s': %s -> %s", (unsigned long long)n->job->id,
-		    n->srcpath, tree_state_names[n->state], tree_state_names[next]);
+		    path ? path : n->name, tree_state_names[n->state], tree_state_names[next]);
+		free(path);
+	}
 	n->state = next;
 }
 
@@ -120,15 +123,22 @@ tree_op(struct tnode *n, enum eop_type type)
 	return op;
 }
 
-/* The first error of the directory: fmt has a %s for path and one for the error. */
+/*
+ * The first error of the directory: fmt has a %s for its path (which:
+ * the source's or the destination's) and one for the error.
+ */
 static void
-tree_error(struct tnode *n, int err, const char *fmt, const char *path)
+tree_error(struct tnode *n, int err, const char *fmt, enum tree_path which)
 {
+	char *path;
+
 	if (err == 0 || n->end_err != 0)
 		return;
 	n->end_err = err;
-	if (asprintf(&n->end_msg, fmt, path, strerror(-err)) < 0)
+	path = tree_path(n, which, NULL);
+	if (asprintf(&n->end_msg, fmt, path ? path : n->name, strerror(-err)) < 0)
 		n->end_msg = NULL;
+	free(path);
 }
 
 /*
@@ -154,9 +164,9 @@ tree_next(const struct tnode *n, enum tstate from)
 
 /* The directory failed: what was made of it goes into place, and it ends. */
 static enum tstate
-tree_fail(struct tnode *n, int err, const char *fmt, const char *path)
+tree_fail(struct tnode *n, int err, const char *fmt, enum tree_path which)
 {
-	tree_error(n, err, fmt, path);
+	tree_error(n, err, fmt, which);
 	return tree_next(n, TS_FSYNC);
 }
 
@@ -167,32 +177,18 @@ tree_remove_run(struct eop *op)
 	return path_remove_tree(op->dirfd, op->path) < 0 ? -errno : 0;
 }
 
-/* The destination directory's path from the job's directory, by the name it has now. */
-static int
-tree_set_rel(struct tnode *n, const char *name)
-{
-	char *rel = n->parent ? path_join(n->parent->rel, name) : strdup(name);
-
-	if (rel == NULL)
-		return -ENOMEM;
-	free(n->rel);
-	n->rel = rel;
-	return 0;
-}
-
 /* Renamed into place: paths kept through the temporary name follow. */
 static void
 tree_moved(struct tnode *n)
 {
-	char *old = n->rel;
+	char *old = tree_path(n, TREE_REL, NULL), *rel;
 
-	n->rel = NULL;
-	if (tree_set_rel(n, n->name) < 0) {
-		n->rel = old;
-		return;
-	}
-	hlink_moved(n->job, old, n->rel);
+	n->moved = true;
+	rel = tree_path(n, TREE_REL, NULL);
+	if (old && rel)
+		hlink_moved(n->job, old, rel);
 	free(old);
+	free(rel);
 }
 
 /* The source directory is its own destination's ancestor: cp -r a a/b. */
@@ -217,7 +213,6 @@ tree_fail_into_itself(struct tnode *n)
 	const struct tnode	*top = n;
 	struct tnode		*made = n;
 	char			*msg = NULL;
-	enum tstate		 next;
 
 	while (top->parent)
 		top = top->parent;
@@ -227,12 +222,18 @@ tree_fail_into_itself(struct tnode *n)
 	if (made)
 		made->into_itself = true;
 	if (asprintf(&msg, "cannot copy a directory, '%s', into itself, '%s'",
-	    top->srcpath, top->dstpath) < 0)
+	    top->src, top->dstpath) < 0)
 		msg = NULL;
-	job_fail(n->job, -EINVAL, "%s", msg ? msg : "cannot copy a directory into itself");
-	next = tree_fail(n, -EINVAL, "%s: %s", msg ? msg : top->srcpath);
+	if (msg == NULL)
+		msg = strdup("cannot copy a directory into itself");
+	job_fail(n->job, -EINVAL, "%s", msg ? msg : "out of memory");
+	if (n->end_err == 0) {
+		n->end_err = -EINVAL;
+		if (asprintf(&n->end_msg, "%s: %s", msg ? msg : "", strerror(EINVAL)) < 0)
+			n->end_msg = NULL;
+	}
 	free(msg);
-	return next;
+	return tree_next(n, TS_FSYNC);
 }
 
 static int
@@ -369,7 +370,7 @@ static enum tstate
 tree_on_open_src(struct tnode *n, int res)
 {
 	if (res < 0)
-		return tree_fail(n, res, "cannot copy directory '%s': %s", n->srcpath);
+		return tree_fail(n, res, "cannot copy directory '%s': %s", TREE_SRC);
 	n->srcfd = res;
 	return TS_STAT_SRC;
 }
@@ -378,9 +379,9 @@ static enum tstate
 tree_on_stat_src(struct tnode *n, int res)
 {
 	if (res < 0)
-		return tree_fail(n, res, "cannot copy directory '%s': %s", n->srcpath);
+		return tree_fail(n, res, "cannot copy directory '%s': %s", TREE_SRC);
 	if (path_on_procfs(&n->stx))
-		return tree_fail(n, -EPERM, PATH_PROCFS_REFUSED ": %s", n->srcpath);
+		return tree_fail(n, -EPERM, PATH_PROCFS_REFUSED ": %s", TREE_SRC);
 	if (n->parent && tree_into_itself(n))
 		return tree_fail_into_itself(n);
 	/* Inside a hidden directory nothing can be in the way. */
@@ -392,7 +393,7 @@ tree_on_open_dst(struct tnode *n, int res)
 {
 	if (res < 0)
 		return tree_fail(n, res == -ENOTDIR || res == -ELOOP ? -ENOTDIR : res,
-		    "cannot copy a directory to '%s': %s", n->dstpath);
+		    "cannot copy a directory to '%s': %s", TREE_DST);
 	n->dstfd = res;
 	return TS_STAT_DST;
 }
@@ -411,12 +412,9 @@ static enum tstate
 tree_on_mkdir(struct tnode *n, int res)
 {
 	if (res < 0)
-		return tree_fail(n, res, "cannot create directory '%s': %s", n->dstpath);
-	if (n->tmpname[0]) {
+		return tree_fail(n, res, "cannot create directory '%s': %s", TREE_DST);
+	if (n->tmpname[0])
 		n->staged = true;
-		if ((res = tree_set_rel(n, n->tmpname)) < 0)
-			return tree_fail(n, res, "cannot copy directory '%s': %s", n->srcpath);
-	}
 	return TS_OPEN_DST;
 }
 
@@ -424,7 +422,7 @@ static enum tstate
 tree_on_stat_dst(struct tnode *n, int res)
 {
 	if (res < 0)
-		return tree_fail(n, res, "cannot copy directory '%s': %s", n->srcpath);
+		return tree_fail(n, res, "cannot copy directory '%s': %s", TREE_SRC);
 	if (n->parent == NULL) {
 		n->root_dev = makedev(n->dstx.stx_dev_major, n->dstx.stx_dev_minor);
 		n->root_ino = n->dstx.stx_ino;
@@ -457,6 +455,15 @@ tree_queue(struct tnode *n, size_t len)
 	return 0;
 }
 
+static void
+tree_read_failed(struct tnode *n, int err)
+{
+	char *path = tree_path(n, TREE_SRC, NULL);
+
+	job_dir_failed(n->job, err, path ? path : n->name, "cannot read directory '%s': %s");
+	free(path);
+}
+
 static enum tstate
 tree_on_read(struct tnode *n, int res)
 {
@@ -466,10 +473,10 @@ tree_on_read(struct tnode *n, int res)
 		free(n->buf);
 		n->buf = NULL;
 		if (res < 0)
-			job_dir_failed(n->job, res, n->srcpath, "cannot read directory '%s': %s");
+			tree_read_failed(n, res);
 	} else if ((res = tree_queue(n, (size_t)res)) < 0) {
 		n->eof = true;
-		job_dir_failed(n->job, res, n->srcpath, "cannot read directory '%s': %s");
+		tree_read_failed(n, res);
 	}
 	return TS_READ;		/* on, or (all in and ended) to its finish */
 }
@@ -478,17 +485,22 @@ static enum tstate
 tree_on_meta(struct tnode *n, int res)
 {
 	if (res < 0)
-		return tree_fail(n, res, "cannot set the attributes of '%s': %s", n->dstpath);
+		return tree_fail(n, res, "cannot set the attributes of '%s': %s", TREE_DST);
 	return tree_next(n, TS_META);
 }
 
 static enum tstate
 tree_on_fsync(struct tnode *n, int res)
 {
+	char *path;
+
 	/* As for a file (copy_apply): final, and fatal for the job. */
-	if (res < 0)
-		job_fail(n->job, res, "cannot sync directory '%s'", n->dstpath);
-	return tree_fail(n, res, "cannot sync directory '%s': %s", n->dstpath);
+	if (res < 0) {
+		path = tree_path(n, TREE_DST, NULL);
+		job_fail(n->job, res, "cannot sync directory '%s'", path ? path : n->name);
+		free(path);
+	}
+	return tree_fail(n, res, "cannot sync directory '%s': %s", TREE_DST);
 }
 
 static enum tstate
@@ -497,7 +509,7 @@ tree_on_move(struct tnode *n, int res)
 	if (res < 0) {
 		/* EEXIST: the name appeared meanwhile. Not left hidden:
 		 * as a file's temporary, it goes. */
-		tree_error(n, res, "cannot put the copy in place as '%s': %s", n->dstpath);
+		tree_error(n, res, "cannot put the copy in place as '%s': %s", TREE_DST);
 		return TS_REMOVE;
 	}
 	tree_moved(n);
@@ -507,10 +519,17 @@ tree_on_move(struct tnode *n, int res)
 static enum tstate
 tree_on_remove(struct tnode *n, int res)
 {
-	if (res < 0 && res != -ENOENT)
+	char *src, *dst;
+
+	if (res < 0 && res != -ENOENT) {
+		src = tree_path(n, TREE_SRC, NULL);
+		dst = tree_path(n, TREE_DST, NULL);
 		log_warnx("job %llu: cannot remove the copy of '%s' under '%s' beside "
-		    "'%s': %s", (unsigned long long)n->job->id, n->srcpath, n->tmpname,
-		    n->dstpath, strerror(-res));
+		    "'%s': %s", (unsigned long long)n->job->id, src ? src : n->name,
+		    n->tmpname, dst ? dst : n->name, strerror(-res));
+		free(src);
+		free(dst);
+	}
 	return tree_next(n, TS_REMOVE);
 }
 
@@ -587,7 +606,7 @@ tree_read(struct tnode *n)
 	}
 	if (n->buf == NULL && (n->buf = malloc(TREE_BUF)) == NULL) {
 		n->eof = true;
-		job_fail(job, -ENOMEM, "cannot read '%s'", n->srcpath);
+		job_fail(job, -ENOMEM, "cannot read '%s'", n->name);
 		return;
 	}
 	n->reading = true;
@@ -619,11 +638,14 @@ tree_end(struct tnode *n)
 	struct tnode	*parent = n->parent;
 	uid_t		 uid = job->cred->uid;
 	bool		 held = n->fds_held;
+	char		*path;
 
 	job->tree_job->nodes--;
 	if (held)
 		job->tree_job->fds -= TREE_NODE_FDS;
-	job_dir_end(job, parent, n->end_err, n->srcpath, n->end_msg);
+	path = n->end_err ? tree_path(n, TREE_SRC, NULL) : NULL;
+	job_dir_end(job, parent, n->end_err, path ? path : n->name, n->end_msg);
+	free(path);
 	tree_free(n);
 	if (held)
 		fdshare_give(uid, TREE_NODE_FDS);
@@ -713,7 +735,7 @@ tree_got_fds(struct tnode *n, int err)
 	if (err < 0) {
 		tree_enter(n, tree_fail(n, err, err == -EMFILE ? "cannot copy directory "
 		    "'%s': %s (its user's share of directory fds, jobs.dir_fds_per_user, "
-		    "is taken)" : "cannot copy directory '%s': %s", n->srcpath));
+		    "is taken)" : "cannot copy directory '%s': %s", TREE_SRC));
 		return;
 	}
 	n->fds_held = true;
@@ -783,9 +805,7 @@ tree_start(struct job *job, struct item *it)
 	if (n)
 		n->srcfd = n->dstfd = -1;	/* tree_free() on the way out closes them */
 	if (n == NULL || tree_job_get(job) == NULL || (n->name = strdup(it->name)) == NULL ||
-	    (n->srcpath = item_srcpath(it)) == NULL ||
-	    (n->dstpath = item_dstpath(job, it)) == NULL ||
-	    (n->rel = item_rel(it)) == NULL) {
+	    (it->parent == NULL && (n->dstpath = item_dstpath(job, it)) == NULL)) {
 		if (n)
 			tree_free(n);
 		job_dir_ready(job);
