@@ -771,6 +771,8 @@ tree_admit(struct tnode *n)
 		n->next_waiting = job->tree_job->waiting;
 		job->tree_job->waiting = n;
 		fdshare_wait(&n->wait);
+		log_debug("job %llu: directory '%s' waits for its user's share of fds",
+		    (unsigned long long)job->id, n->name);
 		return;
 	}
 	tree_got_fds(n, rc);
