@@ -26,10 +26,9 @@ need_root "runs a root daemon for the unprivileged users cpdtest and cpdtest2"
 ensure_user cpdtest
 ensure_user cpdtest2
 
-U=$T/u V=$T/v
-mkdir "$U" "$V"
-chown cpdtest: "$U"
-chown cpdtest2: "$V"
+U=$T/u V=$T/v	# the attacker's, and the other user's
+install -d -o cpdtest -g cpdtest "$U"
+install -d -o cpdtest2 -g cpdtest2 "$V"
 
 # deep USER DIR DEPTH FILESIZE EVERY [NAME]: as USER, DIR/d/d/... DEPTH
 # levels deep (each named NAME, default d), with a file "f" of FILESIZE
@@ -59,9 +58,6 @@ PY
 }
 
 fds() { ls "/proc/$DAEMON_PID/fd" | wc -l; }
-call_as() {	# USER METHOD ID
-	varlink_as "$1" "{\"method\":\"io.cpd.Manager.$2\",\"parameters\":{\"id\":$3}}" 10
-}
 
 deep cpdtest "$U/deep" 2000 1048576 0
 mkfile "$U/slow" 1M
