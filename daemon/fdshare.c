@@ -1,10 +1,10 @@
 /*
- * Per-user accounting of long-held fds (fdshare.h). A user's count lives
- * only while it is not zero, so the table holds the users with trees in
- * flight: a list is enough.
+ * Per-user accounting of long-held fds (fdshare.h). Only holders that
+ * hold or wait are listed, so a user's count is the sum over a short
+ * list: the jobs with trees in flight.
  */
 #include <errno.h>
-#include <stdlib.h>
+#include <stddef.h>
 #include <sys/resource.h>
 
 #include "config.h"
@@ -12,13 +12,7 @@
 
 #define FDSHARE_MIN	16	/* a share below this could not copy a shallow tree */
 
-struct fdshare_user {
-	uid_t			 uid;
-	unsigned		 held;
-	struct fdshare_user	*next;
-};
-
-static struct fdshare_user	*users;
+static struct fdshare_holder	*holders;
 static struct fdshare_waiter	*waiters, **waiters_tail = &waiters;
 
 unsigned
@@ -34,78 +28,80 @@ fdshare_limit(void)
 	return n < FDSHARE_MIN ? FDSHARE_MIN : n;
 }
 
-static struct fdshare_user **
-fdshare_find(uid_t uid)
-{
-	struct fdshare_user **pp;
-
-	for (pp = &users; *pp && (*pp)->uid != uid; pp = &(*pp)->next)
-		;
-	return pp;
-}
-
 static unsigned
 fdshare_held(uid_t uid)
 {
-	struct fdshare_user *u = *fdshare_find(uid);
+	unsigned n = 0;
 
-	return u ? u->held : 0;
+	for (struct fdshare_holder *h = holders; h; h = h->next)
+		if (h->uid == uid)
+			n += h->held;
+	return n;
+}
+
+/* Listed while it holds or waits, so that the list stays short. */
+static void
+fdshare_list(struct fdshare_holder *h)
+{
+	struct fdshare_holder **pp;
+
+	if (!h->listed && (h->held || h->waiting)) {
+		h->next = holders;
+		holders = h;
+		h->listed = true;
+	} else if (h->listed && !h->held && !h->waiting) {
+		for (pp = &holders; *pp != h; pp = &(*pp)->next)
+			;
+		*pp = h->next;
+		h->listed = false;
+	}
 }
 
 static bool
 fdshare_waiting(uid_t uid)
 {
 	for (struct fdshare_waiter *w = waiters; w; w = w->next)
-		if (w->uid == uid)
+		if (w->holder->uid == uid)
 			return true;
 	return false;
 }
 
-static int
-fdshare_add(uid_t uid, unsigned n)
+int
+fdshare_take(struct fdshare_holder *h, unsigned n)
 {
-	struct fdshare_user **pp = fdshare_find(uid), *u = *pp;
-
-	if (u == NULL) {
-		if ((u = calloc(1, sizeof(*u))) == NULL)
-			return -ENOMEM;
-		u->uid = uid;
-		*pp = u;
-	}
-	u->held += n;
+	/* Not past the user's waiters either: they would wait for ever. */
+	if (fdshare_held(h->uid) + n > fdshare_limit() || fdshare_waiting(h->uid))
+		return -EMFILE;
+	h->held += n;
+	fdshare_list(h);
 	return 0;
 }
 
+void
+fdshare_give(struct fdshare_holder *h, unsigned n)
+{
+	h->held -= n < h->held ? n : h->held;
+	fdshare_list(h);
+}
+
 int
-fdshare_take(uid_t uid, unsigned n)
+fdshare_wait(struct fdshare_holder *h, struct fdshare_waiter *w)
 {
-	/* Not past the user's waiters either: they would wait for ever. */
-	if (fdshare_held(uid) + n > fdshare_limit() || fdshare_waiting(uid))
+	const struct fdshare_holder *o;
+
+	for (o = holders; o; o = o->next)
+		if (o != h && o->uid == h->uid && o->held > 0 && o->waiting == 0)
+			break;
+	if (o == NULL)
 		return -EMFILE;
-	return fdshare_add(uid, n);
-}
-
-void
-fdshare_give(uid_t uid, unsigned n)
-{
-	struct fdshare_user **pp = fdshare_find(uid), *u = *pp;
-
-	if (u == NULL)
-		return;
-	u->held -= n < u->held ? n : u->held;
-	if (u->held == 0) {
-		*pp = u->next;
-		free(u);
-	}
-}
-
-void
-fdshare_wait(struct fdshare_waiter *w)
-{
+	w->holder = h;
 	w->next = NULL;
 	w->queued = true;
 	*waiters_tail = w;
 	waiters_tail = &w->next;
+	h->waiting++;
+	fdshare_list(h);
+	return 0;
 }
 
 void
@@ -121,6 +117,8 @@ fdshare_cancel(struct fdshare_waiter *w)
 	if (waiters_tail == &w->next)
 		waiters_tail = pp;
 	w->queued = false;
+	w->holder->waiting--;
+	fdshare_list(w->holder);
 }
 
 void
@@ -130,14 +128,16 @@ fdshare_wake(uid_t uid)
 
 	/* In order: a later, smaller need does not pass an earlier one. */
 	while (w) {
-		if (w->uid != uid) {
+		if (w->holder->uid != uid) {
 			w = w->next;
 			continue;
 		}
 		if (fdshare_held(uid) + w->need > fdshare_limit())
 			return;
 		fdshare_cancel(w);
-		w->ready(w, fdshare_add(uid, w->need));
+		w->holder->held += w->need;
+		fdshare_list(w->holder);
+		w->ready(w);
 		w = waiters;	/* ready() may have changed the list */
 	}
 }

@@ -12,29 +12,42 @@
  * with 0 a quarter of the daemon's fd limit.
  */
 
-/* Someone waiting for fds of a user's share (in a struct of its own). */
-struct fdshare_waiter {
+/* What holds fds of its user's share: a job's tree. Zeroed, then uid set. */
+struct fdshare_holder {
 	uid_t			 uid;
+	unsigned		 held;		/* fds taken */
+	unsigned		 waiting;	/* its waiters queued */
+	struct fdshare_holder	*next;		/* listed while it holds or waits */
+	bool			 listed;
+};
+
+/* Someone waiting for fds of its holder's user's share. */
+struct fdshare_waiter {
+	struct fdshare_holder	*holder;
 	unsigned		 need;
-	/* Called by fdshare_wake(): 0 with the fds taken for it, or -ENOMEM. */
-	void			(*ready)(struct fdshare_waiter *, int);
+	/* Called by fdshare_wake(), with the fds taken for it. */
+	void			(*ready)(struct fdshare_waiter *);
 	struct fdshare_waiter	*next;
 	bool			 queued;
 };
 
 unsigned fdshare_limit(void);
-/*
- * Count n more fds against uid's share: 0, or -EMFILE past the share (or
- * while others wait for it), -ENOMEM.
- */
-int	 fdshare_take(uid_t, unsigned n);
+/* Count n more fds against the user's share: 0, or -EMFILE past it (or while others wait). */
+int	 fdshare_take(struct fdshare_holder *, unsigned n);
 /* The fds are closed: given back (fdshare_wake() then). */
-void	 fdshare_give(uid_t, unsigned n);
-/* Wait, first come first served, for w->need fds of w->uid's share. */
-void	 fdshare_wait(struct fdshare_waiter *);
+void	 fdshare_give(struct fdshare_holder *, unsigned n);
+/*
+ * Past the share: wait, first come first served, for w->need fds that
+ * the user's other holders give back. Only while one of them holds fds
+ * and waits for none: not for the holder's own (a tree's ancestors give
+ * theirs back only after their descendants), and not only for holders
+ * that wait themselves (they would wait on each other for ever).
+ * 0: queued; -EMFILE: it may not wait.
+ */
+int	 fdshare_wait(struct fdshare_holder *, struct fdshare_waiter *);
 /* Stop waiting (no harm if it is not). */
 void	 fdshare_cancel(struct fdshare_waiter *);
-/* Hand the user's fds given back to the waiters they now fit. */
+/* Hand the fds the user's holders gave back to the waiters they now fit. */
 void	 fdshare_wake(uid_t);
 
 #endif

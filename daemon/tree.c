@@ -71,7 +71,7 @@ struct tree_job {
 	unsigned	 nodes;		/* directories being copied */
 	struct tnode	*readers;	/* directories waiting to read on (tree_kick) */
 	struct tnode	*waiting;	/* directories waiting for fds (tree_admit) */
-	unsigned	 fds;		/* of its user's share (fdshare.h) */
+	struct fdshare_holder share;	/* its directories' fds */
 };
 
 struct linux_dirent64 {
@@ -566,8 +566,8 @@ static const struct tree_step {
 static struct tree_job *
 tree_job_get(struct job *job)
 {
-	if (job->tree_job == NULL)
-		job->tree_job = calloc(1, sizeof(*job->tree_job));
+	if (job->tree_job == NULL && (job->tree_job = calloc(1, sizeof(*job->tree_job))))
+		job->tree_job->share.uid = job->cred->uid;
 	return job->tree_job;
 }
 
@@ -642,13 +642,11 @@ tree_end(struct tnode *n)
 
 	job->tree_job->nodes--;
 	if (held)
-		job->tree_job->fds -= TREE_NODE_FDS;
+		fdshare_give(&job->tree_job->share, TREE_NODE_FDS);
 	path = n->end_err ? tree_path(n, TREE_SRC, NULL) : NULL;
 	job_dir_end(job, parent, n->end_err, path ? path : n->name, n->end_msg);
 	free(path);
 	tree_free(n);
-	if (held)
-		fdshare_give(uid, TREE_NODE_FDS);
 	if (parent)
 		tree_child_done(parent);
 	if (held)
@@ -700,23 +698,6 @@ tree_child_done(struct tnode *n)
 		tree_enter(n, tree_next(n, TS_READ));
 }
 
-/*
- * Whether a directory of job may wait for fds of its user's share: only
- * for those of the user's other jobs that wait for none themselves. Not
- * for its own job's (an ancestor's come back only after the directory
- * has ended), and not for a job that waits itself: two jobs would wait
- * on each other for ever.
- */
-static bool
-tree_may_wait(const struct job *job)
-{
-	for (const struct job *j = job_first(); j; j = job_next((struct job *)j))
-		if (j != job && j->cred->uid == job->cred->uid && j->tree_job &&
-		    j->tree_job->fds > 0 && j->tree_job->waiting == NULL)
-			return true;
-	return false;
-}
-
 /* Out of the job's list of directories waiting for fds. */
 static void
 tree_unwait(struct tnode *n)
@@ -733,46 +714,42 @@ static void
 tree_got_fds(struct tnode *n, int err)
 {
 	if (err < 0) {
-		tree_enter(n, tree_fail(n, err, err == -EMFILE ? "cannot copy directory "
-		    "'%s': %s (its user's share of directory fds, jobs.dir_fds_per_user, "
-		    "is taken)" : "cannot copy directory '%s': %s", TREE_SRC));
+		tree_enter(n, tree_fail(n, err, "cannot copy directory '%s': %s (its user's "
+		    "share of directory fds, jobs.dir_fds_per_user, is taken)", TREE_SRC));
 		return;
 	}
 	n->fds_held = true;
-	n->job->tree_job->fds += TREE_NODE_FDS;
 	tree_enter(n, TS_OPEN_SRC);	/* a stopping job's ends at its first step */
 }
 
-/* fdshare_wake(): the fds a directory waited for. */
+/* fdshare_wake(): the fds a directory waited for are taken. */
 static void
-tree_fds_ready(struct fdshare_waiter *w, int err)
+tree_fds_ready(struct fdshare_waiter *w)
 {
 	struct tnode *n = (struct tnode *)((char *)w - offsetof(struct tnode, wait));
 
 	tree_unwait(n);
-	tree_got_fds(n, err);
+	tree_got_fds(n, 0);
 }
 
 /*
  * A directory keeps two fds open while anything in it is copied: they
- * come from its user's share (fdshare.h). Past it, the directory waits
- * (tree_may_wait) or fails with EMFILE.
+ * come from its user's share. Past it, the directory waits for the
+ * user's other jobs, or fails with EMFILE (fdshare_wait says which).
  */
 static void
 tree_admit(struct tnode *n)
 {
-	struct job	*job = n->job;
-	int		 rc = fdshare_take(job->cred->uid, TREE_NODE_FDS);
+	struct tree_job	*tj = n->job->tree_job;
+	int		 rc = fdshare_take(&tj->share, TREE_NODE_FDS);
 
-	if (rc == -EMFILE && tree_may_wait(job)) {
-		n->wait.uid = job->cred->uid;
-		n->wait.need = TREE_NODE_FDS;
-		n->wait.ready = tree_fds_ready;
-		n->next_waiting = job->tree_job->waiting;
-		job->tree_job->waiting = n;
-		fdshare_wait(&n->wait);
+	n->wait.need = TREE_NODE_FDS;
+	n->wait.ready = tree_fds_ready;
+	if (rc == -EMFILE && fdshare_wait(&tj->share, &n->wait) == 0) {
+		n->next_waiting = tj->waiting;
+		tj->waiting = n;
 		log_debug("job %llu: directory '%s' waits for its user's share of fds",
-		    (unsigned long long)job->id, n->name);
+		    (unsigned long long)n->job->id, n->name);
 		return;
 	}
 	tree_got_fds(n, rc);

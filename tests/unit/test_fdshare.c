@@ -1,10 +1,12 @@
 /*
  * Each user's share of long-held fds (fdshare.c): takes within the share
- * pass and past it fail with EMFILE; users are apart; while a user has
- * waiters nobody of that user passes them; fds given back wake waiters
- * in order, each with its fds taken, and a waiter that no longer fits
- * stops the wake-up (a smaller later need does not pass it); a cancelled
- * waiter is never woken; 0 is a quarter of RLIMIT_NOFILE, at least 16.
+ * pass and past it fail with EMFILE, for all of a user's holders
+ * together; users are apart; a waiter may wait only while another holder
+ * of its user holds fds and waits for none; while a user has waiters
+ * nobody of that user passes them; fds given back wake waiters in order,
+ * each with its fds taken, and a waiter that does not fit stops the
+ * wake-up (a smaller later need does not pass it); a cancelled waiter is
+ * never woken; 0 is a quarter of RLIMIT_NOFILE, at least 16.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -20,9 +22,8 @@ static struct config	conf;
 static int		woken[8], nwoken;
 
 static void
-ready(struct fdshare_waiter *w, int err)
+ready(struct fdshare_waiter *w)
 {
-	assert_int_equal(err, 0);
 	woken[nwoken++] = (int)w->need;
 }
 
@@ -39,44 +40,57 @@ setup(void **state)
 static void
 test_share(void **state)
 {
-	assert_int_equal(fdshare_take(1000, 16), 0);
-	assert_int_equal(fdshare_take(1000, 4), 0);
-	assert_int_equal(fdshare_take(1000, 2), -EMFILE);
-	assert_int_equal(fdshare_take(1001, 20), 0);	/* another user's */
-	fdshare_give(1000, 2);
-	assert_int_equal(fdshare_take(1000, 2), 0);
-	fdshare_give(1000, 20);
-	fdshare_give(1001, 20);
-	assert_int_equal(fdshare_take(1000, 20), 0);	/* all given back */
-	fdshare_give(1000, 20);
+	struct fdshare_holder a = { .uid = 1000 }, b = { .uid = 1000 }, c = { .uid = 1001 };
+
+	assert_int_equal(fdshare_take(&a, 16), 0);
+	assert_int_equal(fdshare_take(&b, 4), 0);
+	assert_int_equal(fdshare_take(&a, 2), -EMFILE);
+	assert_int_equal(fdshare_take(&c, 20), 0);	/* another user's */
+	fdshare_give(&b, 2);
+	assert_int_equal(fdshare_take(&a, 2), 0);
+	fdshare_give(&a, 18);
+	fdshare_give(&b, 2);
+	fdshare_give(&c, 20);
+	assert_false(a.listed || b.listed || c.listed);
+	assert_int_equal(fdshare_take(&b, 20), 0);	/* all given back */
+	fdshare_give(&b, 20);
 }
 
 static void
 test_waiters(void **state)
 {
-	struct fdshare_waiter a = { .uid = 1000, .need = 6, .ready = ready };
-	struct fdshare_waiter b = { .uid = 1000, .need = 2, .ready = ready };
-	struct fdshare_waiter c = { .uid = 1000, .need = 2, .ready = ready };
+	struct fdshare_holder h = { .uid = 1000 }, j = { .uid = 1000 }, k = { .uid = 1000 };
+	struct fdshare_waiter a = { .need = 6, .ready = ready };
+	struct fdshare_waiter b = { .need = 2, .ready = ready };
+	struct fdshare_waiter c = { .need = 2, .ready = ready };
+	struct fdshare_waiter d = { .need = 2, .ready = ready };
 
-	assert_int_equal(fdshare_take(1000, 18), 0);
-	fdshare_wait(&a);
-	fdshare_wait(&b);
-	fdshare_wait(&c);
+	assert_int_equal(fdshare_take(&h, 18), 0);
+	/* Nothing to wait for: only its own holder holds fds. */
+	assert_int_equal(fdshare_wait(&h, &a), -EMFILE);
+	assert_int_equal(fdshare_wait(&j, &a), 0);
+	assert_int_equal(fdshare_wait(&j, &b), 0);
+	assert_int_equal(fdshare_wait(&k, &c), 0);
 	/* Room for 2, but a waits first: nobody passes it. */
-	assert_int_equal(fdshare_take(1000, 2), -EMFILE);
+	assert_int_equal(fdshare_take(&k, 2), -EMFILE);
+	/* The others hold nothing yet (j and k only wait): h may not wait. */
+	assert_int_equal(fdshare_wait(&h, &d), -EMFILE);
 	fdshare_wake(1000);
 	assert_int_equal(nwoken, 0);
-	fdshare_give(1000, 6);			/* 12 held: a fits, then b */
+	fdshare_give(&h, 6);			/* 12 held: a fits, then b */
 	fdshare_wake(1000);
 	assert_int_equal(nwoken, 2);
 	assert_int_equal(woken[0], 6);
 	assert_int_equal(woken[1], 2);
+	assert_int_equal(j.held, 8);
+	assert_int_equal(j.waiting, 0);
 	fdshare_cancel(&c);
-	fdshare_give(1000, 20);
+	assert_int_equal(k.waiting, 0);
+	fdshare_give(&h, 12);
+	fdshare_give(&j, 8);
 	fdshare_wake(1000);
 	assert_int_equal(nwoken, 2);		/* c was cancelled */
-	assert_int_equal(fdshare_take(1000, 20), 0);
-	fdshare_give(1000, 20);
+	assert_false(h.listed || j.listed || k.listed);
 }
 
 static void
