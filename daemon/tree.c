@@ -213,6 +213,7 @@ tree_fail_into_itself(struct tnode *n)
 	const struct tnode	*top = n;
 	struct tnode		*made = n;
 	char			*msg = NULL;
+	const char		*what;
 
 	while (top->parent)
 		top = top->parent;
@@ -224,12 +225,11 @@ tree_fail_into_itself(struct tnode *n)
 	if (asprintf(&msg, "cannot copy a directory, '%s', into itself, '%s'",
 	    top->src, top->dstpath) < 0)
 		msg = NULL;
-	if (msg == NULL)
-		msg = strdup("cannot copy a directory into itself");
-	job_fail(n->job, -EINVAL, "%s", msg ? msg : "out of memory");
+	what = msg ? msg : "cannot copy a directory into itself";
+	job_fail(n->job, -EINVAL, "%s", what);
 	if (n->end_err == 0) {
 		n->end_err = -EINVAL;
-		if (asprintf(&n->end_msg, "%s: %s", msg ? msg : "", strerror(EINVAL)) < 0)
+		if (asprintf(&n->end_msg, "%s: %s", what, strerror(EINVAL)) < 0)
 			n->end_msg = NULL;
 	}
 	free(msg);

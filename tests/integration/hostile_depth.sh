@@ -21,6 +21,9 @@
 #    less than 40 MB to the daemon's resident memory (a path kept per
 #    directory, three of them, took about 95 MB; not measured under
 #    ASan), and the copy is whole.
+# 5. With a share of 16: a directory waiting for fds that cpdtest's other
+#    job holds starts when that job ends, and its job completes whole;
+#    another such job, cancelled while it waits, ends cancelled at once.
 . "$(dirname "$0")/../lib.sh"
 need_root "runs a root daemon for the unprivileged users cpdtest and cpdtest2"
 ensure_user cpdtest
@@ -218,6 +221,38 @@ fa, fb = os.open("f", os.O_RDONLY, dir_fd=a), os.open("f", os.O_RDONLY, dir_fd=b
 sys.exit(0 if os.read(fa, 1 << 20) == os.read(fb, 1 << 20) else 1)
 PY
 		fail "$engine: the long-named tree's copy differs at the bottom"
+	daemon_exit_ok
+done
+# 5. Waiting for fds: woken, or cancelled.
+as_user cpdtest mkdir -p "$U/w/a/d/d/d/d/d/d" "$U/w/b/d/d" "$U/w/c/d/d"
+mkfile "$U/w/a/d/d/d/d/d/d/f" 1M
+chown cpdtest: "$U/w/a/d/d/d/d/d/d/f"
+write_config "$T/cpd.conf" "jobs = { dir_fds_per_user = 16; max_running_per_user = 4; };"
+for engine in io_uring fallback; do
+	: >"$DAEMON_LOG"
+	start_daemon_raw -E "$engine" --config "$T/cpd.conf"
+	ids=()
+	for j in a b c; do
+		r=$(varlink_as cpdtest "$(copy_msg "{\"__more\": false, \"recursive\": true,
+			\"bwlimit\": $([ $j = a ] && echo 262144 || echo 0)}" "$U/w/c$j-$engine" "$U/w/$j")" 10)
+		id=$(jfield parameters.job.id <<<"$r")
+		[[ "$id" =~ ^[0-9]+$ ]] || fail "$engine: cpdtest's Copy of $j: $r"
+		ids+=("$id")
+		[ $j = a ] && sleep 1	# a holds 14 of the 16 fds before b and c come
+	done
+	sleep 0.5
+	[ "$(grep -c "waits for its user's share of fds" "$DAEMON_LOG")" -ge 2 ] ||
+		fail "$engine: b's and c's directories did not wait for a's fds"
+	r=$(call_as cpdtest Cancel "${ids[2]}")
+	expect_eq "$engine: Cancel of a job waiting for fds" \
+		"$(jfield parameters.job.state <<<"$r")" cancelled
+	for i in 0 1; do
+		r=$(job_wait "${ids[$i]}")
+		expect_eq "$engine: job ${ids[$i]}" "$(jfield parameters.job.state <<<"$r")" done
+	done
+	tree_same "$U/w/a" "$U/w/ca-$engine"
+	tree_same "$U/w/b" "$U/w/cb-$engine"
+	no_temporaries "$U/w"
 	daemon_exit_ok
 done
 echo "ok"
