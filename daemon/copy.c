@@ -99,9 +99,9 @@ static void
 copy_free(struct copy *c)
 {
 	if (c->srcfd >= 0)
-		close(c->srcfd);
+		engine_close(c->srcfd);		/* not on the loop: engine.h */
 	if (c->tmpfd >= 0)
-		close(c->tmpfd);
+		engine_close(c->tmpfd);
 	free(c->lanes);
 	free(c->ext);
 	free(c->target);
@@ -453,7 +453,7 @@ copy_on_hlink(struct copy *c)
 	} else if (h && h->state == 1) {
 		c->kind = K_HARDLINK;
 		c->link_to = h;
-		close(c->srcfd);
+		engine_close(c->srcfd);
 		c->srcfd = -1;
 		c->progress += c->stx.stx_size;	/* its bytes are there */
 		copy_apply(c);

@@ -143,9 +143,13 @@ void	engine_submit(struct eop *);
  */
 long	engine_run(struct eop *);
 /*
- * Close fd in a pool thread, not waited for: for a file whose last close
- * may be slow (an unlinked temporary with its pages still cached: the
- * kernel drops them in close(), about half a second for 1 GiB).
+ * Close fd in a pool thread, not waited for. Every file a job opened on
+ * a user's file system is closed so, never on the loop: a last close may
+ * be slow (an unlinked temporary with its pages still cached: the kernel
+ * drops them in close(), about half a second for 1 GiB), and it may
+ * wait for the file system (FUSE's FLUSH and RELEASE, an NFS file's
+ * write-back), for ever if that hangs. An O_PATH descriptor asks nothing
+ * of the file system at its close: those may be closed anywhere.
  */
 void	engine_close(int fd);
 /*
