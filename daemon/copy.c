@@ -99,9 +99,9 @@ static void
 copy_free(struct copy *c)
 {
 	if (c->srcfd >= 0)
-		engine_close(c->srcfd);		/* not on the loop: engine.h */
+		engine_close(c->srcfd, c->job->cred);	/* not on the loop: engine.h */
 	if (c->tmpfd >= 0)
-		engine_close(c->tmpfd);
+		engine_close(c->tmpfd, c->job->cred);
 	free(c->lanes);
 	free(c->ext);
 	free(c->target);
@@ -136,7 +136,7 @@ copy_finish(struct copy *c)
 		copy_hlink_settle(c, c->err == 0);
 	/* A temporary that was not published goes with its last close. */
 	if (c->err && c->tmpfd >= 0) {
-		engine_close(c->tmpfd);
+		engine_close(c->tmpfd, c->job->cred);
 		c->tmpfd = -1;
 	}
 	job_file_end(job, c->item->parent, c->err, c->srcpath, c->msg, c->method);
@@ -453,7 +453,7 @@ copy_on_hlink(struct copy *c)
 	} else if (h && h->state == 1) {
 		c->kind = K_HARDLINK;
 		c->link_to = h;
-		engine_close(c->srcfd);
+		engine_close(c->srcfd, c->job->cred);
 		c->srcfd = -1;
 		c->progress += c->stx.stx_size;	/* its bytes are there */
 		copy_apply(c);

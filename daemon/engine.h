@@ -149,9 +149,11 @@ long	engine_run(struct eop *);
  * drops them in close(), about half a second for 1 GiB), and it may
  * wait for the file system (FUSE's FLUSH and RELEASE, an NFS file's
  * write-back), for ever if that hangs. An O_PATH descriptor asks nothing
- * of the file system at its close: those may be closed anywhere.
+ * of the file system at its close: those may be closed anywhere. The
+ * close counts for the owner's share of the pool (engine_thread.c): a
+ * file system that hangs holds that user's threads, not everybody's.
  */
-void	engine_close(int fd);
+void	engine_close(int fd, struct cred *owner);
 /*
  * Where bulk copying runs from now on: io-wq's workers and the pool's
  * threads while they work for jobs that are not interactive; the pool's

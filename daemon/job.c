@@ -261,7 +261,7 @@ job_end(struct job *job)
 {
 	job_workers->end(job);
 	if (job->dirfd >= 0)
-		engine_close(job->dirfd);	/* not on the loop: engine.h */
+		engine_close(job->dirfd, job->cred);	/* not on the loop: engine.h */
 	job->dirfd = -1;
 	free(job->scan);
 	job->scan = NULL;
@@ -346,7 +346,7 @@ job_dir_synced(struct eop *op, int res)
 	if (res < 0)
 		job_fail(job, res, "cannot sync directory '%s'", job->into_dir ?
 		    job->req.destination : job->dest_parent);
-	engine_close(op->fd);
+	engine_close(op->fd, job->cred);
 	job_end(job);
 }
 
