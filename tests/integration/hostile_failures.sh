@@ -1,20 +1,22 @@
 #!/bin/bash
 # hostile_failures: one user's failure records and finished jobs must
 # not fill the daemon's memory or state_dir, nor make root's List too
-# large to be sent. cpdtest copies, with keep_going, a tree of FILES
-# unreadable files under paths of about 4000 bytes, JOBS times (each job
-# counts FILES failures and lists what jobs.failure_bytes and the
-# user's jobs.user_failure_bytes allow, paths shortened to 1 KiB), then
-# makes SMALL finished jobs more, past jobs.keep_finished_per_user.
+# large to be sent. cpdtest makes SMALL finished jobs, then copies, with
+# keep_going, a tree of FILES unreadable files under paths of about 4000
+# bytes, JOBS times (each job counts FILES failures and lists what
+# jobs.failure_bytes and the user's jobs.user_failure_bytes allow, paths
+# shortened to 1 KiB): past jobs.keep_finished_per_user in all.
 # Before the bounds, 30 such jobs grew the daemon by over 100 MB and
 # root's List failed. With the defaults (cpd.conf(5)):
 #   - every job's files_failed is FILES exactly;
 #   - no listed path or message is over 1024 bytes, a job's listed
 #     failures cost at most 64 KiB and all of cpdtest's at most 1 MiB;
-#   - cpdtest keeps at most 100 finished jobs, in List and in state_dir;
-#   - the daemon's RSS grew by less than RSS_MAX, state_dir holds less
-#     than STATE_MAX (both above what the limits allow, far below what
-#     the unbounded records took);
+#   - cpdtest keeps its newest 100 finished jobs only, in List and in
+#     state_dir, the failing ones among them, their failures listed;
+#   - the daemon's RSS grew by less than RSS_MAX (not under ASan, whose
+#     quarantine keeps freed memory), state_dir holds less than
+#     STATE_MAX (both above what the limits allow, far below what the
+#     unbounded records took);
 #   - List without paging parameters (an old client) answers one bounded
 #     page and next_after; root's `cpd-client list` (and --json) shows
 #     every job, through the pages.
@@ -52,11 +54,11 @@ start_daemon_raw
 rss() { awk '/^VmRSS:/ { print $2 * 1024 }' /proc/"$DAEMON_PID"/status; }
 rss0=$(rss)
 
+r=$(as_user cpdtest "$PYTHON" "$HOSTILE" "$CPD_SOCKET" copies "$SMALL" '{}' "$U/small" "$U/out/s")
+expect_eq "small jobs' states" "$(jfield states <<<"$r")" "{\"done\": $SMALL}"
 r=$(as_user cpdtest "$PYTHON" "$HOSTILE" "$CPD_SOCKET" copies "$JOBS" \
 	'{"recursive": true, "keep_going": true}' "$U/tree" "$U/out/t")
 expect_eq "failing jobs' states" "$(jfield states <<<"$r")" "{\"done\": $JOBS}"
-r=$(as_user cpdtest "$PYTHON" "$HOSTILE" "$CPD_SOCKET" copies "$SMALL" '{}' "$U/small" "$U/out/s")
-expect_eq "small jobs' states" "$(jfield states <<<"$r")" "{\"done\": $SMALL}"
 # Root's own jobs: root's List has more than a page.
 r=$(py "$HOSTILE" "$CPD_SOCKET" copies 30 '{}' "$U/small" "$T/r")
 expect_eq "root's jobs' states" "$(jfield states <<<"$r")" '{"done": 30}'
@@ -64,7 +66,7 @@ sleep 1		# a tick drops the jobs beyond the user's share
 
 rss1=$(rss)
 state=$(du -sb "$T/state" | cut -f1)
-[ $((rss1 - rss0)) -lt $RSS_MAX ] ||
+sanitized || [ $((rss1 - rss0)) -lt $RSS_MAX ] ||
 	fail "the daemon grew by $(((rss1 - rss0) >> 20)) MiB (limit $((RSS_MAX >> 20)))"
 [ "$state" -lt $STATE_MAX ] || fail "state_dir holds $((state >> 20)) MiB (limit $((STATE_MAX >> 20)))"
 echo "rss +$(((rss1 - rss0) >> 10)) KiB, state_dir $((state >> 10)) KiB"
@@ -72,9 +74,10 @@ echo "rss +$(((rss1 - rss0) >> 10)) KiB, state_dir $((state >> 10)) KiB"
 # Every page of List, as cpdtest and as root, and one List without paging.
 # check_pages USER: as USER; prints {"jobs", "pages", "ids"}.
 check_pages() {
-	as_user "$1" "$PYTHON" - "$CPD_SOCKET" "$FILES" "$1" <<'PYEOF'
+	as_user "$1" "$PYTHON" - "$CPD_SOCKET" "$FILES" "$1" "$JOBS" "$SMALL" <<'PYEOF'
 import json, socket, sys
 path, files, who = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+njobs, nsmall = int(sys.argv[4]), int(sys.argv[5])
 
 def call(params):
     s = socket.socket(socket.AF_UNIX)
@@ -119,11 +122,15 @@ ids = [j["id"] for j in jobs]
 if ids != sorted(set(ids)):
     fail("pages repeat or reorder jobs")
 user = [j for j in jobs if j["uid"] != 0]
-if len(user) > 100:
-    fail("%d finished jobs kept for cpdtest (keep_finished_per_user 100)" % len(user))
-total = 0
+# cpdtest's jobs are ids 1.. in order: the newest 100 are kept.
+want = list(range(njobs + nsmall - 99, njobs + nsmall + 1))
+if [j["id"] for j in user] != want:
+    fail("cpdtest's kept jobs: %s, want its newest 100" % [j["id"] for j in user])
+total, failing, marked = 0, 0, 0
 for j in user:
     if j["recursive"]:
+        failing += 1
+        marked += sum("\u2026" in f["path"] for f in j["failures"])
         if j["files_failed"] != files:
             fail("job %d: files_failed %d, want %d" % (j["id"], j["files_failed"], files))
         cost = 0
@@ -137,6 +144,8 @@ for j in user:
         total += cost
 if total > 1 << 20:
     fail("cpdtest's jobs list failures of %d bytes" % total)
+if failing != njobs or marked == 0:
+    fail("%d failing jobs kept, %d shortened paths listed" % (failing, marked))
 print(json.dumps({"jobs": len(jobs), "pages": pages, "ids": ids}))
 PYEOF
 }
