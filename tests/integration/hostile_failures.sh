@@ -19,7 +19,9 @@
 #     unbounded records took);
 #   - List without paging parameters (an old client) answers one bounded
 #     page and next_after; root's `cpd-client list` (and --json) shows
-#     every job, through the pages.
+#     every job, through the pages;
+#   - restarted from its journal, the daemon lists the same jobs.
+# On both engines.
 . "$(dirname "$0")/../lib.sh"
 need_root "runs a root daemon for the unprivileged user cpdtest"
 ensure_user cpdtest
@@ -33,7 +35,7 @@ RSS_MAX=$((12 << 20)) STATE_MAX=$((4 << 20))
 HOSTILE="$(dirname "$0")/hostile_client.py"
 
 U=$T/u
-mkdir "$U" "$U/out"
+mkdir "$U"
 # A chain of 15 directories of 250-byte names, FILES files of mode 000 at its end.
 py - "$U/tree" "$FILES" <<'PYEOF'
 import os, sys
@@ -50,26 +52,7 @@ PYEOF
 echo small > "$U/small"
 chown -R cpdtest: "$U"
 
-start_daemon_raw
 rss() { awk '/^VmRSS:/ { print $2 * 1024 }' /proc/"$DAEMON_PID"/status; }
-rss0=$(rss)
-
-r=$(as_user cpdtest "$PYTHON" "$HOSTILE" "$CPD_SOCKET" copies "$SMALL" '{}' "$U/small" "$U/out/s")
-expect_eq "small jobs' states" "$(jfield states <<<"$r")" "{\"done\": $SMALL}"
-r=$(as_user cpdtest "$PYTHON" "$HOSTILE" "$CPD_SOCKET" copies "$JOBS" \
-	'{"recursive": true, "keep_going": true}' "$U/tree" "$U/out/t")
-expect_eq "failing jobs' states" "$(jfield states <<<"$r")" "{\"done\": $JOBS}"
-# Root's own jobs: root's List has more than a page.
-r=$(py "$HOSTILE" "$CPD_SOCKET" copies 30 '{}' "$U/small" "$T/r")
-expect_eq "root's jobs' states" "$(jfield states <<<"$r")" '{"done": 30}'
-sleep 1		# a tick drops the jobs beyond the user's share
-
-rss1=$(rss)
-state=$(du -sb "$T/state" | cut -f1)
-sanitized || [ $((rss1 - rss0)) -lt $RSS_MAX ] ||
-	fail "the daemon grew by $(((rss1 - rss0) >> 20)) MiB (limit $((RSS_MAX >> 20)))"
-[ "$state" -lt $STATE_MAX ] || fail "state_dir holds $((state >> 20)) MiB (limit $((STATE_MAX >> 20)))"
-echo "rss +$(((rss1 - rss0) >> 10)) KiB, state_dir $((state >> 10)) KiB"
 
 # Every page of List, as cpdtest and as root, and one List without paging.
 # check_pages USER: as USER; prints {"jobs", "pages", "ids"}.
@@ -149,21 +132,61 @@ if failing != njobs or marked == 0:
 print(json.dumps({"jobs": len(jobs), "pages": pages, "ids": ids}))
 PYEOF
 }
-r=$(check_pages cpdtest) || fail "$r"
-r=$(check_pages root) || fail "$r"
-ids=$(jfield ids <<<"$r")
-[ "$(jfield pages <<<"$r")" -ge 2 ] || fail "root's List took one page: $r"
 
-# Root's cpd-client: every job, as the pages had them.
-"$CLIENT" list >"$T/list.txt" || fail "cpd-client list failed"
-got=$(awk 'NR > 1 { print $1 }' "$T/list.txt" | py -c 'import json, sys; print(json.dumps([int(l) for l in sys.stdin]))')
-expect_eq "cpd-client list's ids" "$got" "$ids"
-"$CLIENT" list --json | py -c 'import json, sys; print(json.dumps([j["id"] for j in json.load(sys.stdin)]))' >"$T/ids.json" ||
-	fail "cpd-client list --json failed"
-expect_eq "cpd-client list --json's ids" "$(cat "$T/ids.json")" "$ids"
+# failures_case ENGINE: the whole case on a fresh daemon and journal,
+# then again on the daemon restarted from that journal.
+failures_case() {
+	local r ids got state nrec rss0 rss1
+	write_config "$T/cpd.conf" "engine = { type = \"$1\"; };"
+	rm -rf "$T/state" "$T/r" "$U/out"
+	mkdir "$T/r" "$U/out"
+	chown cpdtest: "$U/out"
+	start_daemon_raw --config "$T/cpd.conf"
+	rss0=$(rss)
 
-# state_dir holds the kept jobs' records only.
-nrec=$(find "$T/state" -type f | wc -l)
-[ "$nrec" -le 140 ] || fail "state_dir holds $nrec files for at most 130 kept jobs"
-daemon_exit_ok
+	r=$(as_user cpdtest "$PYTHON" "$HOSTILE" "$CPD_SOCKET" copies "$SMALL" '{}' "$U/small" "$U/out/s")
+	expect_eq "small jobs' states" "$(jfield states <<<"$r")" "{\"done\": $SMALL}"
+	r=$(as_user cpdtest "$PYTHON" "$HOSTILE" "$CPD_SOCKET" copies "$JOBS" \
+		'{"recursive": true, "keep_going": true}' "$U/tree" "$U/out/t")
+	expect_eq "failing jobs' states" "$(jfield states <<<"$r")" "{\"done\": $JOBS}"
+	# Root's own jobs: root's List has more than a page.
+	r=$(py "$HOSTILE" "$CPD_SOCKET" copies 30 '{}' "$U/small" "$T/r/r")
+	expect_eq "root's jobs' states" "$(jfield states <<<"$r")" '{"done": 30}'
+	sleep 1		# a tick drops the jobs beyond the user's share
+
+	rss1=$(rss)
+	state=$(du -sb "$T/state" | cut -f1)
+	sanitized || [ $((rss1 - rss0)) -lt $RSS_MAX ] ||
+		fail "the daemon grew by $(((rss1 - rss0) >> 20)) MiB (limit $((RSS_MAX >> 20)))"
+	[ "$state" -lt $STATE_MAX ] || fail "state_dir holds $((state >> 20)) MiB (limit $((STATE_MAX >> 20)))"
+	echo "rss +$(((rss1 - rss0) >> 10)) KiB, state_dir $((state >> 10)) KiB"
+
+	r=$(check_pages cpdtest) || fail "$r"
+	r=$(check_pages root) || fail "$r"
+	ids=$(jfield ids <<<"$r")
+	[ "$(jfield pages <<<"$r")" -ge 2 ] || fail "root's List took one page: $r"
+
+	# Root's cpd-client: every job, as the pages had them.
+	"$CLIENT" list >"$T/list.txt" || fail "cpd-client list failed"
+	got=$(awk 'NR > 1 { print $1 }' "$T/list.txt" | py -c 'import json, sys; print(json.dumps([int(l) for l in sys.stdin]))')
+	expect_eq "cpd-client list's ids" "$got" "$ids"
+	"$CLIENT" list --json | py -c 'import json, sys; print(json.dumps([j["id"] for j in json.load(sys.stdin)]))' >"$T/ids.json" ||
+		fail "cpd-client list --json failed"
+	expect_eq "cpd-client list --json's ids" "$(cat "$T/ids.json")" "$ids"
+
+	# state_dir holds the kept jobs' records only.
+	nrec=$(find "$T/state" -type f | wc -l)
+	[ "$nrec" -le 140 ] || fail "state_dir holds $nrec files for at most 130 kept jobs"
+	daemon_exit_ok
+
+	# Restarted, from the journal: the same jobs, with the same counts.
+	start_daemon_raw --config "$T/cpd.conf"
+	r=$(check_pages root) || fail "after a restart: $r"
+	expect_eq "root's List after a restart" "$(jfield ids <<<"$r")" "$ids"
+	daemon_exit_ok
+	echo "$1: ok"
+}
+
+failures_case io_uring
+failures_case fallback
 echo "hostile_failures: ok"
