@@ -104,6 +104,18 @@ while True:
 ids = [j["id"] for j in jobs]
 if ids != sorted(set(ids)):
     fail("pages repeat or reorder jobs")
+# A page of one, past the last, and limits out of range.
+p = call({"limit": 1})[1]["parameters"]
+if [j["id"] for j in p["jobs"]] != ids[:1] or p.get("next_after") != ids[0]:
+    fail("List limit 1: %s" % [j["id"] for j in p["jobs"]])
+p = call({"after": ids[-1]})[1]["parameters"]
+if p["jobs"] or p.get("next_after") is not None:
+    fail("List after the last job: %s" % p)
+for bad, name in (({"limit": 0}, "limit"), ({"limit": 1001}, "limit"), ({"after": -1}, "after")):
+    r = call(bad)[1]
+    if r.get("error") != "org.varlink.service.InvalidParameter" or \
+            r["parameters"].get("parameter") != name:
+        fail("List %s: %s" % (bad, r))
 user = [j for j in jobs if j["uid"] != 0]
 # cpdtest's jobs are ids 1.. in order: the newest 100 are kept.
 want = list(range(njobs + nsmall - 99, njobs + nsmall + 1))
