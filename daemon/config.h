@@ -36,6 +36,9 @@ struct config {
 		unsigned	files_in_flight;
 		unsigned	dir_fds_per_user;	/* 0: a quarter of RLIMIT_NOFILE */
 		unsigned	keep_finished;
+		unsigned	keep_finished_per_user;
+		uint64_t	failure_bytes;		/* listed, per job */
+		uint64_t	user_failure_bytes;	/* listed, over a user's kept jobs */
 		bool		sync;
 	} jobs;
 	struct {
