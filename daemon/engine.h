@@ -149,7 +149,9 @@ long	engine_run(struct eop *);
  * drops them in close(), about half a second for 1 GiB), and it may
  * wait for the file system (FUSE's FLUSH and RELEASE, an NFS file's
  * write-back), for ever if that hangs. An O_PATH descriptor asks nothing
- * of the file system at its close: those may be closed anywhere. The
+ * of the file system at its close, nor does a directory's (no FLUSH;
+ * FUSE sends RELEASEDIR without waiting for it): those may be closed
+ * anywhere. The
  * close counts for the owner's share of the pool (engine_thread.c): a
  * file system that hangs holds that user's threads, not everybody's.
  */
