@@ -139,6 +139,7 @@ job_free(struct job *job)
 	for (unsigned i = 0; i < job->ndevs; i++)
 		device_put(job->devs[i]);
 	json_object_put(job->final);
+	clean_free(job);
 	journal_write(job->id, NULL, false, NULL);	/* expired: its record goes too */
 	free(job);
 }
@@ -641,6 +642,7 @@ job_load(uint64_t id, struct json_object *rec)
 		request_free(&job->req);
 		cred_unref(job->cred);
 		json_object_put(job->final);
+		clean_free(job);
 		free(job);
 		return rc;
 	}
@@ -652,8 +654,7 @@ job_load(uint64_t id, struct json_object *rec)
 		 * it had published is whole, and is simply copied again. */
 		job->restarts += job->state == JOB_RUNNING;
 		job->state = JOB_QUEUED;
-		job->accepting = true;		/* started by job_restore() */
-		record_clean_temporaries(job);
+		job->accepting = true;		/* started by job_restore(), after its clean-up */
 	}
 	/* The list is in id order; the directory is not. */
 	for (at = TAILQ_LAST(&jobs, jobhead); at && at->id > id; at = TAILQ_PREV(at, jobhead, entry))
@@ -688,7 +689,8 @@ job_restore(const struct config *conf)
 		    (unsigned long long)job->id, job->restarts, job->restarts == 1 ? "" : "s",
 		    (unsigned)job->cred->uid, job->req.destination);
 		record_write(job, NULL);
-		scan_sources(job);
+		/* Not waited for: start-up answers at once, whatever is left. */
+		clean_restart(job);
 	}
 	log_info("journal %s: %u finished job%s kept, %u to run, next id %llu", conf->state_dir,
 	    nfinished, nfinished == 1 ? "" : "s", nrun, (unsigned long long)next_id);

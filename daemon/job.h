@@ -98,6 +98,12 @@ struct job {
 	struct tree_job		*tree_job;	/* tree.c's */
 	struct eop		 step;		/* job-level operation in flight */
 	char			*dest_parent;
+	/* clean.c: its named temporaries, relative to its directory (dirfd). */
+	char			**temps;
+	unsigned		 ntemps;
+	bool			 temps_unrecorded;	/* some are not in temps */
+	bool			 temps_legacy;		/* restored from a record without them */
+	char			*temps_dir;		/* restored: what temps are relative to */
 
 	/* Progress reporting. */
 	uint64_t		 samples[9];	/* bytes_done at the last ticks */
@@ -178,6 +184,14 @@ void	 job_dir_ready(struct job *);
 void	 job_dir_end(struct job *, struct tnode *parent, int err,
 	    const char *path, const char *msg);
 void	 job_dir_failed(struct job *, int err, const char *path, const char *fmt);
+/*
+ * A named temporary is about to be made in the destination directory
+ * dirrel (relative to the job's; "" or NULL: that one), or it is gone
+ * (published or removed): kept in the job's journal record, so that a
+ * restart after a crash removes it by name (clean.c). On the loop only.
+ */
+void	 clean_temp_made(struct job *, const char *dirrel, const char *name);
+void	 clean_temp_gone(struct job *, const char *dirrel, const char *name);
 void	 job_push_item(struct job *, struct item *);
 void	 job_add_total(struct job *, uint64_t files, uint64_t bytes);
 void	 job_fill(struct job *);

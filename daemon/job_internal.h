@@ -10,6 +10,7 @@
  *	scan.c		examining the sources, resolving the destination;
  *			the devices of both (device.c)
  *	record.c	a job's journal record, and a job from one
+ *	clean.c		its named temporaries, and removing them after a crash
  *	view.c		a job as the wire shows it (Job)
  *	request.c	the request, as Copy's parameters
  *
@@ -72,7 +73,16 @@ void	 scan_destination(struct job *);
 void	 record_write(struct job *, void (*done)(uint64_t id, int err));
 /* Fill job from its record rec of the journal; 0 or -errno. */
 int	 record_read(uint64_t id, struct json_object *rec, struct job *job);
-/* Remove what a crash left of the job: its temporaries, as its owner. */
-void	 record_clean_temporaries(struct job *);
+
+/* clean.c (and clean_temp_made, clean_temp_gone in job.h) */
+/* The temporaries as its record keeps them, and back; 0 or -errno. */
+struct json_object *clean_json(const struct job *);
+int	 clean_read(struct json_object *rec, struct job *);
+void	 clean_free(struct job *);
+/*
+ * A restored job first removes what a crash left of it, in a pool thread
+ * as its owner, then examines its sources (scan_sources()).
+ */
+void	 clean_restart(struct job *);
 
 #endif

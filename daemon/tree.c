@@ -294,8 +294,10 @@ tree_mkdir_op(struct tnode *n)
 	struct eop *op = tree_op(n, EOP_MKDIR);
 
 	n->hidden = true;
-	if (!(n->parent && n->parent->hidden))
+	if (!(n->parent && n->parent->hidden)) {
 		path_new_temp_name(n->tmpname, sizeof(n->tmpname), n->job->id);
+		clean_temp_made(n->job, n->parent ? n->parent->rel : NULL, n->tmpname);
+	}
 	op->dirfd = tree_dst_parent(n);
 	op->path = n->tmpname[0] ? n->tmpname : n->name;
 	op->mode = 0700;	/* ours to fill; its real mode comes last */
@@ -610,6 +612,9 @@ tree_end(struct tnode *n)
 	struct tnode	*parent = n->parent;
 
 	job->tree_job->nodes--;
+	/* Renamed into place, or removed (or left, and said so): not ours any more. */
+	if (n->tmpname[0])
+		clean_temp_gone(job, parent ? parent->rel : NULL, n->tmpname);
 	job_dir_end(job, parent, n->end_err, n->srcpath, n->end_msg);
 	tree_free(n);
 	if (parent)

@@ -1,0 +1,120 @@
+#!/bin/bash
+# startup_cleanup: a daemon that finds many unfinished tree jobs in its
+# journal (as a crash leaves them) answers at once, as fast as with none
+# (issue 16, finding 4: it walked each job's destination first). Their
+# leftover temporaries are removed after start-up: by the names their
+# records keep, however deep; for a record without names (an older cpd's)
+# only in the destination and its parent, and the log says so. Another
+# job's temporaries and the user's files stay.
+. "$(dirname "$0")/../lib.sh"
+
+S=$T/state
+N=1000		# unfinished jobs, each into the large tree
+uid=$(id -u) gid=$(id -g)
+
+# A destination of 2,500 directories: walking it for each job takes long.
+py - "$T/big" <<'PYEOF'
+import os, sys
+for i in range(50):
+    for j in range(50):
+        os.makedirs("%s/d%d/e%d" % (sys.argv[1], i, j))
+PYEOF
+
+# timed_start: start_daemon_raw; how long it took, in seconds, in $took.
+timed_start() {
+	local t0
+	t0=$(date +%s.%N)
+	start_daemon_raw
+	took=$(echo "$(date +%s.%N) - $t0" | bc -l)
+}
+
+# The first answer of a daemon without jobs: the yardstick.
+timed_start
+idle=$took
+daemon_exit_ok
+
+# write_job ID TEMPORARIES_JSON: an unfinished tree job's record into
+# $T/big, with a source that is gone (it fails once it has cleaned up).
+# TEMPORARIES_JSON "" leaves the field out, as an older cpd did.
+write_job() {
+	py - "$S" "$1" "$2" "$T" "$uid" "$gid" <<'PYEOF'
+import json, sys, zlib
+state, jid, temps, t, uid, gid = sys.argv[1:]
+rec = {"id": int(jid), "state": "running", "restarts": 0, "created_usec": 1,
+       "finished_usec": 0, "uid": int(uid), "gid": int(gid), "groups": [],
+       "request": {"sources": [t + "/gone"], "destination": t + "/big", "recursive": True}}
+if temps:
+    rec["temporaries"] = json.loads(temps)
+body = json.dumps(rec, separators=(",", ":")).encode()
+open("%s/job-%s.json" % (state, jid), "wb").write(
+    b"cpd-journal 1 %d %08x\n%s\n" % (len(body), zlib.crc32(body), body))
+PYEOF
+}
+# Most jobs as a crash leaves them, written in one go.
+py - "$S" "$N" "$T" "$uid" "$gid" <<'PYEOF'
+import json, sys, zlib
+state, n, t, uid, gid = sys.argv[1:]
+for jid in range(1, int(n) + 1):
+    rec = {"id": jid, "state": "running", "restarts": 0, "created_usec": 1,
+           "finished_usec": 0, "uid": int(uid), "gid": int(gid), "groups": [],
+           "request": {"sources": [t + "/gone"], "destination": t + "/big",
+                       "recursive": True},
+           "temporaries": {"dir": t + "/big", "names": [], "all": True}}
+    body = json.dumps(rec, separators=(",", ":")).encode()
+    open("%s/job-%d.json" % (state, jid), "wb").write(
+        b"cpd-journal 1 %d %08x\n%s\n" % (len(body), zlib.crc32(body), body))
+PYEOF
+# Job 2001's record names its temporaries: a file deep down, a directory.
+write_job 2001 "{\"dir\":\"$T/big\",\"names\":[\"d5/e7/.cpd-tmp.2001.00000000000000c1\",\"d6/.cpd-tmp.2001.00000000000000d1\"],\"all\":true}"
+echo partial >"$T/big/d5/e7/.cpd-tmp.2001.00000000000000c1"
+mkdir -p "$T/big/d6/.cpd-tmp.2001.00000000000000d1/sub"
+echo partial >"$T/big/d6/.cpd-tmp.2001.00000000000000d1/sub/f"
+# Not named: another job's temporary, and the user's own file.
+echo keep >"$T/big/d5/e7/.cpd-tmp.2002.00000000000000e1"
+echo keep >"$T/big/d5/e7/mine"
+# Job 2003's record is an older cpd's: no names. Its temporary in the
+# destination is found; the one below it is not looked for.
+write_job 2003 ""
+echo partial >"$T/big/.cpd-tmp.2003.00000000000000f1"
+echo partial >"$T/big/d9/e9/.cpd-tmp.2003.00000000000000f2"
+
+timed_start
+loaded=$took
+echo "first answer: idle ${idle}s, with $N jobs ${loaded}s"
+# A bound relative to the idle start (the floor only loosens it on a
+# fast machine): walking the destinations took a hundred times as long.
+bound=$(echo "b = 10 * $idle; if (b < 1) b = 1; b" | bc -l)
+[ "$(echo "$loaded < $bound" | bc -l)" = 1 ] ||
+	fail "the first answer took ${loaded}s, ${idle}s without jobs (bound ${bound}s)"
+
+# The clean-up comes after start-up: the journal was loaded first.
+for _ in $(seq 600); do
+	[ ! -e "$T/big/d5/e7/.cpd-tmp.2001.00000000000000c1" ] &&
+		[ ! -e "$T/big/d6/.cpd-tmp.2001.00000000000000d1" ] &&
+		[ ! -e "$T/big/.cpd-tmp.2003.00000000000000f1" ] && break
+	sleep 0.1
+done
+[ ! -e "$T/big/d5/e7/.cpd-tmp.2001.00000000000000c1" ] ||
+	fail "the recorded temporary file below the destination was not removed"
+[ ! -e "$T/big/d6/.cpd-tmp.2001.00000000000000d1" ] ||
+	fail "the recorded temporary directory was not removed"
+[ ! -e "$T/big/.cpd-tmp.2003.00000000000000f1" ] ||
+	fail "an older record's temporary in the destination was not removed"
+[ -e "$T/big/d5/e7/.cpd-tmp.2002.00000000000000e1" ] || fail "another job's temporary was removed"
+[ -e "$T/big/d5/e7/mine" ] || fail "the user's file was removed"
+[ -e "$T/big/d9/e9/.cpd-tmp.2003.00000000000000f2" ] ||
+	fail "a temporary below the destination was searched for"
+grep -q "job 2003: its record, from an older cpd, names none: leftover temporaries were looked for only in $T/big and $T, not below" "$DAEMON_LOG" ||
+	fail "the log does not say where job 2003's temporaries were not looked for"
+grep -q "job 2001: removed 2 leftover temporaries" "$DAEMON_LOG" ||
+	fail "the log does not say job 2001's temporaries were removed"
+# In the log: the journal was loaded before anything was cleaned.
+loadline=$(grep -n "journal $S: .* to run" "$DAEMON_LOG" | head -n1 | cut -d: -f1)
+cleanline=$(grep -n "leftover temporar" "$DAEMON_LOG" | head -n1 | cut -d: -f1)
+[ -n "$loadline" ] && [ -n "$cleanline" ] && [ "$loadline" -lt "$cleanline" ] ||
+	fail "temporaries were removed before start-up was over"
+# Each job then fails on its missing source, as its run says.
+expect_eq "job 2001" "$(jfield parameters.job.state <<<"$(job_wait 2001)")" failed
+expect_eq "job 2003" "$(jfield parameters.job.state <<<"$(job_wait 2003)")" failed
+daemon_exit_ok
+echo PASS
