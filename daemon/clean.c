@@ -121,15 +121,20 @@ clean_json(const struct job *job)
 	return o;
 }
 
-/* A name as recorded: relative, no "..", and one of this job's temporaries. */
+/* A name as recorded: relative, no "." or ".." in it, and one of this job's temporaries. */
 static bool
 clean_name_ok(const char *rel, const char *prefix)
 {
 	const char *base = strrchr(rel, '/');
 
+	for (const char *c = rel; *c; c = strchr(c, '/') ? strchr(c, '/') + 1 : c + strlen(c)) {
+		size_t len = strcspn(c, "/");
+
+		if (len == 0 || (len == 1 && c[0] == '.') || (len == 2 && strncmp(c, "..", 2) == 0))
+			return false;
+	}
 	base = base ? base + 1 : rel;
-	return *rel && *rel != '/' && strstr(rel, "..") == NULL &&
-	    strncmp(base, prefix, strlen(prefix)) == 0;
+	return *rel && strlen(rel) < PATH_MAX && strncmp(base, prefix, strlen(prefix)) == 0;
 }
 
 int
@@ -156,14 +161,15 @@ clean_read(struct json_object *rec, struct job *job)
 	    path_check(json_object_get_string(v), (size_t)json_object_get_string_len(v)) < 0 ||
 	    (job->temps_dir = strdup(json_object_get_string(v))) == NULL)
 		return -EBADMSG;
+	if ((job->temps = calloc(json_object_array_length(names), sizeof(char *))) == NULL)
+		return -ENOMEM;
 	for (size_t i = 0; i < json_object_array_length(names); i++) {
-		const char *n = json_object_get_string(json_object_array_get_idx(names, i));
+		struct json_object *n = json_object_array_get_idx(names, i);
 
-		if (!json_object_is_type(json_object_array_get_idx(names, i), json_type_string) ||
-		    !clean_name_ok(n, prefix) || strlen(n) >= PATH_MAX)
+		if (!json_object_is_type(n, json_type_string) ||
+		    !clean_name_ok(json_object_get_string(n), prefix))
 			return -EBADMSG;
-		if ((job->temps = realloc(job->temps, (job->ntemps + 1) * sizeof(char *))) == NULL ||
-		    (job->temps[job->ntemps] = strdup(n)) == NULL)
+		if ((job->temps[job->ntemps] = strdup(json_object_get_string(n))) == NULL)
 			return -ENOMEM;
 		job->ntemps++;
 	}

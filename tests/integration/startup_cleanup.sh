@@ -5,7 +5,9 @@
 # leftover temporaries are removed after start-up: by the names their
 # records keep, however deep; for a record without names (an older cpd's)
 # only in the destination and its parent, and the log says so. Another
-# job's temporaries and the user's files stay.
+# job's temporaries and the user's files stay. A tree job killed while it
+# fills a new directory deep in an existing tree has that directory's
+# name in its record, and the restart removes it.
 . "$(dirname "$0")/../lib.sh"
 
 S=$T/state
@@ -116,5 +118,33 @@ cleanline=$(grep -n "leftover temporar" "$DAEMON_LOG" | head -n1 | cut -d: -f1)
 # Each job then fails on its missing source, as its run says.
 expect_eq "job 2001" "$(jfield parameters.job.state <<<"$(job_wait 2001)")" failed
 expect_eq "job 2003" "$(jfield parameters.job.state <<<"$(job_wait 2003)")" failed
+
+# A crash in earnest: a tree copy into an existing tree, its new directory
+# staged two levels below the destination, killed while it is filled.
+mkdir -p "$T/src2/deep/new" "$T/live/src2/deep"
+mkfile "$T/src2/deep/new/slow" 4M
+id=$(copy_detached '{"recursive":true,"bwlimit":1048576}' "$T/live" "$T/src2")
+for _ in $(seq 100); do
+	left=$(find "$T/live" -name ".cpd-tmp.$id.*")
+	[ -n "$left" ] && break
+	sleep 0.05
+done
+[ -n "$left" ] || fail "job $id made no temporary"
+expect_eq "where the temporary is" "$(dirname "$left")" "$T/live/src2/deep"
+sleep 0.3	# its record, written as the temporary was made, is in the journal
+kill -9 "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null || true
+DAEMON_PID=
+[ -e "$left" ] || fail "the crash left no temporary"
+start_daemon_raw
+for _ in $(seq 100); do [ ! -e "$left" ] && break; sleep 0.05; done
+[ ! -e "$left" ] || fail "the temporary $left of the crashed job was not removed"
+grep -q "job $id: removed 1 leftover temporary" "$DAEMON_LOG" ||
+	fail "the log does not say job $id's temporary was removed"
+grep -q "job $id: .*looked for only" "$DAEMON_LOG" &&
+	fail "job $id's record did not name its temporary"
+expect_eq "job $id after the restart" "$(jfield parameters.job.state <<<"$(job_wait "$id")")" done
+same "$T/src2/deep/new/slow" "$T/live/src2/deep/new/slow"
+no_temporaries "$T/live"
 daemon_exit_ok
 echo PASS
