@@ -107,11 +107,25 @@ clean_free(struct job *job)
 	job->ntemps = 0;
 }
 
+void
+clean_left(const struct job *job)
+{
+	if (job->temps_legacy)
+		log_warnx("job %" PRIu64 ": ended before what a crash left of it was looked for: "
+		    "temporaries " PATH_TEMP_PREFIX "%" PRIu64 ".* may be left in %s",
+		    job->id, job->id, job->req.destination);
+	for (unsigned i = 0; job->temps_dir && i < job->ntemps; i++)
+		log_warnx("job %" PRIu64 ": ended before what a crash left of it was removed: "
+		    "%s/%s may be left", job->id, job->temps_dir, job->temps[i]);
+}
+
 struct json_object *
 clean_json(const struct job *job)
 {
 	struct json_object	*o = json_object_new_object(), *names = json_object_new_array();
-	const char		*dir = job->into_dir ? job->req.destination : job->dest_parent;
+	/* Restored names, not removed yet, are relative to where they were. */
+	const char		*dir = job->temps_dir ? job->temps_dir :
+				    job->into_dir ? job->req.destination : job->dest_parent;
 
 	for (unsigned i = 0; i < job->ntemps; i++)
 		json_object_array_add(names, json_object_new_string(job->temps[i]));
@@ -329,7 +343,7 @@ clean_restart(struct job *job)
 	job->ntemps = 0;
 	w->legacy = job->temps_legacy;
 	w->partial = job->temps_unrecorded;
-	job->temps_unrecorded = false;
+	job->temps_unrecorded = job->temps_legacy = false;
 	snprintf(w->dirs[w->ndirs++], PATH_MAX, "%s", job->req.destination);
 	if (path_dirname(job->req.destination, w->dirs[1], PATH_MAX) == 0 &&
 	    strcmp(w->dirs[1], w->dirs[0]) != 0)

@@ -136,6 +136,7 @@ job_free(struct job *job)
 		free(job->failures[i].message);
 	}
 	cred_unref(job->cred);
+	free(job->owner_name);
 	for (unsigned i = 0; i < job->ndevs; i++)
 		device_put(job->devs[i]);
 	json_object_put(job->final);
@@ -271,6 +272,7 @@ job_end(struct job *job)
 	job->finished_usec = loop_wall_usec();
 	job->rate = 0;
 	sched_leave(job);
+	clean_left(job);
 	nfinished++;
 	if (job->cancelling) {
 		job->state = JOB_CANCELLED;
@@ -324,7 +326,8 @@ job_run(struct job *job)
 	job->dirty = true;
 	/* Not waited for: a restart runs a queued job and a running one alike. */
 	record_write(job, NULL);
-	scan_destination(job);
+	/* The owner may have lost groups since the job was submitted. */
+	owner_check(job, scan_destination);
 }
 
 static void
@@ -399,7 +402,7 @@ job_fill(struct job *job)
 	if (job->finishing)
 		return;
 	while (job->active < cpd_conf->jobs.files_in_flight && !job->paused &&
-	    (it = job->items) != NULL) {
+	    !job->owner_checks && (it = job->items) != NULL) {
 		job->items = it->next;
 		job->nitems--;
 		if (job_stopping(job)) {
@@ -545,6 +548,14 @@ job_pause(struct job *job)
 	sched_schedule();	/* its slot is free for another job */
 }
 
+/* Resumed, and its owner is still who it was: new work may start. */
+static void
+job_go_on(struct job *job)
+{
+	lanes_unpark(job);
+	job_fill(job);
+}
+
 void
 job_resume(struct job *job)
 {
@@ -553,12 +564,15 @@ job_resume(struct job *job)
 	job->paused = false;
 	job->dirty = true;
 	log_info("job %llu: resumed", (unsigned long long)job->id);
-	if (job->state == JOB_RUNNING) {
-		sched_update(job);
-		lanes_unpark(job);
-		job_fill(job);
-	} else
-		sched_schedule();
+	if (job->state != JOB_RUNNING) {
+		sched_schedule();	/* its start looks the owner up */
+		return;
+	}
+	sched_update(job);
+	if (job_stopping(job))
+		job_go_on(job);		/* only to wind down */
+	else
+		owner_check(job, job_go_on);
 }
 
 void
@@ -643,6 +657,7 @@ job_load(uint64_t id, struct json_object *rec)
 		cred_unref(job->cred);
 		json_object_put(job->final);
 		clean_free(job);
+		free(job->owner_name);
 		free(job);
 		return rc;
 	}
@@ -689,8 +704,12 @@ job_restore(const struct config *conf)
 		    (unsigned long long)job->id, job->restarts, job->restarts == 1 ? "" : "s",
 		    (unsigned)job->cred->uid, job->req.destination);
 		record_write(job, NULL);
-		/* Not waited for: start-up answers at once, whatever is left. */
-		clean_restart(job);
+		/*
+		 * Not waited for: start-up answers at once, whatever is left.
+		 * Its owner first: what is left is not removed with groups
+		 * the owner has lost meanwhile.
+		 */
+		owner_check(job, clean_restart);
 	}
 	log_info("journal %s: %u finished job%s kept, %u to run, next id %llu", conf->state_dir,
 	    nfinished, nfinished == 1 ? "" : "s", nrun, (unsigned long long)next_id);

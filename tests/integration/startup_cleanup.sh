@@ -132,8 +132,7 @@ done
 [ -n "$left" ] || fail "job $id made no temporary"
 expect_eq "where the temporary is" "$(dirname "$left")" "$T/live/src2/deep"
 sleep 0.3	# its record, written as the temporary was made, is in the journal
-kill -9 "$DAEMON_PID"
-wait "$DAEMON_PID" 2>/dev/null || true
+{ kill -9 "$DAEMON_PID"; wait "$DAEMON_PID"; } 2>/dev/null || true
 DAEMON_PID=
 [ -e "$left" ] || fail "the crash left no temporary"
 start_daemon_raw
