@@ -4,7 +4,7 @@
 # copies it in a job that waits behind a slow file; removed from the
 # group meanwhile, the job fails when it is resumed, and when it is
 # restored after a restart, with a message that says why, and the file
-# is not copied. Unchanged, the same job copies it.
+# is not copied. Unchanged, the same job copies it. On both engines.
 . "$(dirname "$0")/../lib.sh"
 need_root "creates a user and a group, and changes its members"
 
@@ -14,7 +14,6 @@ ensure_user "$U"
 getent group "$G" >/dev/null || groupadd "$G" || fail "cannot create group $G"
 member() { gpasswd -a "$U" "$G" >/dev/null; }
 revoke() { gpasswd -d "$U" "$G" >/dev/null; }
-member
 
 mkdir -p "$T/pub" "$T/proj" "$T/out"
 mkfile "$T/pub/slow" 3M
@@ -23,7 +22,6 @@ echo "the group's secret" >"$T/proj/secret"
 chgrp "$G" "$T/proj" "$T/proj/secret"
 chmod 750 "$T/proj"
 chmod 640 "$T/proj/secret"
-chown "$U" "$T/out"
 
 # One file at a time, so that the secret waits behind the slow file.
 write_config "$T/cpd.conf" 'jobs = { files_in_flight = 1; };'
@@ -31,7 +29,7 @@ call() { varlink_call "{\"method\":\"io.cpd.Manager.$1\",\"parameters\":{\"id\":
 # submit DEST: as the user, the slow file then the secret into DEST; the id.
 submit() {
 	local r id
-	mkdir -p "$1" && chown "$U" "$1"
+	mkdir -p "$1" && chown "$U" "$(dirname "$1")" "$1"
 	r=$(varlink_as "$U" "$(copy_msg '{"__more":false,"bwlimit":1048576}' "$1" \
 		"$T/pub/slow" "$T/proj/secret")" 10)
 	id=$(jfield parameters.job.id <<<"$r")
@@ -54,31 +52,35 @@ revoked() {
 	[ ! -e "$2/slow" ] || fail "job $1 went on after the group was revoked"
 }
 
-start_daemon_raw --config "$T/cpd.conf"
+for engine in io_uring fallback; do
+	member
+	start_daemon_raw --config "$T/cpd.conf" -E "$engine"
 
-# Unchanged: paused and resumed, the job copies the file.
-id=$(submit "$T/out/kept")
-expect_eq "pause" "$(call Pause "$id" | jfield parameters.job.state)" paused
-expect_eq "resume" "$(call Resume "$id" | jfield parameters.job.state)" running
-expect_eq "job $id, owner unchanged" "$(job_wait "$id" | jfield parameters.job.state)" done
-same "$T/proj/secret" "$T/out/kept/secret"
+	# Unchanged: paused and resumed, the job copies the file.
+	id=$(submit "$T/out/$engine/kept")
+	expect_eq "pause" "$(call Pause "$id" | jfield parameters.job.state)" paused
+	expect_eq "resume" "$(call Resume "$id" | jfield parameters.job.state)" running
+	expect_eq "job $id, owner unchanged" "$(job_wait "$id" | jfield parameters.job.state)" done
+	same "$T/proj/secret" "$T/out/$engine/kept/secret"
 
-# Removed from the group while the job is paused: Resume fails it.
-id=$(submit "$T/out/resumed")
-expect_eq "pause" "$(call Pause "$id" | jfield parameters.job.state)" paused
-revoke
-call Resume "$id" >/dev/null
-revoked "$id" "$T/out/resumed"
+	# Removed from the group while the job is paused: Resume fails it.
+	id=$(submit "$T/out/$engine/resumed")
+	expect_eq "pause" "$(call Pause "$id" | jfield parameters.job.state)" paused
+	revoke
+	call Resume "$id" >/dev/null
+	revoked "$id" "$T/out/$engine/resumed"
 
-# Removed from the group while the daemon is down: the restored job fails.
-member
-id=$(submit "$T/out/restarted")
-daemon_exit_ok		# the job is interrupted; its record runs it again
-revoke
-start_daemon_raw --config "$T/cpd.conf"
-revoked "$id" "$T/out/restarted"
-grep -q "job $id: restored from the journal" "$DAEMON_LOG" || fail "job $id was not restored"
+	# Removed from the group while the daemon is down: the restored job fails.
+	member
+	id=$(submit "$T/out/$engine/restarted")
+	daemon_exit_ok		# the job is interrupted; its record runs it again
+	revoke
+	start_daemon_raw --config "$T/cpd.conf" -E "$engine"
+	revoked "$id" "$T/out/$engine/restarted"
+	grep -q "job $id: restored from the journal" "$DAEMON_LOG" || fail "job $id was not restored"
 
-daemon_exit_ok
+	daemon_exit_ok
+	rm -rf "$T/state"
+done
 groupdel "$G" 2>/dev/null || true
 echo PASS
