@@ -35,39 +35,29 @@ timed_start
 idle=$took
 daemon_exit_ok
 
-# write_job ID TEMPORARIES_JSON: an unfinished tree job's record into
-# $T/big, with a source that is gone (it fails once it has cleaned up).
-# TEMPORARIES_JSON "" leaves the field out, as an older cpd did.
-write_job() {
-	py - "$S" "$1" "$2" "$T" "$uid" "$gid" <<'PYEOF'
+# write_jobs FIRST LAST TEMPORARIES_JSON: unfinished tree jobs' records
+# into $T/big, with a source that is gone (each fails once it has cleaned
+# up). TEMPORARIES_JSON "" leaves the field out, as an older cpd did.
+write_jobs() {
+	py - "$S" "$T" "$uid" "$gid" "$@" <<'PYEOF'
 import json, sys, zlib
-state, jid, temps, t, uid, gid = sys.argv[1:]
-rec = {"id": int(jid), "state": "running", "restarts": 0, "created_usec": 1,
-       "finished_usec": 0, "uid": int(uid), "gid": int(gid), "groups": [],
-       "request": {"sources": [t + "/gone"], "destination": t + "/big", "recursive": True}}
-if temps:
-    rec["temporaries"] = json.loads(temps)
-body = json.dumps(rec, separators=(",", ":")).encode()
-open("%s/job-%s.json" % (state, jid), "wb").write(
-    b"cpd-journal 1 %d %08x\n%s\n" % (len(body), zlib.crc32(body), body))
-PYEOF
-}
-# Most jobs as a crash leaves them, written in one go.
-py - "$S" "$N" "$T" "$uid" "$gid" <<'PYEOF'
-import json, sys, zlib
-state, n, t, uid, gid = sys.argv[1:]
-for jid in range(1, int(n) + 1):
+state, t, uid, gid, first, last, temps = sys.argv[1:]
+for jid in range(int(first), int(last) + 1):
     rec = {"id": jid, "state": "running", "restarts": 0, "created_usec": 1,
            "finished_usec": 0, "uid": int(uid), "gid": int(gid), "groups": [],
            "request": {"sources": [t + "/gone"], "destination": t + "/big",
-                       "recursive": True},
-           "temporaries": {"dir": t + "/big", "names": [], "all": True}}
+                       "recursive": True}}
+    if temps:
+        rec["temporaries"] = json.loads(temps)
     body = json.dumps(rec, separators=(",", ":")).encode()
     open("%s/job-%d.json" % (state, jid), "wb").write(
         b"cpd-journal 1 %d %08x\n%s\n" % (len(body), zlib.crc32(body), body))
 PYEOF
+}
+# Most jobs as a crash leaves them, with no temporaries made yet.
+write_jobs 1 "$N" "{\"dir\":\"$T/big\",\"names\":[],\"all\":true}"
 # Job 2001's record names its temporaries: a file deep down, a directory.
-write_job 2001 "{\"dir\":\"$T/big\",\"names\":[\"d5/e7/.cpd-tmp.2001.00000000000000c1\",\"d6/.cpd-tmp.2001.00000000000000d1\"],\"all\":true}"
+write_jobs 2001 2001 "{\"dir\":\"$T/big\",\"names\":[\"d5/e7/.cpd-tmp.2001.00000000000000c1\",\"d6/.cpd-tmp.2001.00000000000000d1\"],\"all\":true}"
 echo partial >"$T/big/d5/e7/.cpd-tmp.2001.00000000000000c1"
 mkdir -p "$T/big/d6/.cpd-tmp.2001.00000000000000d1/sub"
 echo partial >"$T/big/d6/.cpd-tmp.2001.00000000000000d1/sub/f"
@@ -76,7 +66,7 @@ echo keep >"$T/big/d5/e7/.cpd-tmp.2002.00000000000000e1"
 echo keep >"$T/big/d5/e7/mine"
 # Job 2003's record is an older cpd's: no names. Its temporary in the
 # destination is found; the one below it is not looked for.
-write_job 2003 ""
+write_jobs 2003 2003 ""
 echo partial >"$T/big/.cpd-tmp.2003.00000000000000f1"
 echo partial >"$T/big/d9/e9/.cpd-tmp.2003.00000000000000f2"
 

@@ -61,44 +61,38 @@ test_round_trip(void **state)
 static void
 test_strict(void **state)
 {
+	/* Each record's "temporaries", and what reading it gives. */
+	static const struct {
+		const char	*json;
+		int		 rc;
+	} cases[] = {
+		{ "{}", 0 },	/* an older cpd's record: no names, searched for instead */
+		{ "{\"temporaries\":{\"dir\":\"/d\",\"names\":[],\"all\":false}}", 0 },
+		/* Not one of job 7's temporaries, or out of the directory. */
+		{ "{\"temporaries\":{\"dir\":\"/d\",\"names\":[\"x/.cpd-tmp.8.1\"]}}", -EBADMSG },
+		{ "{\"temporaries\":{\"dir\":\"/d\",\"names\":[\"x/keep\"]}}", -EBADMSG },
+		{ "{\"temporaries\":{\"dir\":\"/d\",\"names\":[\"../.cpd-tmp.7.1\"]}}", -EBADMSG },
+		{ "{\"temporaries\":{\"dir\":\"/d\",\"names\":[\"/etc/.cpd-tmp.7.1\"]}}", -EBADMSG },
+		{ "{\"temporaries\":{\"dir\":\"/d\",\"names\":[\"a/./.cpd-tmp.7.1\"]}}", -EBADMSG },
+		/* A directory that merely has dots in its name is fine. */
+		{ "{\"temporaries\":{\"dir\":\"/d\",\"names\":[\"a..b/.cpd-tmp.7.1\"]}}", 0 },
+		/* Names without the directory they are in, or a relative one. */
+		{ "{\"temporaries\":{\"names\":[\".cpd-tmp.7.1\"]}}", -EBADMSG },
+		{ "{\"temporaries\":{\"dir\":\"d\",\"names\":[\".cpd-tmp.7.1\"]}}", -EBADMSG },
+		{ "{\"temporaries\":[]}", -EBADMSG },
+	};
 	struct job job;
 
 	(void)state;
-	/* An older cpd's record: no names, searched for instead. */
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (read_temps(7, cases[i].json, &job) != cases[i].rc)
+			fail_msg("%s: not %d", cases[i].json, cases[i].rc);
+		clean_free(&job);
+	}
 	assert_int_equal(read_temps(7, "{}", &job), 0);
 	assert_true(job.temps_legacy);
-	assert_int_equal(read_temps(7, "{\"temporaries\":{\"dir\":\"/d\",\"names\":[],"
-	    "\"all\":false}}", &job), 0);
+	assert_int_equal(read_temps(7, cases[1].json, &job), 0);
 	assert_true(job.temps_unrecorded);
-	clean_free(&job);
-	/* Not one of job 7's temporaries, or out of the directory. */
-	assert_int_equal(read_temps(7, "{\"temporaries\":{\"dir\":\"/d\",\"names\":"
-	    "[\"x/.cpd-tmp.8.1\"]}}", &job), -EBADMSG);
-	clean_free(&job);
-	assert_int_equal(read_temps(7, "{\"temporaries\":{\"dir\":\"/d\",\"names\":"
-	    "[\"x/keep\"]}}", &job), -EBADMSG);
-	clean_free(&job);
-	assert_int_equal(read_temps(7, "{\"temporaries\":{\"dir\":\"/d\",\"names\":"
-	    "[\"../.cpd-tmp.7.1\"]}}", &job), -EBADMSG);
-	clean_free(&job);
-	assert_int_equal(read_temps(7, "{\"temporaries\":{\"dir\":\"/d\",\"names\":"
-	    "[\"/etc/.cpd-tmp.7.1\"]}}", &job), -EBADMSG);
-	clean_free(&job);
-	assert_int_equal(read_temps(7, "{\"temporaries\":{\"dir\":\"/d\",\"names\":"
-	    "[\"a/./.cpd-tmp.7.1\"]}}", &job), -EBADMSG);
-	clean_free(&job);
-	/* A directory that merely has dots in its name is fine. */
-	assert_int_equal(read_temps(7, "{\"temporaries\":{\"dir\":\"/d\",\"names\":"
-	    "[\"a..b/.cpd-tmp.7.1\"]}}", &job), 0);
-	clean_free(&job);
-	/* Names without the directory they are in, or a relative one. */
-	assert_int_equal(read_temps(7, "{\"temporaries\":{\"names\":[\".cpd-tmp.7.1\"]}}",
-	    &job), -EBADMSG);
-	clean_free(&job);
-	assert_int_equal(read_temps(7, "{\"temporaries\":{\"dir\":\"d\",\"names\":"
-	    "[\".cpd-tmp.7.1\"]}}", &job), -EBADMSG);
-	clean_free(&job);
-	assert_int_equal(read_temps(7, "{\"temporaries\":[]}", &job), -EBADMSG);
 	clean_free(&job);
 }
 
