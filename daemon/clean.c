@@ -72,12 +72,12 @@ clean_temp_made(struct job *job, const char *dirrel, const char *name)
 	if (rel == NULL || job->ntemps == CLEAN_MAX_NAMES ||
 	    (t = realloc(job->temps, (job->ntemps + 1) * sizeof(*t))) == NULL) {
 		free(rel);
-		job->temps_unrecorded = true;
-		return;
+		job->temps_unrecorded = true;	/* the record says so: not all are named */
+	} else {
+		job->temps = t;
+		job->temps[job->ntemps++] = rel;
 	}
-	job->temps = t;
-	job->temps[job->ntemps++] = rel;
-	/* Not waited for: clean.c's comment says what a crash now costs. */
+	/* Not waited for: the comment at the top says what a crash now costs. */
 	record_write(job, NULL);
 }
 
