@@ -172,7 +172,8 @@ owner_check(struct job *job, void (*then)(struct job *))
 	c->uid = cr->uid;
 	c->gid = cr->gid;
 	c->ngroups = cr->ngroups;
-	memcpy(c->groups, cr->groups, (size_t)cr->ngroups * sizeof(gid_t));
+	if (cr->ngroups > 0)	/* none: groups may be NULL */
+		memcpy(c->groups, cr->groups, (size_t)cr->ngroups * sizeof(gid_t));
 	op = job_op_init(job, &c->op, EOP_CALL, owner_checked);
 	op->cred = NULL;	/* the database is the daemon's to read, not the user's */
 	op->run = owner_run;
