@@ -203,9 +203,12 @@ clean_op(struct clean *w, enum eop_type type, int dirfd, const char *path, uint6
 	return engine_run(&op);
 }
 
-/* Remove the temporary name in dfd (a file, or a directory with its contents). */
+/*
+ * Remove the temporary name in dfd (a file, or a directory with its
+ * contents); a failure is told as dir/shown.
+ */
 static void
-clean_remove(struct clean *w, int dfd, const char *where, const char *name)
+clean_remove(struct clean *w, int dfd, const char *name, const char *dir, const char *shown)
 {
 	int rc = (int)clean_op(w, EOP_UNLINK, dfd, name, 0, 0);
 
@@ -214,7 +217,7 @@ clean_remove(struct clean *w, int dfd, const char *where, const char *name)
 	if (rc == 0)
 		w->removed++;
 	else if (rc != -ENOENT && w->failed++ == 0)
-		snprintf(w->failure, sizeof(w->failure), "%s/%s: %s", where, name, strerror(-rc));
+		snprintf(w->failure, sizeof(w->failure), "%s/%s: %s", dir, shown, strerror(-rc));
 }
 
 /* A directory, as the owner sees it, never through a magic link. */
@@ -231,8 +234,17 @@ clean_names(struct clean *w)
 {
 	int basefd;
 
-	if (w->nnames == 0 || (basefd = clean_open_dir(w, AT_FDCWD, w->base, 0)) < 0)
-		return;		/* gone: nothing of ours is left in it */
+	if (w->nnames == 0)
+		return;
+	if ((basefd = clean_open_dir(w, AT_FDCWD, w->base, 0)) < 0) {
+		/* ENOENT: gone, and what was ours in it with it. */
+		if (basefd != -ENOENT) {
+			w->failed += w->nnames;
+			snprintf(w->failure, sizeof(w->failure), "%s/%s: %s", w->base,
+			    w->names[0], strerror(-basefd));
+		}
+		return;
+	}
 	for (unsigned i = 0; i < w->nnames; i++) {
 		char	*slash = strrchr(w->names[i], '/');
 		int	 dfd = basefd;
@@ -241,9 +253,10 @@ clean_names(struct clean *w)
 			*slash = '\0';
 			dfd = clean_open_dir(w, basefd, w->names[i],
 			    RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+			*slash = '/';
 		}
 		if (dfd >= 0)
-			clean_remove(w, dfd, w->base, slash ? slash + 1 : w->names[i]);
+			clean_remove(w, dfd, slash ? slash + 1 : w->names[i], w->base, w->names[i]);
 		if (dfd >= 0 && dfd != basefd)
 			close(dfd);
 	}
@@ -271,7 +284,7 @@ clean_search(struct clean *w, const char *path)
 			break;
 		}
 		if (strncmp(de->d_name, w->prefix, strlen(w->prefix)) == 0)
-			clean_remove(w, dirfd(d), path, de->d_name);
+			clean_remove(w, dirfd(d), de->d_name, path, de->d_name);
 	}
 	closedir(d);
 }
