@@ -16,9 +16,10 @@
  * written as the temporary is made, not waited for, so a crash in that
  * moment can leave a name unrecorded; a small file copied in one pool
  * hand-off (copy_whole.c) is not recorded at all (its temporary lives
- * only in that hand-off); and a record of an older cpd has no names.
- * A temporary left deeper than that is said in the log, never searched
- * for.
+ * only in that hand-off: noting it would cost a record per small file);
+ * and a record of an older cpd has no names. Such a temporary deeper in
+ * a tree is left: at most one per pool thread or file being written at
+ * the crash. For an older record the log says what was not searched.
  */
 #include <dirent.h>
 #include <errno.h>
