@@ -4,12 +4,15 @@
 # copies it in a job that waits behind a slow file; removed from the
 # group meanwhile, the job fails when it is resumed, and when it is
 # restored after a restart, with a message that says why, and the file
-# is not copied. Unchanged, the same job copies it. On both engines.
+# is not copied. Unchanged, the same job copies it. A job whose uid has
+# another name when it is resumed fails too. On both engines.
 . "$(dirname "$0")/../lib.sh"
 need_root "creates a user and a group, and changes its members"
 
 U=cpdgrp
+U2=cpdgrp-renamed	# the uid under another name, as if given to somebody else
 G=cpdproj
+! id "$U2" >/dev/null 2>&1 || usermod -l "$U" "$U2" || fail "cannot name $U2 back"
 ensure_user "$U"
 getent group "$G" >/dev/null || groupadd "$G" || fail "cannot create group $G"
 member() { gpasswd -a "$U" "$G" >/dev/null; }
@@ -69,6 +72,19 @@ for engine in io_uring fallback; do
 	revoke
 	call Resume "$id" >/dev/null
 	revoked "$id" "$T/out/$engine/resumed"
+
+	# The uid under another name while the job is paused: Resume fails it.
+	member
+	id=$(submit "$T/out/$engine/renamed")	# started: its owner's name is known
+	expect_eq "pause" "$(call Pause "$id" | jfield parameters.job.state)" paused
+	usermod -l "$U2" "$U" || fail "cannot rename $U"
+	call Resume "$id" >/dev/null
+	r=$(job_wait "$id")
+	usermod -l "$U" "$U2" || fail "cannot name $U2 back"
+	expect_eq "job $id, renamed" "$(jfield parameters.job.state <<<"$r")" failed
+	jfield parameters.job.error_message <<<"$r" | grep -q "uid $(id -u "$U") is now user '$U2', not '$U' who submitted the job" ||
+		fail "job $id: the message does not say why: $(jfield parameters.job.error_message <<<"$r")"
+	[ ! -e "$T/out/$engine/renamed/secret" ] || fail "job $id copied for the uid's new owner"
 
 	# Removed from the group while the daemon is down: the restored job fails.
 	member
