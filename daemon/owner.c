@@ -57,6 +57,22 @@ owner_has(const gid_t *set, int n, gid_t gid)
 	return false;
 }
 
+/* The verdict for a group the user no longer has: by name, if it has one. */
+static void
+owner_lost(struct owner_check *c, const char *user, gid_t g)
+{
+	struct group	 gr, *res = NULL;
+	char		 buf[4096];
+
+	if (getgrgid_r(g, &gr, buf, sizeof(buf), &res) == 0 && res)
+		snprintf(c->why, sizeof(c->why), "the owner's groups changed since the job was "
+		    "submitted: '%s' is no longer in group '%s' (%u)", user, gr.gr_name,
+		    (unsigned)g);
+	else
+		snprintf(c->why, sizeof(c->why), "the owner's groups changed since the job was "
+		    "submitted: '%s' is no longer in group %u", user, (unsigned)g);
+}
+
 /* The user database's word on the owner, in a pool thread, as the daemon. */
 static long
 owner_run(struct eop *op)
@@ -97,8 +113,7 @@ owner_run(struct eop *op)
 		gid_t g = i < 0 ? c->gid : c->groups[i];
 
 		if (!owner_has(db, n, g))
-			snprintf(c->why, sizeof(c->why), "the owner's groups changed since the job "
-			    "was submitted: '%s' is no longer in group %u", pw.pw_name, (unsigned)g);
+			owner_lost(c, pw.pw_name, g);
 	}
 	free(db);
 	return 0;

@@ -49,7 +49,7 @@ revoked() {
 	r=$(job_wait "$1")
 	expect_eq "job $1" "$(jfield parameters.job.state <<<"$r")" failed
 	jfield parameters.job.error_message <<<"$r" |
-		grep -q "the owner's groups changed since the job was submitted: '$U' is no longer in group" ||
+		grep -q "the owner's groups changed since the job was submitted: '$U' is no longer in group '$G'" ||
 		fail "job $1: the message does not say why: $(jfield parameters.job.error_message <<<"$r")"
 	[ ! -e "$2/secret" ] || fail "job $1 copied the group's file after the group was revoked"
 	[ ! -e "$2/slow" ] || fail "job $1 went on after the group was revoked"
