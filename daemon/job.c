@@ -136,7 +136,7 @@ job_free(struct job *job)
 		free(job->failures[i].message);
 	}
 	cred_unref(job->cred);
-	free(job->owner_name);
+	free(job->identity_name);
 	for (unsigned i = 0; i < job->ndevs; i++)
 		device_put(job->devs[i]);
 	json_object_put(job->final);
@@ -327,7 +327,7 @@ job_run(struct job *job)
 	/* Not waited for: a restart runs a queued job and a running one alike. */
 	record_write(job, NULL);
 	/* The owner may have lost groups since the job was submitted. */
-	owner_check(job, scan_destination);
+	identity_check(job, scan_destination);
 }
 
 static void
@@ -402,7 +402,7 @@ job_fill(struct job *job)
 	if (job->finishing)
 		return;
 	while (job->active < cpd_conf->jobs.files_in_flight && !job->paused &&
-	    !job->owner_checks && (it = job->items) != NULL) {
+	    !job->identity_checks && (it = job->items) != NULL) {
 		job->items = it->next;
 		job->nitems--;
 		if (job_stopping(job)) {
@@ -572,7 +572,7 @@ job_resume(struct job *job)
 	if (job_stopping(job))
 		job_go_on(job);		/* only to wind down */
 	else
-		owner_check(job, job_go_on);
+		identity_check(job, job_go_on);
 }
 
 void
@@ -657,7 +657,7 @@ job_load(uint64_t id, struct json_object *rec)
 		cred_unref(job->cred);
 		json_object_put(job->final);
 		clean_free(job);
-		free(job->owner_name);
+		free(job->identity_name);
 		free(job);
 		return rc;
 	}
@@ -709,7 +709,7 @@ job_restore(const struct config *conf)
 		 * Its owner first: what is left is not removed with groups
 		 * the owner has lost meanwhile.
 		 */
-		owner_check(job, clean_restart);
+		identity_check(job, clean_restart);
 	}
 	log_info("journal %s: %u finished job%s kept, %u to run, next id %llu", conf->state_dir,
 	    nfinished, nfinished == 1 ? "" : "s", nrun, (unsigned long long)next_id);

@@ -50,8 +50,8 @@ struct job {
 	struct job_request	 req;
 	enum job_prio		 prio;		/* its class: req.prio, or chosen for PRIO_AUTO */
 	struct cred		*cred;
-	char			*owner_name;	/* the uid's user when it first started (owner.c) */
-	unsigned		 owner_checks;	/* owner.c: looking up; starts nothing new */
+	char			*identity_name;	/* the uid's user when it first started (identity.c) */
+	unsigned		 identity_checks;	/* identity.c: looking up; starts nothing new */
 
 	uint64_t		 bytes_total, bytes_done;
 	uint64_t		 files_total, files_done;

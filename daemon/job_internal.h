@@ -11,7 +11,7 @@
  *			the devices of both (device.c)
  *	record.c	a job's journal record, and a job from one
  *	clean.c		its named temporaries, and removing them after a crash
- *	owner.c		whether its owner is still who submitted it
+ *	identity.c	whether its owner is still who submitted it
  *	view.c		a job as the wire shows it (Job)
  *	request.c	the request, as Copy's parameters
  *
@@ -75,13 +75,13 @@ void	 record_write(struct job *, void (*done)(uint64_t id, int err));
 /* Fill job from its record rec of the journal; 0 or -errno. */
 int	 record_read(uint64_t id, struct json_object *rec, struct job *job);
 
-/* owner.c */
+/* identity.c */
 /*
  * Look the owner up again (in a pool thread); then(job) if it is still
  * who it was, else the job fails and winds down. At once for a job that
  * runs as the daemon itself.
  */
-void	 owner_check(struct job *, void (*then)(struct job *));
+void	 identity_check(struct job *, void (*then)(struct job *));
 
 /* clean.c (and clean_temp_made, clean_temp_gone in job.h) */
 /* The temporaries as its record keeps them, and back; 0 or -errno. */

@@ -28,8 +28,8 @@ record_json(const struct job *job)
 	json_object_object_add(o, "finished_usec", json_object_new_int64((int64_t)job->finished_usec));
 	json_object_object_add(o, "uid", json_object_new_int64(job->cred->uid));
 	json_object_object_add(o, "gid", json_object_new_int64(job->cred->gid));
-	if (job->owner_name)
-		json_object_object_add(o, "owner", json_object_new_string(job->owner_name));
+	if (job->identity_name)
+		json_object_object_add(o, "owner", json_object_new_string(job->identity_name));
 	for (int i = 0; i < job->cred->ngroups; i++)
 		json_object_array_add(g, json_object_new_int64(job->cred->groups[i]));
 	json_object_object_add(o, "groups", g);
@@ -136,7 +136,7 @@ record_read(uint64_t id, struct json_object *rec, struct job *job)
 	if (json_object_object_get_ex(rec, "owner", &v)) {
 		if (!json_object_is_type(v, json_type_string))
 			return -EBADMSG;
-		if ((job->owner_name = strdup(json_object_get_string(v))) == NULL)
+		if ((job->identity_name = strdup(json_object_get_string(v))) == NULL)
 			return -ENOMEM;
 	}
 	job->state = (enum job_state)s;

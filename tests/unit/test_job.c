@@ -403,7 +403,7 @@ test_users_take_turns(void **state)
 	/*
 	 * The other user's files must be readable and writable for it. A
 	 * user of the database, with its own group: a job's owner is looked
-	 * up before the job starts (owner.c).
+	 * up before the job starts (identity.c).
 	 */
 	assert_non_null(pw);
 	other->uid = pw->pw_uid;

@@ -31,9 +31,9 @@
 #include "cred.h"
 #include "job_internal.h"
 
-#define OWNER_MAX_GROUPS	65536	/* as many as the kernel allows */
+#define IDENTITY_MAX_GROUPS	65536	/* as many as the kernel allows */
 
-struct owner_check {
+struct identity_check {
 	struct eop	 op;
 	struct job	*job;
 	void		(*then)(struct job *);
@@ -49,7 +49,7 @@ struct owner_check {
 
 /* Whether gid is in the n groups of set. */
 static bool
-owner_has(const gid_t *set, int n, gid_t gid)
+identity_has(const gid_t *set, int n, gid_t gid)
 {
 	for (int i = 0; i < n; i++)
 		if (set[i] == gid)
@@ -59,7 +59,7 @@ owner_has(const gid_t *set, int n, gid_t gid)
 
 /* The verdict for a group the user no longer has: by name, if it has one. */
 static void
-owner_lost(struct owner_check *c, const char *user, gid_t g)
+identity_lost(struct identity_check *c, const char *user, gid_t g)
 {
 	struct group	 gr, *res = NULL;
 	char		 buf[4096];
@@ -75,9 +75,9 @@ owner_lost(struct owner_check *c, const char *user, gid_t g)
 
 /* The user database's word on the owner, in a pool thread, as the daemon. */
 static long
-owner_run(struct eop *op)
+identity_run(struct eop *op)
 {
-	struct owner_check	*c = (struct owner_check *)op;
+	struct identity_check	*c = (struct identity_check *)op;
 	struct passwd		 pw, *res = NULL;
 	char			 buf[16384];
 	gid_t			*db;
@@ -106,21 +106,21 @@ owner_run(struct eop *op)
 		free(db);
 		if (n <= want)
 			n = want * 2;
-		if (n > OWNER_MAX_GROUPS)
+		if (n > IDENTITY_MAX_GROUPS)
 			return -E2BIG;
 	}
 	for (int i = -1; i < c->ngroups && !c->why[0]; i++) {
 		gid_t g = i < 0 ? c->gid : c->groups[i];
 
-		if (!owner_has(db, n, g))
-			owner_lost(c, pw.pw_name, g);
+		if (!identity_has(db, n, g))
+			identity_lost(c, pw.pw_name, g);
 	}
 	free(db);
 	return 0;
 }
 
 static void
-owner_free(struct owner_check *c)
+identity_free(struct identity_check *c)
 {
 	free(c->groups);
 	free(c->name);
@@ -129,7 +129,7 @@ owner_free(struct owner_check *c)
 
 /* The job fails, or was cancelled meanwhile: it winds down from where it is. */
 static void
-owner_wind_down(struct job *job)
+identity_wind_down(struct job *job)
 {
 	if (job->state == JOB_QUEUED) {
 		if (job->active == 0)
@@ -141,32 +141,32 @@ owner_wind_down(struct job *job)
 }
 
 static void
-owner_checked(struct eop *op, int res)
+identity_checked(struct eop *op, int res)
 {
-	struct owner_check	*c = (struct owner_check *)op;
+	struct identity_check	*c = (struct identity_check *)op;
 	struct job		*job = c->job;
 
 	job->active--;
-	job->owner_checks--;
+	job->identity_checks--;
 	if (res < 0)
 		job_fail(job, res, "cannot look up the owner, uid %u, in the user database",
 		    (unsigned)c->uid);
 	else if (c->why[0])
 		job_fail(job, -EPERM, "%s", c->why);
-	else if (job->owner_name == NULL && (job->owner_name = strdup(c->found)) != NULL)
+	else if (job->identity_name == NULL && (job->identity_name = strdup(c->found)) != NULL)
 		record_write(job, NULL);	/* the name to compare with from now on */
 	if (job_stopping(job))
-		owner_wind_down(job);
+		identity_wind_down(job);
 	else
 		c->then(job);
-	owner_free(c);
+	identity_free(c);
 }
 
 void
-owner_check(struct job *job, void (*then)(struct job *))
+identity_check(struct job *job, void (*then)(struct job *))
 {
 	const struct cred	*cr = job->cred;
-	struct owner_check	*c;
+	struct identity_check	*c;
 	struct eop		*op;
 
 	if (cred_is_self(cr)) {
@@ -175,11 +175,11 @@ owner_check(struct job *job, void (*then)(struct job *))
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
 	    (c->groups = calloc((size_t)cr->ngroups + 1, sizeof(gid_t))) == NULL ||
-	    (job->owner_name && (c->name = strdup(job->owner_name)) == NULL)) {
+	    (job->identity_name && (c->name = strdup(job->identity_name)) == NULL)) {
 		if (c)
-			owner_free(c);
+			identity_free(c);
 		job_fail(job, -ENOMEM, "cannot look up the owner, uid %u", (unsigned)cr->uid);
-		owner_wind_down(job);
+		identity_wind_down(job);
 		return;
 	}
 	c->job = job;
@@ -189,12 +189,12 @@ owner_check(struct job *job, void (*then)(struct job *))
 	c->ngroups = cr->ngroups;
 	if (cr->ngroups > 0)	/* none: groups may be NULL */
 		memcpy(c->groups, cr->groups, (size_t)cr->ngroups * sizeof(gid_t));
-	op = job_op_init(job, &c->op, EOP_CALL, owner_checked);
+	op = job_op_init(job, &c->op, EOP_CALL, identity_checked);
 	op->cred = NULL;	/* the database is the daemon's to read, not the user's */
-	op->run = owner_run;
+	op->run = identity_run;
 	op->owner = c;
 	op->fd = op->fd2 = -1;
 	job->active++;
-	job->owner_checks++;
+	job->identity_checks++;
 	engine_submit(op);
 }
