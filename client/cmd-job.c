@@ -81,10 +81,62 @@ cmd_list_row(struct json_object *job, char **cells)
 	cells[LIST_WHAT] = job_summary(job);
 }
 
+/*
+ * Every job the caller may see, in *all: List's pages one after the
+ * other (a daemon before paging sends one page, without next_after).
+ * Returns 0 or an exit status, after printing why.
+ */
+static int
+cmd_list_fetch(struct client *c, struct json_object **all)
+{
+	struct vl_reply		 reply;
+	struct json_object	*params, *jobs, *next, *job;
+	int64_t			 after = 0;
+	size_t			 n, i;
+	int			 status;
+
+	*all = json_object_new_array();
+	for (;;) {
+		params = json_object_new_object();
+		json_object_object_add(params, VOCAB_LIST_AFTER, json_object_new_int64(after));
+		status = client_call(c, CPD_METHOD("List"), params, &reply);
+		json_object_put(params);
+		if (status != 0)
+			break;
+		if (!json_object_object_get_ex(reply.params, VOCAB_LIST_JOBS, &jobs) ||
+		    !json_object_is_type(jobs, json_type_array))
+			goto malformed;
+		n = json_object_array_length(jobs);
+		for (i = 0; i < n; i++) {
+			job = json_object_array_get_idx(jobs, i);
+			if (!job_valid(job))
+				goto malformed;
+			json_object_array_add(*all, json_object_get(job));
+		}
+		if (!json_object_object_get_ex(reply.params, VOCAB_LIST_NEXT, &next) ||
+		    next == NULL) {
+			vl_reply_free(&reply);
+			return CLIENT_EXIT_OK;
+		}
+		/* Each page goes on past the last: a daemon that says otherwise would loop. */
+		if (!json_object_is_type(next, json_type_int) ||
+		    json_object_get_int64(next) <= after)
+			goto malformed;
+		after = json_object_get_int64(next);
+		vl_reply_free(&reply);
+	}
+	json_object_put(*all);
+	return status;
+malformed:
+	vl_reply_free(&reply);
+	json_object_put(*all);
+	return client_error(CLIENT_EXIT_CONNECT, "malformed reply from the daemon at %s",
+	    c->socket);
+}
+
 int
 cmd_list(struct client *c, const struct cmd_entry *cmd, int argc, char **argv)
 {
-	struct vl_reply		 reply;
 	struct json_object	*jobs, *job;
 	char			**cells = NULL;
 	const char		*cell;
@@ -93,30 +145,16 @@ cmd_list(struct client *c, const struct cmd_entry *cmd, int argc, char **argv)
 
 	if (cmd_parse_simple(c, cmd, argc, argv, 0, &status) == -1)
 		return status;
-	if ((status = client_call(c, CPD_METHOD("List"), NULL, &reply)) != 0)
+	if ((status = cmd_list_fetch(c, &jobs)) != 0)
 		return status;
-	if (!json_object_object_get_ex(reply.params, "jobs", &jobs) ||
-	    !json_object_is_type(jobs, json_type_array)) {
-		vl_reply_free(&reply);
-		return client_error(CLIENT_EXIT_CONNECT,
-		    "malformed reply from the daemon at %s", c->socket);
-	}
-	n = json_object_array_length(jobs);
-	for (i = 0; i < n; i++)
-		if (!job_valid(json_object_array_get_idx(jobs, i))) {
-			vl_reply_free(&reply);
-			return client_error(CLIENT_EXIT_CONNECT,
-			    "malformed reply from the daemon at %s",
-			    c->socket);
-		}
 	if (c->json) {
 		client_print_json(jobs);
-		vl_reply_free(&reply);
+		json_object_put(jobs);
 		return CLIENT_EXIT_OK;
 	}
-
+	n = json_object_array_length(jobs);
 	if (n > 0 && (cells = calloc(n * LIST_NCOLS, sizeof *cells)) == NULL) {
-		vl_reply_free(&reply);
+		json_object_put(jobs);
 		return client_error(CLIENT_EXIT_FAIL, "out of memory");
 	}
 	for (j = 0; j < LIST_NCOLS; j++)
@@ -149,7 +187,7 @@ cmd_list(struct client *c, const struct cmd_entry *cmd, int argc, char **argv)
 	for (i = 0; i < n * LIST_NCOLS; i++)
 		free(cells[i]);
 	free(cells);
-	vl_reply_free(&reply);
+	json_object_put(jobs);
 	return CLIENT_EXIT_OK;
 }
 

@@ -53,6 +53,9 @@ static const struct option_def options[] = {
 	{ "jobs.max_per_user", OPT_UINT, OFF(jobs.max_per_user), 1, 1000000, NULL, false },
 	{ "jobs.files_in_flight", OPT_UINT, OFF(jobs.files_in_flight), 1, 256, NULL, false },
 	{ "jobs.keep_finished", OPT_UINT, OFF(jobs.keep_finished), 0, 31536000, NULL, false },
+	{ "jobs.keep_finished_per_user", OPT_UINT, OFF(jobs.keep_finished_per_user), 0, 10000, NULL, false },
+	{ "jobs.failure_bytes", OPT_SIZE, OFF(jobs.failure_bytes), 0, 1 << 20, NULL, false },
+	{ "jobs.user_failure_bytes", OPT_SIZE, OFF(jobs.user_failure_bytes), 0, 1ULL << 30, NULL, false },
 	{ "jobs.sync", OPT_BOOL, OFF(jobs.sync), 0, 1, NULL, false },
 	{ "engine.type", OPT_ENUM, OFF(engine.type), 0, 0, engine_types, true },
 	{ "engine.ring_entries", OPT_UINT, OFF(engine.ring_entries), 8, 32768, NULL, true },
@@ -106,6 +109,14 @@ config_defaults(struct config *c)
 	c->jobs.auto_bulk_min = 64 << 20;
 	c->jobs.files_in_flight = 64;
 	c->jobs.keep_finished = 3600;
+	/*
+	 * A user's finished jobs and listed failures, in memory and in
+	 * state_dir, are bounded by these (cpd-varlink(7), Limits): a kept
+	 * job is at most its request (one call) and its failures.
+	 */
+	c->jobs.keep_finished_per_user = 100;
+	c->jobs.failure_bytes = 64 << 10;
+	c->jobs.user_failure_bytes = 1 << 20;
 	c->engine.type = ENGINE_AUTO;
 	c->engine.ring_entries = 256;
 	c->engine.method = METHOD_SPLICE;

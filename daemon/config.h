@@ -35,6 +35,9 @@ struct config {
 		unsigned	max_per_user;
 		unsigned	files_in_flight;
 		unsigned	keep_finished;
+		unsigned	keep_finished_per_user;
+		uint64_t	failure_bytes;		/* listed, per job */
+		uint64_t	user_failure_bytes;	/* listed, over a user's kept jobs */
 		bool		sync;
 	} jobs;
 	struct {

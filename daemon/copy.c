@@ -52,7 +52,7 @@
 static const char *const copy_state_names[CS_COUNT] = {
 	[CS_START] = "start", [CS_LSTAT] = "lstat", [CS_OPEN_SRC] = "open_src",
 	[CS_STAT_SRC] = "stat_src", [CS_HLINK] = "hlink", [CS_STAT_DST] = "stat_dst",
-	[CS_OPEN_DST] = "open_dst", [CS_COMPARE] = "compare", [CS_READLINK] = "readlink",
+	[CS_OPEN_DST] = "open_dst", [CS_INTO_READY] = "into_ready", [CS_COMPARE] = "compare", [CS_READLINK] = "readlink",
 	[CS_CREATE] = "create", [CS_CLONE] = "clone", [CS_EXTENTS] = "extents",
 	[CS_ALLOCATE] = "allocate", [CS_DATA] = "data", [CS_RECHECK] = "recheck",
 	[CS_TRUNCATE] = "truncate", [CS_META] = "meta", [CS_FSYNC] = "fsync",
@@ -114,9 +114,9 @@ static void
 copy_free(struct copy *c)
 {
 	if (c->srcfd >= 0)
-		close(c->srcfd);
+		engine_close(c->srcfd, c->job->cred);	/* not on the loop: engine.h */
 	if (c->tmpfd >= 0)
-		close(c->tmpfd);
+		engine_close(c->tmpfd, c->job->cred);
 	free(c->lanes);
 	free(c->ext);
 	free(c->target);
@@ -151,7 +151,7 @@ copy_finish(struct copy *c)
 		copy_hlink_settle(c, c->err == 0);
 	/* A temporary that was not published goes with its last close. */
 	if (c->err && c->tmpfd >= 0) {
-		engine_close(c->tmpfd);
+		engine_close(c->tmpfd, c->job->cred);
 		c->tmpfd = -1;
 	}
 	copy_temp_note(c, false);
@@ -471,7 +471,7 @@ copy_on_hlink(struct copy *c)
 	} else if (h && h->state == 1) {
 		c->kind = K_HARDLINK;
 		c->link_to = h;
-		close(c->srcfd);
+		engine_close(c->srcfd, c->job->cred);
 		c->srcfd = -1;
 		c->progress += c->stx.stx_size;	/* its bytes are there */
 		copy_apply(c);
@@ -481,39 +481,56 @@ copy_on_hlink(struct copy *c)
 
 /*
  * A FIFO opened without blocking is written to blocking, as cp does:
- * its reader sets the pace, in a worker, never on the loop. Once open,
- * the descriptor is ours: its flags and its type ask nothing of the
- * filesystem, so no operation with the caller's credentials is needed.
- * What is open must still be what was looked at: a regular file put in
- * its place meanwhile would be written over in place, not replaced.
+ * its reader sets the pace, in a worker, never on the loop. What is open
+ * must still be what was looked at: a regular file put in its place
+ * meanwhile would be written over in place, not replaced. In a pool
+ * thread: fstat() asks the file system (a FUSE server that never
+ * answers would stop the loop).
  */
-static int
-copy_into_ready(int fd)
+static long
+copy_into_ready_run(struct eop *op)
 {
 	struct stat	st;
 	int		fl;
 
-	if (fstat(fd, &st) < 0 || (fl = fcntl(fd, F_GETFL)) < 0 ||
-	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+	if (fstat(op->fd, &st) < 0 || (fl = fcntl(op->fd, F_GETFL)) < 0 ||
+	    fcntl(op->fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
 		return -errno;
 	return S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISFIFO(st.st_mode) ?
 	    0 : -EAGAIN;
 }
 
+static struct eop *
+copy_into_ready_op(struct copy *c)
+{
+	struct eop *op = copy_op(c, EOP_CALL);
+
+	op->fd = c->tmpfd;
+	op->run = copy_into_ready_run;
+	return op;
+}
+
+static enum copy_state
+copy_on_into_ready(struct copy *c, int res)
+{
+	if (res < 0) {
+		copy_error(c, res, "cannot open '%s' for writing", c->dstpath);
+		return CS_END;
+	}
+	return copy_lane_plan(c);
+}
+
 static enum copy_state
 copy_on_open_into(struct copy *c, int res)
 {
-	if (res >= 0) {
-		c->tmpfd = res;		/* closed with the copy; never removed */
-		res = copy_into_ready(res);
-	}
 	if (res == -ENXIO)
 		copy_error(c, res, "cannot write to '%s': the FIFO has no reader", c->dstpath);
 	else if (res < 0)
 		copy_error(c, res, "cannot open '%s' for writing", c->dstpath);
 	if (c->err)
 		return CS_END;
-	return copy_lane_plan(c);
+	c->tmpfd = res;		/* closed with the copy; never removed */
+	return CS_INTO_READY;
 }
 
 static enum copy_state
@@ -566,6 +583,7 @@ static const struct copy_step {
 	[CS_STAT_SRC] =		{ copy_stat_src_op,		copy_on_stat_src },
 	[CS_STAT_DST] =		{ copy_stat_dst_op,		copy_on_stat_dst },
 	[CS_OPEN_DST] =		{ copy_open_dst_op,		copy_on_open_dst },
+	[CS_INTO_READY] =	{ copy_into_ready_op,		copy_on_into_ready },
 	[CS_COMPARE] =		{ copy_compare_op,		copy_on_compare },
 	[CS_READLINK] =		{ copy_readlink_op,		copy_on_readlink },
 	[CS_CREATE] =		{ copy_make_op,			copy_make_on_create },

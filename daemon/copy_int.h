@@ -32,7 +32,9 @@ enum copy_state {
 	CS_START,	/* made, nothing asked yet */
 	CS_LSTAT, CS_OPEN_SRC, CS_STAT_SRC,
 	CS_HLINK,	/* archive: the job's link group, or waiting for its first copy */
-	CS_STAT_DST, CS_OPEN_DST, CS_COMPARE, CS_READLINK,
+	CS_STAT_DST, CS_OPEN_DST,
+	CS_INTO_READY,	/* a device or FIFO opened to write into: what it is, blocking */
+	CS_COMPARE, CS_READLINK,
 	CS_CREATE, CS_CLONE, CS_EXTENTS, CS_ALLOCATE, CS_DATA,
 	CS_RECHECK, CS_TRUNCATE, CS_META, CS_FSYNC, CS_LINK_TEMP,
 	CS_LINK_FINAL, CS_RENAME,

@@ -12,6 +12,7 @@
 
 #include "engine.h"
 #include "engine_backend.h"
+#include "cred.h"
 #include "ioprio.h"
 #include "log.h"
 #include "loop.h"
@@ -96,11 +97,13 @@ engine_close_run(struct eop *op)
 static void
 engine_close_done(struct eop *op, int res)
 {
+	if (op->cred)
+		cred_unref((struct cred *)op->cred);
 	free(op);
 }
 
 void
-engine_close(int fd)
+engine_close(int fd, struct cred *owner)
 {
 	struct eop *op = calloc(1, sizeof(*op));
 
@@ -108,7 +111,9 @@ engine_close(int fd)
 		close(fd);
 		return;
 	}
-	/* Not a job's operation: no credentials to take, no fault to inject. */
+	/* No fault to inject; the owner's credentials, and its share. */
+	if ((op->cred = owner) != NULL)
+		cred_ref(owner);
 	op->type = EOP_CALL;
 	op->fd = fd;
 	op->run = engine_close_run;

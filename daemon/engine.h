@@ -143,11 +143,17 @@ void	engine_submit(struct eop *);
  */
 long	engine_run(struct eop *);
 /*
- * Close fd in a pool thread, not waited for: for a file whose last close
- * may be slow (an unlinked temporary with its pages still cached: the
- * kernel drops them in close(), about half a second for 1 GiB).
+ * Close fd in a pool thread, not waited for. Every file a job opened on
+ * a user's file system is closed so, never on the loop: a last close may
+ * be slow (an unlinked temporary with its pages still cached: the kernel
+ * drops them in close(), about half a second for 1 GiB), and it may
+ * wait for the file system (FUSE's FLUSH and RELEASE, an NFS file's
+ * write-back), for ever if that hangs. An O_PATH descriptor asks nothing
+ * of the file system at its close: those may be closed anywhere. The
+ * close counts for the owner's share of the pool (engine_thread.c): a
+ * file system that hangs holds that user's threads, not everybody's.
  */
-void	engine_close(int fd);
+void	engine_close(int fd, struct cred *owner);
 /*
  * Where bulk copying runs from now on: io-wq's workers and the pool's
  * threads while they work for jobs that are not interactive; the pool's

@@ -40,6 +40,13 @@
  * threads so while a 4 KiB copy waited (perf sched, under 4 bulk
  * copies with sync).
  *
+ * And no user holds more than about half of the threads
+ * (thread_user_share): an operation on a file system that stops
+ * answering (a FUSE server that hangs, an NFS server gone) holds its
+ * thread for as long as that lasts, and one user's four small files
+ * there would otherwise stop every other user's copies. An operation
+ * of a user at the share waits, while other users' go past it.
+ *
  * Work is handed to an idle thread by name and its own semaphore: the
  * loop thread must never wait for a pool thread. (With a condition
  * variable it did: pthread_cond_signal can wait for woken threads to
@@ -63,6 +70,12 @@ static struct {
 	unsigned	 outstanding;	/* operations queued or running */
 	unsigned	 bulk_running;
 	unsigned	 other_running;	/* operations of jobs not interactive */
+	/* Operations running per user (by uid); a user with none is not listed. */
+	struct user_running {
+		uid_t	 uid;
+		unsigned n;
+	}		 users[64];
+	unsigned	 nusers;
 	bool		 stop;
 } P = { .lock = PTHREAD_MUTEX_INITIALIZER,
 	.tail = { &P.head[0], &P.head[1], &P.head[2] } };
@@ -476,28 +489,84 @@ thread_queue(const struct eop *op)
 	return op->interactive ? Q_INTERACTIVE : op->mapped ? Q_BULK : Q_NORMAL;
 }
 
+/* Under the lock: the count of operations of op's user that run, or NULL. */
+static struct user_running *
+thread_user(const struct eop *op, bool add)
+{
+	unsigned i;
+
+	if (op->cred == NULL)
+		return NULL;		/* the daemon's own */
+	for (i = 0; i < P.nusers && P.users[i].uid != op->cred->uid; i++)
+		;
+	if (i < P.nusers)
+		return &P.users[i];
+	if (!add || P.nusers == sizeof(P.users) / sizeof(P.users[0]))
+		return NULL;		/* more users at once than threads: no share to keep */
+	P.users[P.nusers] = (struct user_running){ .uid = op->cred->uid };
+	return &P.users[P.nusers++];
+}
+
+/* Threads one user may hold: half, but one thread is always left over. */
+static unsigned
+thread_user_share(void)
+{
+	unsigned share = (P.nthreads + 1) / 2;
+
+	return P.nthreads > 1 && share >= P.nthreads ? P.nthreads - 1 : share;
+}
+
+static void
+thread_user_count(const struct eop *op, bool start)
+{
+	struct user_running *u = thread_user(op, start);
+
+	if (u == NULL)
+		return;
+	if (start)
+		u->n++;
+	else if (--u->n == 0)
+		*u = P.users[--P.nusers];
+}
+
+/* Under the lock: queue q's first operation whose user is within its share, unlinked. */
+static struct eop *
+thread_unlink(int q)
+{
+	struct eop		**pp, *op;
+	struct user_running	 *u;
+
+	for (pp = &P.head[q]; (op = *pp) != NULL; pp = &op->next)
+		if ((u = thread_user(op, false)) == NULL || u->n < thread_user_share())
+			break;
+	if (op == NULL)
+		return NULL;
+	if ((*pp = op->next) == NULL)
+		P.tail[q] = pp;
+	return op;
+}
+
 /* Under the lock: the next operation a thread may start, taken off its queue, or NULL. */
 static struct eop *
 thread_take(void)
 {
-	struct eop	*op;
+	struct eop	*op = NULL;
 	int		 q;
 	bool		 other = P.other_running + 1 < P.nthreads || P.other_running == 0;
 
-	if (P.head[Q_INTERACTIVE])
-		q = Q_INTERACTIVE;
-	else if (P.head[Q_NORMAL] && other)
-		q = Q_NORMAL;
-	else if (P.head[Q_BULK] && other &&
-	    (P.bulk_running + 1 < P.nthreads || P.bulk_running == 0))
-		q = Q_BULK;
-	else
+	for (q = 0; q < Q_COUNT && op == NULL; q++) {
+		if (q != Q_INTERACTIVE && !other)
+			break;
+		if (q == Q_BULK && !(P.bulk_running + 1 < P.nthreads || P.bulk_running == 0))
+			break;
+		op = thread_unlink(q);
+	}
+	if (op == NULL)
 		return NULL;
-	op = P.head[q];
-	if ((P.head[q] = op->next) == NULL)
-		P.tail[q] = &P.head[q];
+	q = thread_queue(op);
 	P.bulk_running += q == Q_BULK;
 	P.other_running += q != Q_INTERACTIVE;
+	thread_user_count(op, true);
 	return op;
 }
 
@@ -548,6 +617,7 @@ thread_main(void *arg)
 		P.outstanding--;
 		P.bulk_running -= thread_queue(op) == Q_BULK;
 		P.other_running -= thread_queue(op) != Q_INTERACTIVE;
+		thread_user_count(op, false);
 		if (!op->interactive && P.outstanding >= P.nthreads)
 			loop_post_lazy(thread_done, op);
 		else

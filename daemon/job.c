@@ -131,10 +131,9 @@ job_free(struct job *job)
 	free(job->dest_name);
 	free(job->dest_parent);
 	free(job->error_message);
-	for (unsigned i = 0; i < JOB_MAX_FAILURES && i < job->files_failed; i++) {
-		free(job->failures[i].path);
-		free(job->failures[i].message);
-	}
+	failure_free(job);
+	job->owner->finished--;
+	owner_put(job->owner);
 	cred_unref(job->cred);
 	free(job->identity_name);
 	for (unsigned i = 0; i < job->ndevs; i++)
@@ -186,6 +185,10 @@ job_submit(struct job_request *req, struct cred *cred, struct job **out)
 		return -EUSERS;
 	if ((job = job_new()) == NULL)
 		return -ENOMEM;
+	if ((job->owner = owner_get(cred->uid)) == NULL) {
+		free(job);
+		return -ENOMEM;
+	}
 	job->id = next_id++;
 	job->req = *req;
 	job->cred = cred;
@@ -221,7 +224,10 @@ job_set_error(struct job *job, int err, char *msg)
 		return;
 	}
 	job->err = err;
-	job->error_message = msg;
+	/* It names a path, of any length: kept as a listed failure's is. */
+	job->error_message = msg ? failure_shorten(msg, FAILURE_TEXT_MAX) : NULL;
+	free(msg);
+	msg = job->error_message;
 	log_notice("job %llu: %s", (unsigned long long)job->id, msg ? msg : strerror(-err));
 }
 
@@ -263,7 +269,7 @@ job_end(struct job *job)
 {
 	job_workers->end(job);
 	if (job->dirfd >= 0)
-		close(job->dirfd);
+		engine_close(job->dirfd, job->cred);	/* not on the loop: engine.h */
 	job->dirfd = -1;
 	free(job->scan);
 	job->scan = NULL;
@@ -274,6 +280,7 @@ job_end(struct job *job)
 	sched_leave(job);
 	clean_left(job);
 	nfinished++;
+	job->owner->finished++;
 	if (job->cancelling) {
 		job->state = JOB_CANCELLED;
 		totals.cancelled++;
@@ -350,7 +357,7 @@ job_dir_synced(struct eop *op, int res)
 	if (res < 0)
 		job_fail(job, res, "cannot sync directory '%s'", job->into_dir ?
 		    job->req.destination : job->dest_parent);
-	close(op->fd);
+	engine_close(op->fd, job->cred);
 	job_end(job);
 }
 
@@ -431,21 +438,13 @@ job_fill(struct job *job)
 static void
 job_result(struct job *job, int err, const char *path, const char *msg)
 {
-	struct failure *f;
-
 	if (err == 0 || (err == -ECANCELED && job_stopping(job)))
 		return;
 	if (!job->req.keep_going || err == -ENOMEM) {
 		job_set_error(job, err, msg ? strdup(msg) : NULL);
 		return;
 	}
-	if (job->files_failed < JOB_MAX_FAILURES) {
-		f = &job->failures[job->files_failed];
-		f->path = strdup(path ? path : "");
-		f->err = err;
-		f->message = strdup(msg ? msg : strerror(-err));
-	}
-	job->files_failed++;
+	failure_add(job, err, path ? path : "", msg ? msg : strerror(-err));
 	log_notice("job %llu: %s", (unsigned long long)job->id, msg ? msg : strerror(-err));
 }
 
@@ -623,9 +622,13 @@ job_tick(void)
 			job->dirty = false;
 			job_emit(job, JOB_CHANGED);
 		}
-		/* Announced: nobody waits for it any more. */
-		if (job->announced &&
-		    (job->finished_usec + keep < now || nfinished > JOB_KEEP_MAX))
+		/*
+		 * Announced: nobody waits for it any more. The list is
+		 * oldest first, so a user's oldest go first.
+		 */
+		if (job->announced && (job->finished_usec + keep < now ||
+		    nfinished > JOB_KEEP_MAX ||
+		    job->owner->finished > cpd_conf->jobs.keep_finished_per_user))
 			job_free(job);
 	}
 }
@@ -652,6 +655,8 @@ job_load(uint64_t id, struct json_object *rec)
 	json_object_put(rec);
 	if (rc == 0 && job->cred->foreign)
 		rc = -EPERM;	/* an unprivileged daemon serves its own user only */
+	if (rc == 0 && (job->owner = owner_get(job->cred->uid)) == NULL)
+		rc = -ENOMEM;
 	if (rc < 0) {
 		request_free(&job->req);
 		cred_unref(job->cred);
@@ -664,6 +669,8 @@ job_load(uint64_t id, struct json_object *rec)
 	if (job_finished(job)) {
 		job->announced = true;	/* nobody can be waiting for it */
 		nfinished++;
+		job->owner->finished++;
+		failure_restored(job);
 	} else {
 		/* Run again from the start: publishing is atomic, so whatever
 		 * it had published is whole, and is simply copied again. */

@@ -23,10 +23,13 @@ struct cred;
 struct copy_job;
 struct device;
 struct item;
+struct owner;
 struct tnode;
 struct tree_job;
 
 #define JOB_MAX_FAILURES	100	/* failures listed in a job (all are counted) */
+/* A listed failure's path or message is shortened to this many bytes (failure.c). */
+#define FAILURE_TEXT_MAX	1024
 /*
  * Devices a job is scheduled on: its destination's and its sources'
  * first. Sources on more disks than that are rare (a copy from many
@@ -50,6 +53,7 @@ struct job {
 	struct job_request	 req;
 	enum job_prio		 prio;		/* its class: req.prio, or chosen for PRIO_AUTO */
 	struct cred		*cred;
+	struct owner		*owner;		/* its user's share (owner.c) */
 	char			*identity_name;	/* the uid's user when it first started (identity.c) */
 	unsigned		 identity_checks;	/* identity.c: looking up; starts nothing new */
 
@@ -65,7 +69,9 @@ struct job {
 	struct json_object	*final;		/* a finished job from the journal: as it was */
 	int			 err;		/* first error: -errno */
 	char			*error_message;
-	uint64_t		 files_failed;
+	uint64_t		 files_failed;	/* all of them... */
+	unsigned		 nlisted;	/* ...and those in failures[] (failure.c) */
+	uint64_t		 failure_bytes;	/* what the listed ones cost */
 	struct failure		 failures[JOB_MAX_FAILURES];
 	bool			 tree;		/* a source is a directory */
 	struct device		*devs[JOB_DEVICES];	/* distinct; referenced */

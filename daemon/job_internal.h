@@ -10,6 +10,8 @@
  *	scan.c		examining the sources, resolving the destination;
  *			the devices of both (device.c)
  *	record.c	a job's journal record, and a job from one
+ *	failure.c	the failures a job lists, bounded in bytes
+ *	owner.c		a user's share: its jobs, finished ones, failure bytes
  *	clean.c		its named temporaries, and removing them after a crash
  *	identity.c	whether its owner is still who submitted it
  *	view.c		a job as the wire shows it (Job)
@@ -95,5 +97,36 @@ void	 clean_left(const struct job *);
  * as its owner, then examines its sources (scan_sources()).
  */
 void	 clean_restart(struct job *);
+
+/* failure.c */
+/*
+ * s, or when longer than max bytes its start and end around a marker,
+ * cut on UTF-8 characters, in max bytes at most; malloc'd, NULL when out
+ * of memory.
+ */
+char	*failure_shorten(const char *s, size_t max);
+/* What a listed failure of these texts costs of the byte budgets. */
+size_t	 failure_cost(const char *path, const char *msg);
+/* Whether a failure of cost is listed, beside those listed for its job and its user. */
+bool	 failure_fits(uint64_t job_bytes, uint64_t user_bytes, size_t cost,
+	    const struct config *);
+/* Count a failure of the job, and list it if the budgets allow. */
+void	 failure_add(struct job *, int err, const char *path, const char *msg);
+/* The job's listed failures go; their bytes are its owner's again. */
+void	 failure_free(struct job *);
+/* A finished job restored from the journal: count its listed failures' bytes. */
+void	 failure_restored(struct job *);
+
+/* owner.c */
+struct owner {
+	uid_t			 uid;
+	unsigned		 jobs;		/* in the registry: references */
+	unsigned		 finished;	/* of them, ended */
+	uint64_t		 failure_bytes;	/* their listed failures' */
+	LIST_ENTRY(owner)	 entry;
+};
+/* The user's share, with a reference for a job; NULL when out of memory. */
+struct owner *owner_get(uid_t);
+void	 owner_put(struct owner *);
 
 #endif

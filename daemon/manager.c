@@ -100,15 +100,54 @@ manager_get(struct call *call, struct json_object *params)
 		varlink_reply(call, view_params(job), false);
 }
 
+/*
+ * A List page: jobs by id, at most "limit" (MANAGER_PAGE_JOBS when left
+ * out) and, past its first job, no more than MANAGER_PAGE_BYTES of them,
+ * so that a reply stays far below what a client takes (CPD_MAX_REPLY)
+ * and what the daemon buffers (control.c) whatever the jobs hold: a Job
+ * is at most one Copy call's request and jobs.failure_bytes of failures.
+ */
+#define MANAGER_PAGE_JOBS	100
+#define MANAGER_PAGE_JOBS_MAX	1000
+#define MANAGER_PAGE_BYTES	(1 << 20)
+
 static void
 manager_list(struct call *call, struct json_object *params)
 {
-	struct json_object	*p = json_object_new_object(), *a = json_object_new_array();
+	struct json_object	*p, *a, *v;
+	struct job		*job, *last = NULL;
+	int64_t			 after = 0, limit = MANAGER_PAGE_JOBS, n = 0;
+	size_t			 bytes = 0, len;
 
-	for (struct job *job = job_first(); job; job = job_next(job))
-		if (manager_may_see(call, job))
-			json_object_array_add(a, view_job(job));
-	json_object_object_add(p, "jobs", a);
+	if (!varlink_get_int(call, params, VOCAB_LIST_AFTER, false, &after) ||
+	    !varlink_get_int(call, params, VOCAB_LIST_LIMIT, false, &limit))
+		return;
+	if (after < 0 || limit < 1 || limit > MANAGER_PAGE_JOBS_MAX) {
+		varlink_invalid(call, after < 0 ? VOCAB_LIST_AFTER : VOCAB_LIST_LIMIT);
+		return;
+	}
+	p = json_object_new_object();
+	a = json_object_new_array();
+	for (job = job_first(); job; job = job_next(job)) {
+		if (job->id <= (uint64_t)after || !manager_may_see(call, job))
+			continue;
+		if (n == limit || bytes >= MANAGER_PAGE_BYTES)
+			break;
+		v = view_job(job);
+		json_object_to_json_string_length(v, JSON_C_TO_STRING_PLAIN, &len);
+		if (n > 0 && bytes + len > MANAGER_PAGE_BYTES) {
+			json_object_put(v);
+			break;
+		}
+		json_object_array_add(a, v);
+		bytes += len;
+		n++;
+		last = job;
+	}
+	json_object_object_add(p, VOCAB_LIST_JOBS, a);
+	/* Stopped at a job it may see: more follow. */
+	if (job)
+		json_object_object_add(p, VOCAB_LIST_NEXT, json_object_new_int64((int64_t)last->id));
 	varlink_reply(call, p, false);
 }
 

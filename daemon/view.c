@@ -43,7 +43,7 @@ view_failures(const struct job *job, struct json_object *o)
 	struct json_object *f = json_object_new_array();
 
 	json_object_object_add(o, "files_failed", json_object_new_int64((int64_t)job->files_failed));
-	for (uint64_t i = 0; i < job->files_failed && i < JOB_MAX_FAILURES; i++) {
+	for (unsigned i = 0; i < job->nlisted; i++) {
 		const struct failure *fl = &job->failures[i];
 		struct json_object *e = json_object_new_object();
 

@@ -1,7 +1,7 @@
 /*
  * The words of the wire protocol that both cpd and cpd-client spell:
  * job states, priorities, reflink modes, data paths (methods) and the
- * names of Copy's parameters, as include/io.cpd.Manager.varlink has
+ * names of Copy's and List's parameters, as include/io.cpd.Manager.varlink has
  * them. One table each, here, so that the daemon and the client cannot
  * drift apart; header-only, like cpd-protocol.h, as the client links
  * none of the daemon's objects.
@@ -50,6 +50,16 @@ static const char *const vocab_methods[M_COUNT] = {
 #define VOCAB_REFLINK		"reflink"
 #define VOCAB_KEEP_GOING	"keep_going"
 #define VOCAB_UMASK		"umask"
+
+/*
+ * List's parameters and reply: a page of jobs after the job id "after",
+ * at most "limit" of them; "next_after" is the "after" of the next page,
+ * absent on the last.
+ */
+#define VOCAB_LIST_AFTER	"after"
+#define VOCAB_LIST_LIMIT	"limit"
+#define VOCAB_LIST_JOBS		"jobs"
+#define VOCAB_LIST_NEXT		"next_after"
 
 /* The index of s in names[0..n), or -EINVAL. */
 static inline int

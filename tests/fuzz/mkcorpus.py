@@ -42,6 +42,8 @@ messages = {
     "get-missing": call(M + "Get", {"id": 999999}),
     "get-neg": call(M + "Get", {"id": -1}),
     "list": call(M + "List"),
+    "list-page": call(M + "List", {"after": 1, "limit": 1}),
+    "list-bad": call(M + "List", {"after": -1, "limit": 0}),
     "wait": call(M + "Wait", {"id": 1}),
     "wait-more": call(M + "Wait", {"id": 2}, more=True),
     "cancel": call(M + "Cancel", {"id": 1}),

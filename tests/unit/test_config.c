@@ -155,6 +155,33 @@ test_devices(void **state)
 	assert_non_null(strstr(err, "unknown option 'devices.max_running'"));
 }
 
+/* What one user may keep: finished jobs and the bytes of listed failures. */
+static void
+test_user_share(void **state)
+{
+	struct config c;
+	char err[256];
+
+	config_defaults(&c);
+	assert_int_equal(c.jobs.keep_finished_per_user, 100);
+	assert_int_equal(c.jobs.failure_bytes, 64 << 10);
+	assert_int_equal(c.jobs.user_failure_bytes, 1 << 20);
+	assert_int_equal(load(
+	    "jobs = { keep_finished_per_user = 5; failure_bytes = \"16K\";\n"
+	    "  user_failure_bytes = \"256K\"; };\n", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.jobs.keep_finished_per_user, 5);
+	assert_int_equal(c.jobs.failure_bytes, 16 << 10);
+	assert_int_equal(c.jobs.user_failure_bytes, 256 << 10);
+	assert_int_equal(load("jobs = { keep_finished_per_user = 10001; };\n", &c, err,
+	    sizeof(err)), -ERANGE);
+	assert_non_null(strstr(err, "jobs.keep_finished_per_user: out of range (0..10000)"));
+	/* A Job must stay far below what a client reads (CPD_MAX_REPLY). */
+	assert_int_equal(load("jobs = { failure_bytes = \"2M\"; };\n", &c, err, sizeof(err)),
+	    -ERANGE);
+	assert_int_equal(load("jobs = { user_failure_bytes = \"2G\"; };\n", &c, err,
+	    sizeof(err)), -ERANGE);
+}
+
 static void
 test_syntax_error(void **state)
 {
@@ -219,6 +246,7 @@ main(void)
 		cmocka_unit_test(test_unknown_option),
 		cmocka_unit_test(test_ranges_and_types),
 		cmocka_unit_test(test_devices),
+		cmocka_unit_test(test_user_share),
 		cmocka_unit_test(test_syntax_error),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_parse_size),

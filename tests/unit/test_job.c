@@ -630,6 +630,44 @@ test_cancel_any_step(void **state)
 	}
 }
 
+static uint64_t	oldest_id;
+
+/* The oldest kept job is gone, or it is clear that it will not be. */
+static bool
+oldest_gone_or_gave_up(void)
+{
+	return job_find(oldest_id) == NULL || loop_now_usec() > give_up_usec;
+}
+
+/*
+ * A user's finished jobs beyond jobs.keep_finished_per_user go at the
+ * next tick, oldest first; every job of the earlier tests is older.
+ */
+static void
+test_keep_finished_per_user(void **state)
+{
+	struct job	*a, *b, *c;
+	uint64_t	 ids[3];
+	unsigned	 mine = 0;
+
+	make_file("kept", 1);
+	a = submit(PRIO_NORMAL, "kept.1", 1, "kept");
+	b = submit(PRIO_NORMAL, "kept.2", 1, "kept");
+	c = submit(PRIO_NORMAL, "kept.3", 1, "kept");
+	ids[0] = a->id, ids[1] = b->id, ids[2] = c->id;
+	run_until_finished();
+	conf.jobs.keep_finished_per_user = 2;
+	oldest_id = ids[0];
+	give_up_usec = loop_now_usec() + 5000000;
+	loop_run(oldest_gone_or_gave_up, tick, 20);
+	assert_null(job_find(ids[0]));
+	assert_non_null(job_find(ids[1]));
+	assert_non_null(job_find(ids[2]));
+	for (struct job *job = job_first(); job; job = job_next(job))
+		mine += job->cred->uid == me->uid;
+	assert_int_equal(mine, 2);
+}
+
 static int
 setup(void **state)
 {
@@ -679,6 +717,7 @@ main(void)
 		cmocka_unit_test_teardown(test_per_user_limit, settle),
 		cmocka_unit_test_teardown(test_user_cap_by_kind, settle),
 		cmocka_unit_test_teardown(test_throttled_gives_slot, settle),
+		cmocka_unit_test_teardown(test_keep_finished_per_user, settle),
 	};
 	return cmocka_run_group_tests(tests, setup, fixture_teardown);
 }

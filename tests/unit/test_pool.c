@@ -82,10 +82,13 @@ no_tick(void)
 {
 }
 
+static const struct cred *submit_cred;	/* whose operations submit() makes */
+
 static void
 submit(struct eop *op, long (*run)(struct eop *), bool mapped, bool interactive)
 {
 	memset(op, 0, sizeof(*op));
+	op->cred = submit_cred;
 	op->type = EOP_CALL;
 	op->run = run;
 	op->done = op_done;
@@ -166,11 +169,73 @@ test_queues(void **state)
 	assert_int_equal(done_count, want_done);
 }
 
+static sem_t		hang_gate;
+static atomic_int	hang_started;
+
+/* An operation on a file system that stops answering, until the gate opens. */
+static long
+run_hang(struct eop *op)
+{
+	atomic_fetch_add(&hang_started, 1);
+	sem_wait(&hang_gate);
+	return 0;
+}
+
+static bool
+two_hang_started(void)
+{
+	return atomic_load(&hang_started) >= 2;
+}
+
+static bool
+other_ran(void)
+{
+	return mark[0].off != 0;
+}
+
+/*
+ * One user's operations that hang take at most half of the threads
+ * (2 of 3): another user's operation runs beside them, and the first
+ * user's third one only once one of its own has come back.
+ */
+static void
+test_user_share(void **state)
+{
+	static struct cred	a = { .uid = 1001 }, b = { .uid = 1002 };
+	struct eop		hang[3];
+
+	sem_init(&hang_gate, 0, 0);
+	atomic_store(&ran_seq, 0);
+	done_count = 0;
+	submit_cred = &a;
+	for (int i = 0; i < 3; i++)
+		submit(&hang[i], run_hang, false, true);
+	memset(mark, 0, sizeof(mark));
+	assert_true(wait_for(two_hang_started));
+	usleep(100 * 1000);
+	assert_int_equal(atomic_load(&hang_started), 2);
+	submit_cred = &b;
+	submit(&mark[0], run_mark, false, true);
+	submit_cred = NULL;
+	assert_true(wait_for(other_ran));
+	assert_int_equal(atomic_load(&hang_started), 2);
+	sem_post(&hang_gate);		/* one comes back: the third may go */
+	for (int i = 0; i < 100 && atomic_load(&hang_started) < 3; i++)
+		usleep(10 * 1000);
+	assert_int_equal(atomic_load(&hang_started), 3);
+	sem_post(&hang_gate);
+	sem_post(&hang_gate);
+	want_done = 4;
+	loop_run(all_done, no_tick, 10);
+	assert_int_equal(done_count, 4);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_queues),
+		cmocka_unit_test(test_user_share),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

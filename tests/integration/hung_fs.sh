@@ -1,0 +1,102 @@
+#!/bin/bash
+# hung_fs: a file system that stops answering does not stop the daemon.
+# A FUSE server (fuse_hang.py, no library) serves one 1 MiB file and never
+# answers the FLUSH that each close of a file opened on it sends, as a
+# FUSE server that hangs or an NFS server gone away would. A copy of that
+# file (large enough to be copied step by step, so its source is closed
+# by the copy's end, not inside a pool thread's whole-file copy) is done
+# with the right bytes; its source's close then waits for ever, in a pool
+# thread: the daemon still answers GetStatus at once, and a copy on
+# another file system completes. Before the closes went off the loop, the
+# event loop itself waited in that close and nobody was answered. Both
+# engines. At the end the FUSE connection is aborted, which frees the
+# waiting thread, so that the daemon can stop.
+. "$(dirname "$0")/../lib.sh"
+need_root "mounting a FUSE file system"
+[ -c /dev/fuse ] || skip "no /dev/fuse"
+[ -x /usr/bin/python3 ] || skip "no /usr/bin/python3 for the FUSE server"
+
+M=$T/hang
+MOUNTS=() SERVERS=()
+# Abort the connections (stuck requests fail at once), unmount, stop the servers.
+release_fs() {
+	local m minor s
+	for m in "${MOUNTS[@]}"; do
+		mountpoint -q "$m" 2>/dev/null || continue
+		mountpoint -q /sys/fs/fuse/connections ||
+			mount -t fusectl fusectl /sys/fs/fuse/connections 2>/dev/null || true
+		minor=$(( $(stat -c '%d' "$m") & 0xff ))
+		echo 1 >"/sys/fs/fuse/connections/$minor/abort" 2>/dev/null ||
+			for c in /sys/fs/fuse/connections/*/abort; do echo 1 >"$c"; done
+		umount -l "$m"
+	done
+	for s in "${SERVERS[@]}"; do
+		kill "$s" 2>/dev/null || true
+		wait "$s" 2>/dev/null || true
+	done
+	MOUNTS=() SERVERS=()
+}
+hung_exit() { local rc=$?; release_fs; (exit $rc); tree_exit; }
+trap hung_exit EXIT
+
+# mount_hang DIR SIZE HANG: fuse_hang.py on DIR, serving until released.
+mount_hang() {
+	mkdir -p "$1"
+	/usr/bin/python3 "$(dirname "$0")/fuse_hang.py" "$1" "$2" "$3" >"$1.log" 2>&1 &
+	SERVERS+=($!)
+	MOUNTS+=("$1")
+	for _ in $(seq 100); do
+		grep -qs ready "$1.log" && return 0
+		kill -0 "${SERVERS[-1]}" 2>/dev/null || skip "cannot mount a FUSE file system: $(cat "$1.log")"
+		sleep 0.05
+	done
+	fail "the FUSE server did not come up"
+}
+
+/usr/bin/python3 -c 'import sys; sys.stdout.buffer.write(bytes(i % 251 for i in range(1 << 20)))' >"$T/expected"
+mkfile "$T/plain" 4M
+# Root's four stuck copies all run: no per-user cap of running jobs.
+write_config "$T/cpd.conf" 'jobs = { max_running_per_user = 0; interactive_slots = 8; };'
+ensure_user cpdtest
+U=$T/user
+mkdir "$U"
+chmod 755 "$T"
+mkfile "$U/small" 4K
+chown -R cpdtest: "$U"
+for engine in io_uring fallback; do
+	mount_hang "$M" $((1 << 20)) flush
+	start_daemon -E "$engine" --config "$T/cpd.conf"
+	# Its end is announced after its files are closed, on the loop: when
+	# the loop itself waited in the close, this reply never came.
+	r=$(varlink_wait "$(copy_msg "" "$T/out.$engine" "$M/f")" 20)
+	[ -n "$r" ] || fail "$engine: the copy from the hung file system was never answered"
+	expect_eq "$engine: copy from the hung file system" "$(jfield parameters.job.state <<<"$r")" done
+	same "$T/expected" "$T/out.$engine"
+	# The close of its source is waiting now: the daemon answers all the same.
+	for i in 1 2 3; do
+		s=$(timeout 5 socat -t 5 - "UNIX-CONNECT:$CPD_SOCKET" < <(printf '%s\0' \
+			'{"method":"io.cpd.Manager.GetStatus"}') | tr '\0' '\n')
+		[ -n "$(jfield parameters.engine <<<"$s")" ] ||
+			fail "$engine: GetStatus $i not answered while a close waits for the file system"
+		sleep 0.2
+	done
+	r=$(timeout 30 bash -c "$(declare -f varlink_wait copy_msg py); PYTHON=$PYTHON CPD_SOCKET=$CPD_SOCKET;
+		varlink_wait \"\$(copy_msg '' '$T/plain.$engine' '$T/plain')\" 25")
+	expect_eq "$engine: a copy on another file system" "$(jfield parameters.job.state <<<"$r")" done
+	same "$T/plain" "$T/plain.$engine"
+	release_fs
+
+	# 4 small files whose reads are never answered, copied whole by pool
+	# threads: they hold two of its four, and another user's small copy
+	# is done beside them. (Before the per-user share they held all four.)
+	mount_hang "$T/stuck" 4096 read
+	for i in 1 2 3 4; do copy_detached "" "$T/stuck.$engine.$i" "$T/stuck/f" >/dev/null; done
+	sleep 0.5
+	r=$(varlink_as cpdtest "$(copy_msg "" "$U/small.$engine" "$U/small")" 20)
+	expect_eq "$engine: another user's small copy beside 4 stuck ones" \
+		"$(jfield parameters.job.state <<<"$r")" done
+	same "$U/small" "$U/small.$engine"
+	release_fs
+	stop_daemon || fail "$engine: daemon exit status $?"
+done
+echo "hung_fs: ok"
