@@ -65,9 +65,8 @@ clean_find(const struct job *job, const char *rel)
 }
 
 void
-clean_temp_made(struct job *job, const char *dirrel, const char *name)
+clean_temp_made(struct job *job, char *rel)
 {
-	char	*rel = dirrel && *dirrel ? path_join(dirrel, name) : strdup(name);
 	char	**t;
 
 	if (rel == NULL || job->ntemps == CLEAN_MAX_NAMES ||
@@ -83,9 +82,8 @@ clean_temp_made(struct job *job, const char *dirrel, const char *name)
 }
 
 void
-clean_temp_gone(struct job *job, const char *dirrel, const char *name)
+clean_temp_gone(struct job *job, char *rel)
 {
-	char	*rel = dirrel && *dirrel ? path_join(dirrel, name) : strdup(name);
 	int	 i;
 
 	/* Not rewritten now: a name that is gone costs the restart an ENOENT. */

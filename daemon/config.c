@@ -51,6 +51,7 @@ static const struct option_def options[] = {
 	{ "jobs.auto_interactive_max", OPT_SIZE, OFF(jobs.auto_interactive_max), 0, 1ULL << 50, NULL, false },
 	{ "jobs.auto_bulk_min", OPT_SIZE, OFF(jobs.auto_bulk_min), 0, 1ULL << 50, NULL, false },
 	{ "jobs.max_per_user", OPT_UINT, OFF(jobs.max_per_user), 1, 1000000, NULL, false },
+	{ "jobs.dir_fds_per_user", OPT_UINT, OFF(jobs.dir_fds_per_user), 0, 1U << 30, NULL, false },
 	{ "jobs.files_in_flight", OPT_UINT, OFF(jobs.files_in_flight), 1, 256, NULL, false },
 	{ "jobs.keep_finished", OPT_UINT, OFF(jobs.keep_finished), 0, 31536000, NULL, false },
 	{ "jobs.keep_finished_per_user", OPT_UINT, OFF(jobs.keep_finished_per_user), 0, 10000, NULL, false },

@@ -34,6 +34,7 @@ struct config {
 		uint64_t	auto_bulk_min;
 		unsigned	max_per_user;
 		unsigned	files_in_flight;
+		unsigned	dir_fds_per_user;	/* 0: a quarter of RLIMIT_NOFILE */
 		unsigned	keep_finished;
 		unsigned	keep_finished_per_user;
 		uint64_t	failure_bytes;		/* listed, per job */

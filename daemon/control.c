@@ -8,6 +8,7 @@
  * it does not cost even that for long.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <poll.h>
@@ -36,6 +37,15 @@
  * CONTROL_MAX_OUTPUT for each of its connections.
  */
 #define CONTROL_BACKLOG		CPD_MAX_MESSAGE
+/*
+ * Descriptors kept in reserve (duplicates of the listening socket, so
+ * that keeping them touches no file system). When the daemon is out of
+ * fds, whoever took them, they are given up to accept one connection:
+ * root's is served (so the administrator can always List and Cancel),
+ * anyone else's is refused. More than one, so that root's call has a few
+ * left to work with (a Cancel writes the job's journal record).
+ */
+#define CONTROL_SPARE_FDS	4
 
 struct conn {
 	int			 fd;
@@ -66,6 +76,8 @@ static uint64_t		accept_logged;	/* when accept's failure was logged last */
 static unsigned		refused;	/* connections refused since the last log line */
 static const char	*refused_why;	/* the latest reason */
 static uint64_t		refused_logged;
+static int		spare[CONTROL_SPARE_FDS];
+static unsigned		nspare;
 
 static void conn_arm(struct conn *);
 
@@ -359,6 +371,60 @@ control_user_conns(uid_t uid)
 	return n;
 }
 
+/* Take the reserve back as far as fds allow; control_tick() tries again. */
+static void
+control_spare_take(void)
+{
+	int fd;
+
+	while (nspare < CONTROL_SPARE_FDS && listen_fd >= 0 &&
+	    (fd = fcntl(listen_fd, F_DUPFD_CLOEXEC, 0)) >= 0)
+		spare[nspare++] = fd;
+}
+
+static bool
+control_peer_is_root(int fd)
+{
+	struct ucred	uc;
+	socklen_t	len = sizeof(uc);
+
+	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == 0 && uc.uid == 0;
+}
+
+static void
+control_spare_release(void)
+{
+	while (nspare > 0)
+		close(spare[--nspare]);
+}
+
+/*
+ * Out of fds: accept one connection with the reserve's, for root only.
+ * Returns its fd, or -1 with errno as accept4's (no connection for us).
+ */
+static int
+control_accept_spare(int err)
+{
+	int fd;
+
+	if ((err != EMFILE && err != ENFILE) || nspare == 0) {
+		errno = err;
+		return -1;
+	}
+	control_spare_release();
+	fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	err = errno;
+	if (fd >= 0 && !control_peer_is_root(fd)) {
+		control_refused("out of fds: only root is served");
+		close(fd);
+		fd = -1;
+		err = EINTR;	/* taken and refused: accept the next one */
+	}
+	control_spare_take();
+	errno = err;
+	return fd;
+}
+
 static void
 control_accept(struct loop_op *op, int res)
 {
@@ -367,7 +433,11 @@ control_accept(struct loop_op *op, int res)
 		struct cred	*cred;
 		int		 fd, rc;
 
+		/* The reserve first: an fd closed since goes to it, not to a client. */
+		control_spare_take();
 		fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			fd = control_accept_spare(errno);
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
@@ -557,6 +627,7 @@ control_listen(const struct config *conf, const struct control_protocol *protoco
 			return -errno;
 		log_info("listening on %s", conf->socket);
 	}
+	control_spare_take();
 	loop_poll(&listen_op, listen_fd, POLLIN);
 	return 0;
 }
@@ -573,6 +644,7 @@ control_tick(void)
 	uint64_t	 limit = (uint64_t)cpd_conf->clients.idle_timeout * 1000000;
 	struct conn	*c, *next;
 
+	control_spare_take();
 	if (accept_paused && listen_fd >= 0) {
 		accept_paused = false;
 		loop_poll(&listen_op, listen_fd, POLLIN);
@@ -596,6 +668,7 @@ control_shutdown(void)
 	if (listen_owned)
 		unlink(listen_path);
 	shutdown(listen_fd, SHUT_RDWR);
+	control_spare_release();	/* they hold the socket open too */
 	loop_forget(listen_fd);
 	close(listen_fd);
 	listen_fd = -1;

@@ -99,14 +99,12 @@ copy_error(struct copy *c, int err, const char *fmt, ...)
 static void
 copy_temp_note(struct copy *c, bool made)
 {
-	const struct tnode *parent = c->item->parent;
-
 	if (c->temp_noted == made || c->pooled)
 		return;
 	if (made)
-		clean_temp_made(c->job, parent ? parent->rel : NULL, c->tmp);
+		clean_temp_made(c->job, item_rel_beside(c->item, c->tmp));
 	else
-		clean_temp_gone(c->job, parent ? parent->rel : NULL, c->tmp);
+		clean_temp_gone(c->job, item_rel_beside(c->item, c->tmp));
 	c->temp_noted = made;
 }
 

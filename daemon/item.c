@@ -44,14 +44,14 @@ item_dstdir(const struct job *job, const struct item *it)
 char *
 item_srcpath(const struct item *it)
 {
-	return it->parent ? path_join(it->parent->srcpath, it->name) : strdup(it->src);
+	return it->parent ? tree_path(it->parent, TREE_SRC, it->name) : strdup(it->src);
 }
 
 char *
 item_dstpath(const struct job *job, const struct item *it)
 {
 	if (it->parent)
-		return path_join(it->parent->dstpath, it->name);
+		return tree_path(it->parent, TREE_DST, it->name);
 	if (!job->into_dir)
 		return strdup(job->req.destination);
 	return path_join(job->req.destination, it->name);
@@ -60,7 +60,13 @@ item_dstpath(const struct job *job, const struct item *it)
 char *
 item_rel(const struct item *it)
 {
-	return it->parent ? path_join(it->parent->rel, it->name) : strdup(it->name);
+	return item_rel_beside(it, it->name);
+}
+
+char *
+item_rel_beside(const struct item *it, const char *name)
+{
+	return it->parent ? tree_path(it->parent, TREE_REL, name) : strdup(name);
 }
 
 bool

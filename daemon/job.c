@@ -531,7 +531,8 @@ job_cancel(struct job *job)
 	else if (job->paused) {
 		job_resume(job);	/* so that it can wind down */
 		return;
-	}
+	} else
+		job_workers->more(job);	/* directories waiting for fds have no operation */
 	/* Otherwise it ends when its operations in flight come back. */
 }
 

@@ -193,13 +193,13 @@ void	 job_dir_end(struct job *, struct tnode *parent, int err,
 	    const char *path, const char *msg);
 void	 job_dir_failed(struct job *, int err, const char *path, const char *fmt);
 /*
- * A named temporary is about to be made in the destination directory
- * dirrel (relative to the job's; "" or NULL: that one), or it is gone
- * (published or removed): kept in the job's journal record, so that a
- * restart after a crash removes it by name (clean.c). On the loop only.
+ * A named temporary is about to be made at rel (its path from the job's
+ * directory; taken, NULL when out of memory), or it is gone (published or
+ * removed): kept in the job's journal record, so that a restart after a
+ * crash removes it by name (clean.c). On the loop only.
  */
-void	 clean_temp_made(struct job *, const char *dirrel, const char *name);
-void	 clean_temp_gone(struct job *, const char *dirrel, const char *name);
+void	 clean_temp_made(struct job *, char *rel);
+void	 clean_temp_gone(struct job *, char *rel);
 void	 job_push_item(struct job *, struct item *);
 void	 job_add_total(struct job *, uint64_t files, uint64_t bytes);
 void	 job_fill(struct job *);

@@ -22,12 +22,14 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "cred.h"
 #include "hlink.h"
 #include "job.h"
 #include "log.h"
@@ -36,6 +38,7 @@
 
 #define TREE_BUF	(32 * 1024)	/* bytes of directory entries per read */
 #define TREE_QUEUE_LOW	512		/* read on while fewer items wait */
+#define TREE_NODE_FDS	2		/* a directory's source and destination */
 
 /*
  * A directory's states, in the order it takes them (some are skipped,
@@ -67,6 +70,8 @@ static const char *const tree_state_names[TS_COUNT] = {
 struct tree_job {
 	unsigned	 nodes;		/* directories being copied */
 	struct tnode	*readers;	/* directories waiting to read on (tree_kick) */
+	struct tnode	*waiting;	/* directories waiting for fds (tree_admit) */
+	struct fdshare_holder share;	/* its directories' fds */
 };
 
 struct linux_dirent64 {
@@ -87,9 +92,7 @@ tree_free(struct tnode *n)
 		close(n->srcfd);
 	if (n->dstfd >= 0)
 		close(n->dstfd);
-	free(n->srcpath);
 	free(n->dstpath);
-	free(n->rel);
 	free(n->name);
 	free(n->buf);
 	free(n->end_msg);
@@ -99,10 +102,15 @@ tree_free(struct tnode *n)
 static void
 tree_change_state(struct tnode *n, enum tstate next)
 {
+	char *path;
+
 	/* A tree of small files makes many: format nothing unless asked to. */
-	if (log_getlevel() >= LOG_DEBUG)
+	if (log_getlevel() >= LOG_DEBUG) {
+		path = tree_path(n, TREE_SRC, NULL);
 		log_debug("job %llu: directory '%s': %s -> %s", (unsigned long long)n->job->id,
-		    n->srcpath, tree_state_names[n->state], tree_state_names[next]);
+		    path ? path : n->name, tree_state_names[n->state], tree_state_names[next]);
+		free(path);
+	}
 	n->state = next;
 }
 
@@ -115,15 +123,22 @@ tree_op(struct tnode *n, enum eop_type type)
 	return op;
 }
 
-/* The first error of the directory: fmt has a %s for path and one for the error. */
+/*
+ * The first error of the directory: fmt has a %s for its path (which:
+ * the source's or the destination's) and one for the error.
+ */
 static void
-tree_error(struct tnode *n, int err, const char *fmt, const char *path)
+tree_error(struct tnode *n, int err, const char *fmt, enum tree_path which)
 {
+	char *path;
+
 	if (err == 0 || n->end_err != 0)
 		return;
 	n->end_err = err;
-	if (asprintf(&n->end_msg, fmt, path, strerror(-err)) < 0)
+	path = tree_path(n, which, NULL);
+	if (asprintf(&n->end_msg, fmt, path ? path : n->name, strerror(-err)) < 0)
 		n->end_msg = NULL;
+	free(path);
 }
 
 /*
@@ -149,9 +164,9 @@ tree_next(const struct tnode *n, enum tstate from)
 
 /* The directory failed: what was made of it goes into place, and it ends. */
 static enum tstate
-tree_fail(struct tnode *n, int err, const char *fmt, const char *path)
+tree_fail(struct tnode *n, int err, const char *fmt, enum tree_path which)
 {
-	tree_error(n, err, fmt, path);
+	tree_error(n, err, fmt, which);
 	return tree_next(n, TS_FSYNC);
 }
 
@@ -162,32 +177,18 @@ tree_remove_run(struct eop *op)
 	return path_remove_tree(op->dirfd, op->path) < 0 ? -errno : 0;
 }
 
-/* The destination directory's path from the job's directory, by the name it has now. */
-static int
-tree_set_rel(struct tnode *n, const char *name)
-{
-	char *rel = n->parent ? path_join(n->parent->rel, name) : strdup(name);
-
-	if (rel == NULL)
-		return -ENOMEM;
-	free(n->rel);
-	n->rel = rel;
-	return 0;
-}
-
 /* Renamed into place: paths kept through the temporary name follow. */
 static void
 tree_moved(struct tnode *n)
 {
-	char *old = n->rel;
+	char *old = tree_path(n, TREE_REL, NULL), *rel;
 
-	n->rel = NULL;
-	if (tree_set_rel(n, n->name) < 0) {
-		n->rel = old;
-		return;
-	}
-	hlink_moved(n->job, old, n->rel);
+	n->moved = true;
+	rel = tree_path(n, TREE_REL, NULL);
+	if (old && rel)
+		hlink_moved(n->job, old, rel);
 	free(old);
+	free(rel);
 }
 
 /* The source directory is its own destination's ancestor: cp -r a a/b. */
@@ -212,7 +213,7 @@ tree_fail_into_itself(struct tnode *n)
 	const struct tnode	*top = n;
 	struct tnode		*made = n;
 	char			*msg = NULL;
-	enum tstate		 next;
+	const char		*what;
 
 	while (top->parent)
 		top = top->parent;
@@ -222,12 +223,17 @@ tree_fail_into_itself(struct tnode *n)
 	if (made)
 		made->into_itself = true;
 	if (asprintf(&msg, "cannot copy a directory, '%s', into itself, '%s'",
-	    top->srcpath, top->dstpath) < 0)
+	    top->src, top->dstpath) < 0)
 		msg = NULL;
-	job_fail(n->job, -EINVAL, "%s", msg ? msg : "cannot copy a directory into itself");
-	next = tree_fail(n, -EINVAL, "%s: %s", msg ? msg : top->srcpath);
+	what = msg ? msg : "cannot copy a directory into itself";
+	job_fail(n->job, -EINVAL, "%s", what);
+	if (n->end_err == 0) {
+		n->end_err = -EINVAL;
+		if (asprintf(&n->end_msg, "%s: %s", what, strerror(EINVAL)) < 0)
+			n->end_msg = NULL;
+	}
 	free(msg);
-	return next;
+	return tree_next(n, TS_FSYNC);
 }
 
 static int
@@ -287,6 +293,13 @@ tree_open_dst_op(struct tnode *n)
 	return op;
 }
 
+/* Its temporary name's path from the job's directory (for clean.c); NULL without memory. */
+static char *
+tree_temp_rel(const struct tnode *n)
+{
+	return n->parent ? tree_path(n->parent, TREE_REL, n->tmpname) : strdup(n->tmpname);
+}
+
 /* The new directory, made where it goes inside a hidden one, else under a temporary name. */
 static struct eop *
 tree_mkdir_op(struct tnode *n)
@@ -296,7 +309,7 @@ tree_mkdir_op(struct tnode *n)
 	n->hidden = true;
 	if (!(n->parent && n->parent->hidden)) {
 		path_new_temp_name(n->tmpname, sizeof(n->tmpname), n->job->id);
-		clean_temp_made(n->job, n->parent ? n->parent->rel : NULL, n->tmpname);
+		clean_temp_made(n->job, tree_temp_rel(n));
 	}
 	op->dirfd = tree_dst_parent(n);
 	op->path = n->tmpname[0] ? n->tmpname : n->name;
@@ -366,7 +379,7 @@ static enum tstate
 tree_on_open_src(struct tnode *n, int res)
 {
 	if (res < 0)
-		return tree_fail(n, res, "cannot copy directory '%s': %s", n->srcpath);
+		return tree_fail(n, res, "cannot copy directory '%s': %s", TREE_SRC);
 	n->srcfd = res;
 	return TS_STAT_SRC;
 }
@@ -375,9 +388,9 @@ static enum tstate
 tree_on_stat_src(struct tnode *n, int res)
 {
 	if (res < 0)
-		return tree_fail(n, res, "cannot copy directory '%s': %s", n->srcpath);
+		return tree_fail(n, res, "cannot copy directory '%s': %s", TREE_SRC);
 	if (path_on_procfs(&n->stx))
-		return tree_fail(n, -EPERM, PATH_PROCFS_REFUSED ": %s", n->srcpath);
+		return tree_fail(n, -EPERM, PATH_PROCFS_REFUSED ": %s", TREE_SRC);
 	if (n->parent && tree_into_itself(n))
 		return tree_fail_into_itself(n);
 	/* Inside a hidden directory nothing can be in the way. */
@@ -389,7 +402,7 @@ tree_on_open_dst(struct tnode *n, int res)
 {
 	if (res < 0)
 		return tree_fail(n, res == -ENOTDIR || res == -ELOOP ? -ENOTDIR : res,
-		    "cannot copy a directory to '%s': %s", n->dstpath);
+		    "cannot copy a directory to '%s': %s", TREE_DST);
 	n->dstfd = res;
 	return TS_STAT_DST;
 }
@@ -408,12 +421,9 @@ static enum tstate
 tree_on_mkdir(struct tnode *n, int res)
 {
 	if (res < 0)
-		return tree_fail(n, res, "cannot create directory '%s': %s", n->dstpath);
-	if (n->tmpname[0]) {
+		return tree_fail(n, res, "cannot create directory '%s': %s", TREE_DST);
+	if (n->tmpname[0])
 		n->staged = true;
-		if ((res = tree_set_rel(n, n->tmpname)) < 0)
-			return tree_fail(n, res, "cannot copy directory '%s': %s", n->srcpath);
-	}
 	return TS_OPEN_DST;
 }
 
@@ -421,7 +431,7 @@ static enum tstate
 tree_on_stat_dst(struct tnode *n, int res)
 {
 	if (res < 0)
-		return tree_fail(n, res, "cannot copy directory '%s': %s", n->srcpath);
+		return tree_fail(n, res, "cannot copy directory '%s': %s", TREE_SRC);
 	if (n->parent == NULL) {
 		n->root_dev = makedev(n->dstx.stx_dev_major, n->dstx.stx_dev_minor);
 		n->root_ino = n->dstx.stx_ino;
@@ -454,6 +464,15 @@ tree_queue(struct tnode *n, size_t len)
 	return 0;
 }
 
+static void
+tree_read_failed(struct tnode *n, int err)
+{
+	char *path = tree_path(n, TREE_SRC, NULL);
+
+	job_dir_failed(n->job, err, path ? path : n->name, "cannot read directory '%s': %s");
+	free(path);
+}
+
 static enum tstate
 tree_on_read(struct tnode *n, int res)
 {
@@ -463,10 +482,10 @@ tree_on_read(struct tnode *n, int res)
 		free(n->buf);
 		n->buf = NULL;
 		if (res < 0)
-			job_dir_failed(n->job, res, n->srcpath, "cannot read directory '%s': %s");
+			tree_read_failed(n, res);
 	} else if ((res = tree_queue(n, (size_t)res)) < 0) {
 		n->eof = true;
-		job_dir_failed(n->job, res, n->srcpath, "cannot read directory '%s': %s");
+		tree_read_failed(n, res);
 	}
 	return TS_READ;		/* on, or (all in and ended) to its finish */
 }
@@ -475,17 +494,22 @@ static enum tstate
 tree_on_meta(struct tnode *n, int res)
 {
 	if (res < 0)
-		return tree_fail(n, res, "cannot set the attributes of '%s': %s", n->dstpath);
+		return tree_fail(n, res, "cannot set the attributes of '%s': %s", TREE_DST);
 	return tree_next(n, TS_META);
 }
 
 static enum tstate
 tree_on_fsync(struct tnode *n, int res)
 {
+	char *path;
+
 	/* As for a file (copy_apply): final, and fatal for the job. */
-	if (res < 0)
-		job_fail(n->job, res, "cannot sync directory '%s'", n->dstpath);
-	return tree_fail(n, res, "cannot sync directory '%s': %s", n->dstpath);
+	if (res < 0) {
+		path = tree_path(n, TREE_DST, NULL);
+		job_fail(n->job, res, "cannot sync directory '%s'", path ? path : n->name);
+		free(path);
+	}
+	return tree_fail(n, res, "cannot sync directory '%s': %s", TREE_DST);
 }
 
 static enum tstate
@@ -494,7 +518,7 @@ tree_on_move(struct tnode *n, int res)
 	if (res < 0) {
 		/* EEXIST: the name appeared meanwhile. Not left hidden:
 		 * as a file's temporary, it goes. */
-		tree_error(n, res, "cannot put the copy in place as '%s': %s", n->dstpath);
+		tree_error(n, res, "cannot put the copy in place as '%s': %s", TREE_DST);
 		return TS_REMOVE;
 	}
 	tree_moved(n);
@@ -504,10 +528,17 @@ tree_on_move(struct tnode *n, int res)
 static enum tstate
 tree_on_remove(struct tnode *n, int res)
 {
-	if (res < 0 && res != -ENOENT)
+	char *src, *dst;
+
+	if (res < 0 && res != -ENOENT) {
+		src = tree_path(n, TREE_SRC, NULL);
+		dst = tree_path(n, TREE_DST, NULL);
 		log_warnx("job %llu: cannot remove the copy of '%s' under '%s' beside "
-		    "'%s': %s", (unsigned long long)n->job->id, n->srcpath, n->tmpname,
-		    n->dstpath, strerror(-res));
+		    "'%s': %s", (unsigned long long)n->job->id, src ? src : n->name,
+		    n->tmpname, dst ? dst : n->name, strerror(-res));
+		free(src);
+		free(dst);
+	}
 	return tree_next(n, TS_REMOVE);
 }
 
@@ -544,8 +575,8 @@ static const struct tree_step {
 static struct tree_job *
 tree_job_get(struct job *job)
 {
-	if (job->tree_job == NULL)
-		job->tree_job = calloc(1, sizeof(*job->tree_job));
+	if (job->tree_job == NULL && (job->tree_job = calloc(1, sizeof(*job->tree_job))))
+		job->tree_job->share.uid = job->cred->uid;
 	return job->tree_job;
 }
 
@@ -584,7 +615,7 @@ tree_read(struct tnode *n)
 	}
 	if (n->buf == NULL && (n->buf = malloc(TREE_BUF)) == NULL) {
 		n->eof = true;
-		job_fail(job, -ENOMEM, "cannot read '%s'", n->srcpath);
+		job_fail(job, -ENOMEM, "cannot read '%s'", n->name);
 		return;
 	}
 	n->reading = true;
@@ -604,21 +635,34 @@ tree_read_on(struct tnode *n)
 		tree_enter(n, tree_next(n, TS_READ));
 }
 
-/* The directory and everything in it have ended. */
+/*
+ * The directory and everything in it have ended. Its fds go back to its
+ * user's share last, when the parent has heard of it: a directory that
+ * was waiting for them starts then.
+ */
 static void
 tree_end(struct tnode *n)
 {
 	struct job	*job = n->job;
 	struct tnode	*parent = n->parent;
+	uid_t		 uid = job->cred->uid;
+	bool		 held = n->fds_held;
+	char		*path;
 
 	job->tree_job->nodes--;
 	/* Renamed into place, or removed (or left, and said so): not ours any more. */
 	if (n->tmpname[0])
-		clean_temp_gone(job, parent ? parent->rel : NULL, n->tmpname);
-	job_dir_end(job, parent, n->end_err, n->srcpath, n->end_msg);
+		clean_temp_gone(job, tree_temp_rel(n));
+	if (held)
+		fdshare_give(&job->tree_job->share, TREE_NODE_FDS);
+	path = n->end_err ? tree_path(n, TREE_SRC, NULL) : NULL;
+	job_dir_end(job, parent, n->end_err, path ? path : n->name, n->end_msg);
+	free(path);
 	tree_free(n);
 	if (parent)
 		tree_child_done(parent);
+	if (held)
+		fdshare_wake(uid);
 }
 
 static void
@@ -666,11 +710,76 @@ tree_child_done(struct tnode *n)
 		tree_enter(n, tree_next(n, TS_READ));
 }
 
+/* Out of the job's list of directories waiting for fds. */
+static void
+tree_unwait(struct tnode *n)
+{
+	struct tnode **pp = &n->job->tree_job->waiting;
+
+	while (*pp != n)
+		pp = &(*pp)->next_waiting;
+	*pp = n->next_waiting;
+}
+
+/* The directory's fds are counted (or cannot be): it opens, or fails. */
+static void
+tree_got_fds(struct tnode *n, int err)
+{
+	if (err < 0) {
+		tree_enter(n, tree_fail(n, err, "cannot copy directory '%s': %s (its user's "
+		    "share of directory fds, jobs.dir_fds_per_user, is taken)", TREE_SRC));
+		return;
+	}
+	n->fds_held = true;
+	tree_enter(n, TS_OPEN_SRC);	/* a stopping job's ends at its first step */
+}
+
+/* fdshare_wake(): the fds a directory waited for are taken. */
+static void
+tree_fds_ready(struct fdshare_waiter *w)
+{
+	struct tnode *n = (struct tnode *)((char *)w - offsetof(struct tnode, wait));
+
+	tree_unwait(n);
+	tree_got_fds(n, 0);
+}
+
+/*
+ * A directory keeps two fds open while anything in it is copied: they
+ * come from its user's share. Past it, the directory waits for the
+ * user's other jobs, or fails with EMFILE (fdshare_wait says which).
+ */
+static void
+tree_admit(struct tnode *n)
+{
+	struct tree_job	*tj = n->job->tree_job;
+	int		 rc = fdshare_take(&tj->share, TREE_NODE_FDS);
+
+	n->wait.need = TREE_NODE_FDS;
+	n->wait.ready = tree_fds_ready;
+	if (rc == -EMFILE && fdshare_wait(&tj->share, &n->wait) == 0) {
+		n->next_waiting = tj->waiting;
+		tj->waiting = n;
+		log_debug("job %llu: directory '%s' waits for its user's share of fds",
+		    (unsigned long long)n->job->id, n->name);
+		return;
+	}
+	tree_got_fds(n, rc);
+}
+
 void
 tree_kick(struct job *job)
 {
 	struct tree_job	*tj = job->tree_job;
 	struct tnode	*n;
+
+	/* A stopping job's directories waiting for fds end without them. */
+	while (job_stopping(job) && (tj = job->tree_job) && (n = tj->waiting) != NULL) {
+		tree_unwait(n);
+		fdshare_cancel(&n->wait);
+		tree_enter(n, tree_next(n, TS_FSYNC));
+	}
+	tj = job->tree_job;
 
 	while (tj && job->nitems < TREE_QUEUE_LOW && (n = tj->readers) != NULL) {
 		tj->readers = n->next_reader;
@@ -687,9 +796,7 @@ tree_start(struct job *job, struct item *it)
 	if (n)
 		n->srcfd = n->dstfd = -1;	/* tree_free() on the way out closes them */
 	if (n == NULL || tree_job_get(job) == NULL || (n->name = strdup(it->name)) == NULL ||
-	    (n->srcpath = item_srcpath(it)) == NULL ||
-	    (n->dstpath = item_dstpath(job, it)) == NULL ||
-	    (n->rel = item_rel(it)) == NULL) {
+	    (it->parent == NULL && (n->dstpath = item_dstpath(job, it)) == NULL)) {
 		if (n)
 			tree_free(n);
 		job_dir_ready(job);
@@ -710,5 +817,5 @@ tree_start(struct job *job, struct item *it)
 	 * in a tree, and a top-level source is the job's own string. */
 	n->src = it->parent ? n->name : it->src;
 	free(it);
-	tree_enter(n, TS_OPEN_SRC);
+	tree_admit(n);
 }

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "engine.h"
+#include "fdshare.h"
 #include "item.h"
 
 struct job;
@@ -21,8 +22,14 @@ struct tnode {
 	struct job	*job;
 	struct tnode	*parent;
 	struct tnode	*next_reader;	/* in the job's list of readers (tree_kick) */
-	char		*srcpath, *dstpath;	/* for messages */
-	char		*rel;		/* destination, relative to the job's directory */
+	struct tnode	*next_waiting;	/* in the job's list waiting for fds */
+	struct fdshare_waiter wait;	/* for its fds, from its user's share */
+	bool		 fds_held;	/* counted against the user's share */
+	/*
+	 * Paths are built from the names when asked for (tree_path): only
+	 * the top directory keeps its destination's path, for messages.
+	 */
+	char		*dstpath;
 	const char	*src;		/* for opening: as in the item */
 	char		*name;
 	int		 srcfd, dstfd;
@@ -37,6 +44,7 @@ struct tnode {
 	 * inside it (hidden) needs no temporary name of its own.
 	 */
 	bool		 staged, hidden;
+	bool		 moved;		/* staged, and renamed into place since */
 	bool		 into_itself;	/* staged, and found inside its source: it goes */
 	char		 tmpname[64];
 	int		 end_err;	/* kept while it is renamed into place */
@@ -45,6 +53,14 @@ struct tnode {
 	char		*buf;		/* directory entries read, not yet queued */
 	struct eop	 op;
 };
+
+enum tree_path {
+	TREE_SRC,	/* the source's path */
+	TREE_DST,	/* the destination's path, by the names it will have */
+	TREE_REL,	/* from the job's directory, by the names it has now */
+};
+/* A path of n, with "/leaf" if leaf is not NULL: malloc'ed, NULL without memory. */
+char	*tree_path(const struct tnode *n, enum tree_path, const char *leaf);
 
 /* Copy a directory item (its lstat in stx when known). Takes the item. */
 void	tree_start(struct job *, struct item *);

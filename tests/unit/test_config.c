@@ -43,6 +43,7 @@ test_defaults(void **state)
 	assert_int_equal(c.engine.async, ASYNC_AUTO);
 	assert_int_equal(c.jobs.max_running, 4);
 	assert_int_equal(c.jobs.max_running_per_user, 2);
+	assert_int_equal(c.jobs.dir_fds_per_user, 0);
 	assert_int_equal(c.engine.bulk_ioprio, IOPRIO_BULK_BE);
 }
 
@@ -55,7 +56,7 @@ test_values(void **state)
 	assert_int_equal(load(
 	    "socket = \"/tmp/x.sock\";\n"
 	    "log_level = \"debug\";\n"
-	    "jobs = { max_running = 2; sync = true; };\n"
+	    "jobs = { max_running = 2; sync = true; dir_fds_per_user = 300; };\n"
 	    "engine = { type = \"fallback\"; async = \"never\"; async_threshold = \"1M\";\n"
 	    "  chunk_size = 65536; method = \"readwrite\"; bulk_ioprio = \"idle\"; };\n",
 	    &c, err, sizeof(err)), 0);
@@ -64,6 +65,7 @@ test_values(void **state)
 	assert_int_equal(c.log_level, 7);
 	assert_int_equal(c.jobs.max_running, 2);
 	assert_true(c.jobs.sync);
+	assert_int_equal(c.jobs.dir_fds_per_user, 300);
 	assert_int_equal(c.engine.type, ENGINE_FALLBACK);
 	assert_int_equal(c.engine.async, ASYNC_NEVER);
 	assert_int_equal(c.engine.async_threshold, 1 << 20);
