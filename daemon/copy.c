@@ -95,6 +95,19 @@ copy_error(struct copy *c, int err, const char *fmt, ...)
 	free(what);
 }
 
+/* The named temporary goes into the job's record, or out of it (clean.c): on the loop only. */
+static void
+copy_temp_note(struct copy *c, bool made)
+{
+	if (c->temp_noted == made || c->pooled)
+		return;
+	if (made)
+		clean_temp_made(c->job, item_rel_beside(c->item, c->tmp));
+	else
+		clean_temp_gone(c->job, item_rel_beside(c->item, c->tmp));
+	c->temp_noted = made;
+}
+
 static void
 copy_free(struct copy *c)
 {
@@ -139,6 +152,7 @@ copy_finish(struct copy *c)
 		engine_close(c->tmpfd, c->job->cred);
 		c->tmpfd = -1;
 	}
+	copy_temp_note(c, false);
 	job_file_end(job, c->item->parent, c->err, c->srcpath, c->msg, c->method);
 	copy_free(c);
 }
@@ -170,7 +184,9 @@ copy_size_op(struct copy *c, enum eop_type type)
 void
 copy_new_temp_name(struct copy *c)
 {
+	copy_temp_note(c, false);	/* a name that collided was never made */
 	path_new_temp_name(c->tmp, sizeof(c->tmp), c->job->id);
+	copy_temp_note(c, true);
 }
 
 /* Where the new thing is made: its temporary name, or its own (direct). */
@@ -625,6 +641,9 @@ copy_apply(struct copy *c)
 	struct job *job = c->job;
 
 	c->cj->fs |= c->fs;
+	/* One a pool thread made, which the loop now goes on with (lanes). */
+	if (c->created && !c->nameless && !c->direct)
+		copy_temp_note(c, true);
 	if (c->add_total)
 		job_add_total(job, 0, c->stx.stx_size);
 	if (c->progress)

@@ -69,6 +69,7 @@ struct copy {
 	char		 tmpfd_path[32];	/* /proc/self/fd/N of a nameless one */
 	int		 srcfd, tmpfd;
 	bool		 created;	/* a temporary exists: remove it on failure */
+	bool		 temp_noted;	/* tmp is in the job's record (clean.c) */
 	bool		 nameless;	/* the temporary is O_TMPFILE: link it in */
 	bool		 direct;	/* made under its name, in a hidden directory (tree.c) */
 	bool		 linked_by_proc;	/* through /proc/self/fd, not AT_EMPTY_PATH */

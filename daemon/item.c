@@ -60,7 +60,13 @@ item_dstpath(const struct job *job, const struct item *it)
 char *
 item_rel(const struct item *it)
 {
-	return it->parent ? tree_path(it->parent, TREE_REL, it->name) : strdup(it->name);
+	return item_rel_beside(it, it->name);
+}
+
+char *
+item_rel_beside(const struct item *it, const char *name)
+{
+	return it->parent ? tree_path(it->parent, TREE_REL, name) : strdup(name);
 }
 
 bool

@@ -135,9 +135,11 @@ job_free(struct job *job)
 	job->owner->finished--;
 	owner_put(job->owner);
 	cred_unref(job->cred);
+	free(job->identity_name);
 	for (unsigned i = 0; i < job->ndevs; i++)
 		device_put(job->devs[i]);
 	json_object_put(job->final);
+	clean_free(job);
 	journal_write(job->id, NULL, false, NULL);	/* expired: its record goes too */
 	free(job);
 }
@@ -276,6 +278,7 @@ job_end(struct job *job)
 	job->finished_usec = loop_wall_usec();
 	job->rate = 0;
 	sched_leave(job);
+	clean_left(job);
 	nfinished++;
 	job->owner->finished++;
 	if (job->cancelling) {
@@ -330,7 +333,8 @@ job_run(struct job *job)
 	job->dirty = true;
 	/* Not waited for: a restart runs a queued job and a running one alike. */
 	record_write(job, NULL);
-	scan_destination(job);
+	/* The owner may have lost groups since the job was submitted. */
+	identity_check(job, scan_destination);
 }
 
 static void
@@ -405,7 +409,7 @@ job_fill(struct job *job)
 	if (job->finishing)
 		return;
 	while (job->active < cpd_conf->jobs.files_in_flight && !job->paused &&
-	    (it = job->items) != NULL) {
+	    !job->identity_checks && (it = job->items) != NULL) {
 		job->items = it->next;
 		job->nitems--;
 		if (job_stopping(job)) {
@@ -544,6 +548,14 @@ job_pause(struct job *job)
 	sched_schedule();	/* its slot is free for another job */
 }
 
+/* Resumed, and its owner is still who it was: new work may start. */
+static void
+job_go_on(struct job *job)
+{
+	lanes_unpark(job);
+	job_fill(job);
+}
+
 void
 job_resume(struct job *job)
 {
@@ -552,12 +564,15 @@ job_resume(struct job *job)
 	job->paused = false;
 	job->dirty = true;
 	log_info("job %llu: resumed", (unsigned long long)job->id);
-	if (job->state == JOB_RUNNING) {
-		sched_update(job);
-		lanes_unpark(job);
-		job_fill(job);
-	} else
-		sched_schedule();
+	if (job->state != JOB_RUNNING) {
+		sched_schedule();	/* its start looks the owner up */
+		return;
+	}
+	sched_update(job);
+	if (job_stopping(job))
+		job_go_on(job);		/* only to wind down */
+	else
+		identity_check(job, job_go_on);
 }
 
 void
@@ -647,6 +662,8 @@ job_load(uint64_t id, struct json_object *rec)
 		request_free(&job->req);
 		cred_unref(job->cred);
 		json_object_put(job->final);
+		clean_free(job);
+		free(job->identity_name);
 		free(job);
 		return rc;
 	}
@@ -660,8 +677,7 @@ job_load(uint64_t id, struct json_object *rec)
 		 * it had published is whole, and is simply copied again. */
 		job->restarts += job->state == JOB_RUNNING;
 		job->state = JOB_QUEUED;
-		job->accepting = true;		/* started by job_restore() */
-		record_clean_temporaries(job);
+		job->accepting = true;		/* started by job_restore(), after its clean-up */
 	}
 	/* The list is in id order; the directory is not. */
 	for (at = TAILQ_LAST(&jobs, jobhead); at && at->id > id; at = TAILQ_PREV(at, jobhead, entry))
@@ -696,7 +712,12 @@ job_restore(const struct config *conf)
 		    (unsigned long long)job->id, job->restarts, job->restarts == 1 ? "" : "s",
 		    (unsigned)job->cred->uid, job->req.destination);
 		record_write(job, NULL);
-		scan_sources(job);
+		/*
+		 * Not waited for: start-up answers at once, whatever is left.
+		 * Its owner first: what is left is not removed with groups
+		 * the owner has lost meanwhile.
+		 */
+		identity_check(job, clean_restart);
 	}
 	log_info("journal %s: %u finished job%s kept, %u to run, next id %llu", conf->state_dir,
 	    nfinished, nfinished == 1 ? "" : "s", nrun, (unsigned long long)next_id);

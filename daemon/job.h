@@ -54,6 +54,8 @@ struct job {
 	enum job_prio		 prio;		/* its class: req.prio, or chosen for PRIO_AUTO */
 	struct cred		*cred;
 	struct owner		*owner;		/* its user's share (owner.c) */
+	char			*identity_name;	/* the uid's user when it first started (identity.c) */
+	unsigned		 identity_checks;	/* identity.c: looking up; starts nothing new */
 
 	uint64_t		 bytes_total, bytes_done;
 	uint64_t		 files_total, files_done;
@@ -104,6 +106,12 @@ struct job {
 	struct tree_job		*tree_job;	/* tree.c's */
 	struct eop		 step;		/* job-level operation in flight */
 	char			*dest_parent;
+	/* clean.c: its named temporaries, relative to its directory (dirfd). */
+	char			**temps;
+	unsigned		 ntemps;
+	bool			 temps_unrecorded;	/* some are not in temps */
+	bool			 temps_legacy;		/* restored from a record without them */
+	char			*temps_dir;		/* restored: what temps are relative to */
 
 	/* Progress reporting. */
 	uint64_t		 samples[9];	/* bytes_done at the last ticks */
@@ -184,6 +192,14 @@ void	 job_dir_ready(struct job *);
 void	 job_dir_end(struct job *, struct tnode *parent, int err,
 	    const char *path, const char *msg);
 void	 job_dir_failed(struct job *, int err, const char *path, const char *fmt);
+/*
+ * A named temporary is about to be made at rel (its path from the job's
+ * directory; taken, NULL when out of memory), or it is gone (published or
+ * removed): kept in the job's journal record, so that a restart after a
+ * crash removes it by name (clean.c). On the loop only.
+ */
+void	 clean_temp_made(struct job *, char *rel);
+void	 clean_temp_gone(struct job *, char *rel);
 void	 job_push_item(struct job *, struct item *);
 void	 job_add_total(struct job *, uint64_t files, uint64_t bytes);
 void	 job_fill(struct job *);

@@ -12,6 +12,8 @@
  *	record.c	a job's journal record, and a job from one
  *	failure.c	the failures a job lists, bounded in bytes
  *	owner.c		a user's share: its jobs, finished ones, failure bytes
+ *	clean.c		its named temporaries, and removing them after a crash
+ *	identity.c	whether its owner is still who submitted it
  *	view.c		a job as the wire shows it (Job)
  *	request.c	the request, as Copy's parameters
  *
@@ -74,8 +76,27 @@ void	 scan_destination(struct job *);
 void	 record_write(struct job *, void (*done)(uint64_t id, int err));
 /* Fill job from its record rec of the journal; 0 or -errno. */
 int	 record_read(uint64_t id, struct json_object *rec, struct job *job);
-/* Remove what a crash left of the job: its temporaries, as its owner. */
-void	 record_clean_temporaries(struct job *);
+
+/* identity.c */
+/*
+ * Look the owner up again (in a pool thread); then(job) if it is still
+ * who it was, else the job fails and winds down. At once for a job that
+ * runs as the daemon itself.
+ */
+void	 identity_check(struct job *, void (*then)(struct job *));
+
+/* clean.c (and clean_temp_made, clean_temp_gone in job.h) */
+/* The temporaries as its record keeps them, and back; 0 or -errno. */
+struct json_object *clean_json(const struct job *);
+int	 clean_read(struct json_object *rec, struct job *);
+void	 clean_free(struct job *);
+/* It ends: say in the log what a crash left that was never removed. */
+void	 clean_left(const struct job *);
+/*
+ * A restored job first removes what a crash left of it, in a pool thread
+ * as its owner, then examines its sources (scan_sources()).
+ */
+void	 clean_restart(struct job *);
 
 /* failure.c */
 /*

@@ -37,7 +37,6 @@
  * commit). Why not fsync every record: on ext4 under bulk writes one
  * fsync can take seconds. Completions come back through loop_post().
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -53,10 +52,7 @@
 #include "jstore.h"
 #include "log.h"
 #include "loop.h"
-#include "path.h"
 #include "reserve.h"
-
-#define JOURNAL_MAX_DEPTH	128		/* temporaries: directories deep */
 
 struct jwrite {
 	struct jwrite	*next;
@@ -283,61 +279,6 @@ journal_reserve_ids(uint64_t next_id)
 	id_limit = next_id + JOURNAL_ID_BLOCK;
 	json_object_object_add(o, "next_id", json_object_new_int64((int64_t)id_limit));
 	journal_write(0, o, true, NULL);
-}
-/*
- * The temporaries of a job in dfd (and below it): ".cpd-tmp.<id>." and
- * anything after, files or whole directories; another job's, or a user's
- * own files, never match.
- */
-static void
-journal_clean_at(int dfd, const char *path, const char *prefix, bool recursive, int depth)
-{
-	struct dirent	*de;
-	DIR		*d;
-
-	if ((d = fdopendir(dfd)) == NULL) {
-		close(dfd);
-		return;
-	}
-	while ((de = readdir(d)) != NULL) {
-		const char *n = de->d_name;
-
-		if (strncmp(n, prefix, strlen(prefix)) == 0) {
-			if (unlinkat(dirfd(d), n, 0) == 0 ||
-			    (errno == EISDIR && path_remove_tree(dirfd(d), n) == 0))
-				log_info("removed leftover temporary %s/%s", path, n);
-			else
-				log_warn("cannot remove leftover temporary %s/%s", path, n);
-			continue;
-		}
-		if (!recursive || depth >= JOURNAL_MAX_DEPTH || strcmp(n, ".") == 0 ||
-		    strcmp(n, "..") == 0 || (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
-			continue;
-		/* O_NOFOLLOW: a directory swapped for a symlink is not entered. */
-		int sub = openat(dirfd(d), n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (sub >= 0) {
-			char *p;
-
-			if (asprintf(&p, "%s/%s", path, n) < 0) {
-				close(sub);
-				continue;
-			}
-			journal_clean_at(sub, p, prefix, true, depth + 1);
-			free(p);
-		}
-	}
-	closedir(d);
-}
-void
-journal_clean_temporaries(const char *path, uint64_t id, bool recursive)
-{
-	char	prefix[64];
-	int	fd;
-
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return;		/* gone, or not a directory: nothing of ours there */
-	snprintf(prefix, sizeof(prefix), PATH_TEMP_PREFIX "%" PRIu64 ".", id);
-	journal_clean_at(fd, path, prefix, recursive, 0);
 }
 int
 journal_init(const char *path)

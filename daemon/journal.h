@@ -58,11 +58,4 @@ void	journal_write(uint64_t id, struct json_object *rec, bool durable,
 	    void (*done)(uint64_t id, int err));
 /* Write what is queued, then stop the thread. */
 void	journal_shutdown(void);
-/*
- * Remove the leftover temporaries of job id (".cpd-tmp.<id>.*") in dir
- * and, with recursive, in the directories under it, as the calling
- * thread's credentials allow. Symlinks are never followed below dir.
- */
-void	journal_clean_temporaries(const char *dir, uint64_t id, bool recursive);
-
 #endif

@@ -89,7 +89,7 @@ lanes_throttle(struct job *job, bool on)
 static bool
 lanes_may_start(struct job *job)
 {
-	if (job->paused || job->lanes_busy >= lanes_share(job))
+	if (job->paused || job->identity_checks || job->lanes_busy >= lanes_share(job))
 		return false;
 	if (job->req.bwlimit) {
 		lanes_refill(job);

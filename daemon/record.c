@@ -12,8 +12,6 @@
 #include "cred.h"
 #include "job_internal.h"
 #include "journal.h"
-#include "log.h"
-#include "path.h"
 #include "view.h"
 
 static struct json_object *
@@ -30,6 +28,8 @@ record_json(const struct job *job)
 	json_object_object_add(o, "finished_usec", json_object_new_int64((int64_t)job->finished_usec));
 	json_object_object_add(o, "uid", json_object_new_int64(job->cred->uid));
 	json_object_object_add(o, "gid", json_object_new_int64(job->cred->gid));
+	if (job->identity_name)
+		json_object_object_add(o, "owner", json_object_new_string(job->identity_name));
 	for (int i = 0; i < job->cred->ngroups; i++)
 		json_object_array_add(g, json_object_new_int64(job->cred->groups[i]));
 	json_object_object_add(o, "groups", g);
@@ -37,6 +37,8 @@ record_json(const struct job *job)
 	json_object_object_add(o, "request", r);
 	if (job_finished(job))
 		json_object_object_add(o, "job", view_job(job));
+	else
+		json_object_object_add(o, "temporaries", clean_json(job));
 	return o;
 }
 
@@ -127,9 +129,16 @@ record_read(uint64_t id, struct json_object *rec, struct job *job)
 	    (s >= JOB_DONE && (!json_object_object_get_ex(rec, "job", &final) ||
 	    !json_object_is_type(final, json_type_object))))
 		return -EBADMSG;
-	if ((rc = record_request(v, &job->req)) < 0 || (rc = record_cred(rec, &job->cred)) < 0)
-		return rc;
 	job->id = id;
+	if ((rc = record_request(v, &job->req)) < 0 || (rc = record_cred(rec, &job->cred)) < 0 ||
+	    (s < JOB_DONE && (rc = clean_read(rec, job)) < 0))
+		return rc;
+	if (json_object_object_get_ex(rec, "owner", &v)) {
+		if (!json_object_is_type(v, json_type_string))
+			return -EBADMSG;
+		if ((job->identity_name = strdup(json_object_get_string(v))) == NULL)
+			return -ENOMEM;
+	}
 	job->state = (enum job_state)s;
 	job->restarts = (unsigned)restarts;
 	job->created_usec = (uint64_t)created;
@@ -138,23 +147,4 @@ record_read(uint64_t id, struct json_object *rec, struct job *job)
 		job->final = json_object_get(final);
 	}
 	return 0;
-}
-
-void
-record_clean_temporaries(struct job *job)
-{
-	char	parent[PATH_MAX];
-	int	rc;
-
-	if ((rc = cred_enter(job->cred)) < 0) {
-		log_warnx("job %llu: cannot take the credentials of uid %u to remove "
-		    "temporaries: %s", (unsigned long long)job->id, (unsigned)job->cred->uid,
-		    strerror(-rc));
-		return;
-	}
-	/* A tree can have temporaries anywhere under the destination. */
-	journal_clean_temporaries(job->req.destination, job->id, job->req.recursive);
-	if (path_dirname(job->req.destination, parent, sizeof(parent)) == 0)
-		journal_clean_temporaries(parent, job->id, false);
-	cred_leave(job->cred);
 }

@@ -293,6 +293,13 @@ tree_open_dst_op(struct tnode *n)
 	return op;
 }
 
+/* Its temporary name's path from the job's directory (for clean.c); NULL without memory. */
+static char *
+tree_temp_rel(const struct tnode *n)
+{
+	return n->parent ? tree_path(n->parent, TREE_REL, n->tmpname) : strdup(n->tmpname);
+}
+
 /* The new directory, made where it goes inside a hidden one, else under a temporary name. */
 static struct eop *
 tree_mkdir_op(struct tnode *n)
@@ -300,8 +307,10 @@ tree_mkdir_op(struct tnode *n)
 	struct eop *op = tree_op(n, EOP_MKDIR);
 
 	n->hidden = true;
-	if (!(n->parent && n->parent->hidden))
+	if (!(n->parent && n->parent->hidden)) {
 		path_new_temp_name(n->tmpname, sizeof(n->tmpname), n->job->id);
+		clean_temp_made(n->job, tree_temp_rel(n));
+	}
 	op->dirfd = tree_dst_parent(n);
 	op->path = n->tmpname[0] ? n->tmpname : n->name;
 	op->mode = 0700;	/* ours to fill; its real mode comes last */
@@ -641,6 +650,9 @@ tree_end(struct tnode *n)
 	char		*path;
 
 	job->tree_job->nodes--;
+	/* Renamed into place, or removed (or left, and said so): not ours any more. */
+	if (n->tmpname[0])
+		clean_temp_gone(job, tree_temp_rel(n));
 	if (held)
 		fdshare_give(&job->tree_job->share, TREE_NODE_FDS);
 	path = n->end_err ? tree_path(n, TREE_SRC, NULL) : NULL;

@@ -179,6 +179,6 @@ if missing:
     sys.exit("jobs not listed: %s" % missing[:5])
 print(sum(jobs[i]["restarts"] for i in ids))' "${ids[@]}") || fail "list: $restarts"
 [ "$restarts" -gt 0 ] || fail "no job was ever restarted: the crashes hit nothing running"
-grep -q 'removed leftover temporary' "$DAEMON_LOG" || fail "no leftover temporary was ever removed at start-up"
+grep -q 'removed [0-9]* leftover temporar' "$DAEMON_LOG" || fail "no leftover temporary was ever removed at start-up"
 echo "$ROUNDS rounds, ${#ids[@]} jobs, $restarts restarts, $checked destination reads checked"
 daemon_exit_ok

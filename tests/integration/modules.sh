@@ -17,7 +17,7 @@ command -v nm >/dev/null || skip "nm (binutils) is not installed"
 # bgpd's rde*.c over rde.h): their files may call each other; each
 # module as a whole may not sit in a cycle with another.
 groups=$(cat <<'TXT'
-job: job lanes record scan sched failure owner
+job: job lanes record scan sched failure owner clean identity
 copy: copy copy_lane copy_make copy_publish copy_whole
 TXT
 )

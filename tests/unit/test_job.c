@@ -8,6 +8,7 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -396,11 +397,17 @@ static void
 test_users_take_turns(void **state)
 {
 	struct cred *other = calloc(1, sizeof(*other));
+	struct passwd *pw = getpwnam("nobody");
 	struct job *a1, *a2, *a3, *b1;
 
-	/* The other user's files must be readable and writable for it. */
-	other->uid = getuid() + 4242;
-	other->gid = getgid() + 4242;
+	/*
+	 * The other user's files must be readable and writable for it. A
+	 * user of the database, with its own group: a job's owner is looked
+	 * up before the job starts (identity.c).
+	 */
+	assert_non_null(pw);
+	other->uid = pw->pw_uid;
+	other->gid = pw->pw_gid;
 	other->refs = 1;
 	conf.jobs.max_running = 1;
 	make_file("turn", 1024 * 1024);

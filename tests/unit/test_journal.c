@@ -223,33 +223,6 @@ test_load(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
-/* Temporaries of the job, and only those, go; symlinks are not followed. */
-static void
-test_clean_temporaries(void **state)
-{
-	char dir[] = "/tmp/cpd-journal-clean.XXXXXX", cmd[1024], other[] = "/tmp/cpd-journal-other.XXXXXX";
-
-	assert_non_null(mkdtemp(dir));
-	assert_non_null(mkdtemp(other));
-	snprintf(cmd, sizeof(cmd), "cd %s && mkdir -p sub/deeper && "
-	    "touch .cpd-tmp.12.aaaa .cpd-tmp.123.bbbb .cpd-tmp.1.cccc keep "
-	    "sub/.cpd-tmp.12.dddd sub/deeper/.cpd-tmp.12.eeee && "
-	    "touch %s/.cpd-tmp.12.ffff && ln -s %s link", dir, other, other);
-	assert_int_equal(system(cmd), 0);
-	journal_clean_temporaries(dir, 12, false);
-	assert_false(exists(dir, ".cpd-tmp.12.aaaa"));
-	assert_true(exists(dir, ".cpd-tmp.123.bbbb"));
-	assert_true(exists(dir, ".cpd-tmp.1.cccc"));
-	assert_true(exists(dir, "sub/.cpd-tmp.12.dddd"));
-	journal_clean_temporaries(dir, 12, true);
-	assert_false(exists(dir, "sub/.cpd-tmp.12.dddd"));
-	assert_false(exists(dir, "sub/deeper/.cpd-tmp.12.eeee"));
-	assert_true(exists(dir, "keep"));
-	assert_true(exists(other, ".cpd-tmp.12.ffff"));
-	snprintf(cmd, sizeof(cmd), "rm -rf %s %s", dir, other);
-	assert_int_equal(system(cmd), 0);
-}
-
 /* An unusable state directory: no journal, and the daemon runs on. */
 static void
 test_unusable_dir(void **state)
@@ -404,7 +377,6 @@ main(void)
 		cmocka_unit_test(test_extended_and_foreign),
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_slots),
-		cmocka_unit_test(test_clean_temporaries),
 		cmocka_unit_test(test_unusable_dir),
 	};
 
