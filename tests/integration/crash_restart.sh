@@ -72,7 +72,10 @@ print("checked %d, bad %d" % (checked, bad), flush=True)
 PYEOF
 CHECKER=$!
 
-start_daemon
+# Every job of the rounds (root's, 400 by default) is listed at the end:
+# keep them all, past the per-user cap of kept finished jobs.
+write_config "$T/cpd.conf" "jobs = { keep_finished_per_user = 10000; };"
+start_daemon --config "$T/cpd.conf"
 ids=()
 for r in $(seq "$ROUNDS"); do
 	# Round r's copies: each into a directory of its own, out/r/k/.
@@ -129,7 +132,7 @@ for r in $(seq "$ROUNDS"); do
 	fi
 	wait "$DAEMON_PID" 2>/dev/null || true
 	DAEMON_PID=
-	start_daemon
+	start_daemon --config "$T/cpd.conf"
 	while read -r id k s; do
 		ids+=("$id")
 		if "$CLIENT" wait "$id" >/dev/null 2>&1; then
