@@ -31,7 +31,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from latency import Varlink, VarlinkError, get_status, nearest_rank  # noqa: E402
+from latency import Varlink, VarlinkError, evict, get_status, nearest_rank  # noqa: E402
 
 FINAL = ("done", "failed", "cancelled")
 
@@ -43,15 +43,6 @@ def cmd_status(args):
 
 
 # ---------------------------------------------------------------- bulk
-
-def drop_cache(path):
-    """Evict a (clean) file from the page cache: the next read goes to the disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-    finally:
-        os.close(fd)
-
 
 class BulkLoad:
     def __init__(self, args):
@@ -81,7 +72,7 @@ class BulkLoad:
         with v:
             while True:
                 if a.cold:
-                    drop_cache(src)
+                    evict(src)
                 # Submit under the lock: the stop path then sees every id.
                 with self.lock:
                     if self.stop.is_set():
