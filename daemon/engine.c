@@ -115,6 +115,7 @@ engine_close(int fd, struct cred *owner)
 	if ((op->cred = owner) != NULL)
 		cred_ref(owner);
 	op->type = EOP_CALL;
+	op->placeless = true;
 	op->fd = fd;
 	op->run = engine_close_run;
 	op->done = engine_close_done;

@@ -95,6 +95,12 @@ struct eop {
 	 * interactive job's goes to the pool instead, as creating opens do.
 	 */
 	bool		 uncached;
+	/*
+	 * CALL: runs on the pool thread as it is (nice, I/O priority, CPUs):
+	 * a close is too small to move or re-nice a thread for, and doing
+	 * so undid what the last job's work had set.
+	 */
+	bool		 placeless;
 	/* backend state */
 	struct open_how	 how;
 	struct loop_op	 lop;

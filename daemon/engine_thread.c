@@ -600,7 +600,8 @@ thread_main(void *arg)
 			if ((op = w->op) == NULL)
 				break;
 		}
-		thread_place(op->interactive);
+		if (!op->placeless)
+			thread_place(op->interactive);
 		if ((rc = cred_enter(op->cred)) == 0) {
 			op->res = (int)thread_run(op);
 			cred_leave(op->cred);

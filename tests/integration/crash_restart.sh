@@ -182,6 +182,10 @@ if missing:
     sys.exit("jobs not listed: %s" % missing[:5])
 print(sum(jobs[i]["restarts"] for i in ids))' "${ids[@]}") || fail "list: $restarts"
 [ "$restarts" -gt 0 ] || fail "no job was ever restarted: the crashes hit nothing running"
-grep -q 'removed [0-9]* leftover temporar' "$DAEMON_LOG" || fail "no leftover temporary was ever removed at start-up"
+# Whether a crash left a named temporary depends on when it came (most
+# new files are nameless until linked): startup_cleanup.sh asserts the
+# removal itself; here none may be left (no_temporaries, above).
+grep -q 'removed [0-9]* leftover temporar' "$DAEMON_LOG" ||
+	echo "note: no crash left a named temporary to remove at start-up"
 echo "$ROUNDS rounds, ${#ids[@]} jobs, $restarts restarts, $checked destination reads checked"
 daemon_exit_ok
