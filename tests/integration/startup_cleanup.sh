@@ -28,7 +28,8 @@ timed_start() {
 	local t0
 	t0=$(date +%s.%N)
 	start_daemon_raw
-	took=$(echo "$(date +%s.%N) - $t0" | bc -l)
+	took=$(py -c 'import sys; print("%.3f" % (float(sys.argv[2]) - float(sys.argv[1])))' \
+		"$t0" "$(date +%s.%N)")
 }
 
 
@@ -84,8 +85,8 @@ loaded=$took
 echo "first answer with $N jobs: into empty directories ${small}s, into the large tree ${loaded}s"
 # The size of the destinations must not matter (the floor only loosens
 # the bound on a fast machine): walking them took 55 s, against 0.3 s.
-bound=$(echo "b = 4 * $small; if (b < 3) b = 3; b" | bc -l)
-[ "$(echo "$loaded < $bound" | bc -l)" = 1 ] ||
+bound=$(py -c 'import sys; print("%.3f" % max(3.0, 4 * float(sys.argv[1])))' "$small")
+py -c 'import sys; sys.exit(0 if float(sys.argv[1]) < float(sys.argv[2]) else 1)' "$loaded" "$bound" ||
 	fail "the first answer took ${loaded}s, ${small}s into empty directories (bound ${bound}s)"
 
 # The clean-up comes after start-up: the journal was loaded first.
