@@ -296,6 +296,8 @@ client_main(int argc, char **argv)
 	c.no_clobber = c.conf.no_clobber;
 	c.bwlimit = c.conf.bwlimit;
 	c.reflink = REFLINK_UNSET;
+	c.update = -1;
+	c.max_delete = -1;
 
 	/* The command parses its own options from its name on. */
 	argc -= optind;
@@ -303,6 +305,9 @@ client_main(int argc, char **argv)
 	optind = 0;
 	status = cmd->exec(&c, cmd, argc, argv);
 
+	json_object_put(c.filters);
+	json_object_put(c.link_dest);
+	json_object_put(c.clone_dest);
 	conf_free(&c.conf);
 	return client_flush(status);
 }

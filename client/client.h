@@ -37,6 +37,7 @@
 #define CLIENT_EXIT_FAIL	1	/* job failed or cancelled, daemon error */
 #define CLIENT_EXIT_USAGE	2	/* bad command line or configuration */
 #define CLIENT_EXIT_CONNECT	3	/* the daemon cannot be reached or misbehaves */
+#define CLIENT_EXIT_VANISHED	24	/* done, but source files vanished meanwhile (rsync's 24) */
 
 #define CONF_SYSTEM_FILE	CPD_SYSCONFDIR "/cpd/client.conf"
 #define CONF_SECTION		"client"
@@ -111,6 +112,18 @@ struct client {
 	bool		 keep_going;
 	int		 reflink;	/* enum reflink_mode, or REFLINK_UNSET */
 	bool		 detach;	/* copy --detach */
+	/* Incremental copies, mirrors and snapshots: sent only when given. */
+	int		 update;	/* enum update_mode, or -1 */
+	bool		 delete;
+	int64_t		 max_delete;	/* -1: none */
+	struct json_object *filters;	/* []Filter, or NULL */
+	struct json_object *link_dest;	/* []string, or NULL */
+	struct json_object *clone_dest;
+	bool		 dry_run;
+	int		 itemize;	/* 1: print changes, 2: also what is skipped */
+	bool		 verify;
+	const char	*manifest;	/* --manifest FILE */
+	FILE		*manifest_f;
 	struct conf	 conf;
 };
 
@@ -287,6 +300,23 @@ int		 job_follow(struct client *, struct vl *, uint64_t id);
  * listed on stderr (not with --json) and the status is CLIENT_EXIT_FAIL.
  */
 int		 job_report_end(struct client *, struct json_object *job);
+
+/* -------------------------------------------------------------- itemize.c */
+
+/*
+ * Print the changes a reply carries (copy --itemize-changes), one line
+ * each (--json: one Change object a line), and add the hashed ones to
+ * the --manifest file. Returns 0, or -1 when the manifest cannot be
+ * written (errno set).
+ */
+int		 itemize_reply(struct client *, struct json_object *params);
+/* Open --manifest's file before the job, close it after: CLIENT_EXIT_*. */
+int		 itemize_manifest_open(struct client *);
+int		 itemize_manifest_close(struct client *);
+/* Filters from --exclude-from FILE: one pattern a line. 0, or -1 (errno). */
+int		 itemize_read_patterns(struct client *, const char *file, const char *rule);
+/* --exclude, --include: one rule ("exclude" or "include") at the end of the list. */
+int		 itemize_filter(struct client *, const char *rule, const char *pattern);
 /* The most failures job_print_failures lists (what the daemon sends). */
 #define JOB_FAILURES_MAX	100
 /*

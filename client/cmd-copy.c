@@ -19,6 +19,20 @@ enum {
 	CMD_COPY_BWLIMIT,
 	CMD_COPY_REFLINK,
 	CMD_COPY_KEEP_GOING,
+	CMD_COPY_UPDATE,
+	CMD_COPY_CHECKSUM,
+	CMD_COPY_DELETE,
+	CMD_COPY_MAX_DELETE,
+	CMD_COPY_EXCLUDE,
+	CMD_COPY_INCLUDE,
+	CMD_COPY_EXCLUDE_FROM,
+	CMD_COPY_INCLUDE_FROM,
+	CMD_COPY_LINK_DEST,
+	CMD_COPY_CLONE_DEST,
+	CMD_COPY_DRY_RUN,
+	CMD_COPY_ITEMIZE,
+	CMD_COPY_VERIFY,
+	CMD_COPY_MANIFEST,
 };
 
 static const struct option cmd_copy_options[] = {
@@ -36,6 +50,20 @@ static const struct option cmd_copy_options[] = {
 	{ "json",	 no_argument,		NULL, CMD_COPY_JSON },
 	{ "progress",	 required_argument,	NULL, CMD_COPY_PROGRESS },
 	{ "no-progress", no_argument,		NULL, CMD_COPY_NO_PROGRESS },
+	{ "update",	 optional_argument,	NULL, CMD_COPY_UPDATE },
+	{ "checksum",	 no_argument,		NULL, CMD_COPY_CHECKSUM },
+	{ "delete",	 no_argument,		NULL, CMD_COPY_DELETE },
+	{ "max-delete",	 required_argument,	NULL, CMD_COPY_MAX_DELETE },
+	{ "exclude",	 required_argument,	NULL, CMD_COPY_EXCLUDE },
+	{ "include",	 required_argument,	NULL, CMD_COPY_INCLUDE },
+	{ "exclude-from", required_argument,	NULL, CMD_COPY_EXCLUDE_FROM },
+	{ "include-from", required_argument,	NULL, CMD_COPY_INCLUDE_FROM },
+	{ "link-dest",	 required_argument,	NULL, CMD_COPY_LINK_DEST },
+	{ "clone-dest",	 required_argument,	NULL, CMD_COPY_CLONE_DEST },
+	{ "dry-run",	 no_argument,		NULL, CMD_COPY_DRY_RUN },
+	{ "itemize-changes", no_argument,	NULL, CMD_COPY_ITEMIZE },
+	{ "verify",	 no_argument,		NULL, CMD_COPY_VERIFY },
+	{ "manifest",	 required_argument,	NULL, CMD_COPY_MANIFEST },
 	{ "help",	 no_argument,		NULL, 'h' },
 	{ NULL,		 0,			NULL, 0 }
 };
@@ -63,6 +91,124 @@ cmd_copy_umask(void)
 
 	umask(mask);
 	return mask;
+}
+
+/* The options of incremental copies, mirrors and snapshots: only those given. */
+static void
+cmd_copy_backup_params(struct client *c, struct json_object *params)
+{
+	if (c->update >= 0)
+		json_object_object_add(params, VOCAB_UPDATE,
+		    json_object_new_string(vocab_update_name((enum update_mode)c->update)));
+	if (c->delete)
+		json_object_object_add(params, VOCAB_DELETE, json_object_new_boolean(1));
+	if (c->max_delete >= 0)
+		json_object_object_add(params, VOCAB_MAX_DELETE,
+		    json_object_new_int64(c->max_delete));
+	if (c->filters)
+		json_object_object_add(params, VOCAB_FILTERS, json_object_get(c->filters));
+	if (c->link_dest)
+		json_object_object_add(params, VOCAB_LINK_DEST, json_object_get(c->link_dest));
+	if (c->clone_dest)
+		json_object_object_add(params, VOCAB_CLONE_DEST, json_object_get(c->clone_dest));
+	if (c->dry_run)
+		json_object_object_add(params, VOCAB_DRY_RUN, json_object_new_boolean(1));
+	if (c->itemize || c->manifest)
+		json_object_object_add(params, VOCAB_ITEMIZE, json_object_new_boolean(1));
+	if (c->verify || c->manifest)
+		json_object_object_add(params, VOCAB_VERIFY, json_object_new_boolean(1));
+}
+
+/* --link-dest DIR, --clone-dest DIR: absolute, as every path sent. */
+static int
+cmd_copy_add_dir(const struct cmd_entry *cmd, struct json_object **list,
+    const char *dir)
+{
+	char	*cwd = dir[0] == '/' ? NULL : getcwd(NULL, 0);
+	char	*path;
+
+	if (dir[0] == '\0')
+		return cmd_usage_error(cmd, "empty path");
+	if (dir[0] != '/' && cwd == NULL)
+		return client_error(CLIENT_EXIT_FAIL, "cannot resolve '%s': current "
+		    "directory: %s", dir, strerror(errno));
+	path = client_abspath(cwd, dir);
+	free(cwd);
+	if (path == NULL)
+		return client_error(CLIENT_EXIT_FAIL, "out of memory");
+	if (*list == NULL)
+		*list = json_object_new_array();
+	json_object_array_add(*list, json_object_new_string(path));
+	free(path);
+	return CLIENT_EXIT_OK;
+}
+
+/* An option of incremental copies, mirrors and snapshots; -1 with *status when bad. */
+static int
+cmd_copy_backup_option(struct client *c, const struct cmd_entry *cmd, int opt,
+    int *status)
+{
+	char	*end;
+
+	switch (opt) {
+	case CMD_COPY_UPDATE:
+		/* Bare --update is cp's: --update=older. */
+		if ((c->update = optarg ? vocab_update_parse(optarg) : UPDATE_OLDER) < 0) {
+			*status = cmd_usage_error(cmd, "invalid value '%s' for --update "
+			    "(expected all, none, older, quick or checksum)", optarg);
+			return -1;
+		}
+		return 0;
+	case CMD_COPY_CHECKSUM:
+		c->update = UPDATE_CHECKSUM;
+		return 0;
+	case CMD_COPY_DELETE:
+		c->delete = true;
+		return 0;
+	case CMD_COPY_MAX_DELETE:
+		errno = 0;
+		c->max_delete = strtoll(optarg, &end, 10);
+		if (errno || end == optarg || *end || c->max_delete < 0) {
+			*status = cmd_usage_error(cmd, "invalid value '%s' for --max-delete "
+			    "(expected a count, 0 or more)", optarg);
+			return -1;
+		}
+		return 0;
+	case CMD_COPY_EXCLUDE:
+	case CMD_COPY_INCLUDE:
+		if (*optarg == '\0') {
+			*status = cmd_usage_error(cmd, "empty pattern");
+			return -1;
+		}
+		itemize_filter(c, opt == CMD_COPY_EXCLUDE ? "exclude" : "include", optarg);
+		return 0;
+	case CMD_COPY_EXCLUDE_FROM:
+	case CMD_COPY_INCLUDE_FROM:
+		if (itemize_read_patterns(c, optarg,
+		    opt == CMD_COPY_EXCLUDE_FROM ? "exclude" : "include") < 0) {
+			*status = client_error(CLIENT_EXIT_USAGE, "cannot read patterns "
+			    "from '%s': %s", optarg, strerror(errno));
+			return -1;
+		}
+		return 0;
+	case CMD_COPY_LINK_DEST:
+	case CMD_COPY_CLONE_DEST:
+		*status = cmd_copy_add_dir(cmd, opt == CMD_COPY_LINK_DEST ?
+		    &c->link_dest : &c->clone_dest, optarg);
+		return *status == CLIENT_EXIT_OK ? 0 : -1;
+	case CMD_COPY_DRY_RUN:
+		c->dry_run = true;
+		return 0;
+	case CMD_COPY_ITEMIZE:
+		c->itemize++;
+		return 0;
+	case CMD_COPY_VERIFY:
+		c->verify = true;
+		return 0;
+	default:	/* CMD_COPY_MANIFEST */
+		c->manifest = optarg;
+		return 0;
+	}
 }
 
 struct json_object *
@@ -126,6 +272,7 @@ cmd_copy_params(struct client *c, int nsrc, char **srcs, const char *dest,
 		    json_object_new_boolean(1));
 	json_object_object_add(params, VOCAB_UMASK,
 	    json_object_new_int((int)cmd_copy_umask()));
+	cmd_copy_backup_params(c, params);
 	return params;
 
 fail:
@@ -268,6 +415,11 @@ cmd_copy_parse(struct client *c, const struct cmd_entry *cmd, int argc,
 			*status = CLIENT_EXIT_OK;
 			return -1;
 		default:
+			if (opt >= CMD_COPY_UPDATE && opt <= CMD_COPY_MANIFEST) {
+				if (cmd_copy_backup_option(c, cmd, opt, status) < 0)
+					return -1;
+				break;
+			}
 			*status = cmd_option_error(cmd, opt, argv);
 			return -1;
 		}
@@ -298,10 +450,20 @@ cmd_copy(struct client *c, const struct cmd_entry *cmd, int argc, char **argv)
 	if ((params = cmd_copy_params(c, nsrc, argv, argv[nsrc],
 	    &status)) == NULL)
 		return status;
+	if (c->detach && (c->itemize || c->manifest)) {
+		json_object_put(params);
+		return cmd_usage_error(cmd, "--itemize-changes and --manifest need "
+		    "the job followed, not --detach");
+	}
+	if (c->itemize)
+		c->progress = PROGRESS_NEVER;	/* the lines are the progress */
 	if (c->detach)
 		status = cmd_copy_detached(c, params);
-	else
+	else if ((status = itemize_manifest_open(c)) == CLIENT_EXIT_OK) {
 		status = cmd_copy_follow(c, params);
+		if (itemize_manifest_close(c) != CLIENT_EXIT_OK && status == CLIENT_EXIT_OK)
+			status = CLIENT_EXIT_FAIL;
+	}
 	json_object_put(params);
 	return status;
 }

@@ -166,8 +166,19 @@ job_report_end(struct client *c, struct json_object *job)
 	uint64_t	 id = job_u64(job, "id");
 	uint64_t	 failed = job_u64(job, "files_failed");
 
+	uint64_t	 vanished = job_u64(job, VOCAB_FILES_VANISHED);
+
 	if (c->json)
 		client_print_json(job);
+	/* Only sources that vanished while it ran: rsync's exit 24. */
+	if (job_state(job) == JOB_DONE && failed > 0 && failed == vanished) {
+		if (!c->json) {
+			client_error(0, "job %" PRIu64 ": %" PRIu64 " source file%s "
+			    "vanished:", id, failed, failed == 1 ? "" : "s");
+			job_print_failures(stderr, job);
+		}
+		return CLIENT_EXIT_VANISHED;
+	}
 	/* With keep_going some files may be missing: not a success. */
 	if (job_state(job) == JOB_DONE && failed > 0) {
 		if (c->json)
@@ -299,6 +310,13 @@ job_follow(struct client *c, struct vl *vl, uint64_t id)
 			vl_set_interrupt(vl, 1);
 		}
 		progress_update(&progress, job);
+		if (itemize_reply(c, reply.params) < 0) {
+			progress_finish(&progress);
+			vl_reply_free(&reply);
+			client_error(0, "cannot write manifest '%s': %s", c->manifest,
+			    strerror(errno));
+			return job_cancel(c, id);
+		}
 		if (!reply.continues) {
 			progress_finish(&progress);
 			status = job_report_end(c, job);

@@ -66,7 +66,7 @@ failure_fits(uint64_t job_bytes, uint64_t user_bytes, size_t cost,
 }
 
 void
-failure_add(struct job *job, int err, const char *path, const char *msg)
+failure_add(struct job *job, int err, const char *path, const char *msg, bool vanished)
 {
 	struct failure	*f = &job->failures[job->nlisted];
 	size_t		 cost;
@@ -88,6 +88,7 @@ failure_add(struct job *job, int err, const char *path, const char *msg)
 		return;
 	}
 	f->err = err;
+	f->vanished = vanished;
 	job->nlisted++;
 	job->failure_bytes += cost;
 	job->owner->failure_bytes += cost;

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "change.h"
 #include "cred.h"
 #include "device.h"
 #include "item.h"
@@ -118,6 +119,7 @@ job_new(void)
 		return NULL;
 	job->dirfd = -1;
 	job->parked_tail = &job->parked;
+	job->itemized_tail = &job->itemized;
 	job->prio = PRIO_AUTO;
 	return job;
 }
@@ -132,6 +134,7 @@ job_free(struct job *job)
 	free(job->dest_parent);
 	free(job->error_message);
 	failure_free(job);
+	change_free(job);
 	job->owner->finished--;
 	owner_put(job->owner);
 	cred_unref(job->cred);
@@ -444,15 +447,25 @@ job_result(struct job *job, int err, const char *path, const char *msg)
 		job_set_error(job, err, msg ? strdup(msg) : NULL);
 		return;
 	}
-	failure_add(job, err, path ? path : "", msg ? msg : strerror(-err));
+	failure_add(job, err, path ? path : "", msg ? msg : strerror(-err), false);
 	log_notice("job %llu: %s", (unsigned long long)job->id, msg ? msg : strerror(-err));
+}
+
+/* A file item is no longer in flight: its directory hears of it, and the job fills up. */
+static void
+job_file_out(struct job *job, struct tnode *parent)
+{
+	job->active--;
+	job->dirty = true;
+	if (parent)
+		job_workers->child_done(parent);
+	job_fill(job);
 }
 
 void
 job_file_end(struct job *job, struct tnode *parent, int err, const char *path,
     const char *msg, enum method method)
 {
-	job->active--;
 	job_result(job, err, path, msg);
 	if (err == 0) {
 		job->files_done++;
@@ -460,10 +473,16 @@ job_file_end(struct job *job, struct tnode *parent, int err, const char *path,
 		if (method < M_COUNT)
 			job->methods[method]++;
 	}
-	job->dirty = true;
-	if (parent)
-		job_workers->child_done(parent);
-	job_fill(job);
+	job_file_out(job, parent);
+}
+
+void
+job_file_vanished(struct job *job, struct tnode *parent, const char *path, const char *msg)
+{
+	job->files_vanished++;
+	failure_add(job, -ENOENT, path ? path : "", msg ? msg : strerror(ENOENT), true);
+	log_notice("job %llu: %s", (unsigned long long)job->id, msg ? msg : "vanished");
+	job_file_out(job, parent);
 }
 
 void

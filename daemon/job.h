@@ -19,6 +19,7 @@
 #include "engine.h"
 #include "request.h"
 
+struct change;
 struct cred;
 struct copy_job;
 struct device;
@@ -42,6 +43,7 @@ struct failure {
 	char	*path;
 	int	 err;
 	char	*message;
+	bool	 vanished;	/* the source was gone when opened */
 };
 
 struct job_scan;
@@ -73,6 +75,10 @@ struct job {
 	unsigned		 nlisted;	/* ...and those in failures[] (failure.c) */
 	uint64_t		 failure_bytes;	/* what the listed ones cost */
 	struct failure		 failures[JOB_MAX_FAILURES];
+	uint64_t		 files_vanished;	/* of files_failed */
+	uint64_t		 changes[CHANGE_COUNT];	/* change.c */
+	struct change		*itemized;	/* change.c: not yet sent */
+	struct change		**itemized_tail;
 	bool			 tree;		/* a source is a directory */
 	struct device		*devs[JOB_DEVICES];	/* distinct; referenced */
 	unsigned		 ndevs;
@@ -187,6 +193,13 @@ unsigned job_count_active(void);
  */
 void	 job_file_end(struct job *, struct tnode *parent, int err,
 	    const char *path, const char *msg, enum method);
+/*
+ * A listed source entry was gone when it was opened (it vanished while
+ * the job ran): listed as a failure of its own kind, and counted, but
+ * the job goes on even without keep_going, as rsync does.
+ */
+void	 job_file_vanished(struct job *, struct tnode *parent, const char *path,
+	    const char *msg);
 void	 job_file_to_dir(struct job *, const struct item *);
 void	 job_dir_ready(struct job *);
 void	 job_dir_end(struct job *, struct tnode *parent, int err,

@@ -111,7 +111,8 @@ size_t	 failure_cost(const char *path, const char *msg);
 bool	 failure_fits(uint64_t job_bytes, uint64_t user_bytes, size_t cost,
 	    const struct config *);
 /* Count a failure of the job, and list it if the budgets allow. */
-void	 failure_add(struct job *, int err, const char *path, const char *msg);
+void	 failure_add(struct job *, int err, const char *path, const char *msg,
+	    bool vanished);
 /* The job's listed failures go; their bytes are its owner's again. */
 void	 failure_free(struct job *);
 /* A finished job restored from the journal: count its listed failures' bytes. */

@@ -4,6 +4,7 @@
  * that no client could have asked for.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,23 +91,84 @@ request_path(struct json_object *v, int *rc)
 	return s;
 }
 
+/* An array of checked paths, of at least min and at most max; left out: none. */
 static int
-request_sources(struct json_object *params, struct job_request *req)
+request_paths(struct json_object *params, const char *name, bool required,
+    size_t min, size_t max, char ***paths, size_t *np)
 {
 	struct json_object	*a;
 	size_t			 n;
 	int			 rc;
 
-	if ((rc = request_get(params, VOCAB_SOURCES, json_type_array, true, &a)) < 0)
+	if ((rc = request_get(params, name, json_type_array, required, &a)) < 0 || a == NULL)
 		return rc;
-	if ((n = json_object_array_length(a)) == 0 || n > REQUEST_MAX_SOURCES)
+	if ((n = json_object_array_length(a)) < min || n > max)
 		return -EINVAL;
-	if ((req->sources = calloc(n, sizeof(char *))) == NULL)
+	if (n == 0)
+		return 0;
+	if ((*paths = calloc(n, sizeof(char *))) == NULL)
 		return -ENOMEM;
-	for (; req->nsources < n; req->nsources++)
-		if ((req->sources[req->nsources] = request_path(
-		    json_object_array_get_idx(a, req->nsources), &rc)) == NULL)
+	for (; *np < n; (*np)++)
+		if (((*paths)[*np] = request_path(json_object_array_get_idx(a, *np), &rc)) == NULL)
 			return rc;
+	return 0;
+}
+
+/*
+ * Filters: objects of a rule and a non-empty pattern (a path's length at
+ * most, no NUL), REQUEST_MAX_FILTERS at most.
+ */
+static int
+request_filters(struct json_object *params, struct job_request *req)
+{
+	struct json_object	*a, *f, *rule, *pat;
+	size_t			 n;
+	int			 rc, r;
+
+	if ((rc = request_get(params, VOCAB_FILTERS, json_type_array, false, &a)) < 0 ||
+	    a == NULL)
+		return rc;
+	if ((n = json_object_array_length(a)) > REQUEST_MAX_FILTERS)
+		return -EINVAL;
+	if (n && (req->filters = calloc(n, sizeof(*req->filters))) == NULL)
+		return -ENOMEM;
+	for (; req->nfilters < n; req->nfilters++) {
+		f = json_object_array_get_idx(a, req->nfilters);
+		if (!json_object_is_type(f, json_type_object) ||
+		    request_get(f, VOCAB_FILTER_RULE, json_type_string, true, &rule) < 0 ||
+		    request_get(f, VOCAB_FILTER_PATTERN, json_type_string, true, &pat) < 0 ||
+		    (r = vocab_filter_rule_parse(json_object_get_string(rule))) < 0 ||
+		    json_object_get_string_len(pat) == 0 ||
+		    json_object_get_string_len(pat) >= PATH_MAX ||
+		    strlen(json_object_get_string(pat)) != (size_t)json_object_get_string_len(pat))
+			return -EINVAL;
+		req->filters[req->nfilters].rule = (enum filter_rule)r;
+		if ((req->filters[req->nfilters].pattern = strdup(json_object_get_string(pat))) == NULL)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The options of incremental copies, mirrors and snapshots. */
+static int
+request_backup(struct json_object *params, struct job_request *req, const char **bad)
+{
+	int	 update = UPDATE_ALL, rc;
+
+	if ((rc = request_word(params, *bad = VOCAB_UPDATE, vocab_update_parse, &update)) < 0 ||
+	    (rc = request_bool(params, *bad = VOCAB_DELETE, &req->delete)) < 0 ||
+	    (rc = request_int(params, *bad = VOCAB_MAX_DELETE, -1, INT64_MAX - 1,
+	    &req->max_delete)) < 0 ||
+	    (*bad = VOCAB_FILTERS, rc = request_filters(params, req)) < 0 ||
+	    (rc = request_paths(params, *bad = VOCAB_LINK_DEST, false, 0,
+	    REQUEST_MAX_DEST_DIRS, &req->link_dest, &req->nlink_dest)) < 0 ||
+	    (rc = request_paths(params, *bad = VOCAB_CLONE_DEST, false, 0,
+	    REQUEST_MAX_DEST_DIRS - req->nlink_dest, &req->clone_dest, &req->nclone_dest)) < 0 ||
+	    (rc = request_bool(params, *bad = VOCAB_DRY_RUN, &req->dry_run)) < 0 ||
+	    (rc = request_bool(params, *bad = VOCAB_ITEMIZE, &req->itemize)) < 0 ||
+	    (rc = request_bool(params, *bad = VOCAB_VERIFY, &req->verify)) < 0)
+		return rc;
+	req->update = (enum update_mode)update;
 	return 0;
 }
 
@@ -132,7 +194,31 @@ request_options(struct json_object *params, struct job_request *req, const char 
 	req->prio = (enum job_prio)prio;
 	req->umask = (mode_t)umask;
 	req->bwlimit = (uint64_t)bwlimit;
-	return 0;
+	return request_backup(params, req, bad);
+}
+
+/*
+ * The first option asked for whose work is not built yet, or NULL.
+ * Each goes from this list as it is built.
+ */
+static const char *
+request_unbuilt(const struct job_request *req)
+{
+	if (req->update != UPDATE_ALL)
+		return VOCAB_UPDATE;
+	if (req->delete || req->max_delete >= 0)
+		return VOCAB_DELETE;
+	if (req->nfilters)
+		return VOCAB_FILTERS;
+	if (req->nlink_dest)
+		return VOCAB_LINK_DEST;
+	if (req->nclone_dest)
+		return VOCAB_CLONE_DEST;
+	if (req->dry_run)
+		return VOCAB_DRY_RUN;
+	if (req->verify)
+		return VOCAB_VERIFY;
+	return NULL;
 }
 
 int
@@ -142,27 +228,39 @@ request_from_json(struct json_object *params, struct job_request *req, const cha
 	int			 rc;
 
 	*req = (struct job_request){ .sync = cpd_conf->jobs.sync, .prio = PRIO_AUTO,
-	    .reflink = REFLINK_AUTO, .umask = 022 };
+	    .reflink = REFLINK_AUTO, .umask = 022,
+	    .max_delete = -1 };
 	*bad = VOCAB_SOURCES;
-	if ((rc = request_sources(params, req)) == 0) {
+	if ((rc = request_paths(params, VOCAB_SOURCES, true, 1, REQUEST_MAX_SOURCES,
+	    &req->sources, &req->nsources)) == 0) {
 		*bad = VOCAB_DESTINATION;
 		if ((rc = request_get(params, VOCAB_DESTINATION, json_type_string, true, &v)) == 0 &&
 		    (req->destination = request_path(v, &rc)) != NULL)
 			rc = request_options(params, req, bad);
 	}
+	if (rc == 0 && (*bad = request_unbuilt(req)) != NULL)
+		rc = -EINVAL;
 	if (rc < 0)
 		request_free(req);
 	return rc;
 }
 
-void
-request_to_json(const struct job_request *req, struct json_object *o)
+static struct json_object *
+request_paths_json(char *const *paths, size_t n)
 {
 	struct json_object *a = json_object_new_array();
 
-	for (size_t i = 0; i < req->nsources; i++)
-		json_object_array_add(a, json_object_new_string(req->sources[i]));
-	json_object_object_add(o, VOCAB_SOURCES, a);
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(a, json_object_new_string(paths[i]));
+	return a;
+}
+
+void
+request_to_json(const struct job_request *req, struct json_object *o)
+{
+	struct json_object *a;
+
+	json_object_object_add(o, VOCAB_SOURCES, request_paths_json(req->sources, req->nsources));
 	json_object_object_add(o, VOCAB_DESTINATION, json_object_new_string(req->destination));
 	json_object_object_add(o, VOCAB_NO_CLOBBER, json_object_new_boolean(req->no_clobber));
 	json_object_object_add(o, VOCAB_SYNC, json_object_new_boolean(req->sync));
@@ -176,16 +274,51 @@ request_to_json(const struct job_request *req, struct json_object *o)
 	    json_object_new_string(vocab_reflink_name(req->reflink)));
 	json_object_object_add(o, VOCAB_KEEP_GOING, json_object_new_boolean(req->keep_going));
 	json_object_object_add(o, VOCAB_UMASK, json_object_new_int64(req->umask));
+	json_object_object_add(o, VOCAB_UPDATE,
+	    json_object_new_string(vocab_update_name(req->update)));
+	json_object_object_add(o, VOCAB_DELETE, json_object_new_boolean(req->delete));
+	json_object_object_add(o, VOCAB_MAX_DELETE, json_object_new_int64(req->max_delete));
+	a = json_object_new_array();
+	for (size_t i = 0; i < req->nfilters; i++) {
+		struct json_object *f = json_object_new_object();
+
+		json_object_object_add(f, VOCAB_FILTER_RULE,
+		    json_object_new_string(vocab_filter_rule_name(req->filters[i].rule)));
+		json_object_object_add(f, VOCAB_FILTER_PATTERN,
+		    json_object_new_string(req->filters[i].pattern));
+		json_object_array_add(a, f);
+	}
+	json_object_object_add(o, VOCAB_FILTERS, a);
+	json_object_object_add(o, VOCAB_LINK_DEST,
+	    request_paths_json(req->link_dest, req->nlink_dest));
+	json_object_object_add(o, VOCAB_CLONE_DEST,
+	    request_paths_json(req->clone_dest, req->nclone_dest));
+	json_object_object_add(o, VOCAB_DRY_RUN, json_object_new_boolean(req->dry_run));
+	json_object_object_add(o, VOCAB_ITEMIZE, json_object_new_boolean(req->itemize));
+	json_object_object_add(o, VOCAB_VERIFY, json_object_new_boolean(req->verify));
+}
+
+static void
+request_paths_free(char ***paths, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++)
+		free((*paths)[i]);
+	free(*paths);
+	*paths = NULL;
+	*n = 0;
 }
 
 void
 request_free(struct job_request *req)
 {
-	for (size_t i = 0; i < req->nsources; i++)
-		free(req->sources[i]);
-	free(req->sources);
+	request_paths_free(&req->sources, &req->nsources);
+	request_paths_free(&req->link_dest, &req->nlink_dest);
+	request_paths_free(&req->clone_dest, &req->nclone_dest);
+	for (size_t i = 0; i < req->nfilters; i++)
+		free(req->filters[i].pattern);
+	free(req->filters);
+	req->filters = NULL;
+	req->nfilters = 0;
 	free(req->destination);
-	req->sources = NULL;
-	req->nsources = 0;
 	req->destination = NULL;
 }

@@ -15,6 +15,15 @@
 
 #include "cpd-vocab.h"
 
+/* A filter rule as asked (filter.h compiles them). */
+struct job_filter {
+	enum filter_rule  rule;
+	char		 *pattern;
+};
+
+#define REQUEST_MAX_FILTERS	1000
+#define REQUEST_MAX_DEST_DIRS	20	/* link_dest and clone_dest together, as rsync's */
+
 struct job_request {
 	char		**sources;	/* absolute paths, owned by the job after job_submit */
 	size_t		  nsources;
@@ -28,6 +37,18 @@ struct job_request {
 	bool		  keep_going;
 	enum reflink_mode reflink;
 	mode_t		  umask;
+	enum update_mode  update;
+	bool		  delete;
+	int64_t		  max_delete;	/* -1: no limit */
+	struct job_filter *filters;
+	size_t		  nfilters;
+	char		**link_dest;	/* absolute paths */
+	size_t		  nlink_dest;
+	char		**clone_dest;
+	size_t		  nclone_dest;
+	bool		  dry_run;
+	bool		  itemize;
+	bool		  verify;
 };
 
 /*

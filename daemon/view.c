@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "change.h"
 #include "cred.h"
 #include "device.h"
 #include "request.h"
@@ -51,9 +52,12 @@ view_failures(const struct job *job, struct json_object *o)
 		json_object_object_add(e, "error", json_object_new_string(view_errname(fl->err)));
 		json_object_object_add(e, "error_message",
 		    json_object_new_string(fl->message ? fl->message : ""));
+		json_object_object_add(e, "vanished", json_object_new_boolean(fl->vanished));
 		json_object_array_add(f, e);
 	}
 	json_object_object_add(o, "failures", f);
+	json_object_object_add(o, VOCAB_FILES_VANISHED,
+	    json_object_new_int64((int64_t)job->files_vanished));
 	if (job->state == JOB_FAILED) {
 		json_object_object_add(o, "error", json_object_new_string(view_errname(job->err)));
 		json_object_object_add(o, "error_message", json_object_new_string(
@@ -106,6 +110,7 @@ view_job(const struct job *job)
 		json_object_object_add(m, vocab_method_name((enum method)i),
 		    json_object_new_int64((int64_t)job->methods[i]));
 	view_failures(job, o);
+	json_object_object_add(o, VOCAB_CHANGES, change_counts(job));
 	return o;
 }
 

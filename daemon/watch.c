@@ -11,6 +11,7 @@
  */
 #include <sys/queue.h>
 
+#include "change.h"
 #include "job.h"
 #include "varlink.h"
 #include "view.h"
@@ -83,10 +84,27 @@ watch_take(uint64_t id, bool accepted)
 	return call;
 }
 
+/* A streamed reply: the job, and the changes taken for this round (a reference each). */
+static struct json_object *
+watch_params(const struct job *job, struct json_object *changes)
+{
+	struct json_object *p = view_params(job);
+
+	if (changes)
+		json_object_object_add(p, VOCAB_CHANGES, json_object_get(changes));
+	return p;
+}
+
+/*
+ * The changes made since the last round go out with this one, to every
+ * call streaming the job, or nowhere: an itemizing job nobody streams
+ * (detached) keeps only its counts.
+ */
 static void
 watch_event(struct job *job, enum job_event ev)
 {
-	struct call *call, *next;
+	struct call		*call, *next;
+	struct json_object	*changes = ev == JOB_ACCEPTED ? NULL : change_take(job);
 
 	switch (ev) {
 	case JOB_ACCEPTED:
@@ -97,15 +115,16 @@ watch_event(struct job *job, enum job_event ev)
 		for (call = TAILQ_FIRST(&watchers); call; call = next) {
 			next = TAILQ_NEXT(call, wentry);
 			if (call->watching == job->id && call->more && !call->awaiting_accept)
-				varlink_reply(call, view_params(job), true);
+				varlink_reply(call, watch_params(job, changes), true);
 		}
 		break;
 	case JOB_ENDED:
 		/* The job has ended: a reply's next call cannot watch it again. */
 		while ((call = watch_take(job->id, false)) != NULL)
-			varlink_reply(call, view_params(job), false);
+			varlink_reply(call, watch_params(job, call->more ? changes : NULL), false);
 		break;
 	}
+	json_object_put(changes);
 }
 
 void

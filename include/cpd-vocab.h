@@ -26,12 +26,42 @@ enum job_prio { PRIO_INTERACTIVE, PRIO_NORMAL, PRIO_BULK, PRIO_COUNT, PRIO_AUTO 
 
 enum reflink_mode { REFLINK_AUTO, REFLINK_ALWAYS, REFLINK_NEVER, REFLINK_COUNT };
 
+/*
+ * Copy's update: what an existing destination file (a regular file in
+ * the way of a regular file) gets. ALL replaces it (cp); NONE keeps it
+ * (cp -n); OLDER replaces it only when it is older than the source (cp
+ * -u); QUICK keeps it when it has the source's size and mtime (rsync's
+ * quick check); CHECKSUM keeps it when its content is the source's.
+ */
+enum update_mode { UPDATE_ALL, UPDATE_NONE, UPDATE_OLDER, UPDATE_QUICK, UPDATE_CHECKSUM,
+	UPDATE_COUNT };
+
+/* What a job did to one destination entry (Change.change, the keys of Job.changes). */
+enum change_kind { CHANGE_CREATED, CHANGE_UPDATED, CHANGE_METADATA, CHANGE_DELETED,
+	CHANGE_LINKED, CHANGE_CLONED, CHANGE_SKIPPED, CHANGE_COUNT };
+
+/* What the entry is (Change.type). */
+enum entry_type { ENTRY_FILE, ENTRY_DIRECTORY, ENTRY_SYMLINK, ENTRY_SPECIAL, ENTRY_COUNT };
+
+/* A filter rule's action (Filter.rule). */
+enum filter_rule { FILTER_INCLUDE, FILTER_EXCLUDE, FILTER_RULE_COUNT };
+
 /* The data paths a file can take (Job.method, the keys of Job.methods). */
 enum method { M_REFLINK, M_COPY_FILE_RANGE, M_SPLICE, M_READWRITE, M_LINKS, M_MAPPED, M_COUNT };
 
 static const char *const vocab_states[JOB_NSTATES] = {
 	"queued", "running", "paused", "done", "failed", "cancelled",
 };
+static const char *const vocab_updates[UPDATE_COUNT] = {
+	"all", "none", "older", "quick", "checksum",
+};
+static const char *const vocab_changes[CHANGE_COUNT] = {
+	"created", "updated", "metadata", "deleted", "linked", "cloned", "skipped",
+};
+static const char *const vocab_entries[ENTRY_COUNT] = {
+	"file", "directory", "symlink", "special",
+};
+static const char *const vocab_filter_rules[FILTER_RULE_COUNT] = { "include", "exclude" };
 static const char *const vocab_prios[PRIO_COUNT] = { "interactive", "normal", "bulk" };
 static const char *const vocab_reflinks[REFLINK_COUNT] = { "auto", "always", "never" };
 static const char *const vocab_methods[M_COUNT] = {
@@ -50,6 +80,25 @@ static const char *const vocab_methods[M_COUNT] = {
 #define VOCAB_REFLINK		"reflink"
 #define VOCAB_KEEP_GOING	"keep_going"
 #define VOCAB_UMASK		"umask"
+#define VOCAB_UPDATE		"update"
+#define VOCAB_DELETE		"delete"
+#define VOCAB_MAX_DELETE	"max_delete"
+#define VOCAB_FILTERS		"filters"
+#define VOCAB_LINK_DEST		"link_dest"
+#define VOCAB_CLONE_DEST	"clone_dest"
+#define VOCAB_DRY_RUN		"dry_run"
+#define VOCAB_ITEMIZE		"itemize"
+#define VOCAB_VERIFY		"verify"
+
+/* A Filter's fields, a Change's, and where a reply carries changes. */
+#define VOCAB_FILTER_RULE	"rule"
+#define VOCAB_FILTER_PATTERN	"pattern"
+#define VOCAB_CHANGE		"change"
+#define VOCAB_CHANGE_TYPE	"type"
+#define VOCAB_CHANGE_PATH	"path"
+#define VOCAB_CHANGE_HASH	"hash"
+#define VOCAB_CHANGES		"changes"
+#define VOCAB_FILES_VANISHED	"files_vanished"
 
 /*
  * List's parameters and reply: a page of jobs after the job id "after",
@@ -96,6 +145,30 @@ vocab_method_name(enum method m)
 	return vocab_methods[m];
 }
 
+static inline const char *
+vocab_update_name(enum update_mode u)
+{
+	return vocab_updates[u];
+}
+
+static inline const char *
+vocab_change_name(enum change_kind k)
+{
+	return vocab_changes[k];
+}
+
+static inline const char *
+vocab_entry_name(enum entry_type t)
+{
+	return vocab_entries[t];
+}
+
+static inline const char *
+vocab_filter_rule_name(enum filter_rule r)
+{
+	return vocab_filter_rules[r];
+}
+
 /* Each parse returns the value (an enum) or -EINVAL. */
 static inline int
 vocab_state_parse(const char *s)
@@ -113,6 +186,30 @@ static inline int
 vocab_reflink_parse(const char *s)
 {
 	return vocab_index(vocab_reflinks, REFLINK_COUNT, s);
+}
+
+static inline int
+vocab_update_parse(const char *s)
+{
+	return vocab_index(vocab_updates, UPDATE_COUNT, s);
+}
+
+static inline int
+vocab_change_parse(const char *s)
+{
+	return vocab_index(vocab_changes, CHANGE_COUNT, s);
+}
+
+static inline int
+vocab_entry_parse(const char *s)
+{
+	return vocab_index(vocab_entries, ENTRY_COUNT, s);
+}
+
+static inline int
+vocab_filter_rule_parse(const char *s)
+{
+	return vocab_index(vocab_filter_rules, FILTER_RULE_COUNT, s);
 }
 
 #endif
