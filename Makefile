@@ -16,7 +16,7 @@ UNITDIR	?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/de
 COMPLETIONDIR ?= $(or $(shell pkg-config --variable=completionsdir bash-completion 2>/dev/null),$(PREFIX)/share/bash-completion/completions)
 
 CC	?= gcc
-PKGS	:= liburing libsystemd libconfig json-c inih
+PKGS	:= liburing libsystemd libconfig json-c inih libxxhash
 # pkg-config is asked when a recipe first needs the flags, once, not when
 # make reads this file: `make run` and `make check` read it before their
 # deps step has installed pkg-config and the -dev packages, and flags

@@ -3,14 +3,14 @@
 # missing: with --build only those the build needs (make install), with
 # package names as arguments those.
 set -euo pipefail
-build=(gcc make pkg-config liburing-dev libsystemd-dev libconfig-dev libinih-dev libjson-c-dev)
+build=(gcc make pkg-config liburing-dev libsystemd-dev libconfig-dev libinih-dev libjson-c-dev libxxhash-dev)
 if [ "${1:-}" = --build ]; then
 	pkgs=("${build[@]}")
 elif [ $# -gt 0 ]; then
 	pkgs=("$@")
 else
 	pkgs=("${build[@]}" libcmocka-dev socat mandoc rsync acl attr systemd
-	      util-linux procps psmisc xfsprogs e2fsprogs python3 hyperfine strace)
+	      util-linux procps psmisc xfsprogs e2fsprogs python3 hyperfine strace xxhash)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
