@@ -1,40 +1,151 @@
 #!/bin/bash
-# The example backup script (conf/examples/cpd-backup.sh) copies a tree
-# to a dated directory through the socket alone, and exits 1 and names
-# the file when one cannot be copied.
+# The example snapshot backup (conf/examples/cpd-backup.sh), end to end:
+# three nightly runs with changes between them. Each snapshot equals the
+# source less the excluded entries; an unchanged file is one inode shared
+# with the previous snapshot, a changed one is new; rotation keeps the
+# newest -k; the summary's numbers are the job's; a failure (an
+# unreadable file) exits 1 and publishes nothing under a final name; an
+# unreachable daemon exits 3, a usage error 2. The example systemd units
+# pass systemd-analyze verify.
 source "$(dirname "$0")/../lib.sh"
-script=$(cd "$(dirname "$0")/../.." && pwd)/conf/examples/cpd-backup.sh
+top=$(cd "$(dirname "$0")/../.." && pwd)
+script=$top/conf/examples/cpd-backup.sh
+export PATH="$CPD_BIN:$PATH"		# cpd-client
+export XDG_CONFIG_HOME="$T/xdg"		# no client.conf of the user running the test
+
+# 1. The systemd units, with ExecStart= pointing at the script here.
+if command -v systemd-analyze >/dev/null; then
+	mkdir "$T/units"
+	sed "s|/usr/local/sbin/cpd-backup.sh|$script|" "$top/conf/examples/cpd-backup.service" \
+		>"$T/units/cpd-backup.service"
+	cp "$top/conf/examples/cpd-backup.timer" "$T/units/"
+	out=$(cd "$T/units" && SYSTEMD_LOG_COLOR=0 systemd-analyze verify --man=no \
+		./cpd-backup.service ./cpd-backup.timer 2>&1)
+	ours=$(grep -i 'cpd-backup' <<<"$out") && fail "systemd-analyze verify:"$'\n'"$ours"
+else
+	echo "note: systemd-analyze is not installed, units not verified"
+fi
+
 start_daemon_raw
 
-mkdir -p "$T/home/docs/deep/er" "$T/backups"
+# backup NAME [OPTIONS]: one run into $T/backups, as the test's user;
+# sets $out (its output) and $rc.
+backup() {
+	local n=$1
+	shift
+	rc=0
+	out=$(bash "$script" -k 2 -x "$T/exclude" --name "$n" "$@" "$T/home" "$T/backups" 2>&1) || rc=$?
+	if [ $rc -ne 0 ] && [[ $out =~ invalid\ parameter:\ ([a-z_]+) ]]; then
+		skip "the daemon refuses ${BASH_REMATCH[1]} (not built yet)"
+	fi
+}
+# summary_count WORD: the number before WORD in the summary line.
+summary_count() {
+	local re="[ ,:]([0-9]+) $1[ ,]"
+	[[ $(grep '^cpd-backup: 20' <<<"$out") =~ $re ]] || fail "no '$1' count in: $out"
+	echo "${BASH_REMATCH[1]}"
+}
+ino() { stat -c %i "$1"; }
+# same_snapshot SNAP: SNAP equals the source less the excluded entries.
+same_snapshot() {
+	tree_same --archive --no-atime --exclude cache.tmp --exclude docs/build "$T/home" "$1"
+}
+
+mkdir -p "$T/home/docs/deep/er" "$T/home/docs/build" "$T/backups"
 mkfile "$T/home/a.txt" 10K
 mkfile "$T/home/docs/deep/er/b.bin" 3M
+mkfile "$T/home/docs/c.txt" 20K
+mkfile "$T/home/cache.tmp" 5K
+mkfile "$T/home/docs/build/out.o" 7K
 : > "$T/home/docs/empty"
 ln -s ../a.txt "$T/home/docs/link"
 touch -d '2020-01-02 03:04:05' "$T/home/docs/deep/er/b.bin"
+printf '%s\n' '*.tmp' 'build/' > "$T/exclude"
 
-out=$(bash "$script" "$T/home" "$T/backups" 2>&1) || fail "backup failed: $out"
-day=$(date +%Y-%m-%d)
-copy=$T/backups/$day/home
-[ -d "$copy" ] || fail "no $copy: $out"
-diff -r --no-dereference "$T/home" "$copy" || fail "backup differs from the source"
-[ "$(readlink "$copy/docs/link")" = ../a.txt ] || fail "symlink not kept"
-[ "$(stat -c %Y "$copy/docs/deep/er/b.bin")" = "$(stat -c %Y "$T/home/docs/deep/er/b.bin")" ] ||
-	fail "mtime not kept"
+# 2. The first night: a full copy.
+backup 2026-01-01
+[ $rc -eq 0 ] || fail "first backup: exit $rc: $out"
+s1=$T/backups/2026-01-01
+same_snapshot "$s1"
+[ "$(readlink "$T/backups/latest")" = 2026-01-01 ] || fail "latest is not the first snapshot"
+expect_eq "first night: bytes copied" "$(summary_count 'bytes copied')" $((3145728 + 10240 + 20480))
+expect_eq "first night: linked" "$(summary_count linked)" 0
 no_temporaries "$T/backups"
 
-# An unreadable file: the rest is copied, the script names it and fails.
+# Changes: a.txt rewritten (new content and mtime), c.txt removed, new.txt
+# added; b.bin, empty and the symlink stay as they are.
+sleep 0.01
+mkfile "$T/home/a.txt" 10K
+rm "$T/home/docs/c.txt"
+mkfile "$T/home/new.txt" 1000
+
+# 3. The second night: what did not change is linked from the first.
+backup 2026-01-02
+[ $rc -eq 0 ] || fail "second backup: exit $rc: $out"
+s2=$T/backups/2026-01-02
+same_snapshot "$s2"
+expect_eq "b.bin shared with the first snapshot" "$(ino "$s2/docs/deep/er/b.bin")" \
+	"$(ino "$s1/docs/deep/er/b.bin")"
+expect_eq "b.bin's link count" "$(stat -c %h "$s2/docs/deep/er/b.bin")" 2
+expect_eq "empty shared" "$(ino "$s2/docs/empty")" "$(ino "$s1/docs/empty")"
+[ "$(ino "$s2/a.txt")" != "$(ino "$s1/a.txt")" ] || fail "the changed a.txt was linked"
+expect_eq "a.txt's link count" "$(stat -c %h "$s2/a.txt")" 1
+cmp -s "$s1/a.txt" "$s2/a.txt" && fail "the first snapshot's a.txt was overwritten"
+[ -e "$s1/docs/c.txt" ] || fail "c.txt gone from the first snapshot"
+[ "$(readlink "$T/backups/latest")" = 2026-01-02 ] || fail "latest is not the second snapshot"
+# Summary: two files linked (b.bin, empty), a.txt and new.txt written.
+expect_eq "second night: linked" "$(summary_count linked)" 2
+expect_eq "second night: bytes copied" "$(summary_count 'bytes copied')" $((10240 + 1000))
+expect_eq "second night: updated" "$(summary_count updated)" 0
+no_temporaries "$T/backups"
+
+# 4. The third night: -k 2 removes the first snapshot.
+sleep 0.01
+mkfile "$T/home/new.txt" 1000
+backup 2026-01-03
+[ $rc -eq 0 ] || fail "third backup: exit $rc: $out"
+s3=$T/backups/2026-01-03
+same_snapshot "$s3"
+[ ! -e "$s1" ] || fail "rotation kept the oldest snapshot"
+[ -d "$s2" ] || fail "rotation removed the second snapshot"
+expect_eq "rotation: what is left" "$(cd "$T/backups" && echo *)" "2026-01-02 2026-01-03 latest"
+expect_eq "b.bin shared by the two kept" "$(ino "$s3/docs/deep/er/b.bin")" "$(ino "$s2/docs/deep/er/b.bin")"
+expect_eq "b.bin's link count after rotation" "$(stat -c %h "$s3/docs/deep/er/b.bin")" 2
+expect_eq "a.txt shared with the second" "$(ino "$s3/a.txt")" "$(ino "$s2/a.txt")"
+[ "$(ino "$s3/new.txt")" != "$(ino "$s2/new.txt")" ] || fail "the changed new.txt was linked"
+expect_eq "third night: linked" "$(summary_count linked)" 3
+expect_eq "third night: bytes copied" "$(summary_count 'bytes copied')" 1000
+grep -q '1 old snapshots removed' <<<"$out" || fail "the summary does not count the removal: $out"
+
+# 5. Failures.
+rc=0; o=$(bash "$script" "$T/home" 2>&1) || rc=$?
+expect_eq "usage error: exit" "$rc" 2
+rc=0; o=$(CPD_SOCKET=$T/nobody bash "$script" --name 2026-01-04 "$T/home" "$T/backups" 2>&1) || rc=$?
+expect_eq "unreachable daemon: exit ($o)" "$rc" 3
+[ ! -e "$T/backups/2026-01-04" ] || fail "a snapshot without a daemon"
+
+# An unreadable file: the script names it, fails, and publishes nothing.
 if [ "$(id -u)" -eq 0 ]; then
 	ensure_user cpdtest
-	chown -R cpdtest: "$T/home" "$T/backups"
-	rm -rf "$T/backups/$day"
+	chown -R cpdtest: "$T/home" "$T/backups" "$T/exclude"
 	echo secret > "$T/home/docs/root-only"
 	chmod 600 "$T/home/docs/root-only"
 	rc=0
-	out=$(as_user cpdtest env CPD_SOCKET="$CPD_SOCKET" bash "$script" "$T/home" "$T/backups" 2>&1) || rc=$?
+	out=$(as_user cpdtest env CPD_SOCKET="$CPD_SOCKET" XDG_CONFIG_HOME="$T/xdg" PATH="$PATH" \
+		bash "$script" -k 2 -x "$T/exclude" --name 2026-01-04 "$T/home" "$T/backups" 2>&1) || rc=$?
 	[ $rc -eq 1 ] || fail "exit $rc with an unreadable file: $out"
 	grep -q "root-only: EACCES" <<<"$out" || fail "the unreadable file is not named: $out"
-	cmp -s "$T/home/a.txt" "$copy/a.txt" || fail "the readable files were not copied"
-	[ ! -e "$copy/docs/root-only" ] || fail "the unreadable file was copied"
+	[ ! -e "$T/backups/2026-01-04" ] || fail "a failed run published its snapshot"
+	[ -d "$T/backups/.incomplete.2026-01-04" ] || fail "the failed run's snapshot is not left to see"
+	[ "$(readlink "$T/backups/latest")" = 2026-01-03 ] || fail "latest moved on a failure"
+	[ -d "$s2" ] || fail "a failed run rotated"
+	# Once readable, the next run succeeds and clears the leftovers.
+	chown cpdtest: "$T/home/docs/root-only"
+	out=$(as_user cpdtest env CPD_SOCKET="$CPD_SOCKET" XDG_CONFIG_HOME="$T/xdg" PATH="$PATH" \
+		bash "$script" -k 2 -x "$T/exclude" --name 2026-01-05 "$T/home" "$T/backups" 2>&1) ||
+		fail "the run after the failure: $out"
+	expect_eq "after the failure" "$(cd "$T/backups" && echo * .incomplete*)" \
+		"2026-01-03 2026-01-05 latest .incomplete*"
+	expect_eq "snapshot owner" "$(stat -c %U "$T/backups/2026-01-05/docs/root-only")" cpdtest
 fi
 echo "backup example: ok"
