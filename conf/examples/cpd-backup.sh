@@ -56,7 +56,7 @@ usage() {
 }
 die() { echo "cpd-backup: $1" >&2; exit "${2:-1}"; }
 
-keep=14 name= sync=--sync filters=()
+keep=14 name='' sync=--sync filters=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	-k|--keep)		[ $# -ge 2 ] || usage; keep=$2; shift 2 ;;
@@ -100,7 +100,9 @@ if [ -z "$name" ]; then
 	name=$(date +%Y-%m-%d)
 	[ ! -e "$root/$name" ] || name=$(date +%Y-%m-%dT%H%M%S)
 fi
-[ ! -e "$root/$name" ] && [ ! -L "$root/$name" ] || die "$root/$name exists already"
+if [ -e "$root/$name" ] || [ -L "$root/$name" ]; then
+	die "$root/$name exists already"
+fi
 prev=$(snapshots | tail -n 1)
 tmp=$root/.incomplete.$name
 
@@ -142,7 +144,7 @@ if [ -z "${job[state]:-}" ]; then
 	rmdir -- "$tmp" 2>/dev/null || true
 	die "no snapshot made (cpd-client exit status $rc)" $((rc == 0 ? 1 : rc))
 fi
-if [ "${job[state]}" != done ]; then
+if [ "${job[state]}" != "done" ]; then
 	die "job ${job[id]:-?} ${job[state]}: ${job[error_message]:-${job[error]:-}}; no snapshot published, see $tmp"
 fi
 nfail=${job[files_failed]:-0} nvan=${job[files_vanished]:-0}
