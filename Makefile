@@ -114,7 +114,8 @@ INSTALLED = $(SBINDIR)/cpd $(BINDIR)/cpd-client \
 	$(UNITDIR)/cpd.service $(UNITDIR)/cpd.socket \
 	$(MANDIR)/man8/cpd.8 $(MANDIR)/man1/cpd-client.1 $(MANDIR)/man5/cpd.conf.5 \
 	$(MANDIR)/man7/cpd-varlink.7 $(COMPLETIONDIR)/cpd-client \
-	$(DOCDIR)/examples/cpd-backup.sh $(DOCDIR)/io.cpd.Manager.varlink
+	$(DOCDIR)/examples/cpd-backup.sh $(DOCDIR)/examples/cpd-backup.service \
+	$(DOCDIR)/examples/cpd-backup.timer $(DOCDIR)/io.cpd.Manager.varlink
 
 install: build-deps
 	$(MAKE) all
@@ -133,6 +134,8 @@ install: build-deps
 	install -m 644 man/cpd-varlink.7 $(DESTDIR)$(MANDIR)/man7/cpd-varlink.7
 	install -m 644 conf/bash-completion/cpd-client $(DESTDIR)$(COMPLETIONDIR)/cpd-client
 	install -m 755 conf/examples/cpd-backup.sh $(DESTDIR)$(DOCDIR)/examples/cpd-backup.sh
+	install -m 644 conf/examples/cpd-backup.service conf/examples/cpd-backup.timer \
+	    $(DESTDIR)$(DOCDIR)/examples/
 	install -m 644 include/io.cpd.Manager.varlink $(DESTDIR)$(DOCDIR)/io.cpd.Manager.varlink
 	@# An administrator's configuration is never overwritten.
 	for f in cpd.conf client.conf; do \
