@@ -127,7 +127,9 @@ while IFS= read -r line; do
 		in_failures=0
 	elif [[ $line =~ ^[[:space:]]*\"([a-z_]+)\":[[:space:]]*(\"(([^\"\\]|\\.)*)\"|[-0-9]+|true|false) ]]; then
 		key=${BASH_REMATCH[1]} val=${BASH_REMATCH[2]}
-		[[ $val != \"* ]] || val=${BASH_REMATCH[3]}
+		if [[ $val == \"* ]]; then	# a string: undo the escapes of " and \
+			val=${BASH_REMATCH[3]} val=${val//\\\"/\"} val=${val//\\\\/\\}
+		fi
 		if [ $in_failures = 1 ]; then
 			case $key in
 			path)	fpath=$val ;;

@@ -26,6 +26,77 @@ else
 	echo "note: systemd-analyze is not installed, units not verified"
 fi
 
+# 2. Outcomes the daemon cannot be made to give on demand, with a stand-in
+#    cpd-client that copies with cp -a and prints the Job in $STUB_JOB: a
+#    source that vanished publishes the snapshot and exits 24; a file that
+#    could not be copied, or a failed job, publishes nothing and exits 1.
+mkdir -p "$T/stub" "$T/sb" "$T/s/d"
+echo x > "$T/s/d/f"
+printf '%s\n' '#!/bin/bash' 'for a; do :; done' 'mkdir -p "$a" && cp -a "${@: -2:1}/." "$a/"' \
+	'cat "$STUB_JOB"' > "$T/stub/cpd-client"
+chmod +x "$T/stub/cpd-client"
+stub_job() {	# STATE FAILED VANISHED
+	cat > "$T/stub/job" <<-EOF
+	{
+	  "id": 7,
+	  "state": "$1",
+	  "reflink": "auto",
+	  "bytes_done": 2,
+	  "files_done": 1,
+	  "started_usec": 1000000,
+	  "finished_usec": 3500000,
+	  "methods": {
+	    "reflink": 0,
+	    "links": 0
+	  },
+	  "files_failed": $2,
+	  "failures": [
+	    {
+	      "path": "/x/gone \"quoted\"",
+	      "error": "ENOENT",
+	      "error_message": "cannot open '/x/gone': No such file or directory",
+	      "vanished": true
+	    }
+	  ],
+	  "files_vanished": $3,
+	  "changes": {
+	    "created": 3,
+	    "updated": 0,
+	    "metadata": 0,
+	    "deleted": 0,
+	    "linked": 5,
+	    "cloned": 0,
+	    "skipped": 0
+	  },
+	  "error": "EIO",
+	  "error_message": "cannot read '/x/y': Input/output error"
+	}
+	EOF
+}
+stubbed() {	# NAME: a run with the stand-in; sets $out and $rc
+	rc=0
+	out=$(PATH="$T/stub:$PATH" STUB_JOB=$T/stub/job bash "$script" --name "$1" "$T/s" "$T/sb" 2>&1) ||
+		rc=$?
+}
+stub_job done 1 1
+stubbed 2026-02-01
+expect_eq "vanished: exit ($out)" "$rc" 24
+[ -f "$T/sb/2026-02-01/d/f" ] || fail "vanished: the snapshot was not published: $out"
+want='cpd-backup: 2026-02-01: 3 created, 0 updated, 0 metadata only, 5 linked, 0 skipped,'
+want+=' 2 bytes copied (1 files), 1 failed (1 vanished), in 2.5 s; 0 old snapshots removed'
+grep -qxF "$want" <<<"$out" || fail "vanished: summary: $out"
+grep -qF '/x/gone "quoted": ENOENT' <<<"$out" || fail "vanished: the file is not named: $out"
+stub_job done 2 1
+stubbed 2026-02-02
+expect_eq "a failed file: exit ($out)" "$rc" 1
+[ ! -e "$T/sb/2026-02-02" ] || fail "a failed file: published"
+stub_job failed 0 0
+stubbed 2026-02-03
+expect_eq "a failed job: exit ($out)" "$rc" 1
+grep -q 'job 7 failed: cannot read' <<<"$out" || fail "a failed job: no message: $out"
+[ ! -e "$T/sb/2026-02-03" ] || fail "a failed job: published"
+expect_eq "failed runs leave the latest" "$(readlink "$T/sb/latest")" 2026-02-01
+
 start_daemon_raw
 
 # backup NAME [OPTIONS]: one run into $T/backups, as the test's user;
@@ -62,7 +133,7 @@ ln -s ../a.txt "$T/home/docs/link"
 touch -d '2020-01-02 03:04:05' "$T/home/docs/deep/er/b.bin"
 printf '%s\n' '*.tmp' 'build/' > "$T/exclude"
 
-# 2. The first night: a full copy.
+# 3. The first night: a full copy.
 backup 2026-01-01
 [ $rc -eq 0 ] || fail "first backup: exit $rc: $out"
 s1=$T/backups/2026-01-01
@@ -79,7 +150,7 @@ mkfile "$T/home/a.txt" 10K
 rm "$T/home/docs/c.txt"
 mkfile "$T/home/new.txt" 1000
 
-# 3. The second night: what did not change is linked from the first.
+# 4. The second night: what did not change is linked from the first.
 backup 2026-01-02
 [ $rc -eq 0 ] || fail "second backup: exit $rc: $out"
 s2=$T/backups/2026-01-02
@@ -99,7 +170,7 @@ expect_eq "second night: bytes copied" "$(summary_count 'bytes copied')" $((1024
 expect_eq "second night: updated" "$(summary_count updated)" 0
 no_temporaries "$T/backups"
 
-# 4. The third night: -k 2 removes the first snapshot.
+# 5. The third night: -k 2 removes the first snapshot.
 sleep 0.01
 mkfile "$T/home/new.txt" 1000
 backup 2026-01-03
@@ -117,7 +188,7 @@ expect_eq "third night: linked" "$(summary_count linked)" 3
 expect_eq "third night: bytes copied" "$(summary_count 'bytes copied')" 1000
 grep -q '1 old snapshots removed' <<<"$out" || fail "the summary does not count the removal: $out"
 
-# 5. Failures.
+# 6. Failures.
 rc=0; o=$(bash "$script" "$T/home" 2>&1) || rc=$?
 expect_eq "usage error: exit" "$rc" 2
 rc=0; o=$(CPD_SOCKET=$T/nobody bash "$script" --name 2026-01-04 "$T/home" "$T/backups" 2>&1) || rc=$?
