@@ -111,7 +111,7 @@ for d in "$root"/.incomplete.*; do
 	[ ! -e "$d" ] || rm -rf -- "$d"
 done
 
-args=(--json copy -a --keep-going "$sync" -p bulk --no-progress "${filters[@]}")
+args=(--json copy -a --keep-going "$sync" --priority bulk --no-progress "${filters[@]}")
 [ -z "$prev" ] || args+=(--link-dest "$root/$prev")
 rc=0
 out=$(cpd-client "${args[@]}" -- "$src" "$tmp") || rc=$?
