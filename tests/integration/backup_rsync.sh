@@ -92,6 +92,28 @@ PYEOF
 ) || fail "$1: itemized lists differ: $out"
 }
 
+# stamp: give the source's directories and symlinks changed in this step
+# (mtime in the last minute) an mtime of a second of their own. rsync
+# compares their mtimes to the second: one changed within the second of
+# the last copy would keep the time its copy got (a "now"), where cpd
+# sets the source's time.
+stamps=0
+stamp() {
+	stamps=$((stamps + 1))
+	py - "$T/src" "$stamps" <<'PYEOF'
+import os, stat, sys, time
+top, k = sys.argv[1], int(sys.argv[2])
+base, recent = 1600000000 + k * 100000, time.time() - 60
+paths = [top]
+for d, dirs, files in os.walk(top):
+    paths += [os.path.join(d, n) for n in dirs + files]
+for i, p in enumerate(sorted(paths)):
+    st = os.lstat(p)
+    if (stat.S_ISDIR(st.st_mode) or stat.S_ISLNK(st.st_mode)) and st.st_mtime > recent:
+        os.utime(p, ns=(st.st_atime_ns, (base + i) * 10**9 + 123456789), follow_symlinks=False)
+PYEOF
+}
+
 # step WHAT [--checksum]: mirror $T/src into $T/dc (cpd) and $T/dr
 # (rsync); the two trees and the two itemized lists agree.
 step() {
@@ -101,6 +123,7 @@ step() {
 	if [ "${1:-}" = --checksum ]; then
 		copt=(--update=checksum) ropt=(-c)
 	fi
+	stamp
 	cpd_copy -a --delete "${copt[@]}" --itemize-changes "${FILTERS[@]}" "$T/src" "$T/dc/" ||
 		fail "$what: cpd-client copy: $cout"
 	ci=$cout
