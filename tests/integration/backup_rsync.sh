@@ -54,11 +54,12 @@ C = {"written": set(), "deleted": set(), "metadata": set()}
 R = {"written": set(), "deleted": set(), "metadata": set()}
 cdirs, rdirs = set(), set()
 for l in cpd.splitlines():
-    m = re.match(r"^([>chk.*])([fdLD]) (created|updated|metadata|deleted|linked|cloned|skipped) (.*)$", l)
+    # "YX change path", the change's name padded to 8 (client/itemize.c)
+    m = re.match(r"^([>chk.*])([fdLD]) (created|updated|metadata|deleted|linked|cloned|skipped) ", l)
     if not m:
         continue
-    y, x, ch, p = m.groups()
-    p = strip(p)
+    y, x, ch = m.groups()
+    p = strip(l[3 + max(len(ch), 8) + 1:])
     if ch in ("created", "updated"):
         C["written"].add(p)
     elif ch == "deleted":
