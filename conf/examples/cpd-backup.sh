@@ -36,9 +36,11 @@
 #                           appears (faster; a crash may lose the run)
 #
 # It prints a summary from the job's itemized counts (Job.changes), e.g.
-#   cpd-backup: 2026-12-06: 31 created, 0 updated, 0 metadata only,
-#   120532 linked from 2026-12-05, 0 skipped, 52736005 bytes copied (27
-#   files), 0 failed (0 vanished), in 12.3 s; 1 old snapshots removed
+#   cpd-backup: 2026-12-06: 2031 created, 0 updated, 0 metadata only,
+#   120532 linked from 2026-12-05, 0 skipped; 121511 files of 9836014592
+#   bytes, 0 failed (0 vanished), in 12.3 s; 1 old snapshots removed
+# (created: new files and every directory; linked: unchanged files; the
+# files and bytes are the whole snapshot's).
 #
 # Exit status: 0 the snapshot is complete; 1 it failed (the job failed,
 # some files could not be copied and are listed, or the daemon refused):
@@ -175,7 +177,7 @@ usec=$(($(c finished_usec) - $(c started_usec)))
 [ "$usec" -ge 0 ] || usec=0
 summary="$name: $(c created) created, $(c updated) updated, $(c metadata) metadata only"
 summary+=", $(c linked) linked${prev:+ from $prev}, $(c skipped) skipped"
-summary+=", $(c bytes_done) bytes copied ($(c files_done) files), $nfail failed ($nvan vanished)"
+summary+="; $(c files_done) files of $(c bytes_done) bytes, $nfail failed ($nvan vanished)"
 summary+=", in $((usec / 1000000)).$((usec / 100000 % 10)) s; $removed old snapshots removed"
 echo "cpd-backup: $summary"
 

@@ -12,7 +12,7 @@
 #       copied again, as before update existed: "cpd all")
 #   changed-1pct    1% of the 100,000 files rewritten (new content and
 #       mtime) since the copy; cpd's Job.changes must say exactly those
-#       were updated (and files_done that only they were copied)
+#       were updated, and its methods that only they were copied
 #   linkdest-100k   a snapshot of an unchanged 100,000-file tree with
 #       --link-dest to the previous one, against rsync -a --link-dest
 #   checksum-1g     --update=checksum on an up-to-date 1 GiB tree (64 x
@@ -199,10 +199,13 @@ case_changed() {	# ROUND
 		case $t in
 		cpd)	timed $c cpd cpdc --json -a --update=quick "$M/src" "$M/c/"
 			if [ "${times[$c.cpd]}" != refused ]; then
-				local up fd
-				up=$(jfield updated) fd=$(jfield files_done)
-				[ "$up" = "$k" ] && [ "$fd" = "$k" ] ||
-					notes+=("changed-1pct round $1: $k files changed, cpd's changes.updated $up, files_done $fd")
+				# changes.updated: the files rewritten; the data
+				# paths' counts (methods): the files whose data was copied.
+				local up cr data
+				up=$(jfield updated) cr=$(jfield created)
+				data=$(( $(jfield reflink) + $(jfield copy_file_range) + $(jfield splice) + $(jfield readwrite) ))
+				[ "$up" = "$k" ] && [ "$cr" = 0 ] && [ "$data" = "$k" ] ||
+					notes+=("changed-1pct round $1: $k files changed; cpd's changes.updated $up, created $cr, files copied (methods) $data")
 			fi ;;
 		rsync)	timed $c rsync rsync -a "$M/src" "$M/r/" ;;
 		esac
