@@ -124,7 +124,7 @@ fs_for() {
 	fs_begin $(( (mib + files * 4 / 1024) * ($2 + 2) + 512 )) $(( files * ($2 + 2) + 10000 ))
 	cp -a "$D/master/$1" "$M/src"
 }
-warm_meta() { find "$@" -printf '' ; }
+warm_meta() { find "$@" -printf '%s\n' >/dev/null; }	# stats every entry
 
 daemon_start() {
 	./cpd --socket "$SOCK" --config "${CPD_BENCH_CONFIG:-/dev/null}" \
