@@ -204,6 +204,12 @@ out:
 }
 
 int
+update_xattrs_differ(const struct update_file *a, const struct update_file *b)
+{
+	return update_xattrs(a, b, true);
+}
+
+int
 update_refresh(const struct update_file *src, const struct statx *stx,
     const struct update_file *dst, const struct statx *dst_stx, bool look_only)
 {

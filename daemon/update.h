@@ -43,6 +43,8 @@ struct update_file {
  * the copy's). dst_stx is dst's statx. With look_only nothing is
  * changed. 1 when something differed, 0 when all matched, -errno.
  */
+/* Whether a's and b's extended attributes differ: 1, 0, or -errno. */
+int	update_xattrs_differ(const struct update_file *a, const struct update_file *b);
 int	update_refresh(const struct update_file *src, const struct statx *stx,
 	    const struct update_file *dst, const struct statx *dst_stx, bool look_only);
 
