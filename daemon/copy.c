@@ -363,6 +363,13 @@ copy_dst_is_stream(const struct copy *c)
 	return c->kind == K_FILE && !c->dst_link && (S_ISCHR(m) || S_ISBLK(m) || S_ISFIFO(m));
 }
 
+/* Run again after a crash or restart, with no_clobber's own rule off. */
+static bool
+copy_resumed(const struct job *job)
+{
+	return job->restarts > 0 && !job->req.no_clobber;
+}
+
 /*
  * The update mode decides for a regular file in the way of a regular
  * file only: anything else in the way (a symlink, a device) is replaced
@@ -371,8 +378,8 @@ copy_dst_is_stream(const struct copy *c)
 static bool
 copy_update_applies(const struct copy *c)
 {
-	return c->job->req.update != UPDATE_ALL && c->kind == K_FILE && !c->dst_link &&
-	    S_ISREG(c->dstx.stx_mode);
+	return (c->job->req.update != UPDATE_ALL || copy_resumed(c->job)) &&
+	    c->kind == K_FILE && !c->dst_link && S_ISREG(c->dstx.stx_mode);
 }
 
 /* The file in the way is kept: refreshed first when the mode says so. */
@@ -391,7 +398,12 @@ copy_keep(struct copy *c)
 static enum copy_state
 copy_update_next(struct copy *c)
 {
-	switch (update_decide(c->job->req.update, &c->stx, &c->dstx)) {
+	const struct job *job = c->job;
+
+	if (job->req.update == UPDATE_ALL)	/* resumed: what the first run published stays */
+		return update_resumed_keeps(&c->stx, &c->dstx, job->req.archive,
+		    job->created_usec) ? copy_keep(c) : CS_CREATE;
+	switch (update_decide(job->req.update, &c->stx, &c->dstx)) {
 	case UPDATE_KEEP:
 		return copy_keep(c);
 	case UPDATE_COMPARE:

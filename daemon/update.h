@@ -8,6 +8,7 @@
 #define CPD_UPDATE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/stat.h>
 
 #include "cpd-vocab.h"
@@ -21,6 +22,15 @@ enum update_verdict {
 /* A regular file dst in the way of the regular file src. */
 enum update_verdict update_decide(enum update_mode, const struct statx *src,
 	    const struct statx *dst);
+/*
+ * A job run again after a crash or a restart, asked to replace files
+ * (UPDATE_ALL), need not copy again what its first run published: a
+ * file of the source's size that has the source's mtime (archive: set
+ * from it) or, without archive, was written since the job was made
+ * (since_usec) is taken as published. Whether dst is kept so.
+ */
+bool	update_resumed_keeps(const struct statx *src, const struct statx *dst, bool archive,
+	    uint64_t since_usec);
 /* Whether a kept file of an archive job gets the source's attributes (rsync's quick check does). */
 bool	update_refreshes(enum update_mode);
 
