@@ -54,16 +54,35 @@ watch_waits(uint64_t id)
 	return watch_find(id, false) != NULL;
 }
 
+/* A streamed reply: the job, and the changes taken for this round (a reference each). */
+static struct json_object *
+watch_params(const struct job *job, struct json_object *changes)
+{
+	struct json_object *p = view_params(job);
+
+	if (changes)
+		json_object_object_add(p, VOCAB_CHANGES, json_object_get(changes));
+	return p;
+}
+
+/*
+ * A call's first reply: the job's changes so far go with it when the
+ * call streams (a job may even have ended before its record was
+ * durable, and this is then its last reply).
+ */
 void
 watch_reply(struct call *call, struct job *job, bool wait)
 {
-	if (call->oneway || (!wait && !call->more) || job_finished(job)) {
-		varlink_reply(call, view_params(job), false);
-		return;
+	struct json_object *changes = call->more ? change_take(job) : NULL;
+
+	if (call->oneway || (!wait && !call->more) || job_finished(job))
+		varlink_reply(call, watch_params(job, changes), false);
+	else {
+		if (call->more)
+			varlink_reply(call, watch_params(job, changes), true);
+		watch_add(call, job);
 	}
-	if (call->more)
-		varlink_reply(call, view_params(job), true);
-	watch_add(call, job);
+	json_object_put(changes);
 }
 
 void
@@ -82,17 +101,6 @@ watch_take(uint64_t id, bool accepted)
 	if (call)
 		watch_drop(call);
 	return call;
-}
-
-/* A streamed reply: the job, and the changes taken for this round (a reference each). */
-static struct json_object *
-watch_params(const struct job *job, struct json_object *changes)
-{
-	struct json_object *p = view_params(job);
-
-	if (changes)
-		json_object_object_add(p, VOCAB_CHANGES, json_object_get(changes));
-	return p;
 }
 
 /*
