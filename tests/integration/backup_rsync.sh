@@ -80,6 +80,10 @@ for l in rs.splitlines():
         R["written"].add(p)
     elif flags.strip(". "):
         (rdirs if x == "d" else R["metadata"]).add(p)
+# An entry replaced by one of another type (file <-> directory): cpd
+# itemizes its deletion and the creation, rsync only the creation.
+for X in (C, R):
+    X["deleted"] -= X["written"]
 errs = []
 for k in C:
     if C[k] != R[k]:
