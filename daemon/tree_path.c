@@ -23,18 +23,27 @@ char *
 tree_path(const struct tnode *n, enum tree_path which, const char *leaf)
 {
 	const struct tnode	*t;
-	const char		*base, *name;
+	const char		*base, *name, *end;
 	size_t			 len = leaf ? strlen(leaf) + 1 : 0, blen, off, nlen;
 	char			*p;
 
 	for (t = n; t->parent; t = t->parent)
 		len += strlen(tree_path_name(t, which)) + 1;
-	base = which == TREE_SRC ? t->src : which == TREE_DST ? t->dstpath :
-	    tree_path_name(t, which);
+	base = which == TREE_SRC || which == TREE_ROOT ? t->src :
+	    which == TREE_DST ? t->dstpath : tree_path_name(t, which);
 	blen = strlen(base);
 	/* As path_join(): "dir/" and "dir" give the same path. */
 	while (blen > 1 && base[blen - 1] == '/')
 		blen--;
+	if (which == TREE_ROOT) {
+		/* The source's last name, or nothing when its contents are the root. */
+		if (t->contents_root)
+			blen = 0;
+		for (end = base + blen; blen > 0 && base[blen - 1] != '/'; blen--)
+			;
+		base += blen;
+		blen = (size_t)(end - base);
+	}
 	len += blen;
 	if ((p = malloc(len + 1)) == NULL)
 		return NULL;
@@ -51,5 +60,7 @@ tree_path(const struct tnode *n, enum tree_path which, const char *leaf)
 			break;
 	}
 	memcpy(p, base, blen);
+	if (blen == 0 && len > 0)	/* no "/" before the first name */
+		memmove(p, p + 1, len);
 	return p;
 }

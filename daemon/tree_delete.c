@@ -1,0 +1,440 @@
+/*
+ * delete (a mirror): a directory merged into one that existed loses the
+ * entries its source lacks before any of its own entries is copied.
+ *
+ * Why before (rsync's --delete-during, per directory) and not after the
+ * copy: an entry of the other kind in the way of a source's (a file
+ * where the source has a directory, a directory or a symlink where it
+ * has a file) must go before the copy of that name starts, or the copy
+ * fails on it; and a directory's delete pass needs the whole of its
+ * source's names, which a pass before its entries have the directory's
+ * own read for. Deleting first also frees the space the copy may need.
+ * What it costs: the source directory is read twice (its names here,
+ * its entries after), and its names are held while the pass runs, one
+ * directory's at a time per pass, freed when it ends.
+ *
+ * The pass runs on the pool as the caller (EOP_CALL): it lists both
+ * directories, never follows a symlink (a symlink is unlinked, a
+ * directory is opened with RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS and
+ * emptied through its fd), and leaves alone what a filter excludes
+ * (rsync's default) and the temporaries of copies in flight
+ * (PATH_TEMP_PREFIX: they are their jobs' own to publish or remove).
+ * What it removed is told on the loop afterwards (change_note), the
+ * contents of a directory before the directory, as rsync lists them.
+ * A source that cannot be read whole deletes nothing: its copy must
+ * not lose entries to a failed read.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "change.h"
+#include "job.h"
+#include "path.h"
+#include "tree_int.h"
+
+#define TREE_DEL_BUF	(32 * 1024)	/* bytes of directory entries per read */
+/* Longest path from a deleted entry's directory: as deep as path_remove_tree goes. */
+#define TREE_DEL_REL_MAX	(PATH_TREE_MAX_DEPTH * (NAME_MAX + 1))
+
+struct tree_del_gone {
+	enum entry_type	 type;
+	char		*rel;	/* from the directory of the pass */
+};
+
+/* A directory's delete pass: made on the loop, filled on the pool. */
+struct tree_del {
+	const struct filter_set	*filters;
+	char			*root;		/* its path from the transfer root */
+	uint64_t		*deleted;	/* the job's count (tree_job) */
+	int64_t			 max;		/* max_delete; -1: no limit */
+	bool			 dry_run;	/* tell, remove nothing */
+	/* The source's names: [is_dir][name]\0 in names, a hash set of offsets+1. */
+	char			*names;
+	size_t			 names_len, names_cap;
+	size_t			*slots, nslots, nnames;
+	/* What went; the first entry that would not go, and why. */
+	struct tree_del_gone	*gone;
+	size_t			 ngone, gone_cap;
+	int			 err;
+	char			*err_rel;
+	char			*rel;		/* TREE_DEL_REL_MAX: the entry being looked at */
+};
+
+struct tree_del_dirent {
+	uint64_t	d_ino;
+	int64_t		d_off;
+	unsigned short	d_reclen;
+	unsigned char	d_type;
+	char		d_name[];
+};
+
+static size_t
+tree_delete_hash(const char *s)
+{
+	size_t h = 14695981039346656037ULL;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+/* The slot of name in the set: its own, or the empty one it would take. */
+static size_t *
+tree_delete_slot(const struct tree_del *d, const char *name)
+{
+	size_t i = tree_delete_hash(name) & (d->nslots - 1);
+
+	while (d->slots[i] && strcmp(d->names + d->slots[i], name) != 0)
+		i = (i + 1) & (d->nslots - 1);
+	return &d->slots[i];
+}
+
+static int
+tree_delete_rehash(struct tree_del *d)
+{
+	size_t	*old = d->slots, n = d->nslots;
+
+	d->nslots = n ? n * 2 : 1024;
+	if ((d->slots = calloc(d->nslots, sizeof(*d->slots))) == NULL) {
+		d->slots = old;
+		d->nslots = n;
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (old[i])
+			*tree_delete_slot(d, d->names + old[i]) = old[i];
+	free(old);
+	return 0;
+}
+
+static int
+tree_delete_add(struct tree_del *d, const char *name, bool is_dir)
+{
+	size_t	 len = strlen(name) + 2, cap;
+	char	*p;
+
+	if ((d->nnames + 1) * 2 > d->nslots && tree_delete_rehash(d) < 0)
+		return -ENOMEM;
+	if (d->names_len + len > d->names_cap) {
+		cap = d->names_cap ? d->names_cap * 2 : 64 * 1024;
+		while (cap < d->names_len + len)
+			cap *= 2;
+		if ((p = realloc(d->names, cap)) == NULL)
+			return -ENOMEM;
+		d->names = p;
+		d->names_cap = cap;
+	}
+	d->names[d->names_len] = is_dir;
+	memcpy(d->names + d->names_len + 1, name, len - 1);
+	/* The slot holds the name's offset: never 0, as a type byte is first. */
+	*tree_delete_slot(d, name) = d->names_len + 1;
+	d->names_len += len;
+	d->nnames++;
+	return 0;
+}
+
+/* Whether the entry is a directory, by its type or (unknown) its lstat; -errno. */
+static int
+tree_delete_is_dir(int dfd, const struct tree_del_dirent *e, mode_t *mode)
+{
+	struct stat st;
+
+	if (e->d_type != DT_UNKNOWN && mode == NULL)
+		return e->d_type == DT_DIR;
+	if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (mode)
+		*mode = st.st_mode;
+	return S_ISDIR(st.st_mode);
+}
+
+/* Every name of the source directory, read from its start, which it is left at. */
+static int
+tree_delete_sources(struct tree_del *d, int srcfd, char *buf)
+{
+	long	 len;
+	int	 rc = 0, dir;
+
+	while (rc == 0 && (len = syscall(SYS_getdents64, srcfd, buf, TREE_DEL_BUF)) > 0) {
+		for (long at = 0; rc == 0 && at < len; ) {
+			const struct tree_del_dirent *e = (void *)(buf + at);
+
+			at += e->d_reclen;
+			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+				continue;
+			if ((dir = tree_delete_is_dir(srcfd, e, NULL)) < 0)
+				rc = dir == -ENOENT ? 0 : dir;	/* gone since: not in it */
+			else
+				rc = tree_delete_add(d, e->d_name, dir);
+		}
+	}
+	if (rc == 0 && len < 0)
+		rc = -errno;
+	if (lseek(srcfd, 0, SEEK_SET) < 0 && rc == 0)
+		rc = -errno;
+	return rc;
+}
+
+static enum entry_type
+tree_delete_type(mode_t mode)
+{
+	return S_ISREG(mode) ? ENTRY_FILE : S_ISDIR(mode) ? ENTRY_DIRECTORY :
+	    S_ISLNK(mode) ? ENTRY_SYMLINK : ENTRY_SPECIAL;
+}
+
+/* The first entry that would not go (d->rel), and why; the pass goes on. */
+static void
+tree_delete_failed(struct tree_del *d, int err)
+{
+	if (d->err == 0) {
+		d->err = err;
+		d->err_rel = strdup(d->rel);
+	}
+}
+
+static int
+tree_delete_tell(struct tree_del *d, mode_t mode)
+{
+	struct tree_del_gone *g;
+
+	if (d->ngone == d->gone_cap) {
+		d->gone_cap = d->gone_cap ? d->gone_cap * 2 : 64;
+		if ((g = realloc(d->gone, d->gone_cap * sizeof(*g))) == NULL)
+			return -ENOMEM;
+		d->gone = g;
+	}
+	if ((d->gone[d->ngone].rel = strdup(d->rel)) == NULL)
+		return -ENOMEM;
+	d->gone[d->ngone++].type = tree_delete_type(mode);
+	return 0;
+}
+
+static int tree_delete_entry(struct tree_del *, int dfd, const char *name, mode_t, size_t off,
+    unsigned depth);
+
+/* Everything in the directory name of dfd goes; -E2BIG past max_delete. */
+static int
+tree_delete_contents(struct tree_del *d, int dfd, const char *name, size_t off, unsigned depth)
+{
+	struct open_how	 how = { .flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+			    .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+			    RESOLVE_NO_MAGICLINKS };
+	char		*buf;
+	long		 len;
+	int		 fd, rc = 0, dir;
+	mode_t		 mode;
+
+	if (depth >= PATH_TREE_MAX_DEPTH) {
+		tree_delete_failed(d, -ELOOP);
+		return 0;
+	}
+	if ((fd = (int)syscall(SYS_openat2, dfd, name, &how, sizeof(how))) < 0) {
+		tree_delete_failed(d, -errno);
+		return 0;
+	}
+	if ((buf = malloc(TREE_DEL_BUF)) == NULL) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (rc == 0 && (len = syscall(SYS_getdents64, fd, buf, TREE_DEL_BUF)) > 0) {
+		for (long at = 0; rc == 0 && at < len; ) {
+			const struct tree_del_dirent *e = (void *)(buf + at);
+
+			at += e->d_reclen;
+			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+				continue;
+			d->rel[off] = '/';
+			strcpy(d->rel + off + 1, e->d_name);
+			if ((dir = tree_delete_is_dir(fd, e, &mode)) < 0)
+				tree_delete_failed(d, dir);
+			else
+				rc = tree_delete_entry(d, fd, e->d_name, mode, off + 1 +
+				    strlen(e->d_name), depth + 1);
+		}
+	}
+	if (rc == 0 && len < 0)
+		tree_delete_failed(d, -errno);
+	d->rel[off] = '\0';
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+/*
+ * The entry name of dfd (mode its lstat's; d->rel its path, off long)
+ * goes, a directory with its contents first; each counts against
+ * max_delete before it goes. A failure is kept and the pass goes on;
+ * -E2BIG or -ENOMEM stop it.
+ */
+static int
+tree_delete_entry(struct tree_del *d, int dfd, const char *name, mode_t mode, size_t off,
+    unsigned depth)
+{
+	int rc;
+
+	if (off + 2 + NAME_MAX > TREE_DEL_REL_MAX) {
+		tree_delete_failed(d, -ENAMETOOLONG);
+		return 0;
+	}
+	if (S_ISDIR(mode) && (rc = tree_delete_contents(d, dfd, name, off, depth)) < 0)
+		return rc;
+	if (d->max >= 0 &&
+	    __atomic_fetch_add(d->deleted, 1, __ATOMIC_RELAXED) >= (uint64_t)d->max)
+		return -E2BIG;
+	if (!d->dry_run && unlinkat(dfd, name, S_ISDIR(mode) ? AT_REMOVEDIR : 0) < 0) {
+		if (errno != ENOENT)
+			tree_delete_failed(d, -errno);
+		return 0;
+	}
+	return tree_delete_tell(d, mode);
+}
+
+/*
+ * Whether the destination's entry name stays: one of the source's of
+ * the same kind (a directory or not), or one the filters exclude.
+ */
+static bool
+tree_delete_keeps(struct tree_del *d, const char *name, bool is_dir)
+{
+	size_t	slot = d->nslots ? *tree_delete_slot(d, name) : 0;
+	size_t	off = strlen(d->root);
+
+	if (slot && (d->names[slot - 1] != 0) == is_dir)
+		return true;
+	if (strncmp(name, PATH_TEMP_PREFIX, strlen(PATH_TEMP_PREFIX)) == 0)
+		return true;
+	if (d->filters == NULL)
+		return false;
+	/* Its path from the transfer root (the caller puts back its own rel). */
+	memcpy(d->rel, d->root, off);
+	if (off > 0)
+		d->rel[off++] = '/';
+	strcpy(d->rel + off, name);
+	return filter_excluded(d->filters, d->rel, is_dir);
+}
+
+/* In a pool thread, as the caller. */
+static long
+tree_delete_run(struct eop *op)
+{
+	struct tnode	*n = op->owner;
+	struct tree_del	*d = n->del;
+	char		*buf;
+	long		 len;
+	int		 fd, rc, dir;
+	mode_t		 mode;
+
+	if (d == NULL)
+		return -ENOMEM;
+	if ((buf = malloc(TREE_DEL_BUF)) == NULL)
+		return -ENOMEM;
+	if ((rc = tree_delete_sources(d, n->srcfd, buf)) < 0 ||
+	    (fd = openat(n->dstfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		free(buf);
+		return rc < 0 ? rc : -errno;
+	}
+	while (rc == 0 && (len = syscall(SYS_getdents64, fd, buf, TREE_DEL_BUF)) > 0) {
+		for (long at = 0; rc == 0 && at < len; ) {
+			const struct tree_del_dirent *e = (void *)(buf + at);
+
+			at += e->d_reclen;
+			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+				continue;
+			strcpy(d->rel, e->d_name);
+			if ((dir = tree_delete_is_dir(fd, e, &mode)) < 0) {
+				if (dir != -ENOENT)
+					tree_delete_failed(d, dir);
+			} else if (!tree_delete_keeps(d, e->d_name, dir)) {
+				strcpy(d->rel, e->d_name);
+				rc = tree_delete_entry(d, fd, e->d_name, mode, strlen(e->d_name), 0);
+			}
+		}
+	}
+	if (rc == 0 && len < 0)
+		tree_delete_failed(d, -errno);
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+struct eop *
+tree_delete_op(struct tnode *n)
+{
+	struct job	*job = n->job;
+	struct tree_del	*d = calloc(1, sizeof(*d));
+	struct eop	*op = tree_op(n, EOP_CALL);
+
+	/* rel holds an entry's path from the pass's directory, or from the root. */
+	if (d && ((d->root = tree_path(n, TREE_ROOT, NULL)) == NULL ||
+	    (d->rel = malloc(strlen(d->root) + TREE_DEL_REL_MAX)) == NULL)) {
+		free(d->root);
+		free(d);
+		d = NULL;
+	}
+	if (d) {
+		d->filters = job->tree_job->filters;
+		d->deleted = &job->tree_job->deleted;
+		d->max = job->req.max_delete;
+		d->dry_run = job->req.dry_run;
+	}
+	n->del = d;
+	op->run = tree_delete_run;
+	return op;
+}
+
+/* On the loop: what the pass removed is told, and how it ended. */
+enum tstate
+tree_delete_on(struct tnode *n, int res)
+{
+	struct job	*job = n->job;
+	struct tree_del	*d = n->del;
+	char		*path;
+
+	for (size_t i = 0; d && i < d->ngone; i++) {
+		path = tree_path(n, TREE_REL, d->gone[i].rel);
+		change_note(job, CHANGE_DELETED, d->gone[i].type, path, NULL);
+		free(path);
+	}
+	if (d && d->err) {
+		path = tree_path(n, TREE_DST, d->err_rel);
+		job_dir_failed(job, d->err, path ? path : n->name, "cannot delete '%s': %s");
+		free(path);
+	}
+	if (res == -E2BIG)
+		job_fail(job, res, "deleting more than %lld entries refused (max_delete)",
+		    (long long)job->req.max_delete);
+	else if (res < 0) {
+		path = tree_path(n, TREE_SRC, NULL);
+		job_dir_failed(job, res, path ? path : n->name,
+		    "cannot delete from the copy of '%s' (its source was not read whole): %s");
+		free(path);
+	}
+	tree_delete_free(n);
+	return TS_READ;
+}
+
+void
+tree_delete_free(struct tnode *n)
+{
+	struct tree_del *d = n->del;
+
+	if (d == NULL)
+		return;
+	for (size_t i = 0; i < d->ngone; i++)
+		free(d->gone[i].rel);
+	free(d->gone);
+	free(d->names);
+	free(d->slots);
+	free(d->root);
+	free(d->rel);
+	free(d->err_rel);
+	free(d);
+	n->del = NULL;
+}
