@@ -30,6 +30,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "change.h"
 #include "cred.h"
 #include "hlink.h"
 #include "job.h"
@@ -394,10 +395,15 @@ tree_on_open_final(struct tnode *n, int res)
 static enum tstate
 tree_on_mkdir(struct tnode *n, int res)
 {
+	char *rel;
+
 	if (res < 0)
 		return tree_fail(n, res, "cannot create directory '%s': %s", TREE_DST);
 	if (n->tmpname[0])
 		n->staged = true;
+	rel = tree_path(n, TREE_FINAL, NULL);	/* without memory: counted, not listed */
+	change_note(n->job, CHANGE_CREATED, ENTRY_DIRECTORY, rel, NULL);
+	free(rel);
 	return TS_OPEN_DST;
 }
 

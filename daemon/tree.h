@@ -67,6 +67,7 @@ enum tree_path {
 	TREE_DST,	/* the destination's path, by the names it will have */
 	TREE_REL,	/* from the job's directory, by the names it has now */
 	TREE_ROOT,	/* from the transfer root, as filters see it (filter.h) */
+	TREE_FINAL,	/* from the job's directory, by the names it will have */
 };
 /* A path of n, with "/leaf" if leaf is not NULL: malloc'ed, NULL without memory. */
 char	*tree_path(const struct tnode *n, enum tree_path, const char *leaf);

@@ -9,9 +9,12 @@
 # goes). Filters: *.o, build/, an include before an exclude, an
 # anchored /src/top, ** patterns, d/***, exclude-from a file. Also:
 # max_delete refuses the entry past its count (E2BIG) and deletes no
-# more; deletions are itemized; a caller deletes only what it may (as an
+# more; deletions are itemized (and new directories); a caller deletes only what it may (as an
 # unprivileged user: a root-owned directory in the way stays, and the
 # job says so); a pattern that cannot be compiled is refused.
+# rsync runs with -I: cpd copies every file again (no update mode here),
+# and rsync's quick check, to the second, would keep a file whose mtime
+# differs within its second.
 . "$(dirname "$0")/../lib.sh"
 trap tree_exit EXIT
 command -v rsync >/dev/null || skip "rsync is not installed"
@@ -120,7 +123,7 @@ for engine in io_uring fallback; do
 		base "$R"
 		base "$C"
 		# shellcheck disable=SC2086
-		rsync -aHAX --delete $f "$NEW" "$R/" >/dev/null 2>&1 ||
+		rsync -aHAXI --delete $f "$NEW" "$R/" >/dev/null 2>&1 ||
 			fail "$what: rsync failed (test problem)"
 		# shellcheck disable=SC2086
 		out=$("$CLIENT" copy -a --delete $f "$NEW" "$C/" 2>&1) ||
@@ -141,6 +144,10 @@ for engine in io_uring fallback; do
 	    src/to_root src/extra/deeper/e src/extra/deeper/out src/extra/deeper src/extra \
 	    src/d2f/inner/f src/d2f src/d2l/f src/d2l src/f2d src/a/to_outside_sub; do
 		grep -q "deleted  $p\$" <<<"$items" || fail "$engine: no deletion of $p itemized:
+$items"
+	done
+	for p in src/fresh src/fresh/deeper src/f2d; do
+		grep -q "created  $p\$" <<<"$items" || fail "$engine: new directory $p not itemized:
 $items"
 	done
 	! grep -q "deleted  src/extra.o\|deleted  src/build/obj/stale.o" <<<"$items" ||
@@ -197,7 +204,7 @@ if [ "$(id -u)" -eq 0 ] && ensure_user cpdtest 2>/dev/null; then
 	grep -q "cannot delete '$C/src/rootonly/f'" <<<"$out" ||
 		fail "as cpdtest: the failure does not name the entry: $out"
 	[ -f "$C/src/rootonly/f" ] || fail "as cpdtest: a root-owned file went"
-	as_user cpdtest rsync -aHAX --delete "$U/src" "$R/" >/dev/null 2>&1 || true
+	as_user cpdtest rsync -aHAXI --delete "$U/src" "$R/" >/dev/null 2>&1 || true
 	tree_same --archive --no-atime --no-root-meta "$R" "$C"
 	outside_intact "as cpdtest"
 fi
