@@ -39,22 +39,12 @@
 #include "tree.h"
 #include "tree_int.h"
 
-#define TREE_BUF	(32 * 1024)	/* bytes of directory entries per read */
-#define TREE_QUEUE_LOW	512		/* read on while fewer items wait */
 
 static const char *const tree_state_names[TS_COUNT] = {
 	[TS_START] = "start", [TS_OPEN_SRC] = "open_src", [TS_STAT_SRC] = "stat_src",
 	[TS_OPEN_FINAL] = "open_final", [TS_MKDIR] = "mkdir", [TS_OPEN_DST] = "open_dst",
 	[TS_STAT_DST] = "stat_dst", [TS_DELETE] = "delete", [TS_READ] = "read", [TS_META] = "meta",
 	[TS_FSYNC] = "fsync", [TS_MOVE] = "move", [TS_REMOVE] = "remove", [TS_END] = "end",
-};
-
-struct linux_dirent64 {
-	uint64_t	d_ino;
-	int64_t		d_off;
-	unsigned short	d_reclen;
-	unsigned char	d_type;
-	char		d_name[];
 };
 
 static void tree_step_done(struct eop *, int);
@@ -126,7 +116,7 @@ enum tstate
 tree_next(const struct tnode *n, enum tstate from)
 {
 	const struct job *job = n->job;
-	bool		  more = !job_stopping(job) && n->dstfd >= 0;
+	bool		  more = !job_stopping(job) && n->dstfd >= 0 && !job->req.dry_run;
 
 	if (from < TS_META && more && (job->req.archive || !n->existed))
 		return TS_META;
@@ -350,6 +340,30 @@ tree_remove_op(struct tnode *n)
 
 /* The handlers of their results. */
 
+/* A new directory is made (or, phantom, would be): reported as created. */
+static void
+tree_created(const struct tnode *n)
+{
+	char *rel = n->job->req.itemize ? tree_path(n, TREE_FINAL, NULL) : NULL;
+
+	change_note(n->job, CHANGE_CREATED, ENTRY_DIRECTORY, rel, NULL);
+	free(rel);
+}
+
+/*
+ * dry_run, a directory that does not exist: nothing is made, and what is
+ * in it is read and reported as it would be made (in a directory that
+ * is not there, nothing is in the way: copy_dst_is_new()).
+ */
+static enum tstate
+tree_phantom(struct tnode *n)
+{
+	n->phantom = true;
+	tree_created(n);
+	return TS_READ;
+}
+
+
 static enum tstate
 tree_on_open_src(struct tnode *n, int res)
 {
@@ -368,6 +382,8 @@ tree_on_stat_src(struct tnode *n, int res)
 		return tree_fail(n, -EPERM, PATH_PROCFS_REFUSED ": %s", TREE_SRC);
 	if (n->parent && tree_into_itself(n))
 		return tree_fail_into_itself(n);
+	if (n->parent && n->parent->phantom)
+		return tree_phantom(n);
 	/* Inside a hidden directory nothing can be in the way. */
 	return n->parent && n->parent->hidden ? TS_MKDIR : TS_OPEN_FINAL;
 }
@@ -385,8 +401,14 @@ tree_on_open_dst(struct tnode *n, int res)
 static enum tstate
 tree_on_open_final(struct tnode *n, int res)
 {
+	const struct job_request *req = &n->job->req;
+
 	if (res == -ENOENT)
-		return TS_MKDIR;
+		return req->dry_run ? tree_phantom(n) : TS_MKDIR;
+	/* dry_run: the entry in the way was only told deleted (tree_delete.c). */
+	if ((res == -ENOTDIR || res == -ELOOP) && req->dry_run && req->delete &&
+	    n->parent && n->parent->existed)
+		return tree_phantom(n);
 	if (res >= 0)
 		n->existed = true;	/* merge, as cp does */
 	return tree_on_open_dst(n, res);
@@ -395,15 +417,11 @@ tree_on_open_final(struct tnode *n, int res)
 static enum tstate
 tree_on_mkdir(struct tnode *n, int res)
 {
-	char *rel;
-
 	if (res < 0)
 		return tree_fail(n, res, "cannot create directory '%s': %s", TREE_DST);
+	tree_created(n);
 	if (n->tmpname[0])
 		n->staged = true;
-	rel = tree_path(n, TREE_FINAL, NULL);	/* without memory: counted, not listed */
-	change_note(n->job, CHANGE_CREATED, ENTRY_DIRECTORY, rel, NULL);
-	free(rel);
 	return TS_OPEN_DST;
 }
 
@@ -419,86 +437,6 @@ tree_on_stat_dst(struct tnode *n, int res)
 			return tree_fail_into_itself(n);
 	}
 	return n->existed && n->job->req.delete ? TS_DELETE : TS_READ;
-}
-
-/*
- * Whether the job's filters exclude the entry name of n (a directory if
- * its type says so: an entry of unknown type is taken for a file). rel
- * holds n's path from the transfer root, and room for "/" and a name.
- */
-static bool
-tree_filtered(const struct tnode *n, char *rel, size_t off, const char *name,
-    unsigned char dtype)
-{
-	if (off > 0)
-		rel[off++] = '/';
-	strcpy(rel + off, name);
-	return filter_excluded(n->job->tree_job->filters, rel, dtype == DT_DIR);
-}
-
-/* Queue the entries of the batch just read (those the filters keep). */
-static int
-tree_queue(struct tnode *n, size_t len)
-{
-	struct job	*job = n->job;
-	char		*rel = NULL, *grown;
-	size_t		 off = 0;
-
-	if (job->tree_job->filters) {
-		if ((rel = tree_path(n, TREE_ROOT, NULL)) == NULL)
-			return -ENOMEM;
-		off = strlen(rel);
-		if ((grown = realloc(rel, off + 2 + NAME_MAX)) == NULL) {
-			free(rel);
-			return -ENOMEM;
-		}
-		rel = grown;
-	}
-	for (size_t at = 0; at < len; ) {
-		struct linux_dirent64	*d = (struct linux_dirent64 *)(n->buf + at);
-		struct item		*it;
-
-		at += d->d_reclen;
-		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0 ||
-		    (rel && tree_filtered(n, rel, off, d->d_name, d->d_type)))
-			continue;
-		if ((it = item_new(n, NULL, d->d_name, d->d_type)) == NULL) {
-			free(rel);
-			return -ENOMEM;
-		}
-		n->children++;
-		if (d->d_type != DT_DIR)
-			job_add_total(job, 1, 0);
-		job_push_item(job, it);
-	}
-	free(rel);
-	return 0;
-}
-
-static void
-tree_read_failed(struct tnode *n, int err)
-{
-	char *path = tree_path(n, TREE_SRC, NULL);
-
-	job_dir_failed(n->job, err, path ? path : n->name, "cannot read directory '%s': %s");
-	free(path);
-}
-
-static enum tstate
-tree_on_read(struct tnode *n, int res)
-{
-	n->reading = false;
-	if (res <= 0) {
-		n->eof = true;
-		free(n->buf);
-		n->buf = NULL;
-		if (res < 0)
-			tree_read_failed(n, res);
-	} else if ((res = tree_queue(n, (size_t)res)) < 0) {
-		n->eof = true;
-		tree_read_failed(n, res);
-	}
-	return TS_READ;		/* on, or (all in and ended) to its finish */
 }
 
 static enum tstate
@@ -579,7 +517,7 @@ static const struct tree_step {
 	[TS_OPEN_DST] =		{ tree_open_dst_op,	tree_on_open_dst },
 	[TS_STAT_DST] =		{ tree_stat_dst_op,	tree_on_stat_dst },
 	[TS_DELETE] =		{ tree_delete_op,	tree_delete_on },
-	[TS_READ] =		{ NULL,			tree_on_read },	/* tree_read */
+	[TS_READ] =		{ NULL,			tree_read_done },	/* tree_read_on */
 	[TS_META] =		{ tree_meta_op,		tree_on_meta },
 	[TS_FSYNC] =		{ tree_fsync_op,	tree_on_fsync },
 	[TS_MOVE] =		{ tree_move_op,		tree_on_move },
@@ -615,48 +553,6 @@ unsigned
 tree_nodes(const struct job *job)
 {
 	return job->tree_job ? job->tree_job->nodes : 0;
-}
-
-/* The next batch of entries, unless the job's stack of items is long enough already. */
-static void
-tree_read(struct tnode *n)
-{
-	struct job	*job = n->job;
-	struct eop	*op;
-
-	if (n->eof || n->reading)
-		return;
-	if (job_stopping(job)) {
-		n->eof = true;
-		return;
-	}
-	if (job->nitems >= TREE_QUEUE_LOW) {
-		/* Wait for the stack to drain; tree_kick() reads on. */
-		n->next_reader = job->tree_job->readers;
-		job->tree_job->readers = n;
-		n->reading = true;	/* parked counts as reading */
-		return;
-	}
-	if (n->buf == NULL && (n->buf = malloc(TREE_BUF)) == NULL) {
-		n->eof = true;
-		job_fail(job, -ENOMEM, "cannot read '%s'", n->name);
-		return;
-	}
-	n->reading = true;
-	op = tree_op(n, EOP_READDIR);
-	op->fd = n->srcfd;
-	op->buf = n->buf;
-	op->len = TREE_BUF;
-	engine_submit(op);
-}
-
-/* Every entry read and ended: the directory's finish. */
-static void
-tree_read_on(struct tnode *n)
-{
-	tree_read(n);
-	if (n->children == 0 && n->eof && !n->reading)
-		tree_enter(n, tree_next(n, TS_READ));
 }
 
 /*

@@ -54,6 +54,7 @@ struct tnode {
 	bool		 staged, hidden;
 	bool		 moved;		/* staged, and renamed into place since */
 	bool		 into_itself;	/* staged, and found inside its source: it goes */
+	bool		 phantom;	/* dry_run: it would be made; it has no destination */
 	char		 tmpname[64];
 	int		 end_err;	/* kept while it is renamed into place */
 	char		*end_msg;

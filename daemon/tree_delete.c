@@ -67,14 +67,6 @@ struct tree_del {
 	char			*rel;		/* TREE_DEL_REL_MAX: the entry being looked at */
 };
 
-struct tree_del_dirent {
-	uint64_t	d_ino;
-	int64_t		d_off;
-	unsigned short	d_reclen;
-	unsigned char	d_type;
-	char		d_name[];
-};
-
 static size_t
 tree_delete_hash(const char *s)
 {
@@ -142,7 +134,7 @@ tree_delete_add(struct tree_del *d, const char *name, bool is_dir)
 
 /* Whether the entry is a directory, by its type or (unknown) its lstat; -errno. */
 static int
-tree_delete_is_dir(int dfd, const struct tree_del_dirent *e, mode_t *mode)
+tree_delete_is_dir(int dfd, const struct linux_dirent64 *e, mode_t *mode)
 {
 	struct stat st;
 
@@ -164,7 +156,7 @@ tree_delete_sources(struct tree_del *d, int srcfd, char *buf)
 
 	while (rc == 0 && (len = syscall(SYS_getdents64, srcfd, buf, TREE_DEL_BUF)) > 0) {
 		for (long at = 0; rc == 0 && at < len; ) {
-			const struct tree_del_dirent *e = (void *)(buf + at);
+			const struct linux_dirent64 *e = (void *)(buf + at);
 
 			at += e->d_reclen;
 			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
@@ -245,7 +237,7 @@ tree_delete_contents(struct tree_del *d, int dfd, const char *name, size_t off, 
 	}
 	while (rc == 0 && (len = syscall(SYS_getdents64, fd, buf, TREE_DEL_BUF)) > 0) {
 		for (long at = 0; rc == 0 && at < len; ) {
-			const struct tree_del_dirent *e = (void *)(buf + at);
+			const struct linux_dirent64 *e = (void *)(buf + at);
 
 			at += e->d_reclen;
 			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
@@ -342,7 +334,7 @@ tree_delete_run(struct eop *op)
 	}
 	while (rc == 0 && (len = syscall(SYS_getdents64, fd, buf, TREE_DEL_BUF)) > 0) {
 		for (long at = 0; rc == 0 && at < len; ) {
-			const struct tree_del_dirent *e = (void *)(buf + at);
+			const struct linux_dirent64 *e = (void *)(buf + at);
 
 			at += e->d_reclen;
 			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)

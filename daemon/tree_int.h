@@ -1,6 +1,7 @@
 /*
  * What tree.c shares with the files that take a concern of it off its
- * hands: tree_admit.c (its directories' fds) and tree_delete.c (delete).
+ * hands: tree_read.c (reading directories), tree_admit.c (their fds) and
+ * tree_delete.c (delete).
  */
 #ifndef CPD_TREE_INT_H
 #define CPD_TREE_INT_H
@@ -9,6 +10,7 @@
 #include "tree.h"
 
 #define TREE_NODE_FDS	2		/* a directory's source and destination */
+#define TREE_QUEUE_LOW	512		/* a directory reads on while fewer items wait */
 
 /*
  * A directory's states, in the order it takes them (some are skipped,
@@ -41,12 +43,25 @@ struct tree_job {
 	uint64_t	 deleted;
 };
 
+/* An entry as getdents64 gives it (glibc has no declaration of its own). */
+struct linux_dirent64 {
+	uint64_t	d_ino;
+	int64_t		d_off;
+	unsigned short	d_reclen;
+	unsigned char	d_type;
+	char		d_name[];
+};
+
 /* tree.c */
 struct eop	*tree_op(struct tnode *, enum eop_type);
 enum tstate	 tree_next(const struct tnode *, enum tstate from);
 /* The directory failed (fmt has a %s for its path, one for the error): its finish. */
 enum tstate	 tree_fail(struct tnode *, int err, const char *fmt, enum tree_path);
 void		 tree_enter(struct tnode *, enum tstate);
+
+/* tree_read.c: read on (or, all read and ended, finish); a batch read. */
+void		 tree_read_on(struct tnode *);
+enum tstate	 tree_read_done(struct tnode *, int res);
 
 /* tree_admit.c: a directory takes its fds from its user's share, or waits for them. */
 void		 tree_admit(struct tnode *);

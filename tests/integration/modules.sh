@@ -19,7 +19,7 @@ command -v nm >/dev/null || skip "nm (binutils) is not installed"
 groups=$(cat <<'TXT'
 job: job lanes record scan sched failure owner clean identity
 copy: copy copy_lane copy_make copy_publish copy_whole
-tree: tree tree_admit tree_delete
+tree: tree tree_read tree_admit tree_delete
 TXT
 )
 
