@@ -55,7 +55,7 @@ struct tree_del {
 	uint64_t		*deleted;	/* the job's count (tree_job) */
 	int64_t			 max;		/* max_delete; -1: no limit */
 	bool			 dry_run;	/* tell, remove nothing */
-	/* The source's names: [is_dir][name]\0 in names, a hash set of offsets+1. */
+	/* The source's names: [kind][name]\0 in names, a hash set of their offsets. */
 	char			*names;
 	size_t			 names_len, names_cap;
 	size_t			*slots, nslots, nnames;
@@ -107,7 +107,7 @@ tree_delete_rehash(struct tree_del *d)
 }
 
 static int
-tree_delete_add(struct tree_del *d, const char *name, bool is_dir)
+tree_delete_add(struct tree_del *d, const char *name, char kind)
 {
 	size_t	 len = strlen(name) + 2, cap;
 	char	*p;
@@ -123,7 +123,7 @@ tree_delete_add(struct tree_del *d, const char *name, bool is_dir)
 		d->names = p;
 		d->names_cap = cap;
 	}
-	d->names[d->names_len] = is_dir;
+	d->names[d->names_len] = kind;
 	memcpy(d->names + d->names_len + 1, name, len - 1);
 	/* The slot holds the name's offset: never 0, as a type byte is first. */
 	*tree_delete_slot(d, name) = d->names_len + 1;
@@ -132,19 +132,33 @@ tree_delete_add(struct tree_del *d, const char *name, bool is_dir)
 	return 0;
 }
 
-/* Whether the entry is a directory, by its type or (unknown) its lstat; -errno. */
+/* The entry's file type (S_IFMT bits), by its d_type or, unknown, its lstat. 0 or -errno. */
 static int
-tree_delete_is_dir(int dfd, const struct linux_dirent64 *e, mode_t *mode)
+tree_delete_mode(int dfd, const struct linux_dirent64 *e, mode_t *mode)
 {
 	struct stat st;
 
-	if (e->d_type != DT_UNKNOWN && mode == NULL)
-		return e->d_type == DT_DIR;
+	if (e->d_type != DT_UNKNOWN) {
+		*mode = DTTOIF(e->d_type);
+		return 0;
+	}
 	if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
-	if (mode)
-		*mode = st.st_mode;
-	return S_ISDIR(st.st_mode);
+	*mode = st.st_mode & S_IFMT;
+	return 0;
+}
+
+/*
+ * An entry's kind, as far as a copy can replace one by another: a file
+ * replaces a file or a special file by a rename, but not a directory;
+ * and a copied file goes through a symlink in its way (copy.c, as cp
+ * does), which a mirror must not: a symlink is replaced only by a
+ * symlink.
+ */
+static char
+tree_delete_kind(mode_t mode)
+{
+	return S_ISDIR(mode) ? 'd' : S_ISLNK(mode) ? 'l' : 'f';
 }
 
 /* Every name of the source directory, read from its start, which it is left at. */
@@ -152,7 +166,8 @@ static int
 tree_delete_sources(struct tree_del *d, int srcfd, char *buf)
 {
 	long	 len;
-	int	 rc = 0, dir;
+	int	 rc = 0;
+	mode_t	 mode;
 
 	while (rc == 0 && (len = syscall(SYS_getdents64, srcfd, buf, TREE_DEL_BUF)) > 0) {
 		for (long at = 0; rc == 0 && at < len; ) {
@@ -161,10 +176,10 @@ tree_delete_sources(struct tree_del *d, int srcfd, char *buf)
 			at += e->d_reclen;
 			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 				continue;
-			if ((dir = tree_delete_is_dir(srcfd, e, NULL)) < 0)
-				rc = dir == -ENOENT ? 0 : dir;	/* gone since: not in it */
-			else
-				rc = tree_delete_add(d, e->d_name, dir);
+			if ((rc = tree_delete_mode(srcfd, e, &mode)) == 0)
+				rc = tree_delete_add(d, e->d_name, tree_delete_kind(mode));
+			else if (rc == -ENOENT)
+				rc = 0;		/* gone since: not in it */
 		}
 	}
 	if (rc == 0 && len < 0)
@@ -220,7 +235,7 @@ tree_delete_contents(struct tree_del *d, int dfd, const char *name, size_t off, 
 			    RESOLVE_NO_MAGICLINKS };
 	char		*buf;
 	long		 len;
-	int		 fd, rc = 0, dir;
+	int		 fd, rc = 0, err;
 	mode_t		 mode;
 
 	if (depth >= PATH_TREE_MAX_DEPTH) {
@@ -244,8 +259,8 @@ tree_delete_contents(struct tree_del *d, int dfd, const char *name, size_t off, 
 				continue;
 			d->rel[off] = '/';
 			strcpy(d->rel + off + 1, e->d_name);
-			if ((dir = tree_delete_is_dir(fd, e, &mode)) < 0)
-				tree_delete_failed(d, dir);
+			if ((err = tree_delete_mode(fd, e, &mode)) < 0)
+				tree_delete_failed(d, err);
 			else
 				rc = tree_delete_entry(d, fd, e->d_name, mode, off + 1 +
 				    strlen(e->d_name), depth + 1);
@@ -289,16 +304,16 @@ tree_delete_entry(struct tree_del *d, int dfd, const char *name, mode_t mode, si
 }
 
 /*
- * Whether the destination's entry name stays: one of the source's of
- * the same kind (a directory or not), or one the filters exclude.
+ * Whether the destination's entry name (of mode) stays: one of the
+ * source's of the same kind, or one the filters exclude.
  */
 static bool
-tree_delete_keeps(struct tree_del *d, const char *name, bool is_dir)
+tree_delete_keeps(struct tree_del *d, const char *name, mode_t mode)
 {
 	size_t	slot = d->nslots ? *tree_delete_slot(d, name) : 0;
 	size_t	off = strlen(d->root);
 
-	if (slot && (d->names[slot - 1] != 0) == is_dir)
+	if (slot && d->names[slot - 1] == tree_delete_kind(mode))
 		return true;
 	if (strncmp(name, PATH_TEMP_PREFIX, strlen(PATH_TEMP_PREFIX)) == 0)
 		return true;
@@ -309,7 +324,7 @@ tree_delete_keeps(struct tree_del *d, const char *name, bool is_dir)
 	if (off > 0)
 		d->rel[off++] = '/';
 	strcpy(d->rel + off, name);
-	return filter_excluded(d->filters, d->rel, is_dir);
+	return filter_excluded(d->filters, d->rel, S_ISDIR(mode));
 }
 
 /* In a pool thread, as the caller. */
@@ -320,7 +335,7 @@ tree_delete_run(struct eop *op)
 	struct tree_del	*d = n->del;
 	char		*buf;
 	long		 len;
-	int		 fd, rc, dir;
+	int		 fd, rc, err;
 	mode_t		 mode;
 
 	if (d == NULL)
@@ -340,10 +355,10 @@ tree_delete_run(struct eop *op)
 			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 				continue;
 			strcpy(d->rel, e->d_name);
-			if ((dir = tree_delete_is_dir(fd, e, &mode)) < 0) {
-				if (dir != -ENOENT)
-					tree_delete_failed(d, dir);
-			} else if (!tree_delete_keeps(d, e->d_name, dir)) {
+			if ((err = tree_delete_mode(fd, e, &mode)) < 0) {
+				if (err != -ENOENT)
+					tree_delete_failed(d, err);
+			} else if (!tree_delete_keeps(d, e->d_name, mode)) {
 				strcpy(d->rel, e->d_name);
 				rc = tree_delete_entry(d, fd, e->d_name, mode, strlen(e->d_name), 0);
 			}

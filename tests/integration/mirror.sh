@@ -6,10 +6,12 @@
 # by a file (and by a symlink), excluded files on both sides (kept in
 # the destination), symlinks in the destination to a directory outside
 # the tree and into /root (unlinked, never followed: nothing outside
-# goes). Filters: *.o, build/, an include before an exclude, an
+# goes), a symlink to a file outside where the source has a file
+# (replaced, not written through). Filters: *.o, build/, an include before an exclude, an
 # anchored /src/top, ** patterns, d/***, exclude-from a file. Also:
 # max_delete refuses the entry past its count (E2BIG) and deletes no
-# more; deletions are itemized (and new directories); a caller deletes only what it may (as an
+# more; deletions are itemized (and new directories), and with dry_run
+# only told; a caller deletes only what it may (as an
 # unprivileged user: a root-owned directory in the way stays, and the
 # job says so); a pattern that cannot be compiled is refused.
 # rsync runs with -I: cpd copies every file again (no update mode here),
@@ -72,6 +74,7 @@ OUT=$T/outside
 mkdir -p "$OUT/sub"
 mkfile "$OUT/precious" 10
 mkfile "$OUT/sub/precious" 10
+cp "$OUT/precious" "$T/precious.orig"
 ls -d /root >/dev/null 2>&1 || skip "no /root"
 rootlist=$(ls -a /root 2>/dev/null | sort | tr '\n' ' ')
 
@@ -88,6 +91,10 @@ mkfile "$BASE/src/extra.o" 10
 mkfile "$BASE/src/build/obj/stale.o" 10
 mkfile "$BASE/src/cache/x/stale" 10
 ln -s "$OUT" "$BASE/src/extra/deeper/out"
+# A file of the source whose destination is a symlink to a file outside:
+# replaced by the file, the file outside left as it was.
+rm "$BASE/src/a/b/two"
+ln -s "$OUT/precious" "$BASE/src/a/b/two"
 base() {	# DIR: a copy of it
 	rm -rf "$1"
 	cp -a "$BASE" "$1"
@@ -96,6 +103,8 @@ base() {	# DIR: a copy of it
 outside_intact() {	# WHAT
 	[ -f "$OUT/precious" ] && [ -f "$OUT/sub/precious" ] ||
 		fail "$1: an entry outside the tree was deleted"
+	cmp -s "$OUT/precious" "$T/precious.orig" ||
+		fail "$1: a file outside the tree was written through a symlink"
 	expect_eq "$1: /root" "$(ls -a /root 2>/dev/null | sort | tr '\n' ' ')" "$rootlist"
 }
 
@@ -131,6 +140,9 @@ for engine in io_uring fallback; do
 		tree_same --archive --no-atime --no-root-meta "$R" "$C"
 		outside_intact "$what"
 		[ -L "$C/src/d2l" ] || fail "$what: d2l is not the new symlink"
+		# (Unless a filter keeps a out of it.)
+		[ -L "$R/src/a/b/two" ] || { [ -f "$C/src/a/b/two" ] && [ ! -L "$C/src/a/b/two" ]; } ||
+			fail "$what: a/b/two is not the file"
 		no_temporaries "$C"
 		rm -rf "$R" "$C"
 	done
@@ -157,6 +169,19 @@ $items"
 	d=$(grep -n "deleted  src/extra\$" <<<"$items" | cut -d: -f1)
 	[ "$e" -lt "$d" ] || fail "$engine: a directory was itemized before its contents"
 	outside_intact "$engine, itemized"
+	rm -rf "$C"
+
+	# dry_run: the same deletions are told, nothing goes (a type change too).
+	C=$T/cpd.dry
+	base "$C"
+	dry=$("$CLIENT" copy -a --delete --dry-run --itemize-changes --exclude='*.o' "$NEW" "$C/" 2>&1) ||
+		fail "$engine: dry run failed: $dry"
+	tree_same --archive --no-atime "$BASE" "$C"
+	expect_eq "$engine: deletions told by the dry run" \
+		"$(grep ' deleted ' <<<"$dry" | sort)" "$(grep ' deleted ' <<<"$items" | sort)"
+	grep -q "created  src/f2d/\?\$" <<<"$dry" || fail "$engine: dry run: f2d not told created:
+$dry"
+	outside_intact "$engine, dry run"
 	rm -rf "$C"
 
 	# max_delete: 3 entries go, the 4th is refused, the job fails.
