@@ -161,29 +161,55 @@ tree_delete_kind(mode_t mode)
 	return S_ISDIR(mode) ? 'd' : S_ISLNK(mode) ? 'l' : 'f';
 }
 
-/* Every name of the source directory, read from its start, which it is left at. */
+/*
+ * Each entry of the directory fd ("." and ".." left out) and its file
+ * type to fn, until fn returns non-0 (-E2BIG, -ENOMEM: the pass stops):
+ * that, or -errno of reading the directory or looking at an entry. An
+ * entry gone since it was listed is left out.
+ */
+typedef int tree_delete_fn(struct tree_del *, int fd, const char *name, mode_t, void *arg);
+
 static int
-tree_delete_sources(struct tree_del *d, int srcfd, char *buf)
+tree_delete_each(struct tree_del *d, int fd, tree_delete_fn *fn, void *arg)
 {
+	char	*buf = malloc(TREE_DEL_BUF);
 	long	 len;
 	int	 rc = 0;
-	mode_t	 mode;
+	mode_t	 mode = 0;
 
-	while (rc == 0 && (len = syscall(SYS_getdents64, srcfd, buf, TREE_DEL_BUF)) > 0) {
+	if (buf == NULL)
+		return -ENOMEM;
+	while (rc == 0 && (len = syscall(SYS_getdents64, fd, buf, TREE_DEL_BUF)) > 0) {
 		for (long at = 0; rc == 0 && at < len; ) {
 			const struct linux_dirent64 *e = (void *)(buf + at);
 
 			at += e->d_reclen;
 			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 				continue;
-			if ((rc = tree_delete_mode(srcfd, e, &mode)) == 0)
-				rc = tree_delete_add(d, e->d_name, tree_delete_kind(mode));
+			if ((rc = tree_delete_mode(fd, e, &mode)) == 0)
+				rc = fn(d, fd, e->d_name, mode, arg);
 			else if (rc == -ENOENT)
-				rc = 0;		/* gone since: not in it */
+				rc = 0;
 		}
 	}
 	if (rc == 0 && len < 0)
 		rc = -errno;
+	free(buf);
+	return rc;
+}
+
+static int
+tree_delete_source(struct tree_del *d, int fd, const char *name, mode_t mode, void *arg)
+{
+	return tree_delete_add(d, name, tree_delete_kind(mode));
+}
+
+/* Every name of the source directory, read from its start, which it is left at. */
+static int
+tree_delete_sources(struct tree_del *d, int srcfd)
+{
+	int rc = tree_delete_each(d, srcfd, tree_delete_source, NULL);
+
 	if (lseek(srcfd, 0, SEEK_SET) < 0 && rc == 0)
 		rc = -errno;
 	return rc;
@@ -226,52 +252,54 @@ tree_delete_tell(struct tree_del *d, mode_t mode)
 static int tree_delete_entry(struct tree_del *, int dfd, const char *name, mode_t, size_t off,
     unsigned depth);
 
-/* Everything in the directory name of dfd goes; -E2BIG past max_delete. */
+/* Where an entry of a directory being emptied is: its path's length, its depth. */
+struct tree_del_at {
+	size_t		off;
+	unsigned	depth;
+};
+
+static int
+tree_delete_inside(struct tree_del *d, int fd, const char *name, mode_t mode, void *arg)
+{
+	const struct tree_del_at *at = arg;
+
+	d->rel[at->off] = '/';
+	strcpy(d->rel + at->off + 1, name);
+	return tree_delete_entry(d, fd, name, mode, at->off + 1 + strlen(name), at->depth + 1);
+}
+
+/*
+ * A failure of the pass: kept if it is one to go on after (the first
+ * one is told), or the pass stops (-E2BIG past max_delete, -ENOMEM).
+ */
+static int
+tree_delete_went_on(struct tree_del *d, int err)
+{
+	if (err == -E2BIG || err == -ENOMEM)
+		return err;
+	if (err < 0)
+		tree_delete_failed(d, err);
+	return 0;
+}
+
+/* Everything in the directory name of dfd (d->rel, off long) goes. */
 static int
 tree_delete_contents(struct tree_del *d, int dfd, const char *name, size_t off, unsigned depth)
 {
-	struct open_how	 how = { .flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
-			    .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-			    RESOLVE_NO_MAGICLINKS };
-	char		*buf;
-	long		 len;
-	int		 fd, rc = 0, err;
-	mode_t		 mode;
+	struct open_how		 how = { .flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+				    .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+				    RESOLVE_NO_MAGICLINKS };
+	struct tree_del_at	 at = { off, depth };
+	int			 fd, rc;
 
-	if (depth >= PATH_TREE_MAX_DEPTH) {
-		tree_delete_failed(d, -ELOOP);
-		return 0;
-	}
-	if ((fd = (int)syscall(SYS_openat2, dfd, name, &how, sizeof(how))) < 0) {
-		tree_delete_failed(d, -errno);
-		return 0;
-	}
-	if ((buf = malloc(TREE_DEL_BUF)) == NULL) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (rc == 0 && (len = syscall(SYS_getdents64, fd, buf, TREE_DEL_BUF)) > 0) {
-		for (long at = 0; rc == 0 && at < len; ) {
-			const struct linux_dirent64 *e = (void *)(buf + at);
-
-			at += e->d_reclen;
-			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-				continue;
-			d->rel[off] = '/';
-			strcpy(d->rel + off + 1, e->d_name);
-			if ((err = tree_delete_mode(fd, e, &mode)) < 0)
-				tree_delete_failed(d, err);
-			else
-				rc = tree_delete_entry(d, fd, e->d_name, mode, off + 1 +
-				    strlen(e->d_name), depth + 1);
-		}
-	}
-	if (rc == 0 && len < 0)
-		tree_delete_failed(d, -errno);
+	if (depth >= PATH_TREE_MAX_DEPTH)
+		return tree_delete_went_on(d, -ELOOP);
+	if ((fd = (int)syscall(SYS_openat2, dfd, name, &how, sizeof(how))) < 0)
+		return tree_delete_went_on(d, -errno);
+	rc = tree_delete_each(d, fd, tree_delete_inside, &at);
 	d->rel[off] = '\0';
-	free(buf);
 	close(fd);
-	return rc;
+	return tree_delete_went_on(d, rc);
 }
 
 /*
@@ -286,19 +314,15 @@ tree_delete_entry(struct tree_del *d, int dfd, const char *name, mode_t mode, si
 {
 	int rc;
 
-	if (off + 2 + NAME_MAX > TREE_DEL_REL_MAX) {
-		tree_delete_failed(d, -ENAMETOOLONG);
-		return 0;
-	}
+	if (off + 2 + NAME_MAX > TREE_DEL_REL_MAX)
+		return tree_delete_went_on(d, -ENAMETOOLONG);
 	if (S_ISDIR(mode) && (rc = tree_delete_contents(d, dfd, name, off, depth)) < 0)
 		return rc;
 	if (d->max >= 0 &&
 	    __atomic_fetch_add(d->deleted, 1, __ATOMIC_RELAXED) >= (uint64_t)d->max)
 		return -E2BIG;
 	if (!d->dry_run && unlinkat(dfd, name, S_ISDIR(mode) ? AT_REMOVEDIR : 0) < 0) {
-		if (errno != ENOENT)
-			tree_delete_failed(d, -errno);
-		return 0;
+		return tree_delete_went_on(d, errno == ENOENT ? 0 : -errno);
 	}
 	return tree_delete_tell(d, mode);
 }
@@ -327,48 +351,35 @@ tree_delete_keeps(struct tree_del *d, const char *name, mode_t mode)
 	return filter_excluded(d->filters, d->rel, S_ISDIR(mode));
 }
 
+/* An entry of the destination directory: it goes unless it stays. */
+static int
+tree_delete_dest(struct tree_del *d, int fd, const char *name, mode_t mode, void *arg)
+{
+	if (tree_delete_keeps(d, name, mode))
+		return 0;
+	strcpy(d->rel, name);
+	return tree_delete_entry(d, fd, name, mode, strlen(name), 0);
+}
+
 /* In a pool thread, as the caller. */
 static long
 tree_delete_run(struct eop *op)
 {
 	struct tnode	*n = op->owner;
 	struct tree_del	*d = n->del;
-	char		*buf;
-	long		 len;
-	int		 fd, rc, err;
-	mode_t		 mode;
+	int		 fd, rc;
 
 	if (d == NULL)
 		return -ENOMEM;
-	if ((buf = malloc(TREE_DEL_BUF)) == NULL)
-		return -ENOMEM;
-	if ((rc = tree_delete_sources(d, n->srcfd, buf)) < 0 ||
-	    (fd = openat(n->dstfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		free(buf);
-		return rc < 0 ? rc : -errno;
-	}
-	while (rc == 0 && (len = syscall(SYS_getdents64, fd, buf, TREE_DEL_BUF)) > 0) {
-		for (long at = 0; rc == 0 && at < len; ) {
-			const struct linux_dirent64 *e = (void *)(buf + at);
-
-			at += e->d_reclen;
-			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-				continue;
-			strcpy(d->rel, e->d_name);
-			if ((err = tree_delete_mode(fd, e, &mode)) < 0) {
-				if (err != -ENOENT)
-					tree_delete_failed(d, err);
-			} else if (!tree_delete_keeps(d, e->d_name, mode)) {
-				strcpy(d->rel, e->d_name);
-				rc = tree_delete_entry(d, fd, e->d_name, mode, strlen(e->d_name), 0);
-			}
-		}
-	}
-	if (rc == 0 && len < 0)
-		tree_delete_failed(d, -errno);
-	free(buf);
+	if ((rc = tree_delete_sources(d, n->srcfd)) < 0)
+		return rc;
+	/* A descriptor of its own: n->dstfd's offset is not the pass's to move. */
+	if ((fd = openat(n->dstfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -errno;
+	d->rel[0] = '\0';
+	rc = tree_delete_each(d, fd, tree_delete_dest, NULL);
 	close(fd);
-	return rc;
+	return tree_delete_went_on(d, rc);
 }
 
 struct eop *
