@@ -210,10 +210,6 @@ request_options(struct json_object *params, struct job_request *req, const char 
 static const char *
 request_unbuilt(const struct job_request *req)
 {
-	if (req->nlink_dest)
-		return VOCAB_LINK_DEST;
-	if (req->nclone_dest)
-		return VOCAB_CLONE_DEST;
 	if (req->verify)
 		return VOCAB_VERIFY;
 	return NULL;

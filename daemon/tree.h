@@ -63,6 +63,25 @@ struct tnode {
 	struct eop	 op;
 };
 
+/* A directory entry as getdents64(2) gives it. */
+struct linux_dirent64 {
+	uint64_t	d_ino;
+	int64_t		d_off;
+	unsigned short	d_reclen;
+	unsigned char	d_type;
+	char		d_name[];
+};
+
+/*
+ * tree_quick.c: an up-to-date file of a merged directory kept (and
+ * refreshed) in the pool thread that reads its entries, never an item.
+ */
+bool	tree_quick_applies(const struct tnode *);
+/* EOP_CALL: getdents64, then each kept regular file's d_type marked. */
+long	tree_quick_read_run(struct eop *);
+/* On the loop: a marked entry counted and reported; false for the others. */
+bool	tree_quick_entry(struct tnode *, const struct linux_dirent64 *);
+
 enum tree_path {
 	TREE_SRC,	/* the source's path */
 	TREE_DST,	/* the destination's path, by the names it will have */
@@ -72,6 +91,12 @@ enum tree_path {
 };
 /* A path of n, with "/leaf" if leaf is not NULL: malloc'ed, NULL without memory. */
 char	*tree_path(const struct tnode *n, enum tree_path, const char *leaf);
+/*
+ * Whether the job's filters exclude the entry name of n, of type dtype
+ * (DT_*: an entry of unknown type is taken for a file): 1 or 0, or
+ * -ENOMEM. Also in a pool thread: it reads only what does not change.
+ */
+int	tree_path_excluded(const struct tnode *n, const char *name, unsigned char dtype);
 
 /* Copy a directory item (its lstat in stx when known). Takes the item. */
 void	tree_start(struct job *, struct item *);

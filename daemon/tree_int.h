@@ -43,15 +43,6 @@ struct tree_job {
 	uint64_t	 deleted;
 };
 
-/* An entry as getdents64 gives it (glibc has no declaration of its own). */
-struct linux_dirent64 {
-	uint64_t	d_ino;
-	int64_t		d_off;
-	unsigned short	d_reclen;
-	unsigned char	d_type;
-	char		d_name[];
-};
-
 /* tree.c */
 struct eop	*tree_op(struct tnode *, enum eop_type);
 enum tstate	 tree_next(const struct tnode *, enum tstate from);

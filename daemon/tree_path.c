@@ -1,13 +1,16 @@
 /*
  * The paths of a tree copy's directories, built from their names when
- * they are asked for (a message, a hard link's destination). A
+ * they are asked for (a message, a hard link's destination, a filter). A
  * directory keeps only its own name: a path kept in each would cost
  * memory of the square of the tree's depth (90 MB for 2,600 levels).
  */
+#include <dirent.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "tree.h"
+#include "job.h"
+#include "tree_int.h"
 
 /* The name a directory goes by in the path asked for. */
 static const char *
@@ -63,4 +66,20 @@ tree_path(const struct tnode *n, enum tree_path which, const char *leaf)
 	if (blen == 0 && len > 0)	/* no "/" before the first name */
 		memmove(p, p + 1, len);
 	return p;
+}
+
+int
+tree_path_excluded(const struct tnode *n, const char *name, unsigned char dtype)
+{
+	const struct filter_set	*set = n->job->tree_job->filters;
+	char			*rel;
+	bool			 ex;
+
+	if (set == NULL)
+		return 0;
+	if ((rel = tree_path(n, TREE_ROOT, name)) == NULL)
+		return -ENOMEM;
+	ex = filter_excluded(set, rel, dtype == DT_DIR);
+	free(rel);
+	return ex;
 }

@@ -7,7 +7,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,57 +15,31 @@
 
 #define TREE_BUF	(32 * 1024)	/* bytes of directory entries per read */
 
-/*
- * Whether the job's filters exclude the entry name of n (a directory if
- * its type says so: an entry of unknown type is taken for a file). rel
- * holds n's path from the transfer root, and room for "/" and a name.
- */
-static bool
-tree_read_filtered(const struct tnode *n, char *rel, size_t off, const char *name,
-    unsigned char dtype)
-{
-	if (off > 0)
-		rel[off++] = '/';
-	strcpy(rel + off, name);
-	return filter_excluded(n->job->tree_job->filters, rel, dtype == DT_DIR);
-}
-
 /* Queue the entries of the batch just read (those the filters keep). */
 static int
 tree_read_queue(struct tnode *n, size_t len)
 {
 	struct job	*job = n->job;
-	char		*rel = NULL, *grown;
-	size_t		 off = 0;
+	int		 ex;
 
-	if (job->tree_job->filters) {
-		if ((rel = tree_path(n, TREE_ROOT, NULL)) == NULL)
-			return -ENOMEM;
-		off = strlen(rel);
-		if ((grown = realloc(rel, off + 2 + NAME_MAX)) == NULL) {
-			free(rel);
-			return -ENOMEM;
-		}
-		rel = grown;
-	}
 	for (size_t at = 0; at < len; ) {
 		struct linux_dirent64	*d = (struct linux_dirent64 *)(n->buf + at);
 		struct item		*it;
 
 		at += d->d_reclen;
-		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0 ||
-		    (rel && tree_read_filtered(n, rel, off, d->d_name, d->d_type)))
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
 			continue;
-		if ((it = item_new(n, NULL, d->d_name, d->d_type)) == NULL) {
-			free(rel);
+		if ((ex = tree_path_excluded(n, d->d_name, d->d_type)) < 0)
+			return ex;
+		if (ex || tree_quick_entry(n, d))
+			continue;
+		if ((it = item_new(n, NULL, d->d_name, d->d_type)) == NULL)
 			return -ENOMEM;
-		}
 		n->children++;
 		if (d->d_type != DT_DIR)
 			job_add_total(job, 1, 0);
 		job_push_item(job, it);
 	}
-	free(rel);
 	return 0;
 }
 
@@ -122,7 +95,8 @@ tree_read(struct tnode *n)
 		return;
 	}
 	n->reading = true;
-	op = tree_op(n, EOP_READDIR);
+	op = tree_op(n, tree_quick_applies(n) ? EOP_CALL : EOP_READDIR);
+	op->run = tree_quick_read_run;
 	op->fd = n->srcfd;
 	op->buf = n->buf;
 	op->len = TREE_BUF;
