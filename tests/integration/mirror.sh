@@ -11,7 +11,7 @@
 # anchored /src/top, ** patterns, d/***, exclude-from a file. Also:
 # max_delete refuses the entry past its count (E2BIG) and deletes no
 # more; deletions are itemized (and new directories), and with dry_run
-# only told; a caller deletes only what it may (as an
+# only told; with update=quick an excluded file is left alone; a caller deletes only what it may (as an
 # unprivileged user: a root-owned directory in the way stays, and the
 # job says so); a pattern that cannot be compiled is refused.
 # rsync runs with -I: cpd copies every file again (no update mode here),
@@ -182,6 +182,21 @@ $items"
 	grep -q "created  src/f2d/\?\$" <<<"$dry" || fail "$engine: dry run: f2d not told created:
 $dry"
 	outside_intact "$engine, dry run"
+	rm -rf "$C"
+
+	# update=quick (kept files looked at in the reading thread): an
+	# excluded file is left alone, its attributes too; an included one
+	# kept by the quick check gets the source's.
+	C=$T/cpd.quick
+	mkdir -p "$C"
+	cp -a "$NEW" "$C/"
+	chmod 600 "$C/src/keep.o" "$C/src/main.o" "$C/src/a/one"
+	out=$("$CLIENT" copy -a --update=quick --delete --exclude='*.o' "$NEW" "$C/" 2>&1) ||
+		fail "$engine: quick mirror failed: $out"
+	expect_eq "$engine: quick: mode of the excluded main.o" "$(file_mode "$C/src/main.o")" 600
+	expect_eq "$engine: quick: mode of the excluded keep.o" "$(file_mode "$C/src/keep.o")" 600
+	expect_eq "$engine: quick: mode of a/one" "$(file_mode "$C/src/a/one")" \
+		"$(file_mode "$NEW/a/one")"
 	rm -rf "$C"
 
 	# max_delete: 3 entries go, the 4th is refused, the job fails.
