@@ -174,6 +174,11 @@ request_backup(struct json_object *params, struct job_request *req, const char *
 	    (rc = request_bool(params, *bad = VOCAB_ITEMIZE, &req->itemize)) < 0 ||
 	    (rc = request_bool(params, *bad = VOCAB_VERIFY, &req->verify)) < 0)
 		return rc;
+	/* As rsync: a mirror that walks no directory would silently delete nothing. */
+	if (req->delete && !req->recursive && !req->archive) {
+		*bad = VOCAB_DELETE;
+		return -EINVAL;
+	}
 	req->update = (enum update_mode)update;
 	return 0;
 }

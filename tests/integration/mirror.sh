@@ -13,7 +13,8 @@
 # more; deletions are itemized (and new directories), and with dry_run
 # only told; with update=quick an excluded file is left alone; a caller deletes only what it may (as an
 # unprivileged user: a root-owned directory in the way stays, and the
-# job says so); a pattern that cannot be compiled is refused.
+# job says so); a pattern that cannot be compiled is refused, and delete
+# without recursive.
 # rsync runs with -I: cpd copies every file again (no update mode here),
 # and rsync's quick check, to the second, would keep a file whose mtime
 # differs within its second.
@@ -225,6 +226,9 @@ out=$("$CLIENT" copy -r --exclude='a[b' "$NEW" "$T/refused/" 2>&1) &&
 	fail "an unclosed class was accepted: $out"
 grep -qi "filters" <<<"$out" || fail "an unclosed class's refusal says: $out"
 [ ! -e "$T/refused/src" ] || fail "a refused copy made something"
+out=$("$CLIENT" copy --delete "$NEW/a/one" "$T/refused/" 2>&1) &&
+	fail "delete without recursive was accepted: $out"
+grep -qi "delete" <<<"$out" || fail "delete without recursive: the refusal says: $out"
 
 # ---- As an unprivileged user: deletes only what the caller may.
 if [ "$(id -u)" -eq 0 ] && ensure_user cpdtest 2>/dev/null; then
