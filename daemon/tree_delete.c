@@ -2,16 +2,19 @@
  * delete (a mirror): a directory merged into one that existed loses the
  * entries its source lacks before any of its own entries is copied.
  *
- * Why before (rsync's --delete-during, per directory) and not after the
- * copy: an entry of the other kind in the way of a source's (a file
- * where the source has a directory, a directory or a symlink where it
- * has a file) must go before the copy of that name starts, or the copy
- * fails on it; and a directory's delete pass needs the whole of its
- * source's names, which a pass before its entries have the directory's
- * own read for. Deleting first also frees the space the copy may need.
- * What it costs: the source directory is read twice (its names here,
- * its entries after), and its names are held while the pass runs, one
- * directory's at a time per pass, freed when it ends.
+ * Why before the directory's entries are copied (rsync's
+ * --delete-during, a directory at a time) and not after them
+ * (--delete-after): an entry of another kind in the way of a source's
+ * (a file where the source has a directory, a directory or a symlink
+ * where it has a file) must go before the copy of that name starts, or
+ * that copy fails on it (EISDIR, ENOTDIR) or, for a symlink, writes
+ * through it (copy.c follows a destination symlink, as cp does). What
+ * goes first also leaves its space to what comes. Not before the whole
+ * job (--delete-before): that would walk the tree twice and hold all of
+ * its names. What it costs: the source directory is read twice (its
+ * names here, its entries after), and one directory's names are held
+ * while its pass runs. A job that fails after a pass leaves that
+ * directory with less than it had, as rsync does.
  *
  * The pass runs on the pool as the caller (EOP_CALL): it lists both
  * directories, never follows a symlink (a symlink is unlinked, a
@@ -416,7 +419,7 @@ tree_delete_on(struct tnode *n, int res)
 	char		*path;
 
 	for (size_t i = 0; d && i < d->ngone; i++) {
-		path = tree_path(n, TREE_REL, d->gone[i].rel);
+		path = job->req.itemize ? tree_path(n, TREE_REL, d->gone[i].rel) : NULL;
 		change_note(job, CHANGE_DELETED, d->gone[i].type, path, NULL);
 		free(path);
 	}
@@ -429,9 +432,10 @@ tree_delete_on(struct tnode *n, int res)
 		job_fail(job, res, "deleting more than %lld entries refused (max_delete)",
 		    (long long)job->req.max_delete);
 	else if (res < 0) {
+		/* Its source not read whole, its copy not listed, or no memory. */
 		path = tree_path(n, TREE_SRC, NULL);
 		job_dir_failed(job, res, path ? path : n->name,
-		    "cannot delete from the copy of '%s' (its source was not read whole): %s");
+		    "cannot delete in the copy of '%s': %s");
 		free(path);
 	}
 	tree_delete_free(n);
