@@ -98,13 +98,19 @@ watch_params(const struct job *job, struct json_object *changes)
 /*
  * The changes made since the last round go out with this one, to every
  * call streaming the job, or nowhere: an itemizing job nobody streams
- * (detached) keeps only its counts.
+ * (detached) keeps only its counts. A job may run before its record is
+ * durable (its sources are examined meanwhile): its changes wait for
+ * the call that waits for that.
  */
 static void
 watch_event(struct job *job, enum job_event ev)
 {
 	struct call		*call, *next;
-	struct json_object	*changes = ev == JOB_ACCEPTED ? NULL : change_take(job);
+	struct json_object	*changes = NULL;
+
+	/* A call still waiting for the job's record gets them with its first update. */
+	if (ev == JOB_ENDED || (ev == JOB_CHANGED && !watch_find(job->id, true)))
+		changes = change_take(job);
 
 	switch (ev) {
 	case JOB_ACCEPTED:
