@@ -60,7 +60,9 @@ scaled() { awk -v n="$1" -v s="$SCALE" 'BEGIN { v = int(n * s); print v < 1 ? 1 
 N10K=$(scaled 10000) N100K=$(scaled 100000) N1M=$(scaled 1000000)
 BIGN=$(scaled 64) BIGMIB=16
 
-# mktree DIR COUNT MIN MAX: COUNT files of MIN..MAX bytes, 100 a directory.
+# mktree DIR COUNT MIN MAX: COUNT files of MIN..MAX bytes, 100 a directory,
+# the directories side by side. (Two levels, 1,000 directories of 10,
+# fail: the walk's directory fds run out; see the README.)
 mktree() {
 	/usr/bin/python3 - "$@" <<'PY'
 import os, random, sys
@@ -68,7 +70,7 @@ root, n, lo, hi = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[
 random.seed(n)
 block = os.urandom(1 << 16)
 for i in range(n):
-    d = os.path.join(root, "d%03d" % (i // 100 % 1000), "e%03d" % (i // 100000))
+    d = os.path.join(root, "d%05d" % (i // 100))
     if i % 100 == 0:
         os.makedirs(d, exist_ok=True)
     size = random.randint(lo, hi)
