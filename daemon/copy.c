@@ -55,7 +55,7 @@ static const char *const copy_state_names[CS_COUNT] = {
 	[CS_OPEN_DST] = "open_dst", [CS_INTO_READY] = "into_ready", [CS_COMPARE] = "compare", [CS_READLINK] = "readlink",
 	[CS_CREATE] = "create", [CS_CLONE] = "clone", [CS_EXTENTS] = "extents",
 	[CS_ALLOCATE] = "allocate", [CS_DATA] = "data", [CS_RECHECK] = "recheck",
-	[CS_TRUNCATE] = "truncate", [CS_META] = "meta", [CS_FSYNC] = "fsync",
+	[CS_TRUNCATE] = "truncate", [CS_META] = "meta", [CS_FSYNC] = "fsync", [CS_VERIFY] = "verify",
 	[CS_LINK_TEMP] = "link_temp", [CS_LINK_FINAL] = "link_final", [CS_RENAME] = "rename",
 	[CS_UNLINK] = "unlink", [CS_END] = "end", [CS_DIR] = "dir",
 };
@@ -140,6 +140,19 @@ copy_hlink_settle(struct copy *c, bool ok)
 	}
 }
 
+/* A copy made: the job's change (with verify, the file's hash goes with it). */
+static void
+copy_note(struct copy *c)
+{
+	static const enum entry_type types[] = { [K_FILE] = ENTRY_FILE,
+	    [K_SYMLINK] = ENTRY_SYMLINK, [K_SPECIAL] = ENTRY_SPECIAL, [K_HARDLINK] = ENTRY_FILE };
+	char *rel = item_rel_named(c->item);
+
+	change_note(c->job, c->dst_exists ? CHANGE_UPDATED : CHANGE_CREATED, types[c->kind],
+	    rel, c->hash[0] ? c->hash : NULL);
+	free(rel);
+}
+
 static void
 copy_finish(struct copy *c)
 {
@@ -153,6 +166,8 @@ copy_finish(struct copy *c)
 		c->tmpfd = -1;
 	}
 	copy_temp_note(c, false);
+	if (c->err == 0)
+		copy_note(c);
 	job_file_end(job, c->item->parent, c->err, c->srcpath, c->msg, c->method);
 	copy_free(c);
 }
@@ -594,6 +609,7 @@ static const struct copy_step {
 	[CS_TRUNCATE] =		{ copy_publish_truncate_op,	copy_publish_on_written },
 	[CS_META] =		{ copy_publish_meta_op,		copy_publish_on_written },
 	[CS_FSYNC] =		{ copy_publish_fsync_op,	copy_publish_on_written },
+	[CS_VERIFY] =		{ copy_verify_op,		copy_verify_on },
 	[CS_LINK_TEMP] =	{ copy_publish_link_op,		copy_publish_on_link },
 	[CS_LINK_FINAL] =	{ copy_publish_link_op,		copy_publish_on_link },
 	[CS_RENAME] =		{ copy_publish_rename_op,	copy_publish_on_rename },

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+#include "change.h"
 #include "engine.h"
 #include "job.h"
 
@@ -36,7 +37,9 @@ enum copy_state {
 	CS_INTO_READY,	/* a device or FIFO opened to write into: what it is, blocking */
 	CS_COMPARE, CS_READLINK,
 	CS_CREATE, CS_CLONE, CS_EXTENTS, CS_ALLOCATE, CS_DATA,
-	CS_RECHECK, CS_TRUNCATE, CS_META, CS_FSYNC, CS_LINK_TEMP,
+	CS_RECHECK, CS_TRUNCATE, CS_META, CS_FSYNC,
+	CS_VERIFY,	/* --verify: read back from the disk (copy_verify.c) */
+	CS_LINK_TEMP,
 	CS_LINK_FINAL, CS_RENAME,
 	CS_UNLINK,	/* the temporary of a failed copy goes */
 	CS_END,		/* the job hears of it; the copy is freed */
@@ -111,6 +114,7 @@ struct copy {
 	char		*link_path;	/* K_HARDLINK: link_to's path as linked */
 	struct copy	*next_waiter;
 	enum method	 method;
+	char		 hash[CHANGE_HASH_LEN];	/* verified: its XXH3-128, else "" */
 	int		 err;
 	char		*msg;
 };
@@ -163,6 +167,11 @@ enum copy_state copy_publish_on_link(struct copy *, int);
 enum copy_state copy_publish_on_rename(struct copy *, int);
 enum copy_state copy_publish_on_unlink(struct copy *, int);
 bool	copy_publish_src_changed(const struct statx *, const struct statx *);
+
+/* copy_verify.c: --verify */
+bool	copy_verify_wanted(const struct copy *);
+struct eop *copy_verify_op(struct copy *);
+enum copy_state copy_verify_on(struct copy *, int);
 
 /* copy_whole.c: a small file in one pool thread */
 bool	copy_whole_may(const struct copy *);

@@ -1,6 +1,6 @@
 /*
  * A copy after its data: see that the source held still, truncate
- * (sparse), metadata, fsync, then link the nameless temporary in, or
+ * (sparse), metadata, fsync, verify (copy_verify.c), then link the nameless temporary in, or
  * rename the named one over the destination; and, when the copy failed,
  * remove its temporary. The fsync comes after the metadata so that what
  * sync makes durable is the file as published, mode, owner and times
@@ -60,6 +60,8 @@ copy_publish_next(struct copy *c, enum copy_state from)
 	/* A FIFO cannot be synced (EINVAL); a device is the caller's. */
 	if (from < CS_FSYNC && job->req.sync && c->kind == K_FILE && !c->into)
 		return CS_FSYNC;
+	if (from < CS_VERIFY && copy_verify_wanted(c))
+		return CS_VERIFY;
 	if (c->direct || c->into)
 		return CS_END;
 	return c->nameless ? CS_LINK_FINAL : CS_RENAME;

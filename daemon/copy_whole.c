@@ -57,6 +57,7 @@ copy_whole_runs(const struct copy *c, uint64_t max)
 	case CS_RECHECK:
 	case CS_META:
 	case CS_FSYNC:
+	case CS_VERIFY:
 	case CS_LINK_TEMP:
 	case CS_LINK_FINAL:
 	case CS_RENAME:

@@ -216,8 +216,6 @@ request_unbuilt(const struct job_request *req)
 		return VOCAB_CLONE_DEST;
 	if (req->dry_run)
 		return VOCAB_DRY_RUN;
-	if (req->verify)
-		return VOCAB_VERIFY;
 	return NULL;
 }
 

@@ -58,6 +58,7 @@ enum tree_path {
 	TREE_SRC,	/* the source's path */
 	TREE_DST,	/* the destination's path, by the names it will have */
 	TREE_REL,	/* from the job's directory, by the names it has now */
+	TREE_NAMED,	/* from the job's directory, by the names it will have */
 };
 /* A path of n, with "/leaf" if leaf is not NULL: malloc'ed, NULL without memory. */
 char	*tree_path(const struct tnode *n, enum tree_path, const char *leaf);
