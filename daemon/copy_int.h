@@ -35,7 +35,11 @@ enum copy_state {
 	CS_HLINK,	/* archive: the job's link group, or waiting for its first copy */
 	CS_STAT_DST, CS_OPEN_DST,
 	CS_INTO_READY,	/* a device or FIFO opened to write into: what it is, blocking */
-	CS_COMPARE, CS_READLINK,
+	CS_COMPARE,
+	CS_REFRESH,	/* update: a kept file gets the source's attributes (archive) */
+	CS_READLINK,
+	CS_READLINK_DST,	/* update: the target of a symlink in the way */
+	CS_SNAP_FIND,	/* link_dest, clone_dest: the file in a snapshot */
 	CS_CREATE, CS_CLONE, CS_EXTENTS, CS_ALLOCATE, CS_DATA,
 	CS_RECHECK, CS_TRUNCATE, CS_META, CS_FSYNC,
 	CS_VERIFY,	/* --verify: read back from the disk (copy_verify.c) */
@@ -84,6 +88,19 @@ struct copy {
 	 * made, and nothing published.
 	 */
 	bool		 into;
+	/*
+	 * update: the file in the way is compared with the source
+	 * (checksum: opened as tmpfd, then closed again if it differs),
+	 * or kept (its content is the source's, or the mode says so) and
+	 * maybe refreshed (its attributes were not the source's).
+	 */
+	bool		 checking, kept, refreshed;
+	bool		 vanished;	/* a listed source was gone when opened */
+	/* Snapshots (copy_snap.c): the matching file found, linked or cloned. */
+	int		 snapfd;
+	bool		 snap_tried, snap_clone;
+	char		*snap_rel;	/* its path in a snapshot */
+	char		 snap_proc[32];
 	unsigned	 create_tries;
 	struct statx	 stx, dstx;
 	struct statx	 stx_end;	/* the source again, after its data */
@@ -172,6 +189,13 @@ bool	copy_publish_src_changed(const struct statx *, const struct statx *);
 bool	copy_verify_wanted(const struct copy *);
 struct eop *copy_verify_op(struct copy *);
 enum copy_state copy_verify_on(struct copy *, int);
+
+/* copy_snap.c: link_dest and clone_dest */
+bool	copy_snap_may(const struct copy *);
+struct eop *copy_snap_find_op(struct copy *);
+enum copy_state copy_snap_on_find(struct copy *, int);
+enum copy_state copy_snap_fall_back(struct copy *);
+void	copy_snap_link(struct copy *, struct eop *);
 
 /* copy_whole.c: a small file in one pool thread */
 bool	copy_whole_may(const struct copy *);

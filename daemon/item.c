@@ -64,9 +64,9 @@ item_rel(const struct item *it)
 }
 
 char *
-item_rel_named(const struct item *it)
+item_final_rel(const struct item *it)
 {
-	return it->parent ? tree_path(it->parent, TREE_NAMED, it->name) : strdup(it->name);
+	return it->parent ? tree_path(it->parent, TREE_FINAL, it->name) : strdup(it->name);
 }
 
 char *

@@ -29,6 +29,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "change.h"
 #include "cred.h"
 #include "hlink.h"
 #include "job.h"
@@ -72,14 +73,6 @@ struct tree_job {
 	struct tnode	*readers;	/* directories waiting to read on (tree_kick) */
 	struct tnode	*waiting;	/* directories waiting for fds (tree_admit) */
 	struct fdshare_holder share;	/* its directories' fds */
-};
-
-struct linux_dirent64 {
-	uint64_t	d_ino;
-	int64_t		d_off;
-	unsigned short	d_reclen;
-	unsigned char	d_type;
-	char		d_name[];
 };
 
 static void tree_step_done(struct eop *, int);
@@ -151,7 +144,7 @@ static enum tstate
 tree_next(const struct tnode *n, enum tstate from)
 {
 	const struct job *job = n->job;
-	bool		  more = !job_stopping(job) && n->dstfd >= 0;
+	bool		  more = !job_stopping(job) && n->dstfd >= 0 && !job->req.dry_run;
 
 	if (from < TS_META && more && (job->req.archive || !n->existed))
 		return TS_META;
@@ -375,6 +368,30 @@ tree_remove_op(struct tnode *n)
 
 /* The handlers of their results. */
 
+/* A new directory is made (or, phantom, would be): reported as created. */
+static void
+tree_created(const struct tnode *n)
+{
+	char *rel = n->job->req.itemize ? tree_path(n, TREE_FINAL, NULL) : NULL;
+
+	change_note(n->job, CHANGE_CREATED, ENTRY_DIRECTORY, rel, NULL);
+	free(rel);
+}
+
+/*
+ * dry_run, a directory that does not exist: nothing is made, and what is
+ * in it is read and reported as it would be made (in a directory that
+ * is not there, nothing is in the way: copy_dst_is_new()).
+ */
+static enum tstate
+tree_phantom(struct tnode *n)
+{
+	n->phantom = true;
+	tree_created(n);
+	return TS_READ;
+}
+
+
 static enum tstate
 tree_on_open_src(struct tnode *n, int res)
 {
@@ -393,6 +410,8 @@ tree_on_stat_src(struct tnode *n, int res)
 		return tree_fail(n, -EPERM, PATH_PROCFS_REFUSED ": %s", TREE_SRC);
 	if (n->parent && tree_into_itself(n))
 		return tree_fail_into_itself(n);
+	if (n->parent && n->parent->phantom)
+		return tree_phantom(n);
 	/* Inside a hidden directory nothing can be in the way. */
 	return n->parent && n->parent->hidden ? TS_MKDIR : TS_OPEN_FINAL;
 }
@@ -411,7 +430,7 @@ static enum tstate
 tree_on_open_final(struct tnode *n, int res)
 {
 	if (res == -ENOENT)
-		return TS_MKDIR;
+		return n->job->req.dry_run ? tree_phantom(n) : TS_MKDIR;
 	if (res >= 0)
 		n->existed = true;	/* merge, as cp does */
 	return tree_on_open_dst(n, res);
@@ -422,6 +441,7 @@ tree_on_mkdir(struct tnode *n, int res)
 {
 	if (res < 0)
 		return tree_fail(n, res, "cannot create directory '%s': %s", TREE_DST);
+	tree_created(n);
 	if (n->tmpname[0])
 		n->staged = true;
 	return TS_OPEN_DST;
@@ -452,7 +472,8 @@ tree_queue(struct tnode *n, size_t len)
 		struct item		*it;
 
 		off += d->d_reclen;
-		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0 ||
+		    tree_quick_entry(n, d))
 			continue;
 		if ((it = item_new(n, NULL, d->d_name, d->d_type)) == NULL)
 			return -ENOMEM;
@@ -619,7 +640,8 @@ tree_read(struct tnode *n)
 		return;
 	}
 	n->reading = true;
-	op = tree_op(n, EOP_READDIR);
+	op = tree_op(n, tree_quick_applies(n) ? EOP_CALL : EOP_READDIR);
+	op->run = tree_quick_read_run;
 	op->fd = n->srcfd;
 	op->buf = n->buf;
 	op->len = TREE_BUF;
