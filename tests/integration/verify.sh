@@ -127,9 +127,16 @@ daemon_exit_ok
 same "$T/src/large" "$T/out-sync"
 py - "$T/trace" <<'PYEOF' || fail "with sync the look is not between the fsync and the link: $(grep -v ENOENT "$T/trace")"
 import re, sys
-order = []
+order, pending = [], set()
+tmp = r"fsync\(\d+<[^>]*(#\d+>\(deleted\)|\.cpd-tmp[^>]*>)"
 for line in open(sys.argv[1]):
-    if re.search(r"fsync\(\d+<[^>]*(#\d+>\(deleted\)|\.cpd-tmp[^>]*>)\) = 0", line):
+    pid = line.split()[0]
+    # A call another thread interrupts is split: "<unfinished ...>", then "<... resumed>".
+    if re.search(tmp + r" <unfinished", line):
+        pending.add(pid)
+    elif re.search(tmp + r"\) = 0", line) or (
+            pid in pending and re.search(r"<\.\.\. fsync resumed>.*= 0", line)):
+        pending.discard(pid)
         order.append("fsync")
     elif "/proc/self/fd/" in line and "O_DIRECT" in line and "openat" in line:
         order.append("look")
