@@ -202,19 +202,6 @@ copy_lane_result(struct copy *c, int res, uint64_t len)
  * It costs a lone copy speed (README.md has the numbers): the default,
  * auto, writes behind only while other jobs share the daemon.
  */
-/*
- * A verified copy goes to the disk before it is published anyway (its
- * look, copy_verify.c, writes it back first): written behind, that
- * writing overlaps the copy instead of following it. Unless the
- * configuration says never.
- */
-static bool
-copy_lane_behind(const struct job *job)
-{
-	return job_write_behind() ||
-	    (job->req.verify && cpd_conf->engine.write_behind != ASYNC_NEVER);
-}
-
 static void
 copy_lane_done(struct eop *op, int res)
 {
@@ -224,7 +211,7 @@ copy_lane_done(struct eop *op, int res)
 	if (op->type == EOP_COPY) {
 		copy_lane_result(c, res, op->len);
 		copy_apply(c);
-		if (res > 0 && op->bulk && !op->stream && !c->err && copy_lane_behind(job)) {
+		if (res > 0 && op->bulk && !op->stream && !c->err && job_write_behind()) {
 			op->type = EOP_WRITEBACK;
 			op->len = (uint64_t)res;
 			engine_submit(op);
