@@ -78,9 +78,10 @@ copy_verify_hash(int fd, bool direct, void *buf, size_t size, XXH3_state_t *st,
 }
 
 /*
- * The copy's dirty pages to the disk. A direct read would write them
- * back itself; done first, apart, it is the same work, timed apart from
- * the read, and the buffered way needs it before its drop.
+ * The copy's dirty pages to the disk, and waited for. A direct read
+ * would write them back itself; done first, apart, it is the same work,
+ * timed apart from the read, and the buffered way needs it before its
+ * drop.
  */
 static int
 copy_verify_write_back(int fd)
@@ -149,6 +150,8 @@ copy_verify_compare(struct eop *op, void *buf, size_t size, XXH3_state_t *st)
 	char			*hex = op->buf;
 	int			 rc;
 
+	/* The copy's writeback started: the disk writes while the source is hashed. */
+	(void)sync_file_range(op->fd2, 0, 0, SYNC_FILE_RANGE_WRITE);
 	if ((rc = copy_verify_hash(op->fd, false, buf, size, st, &nsrc)) < 0)
 		return rc;
 	src = XXH3_128bits_digest(st);
