@@ -22,8 +22,8 @@
 # (drop_caches), then one copy with --verify. The daemon's debug log says
 # how long the copy's read back took (copy_verify.c: written back first,
 # then read with O_DIRECT in 8 MiB reads, one at a time); that bandwidth
-# is compared with fio's sequential read of the same file on the same
-# device: O_DIRECT, 1 MiB blocks at queue depth 16 (libaio: what the
+# is compared with fio's sequential read of the source before the copy
+# and of the copy after it (their mean), on the same device: O_DIRECT, 1 MiB blocks at queue depth 16 (libaio: what the
 # device gives), and 8 MiB blocks at depth 1 (psync: the read back's own
 # pattern). The issue's target: >= 80% of the device's.
 #
@@ -172,13 +172,14 @@ dd_bw() {	# FILE: MB/s of dd iflag=direct bs=8M
 	e=$(date +%s%N)
 	awk -v b="$(stat -c %s "$1")" -v ns="$((e - s))" 'BEGIN{printf "%.0f", b * 1000 / ns}'
 }
-# reference FILE: the device's bandwidth reading FILE, into f1 and f8 (fio) or d8 (dd).
+# reference FILE: the device's bandwidth reading FILE, added to f1 and f8
+# (fio) or d8 (dd), which are halved once both files were read.
 reference() {
 	if command -v fio >/dev/null; then
-		f1=$(fio_bw "$1" 1M 16 libaio)
-		f8=$(fio_bw "$1" 8M 1 psync)
+		f1=$(( f1 + $(fio_bw "$1" 1M 16 libaio) ))
+		f8=$(( f8 + $(fio_bw "$1" 8M 1 psync) ))
 	else
-		d8=$(dd_bw "$1")
+		d8=$(( d8 + $(dd_bw "$1") ))
 	fi
 }
 echo
@@ -194,10 +195,11 @@ for i in $(seq "$runs"); do
 	fs_begin --direct-io=on
 	cp "$D/master/big/file" "$M/file"
 	sync
-	# Turns at going first: in odd rounds the reference reads the source
-	# (the same size, on the same device) before the copy.
-	ref=$M/copy
-	if [ $((i % 2)) -eq 1 ]; then ref=$M/file; reference "$ref"; fi
+	# The reference on both sides of the copy, their mean: the source
+	# before (the same size, on the same device), the copy after. This
+	# disk's speed drifts with the host's load from one minute to the next.
+	f1=0 f8=0 d8=0
+	reference "$M/file"
 	echo 3 > /proc/sys/vm/drop_caches
 	n0=$(wc -l < "$D/cold.log")
 	./cpd-client copy --verify "$M/file" "$M/copy"
@@ -207,7 +209,8 @@ for i in $(seq "$runs"); do
 	us=$(sed -E 's/.* read back in ([0-9]+) us.*/\1/' <<<"$line")
 	wb=$(sed -E 's/.*written back in ([0-9]+) us.*/\1/' <<<"$line")
 	rb=$(mbps "$bytes" "$us")
-	[ $((i % 2)) -eq 1 ] || reference "$ref"
+	reference "$M/copy"
+	f1=$((f1 / 2)) f8=$((f8 / 2)) d8=$((d8 / 2))
 	if command -v fio >/dev/null; then
 		printf '| run %s | %s | %s | %s | %s | %s | %s |\n' "$i" "$rb" "$f1" \
 		    "$(awk -v a="$rb" -v b="$f1" 'BEGIN{printf "%.2f", a/b}')" "$f8" \
