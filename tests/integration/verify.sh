@@ -15,7 +15,11 @@
 #    name (a large file, a small one, and one in a tree with keep_going,
 #    whose other files are copied);
 # 4. with sync the copy is read back after its fsync and before it is
-#    linked in (the fallback engine's system calls, seen by strace).
+#    linked in (the fallback engine's system calls, seen by strace);
+# 5. a copy the caller may not reopen to read (archive, as a user, of
+#    root's file of mode 0044: the copy is the user's, and its owner may
+#    not read it) is read back the other way, written back, dropped and
+#    read through the descriptor it was written by; a spoiled one fails.
 . "$(dirname "$0")/../lib.sh"
 
 command -v xxh128sum >/dev/null || skip "xxh128sum (Debian's xxhash) is not installed"
@@ -145,3 +149,28 @@ for line in open(sys.argv[1]):
 want = ["fsync", "look", "link"]
 sys.exit(0 if [o for o in order if o in want][-3:] == want and order.count("look") == 1 else 1)
 PYEOF
+
+# ---- 5. No direct read: the other way, as a user (root only).
+[ "$(id -u)" -eq 0 ] || { echo "part 5 needs root: not run"; exit 0; }
+ensure_user cpdtest
+mkfile "$T/src/others" 3M
+chmod 0044 "$T/src/others"
+mkdir -m 0777 "$T/user-out"
+for engine in io_uring fallback; do
+	start_daemon -E "$engine" --fault verify:2
+	before=$(grep -c 'no direct read of the copy (EACCES)' "$DAEMON_LOG" || true)
+	for n in 1 2; do
+		r=$(varlink_as cpdtest "$(copy_msg '{"verify": true, "archive": true}' \
+			"$T/user-out/$engine.$n" "$T/src/others")")
+		want=done
+		[ $n -eq 1 ] || want=failed
+		expect_eq "$engine: a copy read back buffered, look $n" "$(state "$r")" $want
+	done
+	expect_eq "$engine: copies read back buffered" \
+		"$(( $(grep -c 'no direct read of the copy (EACCES)' "$DAEMON_LOG") - before ))" 2
+	expect_eq "$engine: its mode" "$(file_mode "$T/user-out/$engine.1")" 44
+	same "$T/src/others" "$T/user-out/$engine.1"
+	[ ! -e "$T/user-out/$engine.2" ] || fail "$engine: a spoiled copy read back buffered published"
+	no_temporaries "$T/user-out"
+	daemon_exit_ok
+done
