@@ -240,7 +240,10 @@ scan_queue_sources(struct job *job)
 		struct item	*it;
 		int		 rc = 0;
 
-		if (job->into_dir)
+		/* cp -r SRC/. DIR: SRC's contents go into DIR itself. */
+		if (job->into_dir && path_is_dot(src))
+			snprintf(name, sizeof(name), ".");
+		else if (job->into_dir)
 			rc = path_basename(src, name, sizeof(name));
 		else
 			snprintf(name, sizeof(name), "%s", job->dest_name);
