@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "copy.h"
+#include "change.h"
 #include "copy_int.h"
 #include "engine.h"
 #include "hlink.h"
@@ -140,6 +141,11 @@ copy_hlink_settle(struct copy *c, bool ok)
 	}
 }
 
+static const enum entry_type copy_entry_types[] = {
+	[K_FILE] = ENTRY_FILE, [K_SYMLINK] = ENTRY_SYMLINK, [K_SPECIAL] = ENTRY_SPECIAL,
+	[K_HARDLINK] = ENTRY_FILE,
+};
+
 static void
 copy_finish(struct copy *c)
 {
@@ -153,6 +159,9 @@ copy_finish(struct copy *c)
 		c->tmpfd = -1;
 	}
 	copy_temp_note(c, false);
+	if (c->err == 0)
+		change_note_dst(job, c->dst_exists ? CHANGE_UPDATED : CHANGE_CREATED,
+		    copy_entry_types[c->kind], c->dstpath);
 	job_file_end(job, c->item->parent, c->err, c->srcpath, c->msg, c->method);
 	copy_free(c);
 }

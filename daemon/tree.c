@@ -29,6 +29,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "change.h"
 #include "cred.h"
 #include "hlink.h"
 #include "job.h"
@@ -417,6 +418,17 @@ tree_on_open_final(struct tnode *n, int res)
 	return tree_on_open_dst(n, res);
 }
 
+/* A directory made: a change, before its contents' (cp -v's order). */
+static void
+tree_note_made(struct tnode *n)
+{
+	char *dst = tree_path(n, TREE_DST, NULL);
+
+	if (dst)
+		change_note_dst(n->job, CHANGE_CREATED, ENTRY_DIRECTORY, dst);
+	free(dst);
+}
+
 static enum tstate
 tree_on_mkdir(struct tnode *n, int res)
 {
@@ -424,6 +436,7 @@ tree_on_mkdir(struct tnode *n, int res)
 		return tree_fail(n, res, "cannot create directory '%s': %s", TREE_DST);
 	if (n->tmpname[0])
 		n->staged = true;
+	tree_note_made(n);
 	return TS_OPEN_DST;
 }
 
