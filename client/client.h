@@ -73,8 +73,9 @@ void		 conf_init(struct conf *);
 void		 conf_free(struct conf *);
 /*
  * Read one file into conf (values it sets override earlier ones). A
- * missing file is not an error. On error returns -1 with a message such
- * as "FILE:LINE: unknown key 'x'" in err.
+ * missing file is not an error; one the caller may not read is skipped
+ * with a warning. On error returns -1 with a message such as
+ * "FILE:LINE: unknown key 'x'" in err.
  */
 int		 conf_load_file(struct conf *, const char *path, char *err,
 		     size_t errlen);

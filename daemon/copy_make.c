@@ -52,7 +52,7 @@ copy_make_op(struct copy *c)
 		op->flags = c->nameless ? O_RDWR | O_TMPFILE | O_CLOEXEC :
 		    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
 		/* The daemon's umask is 0; the caller's applies, as with cp.
-		 * With archive the exact mode comes with the metadata, after
+		 * Preserved, the exact mode comes with the metadata, after
 		 * the owner; a named temporary is private until then, and a
 		 * nameless one, or one in a directory only its owner may
 		 * enter, can be opened by nobody else, so it gets the
@@ -60,7 +60,8 @@ copy_make_op(struct copy *c)
 		 * that replaces a file is private until it has that file's
 		 * (copy_publish_keeps_dst). */
 		op->mode = copy_publish_keeps_dst(c) ? 0600 :
-		    !job->req.archive ? c->stx.stx_mode & 0777 & ~job->req.umask :
+		    !request_keeps(&job->req, PRESERVE_MODE) ?
+		    c->stx.stx_mode & 0777 & ~job->req.umask :
 		    c->nameless || c->direct ? c->stx.stx_mode & 0777 : 0600;
 		op->resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
 		break;
@@ -70,7 +71,7 @@ copy_make_op(struct copy *c)
 		break;
 	case K_SPECIAL:
 		op = copy_op(c, EOP_MKNOD);
-		op->mode = c->stx.stx_mode & (S_IFMT | (job->req.archive ? 07777 :
+		op->mode = c->stx.stx_mode & (S_IFMT | (request_keeps(&job->req, PRESERVE_MODE) ? 07777 :
 		    0777 & ~job->req.umask));
 		op->off = makedev(c->stx.stx_rdev_major, c->stx.stx_rdev_minor);
 		break;

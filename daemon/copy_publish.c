@@ -20,7 +20,8 @@
  * A file that replaces a regular file looks as cp's would, which writes
  * into the old one: the temporary gets the replaced file's owner, group,
  * mode and extended attributes (its ACL) before it is renamed over it,
- * as far as the caller may give them. Archive takes the source's. A
+ * as far as the caller may give them. Archive and --preserve take the
+ * source's (what --preserve leaves out stays the new file's). A
  * symlink in the way is what is replaced, not its target: the copy owes
  * the target nothing. A new file costs nothing: only a file found in
  * the way takes this step.
@@ -29,15 +30,24 @@ bool
 copy_publish_keeps_dst(const struct copy *c)
 {
 	return c->kind == K_FILE && c->dst_exists && !c->dst_link && !c->into &&
-	    !c->job->req.archive && S_ISREG(c->dstx.stx_mode);
+	    !c->job->req.preserve && S_ISREG(c->dstx.stx_mode);
 }
 
-/* The source's metadata (archive), or the replaced file's. */
+/* The source's attributes the copy takes: a symlink or a device has no mode to set. */
+static unsigned
+copy_publish_src_flags(const struct copy *c)
+{
+	unsigned flags = request_meta_flags(&c->job->req);
+
+	return c->kind == K_FILE ? flags : flags & (META_OWNER | META_TIMES);
+}
+
+/* The source's metadata (preserved), or the replaced file's. */
 static bool
 copy_publish_has_meta(const struct copy *c)
 {
-	return c->job->req.archive ? c->kind != K_HARDLINK && !c->into :
-	    copy_publish_keeps_dst(c);
+	return c->job->req.preserve ? c->kind != K_HARDLINK && !c->into &&
+	    (c->kind == K_FILE || copy_publish_src_flags(c)) : copy_publish_keeps_dst(c);
 }
 
 /*
@@ -50,8 +60,8 @@ copy_publish_next(struct copy *c, enum copy_state from)
 {
 	const struct job *job = c->job;
 
-	/* With archive the look comes with the metadata: one step less. */
-	if (from < CS_RECHECK && c->kind == K_FILE && (!job->req.archive || c->into))
+	/* Preserving, the look comes with the metadata: one step less. */
+	if (from < CS_RECHECK && c->kind == K_FILE && (!job->req.preserve || c->into))
 		return CS_RECHECK;
 	if (from < CS_TRUNCATE && c->ext)
 		return CS_TRUNCATE;
@@ -114,12 +124,11 @@ copy_publish_meta_op(struct copy *c)
 	} else if (c->kind == K_FILE) {
 		op->fd = c->srcfd;
 		op->fd2 = c->tmpfd;
-		op->meta_flags = META_RECHECK | META_OWNER | META_MODE | META_TIMES |
-		    META_XATTRS;
+		op->meta_flags = META_RECHECK | copy_publish_src_flags(c);
 		op->stx_end = &c->stx_end;
 	} else {
 		op->path = copy_made_path(c);	/* no fd for a symlink or a device */
-		op->meta_flags = META_OWNER | META_TIMES;
+		op->meta_flags = copy_publish_src_flags(c);
 	}
 	return op;
 }

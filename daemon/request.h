@@ -49,7 +49,20 @@ struct job_request {
 	bool		  dry_run;
 	bool		  itemize;
 	bool		  verify;
+	/* PRESERVE_BIT()s: what the copy keeps of its sources (archive: all). */
+	unsigned	  preserve;
+	bool		  one_file_system;	/* no descent into other mounts */
 };
+
+/* Whether the copy keeps attribute p of its sources. */
+static inline bool
+request_keeps(const struct job_request *req, enum preserve_attr p)
+{
+	return req->preserve & PRESERVE_BIT(p);
+}
+
+/* The META_* flags (engine.h) of what the copy keeps: all but links. */
+unsigned request_meta_flags(const struct job_request *);
 
 /*
  * Fill req from the parameters of a Copy call (or a record's request);

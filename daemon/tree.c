@@ -154,7 +154,7 @@ tree_next(const struct tnode *n, enum tstate from)
 	const struct job *job = n->job;
 	bool		  more = !job_stopping(job) && n->dstfd >= 0;
 
-	if (from < TS_META && more && (job->req.archive || !n->existed))
+	if (from < TS_META && more && (request_meta_flags(&job->req) || !n->existed))
 		return TS_META;
 	if (from < TS_FSYNC && more && job->req.sync)
 		return TS_FSYNC;
@@ -327,12 +327,11 @@ tree_meta_op(struct tnode *n)
 	op->fd = n->srcfd;
 	op->fd2 = n->dstfd;
 	op->stx = &n->stx;
-	if (job->req.archive)
-		op->meta_flags = META_OWNER | META_MODE | META_TIMES | META_XATTRS;
-	else {
+	op->meta_flags = request_meta_flags(&job->req);
+	if (!request_keeps(&job->req, PRESERVE_MODE) && !n->existed) {
 		/* As cp -r: the source's permission bits less the umask. */
 		n->stx.stx_mode &= (uint16_t)(0777 & ~job->req.umask);
-		op->meta_flags = META_MODE;
+		op->meta_flags |= META_MODE;
 	}
 	return op;
 }
@@ -606,6 +605,20 @@ tree_nodes(const struct job *job)
 	return job->tree_job ? job->tree_job->nodes : 0;
 }
 
+/* one_file_system (cp -x): a directory on another mount than its tree's top is copied empty. */
+static bool
+tree_other_fs(const struct tnode *n)
+{
+	const struct tnode *top = n;
+
+	if (!n->job->req.one_file_system)
+		return false;
+	while (top->parent)
+		top = top->parent;
+	return n->stx.stx_dev_major != top->stx.stx_dev_major ||
+	    n->stx.stx_dev_minor != top->stx.stx_dev_minor;
+}
+
 /* The next batch of entries, unless the job's stack of items is long enough already. */
 static void
 tree_read(struct tnode *n)
@@ -615,7 +628,7 @@ tree_read(struct tnode *n)
 
 	if (n->eof || n->reading)
 		return;
-	if (job_stopping(job)) {
+	if (job_stopping(job) || tree_other_fs(n)) {
 		n->eof = true;
 		return;
 	}
