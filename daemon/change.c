@@ -59,8 +59,8 @@ change_note_dst(struct job *job, enum change_kind kind, enum entry_type type,
 		change_note(job, kind, type, NULL, NULL);
 		return;
 	}
-	for (dstpath += n; *dstpath == '/' || strncmp(dstpath, "./", 2) == 0; )
-		dstpath += *dstpath == '/' ? 1 : 2;
+	for (dstpath += n; *dstpath == '/'; )
+		dstpath++;
 	if (job->into_dir)
 		rel = strdup(*dstpath ? dstpath : ".");
 	else if (asprintf(&rel, "%s%s%s", job->dest_name, *dstpath ? "/" : "", dstpath) < 0)
