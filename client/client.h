@@ -370,6 +370,8 @@ extern const struct cmd_entry cmd_table[];
 const struct cmd_entry *cmd_find(const char *name);
 /* Full help on f. */
 void		 cmd_print_help(FILE *);
+/* copy's options, grouped as cp's, cpd's own, backups and output. */
+void		 cmd_print_copy_help(FILE *);
 /* "usage: cpd-client NAME USAGE" on f. */
 void		 cmd_print_usage(const struct cmd_entry *, FILE *);
 /* Print an error and the command's usage line; returns CLIENT_EXIT_USAGE. */

@@ -459,6 +459,8 @@ cmd_copy_parse(struct client *c, const struct cmd_entry *cmd, int argc,
 			break;
 		case 'h':
 			cmd_print_usage(cmd, stdout);
+			fputc('\n', stdout);
+			cmd_print_copy_help(stdout);
 			*status = CLIENT_EXIT_OK;
 			return -1;
 		default:
