@@ -1,0 +1,221 @@
+#!/bin/bash
+# cp_compat: cpd-client copy against GNU cp, table-driven, on both engines.
+# Each invocation runs with cp in one fresh tree and with cpd-client in an
+# identical one (same working directory layout, relative paths), and what
+# they leave is compared: every entry's type, mode, owner, group, link
+# count, content or symlink target, and its mtime where the row preserves
+# times (entries new to the tree); the exit status; stdout (-v's lines,
+# in any order); and, for the rows marked so, stderr with "cp:" read as
+# "cpd-client:" (the same words, the same paths as given). Then: the
+# options cpd refuses exit 2 with "not supported" and touch nothing; -x
+# leaves a mount point empty as cp -x does (where a tmpfs can be
+# mounted); a client configuration the caller may not read is skipped
+# with a warning.
+. "$(dirname "$0")/../lib.sh"
+need_root "files owned by others, preserved ownership, mounts"
+[ -x "$CLIENT" ] || skip "cpd-client not built"
+cp --version 2>/dev/null | grep -q 'GNU coreutils' || skip "no GNU cp"
+ensure_user cpdtest
+
+# mk DIR: the fresh tree, the same each time (times included).
+mk() {
+	local d=$1
+	rm -rf "$d"
+	mkdir -p "$d/src/sub/deep" "$d/src/empty" "$d/dst"
+	printf 'data\n' >"$d/src/f"
+	printf '#!/bin/sh\n' >"$d/src/g"
+	head -c 70000 /dev/zero | tr '\0' x >"$d/src/sub/h"
+	printf 'i\n' >"$d/src/sub/deep/i"
+	ln "$d/src/f" "$d/src/hl"
+	ln -s f "$d/src/ln"
+	chmod 640 "$d/src/f"
+	chmod 755 "$d/src/g"
+	chmod 2750 "$d/src/sub"
+	chown cpdtest:cpdtest "$d/src/f" "$d/src/sub/h"
+	printf 'old\n' >"$d/dst/f"
+	chmod 606 "$d/dst/f"
+	chown cpdtest "$d/dst/f"
+	find "$d/src" "$d/dst" -exec touch -h -d '2001-02-03 04:05:06.789' {} +
+	touch -d '2030-01-01' "$d/dst/f"	# newer than src/f: -u keeps it
+}
+
+# compare A B SETUP TIMES: print how the trees A and B differ (nothing when
+# alike): every entry's type, mode, owner, group, link count, content or
+# target, and with TIMES=t its mtime unless it is a directory SETUP has.
+cat >"$T/compare.py" <<'EOF'
+import difflib, hashlib, os, stat, sys
+
+a, b, setup, times = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "t"
+
+def listing(top):
+    out = []
+    for root, dirs, files in os.walk(top):
+        for name in dirs + files:
+            full = os.path.join(root, name)
+            p = os.path.relpath(full, top)
+            st = os.lstat(full)
+            line = [p, stat.filemode(st.st_mode), str(st.st_uid), str(st.st_gid)]
+            if stat.S_ISLNK(st.st_mode):
+                line.append("-> " + os.readlink(full))
+            elif stat.S_ISREG(st.st_mode):
+                with open(full, "rb") as f:
+                    line += [str(st.st_nlink), hashlib.sha256(f.read()).hexdigest()[:16]]
+            if times and not (stat.S_ISDIR(st.st_mode) and os.path.isdir(os.path.join(setup, p))):
+                line.append("%d.%09d" % divmod(st.st_mtime_ns, 10**9))
+            out.append(" ".join(line))
+    return sorted(out)
+
+diff = [l for l in difflib.unified_diff(listing(a), listing(b), "cp", "cpd", n=0, lineterm="")
+        if not l.startswith("@@")]
+print(" ".join(diff[2:]))
+EOF
+
+# Rows: FLAGS|ARGS. FLAGS: t compare mtimes, m compare stderr, n do not
+# compare the trees (a documented difference), u needs update (none,
+# older) from the daemon.
+ROWS=(
+	"|src/f newf"
+	"|src/f dst"
+	"|src/f src/g dst/"
+	"|-R src newtree"
+	"|-r src dst"
+	"|-R src/. dst"
+	"t|-a src atree"
+	"t|-a src dst"
+	"t|-p src/f pf"
+	"t|-pR src ptree"
+	"t|--preserve src/g pg"
+	"t|--preserve=timestamps src/f tf"
+	"|--preserve=mode,ownership src/f mof"
+	"t|-a --no-preserve=ownership src nptree"
+	"t|-a --no-preserve=xattr src nxtree"
+	"|-dR src dtree"
+	"|-R --preserve=links src ltree"
+	"|-t dst src/f src/g"
+	"|--target-directory=dst src/sub"
+	"|-rT src dst"
+	"|-RT src newt"
+	"|-v src/f vf"
+	"|-v src/f src/g dst"
+	"|-rv src vtree"
+	"|-Rv src/. dst"
+	"|--strip-trailing-slashes -R src/ stree"
+	"|-Z src/f zf"
+	"|-f src/f dst/f"
+	"|-L src/ln lf"
+	"|-H src/ln hf"
+	"|src/ln plainln"
+	"|-P -R src/ln pln"
+	"|-x -R src xtree"
+	"u|-u src/f dst/f"
+	"u|-u src/g dst/g"
+	"u|-n src/f dst/f"
+	"u|-n src/g dst/"
+	"u|-rn src dst"
+	"m|nosuch x"
+	"m|src x"
+	"m|-R src src/f"
+	"mn|-R src src/sub"
+	"mn|-R src/sub src/sub"
+	"m|src/f src/f"
+	"m|-t nodir src/f"
+	"m|src/f nodir/x"
+	"m|-R src nodir/x"
+	"m|src/f src/g nodir"
+	"m|-T src/f dst"
+	"m|src/f/ x"
+)
+
+mk "$T/setup"
+total=0 same=0 problems=()
+for engine in io_uring fallback; do
+	case $engine in
+	io_uring) start_daemon_raw ;;
+	*) start_daemon_raw -E "$engine" ;;
+	esac
+	for row in "${ROWS[@]}"; do
+		flags=${row%%|*} args=${row#*|}
+		total=$((total + 1))
+		rm -rf "$T/cp" "$T/cpd"
+		cp -a "$T/setup" "$T/cp"
+		cp -a "$T/setup" "$T/cpd"
+		crc=0 drc=0
+		# shellcheck disable=SC2086
+		(cd "$T/cp" && cp $args >"$T/cp.out" 2>"$T/cp.err") || crc=$?
+		# shellcheck disable=SC2086
+		(cd "$T/cpd" && "$CLIENT" copy $args >"$T/cpd.out" 2>"$T/cpd.err") || drc=$?
+		if [[ $flags == *u* ]] && grep -q "invalid parameter: update" "$T/cpd.err"; then
+			echo "NOTE: $engine: cp $args: the daemon does not take update yet"
+			total=$((total - 1))
+			continue
+		fi
+		bad=()
+		[ "$crc" = "$drc" ] || bad+=("exit $drc, cp's $crc")
+		if [[ $flags != *n* ]]; then
+			t=-
+			[[ $flags == *t* ]] && t=t
+			d=$(py "$T/compare.py" "$T/cp" "$T/cpd" "$T/setup" "$t")
+			[ -z "$d" ] || bad+=("trees differ: ${d:0:600}")
+		fi
+		if ! diff <(sort "$T/cp.out") <(sort "$T/cpd.out") >/dev/null; then
+			bad+=("stdout '$(tr '\n' ' ' <"$T/cpd.out")', cp's '$(tr '\n' ' ' <"$T/cp.out")'")
+		fi
+		if [[ $flags == *m* ]] && ! diff <(sed 's/^cp:/cpd-client:/' "$T/cp.err") \
+		    "$T/cpd.err" >/dev/null; then
+			bad+=("stderr '$(cat "$T/cpd.err")', cp's '$(cat "$T/cp.err")'")
+		fi
+		if [ ${#bad[@]} -eq 0 ]; then
+			same=$((same + 1))
+		else
+			problems+=("$engine: cp $args: ${bad[*]}")
+		fi
+		no_temporaries "$T/cpd"
+	done
+	stop_daemon || fail "$engine: daemon failed on SIGTERM"
+done
+echo "cp_compat: $same of $total invocations as cp's"
+if [ ${#problems[@]} -gt 0 ]; then
+	printf '  %s\n' "${problems[@]}" >&2
+	fail "${#problems[@]} invocations differ from cp's"
+fi
+
+start_daemon_raw
+# Refused, never taken for something else: exit 2, "not supported", nothing made.
+mk "$T/cpd"
+cd "$T/cpd"
+for opt in -i -l -s -b --backup=numbered "-S .bak" --parents --attributes-only \
+    --copy-contents --remove-destination --sparse=always --debug "-R -L" "-R -H"; do
+	rc=0
+	# shellcheck disable=SC2086
+	"$CLIENT" copy $opt src/f newfile 2>"$T/err" || rc=$?
+	expect_eq "copy $opt: exit" "$rc" 2
+	grep -q "not supported" "$T/err" || fail "copy $opt: no 'not supported': $(cat "$T/err")"
+	[ ! -e newfile ] || fail "copy $opt: made newfile"
+done
+cd "$T"
+
+# -x: a directory on another mount is copied empty, as by cp -x.
+mk "$T/x"
+if mount -t tmpfs -o size=1m cpdtest "$T/x/src/sub" 2>/dev/null; then
+	printf 'other fs\n' >"$T/x/src/sub/on-tmpfs"
+	(cd "$T/x" && cp -Rx src cpx && "$CLIENT" copy -Rx src cpdx) ||
+		{ umount "$T/x/src/sub"; fail "-x: a copy failed"; }
+	umount "$T/x/src/sub"
+	[ -d "$T/x/cpdx/sub" ] || fail "-x: the mount point was not copied"
+	[ -z "$(ls -A "$T/x/cpdx/sub")" ] || fail "-x: descended into the mount"
+	expect_eq "-x: the entries, as cp -x's" "$(cd "$T/x/cpdx" && find . | sort)" \
+	    "$(cd "$T/x/cpx" && find . | sort)"
+else
+	echo "NOTE: no tmpfs mount here: -x across mounts not tried"
+fi
+
+# A configuration file the caller may not read: a warning, not exit 2.
+mkdir -p "$T/home/.config/cpd"
+echo '[client]' >"$T/home/.config/cpd/client.conf"
+chmod 000 "$T/home/.config/cpd/client.conf"
+rc=0
+HOME=$T/home XDG_CONFIG_HOME='' as_user cpdtest "$CLIENT" daemon-status >/dev/null 2>"$T/err" ||
+	rc=$?
+[ "$rc" != 2 ] || fail "unreadable client.conf: exit 2: $(cat "$T/err")"
+grep -q "warning: skipping $T/home/.config/cpd/client.conf" "$T/err" ||
+	fail "unreadable client.conf: no warning: $(cat "$T/err")"
