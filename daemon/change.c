@@ -4,7 +4,6 @@
  * last reply went out, a tick's worth; a job nobody streams drops its
  * queue at each tick (watch.c takes it whether or not a call waits).
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,27 +45,6 @@ change_note(struct job *job, enum change_kind kind, enum entry_type type, const 
 	memcpy(c->path, rel, len + 1);
 	*job->itemized_tail = c;
 	job->itemized_tail = &c->next;
-}
-
-void
-change_note_dst(struct job *job, enum change_kind kind, enum entry_type type,
-    const char *dstpath)
-{
-	size_t	 n = strlen(job->req.destination);
-	char	*rel = NULL;
-
-	if (!job->req.itemize || strncmp(dstpath, job->req.destination, n) != 0) {
-		change_note(job, kind, type, NULL, NULL);
-		return;
-	}
-	for (dstpath += n; *dstpath == '/'; )
-		dstpath++;
-	if (job->into_dir)
-		rel = strdup(*dstpath ? dstpath : ".");
-	else if (asprintf(&rel, "%s%s%s", job->dest_name, *dstpath ? "/" : "", dstpath) < 0)
-		rel = NULL;
-	change_note(job, kind, type, rel, NULL);
-	free(rel);
 }
 
 static struct json_object *

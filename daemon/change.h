@@ -22,8 +22,6 @@ struct job;
  */
 void	change_note(struct job *, enum change_kind, enum entry_type, const char *rel,
 	    const char *hash);
-/* The same for the entry at the absolute dstpath, under the job's destination. */
-void	change_note_dst(struct job *, enum change_kind, enum entry_type, const char *dstpath);
 /* The changes queued since the last take, as an array of Change; NULL when none. */
 struct json_object *change_take(struct job *);
 /* Job.changes: the counts. */

@@ -40,8 +40,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "copy.h"
 #include "change.h"
+#include "copy.h"
 #include "copy_int.h"
 #include "engine.h"
 #include "hlink.h"
@@ -49,11 +49,13 @@
 #include "log.h"
 #include "path.h"
 #include "tree.h"
+#include "update.h"
 
 static const char *const copy_state_names[CS_COUNT] = {
 	[CS_START] = "start", [CS_LSTAT] = "lstat", [CS_OPEN_SRC] = "open_src",
 	[CS_STAT_SRC] = "stat_src", [CS_HLINK] = "hlink", [CS_STAT_DST] = "stat_dst",
-	[CS_OPEN_DST] = "open_dst", [CS_INTO_READY] = "into_ready", [CS_COMPARE] = "compare", [CS_READLINK] = "readlink",
+	[CS_OPEN_DST] = "open_dst", [CS_INTO_READY] = "into_ready", [CS_COMPARE] = "compare",
+	[CS_REFRESH] = "refresh", [CS_READLINK] = "readlink", [CS_READLINK_DST] = "readlink_dst",
 	[CS_CREATE] = "create", [CS_CLONE] = "clone", [CS_EXTENTS] = "extents",
 	[CS_ALLOCATE] = "allocate", [CS_DATA] = "data", [CS_RECHECK] = "recheck",
 	[CS_TRUNCATE] = "truncate", [CS_META] = "meta", [CS_FSYNC] = "fsync",
@@ -141,10 +143,21 @@ copy_hlink_settle(struct copy *c, bool ok)
 	}
 }
 
-static const enum entry_type copy_entry_types[] = {
-	[K_FILE] = ENTRY_FILE, [K_SYMLINK] = ENTRY_SYMLINK, [K_SPECIAL] = ENTRY_SPECIAL,
-	[K_HARDLINK] = ENTRY_FILE,
-};
+/* What the copy did to its destination entry (change.h), for Job.changes and itemize. */
+static void
+copy_change_note(const struct copy *c)
+{
+	static const enum entry_type types[] = {
+		[K_FILE] = ENTRY_FILE, [K_SYMLINK] = ENTRY_SYMLINK,
+		[K_SPECIAL] = ENTRY_SPECIAL, [K_HARDLINK] = ENTRY_FILE,
+	};
+	enum change_kind kind = c->kept ? (c->refreshed ? CHANGE_METADATA : CHANGE_SKIPPED) :
+	    c->dst_exists ? CHANGE_UPDATED : CHANGE_CREATED;
+	char *rel = c->job->req.itemize ? item_final_rel(c->item) : NULL;
+
+	change_note(c->job, kind, types[c->kind], rel, NULL);
+	free(rel);
+}
 
 static void
 copy_finish(struct copy *c)
@@ -160,9 +173,11 @@ copy_finish(struct copy *c)
 	}
 	copy_temp_note(c, false);
 	if (c->err == 0)
-		change_note_dst(job, c->dst_exists ? CHANGE_UPDATED : CHANGE_CREATED,
-		    copy_entry_types[c->kind], c->dstpath);
-	job_file_end(job, c->item->parent, c->err, c->srcpath, c->msg, c->method);
+		copy_change_note(c);
+	if (c->vanished)
+		job_file_vanished(job, c->item->parent, c->srcpath, c->msg);
+	else
+		job_file_end(job, c->item->parent, c->err, c->srcpath, c->msg, c->method);
 	copy_free(c);
 }
 
@@ -344,6 +359,45 @@ copy_dst_is_stream(const struct copy *c)
 	return c->kind == K_FILE && !c->dst_link && (S_ISCHR(m) || S_ISBLK(m) || S_ISFIFO(m));
 }
 
+/*
+ * The update mode decides for a regular file in the way of a regular
+ * file only: anything else in the way (a symlink, a device) is replaced
+ * or written into as without it.
+ */
+static bool
+copy_update_applies(const struct copy *c)
+{
+	return c->job->req.update != UPDATE_ALL && c->kind == K_FILE && !c->dst_link &&
+	    S_ISREG(c->dstx.stx_mode);
+}
+
+/* The file in the way is kept: refreshed first when the mode says so. */
+static enum copy_state
+copy_keep(struct copy *c)
+{
+	const struct job *job = c->job;
+
+	c->kept = true;
+	c->progress += c->stx.stx_size;		/* its bytes are there */
+	if (job->req.archive && update_refreshes(job->req.update))
+		return CS_REFRESH;
+	return CS_END;
+}
+
+static enum copy_state
+copy_update_next(struct copy *c)
+{
+	switch (update_decide(c->job->req.update, &c->stx, &c->dstx)) {
+	case UPDATE_KEEP:
+		return copy_keep(c);
+	case UPDATE_COMPARE:
+		c->checking = true;
+		return CS_OPEN_DST;
+	default:
+		return CS_CREATE;
+	}
+}
+
 static enum copy_state
 copy_on_stat_dst(struct copy *c, int res)
 {
@@ -365,6 +419,8 @@ copy_on_stat_dst(struct copy *c, int res)
 		else if (S_ISDIR(c->dstx.stx_mode))
 			copy_error(c, -EISDIR,
 			    "cannot overwrite directory '%s' with a file", c->dstpath);
+		else if (copy_update_applies(c))
+			return copy_update_next(c);
 		else if (job->req.no_clobber && copy_may_be_ours(c))
 			return CS_OPEN_DST;
 		else if (job->req.no_clobber)
@@ -394,12 +450,27 @@ copy_dst_next(struct copy *c)
 	return copy_dst_is_new(c) ? copy_on_stat_dst(c, -ENOENT) : CS_STAT_DST;
 }
 
+/*
+ * A source listed in its directory that is not there any more when it
+ * is looked at vanished while the job ran (rsync's exit 24): reported as
+ * such, and it does not fail the job.
+ */
+static void
+copy_vanished(struct copy *c, int res)
+{
+	if (res == -ENOENT && c->item->parent) {
+		c->vanished = true;
+		copy_error(c, res, "file has vanished: '%s'", c->srcpath);
+	}
+}
+
 static enum copy_state
 copy_on_lstat(struct copy *c, int res)
 {
 	const struct job *job = c->job;
 
 	if (res < 0) {
+		copy_vanished(c, res);
 		copy_error(c, res, "cannot stat '%s'", c->srcpath);
 		return CS_END;
 	}
@@ -429,6 +500,7 @@ copy_on_open_src(struct copy *c, int res)
 	if (res == -ELOOP && c->job->req.recursive)
 		return CS_LSTAT;	/* became a symlink meanwhile */
 	if (res < 0) {
+		copy_vanished(c, res);
 		copy_error(c, res, "cannot open '%s'", c->srcpath);
 		return CS_END;
 	}
@@ -545,6 +617,10 @@ copy_on_open_dst(struct copy *c, int res)
 {
 	if (c->into)
 		return copy_on_open_into(c, res);
+	if (res < 0 && c->checking) {
+		copy_error(c, res, "cannot open '%s' to compare", c->dstpath);
+		return CS_END;
+	}
 	if (res < 0) {
 		copy_error(c, -EEXIST, "'%s' not replaced (no-clobber)", c->dstpath);
 		return CS_END;
@@ -553,9 +629,25 @@ copy_on_open_dst(struct copy *c, int res)
 	return CS_COMPARE;
 }
 
+/* checksum: the file in the way is kept if it is the same, else replaced. */
+static enum copy_state
+copy_on_check(struct copy *c, int res)
+{
+	engine_close(c->tmpfd, c->job->cred);
+	c->tmpfd = -1;
+	c->checking = false;
+	if (res < 0) {
+		copy_error(c, res, "cannot compare '%s' with '%s'", c->dstpath, c->srcpath);
+		return CS_END;
+	}
+	return res == 0 ? copy_keep(c) : CS_CREATE;
+}
+
 static enum copy_state
 copy_on_compare(struct copy *c, int res)
 {
+	if (c->checking)
+		return copy_on_check(c, res);
 	if (res != 0) {
 		copy_error(c, -EEXIST, "'%s' not replaced (no-clobber)", c->dstpath);
 		return CS_END;
@@ -569,6 +661,86 @@ copy_on_compare(struct copy *c, int res)
 	return CS_END;
 }
 
+/*
+ * archive, a kept file: the source's attributes where they differ, in a
+ * pool thread (several calls), through /proc so that a symlink put in its
+ * place meanwhile is not followed. With dry_run it only looks.
+ */
+static long
+copy_refresh_run(struct eop *op)
+{
+	struct copy	*c = op->owner;
+	char		 src[PATH_MAX], dst[PATH_MAX];
+	bool		 link = c->kind == K_SYMLINK;	/* no fd: by its name */
+	int		 rc;
+
+	if ((rc = link ? update_proc_path(src, item_srcdir(c->item), c->item->src) :
+	    update_proc_path(src, c->srcfd, "")) < 0 ||
+	    (rc = update_proc_path(dst, op->dirfd, c->item->name)) < 0)
+		return rc;
+	return update_refresh(src, !link, &c->stx, dst, &c->dstx, c->job->req.dry_run);
+}
+
+static struct eop *
+copy_refresh_op(struct copy *c)
+{
+	struct eop *op = copy_op(c, EOP_CALL);
+
+	op->run = copy_refresh_run;
+	return op;
+}
+
+static enum copy_state
+copy_on_refresh(struct copy *c, int res)
+{
+	if (res < 0) {
+		copy_error(c, res, "cannot set the attributes of '%s'", c->dstpath);
+		return CS_END;
+	}
+	c->refreshed = res > 0;
+	return CS_END;
+}
+
+/*
+ * A symlink's content is its target: quick and checksum keep one that
+ * has the source's (a target of another length differs without a look).
+ */
+static enum copy_state
+copy_update_link(struct copy *c)
+{
+	enum update_mode mode = c->job->req.update;
+
+	if (mode == UPDATE_QUICK || mode == UPDATE_CHECKSUM) {
+		if (c->dstx.stx_size != strlen(c->target) ||
+		    (c->link_path = malloc(PATH_MAX)) == NULL)
+			return CS_CREATE;
+		return CS_READLINK_DST;
+	}
+	return update_decide(mode, &c->stx, &c->dstx) == UPDATE_KEEP ? copy_keep(c) : CS_CREATE;
+}
+
+static struct eop *
+copy_readlink_dst_op(struct copy *c)
+{
+	struct eop *op = copy_op(c, EOP_READLINK);
+
+	op->path = c->item->name;
+	op->buf = c->link_path;
+	op->len = PATH_MAX - 1;
+	return op;
+}
+
+static enum copy_state
+copy_on_readlink_dst(struct copy *c, int res)
+{
+	bool same = res >= 0 && (size_t)res == strlen(c->target) &&
+	    memcmp(c->link_path, c->target, (size_t)res) == 0;
+
+	free(c->link_path);
+	c->link_path = NULL;
+	return same ? copy_keep(c) : CS_CREATE;
+}
+
 static enum copy_state
 copy_on_readlink(struct copy *c, int res)
 {
@@ -577,6 +749,9 @@ copy_on_readlink(struct copy *c, int res)
 		return CS_END;
 	}
 	c->target[res] = '\0';
+	/* A symlink in the way of a symlink: the update mode decides. */
+	if (c->job->req.update != UPDATE_ALL && c->dst_exists && S_ISLNK(c->dstx.stx_mode))
+		return copy_update_link(c);
 	return CS_CREATE;
 }
 
@@ -592,7 +767,9 @@ static const struct copy_step {
 	[CS_OPEN_DST] =		{ copy_open_dst_op,		copy_on_open_dst },
 	[CS_INTO_READY] =	{ copy_into_ready_op,		copy_on_into_ready },
 	[CS_COMPARE] =		{ copy_compare_op,		copy_on_compare },
+	[CS_REFRESH] =		{ copy_refresh_op,		copy_on_refresh },
 	[CS_READLINK] =		{ copy_readlink_op,		copy_on_readlink },
+	[CS_READLINK_DST] =	{ copy_readlink_dst_op,		copy_on_readlink_dst },
 	[CS_CREATE] =		{ copy_make_op,			copy_make_on_create },
 	[CS_CLONE] =		{ copy_make_clone_op,		copy_make_on_clone },
 	[CS_EXTENTS] =		{ copy_make_extents_op,		copy_make_on_extents },
@@ -630,6 +807,9 @@ copy_next(struct copy *c, enum copy_state next, bool stopping)
 		copy_error(c, -ECANCELED, "copy of '%s' cancelled", c->srcpath);
 	if (c->err)
 		return c->created ? CS_UNLINK : CS_END;
+	/* dry_run: decided, and reported as if done; nothing is made or written into. */
+	if (c->job->req.dry_run && (next == CS_CREATE || (next == CS_OPEN_DST && c->into)))
+		return CS_END;
 	return next;
 }
 

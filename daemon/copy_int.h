@@ -34,7 +34,10 @@ enum copy_state {
 	CS_HLINK,	/* archive: the job's link group, or waiting for its first copy */
 	CS_STAT_DST, CS_OPEN_DST,
 	CS_INTO_READY,	/* a device or FIFO opened to write into: what it is, blocking */
-	CS_COMPARE, CS_READLINK,
+	CS_COMPARE,
+	CS_REFRESH,	/* update: a kept file gets the source's attributes (archive) */
+	CS_READLINK,
+	CS_READLINK_DST,	/* update: the target of a symlink in the way */
 	CS_CREATE, CS_CLONE, CS_EXTENTS, CS_ALLOCATE, CS_DATA,
 	CS_RECHECK, CS_TRUNCATE, CS_META, CS_FSYNC, CS_LINK_TEMP,
 	CS_LINK_FINAL, CS_RENAME,
@@ -81,6 +84,14 @@ struct copy {
 	 * made, and nothing published.
 	 */
 	bool		 into;
+	/*
+	 * update: the file in the way is compared with the source
+	 * (checksum: opened as tmpfd, then closed again if it differs),
+	 * or kept (its content is the source's, or the mode says so) and
+	 * maybe refreshed (its attributes were not the source's).
+	 */
+	bool		 checking, kept, refreshed;
+	bool		 vanished;	/* a listed source was gone when opened */
 	unsigned	 create_tries;
 	struct statx	 stx, dstx;
 	struct statx	 stx_end;	/* the source again, after its data */

@@ -78,16 +78,21 @@ copy_publish_next(struct copy *c, enum copy_state from)
 /*
  * A writer that went on while the data was read leaves a copy that is
  * neither the old file nor the new one. Size and mtime show it, and
- * ctime even when the writer set the times back afterwards.
+ * ctime even when the writer set the times back afterwards. A name of
+ * it removed meanwhile (fewer links) changes ctime too, but not the
+ * data: the copy is whole, as rsync would have it (a source deleted
+ * while a backup reads it is common, and is not a changed file).
  */
 bool
 copy_publish_src_changed(const struct statx *a, const struct statx *b)
 {
+	bool unlinked = b->stx_nlink < a->stx_nlink;
+
 	return a->stx_size != b->stx_size ||
 	    a->stx_mtime.tv_sec != b->stx_mtime.tv_sec ||
 	    a->stx_mtime.tv_nsec != b->stx_mtime.tv_nsec ||
-	    a->stx_ctime.tv_sec != b->stx_ctime.tv_sec ||
-	    a->stx_ctime.tv_nsec != b->stx_ctime.tv_nsec;
+	    (!unlinked && (a->stx_ctime.tv_sec != b->stx_ctime.tv_sec ||
+	    a->stx_ctime.tv_nsec != b->stx_ctime.tv_nsec));
 }
 
 /* The source's second look (stx_end) against its first. */

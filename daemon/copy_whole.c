@@ -51,6 +51,7 @@ copy_whole_runs(const struct copy *c, uint64_t max)
 	case CS_STAT_SRC:
 		return true;
 	case CS_STAT_DST:
+	case CS_REFRESH:
 	case CS_CREATE:
 	case CS_CLONE:
 	case CS_DATA:

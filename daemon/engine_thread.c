@@ -296,7 +296,10 @@ thread_meta(struct eop *op)
 	if (op->meta_flags & META_MODE && !link && (st.st_mode & 07777) != mode &&
 	    fchmod(op->fd2, mode) < 0)
 		return -errno;
-	if (op->meta_flags & META_TIMES &&
+	/* The same mtime: left alone, atime too (a re-run over an up-to-date
+	 * tree must not update every directory's inode to move an atime). */
+	if (op->meta_flags & META_TIMES && (link || st.st_mtim.tv_sec != s->stx_mtime.tv_sec ||
+	    st.st_mtim.tv_nsec != s->stx_mtime.tv_nsec) &&
 	    (link ? utimensat(op->dirfd, op->path, ts, AT_SYMLINK_NOFOLLOW) :
 	    futimens(op->fd2, ts)) < 0)
 		return -errno;

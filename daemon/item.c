@@ -64,6 +64,12 @@ item_rel(const struct item *it)
 }
 
 char *
+item_final_rel(const struct item *it)
+{
+	return it->parent ? tree_path(it->parent, TREE_FINAL, it->name) : strdup(it->name);
+}
+
+char *
 item_rel_beside(const struct item *it, const char *name)
 {
 	return it->parent ? tree_path(it->parent, TREE_REL, name) : strdup(name);

@@ -28,6 +28,8 @@ int	item_dstdir(const struct job *, const struct item *);
 char	*item_srcpath(const struct item *);
 char	*item_dstpath(const struct job *, const struct item *);
 char	*item_rel(const struct item *);
+/* The same by the names it will have once in place (for what the job reports). */
+char	*item_final_rel(const struct item *);
 /* The path of name in the item's destination directory, from the job's. */
 char	*item_rel_beside(const struct item *, const char *name);
 

@@ -250,8 +250,6 @@ request_options(struct json_object *params, struct job_request *req, const char 
 static const char *
 request_unbuilt(const struct job_request *req)
 {
-	if (req->update != UPDATE_ALL)
-		return VOCAB_UPDATE;
 	if (req->delete || req->max_delete >= 0)
 		return VOCAB_DELETE;
 	if (req->nfilters)
@@ -260,8 +258,6 @@ request_unbuilt(const struct job_request *req)
 		return VOCAB_LINK_DEST;
 	if (req->nclone_dest)
 		return VOCAB_CLONE_DEST;
-	if (req->dry_run)
-		return VOCAB_DRY_RUN;
 	if (req->verify)
 		return VOCAB_VERIFY;
 	return NULL;

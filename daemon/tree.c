@@ -152,7 +152,7 @@ static enum tstate
 tree_next(const struct tnode *n, enum tstate from)
 {
 	const struct job *job = n->job;
-	bool		  more = !job_stopping(job) && n->dstfd >= 0;
+	bool		  more = !job_stopping(job) && n->dstfd >= 0 && !job->req.dry_run;
 
 	if (from < TS_META && more && (request_meta_flags(&job->req) || !n->existed))
 		return TS_META;
@@ -375,6 +375,30 @@ tree_remove_op(struct tnode *n)
 
 /* The handlers of their results. */
 
+/* A new directory is made (or, phantom, would be): reported as created. */
+static void
+tree_created(const struct tnode *n)
+{
+	char *rel = n->job->req.itemize ? tree_path(n, TREE_FINAL, NULL) : NULL;
+
+	change_note(n->job, CHANGE_CREATED, ENTRY_DIRECTORY, rel, NULL);
+	free(rel);
+}
+
+/*
+ * dry_run, a directory that does not exist: nothing is made, and what is
+ * in it is read and reported as it would be made (in a directory that
+ * is not there, nothing is in the way: copy_dst_is_new()).
+ */
+static enum tstate
+tree_phantom(struct tnode *n)
+{
+	n->phantom = true;
+	tree_created(n);
+	return TS_READ;
+}
+
+
 static enum tstate
 tree_on_open_src(struct tnode *n, int res)
 {
@@ -393,6 +417,8 @@ tree_on_stat_src(struct tnode *n, int res)
 		return tree_fail(n, -EPERM, PATH_PROCFS_REFUSED ": %s", TREE_SRC);
 	if (n->parent && tree_into_itself(n))
 		return tree_fail_into_itself(n);
+	if (n->parent && n->parent->phantom)
+		return tree_phantom(n);
 	/* Inside a hidden directory nothing can be in the way. */
 	return n->parent && n->parent->hidden ? TS_MKDIR : TS_OPEN_FINAL;
 }
@@ -411,21 +437,10 @@ static enum tstate
 tree_on_open_final(struct tnode *n, int res)
 {
 	if (res == -ENOENT)
-		return TS_MKDIR;
+		return n->job->req.dry_run ? tree_phantom(n) : TS_MKDIR;
 	if (res >= 0)
 		n->existed = true;	/* merge, as cp does */
 	return tree_on_open_dst(n, res);
-}
-
-/* A directory made: a change, before its contents' (cp -v's order). */
-static void
-tree_note_made(struct tnode *n)
-{
-	char *dst = tree_path(n, TREE_DST, NULL);
-
-	if (dst)
-		change_note_dst(n->job, CHANGE_CREATED, ENTRY_DIRECTORY, dst);
-	free(dst);
 }
 
 static enum tstate
@@ -433,9 +448,9 @@ tree_on_mkdir(struct tnode *n, int res)
 {
 	if (res < 0)
 		return tree_fail(n, res, "cannot create directory '%s': %s", TREE_DST);
+	tree_created(n);
 	if (n->tmpname[0])
 		n->staged = true;
-	tree_note_made(n);
 	return TS_OPEN_DST;
 }
 

@@ -46,6 +46,7 @@ struct tnode {
 	bool		 staged, hidden;
 	bool		 moved;		/* staged, and renamed into place since */
 	bool		 into_itself;	/* staged, and found inside its source: it goes */
+	bool		 phantom;	/* dry_run: it would be made; it has no destination */
 	char		 tmpname[64];
 	int		 end_err;	/* kept while it is renamed into place */
 	char		*end_msg;
@@ -58,6 +59,7 @@ enum tree_path {
 	TREE_SRC,	/* the source's path */
 	TREE_DST,	/* the destination's path, by the names it will have */
 	TREE_REL,	/* from the job's directory, by the names it has now */
+	TREE_FINAL,	/* from the job's directory, by the names it will have */
 };
 /* A path of n, with "/leaf" if leaf is not NULL: malloc'ed, NULL without memory. */
 char	*tree_path(const struct tnode *n, enum tree_path, const char *leaf);

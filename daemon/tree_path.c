@@ -30,7 +30,7 @@ tree_path(const struct tnode *n, enum tree_path which, const char *leaf)
 	for (t = n; t->parent; t = t->parent)
 		len += strlen(tree_path_name(t, which)) + 1;
 	base = which == TREE_SRC ? t->src : which == TREE_DST ? t->dstpath :
-	    tree_path_name(t, which);
+	    tree_path_name(t, which);	/* TREE_REL, TREE_FINAL: the top's name */
 	blen = strlen(base);
 	/* As path_join(): "dir/" and "dir" give the same path. */
 	while (blen > 1 && base[blen - 1] == '/')
