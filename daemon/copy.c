@@ -663,22 +663,20 @@ copy_on_compare(struct copy *c, int res)
 
 /*
  * archive, a kept file: the source's attributes where they differ, in a
- * pool thread (several calls), through /proc so that a symlink put in its
- * place meanwhile is not followed. With dry_run it only looks.
+ * pool thread (several calls), never through a symlink put in its place
+ * meanwhile. With dry_run it only looks.
  */
 static long
 copy_refresh_run(struct eop *op)
 {
-	struct copy	*c = op->owner;
-	char		 src[PATH_MAX], dst[PATH_MAX];
-	bool		 link = c->kind == K_SYMLINK;	/* no fd: by its name */
-	int		 rc;
+	struct copy		*c = op->owner;
+	/* A symlink has no fd: by its name. */
+	struct update_file	 src = c->kind == K_SYMLINK ?
+	    (struct update_file){ item_srcdir(c->item), c->item->src, AT_SYMLINK_NOFOLLOW } :
+	    (struct update_file){ c->srcfd, "", AT_EMPTY_PATH };
+	struct update_file	 dst = { op->dirfd, c->item->name, AT_SYMLINK_NOFOLLOW };
 
-	if ((rc = link ? update_proc_path(src, item_srcdir(c->item), c->item->src) :
-	    update_proc_path(src, c->srcfd, "")) < 0 ||
-	    (rc = update_proc_path(dst, op->dirfd, c->item->name)) < 0)
-		return rc;
-	return update_refresh(src, !link, &c->stx, dst, &c->dstx, c->job->req.dry_run);
+	return update_refresh(&src, &c->stx, &dst, &c->dstx, c->job->req.dry_run);
 }
 
 static struct eop *

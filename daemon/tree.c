@@ -75,14 +75,6 @@ struct tree_job {
 	struct fdshare_holder share;	/* its directories' fds */
 };
 
-struct linux_dirent64 {
-	uint64_t	d_ino;
-	int64_t		d_off;
-	unsigned short	d_reclen;
-	unsigned char	d_type;
-	char		d_name[];
-};
-
 static void tree_step_done(struct eop *, int);
 static void tree_enter(struct tnode *, enum tstate);
 
@@ -479,7 +471,8 @@ tree_queue(struct tnode *n, size_t len)
 		struct item		*it;
 
 		off += d->d_reclen;
-		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0 ||
+		    tree_quick_entry(n, d))
 			continue;
 		if ((it = item_new(n, NULL, d->d_name, d->d_type)) == NULL)
 			return -ENOMEM;
@@ -660,7 +653,8 @@ tree_read(struct tnode *n)
 		return;
 	}
 	n->reading = true;
-	op = tree_op(n, EOP_READDIR);
+	op = tree_op(n, tree_quick_applies(n) ? EOP_CALL : EOP_READDIR);
+	op->run = tree_quick_read_run;
 	op->fd = n->srcfd;
 	op->buf = n->buf;
 	op->len = TREE_BUF;

@@ -55,6 +55,25 @@ struct tnode {
 	struct eop	 op;
 };
 
+/* A directory entry as getdents64(2) gives it. */
+struct linux_dirent64 {
+	uint64_t	d_ino;
+	int64_t		d_off;
+	unsigned short	d_reclen;
+	unsigned char	d_type;
+	char		d_name[];
+};
+
+/*
+ * tree_quick.c: an up-to-date file of a merged directory kept (and
+ * refreshed) in the pool thread that reads its entries, never an item.
+ */
+bool	tree_quick_applies(const struct tnode *);
+/* EOP_CALL: getdents64, then each kept regular file's d_type marked. */
+long	tree_quick_read_run(struct eop *);
+/* On the loop: a marked entry counted and reported; false for the others. */
+bool	tree_quick_entry(struct tnode *, const struct linux_dirent64 *);
+
 enum tree_path {
 	TREE_SRC,	/* the source's path */
 	TREE_DST,	/* the destination's path, by the names it will have */

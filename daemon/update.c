@@ -10,19 +10,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include "update.h"
 
 static int
+update_ts_cmp(const struct statx_timestamp *a, const struct statx_timestamp *b)
+{
+	if (a->tv_sec != b->tv_sec)
+		return a->tv_sec < b->tv_sec ? -1 : 1;
+	if (a->tv_nsec != b->tv_nsec)
+		return a->tv_nsec < b->tv_nsec ? -1 : 1;
+	return 0;
+}
+
+static int
 update_mtime_cmp(const struct statx *a, const struct statx *b)
 {
-	if (a->stx_mtime.tv_sec != b->stx_mtime.tv_sec)
-		return a->stx_mtime.tv_sec < b->stx_mtime.tv_sec ? -1 : 1;
-	if (a->stx_mtime.tv_nsec != b->stx_mtime.tv_nsec)
-		return a->stx_mtime.tv_nsec < b->stx_mtime.tv_nsec ? -1 : 1;
-	return 0;
+	return update_ts_cmp(&a->stx_mtime, &b->stx_mtime);
 }
 
 enum update_verdict
@@ -50,38 +57,65 @@ update_refreshes(enum update_mode mode)
 	return mode == UPDATE_QUICK || mode == UPDATE_CHECKSUM;
 }
 
-int
-update_proc_path(char *buf, int dirfd, const char *name)
-{
-	int n = snprintf(buf, PATH_MAX, "/proc/self/fd/%d%s%s", dirfd, *name ? "/" : "", name);
+/*
+ * The xattr calls take paths; an open file or a name in a directory is
+ * reached through /proc/self/fd. Only listing, which every kept file
+ * needs, is worth its own call: listxattrat(2) (Linux 6.13) resolves the
+ * name from the directory at once, where the /proc path costs a walk
+ * through proc and its checks (most of a re-run's time went there).
+ */
+#ifndef SYS_listxattrat
+#define SYS_listxattrat	465	/* the same on every architecture */
+#endif
 
-	return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
+static bool update_no_listxattrat;	/* the kernel has none: ENOSYS once */
+
+struct update_path {
+	char	path[PATH_MAX];
+	bool	follow;
+};
+
+static int
+update_path(const struct update_file *f, struct update_path *p)
+{
+	int n = snprintf(p->path, sizeof(p->path), "/proc/self/fd/%d%s%s", f->dirfd,
+	    *f->name ? "/" : "", f->name);
+
+	p->follow = !(f->flags & AT_SYMLINK_NOFOLLOW) || *f->name == '\0';
+	return n < 0 || (size_t)n >= sizeof(p->path) ? -ENAMETOOLONG : 0;
 }
 
-/*
- * The source's path is followed (it is an open file's /proc/self/fd
- * link), the destination's never (a symlink put in its place is not
- * looked through).
- */
-#define UPDATE_LIST(follow, path, buf, len) \
-	((follow) ? listxattr(path, buf, len) : llistxattr(path, buf, len))
-#define UPDATE_GET(follow, path, name, buf, len) \
-	((follow) ? getxattr(path, name, buf, len) : lgetxattr(path, name, buf, len))
-
-/* The names of path's xattrs, malloc'ed into *names; its length, or -errno. */
 static ssize_t
-update_xattr_names(const char *path, bool follow, char **names)
+update_listxattr(const struct update_file *f, const struct update_path *p, char *buf, size_t len)
+{
+	ssize_t n;
+
+	if (!update_no_listxattrat) {
+		n = syscall(SYS_listxattrat, f->dirfd, f->name, (unsigned)f->flags, buf, len);
+		if (n >= 0 || errno != ENOSYS)
+			return n;
+		update_no_listxattrat = true;
+	}
+	return p->follow ? listxattr(p->path, buf, len) : llistxattr(p->path, buf, len);
+}
+
+#define UPDATE_GET(p, name, buf, len) \
+	((p)->follow ? getxattr((p)->path, name, buf, len) : lgetxattr((p)->path, name, buf, len))
+
+/* The names of f's xattrs, malloc'ed into *names; its length, or -errno. */
+static ssize_t
+update_xattr_names(const struct update_file *f, const struct update_path *p, char **names)
 {
 	ssize_t n;
 
 	*names = NULL;
 	for (;;) {
-		if ((n = UPDATE_LIST(follow, path, NULL, 0)) <= 0)
+		if ((n = update_listxattr(f, p, NULL, 0)) <= 0)
 			return n < 0 && errno != ENOTSUP ? -errno : 0;
 		free(*names);
 		if ((*names = malloc((size_t)n)) == NULL)
 			return -ENOMEM;
-		if ((n = UPDATE_LIST(follow, path, *names, (size_t)n)) >= 0)
+		if ((n = update_listxattr(f, p, *names, (size_t)n)) >= 0)
 			return n;
 		if (errno != ERANGE)	/* ERANGE: one was added meanwhile */
 			return -errno;
@@ -98,18 +132,18 @@ update_xattr_listed(const char *names, ssize_t n, const char *name)
 	return false;
 }
 
-/* The value of name at path, malloc'ed; its length, or -errno. */
+/* The value of name at p, malloc'ed; its length, or -errno. */
 static ssize_t
-update_xattr_get(const char *path, bool follow, const char *name, char **val)
+update_xattr_get(const struct update_path *p, const char *name, char **val)
 {
 	ssize_t n;
 
 	*val = NULL;
-	if ((n = UPDATE_GET(follow, path, name, NULL, 0)) < 0)
+	if ((n = UPDATE_GET(p, name, NULL, 0)) < 0)
 		return -errno;
 	if ((*val = malloc((size_t)n + 1)) == NULL)
 		return -ENOMEM;
-	if ((n = UPDATE_GET(follow, path, name, *val, (size_t)n)) < 0)
+	if ((n = UPDATE_GET(p, name, *val, (size_t)n)) < 0)
 		return -errno;
 	return n;
 }
@@ -120,29 +154,31 @@ update_xattr_get(const char *path, bool follow, const char *name, char **val)
  * are left as they are, as cp -a does. 1 when something differed.
  */
 static int
-update_xattrs(const char *src, bool follow_src, const char *dst, bool look_only)
+update_xattrs(const struct update_file *src, const struct update_file *dst, bool look_only)
 {
-	char	*sn, *dn = NULL, *sv = NULL, *dv = NULL;
-	ssize_t	 ns, nd, sl, dl;
-	int	 changed = 0, rc = 0;
+	struct update_path	 sp, dp;
+	char			*sn = NULL, *dn = NULL, *sv = NULL, *dv = NULL;
+	ssize_t			 ns, nd, sl, dl;
+	int			 changed = 0, rc;
 
-	if ((ns = update_xattr_names(src, follow_src, &sn)) < 0 ||
-	    (nd = update_xattr_names(dst, false, &dn)) < 0) {
+	if ((rc = update_path(src, &sp)) < 0 || (rc = update_path(dst, &dp)) < 0)
+		return rc;
+	if ((ns = update_xattr_names(src, &sp, &sn)) < 0 ||
+	    (nd = update_xattr_names(dst, &dp, &dn)) < 0) {
 		rc = ns < 0 ? (int)ns : (int)nd;
 		goto out;
 	}
 	for (const char *p = sn; p < sn + ns; p += strlen(p) + 1) {
 		free(sv);
 		free(dv);
-		if ((sl = update_xattr_get(src, follow_src, p, &sv)) < 0) {
-			dv = NULL;
+		dv = NULL;
+		if ((sl = update_xattr_get(&sp, p, &sv)) < 0)
 			continue;	/* gone meanwhile */
-		}
-		dl = update_xattr_listed(dn, nd, p) ? update_xattr_get(dst, false, p, &dv) : -ENODATA;
+		dl = update_xattr_listed(dn, nd, p) ? update_xattr_get(&dp, p, &dv) : -ENODATA;
 		if (dl == sl && memcmp(sv, dv, (size_t)sl) == 0)
 			continue;
 		changed = 1;
-		if (!look_only && lsetxattr(dst, p, sv, (size_t)sl, 0) < 0 &&
+		if (!look_only && lsetxattr(dp.path, p, sv, (size_t)sl, 0) < 0 &&
 		    errno != EPERM && errno != ENOTSUP && errno != EACCES) {
 			rc = -errno;
 			goto out;
@@ -152,7 +188,7 @@ update_xattrs(const char *src, bool follow_src, const char *dst, bool look_only)
 		if (update_xattr_listed(sn, ns, p))
 			continue;
 		changed = 1;
-		if (!look_only && lremovexattr(dst, p) < 0 && errno != ENODATA &&
+		if (!look_only && lremovexattr(dp.path, p) < 0 && errno != ENODATA &&
 		    errno != EPERM && errno != ENOTSUP && errno != EACCES) {
 			rc = -errno;
 			goto out;
@@ -168,26 +204,35 @@ out:
 }
 
 int
-update_refresh(const char *src, bool follow_src, const struct statx *stx, const char *dst,
-    const struct statx *dst_stx, bool look_only)
+update_refresh(const struct update_file *src, const struct statx *stx,
+    const struct update_file *dst, const struct statx *dst_stx, bool look_only)
 {
 	struct timespec	 ts[2] = {
 		{ stx->stx_atime.tv_sec, stx->stx_atime.tv_nsec },
 		{ stx->stx_mtime.tv_sec, stx->stx_mtime.tv_nsec },
 	};
 	mode_t		 mode = stx->stx_mode & 07777;
-	int		 changed;
+	int		 changed = 0;
 
-	if ((changed = update_xattrs(src, follow_src, dst, look_only)) < 0)
+	/*
+	 * Listing both sides' xattrs doubled the system calls of a re-run
+	 * over an up-to-date tree. A source whose xattrs changed since the
+	 * copy was written or refreshed has a newer ctime than the copy;
+	 * one that did not cannot have xattrs the copy lacks. (A copy's
+	 * xattrs changed by hand are not repaired then: see cpd-client(1).)
+	 */
+	if (update_ts_cmp(&stx->stx_ctime, &dst_stx->stx_ctime) > 0 &&
+	    (changed = update_xattrs(src, dst, look_only)) < 0)
 		return changed;
 	/* Ownership first: a chown clears setuid and setgid, so the mode after. */
 	if (dst_stx->stx_uid != stx->stx_uid || dst_stx->stx_gid != stx->stx_gid) {
 		changed = 1;
-		if (!look_only && lchown(dst, stx->stx_uid, stx->stx_gid) < 0) {
+		if (!look_only && fchownat(dst->dirfd, dst->name, stx->stx_uid, stx->stx_gid,
+		    dst->flags) < 0) {
 			if (errno != EPERM)
 				return -errno;
 			/* As cp -a: no setuid or setgid file of someone else's as the caller's. */
-			(void)!lchown(dst, (uid_t)-1, stx->stx_gid);
+			(void)!fchownat(dst->dirfd, dst->name, (uid_t)-1, stx->stx_gid, dst->flags);
 			mode &= ~(mode_t)(S_ISUID | S_ISGID);
 		}
 	}
@@ -196,12 +241,12 @@ update_refresh(const char *src, bool follow_src, const struct statx *stx, const 
 	else if ((dst_stx->stx_mode & 07777) != mode || (changed && !look_only &&
 	    stx->stx_mode & (S_ISUID | S_ISGID))) {
 		changed = 1;
-		if (!look_only && fchmodat(AT_FDCWD, dst, mode, AT_SYMLINK_NOFOLLOW) < 0)
+		if (!look_only && fchmodat(dst->dirfd, dst->name, mode, dst->flags) < 0)
 			return -errno;
 	}
 	if (update_mtime_cmp(stx, dst_stx) != 0) {
 		changed = 1;
-		if (!look_only && utimensat(AT_FDCWD, dst, ts, AT_SYMLINK_NOFOLLOW) < 0)
+		if (!look_only && utimensat(dst->dirfd, dst->name, ts, dst->flags) < 0)
 			return -errno;
 	}
 	return changed;

@@ -2,7 +2,7 @@
  * Copy's update modes: whether an existing destination file is replaced
  * (enum update_mode, cpd-vocab.h), and an archive job's kept file
  * brought up to date. Pure functions and blocking calls for a pool
- * thread (never the loop): copy.c and tree.c ask them.
+ * thread (never the loop): copy.c and tree_quick.c ask them.
  */
 #ifndef CPD_UPDATE_H
 #define CPD_UPDATE_H
@@ -25,18 +25,25 @@ enum update_verdict update_decide(enum update_mode, const struct statx *src,
 bool	update_refreshes(enum update_mode);
 
 /*
- * Give the kept file dst (a path through /proc/self/fd, see
- * update_proc_path; a symlink there is not followed) the attributes of
- * src (stx, and the xattrs of the file at the path src, followed with
- * follow_src: the /proc/self/fd link of an open source) where they differ: owner and
- * group (EPERM ignored, as cp -a), mode, mtime (with atime), extended
- * attributes (those of the source set, others removed). dst_stx is
- * dst's statx. With look_only nothing is changed. 1 when something
- * differed, 0 when all matched, -errno.
+ * A file by name in a directory, as the *at() calls take it: flags
+ * AT_SYMLINK_NOFOLLOW (never through a symlink put in its place), or
+ * AT_EMPTY_PATH with name "" (an open file: dirfd itself).
  */
-int	update_refresh(const char *src, bool follow_src, const struct statx *stx,
-	    const char *dst, const struct statx *dst_stx, bool look_only);
-/* "/proc/self/fd/DIRFD/NAME" (an empty NAME: the fd's own) into buf (PATH_MAX), or -ENAMETOOLONG. */
-int	update_proc_path(char *buf, int dirfd, const char *name);
+struct update_file {
+	int		 dirfd;
+	const char	*name;
+	int		 flags;
+};
+
+/*
+ * Give the kept file dst the attributes of src (stx, and src's xattrs)
+ * where they differ: owner and group (EPERM ignored, as cp -a), mode,
+ * mtime (with atime), extended attributes (those of the source set,
+ * others removed; looked at only when the source's ctime is newer than
+ * the copy's). dst_stx is dst's statx. With look_only nothing is
+ * changed. 1 when something differed, 0 when all matched, -errno.
+ */
+int	update_refresh(const struct update_file *src, const struct statx *stx,
+	    const struct update_file *dst, const struct statx *dst_stx, bool look_only);
 
 #endif
