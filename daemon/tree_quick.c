@@ -50,7 +50,7 @@ tree_quick_look(const struct tnode *n, const char *name)
 	if (statx(n->srcfd, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &src) < 0 ||
 	    statx(n->dstfd, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &dst) < 0 ||
 	    !S_ISREG(src.stx_mode) || !S_ISREG(dst.stx_mode) ||
-	    (req->archive && src.stx_nlink > 1) ||
+	    (request_keeps(req, PRESERVE_LINKS) && src.stx_nlink > 1) ||
 	    update_decide(req->update, &src, &dst) != UPDATE_KEEP)
 		return 0;
 	if (!req->archive || !update_refreshes(req->update))
