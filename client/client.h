@@ -143,6 +143,7 @@ struct client {
 	unsigned	 preserve;	/* PRESERVE_BIT()s asked for (-p, --preserve, -d) */
 	unsigned	 no_preserve;	/* --no-preserve */
 	bool		 one_file_system;
+	bool		 remove_destination;
 	int		 deref;		/* 'L', 'H', 'P', or 0: cp's default */
 	struct cp_names	 names;
 	struct conf	 conf;
@@ -438,7 +439,7 @@ void		 cp_sent_free(int nsrc, char **srcs, char *dest);
 /* The PRESERVE_BIT()s to send, or -1 to leave it to the daemon. */
 int		 cp_preserve(const struct client *);
 /* Print cp -v's line for a Change's path. */
-void		 cp_verbose(struct client *, const char *rel);
+void		 cp_verbose(struct client *, const char *change, const char *rel);
 /* A daemon's message naming paths as the user wrote them; malloc'd, NULL if none. */
 char		*cp_message(const struct client *, const char *msg);
 /* cp_message's result in cp's words where the daemon's differ; malloc'd. */

@@ -165,6 +165,9 @@ cmd_copy_cp_params(struct client *c, struct json_object *params)
 	}
 	if (c->one_file_system)
 		json_object_object_add(params, VOCAB_ONE_FILE_SYSTEM, json_object_new_boolean(1));
+	if (c->remove_destination)
+		json_object_object_add(params, VOCAB_REMOVE_DESTINATION,
+		    json_object_new_boolean(1));
 }
 
 /* --link-dest DIR, --clone-dest DIR: absolute, as every path sent. */

@@ -19,7 +19,7 @@ static const struct {
 	const char	*name;
 	const char	*what;
 } cp_refused[] = {
-	{ 'i', "-i", "ask before replacing (the daemon cannot ask; -n keeps existing files)" },
+	{ 'i', "-i", "the daemon cannot ask before replacing; -n keeps existing files" },
 	{ 'l', "-l", "hard links instead of copies" },
 	{ 's', "-s", "symbolic links instead of copies" },
 	{ 'b', "-b", "backups of replaced files" },
@@ -28,8 +28,6 @@ static const struct {
 	{ CP_PARENTS, "--parents", "the source's path under the directory" },
 	{ CP_ATTRIBUTES_ONLY, "--attributes-only", "attributes without the data" },
 	{ CP_COPY_CONTENTS, "--copy-contents", "the contents of special files in a tree" },
-	{ CP_REMOVE_DESTINATION, "--remove-destination",
-	  "removing a file before it is replaced (it is renamed over: see cpd-client(1))" },
 	{ CP_DEBUG, "--debug", "cp's debugging output" },
 };
 
@@ -43,7 +41,7 @@ cp_selinux(void)
 static int
 cp_refuse(const char *name, const char *what)
 {
-	return client_error(CLIENT_EXIT_USAGE, "option '%s' (%s) is not supported; "
+	return client_error(CLIENT_EXIT_USAGE, "option '%s' is not supported (%s); "
 	    "see cpd-client(1)", name, what);
 }
 
@@ -139,6 +137,9 @@ cp_option(struct client *c, int opt, int *status)
 		break;
 	case CP_STRIP_TRAILING_SLASHES:
 		c->strip_slashes = true;
+		break;
+	case CP_REMOVE_DESTINATION:
+		c->remove_destination = true;
 		break;
 	case CP_SPARSE:
 		if (strcmp(optarg, "auto") == 0)
@@ -322,10 +323,11 @@ cp_base(const char *path, size_t *len)
 /*
  * A Change's path (from the job's directory) as cp -v names both sides:
  * "'s/sub/b' -> 'd/s/sub/b'". Into a directory the first component is a
- * source's name; otherwise it is the new name of the only source.
+ * source's name; otherwise it is the new name of the only source. What
+ * --remove-destination replaced was "removed" first.
  */
 void
-cp_verbose(struct client *c, const char *rel)
+cp_verbose(struct client *c, const char *change, const char *rel)
 {
 	const struct cp_names	*nm = &c->names;
 	const char		*rest = strchr(rel, '/'), *src = nm->user[0], *b;
@@ -356,6 +358,8 @@ cp_verbose(struct client *c, const char *rel)
 		s = cp_join(src, rest);
 		d = cp_join(nm->user_dest, rest);
 	}
+	if (d && c->remove_destination && strcmp(change, "updated") == 0)
+		printf("removed '%s'\n", d);
 	if (s && d)
 		printf("'%s' -> '%s'\n", s, d);
 	free(s);

@@ -82,7 +82,7 @@ itemize_reply(struct client *c, struct json_object *params)
 		/* cp -v names what it copies, not what it leaves or deletes. */
 		if (c->verbose && !c->json && strcmp(change, "skipped") != 0 &&
 		    strcmp(change, "deleted") != 0 && strcmp(change, "metadata") != 0)
-			cp_verbose(c, path);
+			cp_verbose(c, change, path);
 		if (c->itemize == 0 || (c->itemize < 2 && strcmp(change, "skipped") == 0))
 			continue;
 		if (c->json)

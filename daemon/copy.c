@@ -403,7 +403,8 @@ copy_on_stat_dst(struct copy *c, int res)
 {
 	const struct job *job = c->job;
 
-	if (res == 0 && c->kind == K_FILE && S_ISLNK(c->dstx.stx_mode) && !c->dst_link) {
+	if (res == 0 && c->kind == K_FILE && S_ISLNK(c->dstx.stx_mode) && !c->dst_link &&
+	    !job->req.remove_destination) {
 		c->dst_link = true;
 		return CS_STAT_DST;	/* again, through it */
 	}
@@ -425,7 +426,7 @@ copy_on_stat_dst(struct copy *c, int res)
 			return CS_OPEN_DST;
 		else if (job->req.no_clobber)
 			copy_error(c, -EEXIST, "'%s' not replaced (no-clobber)", c->dstpath);
-		else if (copy_dst_is_stream(c)) {
+		else if (copy_dst_is_stream(c) && !job->req.remove_destination) {
 			c->into = true;
 			return CS_OPEN_DST;
 		}

@@ -21,7 +21,8 @@
  * into the old one: the temporary gets the replaced file's owner, group,
  * mode and extended attributes (its ACL) before it is renamed over it,
  * as far as the caller may give them. Archive and --preserve take the
- * source's (what --preserve leaves out stays the new file's). A
+ * source's (what --preserve leaves out stays the new file's), and
+ * remove_destination none of the old file's (cp --remove-destination). A
  * symlink in the way is what is replaced, not its target: the copy owes
  * the target nothing. A new file costs nothing: only a file found in
  * the way takes this step.
@@ -30,7 +31,8 @@ bool
 copy_publish_keeps_dst(const struct copy *c)
 {
 	return c->kind == K_FILE && c->dst_exists && !c->dst_link && !c->into &&
-	    !c->job->req.preserve && S_ISREG(c->dstx.stx_mode);
+	    !c->job->req.preserve && !c->job->req.remove_destination &&
+	    S_ISREG(c->dstx.stx_mode);
 }
 
 /* The source's attributes the copy takes: a symlink or a device has no mode to set. */

@@ -52,6 +52,7 @@ struct job_request {
 	/* PRESERVE_BIT()s: what the copy keeps of its sources (archive: all). */
 	unsigned	  preserve;
 	bool		  one_file_system;	/* no descent into other mounts */
+	bool		  remove_destination;	/* what is in the way is replaced, whatever it is */
 };
 
 /* Whether the copy keeps attribute p of its sources. */

@@ -32,6 +32,9 @@ mk() {
 	chmod 755 "$d/src/g"
 	chmod 2750 "$d/src/sub"
 	chown cpdtest:cpdtest "$d/src/f" "$d/src/sub/h"
+	mknod "$d/dst/null" c 1 3
+	mkfifo "$d/dst/fifo"
+	ln -s nowhere "$d/dst/dangle"
 	printf 'old\n' >"$d/dst/f"
 	chmod 606 "$d/dst/f"
 	chown cpdtest "$d/dst/f"
@@ -102,6 +105,12 @@ ROWS=(
 	"|--strip-trailing-slashes -R src/ stree"
 	"|-Z src/f zf"
 	"|-f src/f dst/f"
+	"|--remove-destination src/f dst/f"
+	"|-v --remove-destination src/f dst/f"
+	"|--remove-destination src/f dst/null"
+	"|--remove-destination src/f dst/fifo"
+	"|--remove-destination src/f dst/dangle"
+	"|-R --remove-destination src/. dst"
 	"|-L src/ln lf"
 	"|-H src/ln hf"
 	"|src/ln plainln"
@@ -184,7 +193,7 @@ start_daemon_raw
 mk "$T/cpd"
 cd "$T/cpd"
 for opt in -i -l -s -b --backup=numbered "-S .bak" --parents --attributes-only \
-    --copy-contents --remove-destination --sparse=always --debug "-R -L" "-R -H"; do
+    --copy-contents --sparse=always --debug "-R -L" "-R -H"; do
 	rc=0
 	# shellcheck disable=SC2086
 	"$CLIENT" copy $opt src/f newfile 2>"$T/err" || rc=$?
