@@ -118,6 +118,9 @@ copy_free(struct copy *c)
 		engine_close(c->srcfd, c->job->cred);	/* not on the loop: engine.h */
 	if (c->tmpfd >= 0)
 		engine_close(c->tmpfd, c->job->cred);
+	if (c->snapfd >= 0)
+		engine_close(c->snapfd, c->job->cred);
+	free(c->snap_rel);
 	free(c->lanes);
 	free(c->ext);
 	free(c->target);
@@ -152,6 +155,7 @@ copy_change_note(const struct copy *c)
 		[K_SPECIAL] = ENTRY_SPECIAL, [K_HARDLINK] = ENTRY_FILE,
 	};
 	enum change_kind kind = c->kept ? (c->refreshed ? CHANGE_METADATA : CHANGE_SKIPPED) :
+	    c->snapfd >= 0 ? (c->snap_clone ? CHANGE_CLONED : CHANGE_LINKED) :
 	    c->dst_exists ? CHANGE_UPDATED : CHANGE_CREATED;
 	char *rel = c->job->req.itemize ? item_final_rel(c->item) : NULL;
 
@@ -359,6 +363,13 @@ copy_dst_is_stream(const struct copy *c)
 	return c->kind == K_FILE && !c->dst_link && (S_ISCHR(m) || S_ISBLK(m) || S_ISFIFO(m));
 }
 
+/* Run again after a crash or restart, with no_clobber's own rule off. */
+static bool
+copy_resumed(const struct job *job)
+{
+	return job->restarts > 0 && !job->req.no_clobber;
+}
+
 /*
  * The update mode decides for a regular file in the way of a regular
  * file only: anything else in the way (a symlink, a device) is replaced
@@ -367,8 +378,8 @@ copy_dst_is_stream(const struct copy *c)
 static bool
 copy_update_applies(const struct copy *c)
 {
-	return c->job->req.update != UPDATE_ALL && c->kind == K_FILE && !c->dst_link &&
-	    S_ISREG(c->dstx.stx_mode);
+	return (c->job->req.update != UPDATE_ALL || copy_resumed(c->job)) &&
+	    c->kind == K_FILE && !c->dst_link && S_ISREG(c->dstx.stx_mode);
 }
 
 /* The file in the way is kept: refreshed first when the mode says so. */
@@ -387,7 +398,12 @@ copy_keep(struct copy *c)
 static enum copy_state
 copy_update_next(struct copy *c)
 {
-	switch (update_decide(c->job->req.update, &c->stx, &c->dstx)) {
+	const struct job *job = c->job;
+
+	if (job->req.update == UPDATE_ALL)	/* resumed: what the first run published stays */
+		return update_resumed_keeps(&c->stx, &c->dstx, job->req.archive,
+		    job->created_usec) ? copy_keep(c) : CS_CREATE;
+	switch (update_decide(job->req.update, &c->stx, &c->dstx)) {
 	case UPDATE_KEEP:
 		return copy_keep(c);
 	case UPDATE_COMPARE:
@@ -769,6 +785,7 @@ static const struct copy_step {
 	[CS_REFRESH] =		{ copy_refresh_op,		copy_on_refresh },
 	[CS_READLINK] =		{ copy_readlink_op,		copy_on_readlink },
 	[CS_READLINK_DST] =	{ copy_readlink_dst_op,		copy_on_readlink_dst },
+	[CS_SNAP_FIND] =	{ copy_snap_find_op,		copy_snap_on_find },
 	[CS_CREATE] =		{ copy_make_op,			copy_make_on_create },
 	[CS_CLONE] =		{ copy_make_clone_op,		copy_make_on_clone },
 	[CS_EXTENTS] =		{ copy_make_extents_op,		copy_make_on_extents },
@@ -806,6 +823,8 @@ copy_next(struct copy *c, enum copy_state next, bool stopping)
 		copy_error(c, -ECANCELED, "copy of '%s' cancelled", c->srcpath);
 	if (c->err)
 		return c->created ? CS_UNLINK : CS_END;
+	if (next == CS_CREATE && copy_snap_may(c))
+		return CS_SNAP_FIND;
 	/* dry_run: decided, and reported as if done; nothing is made or written into. */
 	if (c->job->req.dry_run && (next == CS_CREATE || (next == CS_OPEN_DST && c->into)))
 		return CS_END;
@@ -939,7 +958,7 @@ copy_start(struct job *job, struct item *it)
 	}
 	c->job = job;
 	c->item = it;
-	c->srcfd = c->tmpfd = -1;
+	c->srcfd = c->tmpfd = c->snapfd = -1;
 	c->method = M_COUNT;
 	c->fs = c->cj->fs;
 	c->direct = item_hidden(it);

@@ -38,6 +38,7 @@ enum copy_state {
 	CS_REFRESH,	/* update: a kept file gets the source's attributes (archive) */
 	CS_READLINK,
 	CS_READLINK_DST,	/* update: the target of a symlink in the way */
+	CS_SNAP_FIND,	/* link_dest, clone_dest: the file in a snapshot */
 	CS_CREATE, CS_CLONE, CS_EXTENTS, CS_ALLOCATE, CS_DATA,
 	CS_RECHECK, CS_TRUNCATE, CS_META, CS_FSYNC, CS_LINK_TEMP,
 	CS_LINK_FINAL, CS_RENAME,
@@ -92,6 +93,11 @@ struct copy {
 	 */
 	bool		 checking, kept, refreshed;
 	bool		 vanished;	/* a listed source was gone when opened */
+	/* Snapshots (copy_snap.c): the matching file found, linked or cloned. */
+	int		 snapfd;
+	bool		 snap_tried, snap_clone;
+	char		*snap_rel;	/* its path in a snapshot */
+	char		 snap_proc[32];
 	unsigned	 create_tries;
 	struct statx	 stx, dstx;
 	struct statx	 stx_end;	/* the source again, after its data */
@@ -174,6 +180,13 @@ enum copy_state copy_publish_on_link(struct copy *, int);
 enum copy_state copy_publish_on_rename(struct copy *, int);
 enum copy_state copy_publish_on_unlink(struct copy *, int);
 bool	copy_publish_src_changed(const struct statx *, const struct statx *);
+
+/* copy_snap.c: link_dest and clone_dest */
+bool	copy_snap_may(const struct copy *);
+struct eop *copy_snap_find_op(struct copy *);
+enum copy_state copy_snap_on_find(struct copy *, int);
+enum copy_state copy_snap_fall_back(struct copy *);
+void	copy_snap_link(struct copy *, struct eop *);
 
 /* copy_whole.c: a small file in one pool thread */
 bool	copy_whole_may(const struct copy *);

@@ -78,6 +78,10 @@ copy_make_op(struct copy *c)
 	case K_HARDLINK:
 	default:
 		op = copy_op(c, EOP_LINK);
+		if (c->snapfd >= 0) {
+			copy_snap_link(c, op);
+			break;
+		}
 		op->dirfd2 = job->dirfd;
 		/* Its own copy: link_to->rel changes when a new directory on
 		 * the way is renamed into place (hlink_moved). */
@@ -89,11 +93,15 @@ copy_make_op(struct copy *c)
 	return op;
 }
 
-/* The whole file's data, shared: FICLONE. */
+/* The whole file's data, shared: FICLONE, of the source or of its match in a snapshot. */
 struct eop *
 copy_make_clone_op(struct copy *c)
 {
-	return copy_size_op(c, EOP_CLONE);
+	struct eop *op = copy_size_op(c, EOP_CLONE);
+
+	if (c->snap_clone)
+		op->fd = c->snapfd;
+	return op;
 }
 
 struct eop *
@@ -133,6 +141,8 @@ copy_make_on_create(struct copy *c, int res)
 	if (res == -ENOENT && c->kind == K_HARDLINK && copy_make_link_moved(c) &&
 	    ++c->create_tries < 4)
 		return CS_CREATE;	/* to where the target is now */
+	if (res < 0 && c->snapfd >= 0 && c->kind == K_HARDLINK)
+		return copy_snap_fall_back(c);
 	if (res < 0) {
 		copy_error(c, res, "cannot create '%s'", c->dstpath);
 		return CS_END;
@@ -140,10 +150,13 @@ copy_make_on_create(struct copy *c, int res)
 	c->created = !c->nameless;
 	if (c->kind != K_FILE) {
 		c->method = M_LINKS;
+		if (c->snapfd >= 0)
+			c->progress += c->stx.stx_size;	/* its bytes are there */
 		return copy_publish_next(c, CS_CREATE);
 	}
 	c->tmpfd = res;
-	if (job->req.reflink != REFLINK_NEVER && !(c->fs & CF_NO_CLONE) && c->stx.stx_size > 0)
+	if (c->snap_clone || (job->req.reflink != REFLINK_NEVER && !(c->fs & CF_NO_CLONE) &&
+	    c->stx.stx_size > 0))
 		return CS_CLONE;
 	return copy_make_sparse_next(c);
 }
@@ -151,6 +164,14 @@ copy_make_on_create(struct copy *c, int res)
 enum copy_state
 copy_make_on_clone(struct copy *c, int res)
 {
+	if (res < 0 && c->snap_clone) {
+		/* Not from the snapshot: from the source, as without one. */
+		engine_close(c->snapfd, c->job->cred);
+		c->snapfd = -1;
+		c->snap_clone = false;
+		return c->job->req.reflink != REFLINK_NEVER && !(c->fs & CF_NO_CLONE) ?
+		    CS_CLONE : copy_make_sparse_next(c);
+	}
 	if (res == 0) {
 		c->method = M_REFLINK;
 		c->progress += c->stx.stx_size;

@@ -52,6 +52,7 @@ copy_whole_runs(const struct copy *c, uint64_t max)
 		return true;
 	case CS_STAT_DST:
 	case CS_REFRESH:
+	case CS_SNAP_FIND:
 	case CS_CREATE:
 	case CS_CLONE:
 	case CS_DATA:

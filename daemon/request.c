@@ -256,10 +256,6 @@ request_unbuilt(const struct job_request *req)
 		return VOCAB_DELETE;
 	if (req->nfilters)
 		return VOCAB_FILTERS;
-	if (req->nlink_dest)
-		return VOCAB_LINK_DEST;
-	if (req->nclone_dest)
-		return VOCAB_CLONE_DEST;
 	if (req->verify)
 		return VOCAB_VERIFY;
 	return NULL;

@@ -9,7 +9,8 @@
  * a re-run of 10,000 files took 9 times rsync's time). Whatever is not
  * plainly kept (a file to copy, a directory, a hard link of an archive
  * job, an entry of unknown type) goes the usual way, where the same
- * rules decide again.
+ * rules decide again. A job run again after a crash or a restart keeps
+ * so what its first run published (update_resumed_keeps).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -34,7 +35,8 @@ tree_quick_applies(const struct tnode *n)
 	enum update_mode mode = n->job->req.update;
 
 	return n->existed && n->dstfd >= 0 &&
-	    (mode == UPDATE_NONE || mode == UPDATE_OLDER || mode == UPDATE_QUICK);
+	    (mode == UPDATE_NONE || mode == UPDATE_OLDER || mode == UPDATE_QUICK ||
+	    (mode == UPDATE_ALL && n->job->restarts > 0 && !n->job->req.no_clobber));
 }
 
 /* In the pool thread: whether the regular file name is kept, refreshed, or left to the chain (0). */
@@ -50,8 +52,13 @@ tree_quick_look(const struct tnode *n, const char *name)
 	if (statx(n->srcfd, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &src) < 0 ||
 	    statx(n->dstfd, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &dst) < 0 ||
 	    !S_ISREG(src.stx_mode) || !S_ISREG(dst.stx_mode) ||
-	    (request_keeps(req, PRESERVE_LINKS) && src.stx_nlink > 1) ||
-	    update_decide(req->update, &src, &dst) != UPDATE_KEEP)
+	    (request_keeps(req, PRESERVE_LINKS) && src.stx_nlink > 1))
+		return 0;
+	/* Run again (tree_quick_applies): what the first run published stays. */
+	if (req->update == UPDATE_ALL)
+		return update_resumed_keeps(&src, &dst, req->archive, n->job->created_usec) ?
+		    TREE_QUICK_KEPT : 0;
+	if (update_decide(req->update, &src, &dst) != UPDATE_KEEP)
 		return 0;
 	if (!req->archive || !update_refreshes(req->update))
 		return TREE_QUICK_KEPT;

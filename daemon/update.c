@@ -52,6 +52,18 @@ update_decide(enum update_mode mode, const struct statx *src, const struct statx
 }
 
 bool
+update_resumed_keeps(const struct statx *src, const struct statx *dst, bool archive,
+    uint64_t since_usec)
+{
+	struct statx_timestamp since = { .tv_sec = (int64_t)(since_usec / 1000000),
+	    .tv_nsec = (uint32_t)(since_usec % 1000000) * 1000 };
+
+	if (dst->stx_size != src->stx_size)
+		return false;
+	return archive ? update_mtime_cmp(dst, src) == 0 : update_ts_cmp(&dst->stx_mtime, &since) >= 0;
+}
+
+bool
 update_refreshes(enum update_mode mode)
 {
 	return mode == UPDATE_QUICK || mode == UPDATE_CHECKSUM;
@@ -201,6 +213,12 @@ out:
 	free(sv);
 	free(dv);
 	return rc;
+}
+
+int
+update_xattrs_differ(const struct update_file *a, const struct update_file *b)
+{
+	return update_xattrs(a, b, true);
 }
 
 int

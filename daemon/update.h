@@ -8,6 +8,7 @@
 #define CPD_UPDATE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/stat.h>
 
 #include "cpd-vocab.h"
@@ -21,6 +22,15 @@ enum update_verdict {
 /* A regular file dst in the way of the regular file src. */
 enum update_verdict update_decide(enum update_mode, const struct statx *src,
 	    const struct statx *dst);
+/*
+ * A job run again after a crash or a restart, asked to replace files
+ * (UPDATE_ALL), need not copy again what its first run published: a
+ * file of the source's size that has the source's mtime (archive: set
+ * from it) or, without archive, was written since the job was made
+ * (since_usec) is taken as published. Whether dst is kept so.
+ */
+bool	update_resumed_keeps(const struct statx *src, const struct statx *dst, bool archive,
+	    uint64_t since_usec);
 /* Whether a kept file of an archive job gets the source's attributes (rsync's quick check does). */
 bool	update_refreshes(enum update_mode);
 
@@ -43,6 +53,8 @@ struct update_file {
  * the copy's). dst_stx is dst's statx. With look_only nothing is
  * changed. 1 when something differed, 0 when all matched, -errno.
  */
+/* Whether a's and b's extended attributes differ: 1, 0, or -errno. */
+int	update_xattrs_differ(const struct update_file *a, const struct update_file *b);
 int	update_refresh(const struct update_file *src, const struct statx *stx,
 	    const struct update_file *dst, const struct statx *dst_stx, bool look_only);
 

@@ -56,15 +56,6 @@ past_dirs() {
 	find "$1" \( -type d -o -type l \) -exec touch -h -d '2021-02-03 04:05:06' {} +
 }
 
-# jget KEY.KEY...: a field of the JSON document on stdin (cpd-client --json).
-jget() {
-	py -c 'import json, sys
-v = json.load(sys.stdin)
-for k in sys.argv[1].split("."):
-    v = v[k]
-print(v)' "$1"
-}
-
 make_src() {	# DIR
 	mkdir -p "$1/sub/deep"
 	local i
