@@ -42,15 +42,17 @@ mk() {
 	touch -d '2030-01-01' "$d/dst/f"	# newer than src/f: -u keeps it
 }
 
-# compare A B SETUP TIMES: print how the trees A and B differ (nothing when
-# alike): every entry's type, mode, owner, group, link count, content or
-# target, and with TIMES=t its mtime unless it is a directory SETUP has.
+# compare.py SETUP W ROW...: each ROW ("FLAGS|ARGS") ran in W/N/cp and W/N/cpd
+# (N from 0), with rc, out and err beside each: print how each differs
+# from cp's, one line a row that does, and last "SAME TOTAL". The trees:
+# every entry's type, mode, owner, group, link count, content or target,
+# and with t its mtime unless it is a directory SETUP has.
 cat >"$T/compare.py" <<'EOF'
 import difflib, hashlib, os, stat, sys
 
-a, b, setup, times = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "t"
+setup, w, rows = sys.argv[1], sys.argv[2], sys.argv[3:]
 
-def listing(top):
+def listing(top, times):
     out = []
     for root, dirs, files in os.walk(top):
         for name in dirs + files:
@@ -68,14 +70,39 @@ def listing(top):
             out.append(" ".join(line))
     return sorted(out)
 
-diff = [l for l in difflib.unified_diff(listing(a), listing(b), "cp", "cpd", n=0, lineterm="")
-        if not l.startswith("@@")]
-print(" ".join(diff[2:]))
+def read(n, side, what):
+    with open(os.path.join(w, str(n), side + "." + what)) as f:
+        return f.read()
+
+same = 0
+for n, row in enumerate(rows):
+    flags, args = row.split("|", 1)
+    bad = []
+    crc, drc = read(n, "cp", "rc").strip(), read(n, "cpd", "rc").strip()
+    if crc != drc:
+        bad.append("exit %s, cp's %s" % (drc, crc))
+    if "n" not in flags:
+        d = [l for l in difflib.unified_diff(
+                listing(os.path.join(w, str(n), "cp"), "t" in flags),
+                listing(os.path.join(w, str(n), "cpd"), "t" in flags), n=0, lineterm="")
+             if not l.startswith("@@")][2:]
+        if d:
+            bad.append("trees differ: " + " ".join(d)[:600])
+    cout, dout = read(n, "cp", "out"), read(n, "cpd", "out")
+    if sorted(cout.splitlines()) != sorted(dout.splitlines()):
+        bad.append("stdout %r, cp's %r" % (dout, cout))
+    cerr, derr = read(n, "cp", "err"), read(n, "cpd", "err")
+    if "m" in flags and cerr.replace("cp:", "cpd-client:", 1) != derr:
+        bad.append("stderr %r, cp's %r" % (derr, cerr))
+    if bad:
+        print("cp %s: %s" % (args, "; ".join(bad)))
+    else:
+        same += 1
+print(same, len(rows))
 EOF
 
 # Rows: FLAGS|ARGS. FLAGS: t compare mtimes, m compare stderr, n do not
-# compare the trees (a documented difference), u needs update (none,
-# older) from the daemon.
+# compare the trees (a documented difference).
 ROWS=(
 	"|src/f newf"
 	"|src/f dst"
@@ -116,11 +143,11 @@ ROWS=(
 	"|src/ln plainln"
 	"|-P -R src/ln pln"
 	"|-x -R src xtree"
-	"u|-u src/f dst/f"
-	"u|-u src/g dst/g"
-	"u|-n src/f dst/f"
-	"u|-n src/g dst/"
-	"u|-rn src dst"
+	"|-u src/f dst/f"
+	"|-u src/g dst/g"
+	"|-n src/f dst/f"
+	"|-n src/g dst/"
+	"|-rn src dst"
 	"m|nosuch x"
 	"m|src x"
 	"m|-R src src/f"
@@ -136,57 +163,41 @@ ROWS=(
 )
 
 mk "$T/setup"
-total=0 same=0 problems=()
+mkdir "$T/pair"
+cp -a "$T/setup" "$T/pair/cp"
+cp -a "$T/setup" "$T/pair/cpd"
 for engine in io_uring fallback; do
 	case $engine in
 	io_uring) start_daemon_raw ;;
 	*) start_daemon_raw -E "$engine" ;;
 	esac
+	W=$T/w.$engine
+	mkdir "$W"
+	n=0
 	for row in "${ROWS[@]}"; do
-		flags=${row%%|*} args=${row#*|}
-		total=$((total + 1))
-		rm -rf "$T/cp" "$T/cpd"
-		cp -a "$T/setup" "$T/cp"
-		cp -a "$T/setup" "$T/cpd"
-		crc=0 drc=0
+		args=${row#*|}
+		cp -a "$T/pair" "$W/$n"
+		rc=0
 		# shellcheck disable=SC2086
-		(cd "$T/cp" && cp $args >"$T/cp.out" 2>"$T/cp.err") || crc=$?
+		(cd "$W/$n/cp" && cp $args >../cp.out 2>../cp.err) || rc=$?
+		echo $rc >"$W/$n/cp.rc"
+		rc=0
 		# shellcheck disable=SC2086
-		(cd "$T/cpd" && "$CLIENT" copy $args >"$T/cpd.out" 2>"$T/cpd.err") || drc=$?
-		if [[ $flags == *u* ]] && grep -q "invalid parameter: update" "$T/cpd.err"; then
-			echo "NOTE: $engine: cp $args: the daemon does not take update yet"
-			total=$((total - 1))
-			continue
-		fi
-		bad=()
-		[ "$crc" = "$drc" ] || bad+=("exit $drc, cp's $crc")
-		if [[ $flags != *n* ]]; then
-			t=-
-			[[ $flags == *t* ]] && t=t
-			d=$(py "$T/compare.py" "$T/cp" "$T/cpd" "$T/setup" "$t")
-			[ -z "$d" ] || bad+=("trees differ: ${d:0:600}")
-		fi
-		if ! diff <(sort "$T/cp.out") <(sort "$T/cpd.out") >/dev/null; then
-			bad+=("stdout '$(tr '\n' ' ' <"$T/cpd.out")', cp's '$(tr '\n' ' ' <"$T/cp.out")'")
-		fi
-		if [[ $flags == *m* ]] && ! diff <(sed 's/^cp:/cpd-client:/' "$T/cp.err") \
-		    "$T/cpd.err" >/dev/null; then
-			bad+=("stderr '$(cat "$T/cpd.err")', cp's '$(cat "$T/cp.err")'")
-		fi
-		if [ ${#bad[@]} -eq 0 ]; then
-			same=$((same + 1))
-		else
-			problems+=("$engine: cp $args: ${bad[*]}")
-		fi
-		no_temporaries "$T/cpd"
+		(cd "$W/$n/cpd" && "$CLIENT" copy $args >../cpd.out 2>../cpd.err) || rc=$?
+		echo $rc >"$W/$n/cpd.rc"
+		no_temporaries "$W/$n/cpd"
+		n=$((n + 1))
 	done
 	stop_daemon || fail "$engine: daemon failed on SIGTERM"
+	py "$T/compare.py" "$T/setup" "$W" "${ROWS[@]}" >"$T/result" || fail "compare.py failed"
+	read -r same total < <(tail -n 1 "$T/result")
+	echo "cp_compat: $engine: $same of $total invocations as cp's"
+	if [ "$same" != "$total" ]; then
+		head -n -1 "$T/result" | sed 's/^/  /' >&2
+		fail "$engine: $((total - same)) invocations differ from cp's"
+	fi
+	rm -rf "$W"
 done
-echo "cp_compat: $same of $total invocations as cp's"
-if [ ${#problems[@]} -gt 0 ]; then
-	printf '  %s\n' "${problems[@]}" >&2
-	fail "${#problems[@]} invocations differ from cp's"
-fi
 
 start_daemon_raw
 # Refused, never taken for something else: exit 2, "not supported", nothing made.
