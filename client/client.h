@@ -144,6 +144,8 @@ struct client {
 	unsigned	 no_preserve;	/* --no-preserve */
 	bool		 one_file_system;
 	bool		 remove_destination;
+	bool		 hard_link;	/* -l */
+	bool		 force;		/* -f: -l replaces an existing file */
 	int		 deref;		/* 'L', 'H', 'P', or 0: cp's default */
 	struct cp_names	 names;
 	struct conf	 conf;

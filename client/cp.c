@@ -20,7 +20,6 @@ static const struct {
 	const char	*what;
 } cp_refused[] = {
 	{ 'i', "-i", "the daemon cannot ask before replacing; -n keeps existing files" },
-	{ 'l', "-l", "hard links instead of copies" },
 	{ 's', "-s", "symbolic links instead of copies" },
 	{ 'b', "-b", "backups of replaced files" },
 	{ CP_BACKUP, "--backup", "backups of replaced files" },
@@ -122,7 +121,11 @@ cp_option(struct client *c, int opt, int *status)
 		c->update = UPDATE_OLDER;
 		break;
 	case 'f':
-		break;		/* the way cpd replaces already (renamed over) */
+		c->force = true;	/* the way cpd replaces already (renamed over), but -l's */
+		break;
+	case 'l':
+		c->hard_link = true;
+		break;
 	case 'v':
 		c->verbose = true;
 		break;
@@ -432,6 +435,34 @@ cp_bare(const char *msg)
 	    strncmp(msg, "omitting directory '", 20) == 0;
 }
 
+/* How the daemon says that no_clobber kept a file (copy.c). */
+#define CP_KEPT	"' not replaced (no-clobber)"
+
+/* The source the user named for destination path dst (a top-level one): for -l's message. */
+static const char *
+cp_source_of(const struct client *c, const char *dst, size_t dlen)
+{
+	const struct cp_names	*nm = &c->names;
+	const char		*b;
+	size_t			 len;
+
+	if (nm->into_dir) {
+		while (dlen > 1 && dst[dlen - 1] == '/')
+			dlen--;
+		for (size_t s = dlen; s > 0; s--)
+			if (dst[s - 1] == '/') {
+				dst += s;
+				dlen -= s;
+				break;
+			}
+		for (int i = 0; i < nm->nsrc; i++)
+			if ((b = cp_base(nm->user[i], &len)) && len == dlen &&
+			    strncmp(b, dst, len) == 0)
+				return nm->user[i];
+	}
+	return nm->user[0];
+}
+
 /*
  * A failed copy's message in cp's words, where the daemon words it its
  * own way; mapped is cp_message's. malloc'd.
@@ -441,12 +472,18 @@ cp_wording(const struct client *c, const char *mapped)
 {
 	const struct cp_names	*nm = &c->names;
 	const char		*tail = strrchr(mapped, ':'), *why = tail ? tail + 2 : "";
+	const char		*kept = strstr(mapped, CP_KEPT);
 	char			*out = NULL;
 	int			 r = 0;
 
 	if (tail && cp_bare(mapped))
 		r = asprintf(&out, "%s%.*s", strncmp(mapped, "omitting", 8) == 0 ?
 		    "-r not specified; " : "", (int)(tail - mapped), mapped);
+	else if (c->hard_link && mapped[0] == '\'' && kept && kept + strlen(CP_KEPT) == tail)
+		/* -l without -f: the file in the way stays, as cp's "File exists". */
+		r = asprintf(&out, "cannot create hard link '%.*s' to '%s': %s",
+		    (int)(kept - mapped - 1), mapped + 1,
+		    cp_source_of(c, mapped + 1, (size_t)(kept - mapped - 1)), why);
 	else if (strncmp(mapped, "cannot copy into '", 18) == 0 && nm->into_dir)
 		r = asprintf(&out, "target %s'%s': %s", c->target_dir ? "directory " : "",
 		    nm->user_dest, why);

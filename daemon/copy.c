@@ -541,6 +541,10 @@ copy_on_stat_src(struct copy *c, int res)
 	if (c->err)
 		return CS_END;
 	c->add_total = c->item->parent != NULL;	/* top-level sources were counted by the scan */
+	if (job->req.hard_link) {
+		c->kind = K_HARDLINK;	/* cp -l: to the source itself (link_to NULL) */
+		return copy_dst_next(c);
+	}
 	if (request_keeps(&job->req, PRESERVE_LINKS) && c->stx.stx_nlink > 1)
 		return CS_HLINK;
 	return copy_dst_next(c);

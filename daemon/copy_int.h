@@ -97,7 +97,7 @@ struct copy {
 	int		 snapfd;
 	bool		 snap_tried, snap_clone;
 	char		*snap_rel;	/* its path in a snapshot */
-	char		 snap_proc[32];
+	char		 snap_proc[32];	/* /proc/self/fd/N of snapfd, or (cp -l) of srcfd */
 	unsigned	 create_tries;
 	struct statx	 stx, dstx;
 	struct statx	 stx_end;	/* the source again, after its data */

@@ -78,8 +78,8 @@ copy_make_op(struct copy *c)
 	case K_HARDLINK:
 	default:
 		op = copy_op(c, EOP_LINK);
-		if (c->snapfd >= 0) {
-			copy_snap_link(c, op);
+		if (c->snapfd >= 0 || c->link_to == NULL) {
+			copy_snap_link(c, op);	/* the snapshot's file, or (cp -l) the source */
 			break;
 		}
 		op->dirfd2 = job->dirfd;
@@ -143,14 +143,16 @@ copy_make_on_create(struct copy *c, int res)
 		return CS_CREATE;	/* to where the target is now */
 	if (res < 0 && c->snapfd >= 0 && c->kind == K_HARDLINK)
 		return copy_snap_fall_back(c);
-	if (res < 0) {
+	if (res < 0 && c->kind == K_HARDLINK && c->link_to == NULL)
+		copy_error(c, res, "cannot create hard link '%s' to '%s'", c->dstpath, c->srcpath);
+	else if (res < 0)
 		copy_error(c, res, "cannot create '%s'", c->dstpath);
+	if (res < 0)
 		return CS_END;
-	}
 	c->created = !c->nameless;
 	if (c->kind != K_FILE) {
 		c->method = M_LINKS;
-		if (c->snapfd >= 0)
+		if (c->kind == K_HARDLINK && (c->snapfd >= 0 || c->link_to == NULL))
 			c->progress += c->stx.stx_size;	/* its bytes are there */
 		return copy_publish_next(c, CS_CREATE);
 	}

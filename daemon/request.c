@@ -213,7 +213,8 @@ request_cp(struct json_object *params, struct job_request *req, const char **bad
 	if ((*bad = VOCAB_PRESERVE, rc = request_preserve(params, req)) < 0 ||
 	    (rc = request_bool(params, *bad = VOCAB_ONE_FILE_SYSTEM, &req->one_file_system)) < 0 ||
 	    (rc = request_bool(params, *bad = VOCAB_REMOVE_DESTINATION,
-	    &req->remove_destination)) < 0)
+	    &req->remove_destination)) < 0 ||
+	    (rc = request_bool(params, *bad = VOCAB_LINK, &req->hard_link)) < 0)
 		return rc;
 	return 0;
 }
@@ -345,6 +346,7 @@ request_to_json(const struct job_request *req, struct json_object *o)
 	    json_object_new_boolean(req->one_file_system));
 	json_object_object_add(o, VOCAB_REMOVE_DESTINATION,
 	    json_object_new_boolean(req->remove_destination));
+	json_object_object_add(o, VOCAB_LINK, json_object_new_boolean(req->hard_link));
 }
 
 static void

@@ -53,6 +53,7 @@ struct job_request {
 	unsigned	  preserve;
 	bool		  one_file_system;	/* no descent into other mounts */
 	bool		  remove_destination;	/* what is in the way is replaced, whatever it is */
+	bool		  hard_link;	/* link (cp -l): files are hard-linked, not copied */
 };
 
 /* Whether the copy keeps attribute p of its sources. */

@@ -138,6 +138,13 @@ ROWS=(
 	"|--remove-destination src/f dst/fifo"
 	"|--remove-destination src/f dst/dangle"
 	"|-R --remove-destination src/. dst"
+	"|-l src/f lf2"
+	"m|-l src/f dst/f"
+	"|-lf src/f dst/f"
+	"|-l --remove-destination src/f dst/f"
+	"|-lR src/sub ltree"
+	"t|-al src/sub altree"
+	"|-lv src/g dst/"
 	"|-L src/ln lf"
 	"|-H src/ln hf"
 	"|src/ln plainln"
@@ -203,7 +210,7 @@ start_daemon_raw
 # Refused, never taken for something else: exit 2, "not supported", nothing made.
 mk "$T/cpd"
 cd "$T/cpd"
-for opt in -i -l -s -b --backup=numbered "-S .bak" --parents --attributes-only \
+for opt in -i -s -b --backup=numbered "-S .bak" --parents --attributes-only \
     --copy-contents --sparse=always --debug "-R -L" "-R -H"; do
 	rc=0
 	# shellcheck disable=SC2086

@@ -309,7 +309,7 @@ test_cp_letters(void **state)
 	assert_int_equal(c.update, -1);
 
 	/* Refused, never taken for something else. */
-	static const char *const refused[] = { "-i", "-l", "-s", "-b", "--backup=numbered",
+	static const char *const refused[] = { "-i", "-s", "-b", "--backup=numbered",
 	    "--parents", "--attributes-only", "--copy-contents",
 	    "--sparse=always", "--debug" };
 	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
