@@ -64,7 +64,7 @@ static const char cmd_copy_help_text[] =
 "  -H, -L, --dereference follow symlinks given as sources (a plain copy does;\n"
 "                        in a tree: not supported)\n"
 "  -n, --no-clobber      keep existing files: skip them, exit 0 (cp 9.1)\n"
-"  -P, --no-dereference  copy symlinks as symlinks (-R does so already)\n"
+"  -P, --no-dereference  copy symlinks as symlinks (as -R does in a tree)\n"
 "  -p                    --preserve=mode,ownership,timestamps\n"
 "  -l, --link            hard-link files instead of copying them (an existing\n"
 "                        file is an error, unless -f)\n"

@@ -170,25 +170,15 @@ cp_option(struct client *c, int opt, int *status)
 
 /*
  * What the options together mean, checked once all are read: -L and -H
- * follow symlinks in a tree (cpd copies them as symlinks, as -R does by
- * default in cp), -P and -d copy a symlink source itself (a plain copy
- * follows it).
+ * follow symlinks in a tree, which cpd does not (it copies them as
+ * symlinks, as -R does by default in cp).
  */
 static int
-cp_check_deref(struct client *c, int nsrc, char **srcs)
+cp_check_deref(const struct client *c)
 {
-	bool		 tree = c->recursive || c->archive;
-	struct stat	 st;
-
-	if (tree && (c->deref == 'L' || c->deref == 'H'))
+	if ((c->recursive || c->archive) && (c->deref == 'L' || c->deref == 'H'))
 		return cp_refuse(c->deref == 'L' ? "-L" : "-H",
 		    "following symbolic links in a tree");
-	if (tree || c->deref != 'P')
-		return CLIENT_EXIT_OK;
-	for (int i = 0; i < nsrc; i++)
-		if (lstat(srcs[i], &st) == 0 && S_ISLNK(st.st_mode))
-			return cp_refuse("-P", "copying a symbolic link source itself "
-			    "without -R");
 	return CLIENT_EXIT_OK;
 }
 
@@ -246,7 +236,7 @@ cp_operands(struct client *c, const struct cmd_entry *cmd, int argc, char **argv
 	if (c->strip_slashes)
 		for (int i = 0; i < nsrc; i++)
 			cp_strip(argv[i]);
-	if ((status = cp_check_deref(c, nsrc, argv)) != CLIENT_EXIT_OK)
+	if ((status = cp_check_deref(c)) != CLIENT_EXIT_OK)
 		return status;
 
 	c->names.nsrc = nsrc;

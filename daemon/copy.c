@@ -275,7 +275,7 @@ copy_open_src_op(struct copy *c)
 	 * copy follows a symlink given as the source, as cp does; in a tree
 	 * the entry was a file when listed and must still be one. */
 	op->flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
-	    (c->job->req.recursive ? O_NOFOLLOW : 0);
+	    (request_nofollow(&c->job->req) ? O_NOFOLLOW : 0);
 	op->resolve = RESOLVE_NO_MAGICLINKS;
 	return op;
 }
@@ -514,7 +514,7 @@ copy_on_lstat(struct copy *c, int res)
 static enum copy_state
 copy_on_open_src(struct copy *c, int res)
 {
-	if (res == -ELOOP && c->job->req.recursive)
+	if (res == -ELOOP && request_nofollow(&c->job->req))
 		return CS_LSTAT;	/* became a symlink meanwhile */
 	if (res < 0) {
 		copy_vanished(c, res);

@@ -20,9 +20,10 @@
  * A file that replaces a regular file looks as cp's would, which writes
  * into the old one: the temporary gets the replaced file's owner, group,
  * mode and extended attributes (its ACL) before it is renamed over it,
- * as far as the caller may give them. Archive and --preserve take the
- * source's (what --preserve leaves out stays the new file's), and
- * remove_destination none of the old file's (cp --remove-destination). A
+ * as far as the caller may give them; only times and links preserved,
+ * it also takes the source's times. Archive and a preserve of mode,
+ * ownership or xattr take the source's (what is left out is a new
+ * file's), and remove_destination none of the old file's. A
  * symlink in the way is what is replaced, not its target: the copy owes
  * the target nothing. A new file costs nothing: only a file found in
  * the way takes this step.
@@ -30,9 +31,20 @@
 bool
 copy_publish_keeps_dst(const struct copy *c)
 {
+	const unsigned its_own = PRESERVE_BIT(PRESERVE_MODE) | PRESERVE_BIT(PRESERVE_OWNERSHIP) |
+	    PRESERVE_BIT(PRESERVE_XATTR);
+
 	return c->kind == K_FILE && c->dst_exists && !c->dst_link && !c->into &&
-	    !c->job->req.preserve && !c->job->req.remove_destination &&
+	    !(c->job->req.preserve & its_own) && !c->job->req.remove_destination &&
 	    S_ISREG(c->dstx.stx_mode);
+}
+
+/* The source is looked at again by the metadata's step (META_RECHECK), not on its own. */
+static bool
+copy_publish_rechecks_in_meta(const struct copy *c)
+{
+	return c->kind == K_FILE && c->job->req.preserve && !c->into &&
+	    !copy_publish_keeps_dst(c);
 }
 
 /* The source's attributes the copy takes: a symlink or a device has no mode to set. */
@@ -63,7 +75,7 @@ copy_publish_next(struct copy *c, enum copy_state from)
 	const struct job *job = c->job;
 
 	/* Preserving, the look comes with the metadata: one step less. */
-	if (from < CS_RECHECK && c->kind == K_FILE && (!job->req.preserve || c->into))
+	if (from < CS_RECHECK && c->kind == K_FILE && !copy_publish_rechecks_in_meta(c))
 		return CS_RECHECK;
 	if (from < CS_TRUNCATE && c->ext)
 		return CS_TRUNCATE;
@@ -128,6 +140,11 @@ copy_publish_meta_op(struct copy *c)
 		op->fd2 = c->tmpfd;
 		op->path = c->item->name;	/* the file replaced: its attributes */
 		op->meta_flags = META_OWNER | META_MODE | META_XATTRS | META_XATTRS_AT;
+		if (request_keeps(&c->job->req, PRESERVE_TIMESTAMPS)) {
+			c->dstx.stx_atime = c->stx.stx_atime;	/* but the source's times */
+			c->dstx.stx_mtime = c->stx.stx_mtime;
+			op->meta_flags |= META_TIMES;
+		}
 	} else if (c->kind == K_FILE) {
 		op->fd = c->srcfd;
 		op->fd2 = c->tmpfd;
@@ -221,7 +238,7 @@ copy_publish_on_written(struct copy *c, int res)
 	} else if (res < 0)
 		copy_error(c, res, c->state == CS_META ?
 		    "cannot set the attributes of '%s'" : "cannot write '%s'", c->dstpath);
-	else if (c->state == CS_META && c->kind == K_FILE && !copy_publish_keeps_dst(c))
+	else if (c->state == CS_META && copy_publish_rechecks_in_meta(c))
 		copy_publish_recheck(c);	/* META_RECHECK's look */
 	return copy_publish_next(c, c->state);
 }

@@ -214,7 +214,8 @@ request_cp(struct json_object *params, struct job_request *req, const char **bad
 	    (rc = request_bool(params, *bad = VOCAB_ONE_FILE_SYSTEM, &req->one_file_system)) < 0 ||
 	    (rc = request_bool(params, *bad = VOCAB_REMOVE_DESTINATION,
 	    &req->remove_destination)) < 0 ||
-	    (rc = request_bool(params, *bad = VOCAB_LINK, &req->hard_link)) < 0)
+	    (rc = request_bool(params, *bad = VOCAB_LINK, &req->hard_link)) < 0 ||
+	    (rc = request_bool(params, *bad = VOCAB_NO_DEREFERENCE, &req->no_dereference)) < 0)
 		return rc;
 	return 0;
 }
@@ -347,6 +348,8 @@ request_to_json(const struct job_request *req, struct json_object *o)
 	json_object_object_add(o, VOCAB_REMOVE_DESTINATION,
 	    json_object_new_boolean(req->remove_destination));
 	json_object_object_add(o, VOCAB_LINK, json_object_new_boolean(req->hard_link));
+	json_object_object_add(o, VOCAB_NO_DEREFERENCE,
+	    json_object_new_boolean(req->no_dereference));
 }
 
 static void

@@ -54,6 +54,7 @@ struct job_request {
 	bool		  one_file_system;	/* no descent into other mounts */
 	bool		  remove_destination;	/* what is in the way is replaced, whatever it is */
 	bool		  hard_link;	/* link (cp -l): files are hard-linked, not copied */
+	bool		  no_dereference;	/* cp -P: a symlink source is copied as one */
 };
 
 /* Whether the copy keeps attribute p of its sources. */
@@ -61,6 +62,13 @@ static inline bool
 request_keeps(const struct job_request *req, enum preserve_attr p)
 {
 	return req->preserve & PRESERVE_BIT(p);
+}
+
+/* Whether a symlink given as a source is copied as a symlink (cp -R, -P). */
+static inline bool
+request_nofollow(const struct job_request *req)
+{
+	return req->recursive || req->no_dereference;
 }
 
 /* The META_* flags (engine.h) of what the copy keeps: all but links. */
