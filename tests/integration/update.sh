@@ -71,6 +71,7 @@ make_src() {	# DIR
 # change_src DIR: one change of each kind.
 change_src() {
 	printf 'file X\n' >"$1/f2"				# same size, new mtime
+	touch -d '2023-04-05 06:07:08' "$1/f2"	# (rsync sees a change of mtime within a second not)
 	cp -p "$1/f3" "$T/f3.times"
 	printf 'file Y\n' >"$1/f3"				# same size, same mtime
 	touch -r "$T/f3.times" "$1/f3"
