@@ -215,7 +215,7 @@ done
 start_daemon_raw
 # Refused, never taken for something else: exit 2, "not supported", nothing made.
 mk "$T/cpd"
-cd "$T/cpd"
+cd "$T/cpd" || fail "cd"
 for opt in -i -s -b --backup=numbered "-S .bak" --parents --attributes-only \
     --copy-contents --sparse=always --debug "-R -L" "-R -H"; do
 	rc=0
@@ -225,7 +225,7 @@ for opt in -i -s -b --backup=numbered "-S .bak" --parents --attributes-only \
 	grep -q "not supported" "$T/err" || fail "copy $opt: no 'not supported': $(cat "$T/err")"
 	[ ! -e newfile ] || fail "copy $opt: made newfile"
 done
-cd "$T"
+cd "$T" || fail "cd"
 
 # -x: a directory on another mount is copied empty, as by cp -x.
 mk "$T/x"
