@@ -146,6 +146,9 @@ struct client {
 	bool		 remove_destination;
 	bool		 hard_link;	/* -l */
 	bool		 force;		/* -f: -l replaces an existing file */
+	bool		 backup;	/* -b, --backup, -S */
+	const char	*backup_control;	/* --backup=CONTROL */
+	const char	*backup_suffix;	/* -S; after cp_operands: the one sent, or NULL */
 	int		 deref;		/* 'L', 'H', 'P', or 0: cp's default */
 	struct cp_names	 names;
 	struct conf	 conf;

@@ -168,6 +168,9 @@ cmd_copy_cp_params(struct client *c, struct json_object *params)
 	if (c->remove_destination)
 		json_object_object_add(params, VOCAB_REMOVE_DESTINATION,
 		    json_object_new_boolean(1));
+	if (c->backup_suffix)
+		json_object_object_add(params, VOCAB_BACKUP_SUFFIX,
+		    json_object_new_string(c->backup_suffix));
 	/* -P, -d: what a tree copy does with a symlink source, for a plain one. */
 	if (c->deref == 'P' && !c->recursive && !c->archive)
 		json_object_object_add(params, VOCAB_NO_DEREFERENCE, json_object_new_boolean(1));

@@ -21,9 +21,6 @@ static const struct {
 } cp_refused[] = {
 	{ 'i', "-i", "the daemon cannot ask before replacing; -n keeps existing files" },
 	{ 's', "-s", "symbolic links instead of copies" },
-	{ 'b', "-b", "backups of replaced files" },
-	{ CP_BACKUP, "--backup", "backups of replaced files" },
-	{ 'S', "-S", "backups of replaced files" },
 	{ CP_PARENTS, "--parents", "the source's path under the directory" },
 	{ CP_ATTRIBUTES_ONLY, "--attributes-only", "attributes without the data" },
 	{ CP_COPY_CONTENTS, "--copy-contents", "the contents of special files in a tree" },
@@ -141,6 +138,17 @@ cp_option(struct client *c, int opt, int *status)
 	case CP_STRIP_TRAILING_SLASHES:
 		c->strip_slashes = true;
 		break;
+	case 'b':
+		c->backup = true;
+		break;
+	case CP_BACKUP:
+		c->backup = true;
+		c->backup_control = optarg;
+		break;
+	case 'S':
+		c->backup = true;	/* as cp 9.1: a suffix asks for backups */
+		c->backup_suffix = optarg;
+		break;
 	case CP_REMOVE_DESTINATION:
 		c->remove_destination = true;
 		break;
@@ -180,6 +188,45 @@ cp_check_deref(const struct client *c)
 		return cp_refuse(c->deref == 'L' ? "-L" : "-H",
 		    "following symbolic links in a tree");
 	return CLIENT_EXIT_OK;
+}
+
+/*
+ * -b, --backup[=CONTROL], -S: the suffix to send in c->backup_suffix
+ * (NULL: no backups). Numbered backups are cpd's to refuse; "existing"
+ * is taken as simple (cpd does not look for numbered ones).
+ */
+static int
+cp_check_backup(struct client *c, const struct cmd_entry *cmd)
+{
+	const char *control = c->backup_control, *env;
+
+	if (!c->backup) {
+		c->backup_suffix = NULL;
+		return CLIENT_EXIT_OK;
+	}
+	if (c->update == UPDATE_NONE)
+		return cmd_usage_error(cmd, "options --backup and --no-clobber are mutually "
+		    "exclusive");
+	if (control == NULL && (env = getenv("VERSION_CONTROL")) != NULL && *env)
+		control = env;
+	if (control == NULL || strcmp(control, "existing") == 0 || strcmp(control, "nil") == 0 ||
+	    strcmp(control, "simple") == 0 || strcmp(control, "never") == 0) {
+		if (c->backup_suffix == NULL && (env = getenv("SIMPLE_BACKUP_SUFFIX")) && *env)
+			c->backup_suffix = env;
+		if (c->backup_suffix == NULL)
+			c->backup_suffix = "~";
+		if (*c->backup_suffix == '\0' || strchr(c->backup_suffix, '/'))
+			return cmd_usage_error(cmd, "invalid backup suffix '%s'", c->backup_suffix);
+		return CLIENT_EXIT_OK;
+	}
+	if (strcmp(control, "none") == 0 || strcmp(control, "off") == 0) {
+		c->backup_suffix = NULL;
+		return CLIENT_EXIT_OK;
+	}
+	if (strcmp(control, "numbered") == 0 || strcmp(control, "t") == 0)
+		return cp_refuse("--backup=numbered", "numbered backups");
+	return cmd_usage_error(cmd, "invalid argument '%s' for 'backup type' (expected none, "
+	    "off, numbered, t, existing, nil, simple or never)", control);
 }
 
 /* The preserve list to send: -1 for none (the daemon's default for archive or not). */
@@ -236,7 +283,8 @@ cp_operands(struct client *c, const struct cmd_entry *cmd, int argc, char **argv
 	if (c->strip_slashes)
 		for (int i = 0; i < nsrc; i++)
 			cp_strip(argv[i]);
-	if ((status = cp_check_deref(c)) != CLIENT_EXIT_OK)
+	if ((status = cp_check_deref(c)) != CLIENT_EXIT_OK ||
+	    (status = cp_check_backup(c, cmd)) != CLIENT_EXIT_OK)
 		return status;
 
 	c->names.nsrc = nsrc;
@@ -351,9 +399,11 @@ cp_verbose(struct client *c, const char *change, const char *rel)
 		s = cp_join(src, rest);
 		d = cp_join(nm->user_dest, rest);
 	}
-	if (d && c->remove_destination && strcmp(change, "updated") == 0)
+	if (d && c->remove_destination && !c->backup_suffix && strcmp(change, "updated") == 0)
 		printf("removed '%s'\n", d);
-	if (s && d)
+	if (s && d && c->backup_suffix && strcmp(change, "updated") == 0)
+		printf("'%s' -> '%s' (backup: '%s%s')\n", s, d, d, c->backup_suffix);
+	else if (s && d)
 		printf("'%s' -> '%s'\n", s, d);
 	free(s);
 	free(d);

@@ -59,6 +59,7 @@ static const char *const copy_state_names[CS_COUNT] = {
 	[CS_CREATE] = "create", [CS_CLONE] = "clone", [CS_EXTENTS] = "extents",
 	[CS_ALLOCATE] = "allocate", [CS_DATA] = "data", [CS_RECHECK] = "recheck",
 	[CS_TRUNCATE] = "truncate", [CS_META] = "meta", [CS_FSYNC] = "fsync",
+	[CS_BACKUP] = "backup",
 	[CS_LINK_TEMP] = "link_temp", [CS_LINK_FINAL] = "link_final", [CS_RENAME] = "rename",
 	[CS_UNLINK] = "unlink", [CS_END] = "end", [CS_DIR] = "dir",
 };
@@ -121,6 +122,7 @@ copy_free(struct copy *c)
 	if (c->snapfd >= 0)
 		engine_close(c->snapfd, c->job->cred);
 	free(c->snap_rel);
+	free(c->backup);
 	free(c->lanes);
 	free(c->ext);
 	free(c->target);
@@ -420,7 +422,7 @@ copy_on_stat_dst(struct copy *c, int res)
 	const struct job *job = c->job;
 
 	if (res == 0 && c->kind == K_FILE && S_ISLNK(c->dstx.stx_mode) && !c->dst_link &&
-	    !job->req.remove_destination) {
+	    !request_replaces(&job->req)) {
 		c->dst_link = true;
 		return CS_STAT_DST;	/* again, through it */
 	}
@@ -442,7 +444,7 @@ copy_on_stat_dst(struct copy *c, int res)
 			return CS_OPEN_DST;
 		else if (job->req.no_clobber)
 			copy_error(c, -EEXIST, "'%s' not replaced (no-clobber)", c->dstpath);
-		else if (copy_dst_is_stream(c) && !job->req.remove_destination) {
+		else if (copy_dst_is_stream(c) && !request_replaces(&job->req)) {
 			c->into = true;
 			return CS_OPEN_DST;
 		}
@@ -800,6 +802,7 @@ static const struct copy_step {
 	[CS_TRUNCATE] =		{ copy_publish_truncate_op,	copy_publish_on_written },
 	[CS_META] =		{ copy_publish_meta_op,		copy_publish_on_written },
 	[CS_FSYNC] =		{ copy_publish_fsync_op,	copy_publish_on_written },
+	[CS_BACKUP] =		{ copy_publish_backup_op,	copy_publish_on_backup },
 	[CS_LINK_TEMP] =	{ copy_publish_link_op,		copy_publish_on_link },
 	[CS_LINK_FINAL] =	{ copy_publish_link_op,		copy_publish_on_link },
 	[CS_RENAME] =		{ copy_publish_rename_op,	copy_publish_on_rename },

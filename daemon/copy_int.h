@@ -40,7 +40,10 @@ enum copy_state {
 	CS_READLINK_DST,	/* update: the target of a symlink in the way */
 	CS_SNAP_FIND,	/* link_dest, clone_dest: the file in a snapshot */
 	CS_CREATE, CS_CLONE, CS_EXTENTS, CS_ALLOCATE, CS_DATA,
-	CS_RECHECK, CS_TRUNCATE, CS_META, CS_FSYNC, CS_LINK_TEMP,
+	CS_RECHECK, CS_TRUNCATE, CS_META, CS_FSYNC,
+	CS_BACKUP,	/* cp -b: what is in the way is renamed to its backup name (a
+			 * copy stopped after it leaves the old file as the backup) */
+	CS_LINK_TEMP,
 	CS_LINK_FINAL, CS_RENAME,
 	CS_UNLINK,	/* the temporary of a failed copy goes */
 	CS_END,		/* the job hears of it; the copy is freed */
@@ -97,6 +100,7 @@ struct copy {
 	int		 snapfd;
 	bool		 snap_tried, snap_clone;
 	char		*snap_rel;	/* its path in a snapshot */
+	char		*backup;	/* CS_BACKUP: the name of what is replaced */
 	char		 snap_proc[32];	/* /proc/self/fd/N of snapfd, or (cp -l) of srcfd */
 	unsigned	 create_tries;
 	struct statx	 stx, dstx;
@@ -173,11 +177,13 @@ struct eop *copy_publish_meta_op(struct copy *);
 struct eop *copy_publish_fsync_op(struct copy *);
 struct eop *copy_publish_link_op(struct copy *);
 struct eop *copy_publish_rename_op(struct copy *);
+struct eop *copy_publish_backup_op(struct copy *);
 struct eop *copy_publish_unlink_op(struct copy *);
 enum copy_state copy_publish_on_recheck(struct copy *, int);
 enum copy_state copy_publish_on_written(struct copy *, int);
 enum copy_state copy_publish_on_link(struct copy *, int);
 enum copy_state copy_publish_on_rename(struct copy *, int);
+enum copy_state copy_publish_on_backup(struct copy *, int);
 enum copy_state copy_publish_on_unlink(struct copy *, int);
 bool	copy_publish_src_changed(const struct statx *, const struct statx *);
 

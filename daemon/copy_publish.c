@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "copy_int.h"
@@ -23,7 +24,8 @@
  * as far as the caller may give them; only times and links preserved,
  * it also takes the source's times. Archive and a preserve of mode,
  * ownership or xattr take the source's (what is left out is a new
- * file's), and remove_destination none of the old file's. A
+ * file's), and remove_destination and backup_suffix none of the old
+ * file's. A
  * symlink in the way is what is replaced, not its target: the copy owes
  * the target nothing. A new file costs nothing: only a file found in
  * the way takes this step.
@@ -35,7 +37,7 @@ copy_publish_keeps_dst(const struct copy *c)
 	    PRESERVE_BIT(PRESERVE_XATTR);
 
 	return c->kind == K_FILE && c->dst_exists && !c->dst_link && !c->into &&
-	    !(c->job->req.preserve & its_own) && !c->job->req.remove_destination &&
+	    !(c->job->req.preserve & its_own) && !request_replaces(&c->job->req) &&
 	    S_ISREG(c->dstx.stx_mode);
 }
 
@@ -84,6 +86,9 @@ copy_publish_next(struct copy *c, enum copy_state from)
 	/* A FIFO cannot be synced (EINVAL); a device is the caller's. */
 	if (from < CS_FSYNC && job->req.sync && c->kind == K_FILE && !c->into)
 		return CS_FSYNC;
+	if (from < CS_BACKUP && job->req.backup_suffix && c->dst_exists && !c->into &&
+	    !c->direct)
+		return CS_BACKUP;
 	if (c->direct || c->into)
 		return CS_END;
 	return c->nameless ? CS_LINK_FINAL : CS_RENAME;
@@ -279,6 +284,34 @@ copy_publish_on_rename(struct copy *c, int res)
 	else
 		c->created = false;	/* published: it is not ours to remove */
 	return CS_END;
+}
+
+/*
+ * cp -b: the file in the way goes to its backup name (an older backup
+ * there is replaced) just before the copy takes its name, as cp does;
+ * between the two renames the name is free.
+ */
+struct eop *
+copy_publish_backup_op(struct copy *c)
+{
+	struct eop *op = copy_op(c, EOP_RENAME);
+
+	free(c->backup);
+	if (asprintf(&c->backup, "%s%s", c->item->name, c->job->req.backup_suffix) < 0)
+		c->backup = NULL;
+	op->path = c->item->name;
+	op->path2 = c->backup ? c->backup : "";	/* ENOENT, reported below */
+	return op;
+}
+
+enum copy_state
+copy_publish_on_backup(struct copy *c, int res)
+{
+	if (c->backup == NULL)
+		res = -ENOMEM;
+	if (res < 0)
+		copy_error(c, res, "cannot backup '%s'", c->dstpath);
+	return copy_publish_next(c, CS_BACKUP);
 }
 
 enum copy_state

@@ -204,6 +204,24 @@ request_preserve(struct json_object *params, struct job_request *req)
 	return 0;
 }
 
+/* A backup suffix: a part of a name, not empty, no "/". */
+static int
+request_suffix(struct json_object *params, struct job_request *req)
+{
+	struct json_object	*v;
+	const char		*s;
+	int			 rc;
+
+	if ((rc = request_get(params, VOCAB_BACKUP_SUFFIX, json_type_string, false, &v)) < 0 ||
+	    v == NULL)
+		return rc;
+	s = json_object_get_string(v);
+	if (*s == '\0' || strchr(s, '/') || strlen(s) != (size_t)json_object_get_string_len(v) ||
+	    strlen(s) > NAME_MAX)
+		return -EINVAL;
+	return (req->backup_suffix = strdup(s)) ? 0 : -ENOMEM;
+}
+
 /* The options of cp's own that a plain copy does not take. */
 static int
 request_cp(struct json_object *params, struct job_request *req, const char **bad)
@@ -215,7 +233,8 @@ request_cp(struct json_object *params, struct job_request *req, const char **bad
 	    (rc = request_bool(params, *bad = VOCAB_REMOVE_DESTINATION,
 	    &req->remove_destination)) < 0 ||
 	    (rc = request_bool(params, *bad = VOCAB_LINK, &req->hard_link)) < 0 ||
-	    (rc = request_bool(params, *bad = VOCAB_NO_DEREFERENCE, &req->no_dereference)) < 0)
+	    (rc = request_bool(params, *bad = VOCAB_NO_DEREFERENCE, &req->no_dereference)) < 0 ||
+	    (*bad = VOCAB_BACKUP_SUFFIX, rc = request_suffix(params, req)) < 0)
 		return rc;
 	return 0;
 }
@@ -350,6 +369,9 @@ request_to_json(const struct job_request *req, struct json_object *o)
 	json_object_object_add(o, VOCAB_LINK, json_object_new_boolean(req->hard_link));
 	json_object_object_add(o, VOCAB_NO_DEREFERENCE,
 	    json_object_new_boolean(req->no_dereference));
+	if (req->backup_suffix)
+		json_object_object_add(o, VOCAB_BACKUP_SUFFIX,
+		    json_object_new_string(req->backup_suffix));
 }
 
 static void
@@ -375,4 +397,6 @@ request_free(struct job_request *req)
 	req->nfilters = 0;
 	free(req->destination);
 	req->destination = NULL;
+	free(req->backup_suffix);
+	req->backup_suffix = NULL;
 }

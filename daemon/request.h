@@ -55,6 +55,7 @@ struct job_request {
 	bool		  remove_destination;	/* what is in the way is replaced, whatever it is */
 	bool		  hard_link;	/* link (cp -l): files are hard-linked, not copied */
 	bool		  no_dereference;	/* cp -P: a symlink source is copied as one */
+	char		 *backup_suffix;	/* cp -b: what is replaced is kept as name+suffix */
 };
 
 /* Whether the copy keeps attribute p of its sources. */
@@ -62,6 +63,13 @@ static inline bool
 request_keeps(const struct job_request *req, enum preserve_attr p)
 {
 	return req->preserve & PRESERVE_BIT(p);
+}
+
+/* Whether what is in the way of a file is replaced whatever it is, keeping nothing of it. */
+static inline bool
+request_replaces(const struct job_request *req)
+{
+	return req->remove_destination || req->backup_suffix;
 }
 
 /* Whether a symlink given as a source is copied as a symlink (cp -R, -P). */

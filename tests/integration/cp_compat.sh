@@ -15,6 +15,7 @@
 need_root "files owned by others, preserved ownership, mounts"
 [ -x "$CLIENT" ] || skip "cpd-client not built"
 cp --version 2>/dev/null | grep -q 'GNU coreutils' || skip "no GNU cp"
+unset VERSION_CONTROL SIMPLE_BACKUP_SUFFIX	# cp's and cpd-client's -b defaults
 ensure_user cpdtest
 
 # mk DIR: the fresh tree, the same each time (times included).
@@ -140,6 +141,15 @@ ROWS=(
 	"|--remove-destination src/f dst/fifo"
 	"|--remove-destination src/f dst/dangle"
 	"|-R --remove-destination src/. dst"
+	"|-b src/f dst/f"
+	"|-bv src/f dst/f"
+	"|-S .bak src/f dst/f"
+	"n|--backup=simple src/f src/g dst"	# cp 9.1 puts dst/f's backup in . (fixed in 9.2)
+	"|--backup=none src/f dst/f"
+	"|-b src/f dst/fifo"
+	"|-bv src/f dst/null"
+	"|-b --suffix=.old src/f dst/dangle"
+	"|-Rb src/. dst"
 	"|-l src/f lf2"
 	"m|-l src/f dst/f"
 	"|-lf src/f dst/f"
@@ -213,10 +223,17 @@ for engine in io_uring fallback; do
 done
 
 start_daemon_raw
+# Into a directory, the backup is made beside the file replaced (not in the
+# working directory, as cp 9.1 does: a bug coreutils 9.2 fixed).
+mk "$T/b"
+(cd "$T/b" && "$CLIENT" copy -b src/f src/g dst) || fail "-b into a directory"
+expect_eq "-b into a directory: the backup" "$(cat "$T/b/dst/f~")" old
+[ ! -e "$T/b/f~" ] || fail "-b into a directory: a backup in the working directory"
+
 # Refused, never taken for something else: exit 2, "not supported", nothing made.
 mk "$T/cpd"
 cd "$T/cpd" || fail "cd"
-for opt in -i -s -b --backup=numbered "-S .bak" --parents --attributes-only \
+for opt in -i -s --backup=numbered --parents --attributes-only \
     --copy-contents --sparse=always --debug "-R -L" "-R -H"; do
 	rc=0
 	# shellcheck disable=SC2086

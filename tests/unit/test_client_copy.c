@@ -309,7 +309,7 @@ test_cp_letters(void **state)
 	assert_int_equal(c.update, -1);
 
 	/* Refused, never taken for something else. */
-	static const char *const refused[] = { "-i", "-s", "-b", "--backup=numbered",
+	static const char *const refused[] = { "-i", "-s",
 	    "--parents", "--attributes-only", "--copy-contents",
 	    "--sparse=always", "--debug" };
 	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
@@ -317,9 +317,11 @@ test_cp_letters(void **state)
 		assert_int_equal(parse(&c, &status, refused[i], "/a", "/b", NULL), -1);
 		assert_int_equal(status, CLIENT_EXIT_USAGE);
 	}
+	/* -S asks for backups, as in cp 9.1. */
 	client_init(&c);
-	assert_int_equal(parse(&c, &status, "-S", "~", "/a", "/b", NULL), -1);
-	assert_int_equal(status, CLIENT_EXIT_USAGE);
+	assert_int_equal(parse(&c, &status, "-S", ".bak", "/a", "/b", NULL), 3);
+	assert_true(c.backup);
+	assert_string_equal(c.backup_suffix, ".bak");
 	/* Accepted as cp does with them. */
 	client_init(&c);
 	assert_int_equal(parse(&c, &status, "-f", "--sparse=auto", "-L", "/a", "/b", NULL), 4);
