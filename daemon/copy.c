@@ -251,6 +251,20 @@ copy_dst_is_new(const struct copy *c)
 	return c->item->parent && !c->item->parent->existed;
 }
 
+/*
+ * dry_run with delete: an entry of another kind in the copy's way was
+ * told deleted by its directory's delete pass (tree_delete.c), not
+ * removed: the copy is told as it would be once it were gone.
+ */
+static bool
+copy_dst_told_deleted(const struct copy *c)
+{
+	const struct job_request *req = &c->job->req;
+
+	return req->dry_run && req->delete && c->item->parent && c->item->parent->existed &&
+	    (S_ISDIR(c->dstx.stx_mode) || (S_ISLNK(c->dstx.stx_mode) && c->kind != K_SYMLINK));
+}
+
 /* The operations of the steps that look at the source and the destination. */
 
 /* A directory entry's type decides its way; unknown ones are looked at first. */
@@ -421,6 +435,8 @@ copy_on_stat_dst(struct copy *c, int res)
 {
 	const struct job *job = c->job;
 
+	if (res == 0 && !c->dst_link && copy_dst_told_deleted(c))
+		res = -ENOENT;
 	if (res == 0 && c->kind == K_FILE && S_ISLNK(c->dstx.stx_mode) && !c->dst_link &&
 	    !request_replaces(&job->req)) {
 		c->dst_link = true;

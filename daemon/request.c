@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "engine.h"
+#include "filter.h"
 #include "path.h"
 #include "request.h"
 
@@ -123,6 +124,7 @@ static int
 request_filters(struct json_object *params, struct job_request *req)
 {
 	struct json_object	*a, *f, *rule, *pat;
+	struct filter_set	*set;
 	size_t			 n;
 	int			 rc, r;
 
@@ -147,6 +149,10 @@ request_filters(struct json_object *params, struct job_request *req)
 		if ((req->filters[req->nfilters].pattern = strdup(json_object_get_string(pat))) == NULL)
 			return -ENOMEM;
 	}
+	/* One that cannot be matched ("a[b") is refused now, not where a tree meets it. */
+	if ((rc = filter_compile(req->filters, req->nfilters, &set)) < 0)
+		return rc;
+	filter_free(set);
 	return 0;
 }
 
@@ -169,6 +175,11 @@ request_backup(struct json_object *params, struct job_request *req, const char *
 	    (rc = request_bool(params, *bad = VOCAB_ITEMIZE, &req->itemize)) < 0 ||
 	    (rc = request_bool(params, *bad = VOCAB_VERIFY, &req->verify)) < 0)
 		return rc;
+	/* As rsync: a mirror that walks no directory would silently delete nothing. */
+	if (req->delete && !req->recursive && !req->archive) {
+		*bad = VOCAB_DELETE;
+		return -EINVAL;
+	}
 	req->update = (enum update_mode)update;
 	return 0;
 }
@@ -273,10 +284,6 @@ request_options(struct json_object *params, struct job_request *req, const char 
 static const char *
 request_unbuilt(const struct job_request *req)
 {
-	if (req->delete || req->max_delete >= 0)
-		return VOCAB_DELETE;
-	if (req->nfilters)
-		return VOCAB_FILTERS;
 	if (req->verify)
 		return VOCAB_VERIFY;
 	return NULL;

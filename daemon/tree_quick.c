@@ -76,7 +76,9 @@ tree_quick_look(const struct tnode *n, const char *name)
 	struct statx		 src, dst;
 	int			 rc;
 
-	if (statx(n->srcfd, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &src) < 0 ||
+	/* An excluded file is left alone (and out: tree_read_queue). */
+	if (tree_path_excluded(n, name, DT_REG) != 0 ||
+	    statx(n->srcfd, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &src) < 0 ||
 	    statx(n->dstfd, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &dst) < 0 ||
 	    !S_ISREG(src.stx_mode) || !S_ISREG(dst.stx_mode) ||
 	    (request_keeps(req, PRESERVE_LINKS) && src.stx_nlink > 1))
