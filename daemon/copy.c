@@ -49,7 +49,6 @@
 #include "log.h"
 #include "path.h"
 #include "tree.h"
-#include "update.h"
 
 static const char *const copy_state_names[CS_COUNT] = {
 	[CS_START] = "start", [CS_LSTAT] = "lstat", [CS_OPEN_SRC] = "open_src",
@@ -379,57 +378,6 @@ copy_dst_is_stream(const struct copy *c)
 	return c->kind == K_FILE && !c->dst_link && (S_ISCHR(m) || S_ISBLK(m) || S_ISFIFO(m));
 }
 
-/* Run again after a crash or restart, with no_clobber's own rule off. */
-static bool
-copy_resumed(const struct job *job)
-{
-	return job->restarts > 0 && !job->req.no_clobber;
-}
-
-/*
- * The update mode decides for a regular file in the way of a regular
- * file only: anything else in the way (a symlink, a device) is replaced
- * or written into as without it.
- */
-static bool
-copy_update_applies(const struct copy *c)
-{
-	return (c->job->req.update != UPDATE_ALL || copy_resumed(c->job)) &&
-	    c->kind == K_FILE && !c->dst_link && S_ISREG(c->dstx.stx_mode);
-}
-
-/* The file in the way is kept: refreshed first when the mode says so. */
-static enum copy_state
-copy_keep(struct copy *c)
-{
-	const struct job *job = c->job;
-
-	c->kept = true;
-	c->progress += c->stx.stx_size;		/* its bytes are there */
-	if (job->req.archive && update_refreshes(job->req.update))
-		return CS_REFRESH;
-	return CS_END;
-}
-
-static enum copy_state
-copy_update_next(struct copy *c)
-{
-	const struct job *job = c->job;
-
-	if (job->req.update == UPDATE_ALL)	/* resumed: what the first run published stays */
-		return update_resumed_keeps(&c->stx, &c->dstx, job->req.archive,
-		    job->created_usec) ? copy_keep(c) : CS_CREATE;
-	switch (update_decide(job->req.update, &c->stx, &c->dstx)) {
-	case UPDATE_KEEP:
-		return copy_keep(c);
-	case UPDATE_COMPARE:
-		c->checking = true;
-		return CS_OPEN_DST;
-	default:
-		return CS_CREATE;
-	}
-}
-
 static enum copy_state
 copy_on_stat_dst(struct copy *c, int res)
 {
@@ -668,25 +616,11 @@ copy_on_open_dst(struct copy *c, int res)
 	return CS_COMPARE;
 }
 
-/* checksum: the file in the way is kept if it is the same, else replaced. */
-static enum copy_state
-copy_on_check(struct copy *c, int res)
-{
-	engine_close(c->tmpfd, c->job->cred);
-	c->tmpfd = -1;
-	c->checking = false;
-	if (res < 0) {
-		copy_error(c, res, "cannot compare '%s' with '%s'", c->dstpath, c->srcpath);
-		return CS_END;
-	}
-	return res == 0 ? copy_keep(c) : CS_CREATE;
-}
-
 static enum copy_state
 copy_on_compare(struct copy *c, int res)
 {
 	if (c->checking)
-		return copy_on_check(c, res);
+		return copy_update_on_check(c, res);
 	if (res != 0) {
 		copy_error(c, -EEXIST, "'%s' not replaced (no-clobber)", c->dstpath);
 		return CS_END;
@@ -698,84 +632,6 @@ copy_on_compare(struct copy *c, int res)
 	c->method = engine_method(c->stx.stx_size);
 	c->progress += c->stx.stx_size;
 	return CS_END;
-}
-
-/*
- * archive, a kept file: the source's attributes where they differ, in a
- * pool thread (several calls), never through a symlink put in its place
- * meanwhile. With dry_run it only looks.
- */
-static long
-copy_refresh_run(struct eop *op)
-{
-	struct copy		*c = op->owner;
-	/* A symlink has no fd: by its name. */
-	struct update_file	 src = c->kind == K_SYMLINK ?
-	    (struct update_file){ item_srcdir(c->item), c->item->src, AT_SYMLINK_NOFOLLOW } :
-	    (struct update_file){ c->srcfd, "", AT_EMPTY_PATH };
-	struct update_file	 dst = { op->dirfd, c->item->name, AT_SYMLINK_NOFOLLOW };
-
-	return update_refresh(&src, &c->stx, &dst, &c->dstx, c->job->req.dry_run);
-}
-
-static struct eop *
-copy_refresh_op(struct copy *c)
-{
-	struct eop *op = copy_op(c, EOP_CALL);
-
-	op->run = copy_refresh_run;
-	return op;
-}
-
-static enum copy_state
-copy_on_refresh(struct copy *c, int res)
-{
-	if (res < 0) {
-		copy_error(c, res, "cannot set the attributes of '%s'", c->dstpath);
-		return CS_END;
-	}
-	c->refreshed = res > 0;
-	return CS_END;
-}
-
-/*
- * A symlink's content is its target: quick and checksum keep one that
- * has the source's (a target of another length differs without a look).
- */
-static enum copy_state
-copy_update_link(struct copy *c)
-{
-	enum update_mode mode = c->job->req.update;
-
-	if (mode == UPDATE_QUICK || mode == UPDATE_CHECKSUM) {
-		if (c->dstx.stx_size != strlen(c->target) ||
-		    (c->link_path = malloc(PATH_MAX)) == NULL)
-			return CS_CREATE;
-		return CS_READLINK_DST;
-	}
-	return update_decide(mode, &c->stx, &c->dstx) == UPDATE_KEEP ? copy_keep(c) : CS_CREATE;
-}
-
-static struct eop *
-copy_readlink_dst_op(struct copy *c)
-{
-	struct eop *op = copy_op(c, EOP_READLINK);
-
-	op->path = c->item->name;
-	op->buf = c->link_path;
-	op->len = PATH_MAX - 1;
-	return op;
-}
-
-static enum copy_state
-copy_on_readlink_dst(struct copy *c, int res)
-{
-	bool same = res >= 0 && (size_t)res == strlen(c->target) &&
-	    memcmp(c->link_path, c->target, (size_t)res) == 0;
-
-	free(c->link_path);
-	c->link_path = NULL;
-	return same ? copy_keep(c) : CS_CREATE;
 }
 
 static enum copy_state
@@ -804,9 +660,9 @@ static const struct copy_step {
 	[CS_OPEN_DST] =		{ copy_open_dst_op,		copy_on_open_dst },
 	[CS_INTO_READY] =	{ copy_into_ready_op,		copy_on_into_ready },
 	[CS_COMPARE] =		{ copy_compare_op,		copy_on_compare },
-	[CS_REFRESH] =		{ copy_refresh_op,		copy_on_refresh },
+	[CS_REFRESH] =		{ copy_update_refresh_op,	copy_update_on_refresh },
 	[CS_READLINK] =		{ copy_readlink_op,		copy_on_readlink },
-	[CS_READLINK_DST] =	{ copy_readlink_dst_op,		copy_on_readlink_dst },
+	[CS_READLINK_DST] =	{ copy_update_readlink_op,	copy_update_on_readlink },
 	[CS_SNAP_FIND] =	{ copy_snap_find_op,		copy_snap_on_find },
 	[CS_CREATE] =		{ copy_make_op,			copy_make_on_create },
 	[CS_CLONE] =		{ copy_make_clone_op,		copy_make_on_clone },

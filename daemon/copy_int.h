@@ -3,8 +3,9 @@
  * share. copy.c drives the chain and looks at the source and the
  * destination; copy_make.c makes the temporary; copy_lane.c moves the
  * data in lanes; copy_publish.c puts the result in place; copy_whole.c
- * walks the same steps in a pool thread for a small file; hlink.c keeps
- * the job's hard links.
+ * walks the same steps in a pool thread for a small file; copy_update.c
+ * keeps a file in the way that the update mode keeps; copy_snap.c links
+ * or clones a file from a snapshot; hlink.c keeps the job's hard links.
  */
 #ifndef CPD_COPY_INT_H
 #define CPD_COPY_INT_H
@@ -186,6 +187,17 @@ enum copy_state copy_publish_on_rename(struct copy *, int);
 enum copy_state copy_publish_on_backup(struct copy *, int);
 enum copy_state copy_publish_on_unlink(struct copy *, int);
 bool	copy_publish_src_changed(const struct statx *, const struct statx *);
+
+/* copy_update.c: the update modes */
+bool	copy_update_applies(const struct copy *);
+enum copy_state copy_update_next(struct copy *);
+enum copy_state copy_update_keep(struct copy *);
+enum copy_state copy_update_on_check(struct copy *, int);
+struct eop *copy_update_refresh_op(struct copy *);
+enum copy_state copy_update_on_refresh(struct copy *, int);
+enum copy_state copy_update_link(struct copy *);
+struct eop *copy_update_readlink_op(struct copy *);
+enum copy_state copy_update_on_readlink(struct copy *, int);
 
 /* copy_snap.c: link_dest and clone_dest */
 bool	copy_snap_may(const struct copy *);
