@@ -22,6 +22,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,47 +37,17 @@
 #include "log.h"
 #include "path.h"
 #include "tree.h"
+#include "tree_int.h"
 
-#define TREE_BUF	(32 * 1024)	/* bytes of directory entries per read */
-#define TREE_QUEUE_LOW	512		/* read on while fewer items wait */
-#define TREE_NODE_FDS	2		/* a directory's source and destination */
-
-/*
- * A directory's states, in the order it takes them (some are skipped,
- * TS_READ is taken once per batch of entries). The order is relied on:
- * - before TS_READ the directory is being set up and counts as one of
- *   the job's items in flight: job_dir_ready() when it leaves them
- *   (tree_enter), and a stopping job ends it there (tree_on_stopped);
- * - tree_next(n, from) names the first finishing step after from, so
- *   TS_META .. TS_END are in the order they run.
- */
-enum tstate {
-	TS_START,	/* made, nothing asked yet */
-	TS_OPEN_SRC, TS_STAT_SRC, TS_OPEN_FINAL, TS_MKDIR, TS_OPEN_DST, TS_STAT_DST,
-	TS_READ,	/* its entries are read and copied */
-	TS_META, TS_FSYNC, TS_MOVE,
-	TS_REMOVE,	/* a copy that could not be put in place goes */
-	TS_END,		/* the job hears of it; the node is freed */
-	TS_COUNT
-};
 
 static const char *const tree_state_names[TS_COUNT] = {
 	[TS_START] = "start", [TS_OPEN_SRC] = "open_src", [TS_STAT_SRC] = "stat_src",
 	[TS_OPEN_FINAL] = "open_final", [TS_MKDIR] = "mkdir", [TS_OPEN_DST] = "open_dst",
-	[TS_STAT_DST] = "stat_dst", [TS_READ] = "read", [TS_META] = "meta",
+	[TS_STAT_DST] = "stat_dst", [TS_DELETE] = "delete", [TS_READ] = "read", [TS_META] = "meta",
 	[TS_FSYNC] = "fsync", [TS_MOVE] = "move", [TS_REMOVE] = "remove", [TS_END] = "end",
 };
 
-/* A job's state of tree.c (job->tree_job). */
-struct tree_job {
-	unsigned	 nodes;		/* directories being copied */
-	struct tnode	*readers;	/* directories waiting to read on (tree_kick) */
-	struct tnode	*waiting;	/* directories waiting for fds (tree_admit) */
-	struct fdshare_holder share;	/* its directories' fds */
-};
-
 static void tree_step_done(struct eop *, int);
-static void tree_enter(struct tnode *, enum tstate);
 
 static void
 tree_free(struct tnode *n)
@@ -89,6 +60,7 @@ tree_free(struct tnode *n)
 	free(n->name);
 	free(n->buf);
 	free(n->end_msg);
+	tree_delete_free(n);
 	free(n);
 }
 
@@ -107,7 +79,7 @@ tree_change_state(struct tnode *n, enum tstate next)
 	n->state = next;
 }
 
-static struct eop *
+struct eop *
 tree_op(struct tnode *n, enum eop_type type)
 {
 	struct eop *op = job_op_init(n->job, &n->op, type, tree_step_done);
@@ -140,13 +112,13 @@ tree_error(struct tnode *n, int err, const char *fmt, enum tree_path which)
  * its rename into place (a staged one), its end. A stopping job's
  * directory skips to its rename: what it made goes into place as it is.
  */
-static enum tstate
+enum tstate
 tree_next(const struct tnode *n, enum tstate from)
 {
 	const struct job *job = n->job;
 	bool		  more = !job_stopping(job) && n->dstfd >= 0 && !job->req.dry_run;
 
-	if (from < TS_META && more && (job->req.archive || !n->existed))
+	if (from < TS_META && more && (request_meta_flags(&job->req) || !n->existed))
 		return TS_META;
 	if (from < TS_FSYNC && more && job->req.sync)
 		return TS_FSYNC;
@@ -156,7 +128,7 @@ tree_next(const struct tnode *n, enum tstate from)
 }
 
 /* The directory failed: what was made of it goes into place, and it ends. */
-static enum tstate
+enum tstate
 tree_fail(struct tnode *n, int err, const char *fmt, enum tree_path which)
 {
 	tree_error(n, err, fmt, which);
@@ -319,12 +291,11 @@ tree_meta_op(struct tnode *n)
 	op->fd = n->srcfd;
 	op->fd2 = n->dstfd;
 	op->stx = &n->stx;
-	if (job->req.archive)
-		op->meta_flags = META_OWNER | META_MODE | META_TIMES | META_XATTRS;
-	else {
+	op->meta_flags = request_meta_flags(&job->req);
+	if (!request_keeps(&job->req, PRESERVE_MODE) && !n->existed) {
 		/* As cp -r: the source's permission bits less the umask. */
 		n->stx.stx_mode &= (uint16_t)(0777 & ~job->req.umask);
-		op->meta_flags = META_MODE;
+		op->meta_flags |= META_MODE;
 	}
 	return op;
 }
@@ -429,8 +400,14 @@ tree_on_open_dst(struct tnode *n, int res)
 static enum tstate
 tree_on_open_final(struct tnode *n, int res)
 {
+	const struct job_request *req = &n->job->req;
+
 	if (res == -ENOENT)
-		return n->job->req.dry_run ? tree_phantom(n) : TS_MKDIR;
+		return req->dry_run ? tree_phantom(n) : TS_MKDIR;
+	/* dry_run: the entry in the way was only told deleted (tree_delete.c). */
+	if ((res == -ENOTDIR || res == -ELOOP) && req->dry_run && req->delete &&
+	    n->parent && n->parent->existed)
+		return tree_phantom(n);
 	if (res >= 0)
 		n->existed = true;	/* merge, as cp does */
 	return tree_on_open_dst(n, res);
@@ -458,57 +435,7 @@ tree_on_stat_dst(struct tnode *n, int res)
 		if (tree_into_itself(n))
 			return tree_fail_into_itself(n);
 	}
-	return TS_READ;
-}
-
-/* Queue the entries of the batch just read. */
-static int
-tree_queue(struct tnode *n, size_t len)
-{
-	struct job *job = n->job;
-
-	for (size_t off = 0; off < len; ) {
-		struct linux_dirent64	*d = (struct linux_dirent64 *)(n->buf + off);
-		struct item		*it;
-
-		off += d->d_reclen;
-		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0 ||
-		    tree_quick_entry(n, d))
-			continue;
-		if ((it = item_new(n, NULL, d->d_name, d->d_type)) == NULL)
-			return -ENOMEM;
-		n->children++;
-		if (d->d_type != DT_DIR)
-			job_add_total(job, 1, 0);
-		job_push_item(job, it);
-	}
-	return 0;
-}
-
-static void
-tree_read_failed(struct tnode *n, int err)
-{
-	char *path = tree_path(n, TREE_SRC, NULL);
-
-	job_dir_failed(n->job, err, path ? path : n->name, "cannot read directory '%s': %s");
-	free(path);
-}
-
-static enum tstate
-tree_on_read(struct tnode *n, int res)
-{
-	n->reading = false;
-	if (res <= 0) {
-		n->eof = true;
-		free(n->buf);
-		n->buf = NULL;
-		if (res < 0)
-			tree_read_failed(n, res);
-	} else if ((res = tree_queue(n, (size_t)res)) < 0) {
-		n->eof = true;
-		tree_read_failed(n, res);
-	}
-	return TS_READ;		/* on, or (all in and ended) to its finish */
+	return n->existed && n->job->req.delete ? TS_DELETE : TS_READ;
 }
 
 static enum tstate
@@ -572,6 +499,8 @@ tree_on_stopped(struct tnode *n, int res)
 		close(res);
 	if (n->state == TS_MKDIR && res == 0 && n->tmpname[0])
 		n->staged = true;	/* made: it goes into place all the same */
+	if (n->state == TS_DELETE)
+		(void)tree_delete_on(n, res);	/* what went is told all the same */
 	return tree_next(n, TS_FSYNC);
 }
 
@@ -586,7 +515,8 @@ static const struct tree_step {
 	[TS_MKDIR] =		{ tree_mkdir_op,	tree_on_mkdir },
 	[TS_OPEN_DST] =		{ tree_open_dst_op,	tree_on_open_dst },
 	[TS_STAT_DST] =		{ tree_stat_dst_op,	tree_on_stat_dst },
-	[TS_READ] =		{ NULL,			tree_on_read },	/* tree_read */
+	[TS_DELETE] =		{ tree_delete_op,	tree_delete_on },
+	[TS_READ] =		{ NULL,			tree_read_done },	/* tree_read_on */
 	[TS_META] =		{ tree_meta_op,		tree_on_meta },
 	[TS_FSYNC] =		{ tree_fsync_op,	tree_on_fsync },
 	[TS_MOVE] =		{ tree_move_op,		tree_on_move },
@@ -596,14 +526,24 @@ static const struct tree_step {
 static struct tree_job *
 tree_job_get(struct job *job)
 {
-	if (job->tree_job == NULL && (job->tree_job = calloc(1, sizeof(*job->tree_job))))
-		job->tree_job->share.uid = job->cred->uid;
-	return job->tree_job;
+	struct tree_job *tj = job->tree_job;
+
+	if (tj || (tj = calloc(1, sizeof(*tj))) == NULL)
+		return tj;
+	tj->share.uid = job->cred->uid;
+	/* Checked when the job was asked for (request.c): only memory lacks here. */
+	if (filter_compile(job->req.filters, job->req.nfilters, &tj->filters) < 0) {
+		free(tj);
+		return NULL;
+	}
+	return job->tree_job = tj;
 }
 
 void
 tree_job_free(struct job *job)
 {
+	if (job->tree_job)
+		filter_free(job->tree_job->filters);
 	free(job->tree_job);
 	job->tree_job = NULL;
 }
@@ -612,49 +552,6 @@ unsigned
 tree_nodes(const struct job *job)
 {
 	return job->tree_job ? job->tree_job->nodes : 0;
-}
-
-/* The next batch of entries, unless the job's stack of items is long enough already. */
-static void
-tree_read(struct tnode *n)
-{
-	struct job	*job = n->job;
-	struct eop	*op;
-
-	if (n->eof || n->reading)
-		return;
-	if (job_stopping(job)) {
-		n->eof = true;
-		return;
-	}
-	if (job->nitems >= TREE_QUEUE_LOW) {
-		/* Wait for the stack to drain; tree_kick() reads on. */
-		n->next_reader = job->tree_job->readers;
-		job->tree_job->readers = n;
-		n->reading = true;	/* parked counts as reading */
-		return;
-	}
-	if (n->buf == NULL && (n->buf = malloc(TREE_BUF)) == NULL) {
-		n->eof = true;
-		job_fail(job, -ENOMEM, "cannot read '%s'", n->name);
-		return;
-	}
-	n->reading = true;
-	op = tree_op(n, tree_quick_applies(n) ? EOP_CALL : EOP_READDIR);
-	op->run = tree_quick_read_run;
-	op->fd = n->srcfd;
-	op->buf = n->buf;
-	op->len = TREE_BUF;
-	engine_submit(op);
-}
-
-/* Every entry read and ended: the directory's finish. */
-static void
-tree_read_on(struct tnode *n)
-{
-	tree_read(n);
-	if (n->children == 0 && n->eof && !n->reading)
-		tree_enter(n, tree_next(n, TS_READ));
 }
 
 /*
@@ -687,7 +584,7 @@ tree_end(struct tnode *n)
 		fdshare_wake(uid);
 }
 
-static void
+void
 tree_enter(struct tnode *n, enum tstate next)
 {
 	bool set_up = n->state < TS_READ && next >= TS_READ;
@@ -732,75 +629,14 @@ tree_child_done(struct tnode *n)
 		tree_enter(n, tree_next(n, TS_READ));
 }
 
-/* Out of the job's list of directories waiting for fds. */
-static void
-tree_unwait(struct tnode *n)
-{
-	struct tnode **pp = &n->job->tree_job->waiting;
-
-	while (*pp != n)
-		pp = &(*pp)->next_waiting;
-	*pp = n->next_waiting;
-}
-
-/* The directory's fds are counted (or cannot be): it opens, or fails. */
-static void
-tree_got_fds(struct tnode *n, int err)
-{
-	if (err < 0) {
-		tree_enter(n, tree_fail(n, err, "cannot copy directory '%s': %s (its user's "
-		    "share of directory fds, jobs.dir_fds_per_user, is taken)", TREE_SRC));
-		return;
-	}
-	n->fds_held = true;
-	tree_enter(n, TS_OPEN_SRC);	/* a stopping job's ends at its first step */
-}
-
-/* fdshare_wake(): the fds a directory waited for are taken. */
-static void
-tree_fds_ready(struct fdshare_waiter *w)
-{
-	struct tnode *n = (struct tnode *)((char *)w - offsetof(struct tnode, wait));
-
-	tree_unwait(n);
-	tree_got_fds(n, 0);
-}
-
-/*
- * A directory keeps two fds open while anything in it is copied: they
- * come from its user's share. Past it, the directory waits for the
- * user's other jobs, or fails with EMFILE (fdshare_wait says which).
- */
-static void
-tree_admit(struct tnode *n)
-{
-	struct tree_job	*tj = n->job->tree_job;
-	int		 rc = fdshare_take(&tj->share, TREE_NODE_FDS);
-
-	n->wait.need = TREE_NODE_FDS;
-	n->wait.ready = tree_fds_ready;
-	if (rc == -EMFILE && fdshare_wait(&tj->share, &n->wait) == 0) {
-		n->next_waiting = tj->waiting;
-		tj->waiting = n;
-		log_debug("job %llu: directory '%s' waits for its user's share of fds",
-		    (unsigned long long)n->job->id, n->name);
-		return;
-	}
-	tree_got_fds(n, rc);
-}
-
 void
 tree_kick(struct job *job)
 {
 	struct tree_job	*tj = job->tree_job;
 	struct tnode	*n;
 
-	/* A stopping job's directories waiting for fds end without them. */
-	while (job_stopping(job) && (tj = job->tree_job) && (n = tj->waiting) != NULL) {
-		tree_unwait(n);
-		fdshare_cancel(&n->wait);
-		tree_enter(n, tree_next(n, TS_FSYNC));
-	}
+	if (job_stopping(job))
+		tree_admit_drop(job);
 	tj = job->tree_job;
 
 	while (tj && job->nitems < TREE_QUEUE_LOW && (n = tj->readers) != NULL) {

@@ -10,6 +10,7 @@
 #include "item.h"
 
 struct job;
+struct tree_del;
 
 /*
  * A job's state of tree.c (job->tree_job): its directories in flight.
@@ -38,6 +39,13 @@ struct tnode {
 	unsigned	 children;	/* entries queued or in progress */
 	unsigned	 state;
 	bool		 existed;	/* merged into an existing directory */
+	/*
+	 * The top directory's contents are the transfer root (cp's SRC/.),
+	 * so its name is not the first of its entries' paths from it, as it
+	 * is for a plain SRC (rsync's "rsync -r SRC DST").
+	 */
+	bool		 contents_root;
+	struct tree_del	*del;		/* its delete pass in flight (tree_delete.c) */
 	/*
 	 * A new directory is made under a temporary name (tmpname, staged)
 	 * and renamed into place when everything in it is in; what is made
@@ -78,10 +86,17 @@ enum tree_path {
 	TREE_SRC,	/* the source's path */
 	TREE_DST,	/* the destination's path, by the names it will have */
 	TREE_REL,	/* from the job's directory, by the names it has now */
+	TREE_ROOT,	/* from the transfer root, as filters see it (filter.h) */
 	TREE_FINAL,	/* from the job's directory, by the names it will have */
 };
 /* A path of n, with "/leaf" if leaf is not NULL: malloc'ed, NULL without memory. */
 char	*tree_path(const struct tnode *n, enum tree_path, const char *leaf);
+/*
+ * Whether the job's filters exclude the entry name of n, of type dtype
+ * (DT_*: an entry of unknown type is taken for a file): 1 or 0, or
+ * -ENOMEM. Also in a pool thread: it reads only what does not change.
+ */
+int	tree_path_excluded(const struct tnode *n, const char *name, unsigned char dtype);
 
 /* Copy a directory item (its lstat in stx when known). Takes the item. */
 void	tree_start(struct job *, struct item *);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "change.h"
+#include "engine.h"
 #include "job.h"
 #include "tree.h"
 #include "update.h"
@@ -36,7 +37,33 @@ tree_quick_applies(const struct tnode *n)
 
 	return n->existed && n->dstfd >= 0 &&
 	    (mode == UPDATE_NONE || mode == UPDATE_OLDER || mode == UPDATE_QUICK ||
+	    mode == UPDATE_CHECKSUM ||
 	    (mode == UPDATE_ALL && n->job->restarts > 0 && !n->job->req.no_clobber));
+}
+
+/*
+ * checksum, a small file (the size of one the pool copies whole): its
+ * bytes and the copy's compared here, 0 when the same. A larger one is
+ * the chain's, which compares files in parallel rather than one after
+ * the other in the directory's thread.
+ */
+static long
+tree_quick_same_bytes(const struct tnode *n, const char *name, const struct statx *src)
+{
+	const int	 flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+	struct eop	 op = { .type = EOP_COMPARE, .len = src->stx_size, .cred = n->job->cred };
+	long		 rc = 1;
+
+	if (src->stx_size > cpd_conf->engine.whole_file_max)
+		return 1;
+	if ((op.fd = openat(n->srcfd, name, flags)) < 0)
+		return 1;
+	if ((op.fd2 = openat(n->dstfd, name, flags)) >= 0) {
+		rc = engine_run(&op);
+		close(op.fd2);
+	}
+	close(op.fd);
+	return rc;
 }
 
 /* In the pool thread: whether the regular file name is kept, refreshed, or left to the chain (0). */
@@ -49,17 +76,27 @@ tree_quick_look(const struct tnode *n, const char *name)
 	struct statx		 src, dst;
 	int			 rc;
 
-	if (statx(n->srcfd, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &src) < 0 ||
+	/* An excluded file is left alone (and out: tree_read_queue). */
+	if (tree_path_excluded(n, name, DT_REG) != 0 ||
+	    statx(n->srcfd, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &src) < 0 ||
 	    statx(n->dstfd, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &dst) < 0 ||
 	    !S_ISREG(src.stx_mode) || !S_ISREG(dst.stx_mode) ||
-	    (req->archive && src.stx_nlink > 1))
+	    (request_keeps(req, PRESERVE_LINKS) && src.stx_nlink > 1))
 		return 0;
 	/* Run again (tree_quick_applies): what the first run published stays. */
 	if (req->update == UPDATE_ALL)
 		return update_resumed_keeps(&src, &dst, req->archive, n->job->created_usec) ?
 		    TREE_QUICK_KEPT : 0;
-	if (update_decide(req->update, &src, &dst) != UPDATE_KEEP)
+	switch (update_decide(req->update, &src, &dst)) {
+	case UPDATE_KEEP:
+		break;
+	case UPDATE_COMPARE:
+		if (tree_quick_same_bytes(n, name, &src) == 0)
+			break;
+		/* FALLTHROUGH */
+	default:
 		return 0;
+	}
 	if (!req->archive || !update_refreshes(req->update))
 		return TREE_QUICK_KEPT;
 	if ((rc = update_refresh(&sf, &src, &df, &dst, req->dry_run)) < 0)

@@ -54,16 +54,35 @@ watch_waits(uint64_t id)
 	return watch_find(id, false) != NULL;
 }
 
+/* A streamed reply: the job, and the changes taken for this round (a reference each). */
+static struct json_object *
+watch_params(const struct job *job, struct json_object *changes)
+{
+	struct json_object *p = view_params(job);
+
+	if (changes)
+		json_object_object_add(p, VOCAB_CHANGES, json_object_get(changes));
+	return p;
+}
+
+/*
+ * A call's first reply: the job's changes so far go with it when the
+ * call streams (a job may even have ended before its record was
+ * durable, and this is then its last reply).
+ */
 void
 watch_reply(struct call *call, struct job *job, bool wait)
 {
-	if (call->oneway || (!wait && !call->more) || job_finished(job)) {
-		varlink_reply(call, view_params(job), false);
-		return;
+	struct json_object *changes = call->more ? change_take(job) : NULL;
+
+	if (call->oneway || (!wait && !call->more) || job_finished(job))
+		varlink_reply(call, watch_params(job, changes), false);
+	else {
+		if (call->more)
+			varlink_reply(call, watch_params(job, changes), true);
+		watch_add(call, job);
 	}
-	if (call->more)
-		varlink_reply(call, view_params(job), true);
-	watch_add(call, job);
+	json_object_put(changes);
 }
 
 void
@@ -84,27 +103,22 @@ watch_take(uint64_t id, bool accepted)
 	return call;
 }
 
-/* A streamed reply: the job, and the changes taken for this round (a reference each). */
-static struct json_object *
-watch_params(const struct job *job, struct json_object *changes)
-{
-	struct json_object *p = view_params(job);
-
-	if (changes)
-		json_object_object_add(p, VOCAB_CHANGES, json_object_get(changes));
-	return p;
-}
-
 /*
  * The changes made since the last round go out with this one, to every
  * call streaming the job, or nowhere: an itemizing job nobody streams
- * (detached) keeps only its counts.
+ * (detached) keeps only its counts. A job may run before its record is
+ * durable (its sources are examined meanwhile): its changes wait for
+ * the call that waits for that.
  */
 static void
 watch_event(struct job *job, enum job_event ev)
 {
 	struct call		*call, *next;
-	struct json_object	*changes = ev == JOB_ACCEPTED ? NULL : change_take(job);
+	struct json_object	*changes = NULL;
+
+	/* A call still waiting for the job's record gets them with its first update. */
+	if (ev == JOB_ENDED || (ev == JOB_CHANGED && !watch_find(job->id, true)))
+		changes = change_take(job);
 
 	switch (ev) {
 	case JOB_ACCEPTED:

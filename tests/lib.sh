@@ -158,6 +158,15 @@ for k in sys.argv[1].split("."):
 print(v if isinstance(v, str) else json.dumps(v))' "$1"
 }
 
+# jget KEY.KEY...: a field of the JSON document on stdin (cpd-client --json, pretty-printed).
+jget() {
+	py -c 'import json, sys
+v = json.load(sys.stdin)
+for k in sys.argv[1].split("."):
+    v = v[k]
+print(v)' "$1"
+}
+
 # copy_msg [EXTRA] DEST SRC...: a Copy call, with "more": true unless EXTRA
 # has "__more": false. EXTRA is a JSON object of further parameters
 # ('{"no_clobber": true, "umask": 63}'), or "" for none.

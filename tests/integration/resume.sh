@@ -7,15 +7,6 @@
 # and the files copied twice are at most the few that were in flight.
 . "$(dirname "$0")/../lib.sh"
 
-# jget KEY.KEY...: a field of the JSON document on stdin (cpd-client --json).
-jget() {
-	py -c 'import json, sys
-v = json.load(sys.stdin)
-for k in sys.argv[1].split("."):
-    v = v[k]
-print(v)' "$1"
-}
-
 mkdir -p "$T/src/a" "$T/src/b"
 for i in $(seq 1 40); do mkfile "$T/src/a/f$i" 16K; mkfile "$T/src/b/g$i" 16K; done
 

@@ -16,14 +16,6 @@
 need_root "test users and an XFS image"
 command -v setfattr >/dev/null || skip "setfattr (attr) is not installed"
 
-# jget KEY.KEY...: a field of the JSON document on stdin (cpd-client --json).
-jget() {
-	py -c 'import json, sys
-v = json.load(sys.stdin)
-for k in sys.argv[1].split("."):
-    v = v[k]
-print(v)' "$1"
-}
 links() { stat -c %h "$1"; }
 inode() { stat -c %i "$1"; }
 

@@ -56,15 +56,6 @@ past_dirs() {
 	find "$1" \( -type d -o -type l \) -exec touch -h -d '2021-02-03 04:05:06' {} +
 }
 
-# jget KEY.KEY...: a field of the JSON document on stdin (cpd-client --json).
-jget() {
-	py -c 'import json, sys
-v = json.load(sys.stdin)
-for k in sys.argv[1].split("."):
-    v = v[k]
-print(v)' "$1"
-}
-
 make_src() {	# DIR
 	mkdir -p "$1/sub/deep"
 	local i
@@ -80,6 +71,7 @@ make_src() {	# DIR
 # change_src DIR: one change of each kind.
 change_src() {
 	printf 'file X\n' >"$1/f2"				# same size, new mtime
+	touch -d '2023-04-05 06:07:08' "$1/f2"	# (rsync sees a change of mtime within a second not)
 	cp -p "$1/f3" "$T/f3.times"
 	printf 'file Y\n' >"$1/f3"				# same size, same mtime
 	touch -r "$T/f3.times" "$1/f3"

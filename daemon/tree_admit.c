@@ -1,0 +1,81 @@
+/*
+ * A directory keeps its source's and its destination's fds open while
+ * anything in it is copied: they come from its user's share of fds
+ * (fdshare.c), and a directory waits here while the share is taken.
+ */
+#include <errno.h>
+#include <stddef.h>
+
+#include "fdshare.h"
+#include "job.h"
+#include "log.h"
+#include "tree_int.h"
+
+/* Out of the job's list of directories waiting for fds. */
+static void
+tree_admit_unwait(struct tnode *n)
+{
+	struct tnode **pp = &n->job->tree_job->waiting;
+
+	while (*pp != n)
+		pp = &(*pp)->next_waiting;
+	*pp = n->next_waiting;
+}
+
+/* The directory's fds are counted (or cannot be): it opens, or fails. */
+static void
+tree_admit_got(struct tnode *n, int err)
+{
+	if (err < 0) {
+		tree_enter(n, tree_fail(n, err, "cannot copy directory '%s': %s (its user's "
+		    "share of directory fds, jobs.dir_fds_per_user, is taken)", TREE_SRC));
+		return;
+	}
+	n->fds_held = true;
+	tree_enter(n, TS_OPEN_SRC);	/* a stopping job's ends at its first step */
+}
+
+/* fdshare_wake(): the fds a directory waited for are taken. */
+static void
+tree_admit_ready(struct fdshare_waiter *w)
+{
+	struct tnode *n = (struct tnode *)((char *)w - offsetof(struct tnode, wait));
+
+	tree_admit_unwait(n);
+	tree_admit_got(n, 0);
+}
+
+/*
+ * A directory keeps two fds open while anything in it is copied: they
+ * come from its user's share. Past it, the directory waits for the
+ * user's other jobs, or fails with EMFILE (fdshare_wait says which).
+ */
+void
+tree_admit(struct tnode *n)
+{
+	struct tree_job	*tj = n->job->tree_job;
+	int		 rc = fdshare_take(&tj->share, TREE_NODE_FDS);
+
+	n->wait.need = TREE_NODE_FDS;
+	n->wait.ready = tree_admit_ready;
+	if (rc == -EMFILE && fdshare_wait(&tj->share, &n->wait) == 0) {
+		n->next_waiting = tj->waiting;
+		tj->waiting = n;
+		log_debug("job %llu: directory '%s' waits for its user's share of fds",
+		    (unsigned long long)n->job->id, n->name);
+		return;
+	}
+	tree_admit_got(n, rc);
+}
+
+void
+tree_admit_drop(struct job *job)
+{
+	struct tnode *n;
+
+	while (job->tree_job && (n = job->tree_job->waiting) != NULL) {
+		tree_admit_unwait(n);
+		fdshare_cancel(&n->wait);
+		tree_enter(n, tree_next(n, TS_FSYNC));
+	}
+}

@@ -1,0 +1,67 @@
+/*
+ * What tree.c shares with the files that take a concern of it off its
+ * hands: tree_read.c (reading directories), tree_admit.c (their fds) and
+ * tree_delete.c (delete).
+ */
+#ifndef CPD_TREE_INT_H
+#define CPD_TREE_INT_H
+
+#include "filter.h"
+#include "tree.h"
+
+#define TREE_NODE_FDS	2		/* a directory's source and destination */
+#define TREE_QUEUE_LOW	512		/* a directory reads on while fewer items wait */
+
+/*
+ * A directory's states, in the order it takes them (some are skipped,
+ * TS_READ is taken once per batch of entries). The order is relied on:
+ * - before TS_READ the directory is being set up and counts as one of
+ *   the job's items in flight: job_dir_ready() when it leaves them
+ *   (tree_enter), and a stopping job ends it there (tree_on_stopped);
+ * - tree_next(n, from) names the first finishing step after from, so
+ *   TS_META .. TS_END are in the order they run.
+ */
+enum tstate {
+	TS_START,	/* made, nothing asked yet */
+	TS_OPEN_SRC, TS_STAT_SRC, TS_OPEN_FINAL, TS_MKDIR, TS_OPEN_DST, TS_STAT_DST,
+	TS_DELETE,	/* delete: what its source lacks goes (tree_delete.c) */
+	TS_READ,	/* its entries are read and copied */
+	TS_META, TS_FSYNC, TS_MOVE,
+	TS_REMOVE,	/* a copy that could not be put in place goes */
+	TS_END,		/* the job hears of it; the node is freed */
+	TS_COUNT
+};
+
+/* A job's state of tree.c (job->tree_job). */
+struct tree_job {
+	unsigned	 nodes;		/* directories being copied */
+	struct tnode	*readers;	/* directories waiting to read on (tree_kick) */
+	struct tnode	*waiting;	/* directories waiting for fds (tree_admit) */
+	struct fdshare_holder share;	/* its directories' fds */
+	struct filter_set *filters;	/* the job's, compiled once */
+	/* Entries deleted or being deleted: taken by the pool's threads (atomic). */
+	uint64_t	 deleted;
+};
+
+/* tree.c */
+struct eop	*tree_op(struct tnode *, enum eop_type);
+enum tstate	 tree_next(const struct tnode *, enum tstate from);
+/* The directory failed (fmt has a %s for its path, one for the error): its finish. */
+enum tstate	 tree_fail(struct tnode *, int err, const char *fmt, enum tree_path);
+void		 tree_enter(struct tnode *, enum tstate);
+
+/* tree_read.c: read on (or, all read and ended, finish); a batch read. */
+void		 tree_read_on(struct tnode *);
+enum tstate	 tree_read_done(struct tnode *, int res);
+
+/* tree_admit.c: a directory takes its fds from its user's share, or waits for them. */
+void		 tree_admit(struct tnode *);
+/* A stopping job's directories still waiting for fds end without them. */
+void		 tree_admit_drop(struct job *);
+
+/* tree_delete.c: the delete pass of a merged directory, before its entries are read. */
+struct eop	*tree_delete_op(struct tnode *);
+enum tstate	 tree_delete_on(struct tnode *, int res);
+void		 tree_delete_free(struct tnode *);
+
+#endif

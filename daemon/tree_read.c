@@ -1,0 +1,127 @@
+/*
+ * A directory's entries: read in batches on the thread pool (io_uring
+ * cannot read directories), each batch's entries queued on the job's
+ * stack of items, but those the job's filters exclude (an excluded
+ * directory is thus never entered). A directory reads on only while
+ * that stack is short, so a huge tree never sits in memory at once.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "job.h"
+#include "tree_int.h"
+
+#define TREE_BUF	(32 * 1024)	/* bytes of directory entries per read */
+
+/* Queue the entries of the batch just read (those the filters keep). */
+static int
+tree_read_queue(struct tnode *n, size_t len)
+{
+	struct job	*job = n->job;
+	int		 ex;
+
+	for (size_t at = 0; at < len; ) {
+		struct linux_dirent64	*d = (struct linux_dirent64 *)(n->buf + at);
+		struct item		*it;
+
+		at += d->d_reclen;
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+			continue;
+		if ((ex = tree_path_excluded(n, d->d_name, d->d_type)) < 0)
+			return ex;
+		if (ex || tree_quick_entry(n, d))
+			continue;
+		if ((it = item_new(n, NULL, d->d_name, d->d_type)) == NULL)
+			return -ENOMEM;
+		n->children++;
+		if (d->d_type != DT_DIR)
+			job_add_total(job, 1, 0);
+		job_push_item(job, it);
+	}
+	return 0;
+}
+
+static void
+tree_read_failed(struct tnode *n, int err)
+{
+	char *path = tree_path(n, TREE_SRC, NULL);
+
+	job_dir_failed(n->job, err, path ? path : n->name, "cannot read directory '%s': %s");
+	free(path);
+}
+
+enum tstate
+tree_read_done(struct tnode *n, int res)
+{
+	n->reading = false;
+	if (res <= 0) {
+		n->eof = true;
+		free(n->buf);
+		n->buf = NULL;
+		if (res < 0)
+			tree_read_failed(n, res);
+	} else if ((res = tree_read_queue(n, (size_t)res)) < 0) {
+		n->eof = true;
+		tree_read_failed(n, res);
+	}
+	return TS_READ;		/* on, or (all in and ended) to its finish */
+}
+
+/* one_file_system (cp -x): a directory on another mount than its tree's top is copied empty. */
+static bool
+tree_read_other_fs(const struct tnode *n)
+{
+	const struct tnode *top = n;
+
+	if (!n->job->req.one_file_system)
+		return false;
+	while (top->parent)
+		top = top->parent;
+	return n->stx.stx_dev_major != top->stx.stx_dev_major ||
+	    n->stx.stx_dev_minor != top->stx.stx_dev_minor;
+}
+
+/* The next batch of entries, unless the job's stack of items is long enough already. */
+static void
+tree_read(struct tnode *n)
+{
+	struct job	*job = n->job;
+	struct eop	*op;
+
+	if (n->eof || n->reading)
+		return;
+	if (job_stopping(job) || tree_read_other_fs(n)) {
+		n->eof = true;
+		return;
+	}
+	if (job->nitems >= TREE_QUEUE_LOW) {
+		/* Wait for the stack to drain; tree_kick() reads on. */
+		n->next_reader = job->tree_job->readers;
+		job->tree_job->readers = n;
+		n->reading = true;	/* parked counts as reading */
+		return;
+	}
+	if (n->buf == NULL && (n->buf = malloc(TREE_BUF)) == NULL) {
+		n->eof = true;
+		job_fail(job, -ENOMEM, "cannot read '%s'", n->name);
+		return;
+	}
+	n->reading = true;
+	op = tree_op(n, tree_quick_applies(n) ? EOP_CALL : EOP_READDIR);
+	op->run = tree_quick_read_run;
+	op->fd = n->srcfd;
+	op->buf = n->buf;
+	op->len = TREE_BUF;
+	engine_submit(op);
+}
+
+/* Every entry read and ended: the directory's finish. */
+void
+tree_read_on(struct tnode *n)
+{
+	tree_read(n);
+	if (n->children == 0 && n->eof && !n->reading)
+		tree_enter(n, tree_next(n, TS_READ));
+}
