@@ -19,10 +19,16 @@
 # 5. a copy the caller may not reopen to read (archive, as a user, of
 #    root's file of mode 0044: the copy is the user's, and its owner may
 #    not read it) is read back the other way, written back, dropped and
-#    read through the descriptor it was written by; a spoiled one fails.
+#    read through the descriptor it was written by; a spoiled one fails;
+# 6. a clone (XFS, reflink "always") is read back too, and one spoiled
+#    (the flipped byte unshares its block) fails, the source untouched.
 . "$(dirname "$0")/../lib.sh"
 
 command -v xxh128sum >/dev/null || skip "xxh128sum (Debian's xxhash) is not installed"
+MNT=$T/mnt
+unmount() { mountpoint -q "$MNT" 2>/dev/null && umount "$MNT"; true; }
+TREE_EXIT_HOOK=unmount
+trap tree_exit EXIT
 
 state() { jfield parameters.job.state <<<"$1"; }
 read_backs() { grep -c 'verify: [0-9]* bytes read back' "$DAEMON_LOG" || true; }
@@ -151,7 +157,7 @@ sys.exit(0 if [o for o in order if o in want][-3:] == want and order.count("look
 PYEOF
 
 # ---- 5. No direct read: the other way, as a user (root only).
-[ "$(id -u)" -eq 0 ] || { echo "part 5 needs root: not run"; exit 0; }
+[ "$(id -u)" -eq 0 ] || { echo "parts 5 and 6 need root: not run"; exit 0; }
 ensure_user cpdtest
 mkfile "$T/src/others" 3M
 chmod 0044 "$T/src/others"
@@ -174,3 +180,29 @@ for engine in io_uring fallback; do
 	no_temporaries "$T/user-out"
 	daemon_exit_ok
 done
+
+# ---- 6. A clone is read back; a spoiled one fails, its source untouched.
+command -v mkfs.xfs >/dev/null || { echo "part 6 needs mkfs.xfs: not run"; exit 0; }
+truncate -s 300M "$T/img"
+mkfs.xfs -q -m reflink=1 "$T/img" >/dev/null 2>&1 || fail "mkfs.xfs failed"
+mkdir "$MNT"
+mount -o loop "$T/img" "$MNT" || { echo "cannot mount a loop image: part 6 not run"; exit 0; }
+cp "$T/src/large" "$MNT/src"
+sync -f "$MNT/src"
+for engine in io_uring fallback; do
+	start_daemon -E "$engine" --fault verify:2
+	before=$(read_backs)
+	r=$(copy_wait '{"verify": true, "reflink": "always"}' "$MNT/clone.$engine" "$MNT/src")
+	expect_eq "$engine: verified clone" "$(state "$r")" done
+	expect_eq "$engine: a clone" "$(jfield parameters.job.methods.reflink <<<"$r")" 1
+	expect_eq "$engine: the clone read back" "$(( $(read_backs) - before ))" 1
+	same "$T/src/large" "$MNT/clone.$engine"
+	r=$(copy_wait '{"verify": true, "reflink": "always"}' "$MNT/spoiled.$engine" "$MNT/src")
+	expect_eq "$engine: spoiled clone" "$(state "$r")" failed
+	expect_eq "$engine: spoiled clone's error" "$(jfield parameters.job.error <<<"$r")" EIO
+	[ ! -e "$MNT/spoiled.$engine" ] || fail "$engine: a spoiled clone published"
+	same "$T/src/large" "$MNT/src"
+	no_temporaries "$MNT"
+	daemon_exit_ok
+done
+
