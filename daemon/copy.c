@@ -57,8 +57,8 @@ static const char *const copy_state_names[CS_COUNT] = {
 	[CS_REFRESH] = "refresh", [CS_READLINK] = "readlink", [CS_READLINK_DST] = "readlink_dst",
 	[CS_CREATE] = "create", [CS_CLONE] = "clone", [CS_EXTENTS] = "extents",
 	[CS_ALLOCATE] = "allocate", [CS_DATA] = "data", [CS_RECHECK] = "recheck",
-	[CS_TRUNCATE] = "truncate", [CS_META] = "meta", [CS_FSYNC] = "fsync", [CS_VERIFY] = "verify",
-	[CS_BACKUP] = "backup",
+	[CS_TRUNCATE] = "truncate", [CS_META] = "meta", [CS_FSYNC] = "fsync",
+	[CS_VERIFY] = "verify", [CS_BACKUP] = "backup",
 	[CS_LINK_TEMP] = "link_temp", [CS_LINK_FINAL] = "link_final", [CS_RENAME] = "rename",
 	[CS_UNLINK] = "unlink", [CS_END] = "end", [CS_DIR] = "dir",
 };

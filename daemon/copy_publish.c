@@ -1,8 +1,8 @@
 /*
  * A copy after its data: see that the source held still, truncate
- * (sparse), metadata, fsync, verify (copy_verify.c), then link the nameless temporary in, or
- * rename the named one over the destination; and, when the copy failed,
- * remove its temporary. The fsync comes after the metadata so that what
+ * (sparse), metadata, fsync, verify (copy_verify.c), then link the
+ * nameless temporary in, or rename the named one over the destination;
+ * and, when the copy failed, remove its temporary. The fsync comes after the metadata so that what
  * sync makes durable is the file as published, mode, owner and times
  * included.
  */
