@@ -28,7 +28,7 @@ pkg_query = $(if $(shell pkg-config --exists $(PKGS) 2>/dev/null && echo y),$(sh
 	pkg-config finds no $(PKGS): Debian packages are missing. `sudo make deps` installs them; \
 	`sudo make run` and `sudo make check` do it first))
 PKG_CFLAGS = $(call pkg_once,PKG_CFLAGS,--cflags $(PKGS))
-PKG_LIBS_D = $(call pkg_once,PKG_LIBS_D,--libs liburing libsystemd libconfig json-c)
+PKG_LIBS_D = $(call pkg_once,PKG_LIBS_D,--libs liburing libsystemd libconfig json-c libxxhash)
 PKG_LIBS_C = $(call pkg_once,PKG_LIBS_C,--libs json-c inih)
 
 CFLAGS	?= -O2 -g

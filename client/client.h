@@ -14,6 +14,7 @@
  *   job.c	Job objects: accessors, following a job, reporting its end
  *   cmd.c	the command table, option parsing helpers, help and version
  *   cmd-*.c	one command (or a family of commands) each
+ *   cp.c	cp's options and operands in copy, and the names the user sees
  */
 #ifndef CPD_CLIENT_H
 #define CPD_CLIENT_H
@@ -73,8 +74,9 @@ void		 conf_init(struct conf *);
 void		 conf_free(struct conf *);
 /*
  * Read one file into conf (values it sets override earlier ones). A
- * missing file is not an error. On error returns -1 with a message such
- * as "FILE:LINE: unknown key 'x'" in err.
+ * missing file is not an error; one the caller may not read is skipped
+ * with a warning. On error returns -1 with a message such as
+ * "FILE:LINE: unknown key 'x'" in err.
  */
 int		 conf_load_file(struct conf *, const char *path, char *err,
 		     size_t errlen);
@@ -96,6 +98,15 @@ const char	*conf_priority_name(int);
 
 /* Copy's reflink parameter: an enum reflink_mode (cpd-vocab.h), or */
 #define REFLINK_UNSET	(-1)	/* not sent: the daemon's default (auto) */
+
+/* copy's operands as the user wrote them (cp.c). */
+struct cp_names {
+	int		 nsrc;		/* 0: not a copy */
+	char		**user;		/* the sources, from argv */
+	const char	*user_dest;
+	bool		 into_dir;	/* each source goes to DEST/basename */
+	bool		 dot_added;	/* -T onto a directory: SRC/. sent */
+};
 
 /* What a command runs with: configuration merged with the command line. */
 struct client {
@@ -124,6 +135,22 @@ struct client {
 	bool		 verify;
 	const char	*manifest;	/* --manifest FILE */
 	FILE		*manifest_f;
+	/* cp's options (cp.c). */
+	bool		 verbose;	/* -v: cp's "'a' -> 'b'" lines */
+	const char	*target_dir;	/* -t DIR */
+	bool		 no_target_dir;	/* -T */
+	bool		 strip_slashes;
+	unsigned	 preserve;	/* PRESERVE_BIT()s asked for (-p, --preserve, -d) */
+	unsigned	 no_preserve;	/* --no-preserve */
+	bool		 one_file_system;
+	bool		 remove_destination;
+	bool		 hard_link;	/* -l */
+	bool		 force;		/* -f: -l replaces an existing file */
+	bool		 backup;	/* -b, --backup, -S */
+	const char	*backup_control;	/* --backup=CONTROL */
+	const char	*backup_suffix;	/* -S; after cp_operands: the one sent, or NULL */
+	int		 deref;		/* 'L', 'H', 'P', or 0: cp's default */
+	struct cp_names	 names;
 	struct conf	 conf;
 };
 
@@ -349,6 +376,8 @@ extern const struct cmd_entry cmd_table[];
 const struct cmd_entry *cmd_find(const char *name);
 /* Full help on f. */
 void		 cmd_print_help(FILE *);
+/* copy's options, grouped as cp's, cpd's own, backups and output. */
+void		 cmd_print_copy_help(FILE *);
 /* "usage: cpd-client NAME USAGE" on f. */
 void		 cmd_print_usage(const struct cmd_entry *, FILE *);
 /* Print an error and the command's usage line; returns CLIENT_EXIT_USAGE. */
@@ -389,6 +418,37 @@ const char	*cmd_copy_reflink_name(int);
 /* Build the parameters of a Copy call; NULL with *status on error. */
 struct json_object *cmd_copy_params(struct client *, int nsrc, char **srcs,
 		     const char *dest, int *status);
+
+/* cp.c */
+
+/* copy's long options that cp has and cpd's letters do not name. */
+enum {
+	CP_BACKUP = 512, CP_PARENTS, CP_ATTRIBUTES_ONLY, CP_COPY_CONTENTS,
+	CP_REMOVE_DESTINATION, CP_DEBUG, CP_PRESERVE, CP_NO_PRESERVE,
+	CP_STRIP_TRAILING_SLASHES, CP_SPARSE, CP_CONTEXT,
+};
+/*
+ * A cp option (a letter or CP_*, with optarg): 1 when taken, 0 when it
+ * is not cp's, -1 with *status when refused or invalid.
+ */
+int		 cp_option(struct client *, int opt, int *status);
+/*
+ * Check the operands of copy (all of argv, options parsed) and note them
+ * in c->names; an exit status.
+ */
+int		 cp_operands(struct client *, const struct cmd_entry *, int argc,
+		     char **argv);
+/* The paths to send for c->names (malloc'd); -1 without memory. */
+int		 cp_sent_paths(struct client *, char ***srcs, char **dest);
+void		 cp_sent_free(int nsrc, char **srcs, char *dest);
+/* The PRESERVE_BIT()s to send, or -1 to leave it to the daemon. */
+int		 cp_preserve(const struct client *);
+/* Print cp -v's line for a Change's path. */
+void		 cp_verbose(struct client *, const char *change, const char *rel);
+/* A daemon's message naming paths as the user wrote them; malloc'd, NULL if none. */
+char		*cp_message(const struct client *, const char *msg);
+/* cp_message's result in cp's words where the daemon's differ; malloc'd. */
+char		*cp_wording(const struct client *, const char *mapped);
 
 /* cmd-job.c */
 int		 cmd_list(struct client *, const struct cmd_entry *, int, char **);

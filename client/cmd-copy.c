@@ -33,20 +33,49 @@ enum {
 	CMD_COPY_ITEMIZE,
 	CMD_COPY_VERIFY,
 	CMD_COPY_MANIFEST,
+	CMD_COPY_PRIORITY,
+	CMD_COPY_DETACH,
 };
 
+/* cp's letters (cp.c), -S and -t with their argument, and -h. */
+#define CMD_COPY_SHORT	":abdfHilLnpPrRsS:t:TuvxZh"
+
 static const struct option cmd_copy_options[] = {
-	{ "no-clobber",	 no_argument,		NULL, 'n' },
-	{ "recursive",	 no_argument,		NULL, 'r' },
+	/* cp's */
 	{ "archive",	 no_argument,		NULL, 'a' },
+	{ "attributes-only", no_argument,	NULL, CP_ATTRIBUTES_ONLY },
+	{ "backup",	 optional_argument,	NULL, CP_BACKUP },
+	{ "copy-contents", no_argument,		NULL, CP_COPY_CONTENTS },
+	{ "debug",	 no_argument,		NULL, CP_DEBUG },
+	{ "force",	 no_argument,		NULL, 'f' },
+	{ "interactive", no_argument,		NULL, 'i' },
+	{ "link",	 no_argument,		NULL, 'l' },
+	{ "dereference", no_argument,		NULL, 'L' },
+	{ "no-clobber",	 no_argument,		NULL, 'n' },
+	{ "no-dereference", no_argument,	NULL, 'P' },
+	{ "preserve",	 optional_argument,	NULL, CP_PRESERVE },
+	{ "no-preserve", required_argument,	NULL, CP_NO_PRESERVE },
+	{ "parents",	 no_argument,		NULL, CP_PARENTS },
+	{ "recursive",	 no_argument,		NULL, 'R' },
 	{ "reflink",	 optional_argument,	NULL, CMD_COPY_REFLINK },
+	{ "remove-destination", no_argument,	NULL, CP_REMOVE_DESTINATION },
+	{ "sparse",	 required_argument,	NULL, CP_SPARSE },
+	{ "strip-trailing-slashes", no_argument, NULL, CP_STRIP_TRAILING_SLASHES },
+	{ "symbolic-link", no_argument,		NULL, 's' },
+	{ "suffix",	 required_argument,	NULL, 'S' },
+	{ "target-directory", required_argument, NULL, 't' },
+	{ "no-target-directory", no_argument,	NULL, 'T' },
+	{ "verbose",	 no_argument,		NULL, 'v' },
+	{ "one-file-system", no_argument,	NULL, 'x' },
+	{ "context",	 optional_argument,	NULL, CP_CONTEXT },
+	/* cpd's own */
 	{ "keep-going",	 no_argument,		NULL, CMD_COPY_KEEP_GOING },
 	{ "clobber",	 no_argument,		NULL, CMD_COPY_CLOBBER },
 	{ "sync",	 no_argument,		NULL, CMD_COPY_SYNC },
 	{ "no-sync",	 no_argument,		NULL, CMD_COPY_NO_SYNC },
-	{ "priority",	 required_argument,	NULL, 'p' },
+	{ "priority",	 required_argument,	NULL, CMD_COPY_PRIORITY },
 	{ "bwlimit",	 required_argument,	NULL, CMD_COPY_BWLIMIT },
-	{ "detach",	 no_argument,		NULL, 'd' },
+	{ "detach",	 no_argument,		NULL, CMD_COPY_DETACH },
 	{ "json",	 no_argument,		NULL, CMD_COPY_JSON },
 	{ "progress",	 required_argument,	NULL, CMD_COPY_PROGRESS },
 	{ "no-progress", no_argument,		NULL, CMD_COPY_NO_PROGRESS },
@@ -113,10 +142,45 @@ cmd_copy_backup_params(struct client *c, struct json_object *params)
 		json_object_object_add(params, VOCAB_CLONE_DEST, json_object_get(c->clone_dest));
 	if (c->dry_run)
 		json_object_object_add(params, VOCAB_DRY_RUN, json_object_new_boolean(1));
-	if (c->itemize || c->manifest)
+	if (c->itemize || c->manifest || c->verbose)
 		json_object_object_add(params, VOCAB_ITEMIZE, json_object_new_boolean(1));
 	if (c->verify || c->manifest)
 		json_object_object_add(params, VOCAB_VERIFY, json_object_new_boolean(1));
+}
+
+/* cp's options that have a parameter of their own: only those given. */
+static void
+cmd_copy_cp_params(struct client *c, struct json_object *params)
+{
+	int			 preserve = cp_preserve(c);
+	struct json_object	*a;
+
+	if (preserve >= 0) {
+		a = json_object_new_array();
+		for (int p = 0; p < PRESERVE_COUNT; p++)
+			if (preserve & (int)PRESERVE_BIT(p))
+				json_object_array_add(a, json_object_new_string(
+				    vocab_preserve_name((enum preserve_attr)p)));
+		json_object_object_add(params, VOCAB_PRESERVE, a);
+	}
+	if (c->one_file_system)
+		json_object_object_add(params, VOCAB_ONE_FILE_SYSTEM, json_object_new_boolean(1));
+	if (c->remove_destination)
+		json_object_object_add(params, VOCAB_REMOVE_DESTINATION,
+		    json_object_new_boolean(1));
+	if (c->backup_suffix)
+		json_object_object_add(params, VOCAB_BACKUP_SUFFIX,
+		    json_object_new_string(c->backup_suffix));
+	/* -P, -d: what a tree copy does with a symlink source, for a plain one. */
+	if (c->deref == 'P' && !c->recursive && !c->archive)
+		json_object_object_add(params, VOCAB_NO_DEREFERENCE, json_object_new_boolean(1));
+	/* cp -l fails on an existing file, unless -f or --remove-destination. */
+	if (c->hard_link) {
+		json_object_object_add(params, VOCAB_LINK, json_object_new_boolean(1));
+		if (!c->force && !c->remove_destination)
+			json_object_object_add(params, VOCAB_NO_CLOBBER,
+			    json_object_new_boolean(1));
+	}
 }
 
 /* --link-dest DIR, --clone-dest DIR: absolute, as every path sent. */
@@ -273,6 +337,7 @@ cmd_copy_params(struct client *c, int nsrc, char **srcs, const char *dest,
 	json_object_object_add(params, VOCAB_UMASK,
 	    json_object_new_int((int)cmd_copy_umask()));
 	cmd_copy_backup_params(c, params);
+	cmd_copy_cp_params(c, params);
 	return params;
 
 fail:
@@ -332,21 +397,19 @@ cmd_copy_parse(struct client *c, const struct cmd_entry *cmd, int argc,
 	int	 opt;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":nrap:dh", cmd_copy_options,
+	while ((opt = getopt_long(argc, argv, CMD_COPY_SHORT, cmd_copy_options,
 	    NULL)) != -1) {
+		switch (opt == ':' || opt == '?' ? 0 : cp_option(c, opt, status)) {
+		case 1:
+			continue;
+		case -1:
+			return -1;
+		}
 		switch (opt) {
-		case 'n':
-			c->no_clobber = true;
-			break;
 		case CMD_COPY_CLOBBER:
 			c->no_clobber = false;
-			break;
-		case 'r':
-			c->recursive = true;
-			break;
-		case 'a':
-			/* The daemon takes archive to imply recursive. */
-			c->archive = true;
+			if (c->update == UPDATE_NONE)
+				c->update = -1;
 			break;
 		case CMD_COPY_REFLINK:
 			/* Bare --reflink is --reflink=always, as in cp. */
@@ -369,7 +432,7 @@ cmd_copy_parse(struct client *c, const struct cmd_entry *cmd, int argc,
 		case CMD_COPY_NO_SYNC:
 			c->sync = false;
 			break;
-		case 'p':
+		case CMD_COPY_PRIORITY:
 			if (conf_parse_priority(optarg, &c->priority) == -1) {
 				*status = cmd_usage_error(cmd, "invalid "
 				    "priority '%s' (expected auto, "
@@ -393,7 +456,7 @@ cmd_copy_parse(struct client *c, const struct cmd_entry *cmd, int argc,
 				return -1;
 			}
 			break;
-		case 'd':
+		case CMD_COPY_DETACH:
 			c->detach = true;
 			break;
 		case CMD_COPY_JSON:
@@ -412,6 +475,8 @@ cmd_copy_parse(struct client *c, const struct cmd_entry *cmd, int argc,
 			break;
 		case 'h':
 			cmd_print_usage(cmd, stdout);
+			fputc('\n', stdout);
+			cmd_print_copy_help(stdout);
 			*status = CLIENT_EXIT_OK;
 			return -1;
 		default:
@@ -431,31 +496,27 @@ int
 cmd_copy(struct client *c, const struct cmd_entry *cmd, int argc, char **argv)
 {
 	struct json_object	*params;
-	int			 status, i, nsrc;
+	char			**srcs, *dest;
+	int			 status, i;
 
 	if ((i = cmd_copy_parse(c, cmd, argc, argv, &status)) == -1)
 		return status;
-	argc -= i;
-	argv += i;
-	if (argc == 0)
-		return cmd_usage_error(cmd, "missing source and destination");
-	if (argc == 1)
-		return cmd_usage_error(cmd, "missing destination after '%s'",
-		    argv[0]);
-	for (i = 0; i < argc; i++)
-		if (argv[i][0] == '\0')
-			return cmd_usage_error(cmd, "empty path");
-
-	nsrc = argc - 1;
-	if ((params = cmd_copy_params(c, nsrc, argv, argv[nsrc],
-	    &status)) == NULL)
+	if ((status = cp_operands(c, cmd, argc - i, argv + i)) != CLIENT_EXIT_OK)
+		return status;
+	if (cp_sent_paths(c, &srcs, &dest) < 0) {
+		cp_sent_free(c->names.nsrc, srcs, dest);
+		return client_error(CLIENT_EXIT_FAIL, "out of memory");
+	}
+	params = cmd_copy_params(c, c->names.nsrc, srcs, dest, &status);
+	cp_sent_free(c->names.nsrc, srcs, dest);
+	if (params == NULL)
 		return status;
 	if (c->detach && (c->itemize || c->manifest)) {
 		json_object_put(params);
 		return cmd_usage_error(cmd, "--itemize-changes and --manifest need "
 		    "the job followed, not --detach");
 	}
-	if (c->itemize)
+	if (c->itemize || c->verbose)
 		c->progress = PROGRESS_NEVER;	/* the lines are the progress */
 	if (c->detach)
 		status = cmd_copy_detached(c, params);

@@ -7,8 +7,8 @@
 
 const struct cmd_entry cmd_table[] = {
 	{ "copy",
-	  "[-n] [-r | -a] [--reflink[=WHEN]] [--keep-going] [--sync] "
-	  "[-p PRIORITY] [--bwlimit RATE] [-d] [--json] SRC... DEST",
+	  "[cp's OPTIONS] [--priority PRIO] [--detach] [--json] SRC... DEST\n"
+	  "       cpd-client copy [OPTIONS] -t DIR SRC...",
 	  "copy files with cp's rules and wait until the job has ended",
 	  cmd_copy, 0 },
 	{ "list", "[--json]",
@@ -51,27 +51,61 @@ static const char cmd_help_text[] =
 "      --no-progress     the same as --progress=never\n"
 "  -h, --help            show this help\n"
 "  -V, --version         show the version\n"
-"\n"
-"Options of copy:\n"
-"  -n, --no-clobber      do not replace existing files (the job fails)\n"
-"      --clobber         replace existing files (the default)\n"
-"  -r, --recursive       copy directories and their contents\n"
-"  -a, --archive         the same, preserving modes, ownership, times,\n"
-"                        xattrs, ACLs and hard links (as cp -a)\n"
+"\n";
+
+/* copy's options, grouped: cp's, cpd's own, backups, output. */
+static const char cmd_copy_help_text[] =
+"Options of copy, as GNU cp's (coreutils 9.1):\n"
+"  -a, --archive         -dR --preserve=all: modes, ownership, times, xattrs,\n"
+"                        ACLs, hard links; symlinks as symlinks\n"
+"  -b, --backup[=CONTROL]  keep a file that is replaced as FILE~: CONTROL\n"
+"                        simple, never, existing, nil (all simple: numbered\n"
+"                        backups are not supported), none or off\n"
+"  -d                    --no-dereference --preserve=links\n"
+"  -f, --force           accepted: an existing file is always replaced (renamed\n"
+"                        over, so it need not be writable)\n"
+"  -H, -L, --dereference follow symlinks given as sources (a plain copy does;\n"
+"                        in a tree: not supported)\n"
+"  -n, --no-clobber      keep existing files: skip them, exit 0 (cp 9.1)\n"
+"  -P, --no-dereference  copy symlinks as symlinks (as -R does in a tree)\n"
+"  -p                    --preserve=mode,ownership,timestamps\n"
+"  -l, --link            hard-link files instead of copying them (an existing\n"
+"                        file is an error, unless -f)\n"
+"      --preserve[=LIST] keep LIST: mode, ownership, timestamps, links, xattr,\n"
+"                        context (needs SELinux: not supported), all\n"
+"      --no-preserve=LIST  do not keep LIST\n"
+"  -R, -r, --recursive   copy directories and their contents\n"
 "      --reflink[=WHEN]  clone the data (FICLONE): auto (when the file\n"
 "                        system can, the daemon's default), always (or\n"
 "                        fail; bare --reflink) or never\n"
+"      --sparse=auto     holes are kept where the source has them (only auto)\n"
+"  -S, --suffix=SUFFIX   the backup suffix instead of ~ (asks for -b)\n"
+"      --remove-destination  replace whatever is in the way (a device, a\n"
+"                        FIFO, a symlink) by a new file, keeping nothing of it\n"
+"      --strip-trailing-slashes  remove trailing slashes from each SRC\n"
+"  -t, --target-directory=DIR  copy all SRC into DIR\n"
+"  -T, --no-target-directory   DEST is never a directory to copy into\n"
+"  -u                    --update=older (see --update below)\n"
+"  -v, --verbose         print \"'SRC' -> 'DEST'\" for each file copied\n"
+"  -x, --one-file-system do not descend into other file systems\n"
+"  -Z, --context[=CTX]   accepted without SELinux, as cp does\n"
+"  Not supported (refused): -i (the daemon cannot ask), -s, --parents,\n"
+"  --attributes-only, --copy-contents, --debug, --backup=numbered,\n"
+"  --sparse=always|never.\n"
+"\n"
+"cpd's own options of copy:\n"
+"      --priority PRIO   interactive, normal, bulk, or auto (the default:\n"
+"                        the daemon chooses from the size of the sources)\n"
+"      --detach          print the job id and return at once\n"
 "      --keep-going      go on after a file fails; the failures are\n"
 "                        listed at the end and the exit status is 1\n"
 "      --sync            flush each file to disk before it appears\n"
 "      --no-sync         do not (the default)\n"
-"  -p, --priority PRIO   interactive, normal, bulk, or auto (the default:\n"
-"                        the daemon chooses from the size of the sources)\n"
 "      --bwlimit RATE    at most RATE bytes per second, e.g. 50M, 1.5G,\n"
 "                        800K or 1048576 (K, M, G, T: powers of 1024;\n"
 "                        \"B\", \"iB\" and \"/s\" may follow); 0: no limit\n"
-"  -d, --detach          print the job id and return at once\n"
-"      --progress WHEN, --no-progress   as above (also for wait)\n"
+"      --clobber         replace existing files (the default; undoes -n\n"
+"                        and the configuration's no_clobber)\n"
 "\n"
 "Incremental copies, mirrors and snapshots (options of copy):\n"
 "      --update[=WHEN]   replace an existing file: all (the default), none,\n"
@@ -86,16 +120,22 @@ static const char cmd_help_text[] =
 "      --link-dest DIR   hard-link unchanged files from DIR (a snapshot)\n"
 "      --clone-dest DIR  the same, cloned (FICLONE) instead of linked\n"
 "      --dry-run         change nothing; report what would be done\n"
-"      --itemize-changes print a line per change (twice: also unchanged)\n"
 "      --verify          re-read each written file from disk and compare\n"
 "      --manifest FILE   write the copied files' XXH3-128 sums to FILE\n"
 "                        (for xxh128sum -c); implies --verify\n"
+"\n"
+"Output of copy:\n"
+"      --json            print the final job as JSON\n"
+"      --itemize-changes print a line per change (twice: also unchanged)\n"
+"      --progress WHEN, --no-progress   as above (also for wait)\n"
 "\n"
 "Relative paths are taken from the current directory; a DEST ending in\n"
 "\"/\" must be a directory. A directory SRC (-r, -a) follows cp's rules\n"
 "too: it is copied into DEST/basename(SRC) when DEST is an existing\n"
 "directory, otherwise DEST becomes the copy. Ctrl-C while waiting\n"
-"cancels the job.\n"
+"cancels the job.\n";
+
+static const char cmd_help_tail[] =
 "\n"
 "Configuration: " CONF_SYSTEM_FILE ", then\n"
 "${XDG_CONFIG_HOME:-~/.config}/cpd/client.conf, section [" CONF_SECTION "]:\n"
@@ -142,6 +182,14 @@ cmd_print_help(FILE *f)
 		fprintf(f, "        %s\n", cmd->summary);
 	}
 	fputs(cmd_help_text, f);
+	cmd_print_copy_help(f);
+	fputs(cmd_help_tail, f);
+}
+
+void
+cmd_print_copy_help(FILE *f)
+{
+	fputs(cmd_copy_help_text, f);
 }
 
 int

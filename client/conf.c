@@ -223,6 +223,11 @@ conf_load_file(struct conf *conf, const char *path, char *err, size_t errlen)
 	if (p.f == NULL) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			return 0;
+		/* Another's file (HOME=/root under chroot --user): as every tool does. */
+		if (errno == EACCES || errno == EPERM) {
+			client_error(0, "warning: skipping %s: %s", path, strerror(errno));
+			return 0;
+		}
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}

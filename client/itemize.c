@@ -79,6 +79,10 @@ itemize_reply(struct client *c, struct json_object *params)
 		    strcmp(change, "deleted") != 0 &&
 		    itemize_manifest_line(c->manifest_f, hash, path) < 0)
 			return -1;
+		/* cp -v names what it copies, not what it leaves or deletes. */
+		if (c->verbose && !c->json && strcmp(change, "skipped") != 0 &&
+		    strcmp(change, "deleted") != 0 && strcmp(change, "metadata") != 0)
+			cp_verbose(c, change, path);
 		if (c->itemize == 0 || (c->itemize < 2 && strcmp(change, "skipped") == 0))
 			continue;
 		if (c->json)

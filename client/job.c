@@ -157,6 +157,35 @@ job_methods(struct json_object *job, char *buf, size_t len)
 	return off > 0 ? buf : NULL;
 }
 
+/*
+ * A failed job: a copy's message as cp's ("cannot stat 'x': ...", the
+ * paths as the user wrote them), with the job id and the errno name
+ * for -v and --json.
+ */
+static int
+job_report_failed(struct client *c, uint64_t id, const char *message, const char *error)
+{
+	char	*mapped = message ? cp_message(c, message) : NULL, *cp;
+	bool	 plain = c->names.nsrc > 0 && !c->verbose && !c->json;
+	int	 status;
+
+	if (mapped)
+		message = mapped;
+	if (plain && mapped && (cp = cp_wording(c, mapped)) != NULL) {
+		status = client_error(CLIENT_EXIT_FAIL, "%s", cp);
+		free(cp);
+	} else if (message != NULL && error != NULL)
+		status = client_error(CLIENT_EXIT_FAIL,
+		    "job %" PRIu64 " failed: %s (%s)", id, message, error);
+	else if (message != NULL || error != NULL)
+		status = client_error(CLIENT_EXIT_FAIL, "job %" PRIu64 " failed: %s",
+		    id, message != NULL ? message : error);
+	else
+		status = client_error(CLIENT_EXIT_FAIL, "job %" PRIu64 " failed", id);
+	free(mapped);
+	return status;
+}
+
 int
 job_report_end(struct client *c, struct json_object *job)
 {
@@ -190,18 +219,8 @@ job_report_end(struct client *c, struct json_object *job)
 	}
 	if (job_state(job) == JOB_DONE)
 		return CLIENT_EXIT_OK;
-	if (job_state(job) == JOB_FAILED) {
-		if (message != NULL && error != NULL)
-			return client_error(CLIENT_EXIT_FAIL,
-			    "job %" PRIu64 " failed: %s (%s)", id, message,
-			    error);
-		if (message != NULL || error != NULL)
-			return client_error(CLIENT_EXIT_FAIL,
-			    "job %" PRIu64 " failed: %s", id,
-			    message != NULL ? message : error);
-		return client_error(CLIENT_EXIT_FAIL, "job %" PRIu64 " failed",
-		    id);
-	}
+	if (job_state(job) == JOB_FAILED)
+		return job_report_failed(c, id, message, error);
 	if (job_state(job) == JOB_CANCELLED)
 		return client_error(CLIENT_EXIT_FAIL, "job %" PRIu64
 		    " cancelled", id);

@@ -49,7 +49,6 @@
 #include "log.h"
 #include "path.h"
 #include "tree.h"
-#include "update.h"
 
 static const char *const copy_state_names[CS_COUNT] = {
 	[CS_START] = "start", [CS_LSTAT] = "lstat", [CS_OPEN_SRC] = "open_src",
@@ -59,6 +58,7 @@ static const char *const copy_state_names[CS_COUNT] = {
 	[CS_CREATE] = "create", [CS_CLONE] = "clone", [CS_EXTENTS] = "extents",
 	[CS_ALLOCATE] = "allocate", [CS_DATA] = "data", [CS_RECHECK] = "recheck",
 	[CS_TRUNCATE] = "truncate", [CS_META] = "meta", [CS_FSYNC] = "fsync",
+	[CS_VERIFY] = "verify", [CS_BACKUP] = "backup",
 	[CS_LINK_TEMP] = "link_temp", [CS_LINK_FINAL] = "link_final", [CS_RENAME] = "rename",
 	[CS_UNLINK] = "unlink", [CS_END] = "end", [CS_DIR] = "dir",
 };
@@ -121,6 +121,7 @@ copy_free(struct copy *c)
 	if (c->snapfd >= 0)
 		engine_close(c->snapfd, c->job->cred);
 	free(c->snap_rel);
+	free(c->backup);
 	free(c->lanes);
 	free(c->ext);
 	free(c->target);
@@ -146,7 +147,8 @@ copy_hlink_settle(struct copy *c, bool ok)
 	}
 }
 
-/* What the copy did to its destination entry (change.h), for Job.changes and itemize. */
+/* What the copy did to its destination entry (change.h), for Job.changes and itemize;
+ * a verified file's hash with it. */
 static void
 copy_change_note(const struct copy *c)
 {
@@ -159,7 +161,7 @@ copy_change_note(const struct copy *c)
 	    c->dst_exists ? CHANGE_UPDATED : CHANGE_CREATED;
 	char *rel = c->job->req.itemize ? item_final_rel(c->item) : NULL;
 
-	change_note(c->job, kind, types[c->kind], rel, NULL);
+	change_note(c->job, kind, types[c->kind], rel, c->hash[0] ? c->hash : NULL);
 	free(rel);
 }
 
@@ -289,7 +291,7 @@ copy_open_src_op(struct copy *c)
 	 * copy follows a symlink given as the source, as cp does; in a tree
 	 * the entry was a file when listed and must still be one. */
 	op->flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
-	    (c->job->req.recursive ? O_NOFOLLOW : 0);
+	    (request_nofollow(&c->job->req) ? O_NOFOLLOW : 0);
 	op->resolve = RESOLVE_NO_MAGICLINKS;
 	return op;
 }
@@ -377,57 +379,6 @@ copy_dst_is_stream(const struct copy *c)
 	return c->kind == K_FILE && !c->dst_link && (S_ISCHR(m) || S_ISBLK(m) || S_ISFIFO(m));
 }
 
-/* Run again after a crash or restart, with no_clobber's own rule off. */
-static bool
-copy_resumed(const struct job *job)
-{
-	return job->restarts > 0 && !job->req.no_clobber;
-}
-
-/*
- * The update mode decides for a regular file in the way of a regular
- * file only: anything else in the way (a symlink, a device) is replaced
- * or written into as without it.
- */
-static bool
-copy_update_applies(const struct copy *c)
-{
-	return (c->job->req.update != UPDATE_ALL || copy_resumed(c->job)) &&
-	    c->kind == K_FILE && !c->dst_link && S_ISREG(c->dstx.stx_mode);
-}
-
-/* The file in the way is kept: refreshed first when the mode says so. */
-static enum copy_state
-copy_keep(struct copy *c)
-{
-	const struct job *job = c->job;
-
-	c->kept = true;
-	c->progress += c->stx.stx_size;		/* its bytes are there */
-	if (job->req.archive && update_refreshes(job->req.update))
-		return CS_REFRESH;
-	return CS_END;
-}
-
-static enum copy_state
-copy_update_next(struct copy *c)
-{
-	const struct job *job = c->job;
-
-	if (job->req.update == UPDATE_ALL)	/* resumed: what the first run published stays */
-		return update_resumed_keeps(&c->stx, &c->dstx, job->req.archive,
-		    job->created_usec) ? copy_keep(c) : CS_CREATE;
-	switch (update_decide(job->req.update, &c->stx, &c->dstx)) {
-	case UPDATE_KEEP:
-		return copy_keep(c);
-	case UPDATE_COMPARE:
-		c->checking = true;
-		return CS_OPEN_DST;
-	default:
-		return CS_CREATE;
-	}
-}
-
 static enum copy_state
 copy_on_stat_dst(struct copy *c, int res)
 {
@@ -435,7 +386,8 @@ copy_on_stat_dst(struct copy *c, int res)
 
 	if (res == 0 && !c->dst_link && copy_dst_told_deleted(c))
 		res = -ENOENT;
-	if (res == 0 && c->kind == K_FILE && S_ISLNK(c->dstx.stx_mode) && !c->dst_link) {
+	if (res == 0 && c->kind == K_FILE && S_ISLNK(c->dstx.stx_mode) && !c->dst_link &&
+	    !request_replaces(&job->req)) {
 		c->dst_link = true;
 		return CS_STAT_DST;	/* again, through it */
 	}
@@ -457,7 +409,7 @@ copy_on_stat_dst(struct copy *c, int res)
 			return CS_OPEN_DST;
 		else if (job->req.no_clobber)
 			copy_error(c, -EEXIST, "'%s' not replaced (no-clobber)", c->dstpath);
-		else if (copy_dst_is_stream(c)) {
+		else if (copy_dst_is_stream(c) && !request_replaces(&job->req)) {
 			c->into = true;
 			return CS_OPEN_DST;
 		}
@@ -529,7 +481,7 @@ copy_on_lstat(struct copy *c, int res)
 static enum copy_state
 copy_on_open_src(struct copy *c, int res)
 {
-	if (res == -ELOOP && c->job->req.recursive)
+	if (res == -ELOOP && request_nofollow(&c->job->req))
 		return CS_LSTAT;	/* became a symlink meanwhile */
 	if (res < 0) {
 		copy_vanished(c, res);
@@ -556,7 +508,11 @@ copy_on_stat_src(struct copy *c, int res)
 	if (c->err)
 		return CS_END;
 	c->add_total = c->item->parent != NULL;	/* top-level sources were counted by the scan */
-	if (job->req.archive && c->stx.stx_nlink > 1)
+	if (job->req.hard_link) {
+		c->kind = K_HARDLINK;	/* cp -l: to the source itself (link_to NULL) */
+		return copy_dst_next(c);
+	}
+	if (request_keeps(&job->req, PRESERVE_LINKS) && c->stx.stx_nlink > 1)
 		return CS_HLINK;
 	return copy_dst_next(c);
 }
@@ -661,25 +617,11 @@ copy_on_open_dst(struct copy *c, int res)
 	return CS_COMPARE;
 }
 
-/* checksum: the file in the way is kept if it is the same, else replaced. */
-static enum copy_state
-copy_on_check(struct copy *c, int res)
-{
-	engine_close(c->tmpfd, c->job->cred);
-	c->tmpfd = -1;
-	c->checking = false;
-	if (res < 0) {
-		copy_error(c, res, "cannot compare '%s' with '%s'", c->dstpath, c->srcpath);
-		return CS_END;
-	}
-	return res == 0 ? copy_keep(c) : CS_CREATE;
-}
-
 static enum copy_state
 copy_on_compare(struct copy *c, int res)
 {
 	if (c->checking)
-		return copy_on_check(c, res);
+		return copy_update_on_check(c, res);
 	if (res != 0) {
 		copy_error(c, -EEXIST, "'%s' not replaced (no-clobber)", c->dstpath);
 		return CS_END;
@@ -691,84 +633,6 @@ copy_on_compare(struct copy *c, int res)
 	c->method = engine_method(c->stx.stx_size);
 	c->progress += c->stx.stx_size;
 	return CS_END;
-}
-
-/*
- * archive, a kept file: the source's attributes where they differ, in a
- * pool thread (several calls), never through a symlink put in its place
- * meanwhile. With dry_run it only looks.
- */
-static long
-copy_refresh_run(struct eop *op)
-{
-	struct copy		*c = op->owner;
-	/* A symlink has no fd: by its name. */
-	struct update_file	 src = c->kind == K_SYMLINK ?
-	    (struct update_file){ item_srcdir(c->item), c->item->src, AT_SYMLINK_NOFOLLOW } :
-	    (struct update_file){ c->srcfd, "", AT_EMPTY_PATH };
-	struct update_file	 dst = { op->dirfd, c->item->name, AT_SYMLINK_NOFOLLOW };
-
-	return update_refresh(&src, &c->stx, &dst, &c->dstx, c->job->req.dry_run);
-}
-
-static struct eop *
-copy_refresh_op(struct copy *c)
-{
-	struct eop *op = copy_op(c, EOP_CALL);
-
-	op->run = copy_refresh_run;
-	return op;
-}
-
-static enum copy_state
-copy_on_refresh(struct copy *c, int res)
-{
-	if (res < 0) {
-		copy_error(c, res, "cannot set the attributes of '%s'", c->dstpath);
-		return CS_END;
-	}
-	c->refreshed = res > 0;
-	return CS_END;
-}
-
-/*
- * A symlink's content is its target: quick and checksum keep one that
- * has the source's (a target of another length differs without a look).
- */
-static enum copy_state
-copy_update_link(struct copy *c)
-{
-	enum update_mode mode = c->job->req.update;
-
-	if (mode == UPDATE_QUICK || mode == UPDATE_CHECKSUM) {
-		if (c->dstx.stx_size != strlen(c->target) ||
-		    (c->link_path = malloc(PATH_MAX)) == NULL)
-			return CS_CREATE;
-		return CS_READLINK_DST;
-	}
-	return update_decide(mode, &c->stx, &c->dstx) == UPDATE_KEEP ? copy_keep(c) : CS_CREATE;
-}
-
-static struct eop *
-copy_readlink_dst_op(struct copy *c)
-{
-	struct eop *op = copy_op(c, EOP_READLINK);
-
-	op->path = c->item->name;
-	op->buf = c->link_path;
-	op->len = PATH_MAX - 1;
-	return op;
-}
-
-static enum copy_state
-copy_on_readlink_dst(struct copy *c, int res)
-{
-	bool same = res >= 0 && (size_t)res == strlen(c->target) &&
-	    memcmp(c->link_path, c->target, (size_t)res) == 0;
-
-	free(c->link_path);
-	c->link_path = NULL;
-	return same ? copy_keep(c) : CS_CREATE;
 }
 
 static enum copy_state
@@ -797,9 +661,9 @@ static const struct copy_step {
 	[CS_OPEN_DST] =		{ copy_open_dst_op,		copy_on_open_dst },
 	[CS_INTO_READY] =	{ copy_into_ready_op,		copy_on_into_ready },
 	[CS_COMPARE] =		{ copy_compare_op,		copy_on_compare },
-	[CS_REFRESH] =		{ copy_refresh_op,		copy_on_refresh },
+	[CS_REFRESH] =		{ copy_update_refresh_op,	copy_update_on_refresh },
 	[CS_READLINK] =		{ copy_readlink_op,		copy_on_readlink },
-	[CS_READLINK_DST] =	{ copy_readlink_dst_op,		copy_on_readlink_dst },
+	[CS_READLINK_DST] =	{ copy_update_readlink_op,	copy_update_on_readlink },
 	[CS_SNAP_FIND] =	{ copy_snap_find_op,		copy_snap_on_find },
 	[CS_CREATE] =		{ copy_make_op,			copy_make_on_create },
 	[CS_CLONE] =		{ copy_make_clone_op,		copy_make_on_clone },
@@ -811,6 +675,8 @@ static const struct copy_step {
 	[CS_TRUNCATE] =		{ copy_publish_truncate_op,	copy_publish_on_written },
 	[CS_META] =		{ copy_publish_meta_op,		copy_publish_on_written },
 	[CS_FSYNC] =		{ copy_publish_fsync_op,	copy_publish_on_written },
+	[CS_VERIFY] =		{ copy_verify_op,		copy_verify_on },
+	[CS_BACKUP] =		{ copy_publish_backup_op,	copy_publish_on_backup },
 	[CS_LINK_TEMP] =	{ copy_publish_link_op,		copy_publish_on_link },
 	[CS_LINK_FINAL] =	{ copy_publish_link_op,		copy_publish_on_link },
 	[CS_RENAME] =		{ copy_publish_rename_op,	copy_publish_on_rename },

@@ -3,8 +3,9 @@
  * share. copy.c drives the chain and looks at the source and the
  * destination; copy_make.c makes the temporary; copy_lane.c moves the
  * data in lanes; copy_publish.c puts the result in place; copy_whole.c
- * walks the same steps in a pool thread for a small file; hlink.c keeps
- * the job's hard links.
+ * walks the same steps in a pool thread for a small file; copy_update.c
+ * keeps a file in the way that the update mode keeps; copy_snap.c links
+ * or clones a file from a snapshot; hlink.c keeps the job's hard links.
  */
 #ifndef CPD_COPY_INT_H
 #define CPD_COPY_INT_H
@@ -13,6 +14,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+#include "change.h"
 #include "engine.h"
 #include "job.h"
 
@@ -40,7 +42,11 @@ enum copy_state {
 	CS_READLINK_DST,	/* update: the target of a symlink in the way */
 	CS_SNAP_FIND,	/* link_dest, clone_dest: the file in a snapshot */
 	CS_CREATE, CS_CLONE, CS_EXTENTS, CS_ALLOCATE, CS_DATA,
-	CS_RECHECK, CS_TRUNCATE, CS_META, CS_FSYNC, CS_LINK_TEMP,
+	CS_RECHECK, CS_TRUNCATE, CS_META, CS_FSYNC,
+	CS_VERIFY,	/* --verify: read back from the disk (copy_verify.c) */
+	CS_BACKUP,	/* cp -b: what is in the way is renamed to its backup name (a
+			 * copy stopped after it leaves the old file as the backup) */
+	CS_LINK_TEMP,
 	CS_LINK_FINAL, CS_RENAME,
 	CS_UNLINK,	/* the temporary of a failed copy goes */
 	CS_END,		/* the job hears of it; the copy is freed */
@@ -97,7 +103,8 @@ struct copy {
 	int		 snapfd;
 	bool		 snap_tried, snap_clone;
 	char		*snap_rel;	/* its path in a snapshot */
-	char		 snap_proc[32];
+	char		*backup;	/* CS_BACKUP: the name of what is replaced */
+	char		 snap_proc[32];	/* /proc/self/fd/N of snapfd, or (cp -l) of srcfd */
 	unsigned	 create_tries;
 	struct statx	 stx, dstx;
 	struct statx	 stx_end;	/* the source again, after its data */
@@ -128,6 +135,7 @@ struct copy {
 	char		*link_path;	/* K_HARDLINK: link_to's path as linked */
 	struct copy	*next_waiter;
 	enum method	 method;
+	char		 hash[CHANGE_HASH_LEN];	/* verified: its XXH3-128, else "" */
 	int		 err;
 	char		*msg;
 };
@@ -173,13 +181,31 @@ struct eop *copy_publish_meta_op(struct copy *);
 struct eop *copy_publish_fsync_op(struct copy *);
 struct eop *copy_publish_link_op(struct copy *);
 struct eop *copy_publish_rename_op(struct copy *);
+struct eop *copy_publish_backup_op(struct copy *);
 struct eop *copy_publish_unlink_op(struct copy *);
 enum copy_state copy_publish_on_recheck(struct copy *, int);
 enum copy_state copy_publish_on_written(struct copy *, int);
 enum copy_state copy_publish_on_link(struct copy *, int);
 enum copy_state copy_publish_on_rename(struct copy *, int);
+enum copy_state copy_publish_on_backup(struct copy *, int);
 enum copy_state copy_publish_on_unlink(struct copy *, int);
 bool	copy_publish_src_changed(const struct statx *, const struct statx *);
+
+/* copy_verify.c: --verify */
+bool	copy_verify_wanted(const struct copy *);
+struct eop *copy_verify_op(struct copy *);
+enum copy_state copy_verify_on(struct copy *, int);
+
+/* copy_update.c: the update modes */
+bool	copy_update_applies(const struct copy *);
+enum copy_state copy_update_next(struct copy *);
+enum copy_state copy_update_keep(struct copy *);
+enum copy_state copy_update_on_check(struct copy *, int);
+struct eop *copy_update_refresh_op(struct copy *);
+enum copy_state copy_update_on_refresh(struct copy *, int);
+enum copy_state copy_update_link(struct copy *);
+struct eop *copy_update_readlink_op(struct copy *);
+enum copy_state copy_update_on_readlink(struct copy *, int);
 
 /* copy_snap.c: link_dest and clone_dest */
 bool	copy_snap_may(const struct copy *);

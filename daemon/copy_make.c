@@ -52,7 +52,7 @@ copy_make_op(struct copy *c)
 		op->flags = c->nameless ? O_RDWR | O_TMPFILE | O_CLOEXEC :
 		    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
 		/* The daemon's umask is 0; the caller's applies, as with cp.
-		 * With archive the exact mode comes with the metadata, after
+		 * Preserved, the exact mode comes with the metadata, after
 		 * the owner; a named temporary is private until then, and a
 		 * nameless one, or one in a directory only its owner may
 		 * enter, can be opened by nobody else, so it gets the
@@ -60,7 +60,8 @@ copy_make_op(struct copy *c)
 		 * that replaces a file is private until it has that file's
 		 * (copy_publish_keeps_dst). */
 		op->mode = copy_publish_keeps_dst(c) ? 0600 :
-		    !job->req.archive ? c->stx.stx_mode & 0777 & ~job->req.umask :
+		    !request_keeps(&job->req, PRESERVE_MODE) ?
+		    c->stx.stx_mode & 0777 & ~job->req.umask :
 		    c->nameless || c->direct ? c->stx.stx_mode & 0777 : 0600;
 		op->resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
 		break;
@@ -70,15 +71,15 @@ copy_make_op(struct copy *c)
 		break;
 	case K_SPECIAL:
 		op = copy_op(c, EOP_MKNOD);
-		op->mode = c->stx.stx_mode & (S_IFMT | (job->req.archive ? 07777 :
+		op->mode = c->stx.stx_mode & (S_IFMT | (request_keeps(&job->req, PRESERVE_MODE) ? 07777 :
 		    0777 & ~job->req.umask));
 		op->off = makedev(c->stx.stx_rdev_major, c->stx.stx_rdev_minor);
 		break;
 	case K_HARDLINK:
 	default:
 		op = copy_op(c, EOP_LINK);
-		if (c->snapfd >= 0) {
-			copy_snap_link(c, op);
+		if (c->snapfd >= 0 || c->link_to == NULL) {
+			copy_snap_link(c, op);	/* the snapshot's file, or (cp -l) the source */
 			break;
 		}
 		op->dirfd2 = job->dirfd;
@@ -142,14 +143,16 @@ copy_make_on_create(struct copy *c, int res)
 		return CS_CREATE;	/* to where the target is now */
 	if (res < 0 && c->snapfd >= 0 && c->kind == K_HARDLINK)
 		return copy_snap_fall_back(c);
-	if (res < 0) {
+	if (res < 0 && c->kind == K_HARDLINK && c->link_to == NULL)
+		copy_error(c, res, "cannot create hard link '%s' to '%s'", c->dstpath, c->srcpath);
+	else if (res < 0)
 		copy_error(c, res, "cannot create '%s'", c->dstpath);
+	if (res < 0)
 		return CS_END;
-	}
 	c->created = !c->nameless;
 	if (c->kind != K_FILE) {
 		c->method = M_LINKS;
-		if (c->snapfd >= 0)
+		if (c->kind == K_HARDLINK && (c->snapfd >= 0 || c->link_to == NULL))
 			c->progress += c->stx.stx_size;	/* its bytes are there */
 		return copy_publish_next(c, CS_CREATE);
 	}

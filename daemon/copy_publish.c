@@ -1,13 +1,14 @@
 /*
  * A copy after its data: see that the source held still, truncate
- * (sparse), metadata, fsync, then link the nameless temporary in, or
- * rename the named one over the destination; and, when the copy failed,
- * remove its temporary. The fsync comes after the metadata so that what
+ * (sparse), metadata, fsync, verify (copy_verify.c), then link the
+ * nameless temporary in, or rename the named one over the destination;
+ * and, when the copy failed, remove its temporary. The fsync comes after the metadata so that what
  * sync makes durable is the file as published, mode, owner and times
  * included.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "copy_int.h"
@@ -20,7 +21,11 @@
  * A file that replaces a regular file looks as cp's would, which writes
  * into the old one: the temporary gets the replaced file's owner, group,
  * mode and extended attributes (its ACL) before it is renamed over it,
- * as far as the caller may give them. Archive takes the source's. A
+ * as far as the caller may give them; only times and links preserved,
+ * it also takes the source's times. Archive and a preserve of mode,
+ * ownership or xattr take the source's (what is left out is a new
+ * file's), and remove_destination and backup_suffix none of the old
+ * file's. A
  * symlink in the way is what is replaced, not its target: the copy owes
  * the target nothing. A new file costs nothing: only a file found in
  * the way takes this step.
@@ -28,16 +33,37 @@
 bool
 copy_publish_keeps_dst(const struct copy *c)
 {
+	const unsigned its_own = PRESERVE_BIT(PRESERVE_MODE) | PRESERVE_BIT(PRESERVE_OWNERSHIP) |
+	    PRESERVE_BIT(PRESERVE_XATTR);
+
 	return c->kind == K_FILE && c->dst_exists && !c->dst_link && !c->into &&
-	    !c->job->req.archive && S_ISREG(c->dstx.stx_mode);
+	    !(c->job->req.preserve & its_own) && !request_replaces(&c->job->req) &&
+	    S_ISREG(c->dstx.stx_mode);
 }
 
-/* The source's metadata (archive), or the replaced file's. */
+/* The source is looked at again by the metadata's step (META_RECHECK), not on its own. */
+static bool
+copy_publish_rechecks_in_meta(const struct copy *c)
+{
+	return c->kind == K_FILE && c->job->req.preserve && !c->into &&
+	    !copy_publish_keeps_dst(c);
+}
+
+/* The source's attributes the copy takes: a symlink or a device has no mode to set. */
+static unsigned
+copy_publish_src_flags(const struct copy *c)
+{
+	unsigned flags = request_meta_flags(&c->job->req);
+
+	return c->kind == K_FILE ? flags : flags & (META_OWNER | META_TIMES);
+}
+
+/* The source's metadata (preserved), or the replaced file's. */
 static bool
 copy_publish_has_meta(const struct copy *c)
 {
-	return c->job->req.archive ? c->kind != K_HARDLINK && !c->into :
-	    copy_publish_keeps_dst(c);
+	return c->job->req.preserve ? c->kind != K_HARDLINK && !c->into &&
+	    (c->kind == K_FILE || copy_publish_src_flags(c)) : copy_publish_keeps_dst(c);
 }
 
 /*
@@ -50,8 +76,8 @@ copy_publish_next(struct copy *c, enum copy_state from)
 {
 	const struct job *job = c->job;
 
-	/* With archive the look comes with the metadata: one step less. */
-	if (from < CS_RECHECK && c->kind == K_FILE && (!job->req.archive || c->into))
+	/* Preserving, the look comes with the metadata: one step less. */
+	if (from < CS_RECHECK && c->kind == K_FILE && !copy_publish_rechecks_in_meta(c))
 		return CS_RECHECK;
 	if (from < CS_TRUNCATE && c->ext)
 		return CS_TRUNCATE;
@@ -60,6 +86,11 @@ copy_publish_next(struct copy *c, enum copy_state from)
 	/* A FIFO cannot be synced (EINVAL); a device is the caller's. */
 	if (from < CS_FSYNC && job->req.sync && c->kind == K_FILE && !c->into)
 		return CS_FSYNC;
+	if (from < CS_VERIFY && copy_verify_wanted(c))
+		return CS_VERIFY;
+	if (from < CS_BACKUP && job->req.backup_suffix && c->dst_exists && !c->into &&
+	    !c->direct)
+		return CS_BACKUP;
 	if (c->direct || c->into)
 		return CS_END;
 	return c->nameless ? CS_LINK_FINAL : CS_RENAME;
@@ -116,15 +147,19 @@ copy_publish_meta_op(struct copy *c)
 		op->fd2 = c->tmpfd;
 		op->path = c->item->name;	/* the file replaced: its attributes */
 		op->meta_flags = META_OWNER | META_MODE | META_XATTRS | META_XATTRS_AT;
+		if (request_keeps(&c->job->req, PRESERVE_TIMESTAMPS)) {
+			c->dstx.stx_atime = c->stx.stx_atime;	/* but the source's times */
+			c->dstx.stx_mtime = c->stx.stx_mtime;
+			op->meta_flags |= META_TIMES;
+		}
 	} else if (c->kind == K_FILE) {
 		op->fd = c->srcfd;
 		op->fd2 = c->tmpfd;
-		op->meta_flags = META_RECHECK | META_OWNER | META_MODE | META_TIMES |
-		    META_XATTRS;
+		op->meta_flags = META_RECHECK | copy_publish_src_flags(c);
 		op->stx_end = &c->stx_end;
 	} else {
 		op->path = copy_made_path(c);	/* no fd for a symlink or a device */
-		op->meta_flags = META_OWNER | META_TIMES;
+		op->meta_flags = copy_publish_src_flags(c);
 	}
 	return op;
 }
@@ -210,7 +245,7 @@ copy_publish_on_written(struct copy *c, int res)
 	} else if (res < 0)
 		copy_error(c, res, c->state == CS_META ?
 		    "cannot set the attributes of '%s'" : "cannot write '%s'", c->dstpath);
-	else if (c->state == CS_META && c->kind == K_FILE && !copy_publish_keeps_dst(c))
+	else if (c->state == CS_META && copy_publish_rechecks_in_meta(c))
 		copy_publish_recheck(c);	/* META_RECHECK's look */
 	return copy_publish_next(c, c->state);
 }
@@ -251,6 +286,34 @@ copy_publish_on_rename(struct copy *c, int res)
 	else
 		c->created = false;	/* published: it is not ours to remove */
 	return CS_END;
+}
+
+/*
+ * cp -b: the file in the way goes to its backup name (an older backup
+ * there is replaced) just before the copy takes its name, as cp does;
+ * between the two renames the name is free.
+ */
+struct eop *
+copy_publish_backup_op(struct copy *c)
+{
+	struct eop *op = copy_op(c, EOP_RENAME);
+
+	free(c->backup);
+	if (asprintf(&c->backup, "%s%s", c->item->name, c->job->req.backup_suffix) < 0)
+		c->backup = NULL;
+	op->path = c->item->name;
+	op->path2 = c->backup ? c->backup : "";	/* ENOENT, reported below */
+	return op;
+}
+
+enum copy_state
+copy_publish_on_backup(struct copy *c, int res)
+{
+	if (c->backup == NULL)
+		res = -ENOMEM;
+	if (res < 0)
+		copy_error(c, res, "cannot backup '%s'", c->dstpath);
+	return copy_publish_next(c, CS_BACKUP);
 }
 
 enum copy_state

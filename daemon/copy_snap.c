@@ -160,11 +160,15 @@ copy_snap_on_find(struct copy *c, int res)
 	return CS_CREATE;
 }
 
-/* K_HARDLINK of a snapshot: linkat through the descriptor of the file found. */
+/*
+ * K_HARDLINK of a snapshot: linkat through the descriptor of the file
+ * found; or, cp -l, of the source.
+ */
 void
 copy_snap_link(struct copy *c, struct eop *op)
 {
-	snprintf(c->snap_proc, sizeof(c->snap_proc), "/proc/self/fd/%d", c->snapfd);
+	snprintf(c->snap_proc, sizeof(c->snap_proc), "/proc/self/fd/%d",
+	    c->snapfd >= 0 ? c->snapfd : c->srcfd);
 	op->dirfd2 = AT_FDCWD;
 	op->path2 = c->snap_proc;
 	op->flags = AT_SYMLINK_FOLLOW;

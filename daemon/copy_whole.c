@@ -31,7 +31,7 @@ copy_whole_fits(const struct copy *c, uint64_t max)
 
 	return S_ISREG(s->stx_mode) && s->stx_size <= max &&
 	    (uint64_t)s->stx_blocks * 512 >= s->stx_size &&		/* not sparse */
-	    (s->stx_nlink == 1 || !c->job->req.archive) &&
+	    (s->stx_nlink == 1 || !request_keeps(&c->job->req, PRESERVE_LINKS)) &&
 	    !path_on_procfs(s);
 }
 
@@ -59,6 +59,7 @@ copy_whole_runs(const struct copy *c, uint64_t max)
 	case CS_RECHECK:
 	case CS_META:
 	case CS_FSYNC:
+	case CS_VERIFY:
 	case CS_LINK_TEMP:
 	case CS_LINK_FINAL:
 	case CS_RENAME:

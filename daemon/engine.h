@@ -143,7 +143,8 @@ int	engine_init(const struct config *);
 void	engine_submit(struct eop *);
 /*
  * From an EOP_CALL's run(), in a pool thread that has taken on the
- * caller's credentials: carry out op (not a COPY's lanes, not a CALL)
+ * caller's credentials: carry out op (not a COPY's lanes; a CALL runs its
+ * run() here, on this thread as it is placed)
  * here and now, faults included, and return its result. done() is not
  * called.
  */
@@ -181,9 +182,13 @@ enum method engine_method(uint64_t size);
  * counted from start-up, fails with ERRNO (default EIO) without being
  * carried out, as a failure at submit time does. OP "lane" is the Nth
  * data lane the io_uring engine sets up (its pipe or buffer cannot be
- * had). Returns 0, or -EINVAL for a malformed spec or one too many.
+ * had). OP "verify" is the Nth look of --verify at a copy (copy_verify.c):
+ * one byte of the copy is flipped on the disk first, and the look must
+ * see it. Returns 0, or -EINVAL for a malformed spec or one too many.
  */
 #define ENGINE_MAX_FAULTS	32	/* one of each kind of operation, and then some */
 int	eop_fault_add(const char *spec);
+/* The verify fault (see above) strikes the look being made now: -errno, or 0. */
+int	eop_fault_verify(void);
 
 #endif

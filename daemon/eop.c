@@ -18,21 +18,26 @@
 
 struct engine_stats	engine_stats;
 
-/* Fault names: the operations, and after them the io_uring engine's data lanes. */
+/*
+ * Fault names: the operations, and after them the io_uring engine's data
+ * lanes and the verify step's look at a copy (copy_verify.c).
+ */
 #define FAULT_LANE	EOP_COUNT
-static const char *const eop_names[EOP_COUNT + 1] = {
+#define FAULT_VERIFY	(EOP_COUNT + 1)
+#define FAULT_COUNT	(EOP_COUNT + 2)
+static const char *const eop_names[FAULT_COUNT] = {
 	"open", "statx", "copy", "fsync", "rename", "unlink", "mkdir", "symlink",
 	"link", "writeback", "readdir", "readlink", "mknod", "meta", "clone", "extents", "truncate",
-	"allocate", "compare", "call", "lane",
+	"allocate", "compare", "call", "lane", "verify",
 };
 
 static struct {
-	int		type;		/* enum eop_type, or FAULT_LANE */
+	int		type;		/* enum eop_type, FAULT_LANE or FAULT_VERIFY */
 	uint64_t	nth;
 	int		err;		/* -errno */
 } faults[ENGINE_MAX_FAULTS];
 static unsigned	nfaults;
-static uint64_t	op_count[EOP_COUNT + 1];
+static uint64_t	op_count[FAULT_COUNT];
 
 /* An errno by name (EIO) or number (5), as -errno. */
 static int
@@ -61,7 +66,7 @@ eop_fault_add(const char *spec)
 	op = strsep(&rest, ":");
 	nth = strsep(&rest, ":");
 	err = strsep(&rest, ":");
-	for (int i = 0; i <= FAULT_LANE; i++)
+	for (int i = 0; i < FAULT_COUNT; i++)
 		if (strcmp(op, eop_names[i]) == 0)
 			type = i;
 	if (type < 0 || nth == NULL || rest != NULL)
@@ -134,6 +139,12 @@ int
 eop_fault_lane(void)
 {
 	return nfaults ? eop_fault_strikes(FAULT_LANE) : 0;
+}
+
+int
+eop_fault_verify(void)
+{
+	return nfaults ? eop_fault_strikes(FAULT_VERIFY) : 0;
 }
 
 const char *

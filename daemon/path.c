@@ -79,6 +79,14 @@ path_dirname(const char *path, char *out, size_t outlen)
 }
 
 bool
+path_is_dot(const char *path)
+{
+	size_t s, e;
+
+	return path_last(path, &s, &e) == 0 && e - s == 1 && path[s] == '.';
+}
+
+bool
 path_trailing_slash(const char *path)
 {
 	size_t len = strlen(path);

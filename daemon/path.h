@@ -13,6 +13,8 @@ int	path_basename(const char *path, char *out, size_t outlen);
 /* Everything before the last component ("/" for "/a"). */
 int	path_dirname(const char *path, char *out, size_t outlen);
 bool	path_trailing_slash(const char *path);
+/* Whether the last component is "." (trailing slashes ignored). */
+bool	path_is_dot(const char *path);
 /* dir/name, malloc'ed (trailing slashes of dir dropped); NULL without memory. */
 char	*path_join(const char *dir, const char *name);
 /* ".cpd-tmp.<job>.<random>": the hidden name data is written under. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "engine.h"
 #include "filter.h"
 #include "path.h"
 #include "request.h"
@@ -183,6 +184,72 @@ request_backup(struct json_object *params, struct job_request *req, const char *
 	return 0;
 }
 
+unsigned
+request_meta_flags(const struct job_request *req)
+{
+	return (request_keeps(req, PRESERVE_MODE) ? META_MODE : 0) |
+	    (request_keeps(req, PRESERVE_OWNERSHIP) ? META_OWNER : 0) |
+	    (request_keeps(req, PRESERVE_TIMESTAMPS) ? META_TIMES : 0) |
+	    (request_keeps(req, PRESERVE_XATTR) ? META_XATTRS : 0);
+}
+
+/* cp's --preserve list: archive's default is all, a plain copy's none. */
+static int
+request_preserve(struct json_object *params, struct job_request *req)
+{
+	struct json_object	*a, *v;
+	int			 rc, p;
+
+	req->preserve = req->archive ? PRESERVE_ALL : 0;
+	if ((rc = request_get(params, VOCAB_PRESERVE, json_type_array, false, &a)) < 0 ||
+	    a == NULL)
+		return rc;
+	req->preserve = 0;
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		v = json_object_array_get_idx(a, i);
+		if (!json_object_is_type(v, json_type_string) ||
+		    (p = vocab_preserve_parse(json_object_get_string(v))) < 0)
+			return -EINVAL;
+		req->preserve |= PRESERVE_BIT(p);
+	}
+	return 0;
+}
+
+/* A backup suffix: a part of a name, not empty, no "/". */
+static int
+request_suffix(struct json_object *params, struct job_request *req)
+{
+	struct json_object	*v;
+	const char		*s;
+	int			 rc;
+
+	if ((rc = request_get(params, VOCAB_BACKUP_SUFFIX, json_type_string, false, &v)) < 0 ||
+	    v == NULL)
+		return rc;
+	s = json_object_get_string(v);
+	if (*s == '\0' || strchr(s, '/') || strlen(s) != (size_t)json_object_get_string_len(v) ||
+	    strlen(s) > NAME_MAX)
+		return -EINVAL;
+	return (req->backup_suffix = strdup(s)) ? 0 : -ENOMEM;
+}
+
+/* The options of cp's own that a plain copy does not take. */
+static int
+request_cp(struct json_object *params, struct job_request *req, const char **bad)
+{
+	int rc;
+
+	if ((*bad = VOCAB_PRESERVE, rc = request_preserve(params, req)) < 0 ||
+	    (rc = request_bool(params, *bad = VOCAB_ONE_FILE_SYSTEM, &req->one_file_system)) < 0 ||
+	    (rc = request_bool(params, *bad = VOCAB_REMOVE_DESTINATION,
+	    &req->remove_destination)) < 0 ||
+	    (rc = request_bool(params, *bad = VOCAB_LINK, &req->hard_link)) < 0 ||
+	    (rc = request_bool(params, *bad = VOCAB_NO_DEREFERENCE, &req->no_dereference)) < 0 ||
+	    (*bad = VOCAB_BACKUP_SUFFIX, rc = request_suffix(params, req)) < 0)
+		return rc;
+	return 0;
+}
+
 /* The fields after the paths, in the order a call's are checked. */
 static int
 request_options(struct json_object *params, struct job_request *req, const char **bad)
@@ -205,19 +272,9 @@ request_options(struct json_object *params, struct job_request *req, const char 
 	req->prio = (enum job_prio)prio;
 	req->umask = (mode_t)umask;
 	req->bwlimit = (uint64_t)bwlimit;
-	return request_backup(params, req, bad);
-}
-
-/*
- * The first option asked for whose work is not built yet, or NULL.
- * Each goes from this list as it is built.
- */
-static const char *
-request_unbuilt(const struct job_request *req)
-{
-	if (req->verify)
-		return VOCAB_VERIFY;
-	return NULL;
+	if ((rc = request_backup(params, req, bad)) < 0)
+		return rc;
+	return request_cp(params, req, bad);
 }
 
 int
@@ -237,8 +294,6 @@ request_from_json(struct json_object *params, struct job_request *req, const cha
 		    (req->destination = request_path(v, &rc)) != NULL)
 			rc = request_options(params, req, bad);
 	}
-	if (rc == 0 && (*bad = request_unbuilt(req)) != NULL)
-		rc = -EINVAL;
 	if (rc < 0)
 		request_free(req);
 	return rc;
@@ -295,6 +350,21 @@ request_to_json(const struct job_request *req, struct json_object *o)
 	json_object_object_add(o, VOCAB_DRY_RUN, json_object_new_boolean(req->dry_run));
 	json_object_object_add(o, VOCAB_ITEMIZE, json_object_new_boolean(req->itemize));
 	json_object_object_add(o, VOCAB_VERIFY, json_object_new_boolean(req->verify));
+	a = json_object_new_array();
+	for (int p = 0; p < PRESERVE_COUNT; p++)
+		if (req->preserve & PRESERVE_BIT(p))
+			json_object_array_add(a, json_object_new_string(vocab_preserve_name(p)));
+	json_object_object_add(o, VOCAB_PRESERVE, a);
+	json_object_object_add(o, VOCAB_ONE_FILE_SYSTEM,
+	    json_object_new_boolean(req->one_file_system));
+	json_object_object_add(o, VOCAB_REMOVE_DESTINATION,
+	    json_object_new_boolean(req->remove_destination));
+	json_object_object_add(o, VOCAB_LINK, json_object_new_boolean(req->hard_link));
+	json_object_object_add(o, VOCAB_NO_DEREFERENCE,
+	    json_object_new_boolean(req->no_dereference));
+	if (req->backup_suffix)
+		json_object_object_add(o, VOCAB_BACKUP_SUFFIX,
+		    json_object_new_string(req->backup_suffix));
 }
 
 static void
@@ -320,4 +390,6 @@ request_free(struct job_request *req)
 	req->nfilters = 0;
 	free(req->destination);
 	req->destination = NULL;
+	free(req->backup_suffix);
+	req->backup_suffix = NULL;
 }

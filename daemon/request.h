@@ -49,7 +49,38 @@ struct job_request {
 	bool		  dry_run;
 	bool		  itemize;
 	bool		  verify;
+	/* PRESERVE_BIT()s: what the copy keeps of its sources (archive: all). */
+	unsigned	  preserve;
+	bool		  one_file_system;	/* no descent into other mounts */
+	bool		  remove_destination;	/* what is in the way is replaced, whatever it is */
+	bool		  hard_link;	/* link (cp -l): files are hard-linked, not copied */
+	bool		  no_dereference;	/* cp -P: a symlink source is copied as one */
+	char		 *backup_suffix;	/* cp -b: what is replaced is kept as name+suffix */
 };
+
+/* Whether the copy keeps attribute p of its sources. */
+static inline bool
+request_keeps(const struct job_request *req, enum preserve_attr p)
+{
+	return req->preserve & PRESERVE_BIT(p);
+}
+
+/* Whether what is in the way of a file is replaced whatever it is, keeping nothing of it. */
+static inline bool
+request_replaces(const struct job_request *req)
+{
+	return req->remove_destination || req->backup_suffix;
+}
+
+/* Whether a symlink given as a source is copied as a symlink (cp -R, -P). */
+static inline bool
+request_nofollow(const struct job_request *req)
+{
+	return req->recursive || req->no_dereference;
+}
+
+/* The META_* flags (engine.h) of what the copy keeps: all but links. */
+unsigned request_meta_flags(const struct job_request *);
 
 /*
  * Fill req from the parameters of a Copy call (or a record's request);

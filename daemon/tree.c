@@ -118,7 +118,7 @@ tree_next(const struct tnode *n, enum tstate from)
 	const struct job *job = n->job;
 	bool		  more = !job_stopping(job) && n->dstfd >= 0 && !job->req.dry_run;
 
-	if (from < TS_META && more && (job->req.archive || !n->existed))
+	if (from < TS_META && more && (request_meta_flags(&job->req) || !n->existed))
 		return TS_META;
 	if (from < TS_FSYNC && more && job->req.sync)
 		return TS_FSYNC;
@@ -291,12 +291,11 @@ tree_meta_op(struct tnode *n)
 	op->fd = n->srcfd;
 	op->fd2 = n->dstfd;
 	op->stx = &n->stx;
-	if (job->req.archive)
-		op->meta_flags = META_OWNER | META_MODE | META_TIMES | META_XATTRS;
-	else {
+	op->meta_flags = request_meta_flags(&job->req);
+	if (!request_keeps(&job->req, PRESERVE_MODE) && !n->existed) {
 		/* As cp -r: the source's permission bits less the umask. */
 		n->stx.stx_mode &= (uint16_t)(0777 & ~job->req.umask);
-		op->meta_flags = META_MODE;
+		op->meta_flags |= META_MODE;
 	}
 	return op;
 }

@@ -81,7 +81,7 @@ tree_quick_look(const struct tnode *n, const char *name)
 	    statx(n->srcfd, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &src) < 0 ||
 	    statx(n->dstfd, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &dst) < 0 ||
 	    !S_ISREG(src.stx_mode) || !S_ISREG(dst.stx_mode) ||
-	    (req->archive && src.stx_nlink > 1))
+	    (request_keeps(req, PRESERVE_LINKS) && src.stx_nlink > 1))
 		return 0;
 	/* Run again (tree_quick_applies): what the first run published stays. */
 	if (req->update == UPDATE_ALL)

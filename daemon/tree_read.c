@@ -69,6 +69,20 @@ tree_read_done(struct tnode *n, int res)
 	return TS_READ;		/* on, or (all in and ended) to its finish */
 }
 
+/* one_file_system (cp -x): a directory on another mount than its tree's top is copied empty. */
+static bool
+tree_read_other_fs(const struct tnode *n)
+{
+	const struct tnode *top = n;
+
+	if (!n->job->req.one_file_system)
+		return false;
+	while (top->parent)
+		top = top->parent;
+	return n->stx.stx_dev_major != top->stx.stx_dev_major ||
+	    n->stx.stx_dev_minor != top->stx.stx_dev_minor;
+}
+
 /* The next batch of entries, unless the job's stack of items is long enough already. */
 static void
 tree_read(struct tnode *n)
@@ -78,7 +92,7 @@ tree_read(struct tnode *n)
 
 	if (n->eof || n->reading)
 		return;
-	if (job_stopping(job)) {
+	if (job_stopping(job) || tree_read_other_fs(n)) {
 		n->eof = true;
 		return;
 	}

@@ -36,6 +36,12 @@ enum reflink_mode { REFLINK_AUTO, REFLINK_ALWAYS, REFLINK_NEVER, REFLINK_COUNT }
 enum update_mode { UPDATE_ALL, UPDATE_NONE, UPDATE_OLDER, UPDATE_QUICK, UPDATE_CHECKSUM,
 	UPDATE_COUNT };
 
+/* What a copy keeps of its source (Copy.preserve), as cp's --preserve: bits 1 << P. */
+enum preserve_attr { PRESERVE_MODE, PRESERVE_OWNERSHIP, PRESERVE_TIMESTAMPS, PRESERVE_LINKS,
+	PRESERVE_XATTR, PRESERVE_COUNT };
+#define PRESERVE_BIT(p)	(1u << (p))
+#define PRESERVE_ALL	((1u << PRESERVE_COUNT) - 1)
+
 /* What a job did to one destination entry (Change.change, the keys of Job.changes). */
 enum change_kind { CHANGE_CREATED, CHANGE_UPDATED, CHANGE_METADATA, CHANGE_DELETED,
 	CHANGE_LINKED, CHANGE_CLONED, CHANGE_SKIPPED, CHANGE_COUNT };
@@ -54,6 +60,9 @@ static const char *const vocab_states[JOB_NSTATES] = {
 };
 static const char *const vocab_updates[UPDATE_COUNT] = {
 	"all", "none", "older", "quick", "checksum",
+};
+static const char *const vocab_preserves[PRESERVE_COUNT] = {
+	"mode", "ownership", "timestamps", "links", "xattr",
 };
 static const char *const vocab_changes[CHANGE_COUNT] = {
 	"created", "updated", "metadata", "deleted", "linked", "cloned", "skipped",
@@ -89,6 +98,12 @@ static const char *const vocab_methods[M_COUNT] = {
 #define VOCAB_DRY_RUN		"dry_run"
 #define VOCAB_ITEMIZE		"itemize"
 #define VOCAB_VERIFY		"verify"
+#define VOCAB_PRESERVE		"preserve"
+#define VOCAB_ONE_FILE_SYSTEM	"one_file_system"
+#define VOCAB_REMOVE_DESTINATION "remove_destination"
+#define VOCAB_LINK		"link"
+#define VOCAB_NO_DEREFERENCE	"no_dereference"
+#define VOCAB_BACKUP_SUFFIX	"backup_suffix"
 
 /* A Filter's fields, a Change's, and where a reply carries changes. */
 #define VOCAB_FILTER_RULE	"rule"
@@ -149,6 +164,18 @@ static inline const char *
 vocab_update_name(enum update_mode u)
 {
 	return vocab_updates[u];
+}
+
+static inline const char *
+vocab_preserve_name(enum preserve_attr p)
+{
+	return vocab_preserves[p];
+}
+
+static inline int
+vocab_preserve_parse(const char *s)
+{
+	return vocab_index(vocab_preserves, PRESERVE_COUNT, s);
 }
 
 static inline const char *

@@ -107,7 +107,7 @@ for r in $(seq "$ROUNDS"); do
 		opt=()
 		[[ $s == tree* ]] && opt=(-r)
 		[ "$s" = slow ] && opt=(--bwlimit 2M)
-		id=$("$CLIENT" copy -d "${opt[@]}" "$T/src/$s" "$T/out/$r/$k/" 2>/dev/null) || continue
+		id=$("$CLIENT" copy --detach "${opt[@]}" "$T/src/$s" "$T/out/$r/$k/" 2>/dev/null) || continue
 		echo "$id $k $s" >>"$T/ids.$r"
 	done
 	if [ -n "$killer" ]; then

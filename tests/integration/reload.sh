@@ -19,8 +19,8 @@ DAEMON_PID=$!
 for _ in $(seq 100); do "$CLIENT" daemon-status >/dev/null 2>&1 && break; sleep 0.05; done
 fallocate -l 1G "$T/big"		# allocated, not sparse: slow to copy in 4 KiB chunks, cheap to make
 mkfile "$T/small" 4K
-id1=$("$CLIENT" copy --detach -p normal "$T/big" "$T/big.copy")
-id2=$("$CLIENT" copy --detach -p normal "$T/small" "$T/small.copy")
+id1=$("$CLIENT" copy --detach --priority normal "$T/big" "$T/big.copy")
+id2=$("$CLIENT" copy --detach --priority normal "$T/small" "$T/small.copy")
 state() { "$CLIENT" status --json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])'; }
 [ "$(state "$id2")" = queued ] || fail "job 2 should wait behind job 1"
 

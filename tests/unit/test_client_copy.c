@@ -20,6 +20,8 @@ client_init(struct client *c)
 	c->priority = PRIORITY_UNSET;
 	c->sync = -1;
 	c->reflink = REFLINK_UNSET;
+	c->update = -1;
+	c->max_delete = -1;
 }
 
 /*
@@ -132,11 +134,11 @@ test_recursive_archive_keep_going(void **state)
 	    2);
 	assert_true(c.recursive);
 	client_init(&c);
-	assert_int_equal(parse(&c, &status, "-ran", "-dp", "bulk", "/a", "/b",
-	    NULL), 4);
+	assert_int_equal(parse(&c, &status, "-ran", "--detach", "--priority", "bulk",
+	    "/a", "/b", NULL), 5);
 	assert_true(c.recursive);
 	assert_true(c.archive);
-	assert_true(c.no_clobber);
+	assert_int_equal(c.update, UPDATE_NONE);	/* cp 9.1's -n: skip */
 	assert_true(c.detach);
 	assert_int_equal(c.priority, PRIORITY_BULK);
 }
@@ -217,7 +219,7 @@ test_other_options_still_parse(void **state)
 	client_init(&c);
 	assert_int_equal(parse(&c, &status, "-n", "--sync", "--bwlimit", "50M",
 	    "--json", "--no-progress", "-a", "/a", "/b", NULL), 8);
-	assert_true(c.no_clobber);
+	assert_int_equal(c.update, UPDATE_NONE);
 	assert_int_equal(c.sync, 1);
 	assert_true(c.bwlimit == 50 * 1024 * 1024);
 	assert_true(c.json);
@@ -225,7 +227,7 @@ test_other_options_still_parse(void **state)
 	assert_true(c.archive);
 
 	client_init(&c);
-	assert_int_equal(parse(&c, &status, "-x", "/a", "/b", NULL), -1);
+	assert_int_equal(parse(&c, &status, "-X", "/a", "/b", NULL), -1);
 	assert_int_equal(status, CLIENT_EXIT_USAGE);
 	client_init(&c);
 	assert_int_equal(parse(&c, &status, "--bwlimit=fast", "/a", "/b",
@@ -234,6 +236,95 @@ test_other_options_still_parse(void **state)
 	client_init(&c);
 	assert_int_equal(parse(&c, &status, "--help", NULL), -1);
 	assert_int_equal(status, CLIENT_EXIT_OK);
+}
+
+/* The preserve list c sends, as "mode,ownership"; "-" when none is sent. */
+static void
+check_preserve(struct client *c, const char *want)
+{
+	struct json_object	*params = params_of(c), *a;
+	char			 got[128] = "";
+
+	if (!json_object_object_get_ex(params, "preserve", &a))
+		strcpy(got, "-");
+	else
+		for (size_t i = 0; i < json_object_array_length(a); i++) {
+			if (i)
+				strcat(got, ",");
+			strcat(got, json_object_get_string(json_object_array_get_idx(a, i)));
+		}
+	assert_string_equal(got, want);
+	json_object_put(params);
+}
+
+/* cp's letters mean what they mean in cp; cpd's own have long names. */
+static void
+test_cp_letters(void **state)
+{
+	struct client		 c;
+	struct json_object	*params, *v;
+	int			 status;
+
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "-p", "/a", "/b", NULL), 2);
+	assert_int_equal(c.priority, PRIORITY_UNSET);
+	check_preserve(&c, "mode,ownership,timestamps");
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "-dR", "/a", "/b", NULL), 2);
+	assert_false(c.detach);
+	assert_true(c.recursive);
+	check_preserve(&c, "links");
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "--preserve=timestamps,xattr", "/a", "/b", NULL), 2);
+	check_preserve(&c, "timestamps,xattr");
+	/* -a sends archive alone (all); --no-preserve takes from it. */
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "-a", "/a", "/b", NULL), 2);
+	check_preserve(&c, "-");
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "-a", "--no-preserve=ownership,mode", "/a",
+	    "/b", NULL), 3);
+	check_preserve(&c, "timestamps,links,xattr");
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "--preserve=all", "/a", "/b", NULL), 2);
+	check_preserve(&c, "mode,ownership,timestamps,links,xattr");
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "--preserve=colour", "/a", "/b", NULL), -1);
+	assert_int_equal(status, CLIENT_EXIT_USAGE);
+
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "-uvx", "-t", "/d", "/a", NULL), 4);
+	assert_int_equal(c.update, UPDATE_OLDER);
+	assert_true(c.verbose);
+	assert_string_equal(c.target_dir, "/d");
+	params = params_of(&c);
+	assert_true(json_object_object_get_ex(params, "one_file_system", &v));
+	assert_true(json_object_get_boolean(v));
+	assert_true(json_object_object_get_ex(params, "itemize", &v));	/* -v's names */
+	json_object_put(params);
+
+	/* -n and then --clobber: the last one wins. */
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "-n", "--clobber", "/a", "/b", NULL), 3);
+	assert_int_equal(c.update, -1);
+
+	/* Refused, never taken for something else. */
+	static const char *const refused[] = { "-i", "-s",
+	    "--parents", "--attributes-only", "--copy-contents",
+	    "--sparse=always", "--debug" };
+	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+		client_init(&c);
+		assert_int_equal(parse(&c, &status, refused[i], "/a", "/b", NULL), -1);
+		assert_int_equal(status, CLIENT_EXIT_USAGE);
+	}
+	/* -S asks for backups, as in cp 9.1. */
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "-S", ".bak", "/a", "/b", NULL), 3);
+	assert_true(c.backup);
+	assert_string_equal(c.backup_suffix, ".bak");
+	/* Accepted as cp does with them. */
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "-f", "--sparse=auto", "-L", "/a", "/b", NULL), 4);
 }
 
 static void
@@ -261,6 +352,7 @@ main(void)
 		cmocka_unit_test(test_reflink_invalid),
 		cmocka_unit_test(test_other_options_still_parse),
 		cmocka_unit_test(test_reflink_names),
+		cmocka_unit_test(test_cp_letters),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,7 +13,7 @@ test_refused(void **state)
 	static const char *const bad[] = {
 		"", "copy", "copy:", "copy:0", "copy:-1", "copy:x", "copy:1x",
 		"nosuch:1", "Copy:1", "copy:1:", "copy:1:ENOTANERRNO", "copy:1:0",
-		"copy:1:-5", "copy:1:EIO:x", ":1", "copy::EIO",
+		"copy:1:-5", "copy:1:EIO:x", ":1", "copy::EIO", "Verify:1", "verify:0",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -28,7 +28,7 @@ test_accepted(void **state)
 	static const char *const good[] = {
 		"copy:1", "fsync:2:EIO", "rename:1:EDQUOT", "open:3:28", "truncate:1",
 		"meta:1:EPERM", "statx:18446744073709551615", "readdir:7:ENOSPC",
-		"lane:1:EMFILE", "call:2",
+		"lane:1:EMFILE", "call:2", "verify:3",
 	};
 	size_t n = sizeof(good) / sizeof(good[0]);
 

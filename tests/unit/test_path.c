@@ -76,6 +76,19 @@ test_dirname(void **state)
 	expect_dir("/", -EINVAL, NULL);
 }
 
+/* cp -r SRC/. DIR: the contents of SRC, not a name "." to make. */
+static void
+test_is_dot(void **state)
+{
+	assert_true(path_is_dot("/a/."));
+	assert_true(path_is_dot("/a/./"));
+	assert_true(path_is_dot("/."));
+	assert_false(path_is_dot("/a/.."));
+	assert_false(path_is_dot("/a/.b"));
+	assert_false(path_is_dot("/a"));
+	assert_false(path_is_dot("/"));
+}
+
 static void
 test_trailing_slash(void **state)
 {
@@ -303,6 +316,7 @@ main(void)
 		cmocka_unit_test(test_basename),
 		cmocka_unit_test(test_dirname),
 		cmocka_unit_test(test_trailing_slash),
+		cmocka_unit_test(test_is_dot),
 		cmocka_unit_test(test_temp_name),
 		cmocka_unit_test(test_procfs),
 		cmocka_unit_test(test_remove_tree),

@@ -1,0 +1,541 @@
+/*
+ * cp's command line in copy: the options of GNU cp (coreutils 9.1) that
+ * mean what they mean in cp, the ones refused as not supported, the
+ * operands (-t, -T, --strip-trailing-slashes), and the names the user
+ * sees: cp -v's lines and the daemon's messages with each path as the
+ * user wrote it rather than as sent (absolute).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "client.h"
+
+/* What cpd cannot do, and why it says so rather than do something else. */
+static const struct {
+	int		 opt;
+	const char	*name;
+	const char	*what;
+} cp_refused[] = {
+	{ 'i', "-i", "the daemon cannot ask before replacing; -n keeps existing files" },
+	{ 's', "-s", "symbolic links instead of copies" },
+	{ CP_PARENTS, "--parents", "the source's path under the directory" },
+	{ CP_ATTRIBUTES_ONLY, "--attributes-only", "attributes without the data" },
+	{ CP_COPY_CONTENTS, "--copy-contents", "the contents of special files in a tree" },
+	{ CP_DEBUG, "--debug", "cp's debugging output" },
+};
+
+/* SELinux is there: then -Z would have to mean something. */
+static bool
+cp_selinux(void)
+{
+	return access("/sys/fs/selinux/enforce", F_OK) == 0;
+}
+
+static int
+cp_refuse(const char *name, const char *what)
+{
+	return client_error(CLIENT_EXIT_USAGE, "option '%s' is not supported (%s); "
+	    "see cpd-client(1)", name, what);
+}
+
+/* "mode,ownership": PRESERVE_BIT()s into *bits; context and all as cp takes them. */
+static int
+cp_preserve_list(const char *opt, const char *list, unsigned *bits, bool keep)
+{
+	char	*copy = strdup(list), *word, *save = NULL;
+	int	 p, rc = 0;
+
+	if (copy == NULL)
+		return client_error(CLIENT_EXIT_FAIL, "out of memory");
+	for (word = strtok_r(copy, ",", &save); word && rc == 0;
+	    word = strtok_r(NULL, ",", &save)) {
+		if (strcmp(word, "all") == 0)
+			*bits |= PRESERVE_ALL;
+		else if (strcmp(word, "context") == 0) {
+			if (keep && !cp_selinux())
+				rc = client_error(CLIENT_EXIT_FAIL, "cannot preserve security "
+				    "context without an SELinux-enabled kernel");
+			else if (keep)
+				rc = cp_refuse("--preserve=context", "SELinux contexts");
+		} else if ((p = vocab_preserve_parse(word)) >= 0)
+			*bits |= PRESERVE_BIT(p);
+		else
+			rc = client_error(CLIENT_EXIT_USAGE, "invalid argument '%s' for '%s' "
+			    "(expected mode, ownership, timestamps, links, context, xattr or all)",
+			    word, opt);
+	}
+	if (list[0] == '\0')
+		rc = client_error(CLIENT_EXIT_USAGE, "invalid argument '' for '%s'", opt);
+	free(copy);
+	return rc;
+}
+
+int
+cp_option(struct client *c, int opt, int *status)
+{
+	*status = CLIENT_EXIT_OK;
+	for (size_t i = 0; i < sizeof cp_refused / sizeof cp_refused[0]; i++)
+		if (cp_refused[i].opt == opt) {
+			*status = cp_refuse(cp_refused[i].name, cp_refused[i].what);
+			return -1;
+		}
+	switch (opt) {
+	case 'R':
+	case 'r':
+		c->recursive = true;
+		break;
+	case 'a':
+		c->archive = true;	/* the daemon takes archive to imply -R, -P */
+		break;
+	case 'd':
+		c->deref = 'P';
+		c->preserve |= PRESERVE_BIT(PRESERVE_LINKS);
+		break;
+	case 'p':
+		c->preserve |= PRESERVE_BIT(PRESERVE_MODE) | PRESERVE_BIT(PRESERVE_OWNERSHIP) |
+		    PRESERVE_BIT(PRESERVE_TIMESTAMPS);
+		break;
+	case CP_PRESERVE:
+		if (optarg == NULL)
+			return cp_option(c, 'p', status);
+		*status = cp_preserve_list("--preserve", optarg, &c->preserve, true);
+		break;
+	case CP_NO_PRESERVE:
+		*status = cp_preserve_list("--no-preserve", optarg, &c->no_preserve, false);
+		break;
+	case 'L':
+	case 'H':
+	case 'P':
+		c->deref = opt;
+		break;
+	case 'n':
+		c->update = UPDATE_NONE;	/* cp 9.1: skip, exit 0 */
+		break;
+	case 'u':
+		c->update = UPDATE_OLDER;
+		break;
+	case 'f':
+		c->force = true;	/* the way cpd replaces already (renamed over), but -l's */
+		break;
+	case 'l':
+		c->hard_link = true;
+		break;
+	case 'v':
+		c->verbose = true;
+		break;
+	case 'x':
+		c->one_file_system = true;
+		break;
+	case 't':
+		c->target_dir = optarg;
+		break;
+	case 'T':
+		c->no_target_dir = true;
+		break;
+	case CP_STRIP_TRAILING_SLASHES:
+		c->strip_slashes = true;
+		break;
+	case 'b':
+		c->backup = true;
+		break;
+	case CP_BACKUP:
+		c->backup = true;
+		c->backup_control = optarg;
+		break;
+	case 'S':
+		c->backup = true;	/* as cp 9.1: a suffix asks for backups */
+		c->backup_suffix = optarg;
+		break;
+	case CP_REMOVE_DESTINATION:
+		c->remove_destination = true;
+		break;
+	case CP_SPARSE:
+		if (strcmp(optarg, "auto") == 0)
+			break;		/* holes are kept where the source has them */
+		if (strcmp(optarg, "always") == 0 || strcmp(optarg, "never") == 0)
+			*status = cp_refuse("--sparse", "holes other than the source's");
+		else
+			*status = client_error(CLIENT_EXIT_USAGE, "invalid argument '%s' for "
+			    "'--sparse' (expected auto, always or never)", optarg);
+		break;
+	case 'Z':
+	case CP_CONTEXT:
+		/* As cp: without SELinux there is no context to set. */
+		if (cp_selinux())
+			*status = cp_refuse("-Z", "SELinux contexts");
+		else if (optarg)
+			client_error(0, "warning: ignoring --context; it requires an "
+			    "SELinux-enabled kernel");
+		break;
+	default:
+		return 0;
+	}
+	return *status == CLIENT_EXIT_OK ? 1 : -1;
+}
+
+/*
+ * What the options together mean, checked once all are read: -L and -H
+ * follow symlinks in a tree, which cpd does not (it copies them as
+ * symlinks, as -R does by default in cp).
+ */
+static int
+cp_check_deref(const struct client *c)
+{
+	if ((c->recursive || c->archive) && (c->deref == 'L' || c->deref == 'H'))
+		return cp_refuse(c->deref == 'L' ? "-L" : "-H",
+		    "following symbolic links in a tree");
+	return CLIENT_EXIT_OK;
+}
+
+/*
+ * -b, --backup[=CONTROL], -S: the suffix to send in c->backup_suffix
+ * (NULL: no backups). Numbered backups are cpd's to refuse; "existing"
+ * is taken as simple (cpd does not look for numbered ones).
+ */
+static int
+cp_check_backup(struct client *c, const struct cmd_entry *cmd)
+{
+	const char *control = c->backup_control, *env;
+
+	if (!c->backup) {
+		c->backup_suffix = NULL;
+		return CLIENT_EXIT_OK;
+	}
+	if (c->update == UPDATE_NONE)
+		return cmd_usage_error(cmd, "options --backup and --no-clobber are mutually "
+		    "exclusive");
+	if (control == NULL && (env = getenv("VERSION_CONTROL")) != NULL && *env)
+		control = env;
+	if (control == NULL || strcmp(control, "existing") == 0 || strcmp(control, "nil") == 0 ||
+	    strcmp(control, "simple") == 0 || strcmp(control, "never") == 0) {
+		if (c->backup_suffix == NULL && (env = getenv("SIMPLE_BACKUP_SUFFIX")) && *env)
+			c->backup_suffix = env;
+		if (c->backup_suffix == NULL)
+			c->backup_suffix = "~";
+		if (*c->backup_suffix == '\0' || strchr(c->backup_suffix, '/'))
+			return cmd_usage_error(cmd, "invalid backup suffix '%s'", c->backup_suffix);
+		return CLIENT_EXIT_OK;
+	}
+	if (strcmp(control, "none") == 0 || strcmp(control, "off") == 0) {
+		c->backup_suffix = NULL;
+		return CLIENT_EXIT_OK;
+	}
+	if (strcmp(control, "numbered") == 0 || strcmp(control, "t") == 0)
+		return cp_refuse("--backup=numbered", "numbered backups");
+	return cmd_usage_error(cmd, "invalid argument '%s' for 'backup type' (expected none, "
+	    "off, numbered, t, existing, nil, simple or never)", control);
+}
+
+/* The preserve list to send: -1 for none (the daemon's default for archive or not). */
+int
+cp_preserve(const struct client *c)
+{
+	unsigned p = (c->archive ? PRESERVE_ALL : 0) | c->preserve;
+
+	if (!c->archive && p == 0)
+		return -1;
+	if (c->archive && c->no_preserve == 0)
+		return -1;
+	return (int)(p & ~c->no_preserve);
+}
+
+static bool
+cp_is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static void
+cp_strip(char *path)
+{
+	size_t n = strlen(path);
+
+	while (n > 1 && path[n - 1] == '/')
+		path[--n] = '\0';
+}
+
+int
+cp_operands(struct client *c, const struct cmd_entry *cmd, int argc, char **argv)
+{
+	int	 nsrc, status;
+
+	if (c->target_dir && c->no_target_dir)
+		return cmd_usage_error(cmd, "cannot combine --target-directory (-t) and "
+		    "--no-target-directory (-T)");
+	if (argc == 0)
+		return cmd_usage_error(cmd, "missing file operand");
+	if (argc == 1 && c->target_dir == NULL)
+		return cmd_usage_error(cmd, "missing destination file operand after '%s'",
+		    argv[0]);
+	if (c->no_target_dir && argc > 2)
+		return cmd_usage_error(cmd, "extra operand '%s'", argv[2]);
+	for (int i = 0; i < argc; i++)
+		if (argv[i][0] == '\0')
+			return cmd_usage_error(cmd, "empty path");
+	if (c->target_dir && c->target_dir[0] == '\0')
+		return cmd_usage_error(cmd, "empty path");
+	nsrc = c->target_dir ? argc : argc - 1;
+	if (c->strip_slashes)
+		for (int i = 0; i < nsrc; i++)
+			cp_strip(argv[i]);
+	if ((status = cp_check_deref(c)) != CLIENT_EXIT_OK ||
+	    (status = cp_check_backup(c, cmd)) != CLIENT_EXIT_OK)
+		return status;
+
+	c->names.nsrc = nsrc;
+	c->names.user = argv;
+	c->names.user_dest = c->target_dir ? c->target_dir : argv[nsrc];
+	c->names.into_dir = c->target_dir || nsrc > 1 ||
+	    c->names.user_dest[strlen(c->names.user_dest) - 1] == '/' ||
+	    (!c->no_target_dir && cp_is_dir(c->names.user_dest));
+	/* -T onto a directory: a directory's contents go into it, as SRC/. does. */
+	if (c->no_target_dir && cp_is_dir(argv[1])) {
+		if (!cp_is_dir(argv[0]) && access(argv[0], F_OK) == 0)
+			return client_error(CLIENT_EXIT_FAIL, "cannot overwrite directory "
+			    "'%s' with non-directory", argv[1]);
+		c->names.into_dir = c->names.dot_added = true;
+	}
+	return CLIENT_EXIT_OK;
+}
+
+/* The paths to send: -t's directory must be one ("DIR/"), -T's SRC/. copies into DEST. */
+int
+cp_sent_paths(struct client *c, char ***srcs, char **dest)
+{
+	const struct cp_names *nm = &c->names;
+
+	*srcs = calloc((size_t)nm->nsrc, sizeof(char *));
+	*dest = NULL;
+	if (*srcs == NULL)
+		return -1;
+	for (int i = 0; i < nm->nsrc; i++)
+		if (asprintf(&(*srcs)[i], "%s%s", nm->user[i],
+		    nm->dot_added ? "/." : "") < 0)
+			return -1;
+	if (asprintf(dest, "%s%s", nm->user_dest, c->target_dir ? "/" : "") < 0) {
+		*dest = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void
+cp_sent_free(int nsrc, char **srcs, char *dest)
+{
+	for (int i = 0; srcs && i < nsrc; i++)
+		free(srcs[i]);
+	free(srcs);
+	free(dest);
+}
+
+/* a/b, without a doubled slash; b may be empty. */
+static char *
+cp_join(const char *a, const char *b)
+{
+	char	*out;
+	size_t	 n = strlen(a);
+
+	if (*b == '\0')
+		return strdup(a);
+	if (asprintf(&out, "%s%s%s", a, n && a[n - 1] == '/' ? "" : "/", b) < 0)
+		return NULL;
+	return out;
+}
+
+/* The last component of path, trailing slashes ignored: its start and length. */
+static const char *
+cp_base(const char *path, size_t *len)
+{
+	size_t e = strlen(path), s;
+
+	while (e > 1 && path[e - 1] == '/')
+		e--;
+	for (s = e; s > 0 && path[s - 1] != '/'; s--)
+		;
+	*len = e - s;
+	return path + s;
+}
+
+/*
+ * A Change's path (from the job's directory) as cp -v names both sides:
+ * "'s/sub/b' -> 'd/s/sub/b'". Into a directory the first component is a
+ * source's name; otherwise it is the new name of the only source. What
+ * --remove-destination replaced was "removed" first.
+ */
+void
+cp_verbose(struct client *c, const char *change, const char *rel)
+{
+	const struct cp_names	*nm = &c->names;
+	const char		*rest = strchr(rel, '/'), *src = nm->user[0], *b;
+	size_t			 head = rest ? (size_t)(rest - rel) : strlen(rel), len;
+	char			*s = NULL, *d = NULL, *top = NULL;
+
+	rest = rest ? rest + 1 : "";
+	if (nm->dot_added) {
+		/* -T: "./x" is x in the directory the user named. */
+		s = cp_join(src, rest);
+		d = cp_join(nm->user_dest, rest);
+	} else if (nm->into_dir) {
+		for (int i = 0; i < nm->nsrc; i++) {
+			b = cp_base(nm->user[i], &len);
+			if (len == head && strncmp(b, rel, head) == 0) {
+				src = nm->user[i];
+				break;
+			}
+		}
+		s = cp_join(src, rest);
+		if ((top = strndup(rel, head)) != NULL) {
+			char *t = cp_join(nm->user_dest, top);
+
+			d = t ? cp_join(t, rest) : NULL;
+			free(t);
+		}
+	} else {
+		s = cp_join(src, rest);
+		d = cp_join(nm->user_dest, rest);
+	}
+	if (d && c->remove_destination && !c->backup_suffix && strcmp(change, "updated") == 0)
+		printf("removed '%s'\n", d);
+	if (s && d && c->backup_suffix && strcmp(change, "updated") == 0)
+		printf("'%s' -> '%s' (backup: '%s%s')\n", s, d, d, c->backup_suffix);
+	else if (s && d)
+		printf("'%s' -> '%s'\n", s, d);
+	free(s);
+	free(d);
+	free(top);
+}
+
+/*
+ * The daemon's message with each quoted absolute path it was sent
+ * (or one under it) named as the user wrote it: the longest match wins.
+ */
+char *
+cp_message(const struct client *c, const char *msg)
+{
+	const struct cp_names	*nm = &c->names;
+	char			*out = NULL, *cwd;
+	size_t			 size = 0;
+	FILE			*f;
+
+	if (nm->nsrc == 0 || (f = open_memstream(&out, &size)) == NULL)
+		return NULL;
+	cwd = getcwd(NULL, 0);
+	for (const char *p = msg; *p; ) {
+		const char	*q = *p == '\'' ? strchr(p + 1, '\'') : NULL;
+		const char	*best = NULL, *path = p + 1;
+		size_t		 best_len = 0;
+
+		if (q == NULL) {
+			fputc(*p++, f);
+			continue;
+		}
+		for (int i = 0; i <= nm->nsrc; i++) {
+			const char *user = i < nm->nsrc ? nm->user[i] : nm->user_dest;
+			char *abs = client_abspath(cwd, user);
+			size_t n = abs ? strlen(abs) : 0;
+
+			while (n > 1 && abs[n - 1] == '/')
+				n--;
+			if (abs && n > best_len && n <= (size_t)(q - path) &&
+			    strncmp(path, abs, n) == 0 && (path[n] == '/' || path + n == q)) {
+				best = user;
+				best_len = n;
+			}
+			free(abs);
+		}
+		if (best) {
+			size_t ulen = strlen(best);
+
+			while (ulen > 1 && best[ulen - 1] == '/' && path[best_len] == '/')
+				ulen--;
+			fprintf(f, "'%.*s%.*s'", (int)ulen, best, (int)(q - path - best_len),
+			    path + best_len);
+		} else
+			fprintf(f, "%.*s", (int)(q - p + 1), p);
+		p = q + 1;
+	}
+	free(cwd);
+	if (fclose(f) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* The message without its ": strerror" tail, which cp leaves off these. */
+static bool
+cp_bare(const char *msg)
+{
+	return strstr(msg, "' are the same file") || strstr(msg, "', into itself, '") ||
+	    strncmp(msg, "omitting directory '", 20) == 0;
+}
+
+/* How the daemon says that no_clobber kept a file (copy.c). */
+#define CP_KEPT	"' not replaced (no-clobber)"
+
+/* The source the user named for destination path dst (a top-level one): for -l's message. */
+static const char *
+cp_source_of(const struct client *c, const char *dst, size_t dlen)
+{
+	const struct cp_names	*nm = &c->names;
+	const char		*b;
+	size_t			 len;
+
+	if (nm->into_dir) {
+		while (dlen > 1 && dst[dlen - 1] == '/')
+			dlen--;
+		for (size_t s = dlen; s > 0; s--)
+			if (dst[s - 1] == '/') {
+				dst += s;
+				dlen -= s;
+				break;
+			}
+		for (int i = 0; i < nm->nsrc; i++)
+			if ((b = cp_base(nm->user[i], &len)) && len == dlen &&
+			    strncmp(b, dst, len) == 0)
+				return nm->user[i];
+	}
+	return nm->user[0];
+}
+
+/*
+ * A failed copy's message in cp's words, where the daemon words it its
+ * own way; mapped is cp_message's. malloc'd.
+ */
+char *
+cp_wording(const struct client *c, const char *mapped)
+{
+	const struct cp_names	*nm = &c->names;
+	const char		*tail = strrchr(mapped, ':'), *why = tail ? tail + 2 : "";
+	const char		*kept = strstr(mapped, CP_KEPT);
+	char			*out = NULL;
+	int			 r = 0;
+
+	if (tail && cp_bare(mapped))
+		r = asprintf(&out, "%s%.*s", strncmp(mapped, "omitting", 8) == 0 ?
+		    "-r not specified; " : "", (int)(tail - mapped), mapped);
+	else if (c->hard_link && mapped[0] == '\'' && kept && kept + strlen(CP_KEPT) == tail)
+		/* -l without -f: the file in the way stays, as cp's "File exists". */
+		r = asprintf(&out, "cannot create hard link '%.*s' to '%s': %s",
+		    (int)(kept - mapped - 1), mapped + 1,
+		    cp_source_of(c, mapped + 1, (size_t)(kept - mapped - 1)), why);
+	else if (strncmp(mapped, "cannot copy into '", 18) == 0 && nm->into_dir)
+		r = asprintf(&out, "target %s'%s': %s", c->target_dir ? "directory " : "",
+		    nm->user_dest, why);
+	else if (strncmp(mapped, "cannot access '", 15) == 0 && !nm->into_dir)
+		/* The destination's directory, named by its parent. */
+		r = asprintf(&out, "cannot create %s '%s': %s", cp_is_dir(nm->user[0]) ?
+		    "directory" : "regular file", nm->user_dest, why);
+	else if (strncmp(mapped, "cannot copy a directory to '", 28) == 0 && nm->nsrc == 1 &&
+	    strcmp(why, strerror(ENOTDIR)) == 0)
+		r = asprintf(&out, "cannot overwrite non-directory '%s' with directory '%s'",
+		    nm->user_dest, nm->user[0]);
+	else
+		out = strdup(mapped);
+	return r < 0 ? NULL : out;
+}

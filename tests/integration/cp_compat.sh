@@ -1,0 +1,271 @@
+#!/bin/bash
+# cp_compat: cpd-client copy against GNU cp, table-driven, on both engines.
+# Each invocation runs with cp in one fresh tree and with cpd-client in an
+# identical one (same working directory layout, relative paths), and what
+# they leave is compared: every entry's type, mode, owner, group, link
+# count, content or symlink target, and its mtime where the row preserves
+# times (entries new to the tree); the exit status; stdout (-v's lines,
+# in any order); and, for the rows marked so, stderr with "cp:" read as
+# "cpd-client:" (the same words, the same paths as given). Then: the
+# options cpd refuses exit 2 with "not supported" and touch nothing; -x
+# leaves a mount point empty as cp -x does (where a tmpfs can be
+# mounted); a client configuration the caller may not read is skipped
+# with a warning.
+. "$(dirname "$0")/../lib.sh"
+need_root "files owned by others, preserved ownership, mounts"
+[ -x "$CLIENT" ] || skip "cpd-client not built"
+cp --version 2>/dev/null | grep -q 'GNU coreutils' || skip "no GNU cp"
+unset VERSION_CONTROL SIMPLE_BACKUP_SUFFIX	# cp's and cpd-client's -b defaults
+ensure_user cpdtest
+
+# mk DIR: the fresh tree, the same each time (times included).
+mk() {
+	local d=$1
+	rm -rf "$d"
+	mkdir -p "$d/src/sub/deep" "$d/src/empty" "$d/dst"
+	printf 'data\n' >"$d/src/f"
+	printf '#!/bin/sh\n' >"$d/src/g"
+	head -c 70000 /dev/zero | tr '\0' x >"$d/src/sub/h"
+	printf 'i\n' >"$d/src/sub/deep/i"
+	ln "$d/src/f" "$d/src/hl"
+	ln -s f "$d/src/ln"
+	chmod 640 "$d/src/f"
+	chmod 755 "$d/src/g"
+	chmod 2750 "$d/src/sub"
+	chown cpdtest:cpdtest "$d/src/f" "$d/src/sub/h"
+	mknod "$d/dst/null" c 1 3
+	mkfifo "$d/dst/fifo"
+	ln -s nowhere "$d/dst/dangle"
+	printf 'old\n' >"$d/dst/f"
+	chmod 606 "$d/dst/f"
+	chown cpdtest "$d/dst/f"
+	find "$d/src" "$d/dst" -exec touch -h -d '2001-02-03 04:05:06.789' {} +
+	touch -d '2030-01-01' "$d/dst/f"	# newer than src/f: -u keeps it
+}
+
+# compare.py SETUP W ROW...: each ROW ("FLAGS|ARGS") ran in W/N/cp and W/N/cpd
+# (N from 0), with rc, out and err beside each: print how each differs
+# from cp's, one line a row that does, and last "SAME TOTAL". The trees:
+# every entry's type, mode, owner, group, link count, content or target,
+# and with t its mtime unless it is a directory SETUP has.
+cat >"$T/compare.py" <<'EOF'
+import difflib, hashlib, os, stat, sys
+
+setup, w, rows = sys.argv[1], sys.argv[2], sys.argv[3:]
+
+def listing(top, times):
+    out = []
+    for root, dirs, files in os.walk(top):
+        for name in dirs + files:
+            full = os.path.join(root, name)
+            p = os.path.relpath(full, top)
+            st = os.lstat(full)
+            line = [p, stat.filemode(st.st_mode), str(st.st_uid), str(st.st_gid)]
+            if stat.S_ISLNK(st.st_mode):
+                line.append("-> " + os.readlink(full))
+            elif stat.S_ISREG(st.st_mode):
+                with open(full, "rb") as f:
+                    line += [str(st.st_nlink), hashlib.sha256(f.read()).hexdigest()[:16]]
+            if times and not (stat.S_ISDIR(st.st_mode) and os.path.isdir(os.path.join(setup, p))):
+                line.append("%d.%09d" % divmod(st.st_mtime_ns, 10**9))
+            out.append(" ".join(line))
+    return sorted(out)
+
+def read(n, side, what):
+    with open(os.path.join(w, str(n), side + "." + what)) as f:
+        return f.read()
+
+same = 0
+for n, row in enumerate(rows):
+    flags, args = row.split("|", 1)
+    bad = []
+    crc, drc = read(n, "cp", "rc").strip(), read(n, "cpd", "rc").strip()
+    if crc != drc:
+        bad.append("exit %s, cp's %s" % (drc, crc))
+    if "n" not in flags:
+        d = [l for l in difflib.unified_diff(
+                listing(os.path.join(w, str(n), "cp"), "t" in flags),
+                listing(os.path.join(w, str(n), "cpd"), "t" in flags), n=0, lineterm="")
+             if not l.startswith("@@")][2:]
+        if d:
+            bad.append("trees differ: " + " ".join(d)[:600])
+    cout, dout = read(n, "cp", "out"), read(n, "cpd", "out")
+    if sorted(cout.splitlines()) != sorted(dout.splitlines()):
+        bad.append("stdout %r, cp's %r" % (dout, cout))
+    cerr, derr = read(n, "cp", "err"), read(n, "cpd", "err")
+    if "m" in flags and cerr.replace("cp:", "cpd-client:", 1) != derr:
+        bad.append("stderr %r, cp's %r" % (derr, cerr))
+    if bad:
+        print("cp %s: %s" % (args, "; ".join(bad)))
+    else:
+        same += 1
+print(same, len(rows))
+EOF
+
+# Rows: FLAGS|ARGS. FLAGS: t compare mtimes, m compare stderr, n do not
+# compare the trees (a documented difference).
+ROWS=(
+	"|src/f newf"
+	"|src/f dst"
+	"|src/f src/g dst/"
+	"|-R src newtree"
+	"|-r src dst"
+	"|-R src/. dst"
+	"t|-a src atree"
+	"t|-a src dst"
+	"t|-p src/f pf"
+	"t|-pR src ptree"
+	"t|--preserve src/g pg"
+	"t|--preserve=timestamps src/f tf"
+	"t|--preserve=timestamps src/f dst/f"
+	"t|--preserve=timestamps,links src/g dst/f"
+	"|--preserve=mode,ownership src/f mof"
+	"t|-a --no-preserve=ownership src nptree"
+	"t|-a --no-preserve=xattr src nxtree"
+	"|-dR src dtree"
+	"|-R --preserve=links src ltree"
+	"|-t dst src/f src/g"
+	"|--target-directory=dst src/sub"
+	"|-rT src dst"
+	"|-RT src newt"
+	"|-v src/f vf"
+	"|-v src/f src/g dst"
+	"|-rv src vtree"
+	"|-Rv src/. dst"
+	"|--strip-trailing-slashes -R src/ stree"
+	"|-Z src/f zf"
+	"|-f src/f dst/f"
+	"|--remove-destination src/f dst/f"
+	"|-v --remove-destination src/f dst/f"
+	"|--remove-destination src/f dst/null"
+	"|--remove-destination src/f dst/fifo"
+	"|--remove-destination src/f dst/dangle"
+	"|-R --remove-destination src/. dst"
+	"|-b src/f dst/f"
+	"|-bv src/f dst/f"
+	"|-S .bak src/f dst/f"
+	"n|--backup=simple src/f src/g dst"	# cp 9.1 puts dst/f's backup in . (fixed in 9.2)
+	"|--backup=none src/f dst/f"
+	"|-b src/f dst/fifo"
+	"|-bv src/f dst/null"
+	"|-b --suffix=.old src/f dst/dangle"
+	"|-Rb src/. dst"
+	"|-l src/f lf2"
+	"m|-l src/f dst/f"
+	"|-lf src/f dst/f"
+	"|-l --remove-destination src/f dst/f"
+	"|-lR src/sub ltree"
+	"t|-al src/sub altree"
+	"|-lv src/g dst/"
+	"|-L src/ln lf"
+	"|-H src/ln hf"
+	"|src/ln plainln"
+	"|-P -R src/ln pln"
+	"|-P src/ln pln2"
+	"|-d src/ln dln"
+	"|-d src/f src/ln dst"
+	"|--no-dereference src/ln src/f src/g dst/"
+	"|-x -R src xtree"
+	"|-u src/f dst/f"
+	"|-u src/g dst/g"
+	"|-n src/f dst/f"
+	"|-n src/g dst/"
+	"|-rn src dst"
+	"m|nosuch x"
+	"m|src x"
+	"m|-R src src/f"
+	"mn|-R src src/sub"
+	"mn|-R src/sub src/sub"
+	"m|src/f src/f"
+	"m|-t nodir src/f"
+	"m|src/f nodir/x"
+	"m|-R src nodir/x"
+	"m|src/f src/g nodir"
+	"m|-T src/f dst"
+	"m|src/f/ x"
+)
+
+mk "$T/setup"
+mkdir "$T/pair"
+cp -a "$T/setup" "$T/pair/cp"
+cp -a "$T/setup" "$T/pair/cpd"
+for engine in io_uring fallback; do
+	case $engine in
+	io_uring) start_daemon_raw ;;
+	*) start_daemon_raw -E "$engine" ;;
+	esac
+	W=$T/w.$engine
+	mkdir "$W"
+	n=0
+	for row in "${ROWS[@]}"; do
+		args=${row#*|}
+		cp -a "$T/pair" "$W/$n"
+		rc=0
+		# shellcheck disable=SC2086
+		(cd "$W/$n/cp" && cp $args >../cp.out 2>../cp.err) || rc=$?
+		echo $rc >"$W/$n/cp.rc"
+		rc=0
+		# shellcheck disable=SC2086
+		(cd "$W/$n/cpd" && "$CLIENT" copy $args >../cpd.out 2>../cpd.err) || rc=$?
+		echo $rc >"$W/$n/cpd.rc"
+		no_temporaries "$W/$n/cpd"
+		n=$((n + 1))
+	done
+	stop_daemon || fail "$engine: daemon failed on SIGTERM"
+	py "$T/compare.py" "$T/setup" "$W" "${ROWS[@]}" >"$T/result" || fail "compare.py failed"
+	read -r same total < <(tail -n 1 "$T/result")
+	echo "cp_compat: $engine: $same of $total invocations as cp's"
+	if [ "$same" != "$total" ]; then
+		head -n -1 "$T/result" | sed 's/^/  /' >&2
+		fail "$engine: $((total - same)) invocations differ from cp's"
+	fi
+	rm -rf "$W"
+done
+
+start_daemon_raw
+# Into a directory, the backup is made beside the file replaced (not in the
+# working directory, as cp 9.1 does: a bug coreutils 9.2 fixed).
+mk "$T/b"
+(cd "$T/b" && "$CLIENT" copy -b src/f src/g dst) || fail "-b into a directory"
+expect_eq "-b into a directory: the backup" "$(cat "$T/b/dst/f~")" old
+[ ! -e "$T/b/f~" ] || fail "-b into a directory: a backup in the working directory"
+
+# Refused, never taken for something else: exit 2, "not supported", nothing made.
+mk "$T/cpd"
+cd "$T/cpd" || fail "cd"
+for opt in -i -s --backup=numbered --parents --attributes-only \
+    --copy-contents --sparse=always --debug "-R -L" "-R -H"; do
+	rc=0
+	# shellcheck disable=SC2086
+	"$CLIENT" copy $opt src/f newfile 2>"$T/err" || rc=$?
+	expect_eq "copy $opt: exit" "$rc" 2
+	grep -q "not supported" "$T/err" || fail "copy $opt: no 'not supported': $(cat "$T/err")"
+	[ ! -e newfile ] || fail "copy $opt: made newfile"
+done
+cd "$T" || fail "cd"
+
+# -x: a directory on another mount is copied empty, as by cp -x.
+mk "$T/x"
+if mount -t tmpfs -o size=1m cpdtest "$T/x/src/sub" 2>/dev/null; then
+	printf 'other fs\n' >"$T/x/src/sub/on-tmpfs"
+	(cd "$T/x" && cp -Rx src cpx && "$CLIENT" copy -Rx src cpdx) ||
+		{ umount "$T/x/src/sub"; fail "-x: a copy failed"; }
+	umount "$T/x/src/sub"
+	[ -d "$T/x/cpdx/sub" ] || fail "-x: the mount point was not copied"
+	[ -z "$(ls -A "$T/x/cpdx/sub")" ] || fail "-x: descended into the mount"
+	expect_eq "-x: the entries, as cp -x's" "$(cd "$T/x/cpdx" && find . | sort)" \
+	    "$(cd "$T/x/cpx" && find . | sort)"
+else
+	echo "NOTE: no tmpfs mount here: -x across mounts not tried"
+fi
+
+# A configuration file the caller may not read: a warning, not exit 2.
+mkdir -p "$T/home/.config/cpd"
+echo '[client]' >"$T/home/.config/cpd/client.conf"
+chmod 000 "$T/home/.config/cpd/client.conf"
+rc=0
+HOME=$T/home XDG_CONFIG_HOME='' as_user cpdtest "$CLIENT" daemon-status >/dev/null 2>"$T/err" ||
+	rc=$?
+[ "$rc" != 2 ] || fail "unreadable client.conf: exit 2: $(cat "$T/err")"
+grep -q "warning: skipping $T/home/.config/cpd/client.conf" "$T/err" ||
+	fail "unreadable client.conf: no warning: $(cat "$T/err")"
