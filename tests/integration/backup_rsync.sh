@@ -198,7 +198,7 @@ series() {
 	ln new1 sub/new1-link; rm hb2; mkfile hb2 200
 	step "symlinks and hard links"
 	step "nothing changed at the end"
-	cd "$T"
+	cd "$T" || fail "cd $T"
 }
 
 # ---- Hostile cases.
