@@ -141,6 +141,11 @@ copy_hlink_settle(struct copy *c, bool ok)
 	struct copy  *w;
 
 	h->state = ok && (h->rel = item_rel(c->item)) != NULL ? 1 : -1;
+	if ((h->kept = ok && c->kept)) {
+		h->kept_major = c->dstx.stx_dev_major;
+		h->kept_minor = c->dstx.stx_dev_minor;
+		h->kept_ino = c->dstx.stx_ino;
+	}
 	while ((w = h->waiters) != NULL) {
 		h->waiters = w->next_waiter;
 		copy_run(w);		/* CS_HLINK again, now decided */
@@ -867,6 +872,7 @@ const struct job_workers copy_workers = {
 	.dir = tree_start,
 	.child_done = tree_child_done,
 	.more = tree_kick,
+	.may_start = tree_may_start,
 	.dirs = tree_nodes,
 	.lane_run = copy_lane_run,
 	.lane_drop = copy_lane_drop,

@@ -14,6 +14,7 @@
 
 #include "copy_int.h"
 #include "engine.h"
+#include "hlink.h"
 #include "item.h"
 #include "job.h"
 #include "update.h"
@@ -26,17 +27,41 @@ copy_update_resumed(const struct job *job)
 }
 
 /*
+ * Another name of a link group whose copy was kept (hlink.h), found
+ * linked to that very copy already: nothing to do.
+ */
+static bool
+copy_update_linked(const struct copy *c)
+{
+	const struct hlink *h = c->link_to;
+
+	return c->kind == K_HARDLINK && h && h->kept && c->dstx.stx_ino == h->kept_ino &&
+	    c->dstx.stx_dev_major == h->kept_major && c->dstx.stx_dev_minor == h->kept_minor;
+}
+
+/*
  * The update mode decides for a regular file in the way of a regular
  * file only: anything else in the way (a symlink, a device) is replaced
  * or written into as without it.
  */
+/* A FIFO or device in the way of one of its kind and number: what it holds is the same. */
+static bool
+copy_update_same_special(const struct copy *c)
+{
+	return c->kind == K_SPECIAL &&
+	    (c->dstx.stx_mode & S_IFMT) == (c->stx.stx_mode & S_IFMT) &&
+	    c->dstx.stx_rdev_major == c->stx.stx_rdev_major &&
+	    c->dstx.stx_rdev_minor == c->stx.stx_rdev_minor;
+}
+
 bool
 copy_update_applies(const struct copy *c)
 {
-	return (c->job->req.update != UPDATE_ALL || copy_update_resumed(c->job)) &&
-	    c->kind == K_FILE && !c->dst_link && S_ISREG(c->dstx.stx_mode);
+	if (c->job->req.update == UPDATE_ALL && !copy_update_resumed(c->job))
+		return false;
+	return ((c->kind == K_FILE || copy_update_linked(c)) && !c->dst_link &&
+	    S_ISREG(c->dstx.stx_mode)) || copy_update_same_special(c);
 }
-
 /* The file in the way is kept: refreshed first when the mode says so. */
 enum copy_state
 copy_update_keep(struct copy *c)
@@ -55,6 +80,14 @@ copy_update_next(struct copy *c)
 {
 	const struct job *job = c->job;
 
+	if (c->kind == K_HARDLINK) {
+		c->kept = true;		/* linked already; its bytes were counted */
+		return CS_END;
+	}
+	if (c->kind == K_SPECIAL)	/* no content: kept unless older (cp -u) */
+		return job->req.update != UPDATE_OLDER ||
+		    update_decide(UPDATE_OLDER, &c->stx, &c->dstx) == UPDATE_KEEP ?
+		    copy_update_keep(c) : CS_CREATE;
 	if (job->req.update == UPDATE_ALL)	/* resumed: what the first run published stays */
 		return update_resumed_keeps(&c->stx, &c->dstx, job->req.archive,
 		    job->created_usec) ? copy_update_keep(c) : CS_CREATE;
@@ -92,8 +125,8 @@ static long
 copy_update_refresh_run(struct eop *op)
 {
 	struct copy		*c = op->owner;
-	/* A symlink has no fd: by its name. */
-	struct update_file	 src = c->kind == K_SYMLINK ?
+	/* A symlink or a special file has no fd: by its name. */
+	struct update_file	 src = c->srcfd < 0 ?
 	    (struct update_file){ item_srcdir(c->item), c->item->src, AT_SYMLINK_NOFOLLOW } :
 	    (struct update_file){ c->srcfd, "", AT_EMPTY_PATH };
 	struct update_file	 dst = { op->dirfd, c->item->name, AT_SYMLINK_NOFOLLOW };

@@ -21,6 +21,15 @@ struct hlink {
 	uint64_t	 ino;
 	char		*rel;		/* the copy, relative to the job's directory */
 	int		 state;		/* 0 being copied, 1 done, -1 failed */
+	/*
+	 * Its copy was a file kept in place (an update mode): that file's
+	 * identity. Another name of the group found already linked to it
+	 * is kept too: a rename of a new link over it would do nothing
+	 * (two names of one inode) and leave the new link behind.
+	 */
+	bool		 kept;
+	uint32_t	 kept_major, kept_minor;
+	uint64_t	 kept_ino;
 	struct copy	*waiters;
 };
 

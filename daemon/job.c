@@ -412,7 +412,8 @@ job_fill(struct job *job)
 	if (job->finishing)
 		return;
 	while (job->active < cpd_conf->jobs.files_in_flight && !job->paused &&
-	    !job->identity_checks && (it = job->items) != NULL) {
+	    !job->identity_checks && (it = job->items) != NULL &&
+	    (job_stopping(job) || job_workers->may_start(job, it))) {
 		job->items = it->next;
 		job->nitems--;
 		if (job_stopping(job)) {

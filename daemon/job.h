@@ -174,6 +174,8 @@ struct job_workers {
 	/* An entry of the directory ended, or was dropped before it started. */
 	void	(*child_done)(struct tnode *);
 	void	(*more)(struct job *);		/* room for items: directories read on */
+	/* Whether the next item may start now; if not, the job fills no more until an end. */
+	bool	(*may_start)(const struct job *, const struct item *);
 	unsigned (*dirs)(const struct job *);	/* directories still being copied */
 	void	(*lane_run)(struct eop *);	/* a parked data chunk may go... */
 	void	(*lane_drop)(struct eop *);	/* ...or is abandoned: the job is ending */

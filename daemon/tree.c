@@ -578,10 +578,32 @@ tree_end(struct tnode *n)
 	job_dir_end(job, parent, n->end_err, path ? path : n->name, n->end_msg);
 	free(path);
 	tree_free(n);
-	if (parent)
+	if (parent) {
+		parent->dirs_open--;
 		tree_child_done(parent);
+	}
 	if (held)
 		fdshare_wake(uid);
+	/* A sibling directory may have waited for this one (tree_may_start). */
+	if (parent)
+		job_fill(job);
+}
+
+/*
+ * A wide tree (thousands of sibling directories) opened them all at
+ * once: each set-up directory leaves the job's items in flight, and the
+ * next one started, so its user's share of fds ran out (EMFILE) with
+ * nothing else running. A few siblings at a time keep it in bounds: the
+ * open directories are at most TREE_DIRS_PER_PARENT per level of depth.
+ * It cannot stall: a directory waits only for siblings under way, whose
+ * own subdirectories may start (by induction from the deepest).
+ */
+bool
+tree_may_start(const struct job *job, const struct item *it)
+{
+	(void)job;
+	return it->dtype != DT_DIR || it->parent == NULL ||
+	    it->parent->dirs_open < TREE_DIRS_PER_PARENT;
 }
 
 void
@@ -639,11 +661,33 @@ tree_kick(struct job *job)
 		tree_admit_drop(job);
 	tj = job->tree_job;
 
-	while (tj && job->nitems < TREE_QUEUE_LOW && (n = tj->readers) != NULL) {
-		tj->readers = n->next_reader;
+	for (struct tnode **pp = tj ? &tj->readers : NULL; pp && (n = *pp) != NULL; ) {
+		if (!tree_may_read(n)) {
+			pp = &n->next_reader;
+			continue;
+		}
+		*pp = n->next_reader;
 		n->reading = false;
 		tree_read_on(n);
+		pp = &tj->readers;	/* reading may have changed the list */
 	}
+}
+
+/*
+ * Whether n may read its next batch: while the job's stack is short.
+ * A long one whose top is a directory held back by its parent's window
+ * (tree_may_start) drains only when those siblings end, and they end
+ * when what they hold is read and copied: they read on; the parent,
+ * whose entries fill the stack, waits.
+ */
+bool
+tree_may_read(const struct tnode *n)
+{
+	const struct job	*job = n->job;
+	const struct item	*top = job->items;
+
+	return job->nitems < TREE_QUEUE_LOW ||
+	    (top && !tree_may_start(job, top) && top->parent != n);
 }
 
 void
@@ -667,6 +711,7 @@ tree_start(struct job *job, struct item *it)
 	n->job = job;
 	n->parent = it->parent;
 	if (n->parent) {
+		n->parent->dirs_open++;
 		n->root_dev = n->parent->root_dev;
 		n->root_ino = n->parent->root_ino;
 	}

@@ -37,6 +37,7 @@ struct tnode {
 	struct statx	 stx, dstx;
 	uint64_t	 root_dev, root_ino;	/* the tree's top destination directory */
 	unsigned	 children;	/* entries queued or in progress */
+	unsigned	 dirs_open;	/* its subdirectories started, not yet ended */
 	unsigned	 state;
 	bool		 existed;	/* merged into an existing directory */
 	/*
@@ -102,6 +103,11 @@ int	tree_path_excluded(const struct tnode *n, const char *name, unsigned char dt
 void	tree_start(struct job *, struct item *);
 /* An entry of node ended (copied, failed or dropped). */
 void	tree_child_done(struct tnode *);
+/*
+ * Whether the job may start the item now: a directory waits while its
+ * parent has TREE_DIRS_PER_PARENT subdirectories under way.
+ */
+bool	tree_may_start(const struct job *, const struct item *);
 /* The job has room for more entries: let a directory read on. */
 void	tree_kick(struct job *);
 /* Directories of the job being copied. */

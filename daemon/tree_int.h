@@ -11,6 +11,7 @@
 
 #define TREE_NODE_FDS	2		/* a directory's source and destination */
 #define TREE_QUEUE_LOW	512		/* a directory reads on while fewer items wait */
+#define TREE_DIRS_PER_PARENT	8	/* subdirectories of one directory under way at once */
 
 /*
  * A directory's states, in the order it takes them (some are skipped,
@@ -52,6 +53,8 @@ void		 tree_enter(struct tnode *, enum tstate);
 
 /* tree_read.c: read on (or, all read and ended, finish); a batch read. */
 void		 tree_read_on(struct tnode *);
+/* Whether the directory may read its next batch of entries now (tree.c). */
+bool		 tree_may_read(const struct tnode *);
 enum tstate	 tree_read_done(struct tnode *, int res);
 
 /* tree_admit.c: a directory takes its fds from its user's share, or waits for them. */

@@ -96,7 +96,7 @@ tree_read(struct tnode *n)
 		n->eof = true;
 		return;
 	}
-	if (job->nitems >= TREE_QUEUE_LOW) {
+	if (!tree_may_read(n)) {
 		/* Wait for the stack to drain; tree_kick() reads on. */
 		n->next_reader = job->tree_job->readers;
 		job->tree_job->readers = n;
