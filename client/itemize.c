@@ -86,7 +86,8 @@ itemize_reply(struct client *c, struct json_object *params)
 		if (c->itemize == 0 || (c->itemize < 2 && strcmp(change, "skipped") == 0))
 			continue;
 		if (c->json)
-			printf("%s\n", json_object_to_json_string_ext(ch, JSON_C_TO_STRING_PLAIN));
+			printf("%s\n", json_object_to_json_string_ext(ch,
+			    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		else
 			printf("%c%c %-8s %s\n", itemize_what(change, type), itemize_type(type),
 			    change, path);

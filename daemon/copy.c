@@ -53,6 +53,7 @@
 static const char *const copy_state_names[CS_COUNT] = {
 	[CS_START] = "start", [CS_LSTAT] = "lstat", [CS_OPEN_SRC] = "open_src",
 	[CS_STAT_SRC] = "stat_src", [CS_HLINK] = "hlink", [CS_STAT_DST] = "stat_dst",
+	[CS_SNAP_FIND] = "snap_find",
 	[CS_OPEN_DST] = "open_dst", [CS_INTO_READY] = "into_ready", [CS_COMPARE] = "compare",
 	[CS_REFRESH] = "refresh", [CS_READLINK] = "readlink", [CS_READLINK_DST] = "readlink_dst",
 	[CS_CREATE] = "create", [CS_CLONE] = "clone", [CS_EXTENTS] = "extents",
