@@ -1,0 +1,52 @@
+#!/bin/bash
+# coreutils_cp: coreutils' own tests of cp (tests/cp/*.sh of a coreutils
+# 9.1 source tree) run against cpd-client through a thin wrapper: "cp" is
+# `cpd-client copy`, whose stderr says "cp:" where it says "cpd-client:".
+# Nothing is downloaded: COREUTILS_SRC names the source tree (for
+# example `apt-get source coreutils`, or a checkout of its v9.1 tag);
+# without it the test skips. Each script passes, fails or skips; the
+# test fails if a script listed in coreutils_cp.expect (those that passed
+# when it was last recorded) does not pass now, and prints the counts.
+# COREUTILS_CP_RECORD=1 rewrites the list.
+. "$(dirname "$0")/../lib.sh"
+SRC=${COREUTILS_SRC:-}
+EXPECT="$(dirname "$0")/coreutils_cp.expect"
+[ -n "$SRC" ] && [ -f "$SRC/tests/init.sh" ] && [ -d "$SRC/tests/cp" ] ||
+	skip "COREUTILS_SRC does not name a coreutils source tree (tests/init.sh, tests/cp/)"
+need_root "the daemon serves the scripts' files as root"
+
+mkdir -p "$T/build/src"
+cat >"$T/build/src/cp" <<EOF2
+#!/bin/bash
+exec "$CLIENT" copy "\$@" 2> >(sed -u 's/^cpd-client:/cp:/' >&2)
+EOF2
+chmod +x "$T/build/src/cp"
+start_daemon_raw
+
+pass=() fail=() skipped=()
+for t in "$SRC"/tests/cp/*.sh; do
+	name=$(basename "$t" .sh)
+	rc=0
+	(cd "$T/build" && srcdir="$SRC" abs_top_srcdir="$SRC" abs_srcdir="$SRC/tests" \
+	    abs_top_builddir="$T/build" built_programs="cp" \
+	    timeout -k 5 60 bash "$t") >"$T/$name.log" 2>&1 </dev/null || rc=$?
+	case $rc in
+	0)  pass+=("$name") ;;
+	77) skipped+=("$name") ;;
+	*)  fail+=("$name") ;;
+	esac
+done
+echo "coreutils tests/cp against cpd-client: ${#pass[@]} passed, ${#fail[@]} failed, ${#skipped[@]} skipped"
+echo "failed: ${fail[*]}"
+if [ "${COREUTILS_CP_RECORD:-0}" = 1 ]; then
+	printf '%s\n' "${pass[@]}" >"$EXPECT"
+	echo "recorded ${#pass[@]} passing scripts in $EXPECT"
+	exit 0
+fi
+[ -f "$EXPECT" ] || fail "no $EXPECT: run with COREUTILS_CP_RECORD=1 first"
+lost=()
+while read -r name; do
+	[[ " ${pass[*]} " == *" $name "* ]] || lost+=("$name")
+done <"$EXPECT"
+[ ${#lost[@]} -eq 0 ] || fail "no longer pass: ${lost[*]} (logs: see above)"
+echo "coreutils_cp: ok"
