@@ -175,7 +175,8 @@ FUZZ_CFLAGS	= -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
 	   -Iinclude -Idaemon -Itests/fuzz -D_GNU_SOURCE -DCPD_SYSCONFDIR='"$(SYSCONFDIR)"' $(PKG_CFLAGS)
 FUZZ_LIBS	= $(call pkg_once,FUZZ_LIBS,--libs json-c libconfig)
 FUZZ_SRCS	:= tests/fuzz/fuzz_varlink.c tests/fuzz/stubs.c \
-	   $(addprefix daemon/,varlink.c manager.c watch.c request.c view.c path.c config.c log.c) \
+	   $(addprefix daemon/,varlink.c manager.c watch.c request.c view.c path.c config.c log.c \
+	   filter.c change.c) \
 	   $(FUZZ_B)/daemon/interface.c
 FUZZ_RUN_ARGS	= -max_total_time=$(FUZZ_SECONDS) -max_len=70000 -timeout=10 \
 	   -rss_limit_mb=2048 -dict=tests/fuzz/varlink.dict -print_final_stats=1 \
