@@ -13,7 +13,7 @@
 # never be visible under a final name, at any moment.
 . "$(dirname "$0")/../lib.sh"
 
-ROUNDS=${CRASH_ROUNDS:-12}
+ROUNDS=${CRASH_ROUNDS:-20}
 COPIES=${CRASH_COPIES:-20}
 
 mkdir -p "$T/src/tree1/a/b" "$T/src/tree2/x" "$T/out"

@@ -93,8 +93,10 @@ py -c 'import sys; sys.exit(0 if float(sys.argv[1]) < float(sys.argv[2]) else 1)
 for _ in $(seq 600); do
 	[ ! -e "$T/big/d5/e7/.cpd-tmp.2001.00000000000000c1" ] &&
 		[ ! -e "$T/big/d6/.cpd-tmp.2001.00000000000000d1" ] &&
-		[ ! -e "$T/big/.cpd-tmp.2003.00000000000000f1" ] && break
-	sleep 0.1
+		[ ! -e "$T/big/.cpd-tmp.2003.00000000000000f1" ] &&
+		grep -q "job 2001: removed 2 leftover temporaries" "$DAEMON_LOG" &&
+		grep -q "job 2003: its record, from an older cpd, names none" "$DAEMON_LOG" && break
+	sleep 0.1	# (the clean-up logs what it did after doing it)
 done
 [ ! -e "$T/big/d5/e7/.cpd-tmp.2001.00000000000000c1" ] ||
 	fail "the recorded temporary file below the destination was not removed"
