@@ -78,7 +78,7 @@ struct linux_dirent64 {
  * refreshed) in the pool thread that reads its entries, never an item.
  */
 bool	tree_quick_applies(const struct tnode *);
-/* EOP_CALL: getdents64, then each kept regular file's d_type marked. */
+/* EOP_CALL: getdents64, then each kept regular file's d_type marked (off: checksum's size limit). */
 long	tree_quick_read_run(struct eop *);
 /* On the loop: a marked entry counted and reported; false for the others. */
 bool	tree_quick_entry(struct tnode *, const struct linux_dirent64 *);

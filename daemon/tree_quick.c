@@ -48,13 +48,14 @@ tree_quick_applies(const struct tnode *n)
  * the other in the directory's thread.
  */
 static long
-tree_quick_same_bytes(const struct tnode *n, const char *name, const struct statx *src)
+tree_quick_same_bytes(const struct tnode *n, const char *name, const struct statx *src,
+    uint64_t max)
 {
 	const int	 flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
 	struct eop	 op = { .type = EOP_COMPARE, .len = src->stx_size, .cred = n->job->cred };
 	long		 rc = 1;
 
-	if (src->stx_size > cpd_conf->engine.whole_file_max)
+	if (src->stx_size > max)
 		return 1;
 	if ((op.fd = openat(n->srcfd, name, flags)) < 0)
 		return 1;
@@ -68,7 +69,7 @@ tree_quick_same_bytes(const struct tnode *n, const char *name, const struct stat
 
 /* In the pool thread: whether the regular file name is kept, refreshed, or left to the chain (0). */
 static unsigned char
-tree_quick_look(const struct tnode *n, const char *name)
+tree_quick_look(const struct tnode *n, const char *name, uint64_t max)
 {
 	const struct job_request *req = &n->job->req;
 	struct update_file	 sf = { n->srcfd, name, AT_SYMLINK_NOFOLLOW };
@@ -91,7 +92,7 @@ tree_quick_look(const struct tnode *n, const char *name)
 	case UPDATE_KEEP:
 		break;
 	case UPDATE_COMPARE:
-		if (tree_quick_same_bytes(n, name, &src) == 0)
+		if (tree_quick_same_bytes(n, name, &src, max) == 0)
 			break;
 		/* FALLTHROUGH */
 	default:
@@ -117,7 +118,7 @@ tree_quick_read_run(struct eop *op)
 		unsigned char t;
 
 		off += d->d_reclen;
-		if (d->d_type == DT_REG && (t = tree_quick_look(n, d->d_name)) != 0)
+		if (d->d_type == DT_REG && (t = tree_quick_look(n, d->d_name, op->off)) != 0)
 			d->d_type = t;
 	}
 	return len;

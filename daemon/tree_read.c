@@ -111,6 +111,8 @@ tree_read(struct tnode *n)
 	n->reading = true;
 	op = tree_op(n, tree_quick_applies(n) ? EOP_CALL : EOP_READDIR);
 	op->run = tree_quick_read_run;
+	/* checksum's limit, read here: a pool thread may not read a configuration a reload replaces. */
+	op->off = cpd_conf->engine.whole_file_max;
 	op->fd = n->srcfd;
 	op->buf = n->buf;
 	op->len = TREE_BUF;
