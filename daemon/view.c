@@ -87,6 +87,7 @@ view_job(const struct job *job)
 #define ADD_U64(name, v) json_object_object_add(o, name, json_object_new_int64((int64_t)(v)))
 	ADD_U64("bytes_total", job->bytes_total);
 	ADD_U64("bytes_done", job->bytes_done);
+	ADD_U64("bytes_resumed", job->bytes_resumed);
 	ADD_U64("files_total", job->files_total);
 	ADD_U64("files_done", job->files_done);
 	ADD_U64("rate", job->rate);
