@@ -27,6 +27,7 @@
 #include "reserve.h"
 
 #define JOB_TICK_MS		250
+#define JOB_ABANDON_MS		1000	/* a cancel's operations are waited for */
 #define JOB_RATE_SAMPLES	8	/* ticks in the rate window: 2 s */
 #define JOB_KEEP_MAX		10000	/* finished jobs kept at most */
 
@@ -268,11 +269,10 @@ job_end_done(uint64_t id, int err)
 		job_announce(job);
 }
 
-void
-job_end(struct job *job)
+/* What its copies, walks and steps kept goes: nothing of it is in flight. */
+static void
+job_release(struct job *job)
 {
-	if (partial_end(job))
-		return;		/* once the checkpoints nobody took are removed */
 	job_workers->end(job);
 	if (job->dirfd >= 0)
 		engine_close(job->dirfd, job->cred);	/* not on the loop: engine.h */
@@ -281,10 +281,20 @@ job_end(struct job *job)
 	job->scan = NULL;
 	free(job->probe);
 	job->probe = NULL;
+	clean_left(job);
+	if (job->held)
+		log_info("job %llu: its abandoned operations have returned",
+		    (unsigned long long)job->id);
+	job->held = false;
+}
+
+/* Its end, as the others see it: its state, its slot, its record, its announcement. */
+static void
+job_conclude(struct job *job)
+{
 	job->finished_usec = loop_wall_usec();
 	job->rate = 0;
 	sched_leave(job);
-	clean_left(job);
 	nfinished++;
 	job->owner->finished++;
 	if (job->cancelling) {
@@ -307,6 +317,33 @@ job_end(struct job *job)
 	else
 		record_write(job, job_end_done);
 	sched_schedule();
+}
+
+void
+job_end(struct job *job)
+{
+	if (partial_end(job))
+		return;		/* once the checkpoints nobody took are removed */
+	if (!job_finished(job))
+		job_conclude(job);
+	job_release(job);	/* an abandoned one's: concluded before */
+}
+
+/*
+ * A cancelled job whose operations do not come back (a file system that
+ * stopped answering) ends all the same, JOB_ABANDON_MS after the Cancel:
+ * its slot goes to others and its waiters hear "cancelled". What its
+ * operations use stays (job->held) until they return, when job_end()
+ * runs as for any other job and releases it; until then it is not freed.
+ */
+static void
+job_abandon(struct job *job)
+{
+	log_warnx("job %llu: cancelled with %u operation%s still in flight (a file system "
+	    "that does not answer?): ended, they are reaped when they return",
+	    (unsigned long long)job->id, job->active, job->active == 1 ? "" : "s");
+	job->held = true;
+	job_conclude(job);
 }
 
 struct eop *
@@ -547,6 +584,7 @@ job_cancel(struct job *job)
 	if (job_finished(job) || job->cancelling)
 		return;
 	job->cancelling = true;
+	job->cancel_usec = loop_now_usec();
 	log_info("job %llu: cancelling", (unsigned long long)job->id);
 	lanes_unpark(job);		/* parked chunks are dropped */
 	if (job->state == JOB_QUEUED && job->active == 0)
@@ -646,11 +684,14 @@ job_tick(void)
 			job->dirty = false;
 			job_emit(job, JOB_CHANGED);
 		}
+		if (job->cancelling && !job_finished(job) && !job->interrupted && job->active &&
+		    loop_now_usec() - job->cancel_usec >= JOB_ABANDON_MS * 1000)
+			job_abandon(job);
 		/*
 		 * Announced: nobody waits for it any more. The list is
 		 * oldest first, so a user's oldest go first.
 		 */
-		if (job->announced && (job->finished_usec + keep < now ||
+		if (job->announced && !job->held && (job->finished_usec + keep < now ||
 		    nfinished > JOB_KEEP_MAX ||
 		    job->owner->finished > cpd_conf->jobs.keep_finished_per_user))
 			job_free(job);

@@ -69,6 +69,8 @@ struct job {
 	bool			 accepting;	/* its first record is not durable yet */
 	bool			 announced;	/* its end was told (JOB_ENDED): may be freed */
 	bool			 interrupted;	/* stopped by a shutdown: to be run again */
+	bool			 held;		/* ended, its abandoned operations in flight */
+	uint64_t		 cancel_usec;	/* when it was cancelled (loop_now_usec) */
 	struct json_object	*final;		/* a finished job from the journal: as it was */
 	int			 err;		/* first error: -errno */
 	char			*error_message;

@@ -10,7 +10,10 @@
 # another file system completes. Before the closes went off the loop, the
 # event loop itself waited in that close and nobody was answered. Both
 # engines. At the end the FUSE connection is aborted, which frees the
-# waiting thread, so that the daemon can stop.
+# waiting thread, so that the daemon can stop. Copies whose reads are
+# never answered: another user's copy is done beside them, and a Cancel
+# of them is answered and ends them "cancelled" although their reads are
+# still stuck; when the file system answers again they are reaped.
 . "$(dirname "$0")/../lib.sh"
 need_root "mounting a FUSE file system"
 [ -c /dev/fuse ] || skip "no /dev/fuse"
@@ -90,13 +93,45 @@ for engine in io_uring fallback; do
 	# threads: they hold two of its four, and another user's small copy
 	# is done beside them. (Before the per-user share they held all four.)
 	mount_hang "$T/stuck" 4096 read
-	for i in 1 2 3 4; do copy_detached "" "$T/stuck.$engine.$i" "$T/stuck/f" >/dev/null; done
+	abandoned=$(grep -c "still in flight" "$DAEMON_LOG" || true)
+	reaped=$(grep -c "abandoned operations have returned" "$DAEMON_LOG" || true)
+	ids=()
+	for i in 1 2 3 4; do ids+=("$(copy_detached "" "$T/stuck.$engine.$i" "$T/stuck/f")"); done
 	sleep 0.5
 	r=$(varlink_as cpdtest "$(copy_msg "" "$U/small.$engine" "$U/small")" 20)
 	expect_eq "$engine: another user's small copy beside 4 stuck ones" \
 		"$(jfield parameters.job.state <<<"$r")" done
 	same "$U/small" "$U/small.$engine"
+
+	# A Cancel of a stuck job is answered at once, and the job ends
+	# "cancelled" although its read never returns: its slot is free.
+	for id in "${ids[@]}"; do
+		r=$(timeout 5 bash -c "$(declare -f varlink_call); CPD_SOCKET=$CPD_SOCKET;
+			varlink_call '{\"method\":\"io.cpd.Manager.Cancel\",\"parameters\":{\"id\":$id}}'")
+		[ -n "$r" ] || fail "$engine: the Cancel of stuck job $id was not answered"
+	done
+	for id in "${ids[@]}"; do
+		r=$(varlink_wait "{\"method\":\"io.cpd.Manager.Wait\",\"parameters\":{\"id\":$id}}" 15)
+		expect_eq "$engine: stuck job $id after its Cancel" \
+			"$(jfield parameters.job.state <<<"$r")" cancelled
+	done
+	s=$(varlink_call '{"method":"io.cpd.Manager.GetStatus"}')
+	expect_eq "$engine: running jobs once the stuck ones are cancelled" \
+		"$(jfield parameters.jobs_running <<<"$s")" 0
+	[ "$(grep -c "still in flight" "$DAEMON_LOG")" -eq $((abandoned + 4)) ] ||
+		fail "$engine: the abandoned operations are not told in the log"
+	# The file system answers again (with an error): what the stuck
+	# operations held is reaped, and nothing of the copies is left.
 	release_fs
+	for _ in $(seq 100); do
+		[ "$(grep -c "abandoned operations have returned" "$DAEMON_LOG")" -ge $((reaped + 4)) ] &&
+			break
+		sleep 0.05
+	done
+	[ "$(grep -c "abandoned operations have returned" "$DAEMON_LOG")" -ge $((reaped + 4)) ] ||
+		fail "$engine: the abandoned operations were not reaped"
+	for i in 1 2 3 4; do [ ! -e "$T/stuck.$engine.$i" ] || fail "$engine: a cancelled copy left its destination"; done
+	no_temporaries "$T"
 	stop_daemon || fail "$engine: daemon exit status $?"
 done
 echo "hung_fs: ok"
