@@ -332,13 +332,12 @@ loop_completion_check(const char *what)
 		    "submit returns)", what);
 }
 
+/* What threads posted, run on the loop. */
 static void
-loop_woken(struct loop_op *op, int res)
+loop_run_posts(void)
 {
 	struct post *p, *next;
 
-	if (read(wakefd, &wake_buf, sizeof(wake_buf)) < 0 && errno != EAGAIN)
-		fatal("eventfd read");
 	pthread_mutex_lock(&post_lock);
 	p = posts;
 	posts = NULL;
@@ -351,6 +350,14 @@ loop_woken(struct loop_op *op, int res)
 		p->fn(p->arg);
 		free(p);
 	}
+}
+
+static void
+loop_woken(struct loop_op *op, int res)
+{
+	if (read(wakefd, &wake_buf, sizeof(wake_buf)) < 0 && errno != EAGAIN)
+		fatal("eventfd read");
+	loop_run_posts();
 	loop_poll(op, wakefd, POLLIN);
 }
 
@@ -474,6 +481,13 @@ loop_run(bool (*stop)(void), void (*tick)(void), int period_ms)
 		int	 timeout;
 
 		if (now >= next_tick) {
+			/*
+			 * Lazy posts wait for a later one to wake the loop;
+			 * when the threads that would post it are stuck (a
+			 * file system that stopped answering), they wait for
+			 * the tick instead, not for ever.
+			 */
+			loop_run_posts();
 			tick();
 			ticked = true;
 			next_tick = now + (uint64_t)period_ms * 1000;

@@ -53,7 +53,8 @@ void	loop_post(void (*fn)(void *), void *arg);
 /*
  * The same, but the loop is not woken for it (unless many are waiting):
  * the caller promises a loop_post() that follows, from itself or another
- * thread, which takes this one along.
+ * thread, which takes this one along; should that never come (the thread
+ * that would post it is stuck), the next tick does.
  */
 void	loop_post_lazy(void (*fn)(void *), void *arg);
 /* Run until stop() is true; tick() runs about every period_ms. */

@@ -13,7 +13,8 @@
 # waiting thread, so that the daemon can stop. Copies whose reads are
 # never answered: another user's copy is done beside them, and a Cancel
 # of them is answered and ends them "cancelled" although their reads are
-# still stuck; when the file system answers again they are reaped.
+# still stuck; when the file system answers again they are reaped. And
+# bulk copies stuck there leave another user's bulk copy done.
 . "$(dirname "$0")/../lib.sh"
 need_root "mounting a FUSE file system"
 [ -c /dev/fuse ] || skip "no /dev/fuse"
@@ -65,6 +66,7 @@ U=$T/user
 mkdir "$U"
 chmod 755 "$T"
 mkfile "$U/small" 4K
+mkfile "$U/big" 64M
 chown -R cpdtest: "$U"
 for engine in io_uring fallback; do
 	mount_hang "$M" $((1 << 20)) flush
@@ -132,6 +134,22 @@ for engine in io_uring fallback; do
 		fail "$engine: the abandoned operations were not reaped"
 	for i in 1 2 3 4; do [ ! -e "$T/stuck.$engine.$i" ] || fail "$engine: a cancelled copy left its destination"; done
 	no_temporaries "$T"
+
+	# Three bulk copies of a large file whose reads are never answered
+	# (their chunks hold io-wq workers and pool threads): another user's
+	# bulk copy is done beside them. Before, a pool result posted lazily
+	# (to be taken along by a later one, which the stuck ones never
+	# sent) held that copy's first step for ever.
+	mount_hang "$T/bulk" $((64 << 20)) read
+	for i in 1 2 3; do
+		copy_detached '{"priority": "bulk"}' "$T/bulk.$engine.$i" "$T/bulk/f" >/dev/null
+	done
+	sleep 0.5
+	r=$(varlink_as cpdtest "$(copy_msg '{"priority": "bulk"}' "$U/big.$engine" "$U/big")" 30)
+	expect_eq "$engine: another user's bulk copy beside 3 stuck ones" \
+		"$(jfield parameters.job.state <<<"$r")" done
+	same "$U/big" "$U/big.$engine"
+	release_fs
 	stop_daemon || fail "$engine: daemon exit status $?"
 done
 echo "hung_fs: ok"
