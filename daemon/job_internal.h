@@ -76,6 +76,9 @@ void	 scan_destination(struct job *);
 void	 record_write(struct job *, void (*done)(uint64_t id, int err));
 /* Fill job from its record rec of the journal; 0 or -errno. */
 int	 record_read(uint64_t id, struct json_object *rec, struct job *job);
+/* An integer member of a record in [min, max]; false when absent, of another type or out of range. */
+bool	 record_int(struct json_object *o, const char *key, int64_t min, int64_t max,
+	    int64_t *out);
 
 /* identity.c */
 /*

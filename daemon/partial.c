@@ -67,17 +67,6 @@ partial_json(const struct job *job)
 	return o;
 }
 
-static bool
-partial_int(struct json_object *o, const char *key, int64_t min, int64_t max, int64_t *out)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
-		return false;
-	*out = json_object_get_int64(v);
-	return *out >= min && *out <= max;
-}
-
 static const char *
 partial_str(struct json_object *o, const char *key)
 {
@@ -97,14 +86,14 @@ partial_read_one(struct json_object *f, struct job *job, struct partial *p)
 
 	if (!json_object_is_type(f, json_type_object) || temp == NULL || dest == NULL ||
 	    !clean_name_ok(temp, job->id) || !clean_name_ok(dest, 0) ||
-	    !partial_int(f, "size", 0, INT64_MAX, &size) ||
-	    !partial_int(f, "head", 0, size, &head) ||
-	    !partial_int(f, "tail", head, size, &tail) ||
-	    !partial_int(f, "ino", 0, INT64_MAX, &ino) ||
-	    !partial_int(f, "mtime_sec", INT64_MIN, INT64_MAX, &sec) ||
-	    !partial_int(f, "mtime_nsec", 0, 999999999, &nsec) ||
-	    !partial_int(f, "dev_major", 0, UINT32_MAX, &maj) ||
-	    !partial_int(f, "dev_minor", 0, UINT32_MAX, &min))
+	    !record_int(f, "size", 0, INT64_MAX, &size) ||
+	    !record_int(f, "head", 0, size, &head) ||
+	    !record_int(f, "tail", head, size, &tail) ||
+	    !record_int(f, "ino", 0, INT64_MAX, &ino) ||
+	    !record_int(f, "mtime_sec", INT64_MIN, INT64_MAX, &sec) ||
+	    !record_int(f, "mtime_nsec", 0, 999999999, &nsec) ||
+	    !record_int(f, "dev_major", 0, UINT32_MAX, &maj) ||
+	    !record_int(f, "dev_minor", 0, UINT32_MAX, &min))
 		return -EBADMSG;
 	*p = (struct partial){
 		.head = (uint64_t)head, .tail = (uint64_t)tail, .size = (uint64_t)size,

@@ -49,8 +49,7 @@ record_write(struct job *job, void (*done)(uint64_t, int))
 	journal_write(job->id, record_json(job), job->req.sync, done);
 }
 
-/* An integer field of a record; false when absent, of another type or out of range. */
-static bool
+bool
 record_int(struct json_object *o, const char *key, int64_t min, int64_t max, int64_t *out)
 {
 	struct json_object *v;
