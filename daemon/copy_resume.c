@@ -62,7 +62,7 @@ copy_resume_take(struct copy *c)
 	c->ck.tried = true;
 	if ((rel = item_rel(c->item)) == NULL)
 		return false;
-	p = partial_claim(c->job, rel);
+	p = partial_claim(c->job, rel, false);
 	free(rel);
 	if (p == NULL)
 		return false;

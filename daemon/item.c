@@ -78,5 +78,5 @@ item_rel_beside(const struct item *it, const char *name)
 bool
 item_hidden(const struct item *it)
 {
-	return it->parent && it->parent->hidden;
+	return it->parent && it->parent->hidden && !it->parent->adopted;
 }

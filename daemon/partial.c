@@ -51,6 +51,8 @@ partial_json(const struct job *job)
 
 		json_object_object_add(f, "temp", json_object_new_string(p->temp));
 		json_object_object_add(f, "dest", json_object_new_string(p->dest));
+		if (p->dir)
+			json_object_object_add(f, "dir", json_object_new_boolean(true));
 #define ADD(k, v) json_object_object_add(f, k, json_object_new_int64((int64_t)(v)))
 		ADD("head", p->head);
 		ADD("tail", p->tail);
@@ -83,6 +85,8 @@ partial_read_one(struct json_object *f, struct job *job, struct partial *p)
 {
 	int64_t		 head, tail, size, ino, sec, nsec, maj, min;
 	const char	*temp = partial_str(f, "temp"), *dest = partial_str(f, "dest");
+	struct json_object *d;
+	bool		 dir = false;
 
 	if (!json_object_is_type(f, json_type_object) || temp == NULL || dest == NULL ||
 	    !clean_name_ok(temp, job->id) || !clean_name_ok(dest, 0) ||
@@ -95,8 +99,13 @@ partial_read_one(struct json_object *f, struct job *job, struct partial *p)
 	    !record_int(f, "dev_major", 0, UINT32_MAX, &maj) ||
 	    !record_int(f, "dev_minor", 0, UINT32_MAX, &min))
 		return -EBADMSG;
+	if (json_object_object_get_ex(f, "dir", &d)) {
+		if (!json_object_is_type(d, json_type_boolean))
+			return -EBADMSG;
+		dir = json_object_get_boolean(d);
+	}
 	*p = (struct partial){
-		.head = (uint64_t)head, .tail = (uint64_t)tail, .size = (uint64_t)size,
+		.dir = dir, .head = (uint64_t)head, .tail = (uint64_t)tail, .size = (uint64_t)size,
 		.ino = (uint64_t)ino, .mtime_sec = sec, .mtime_nsec = (uint32_t)nsec,
 		.dev_major = (uint32_t)maj, .dev_minor = (uint32_t)min,
 	};
@@ -167,14 +176,15 @@ partial_is_temp(const struct job *job, const char *name, bool full)
 }
 
 struct partial *
-partial_claim(struct job *job, const char *dest)
+partial_claim(struct job *job, const char *dest, bool dir)
 {
 	const char *base = partial_base(job);
 
 	if (job->partial_dir == NULL || base == NULL || strcmp(job->partial_dir, base) != 0)
 		return NULL;
 	for (unsigned i = 0; i < job->npartials; i++)
-		if (!job->partials[i].claimed && strcmp(job->partials[i].dest, dest) == 0) {
+		if (!job->partials[i].claimed && job->partials[i].dir == dir &&
+		    strcmp(job->partials[i].dest, dest) == 0) {
 			job->partials[i].claimed = true;
 			return &job->partials[i];
 		}
@@ -189,9 +199,9 @@ partial_matches(const struct partial *p, const struct statx *stx)
 	    p->dev_major == stx->stx_dev_major && p->dev_minor == stx->stx_dev_minor;
 }
 
-void
-partial_set(struct job *job, char *temp, const char *dest, const struct statx *stx,
-    uint64_t head, uint64_t tail)
+/* temp's entry (temp taken), made if need be; NULL when it cannot be kept. */
+static struct partial *
+partial_get(struct job *job, char *temp, const char *dest)
 {
 	struct partial	*p, *grown;
 	const char	*base = partial_base(job);
@@ -201,19 +211,46 @@ partial_set(struct job *job, char *temp, const char *dest, const struct statx *s
 	/* One directory for all: a job's files all go below its own. */
 	if (job->partial_dir == NULL && (job->partial_dir = strdup(base)) == NULL)
 		goto out;
-	if ((p = partial_find(job, temp)) == NULL) {
-		if (job->npartials == PARTIAL_MAX || (grown = realloc(job->partials,
-		    (job->npartials + 1) * sizeof(*grown))) == NULL)
-			goto out;	/* not resumable: copied whole again after a crash */
-		job->partials = grown;
-		p = &job->partials[job->npartials];
-		*p = (struct partial){ .claimed = true };
-		if ((p->dest = strdup(dest)) == NULL)
-			goto out;
-		p->temp = temp;
-		temp = NULL;
-		job->npartials++;
+	if ((p = partial_find(job, temp)) != NULL) {
+		free(temp);
+		return p;
 	}
+	if (job->npartials == PARTIAL_MAX || (grown = realloc(job->partials,
+	    (job->npartials + 1) * sizeof(*grown))) == NULL)
+		goto out;	/* not resumable: copied whole again after a crash */
+	job->partials = grown;
+	p = &job->partials[job->npartials];
+	*p = (struct partial){ .claimed = true };
+	if ((p->dest = strdup(dest)) == NULL)
+		goto out;
+	p->temp = temp;
+	job->npartials++;
+	return p;
+out:
+	free(temp);
+	return NULL;
+}
+
+void
+partial_stage(struct job *job, char *temp, const char *dest)
+{
+	struct partial *p = partial_get(job, temp, dest);
+
+	if (p == NULL)
+		return;
+	p->dir = true;
+	/* Not waited for: a crash before it is written makes the tree anew. */
+	record_write(job, NULL);
+}
+
+void
+partial_set(struct job *job, char *temp, const char *dest, const struct statx *stx,
+    uint64_t head, uint64_t tail)
+{
+	struct partial *p = partial_get(job, temp, dest);
+
+	if (p == NULL)
+		return;
 	p->head = head;
 	p->tail = tail;
 	p->size = stx->stx_size;
@@ -224,8 +261,6 @@ partial_set(struct job *job, char *temp, const char *dest, const struct statx *s
 	p->dev_minor = stx->stx_dev_minor;
 	/* Not waited for: a crash before it is written costs the last stretch again. */
 	record_write(job, NULL);
-out:
-	free(temp);
 }
 
 void

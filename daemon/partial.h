@@ -14,7 +14,9 @@ struct job;
  * A large file's temporary with a checkpoint (partial.c): what of it is
  * copied and synced, so that a job run again after a crash or restart
  * goes on from there (copy_resume.c) instead of copying it all again.
- * Kept in the job's record, with the source's identity as it was.
+ * Kept in the job's record, with the source's identity as it was. Or
+ * (dir) a new directory being made under its temporary name (tree.c),
+ * which a job run again merges into instead of making it anew.
  */
 struct partial {
 	char		*temp;		/* relative to the job's partial_dir, as clean.c's names */
@@ -24,6 +26,7 @@ struct partial {
 	int64_t		 mtime_sec;
 	uint32_t	 mtime_nsec;
 	uint32_t	 dev_major, dev_minor;
+	bool		 dir;		/* a new directory's: only temp and dest */
 	bool		 claimed;	/* a copy of this run has taken it */
 };
 
@@ -33,13 +36,15 @@ int	 partial_read(struct json_object *rec, struct job *);
 void	 partial_free(struct job *);
 /* Whether name (a base name, or rel with full) is a checkpointed temporary. */
 bool	 partial_is_temp(const struct job *, const char *name, bool full);
-/* The unclaimed checkpoint for the destination dest (item_rel), claimed; or NULL. */
-struct partial *partial_claim(struct job *, const char *dest);
+/* The unclaimed checkpoint for the destination dest (item_rel), of a directory or not, claimed; or NULL. */
+struct partial *partial_claim(struct job *, const char *dest, bool dir);
 /* Whether the source stx is still the file the checkpoint was taken of. */
 bool	 partial_matches(const struct partial *, const struct statx *);
 /* A checkpoint of temporary temp (taken) for dest, recorded. */
 void	 partial_set(struct job *, char *temp, const char *dest, const struct statx *,
 	    uint64_t head, uint64_t tail);
+/* The new directory temp (taken) for dest, recorded. */
+void	 partial_stage(struct job *, char *temp, const char *dest);
 /* The temporary temp is gone: its checkpoint with it. */
 void	 partial_drop(struct job *, const char *temp);
 /*

@@ -18,7 +18,8 @@
  * merged into, and each file put into it is published on its own
  * (copy.c). Whatever the job's end (done, failed, cancelled), what it
  * made is renamed into place; a crash leaves the temporary, which the
- * job's restart removes.
+ * job's restart removes, or (a job that keeps times: what it made is
+ * whole where its times are the source's) merges into (tree_adopt).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -34,7 +35,9 @@
 #include "cred.h"
 #include "hlink.h"
 #include "job.h"
+#include "journal.h"
 #include "log.h"
+#include "partial.h"
 #include "path.h"
 #include "tree.h"
 #include "tree_int.h"
@@ -265,16 +268,80 @@ tree_temp_rel(const struct tnode *n)
 	return n->parent ? tree_path(n->parent, TREE_REL, n->tmpname) : strdup(n->tmpname);
 }
 
+/*
+ * A staged directory is kept over a crash for the job's next run where
+ * what is made in it can be told whole: a file's times are set after its
+ * data, so one with the source's size and times is (update.c).
+ */
+static bool
+tree_resumable(const struct job *job)
+{
+	return request_keeps(&job->req, PRESERVE_TIMESTAMPS) && !job->req.dry_run &&
+	    journal_enabled();
+}
+
+/*
+ * A new directory that the job's last run was making when the daemon
+ * stopped: its staged temporary, kept by the restart (partial.c), is
+ * merged into instead of made anew, and renamed into place as any.
+ */
+static bool
+tree_adopt(struct tnode *n)
+{
+	struct job	*job = n->job;
+	struct partial	*p;
+	const char	*base;
+	char		*dest;
+
+	if ((n->parent && n->parent->hidden) || !tree_resumable(job) ||
+	    (dest = tree_path(n, TREE_FINAL, NULL)) == NULL)
+		return false;
+	p = partial_claim(job, dest, true);
+	free(dest);
+	if (p == NULL)
+		return false;
+	base = strrchr(p->temp, '/');
+	base = base ? base + 1 : p->temp;
+	if (strlen(base) >= sizeof(n->tmpname)) {
+		partial_drop(job, p->temp);
+		return false;
+	}
+	strcpy(n->tmpname, base);
+	clean_temp_made(job, tree_temp_rel(n));
+	n->hidden = n->staged = n->existed = n->adopted = true;
+	log_info("job %llu: directory '%s': goes on in what the last run made of it",
+	    (unsigned long long)job->id, n->name);
+	return true;
+}
+
+/* The adopted directory is gone after all: made anew. */
+static enum tstate
+tree_unadopt(struct tnode *n)
+{
+	char *rel = tree_temp_rel(n);
+
+	partial_drop(n->job, rel);
+	clean_temp_gone(n->job, rel);
+	n->tmpname[0] = '\0';
+	n->hidden = n->staged = n->existed = n->adopted = false;
+	return TS_MKDIR;
+}
+
 /* The new directory, made where it goes inside a hidden one, else under a temporary name. */
 static struct eop *
 tree_mkdir_op(struct tnode *n)
 {
-	struct eop *op = tree_op(n, EOP_MKDIR);
+	struct eop	*op = tree_op(n, EOP_MKDIR);
+	char		*dest;
 
 	n->hidden = true;
 	if (!(n->parent && n->parent->hidden)) {
 		path_new_temp_name(n->tmpname, sizeof(n->tmpname), n->job->id);
 		clean_temp_made(n->job, tree_temp_rel(n));
+		if (tree_resumable(n->job) && (dest = tree_path(n, TREE_FINAL, NULL)) != NULL) {
+			partial_stage(n->job, tree_temp_rel(n), dest);
+			free(dest);
+		}
 	}
 	op->dirfd = tree_dst_parent(n);
 	op->path = n->tmpname[0] ? n->tmpname : n->name;
@@ -383,13 +450,15 @@ tree_on_stat_src(struct tnode *n, int res)
 		return tree_fail_into_itself(n);
 	if (n->parent && n->parent->phantom)
 		return tree_phantom(n);
-	/* Inside a hidden directory nothing can be in the way. */
-	return n->parent && n->parent->hidden ? TS_MKDIR : TS_OPEN_FINAL;
+	/* Inside a hidden directory nothing can be in the way (unless the last run made it). */
+	return n->parent && n->parent->hidden && !n->parent->adopted ? TS_MKDIR : TS_OPEN_FINAL;
 }
 
 static enum tstate
 tree_on_open_dst(struct tnode *n, int res)
 {
+	if (res == -ENOENT && n->adopted)
+		return tree_unadopt(n);
 	if (res < 0)
 		return tree_fail(n, res == -ENOTDIR || res == -ELOOP ? -ENOTDIR : res,
 		    "cannot copy a directory to '%s': %s", TREE_DST);
@@ -403,7 +472,7 @@ tree_on_open_final(struct tnode *n, int res)
 	const struct job_request *req = &n->job->req;
 
 	if (res == -ENOENT)
-		return req->dry_run ? tree_phantom(n) : TS_MKDIR;
+		return req->dry_run ? tree_phantom(n) : tree_adopt(n) ? TS_OPEN_DST : TS_MKDIR;
 	/* dry_run: the entry in the way was only told deleted (tree_delete.c). */
 	if ((res == -ENOTDIR || res == -ELOOP) && req->dry_run && req->delete &&
 	    n->parent && n->parent->existed)
@@ -566,12 +635,14 @@ tree_end(struct tnode *n)
 	struct tnode	*parent = n->parent;
 	uid_t		 uid = job->cred->uid;
 	bool		 held = n->fds_held;
-	char		*path;
+	char		*path, *rel;
 
 	job->tree_job->nodes--;
 	/* Renamed into place, or removed (or left, and said so): not ours any more. */
-	if (n->tmpname[0])
-		clean_temp_gone(job, tree_temp_rel(n));
+	if (n->tmpname[0] && (rel = tree_temp_rel(n)) != NULL) {
+		partial_drop(job, rel);
+		clean_temp_gone(job, rel);
+	}
 	if (held)
 		fdshare_give(&job->tree_job->share, TREE_NODE_FDS);
 	path = n->end_err ? tree_path(n, TREE_SRC, NULL) : NULL;

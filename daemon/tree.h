@@ -53,6 +53,12 @@ struct tnode {
 	 * inside it (hidden) needs no temporary name of its own.
 	 */
 	bool		 staged, hidden;
+	/*
+	 * Staged by the job's run before a crash, and merged into by this
+	 * one (tree_adopt): what is in it was made, not published, so it
+	 * is looked at as in an existing directory.
+	 */
+	bool		 adopted;
 	bool		 moved;		/* staged, and renamed into place since */
 	bool		 into_itself;	/* staged, and found inside its source: it goes */
 	bool		 phantom;	/* dry_run: it would be made; it has no destination */

@@ -147,11 +147,12 @@ test_partial_round_trip(void **state)
 	assert_int_equal(back.partials[0].mtime_nsec, 20);
 	/* Taken once, by its destination, and only below the same directory. */
 	back.dest_parent = "/elsewhere";
-	assert_null(partial_claim(&back, "a/big"));
+	assert_null(partial_claim(&back, "a/big", false));
 	back.dest_parent = "/d";
-	assert_null(partial_claim(&back, "a/other"));
-	assert_non_null(partial_claim(&back, "a/big"));
-	assert_null(partial_claim(&back, "a/big"));
+	assert_null(partial_claim(&back, "a/other", false));
+	assert_null(partial_claim(&back, "a/big", true));	/* not a directory's */
+	assert_non_null(partial_claim(&back, "a/big", false));
+	assert_null(partial_claim(&back, "a/big", false));
 	partial_drop(&back, "a/.cpd-tmp.7.1");
 	assert_int_equal(back.npartials, 0);
 	back.dest_parent = NULL;
