@@ -163,6 +163,9 @@ cmd_copy_cp_params(struct client *c, struct json_object *params)
 				    vocab_preserve_name((enum preserve_attr)p)));
 		json_object_object_add(params, VOCAB_PRESERVE, a);
 	}
+	/* cp --no-preserve=mode: not the source's bits, a new file's. */
+	if (c->no_preserve & PRESERVE_BIT(PRESERVE_MODE))
+		json_object_object_add(params, VOCAB_DEFAULT_MODE, json_object_new_boolean(1));
 	if (c->one_file_system)
 		json_object_object_add(params, VOCAB_ONE_FILE_SYSTEM, json_object_new_boolean(1));
 	if (c->remove_destination)

@@ -41,19 +41,23 @@ cp_refuse(const char *name, const char *what)
 	    "see cpd-client(1)", name, what);
 }
 
-/* "mode,ownership": PRESERVE_BIT()s into *bits; context and all as cp takes them. */
+/*
+ * "mode,ownership" of --preserve (keep) or --no-preserve; context and all
+ * as cp takes them. The later option wins for an attribute named in both.
+ */
 static int
-cp_preserve_list(const char *opt, const char *list, unsigned *bits, bool keep)
+cp_preserve_list(struct client *c, const char *opt, const char *list, bool keep)
 {
-	char	*copy = strdup(list), *word, *save = NULL;
-	int	 p, rc = 0;
+	char		*copy = strdup(list), *word, *save = NULL;
+	int		 p, rc = 0;
+	unsigned	 b = 0;
 
 	if (copy == NULL)
 		return client_error(CLIENT_EXIT_FAIL, "out of memory");
 	for (word = strtok_r(copy, ",", &save); word && rc == 0;
 	    word = strtok_r(NULL, ",", &save)) {
 		if (strcmp(word, "all") == 0)
-			*bits |= PRESERVE_ALL;
+			b |= PRESERVE_ALL;
 		else if (strcmp(word, "context") == 0) {
 			if (keep && !cp_selinux())
 				rc = client_error(CLIENT_EXIT_FAIL, "cannot preserve security "
@@ -61,7 +65,7 @@ cp_preserve_list(const char *opt, const char *list, unsigned *bits, bool keep)
 			else if (keep)
 				rc = cp_refuse("--preserve=context", "SELinux contexts");
 		} else if ((p = vocab_preserve_parse(word)) >= 0)
-			*bits |= PRESERVE_BIT(p);
+			b |= PRESERVE_BIT(p);
 		else
 			rc = client_error(CLIENT_EXIT_USAGE, "invalid argument '%s' for '%s' "
 			    "(expected mode, ownership, timestamps, links, context, xattr or all)",
@@ -70,6 +74,8 @@ cp_preserve_list(const char *opt, const char *list, unsigned *bits, bool keep)
 	if (list[0] == '\0')
 		rc = client_error(CLIENT_EXIT_USAGE, "invalid argument '' for '%s'", opt);
 	free(copy);
+	c->preserve = keep ? c->preserve | b : c->preserve & ~b;
+	c->no_preserve = keep ? c->no_preserve & ~b : c->no_preserve | b;
 	return rc;
 }
 
@@ -97,14 +103,15 @@ cp_option(struct client *c, int opt, int *status)
 	case 'p':
 		c->preserve |= PRESERVE_BIT(PRESERVE_MODE) | PRESERVE_BIT(PRESERVE_OWNERSHIP) |
 		    PRESERVE_BIT(PRESERVE_TIMESTAMPS);
+		c->no_preserve &= ~c->preserve;
 		break;
 	case CP_PRESERVE:
 		if (optarg == NULL)
 			return cp_option(c, 'p', status);
-		*status = cp_preserve_list("--preserve", optarg, &c->preserve, true);
+		*status = cp_preserve_list(c, "--preserve", optarg, true);
 		break;
 	case CP_NO_PRESERVE:
-		*status = cp_preserve_list("--no-preserve", optarg, &c->no_preserve, false);
+		*status = cp_preserve_list(c, "--no-preserve", optarg, false);
 		break;
 	case 'L':
 	case 'H':

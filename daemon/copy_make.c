@@ -61,7 +61,7 @@ copy_make_op(struct copy *c)
 		 * (copy_publish_keeps_dst). */
 		op->mode = copy_publish_keeps_dst(c) ? 0600 :
 		    !request_keeps(&job->req, PRESERVE_MODE) ?
-		    c->stx.stx_mode & 0777 & ~job->req.umask :
+		    request_new_mode(&job->req, c->stx.stx_mode) :
 		    c->nameless || c->direct ? c->stx.stx_mode & 0777 : 0600;
 		op->resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
 		break;
@@ -71,8 +71,8 @@ copy_make_op(struct copy *c)
 		break;
 	case K_SPECIAL:
 		op = copy_op(c, EOP_MKNOD);
-		op->mode = c->stx.stx_mode & (S_IFMT | (request_keeps(&job->req, PRESERVE_MODE) ? 07777 :
-		    0777 & ~job->req.umask));
+		op->mode = (c->stx.stx_mode & S_IFMT) | (request_keeps(&job->req, PRESERVE_MODE) ?
+		    c->stx.stx_mode & 07777 : request_new_mode(&job->req, c->stx.stx_mode));
 		op->off = makedev(c->stx.stx_rdev_major, c->stx.stx_rdev_minor);
 		break;
 	case K_HARDLINK:

@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "cpd-vocab.h"
@@ -55,6 +56,7 @@ struct job_request {
 	bool		  remove_destination;	/* what is in the way is replaced, whatever it is */
 	bool		  hard_link;	/* link (cp -l): files are hard-linked, not copied */
 	bool		  no_dereference;	/* cp -P: a symlink source is copied as one */
+	bool		  default_mode;	/* cp --no-preserve=mode: 0666/0777 less umask */
 	char		 *backup_suffix;	/* cp -b: what is replaced is kept as name+suffix */
 };
 
@@ -63,6 +65,19 @@ static inline bool
 request_keeps(const struct job_request *req, enum preserve_attr p)
 {
 	return req->preserve & PRESERVE_BIT(p);
+}
+
+/*
+ * The permission bits of a new file of mode src_mode (its type's bits
+ * too) that does not keep the source's: the source's or (default_mode)
+ * the type's default, less the umask.
+ */
+static inline mode_t
+request_new_mode(const struct job_request *req, mode_t src_mode)
+{
+	mode_t base = !req->default_mode ? src_mode & 0777 : S_ISDIR(src_mode) ? 0777 : 0666;
+
+	return base & ~req->umask;
 }
 
 /* Whether what is in the way of a file is replaced whatever it is, keeping nothing of it. */

@@ -294,7 +294,7 @@ tree_meta_op(struct tnode *n)
 	op->meta_flags = request_meta_flags(&job->req);
 	if (!request_keeps(&job->req, PRESERVE_MODE) && !n->existed) {
 		/* As cp -r: the source's permission bits less the umask. */
-		n->stx.stx_mode &= (uint16_t)(0777 & ~job->req.umask);
+		n->stx.stx_mode = (uint16_t)request_new_mode(&job->req, n->stx.stx_mode);
 		op->meta_flags |= META_MODE;
 	}
 	return op;
