@@ -95,6 +95,7 @@ cp_option(struct client *c, int opt, int *status)
 		break;
 	case 'a':
 		c->archive = true;	/* the daemon takes archive to imply -R, -P */
+		c->deref = 'P';		/* a -H before it is undone, as in cp */
 		break;
 	case 'd':
 		c->deref = 'P';
@@ -184,16 +185,15 @@ cp_option(struct client *c, int opt, int *status)
 }
 
 /*
- * What the options together mean, checked once all are read: -L and -H
- * follow symlinks in a tree, which cpd does not (it copies them as
- * symlinks, as -R does by default in cp).
+ * What the options together mean, checked once all are read: -L follows
+ * symlinks found in a tree, which cpd does not (it copies them as
+ * symlinks, as -R does by default in cp); -H, only those given, it does.
  */
 static int
 cp_check_deref(const struct client *c)
 {
-	if ((c->recursive || c->archive) && (c->deref == 'L' || c->deref == 'H'))
-		return cp_refuse(c->deref == 'L' ? "-L" : "-H",
-		    "following symbolic links in a tree");
+	if ((c->recursive || c->archive) && c->deref == 'L')
+		return cp_refuse("-L", "following symbolic links in a tree");
 	return CLIENT_EXIT_OK;
 }
 

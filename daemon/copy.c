@@ -281,7 +281,8 @@ copy_lstat_op(struct copy *c)
 
 	op->dirfd = item_srcdir(c->item);
 	op->path = c->item->src;
-	op->flags = AT_SYMLINK_NOFOLLOW;
+	op->flags = request_nofollow(&c->job->req, c->item->parent == NULL) ?
+	    AT_SYMLINK_NOFOLLOW : 0;
 	op->stx = &c->stx;
 	return op;
 }
@@ -297,7 +298,7 @@ copy_open_src_op(struct copy *c)
 	 * copy follows a symlink given as the source, as cp does; in a tree
 	 * the entry was a file when listed and must still be one. */
 	op->flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
-	    (request_nofollow(&c->job->req) ? O_NOFOLLOW : 0);
+	    (request_nofollow(&c->job->req, c->item->parent == NULL) ? O_NOFOLLOW : 0);
 	op->resolve = RESOLVE_NO_MAGICLINKS;
 	return op;
 }
@@ -487,7 +488,7 @@ copy_on_lstat(struct copy *c, int res)
 static enum copy_state
 copy_on_open_src(struct copy *c, int res)
 {
-	if (res == -ELOOP && request_nofollow(&c->job->req))
+	if (res == -ELOOP && request_nofollow(&c->job->req, c->item->parent == NULL))
 		return CS_LSTAT;	/* became a symlink meanwhile */
 	if (res < 0) {
 		copy_vanished(c, res);

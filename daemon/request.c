@@ -246,6 +246,7 @@ request_cp(struct json_object *params, struct job_request *req, const char **bad
 	    (rc = request_bool(params, *bad = VOCAB_LINK, &req->hard_link)) < 0 ||
 	    (rc = request_bool(params, *bad = VOCAB_NO_DEREFERENCE, &req->no_dereference)) < 0 ||
 	    (rc = request_bool(params, *bad = VOCAB_DEFAULT_MODE, &req->default_mode)) < 0 ||
+	    (rc = request_bool(params, *bad = VOCAB_FOLLOW_SOURCES, &req->follow_sources)) < 0 ||
 	    (*bad = VOCAB_BACKUP_SUFFIX, rc = request_suffix(params, req)) < 0)
 		return rc;
 	return 0;
@@ -364,6 +365,8 @@ request_to_json(const struct job_request *req, struct json_object *o)
 	json_object_object_add(o, VOCAB_NO_DEREFERENCE,
 	    json_object_new_boolean(req->no_dereference));
 	json_object_object_add(o, VOCAB_DEFAULT_MODE, json_object_new_boolean(req->default_mode));
+	json_object_object_add(o, VOCAB_FOLLOW_SOURCES,
+	    json_object_new_boolean(req->follow_sources));
 	if (req->backup_suffix)
 		json_object_object_add(o, VOCAB_BACKUP_SUFFIX,
 		    json_object_new_string(req->backup_suffix));

@@ -57,6 +57,7 @@ struct job_request {
 	bool		  hard_link;	/* link (cp -l): files are hard-linked, not copied */
 	bool		  no_dereference;	/* cp -P: a symlink source is copied as one */
 	bool		  default_mode;	/* cp --no-preserve=mode: 0666/0777 less umask */
+	bool		  follow_sources;	/* cp -H: a symlink given as a source is followed */
 	char		 *backup_suffix;	/* cp -b: what is replaced is kept as name+suffix */
 };
 
@@ -87,11 +88,14 @@ request_replaces(const struct job_request *req)
 	return req->remove_destination || req->backup_suffix;
 }
 
-/* Whether a symlink given as a source is copied as a symlink (cp -R, -P). */
+/*
+ * Whether a symlink is copied as a symlink (cp -R, -P): one given as a
+ * source (top), unless follow_sources, or one found in a tree.
+ */
 static inline bool
-request_nofollow(const struct job_request *req)
+request_nofollow(const struct job_request *req, bool top)
 {
-	return req->recursive || req->no_dereference;
+	return (req->recursive || req->no_dereference) && !(top && req->follow_sources);
 }
 
 /* The META_* flags (engine.h) of what the copy keeps: all but links. */

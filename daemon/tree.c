@@ -216,7 +216,8 @@ tree_open_src_op(struct tnode *n)
 
 	op->dirfd = n->parent ? n->parent->srcfd : AT_FDCWD;
 	op->path = n->src;
-	op->flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+	op->flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+	    (request_nofollow(&n->job->req, n->parent == NULL) ? O_NOFOLLOW : 0);
 	op->resolve = RESOLVE_NO_MAGICLINKS;
 	return op;
 }
