@@ -177,9 +177,11 @@ cmd_copy_cp_params(struct client *c, struct json_object *params)
 	/* -P, -d: what a tree copy does with a symlink source, for a plain one. */
 	if (c->deref == 'P' && !c->recursive && !c->archive)
 		json_object_object_add(params, VOCAB_NO_DEREFERENCE, json_object_new_boolean(1));
-	/* -H: the sources given are followed, in a tree too. */
+	/* -H: the sources given are followed, in a tree too; -L: every symlink. */
 	if (c->deref == 'H' && (c->recursive || c->archive))
 		json_object_object_add(params, VOCAB_FOLLOW_SOURCES, json_object_new_boolean(1));
+	if (c->deref == 'L' && (c->recursive || c->archive))
+		json_object_object_add(params, VOCAB_FOLLOW_LINKS, json_object_new_boolean(1));
 	/* cp -l fails on an existing file, unless -f or --remove-destination. */
 	if (c->hard_link) {
 		json_object_object_add(params, VOCAB_LINK, json_object_new_boolean(1));

@@ -185,19 +185,6 @@ cp_option(struct client *c, int opt, int *status)
 }
 
 /*
- * What the options together mean, checked once all are read: -L follows
- * symlinks found in a tree, which cpd does not (it copies them as
- * symlinks, as -R does by default in cp); -H, only those given, it does.
- */
-static int
-cp_check_deref(const struct client *c)
-{
-	if ((c->recursive || c->archive) && c->deref == 'L')
-		return cp_refuse("-L", "following symbolic links in a tree");
-	return CLIENT_EXIT_OK;
-}
-
-/*
  * -b, --backup[=CONTROL], -S: the suffix to send in c->backup_suffix
  * (NULL: no backups). Numbered backups are cpd's to refuse; "existing"
  * is taken as simple (cpd does not look for numbered ones).
@@ -290,9 +277,11 @@ cp_operands(struct client *c, const struct cmd_entry *cmd, int argc, char **argv
 	if (c->strip_slashes)
 		for (int i = 0; i < nsrc; i++)
 			cp_strip(argv[i]);
-	if ((status = cp_check_deref(c)) != CLIENT_EXIT_OK ||
-	    (status = cp_check_backup(c, cmd)) != CLIENT_EXIT_OK)
+	if ((status = cp_check_backup(c, cmd)) != CLIENT_EXIT_OK)
 		return status;
+	/* cp 9.1: -l -R without -H, -L or -P follows every symlink. */
+	if (c->deref == 0 && c->hard_link && (c->recursive || c->archive))
+		c->deref = 'L';
 
 	c->names.nsrc = nsrc;
 	c->names.user = argv;

@@ -519,7 +519,7 @@ copy_on_stat_src(struct copy *c, int res)
 		c->kind = K_HARDLINK;	/* cp -l: to the source itself (link_to NULL) */
 		return copy_dst_next(c);
 	}
-	if (request_keeps(&job->req, PRESERVE_LINKS) && c->stx.stx_nlink > 1)
+	if (request_links_file(&job->req, c->stx.stx_nlink, c->item->parent == NULL))
 		return CS_HLINK;
 	return copy_dst_next(c);
 }

@@ -31,7 +31,7 @@ copy_whole_fits(const struct copy *c, uint64_t max)
 
 	return S_ISREG(s->stx_mode) && s->stx_size <= max &&
 	    (uint64_t)s->stx_blocks * 512 >= s->stx_size &&		/* not sparse */
-	    (s->stx_nlink == 1 || !request_keeps(&c->job->req, PRESERVE_LINKS)) &&
+	    !request_links_file(&c->job->req, s->stx_nlink, c->item->parent == NULL) &&
 	    !path_on_procfs(s);
 }
 

@@ -58,6 +58,7 @@ struct job_request {
 	bool		  no_dereference;	/* cp -P: a symlink source is copied as one */
 	bool		  default_mode;	/* cp --no-preserve=mode: 0666/0777 less umask */
 	bool		  follow_sources;	/* cp -H: a symlink given as a source is followed */
+	bool		  follow_links;	/* cp -L: every symlink is followed, in a tree too */
 	char		 *backup_suffix;	/* cp -b: what is replaced is kept as name+suffix */
 };
 
@@ -81,6 +82,18 @@ request_new_mode(const struct job_request *req, mode_t src_mode)
 	return base & ~req->umask;
 }
 
+/*
+ * Whether a file of nlink links (a source given: top) is to be kept a
+ * hard link of another name of the job: one with several links, or
+ * with a symlink followed any file, as two symlinks may lead to it (cp).
+ */
+static inline bool
+request_links_file(const struct job_request *req, uint32_t nlink, bool top)
+{
+	return request_keeps(req, PRESERVE_LINKS) &&
+	    (nlink > 1 || req->follow_links || (top && req->follow_sources));
+}
+
 /* Whether what is in the way of a file is replaced whatever it is, keeping nothing of it. */
 static inline bool
 request_replaces(const struct job_request *req)
@@ -90,12 +103,14 @@ request_replaces(const struct job_request *req)
 
 /*
  * Whether a symlink is copied as a symlink (cp -R, -P): one given as a
- * source (top), unless follow_sources, or one found in a tree.
+ * source (top), unless follow_sources, or one found in a tree; none
+ * with follow_links.
  */
 static inline bool
 request_nofollow(const struct job_request *req, bool top)
 {
-	return (req->recursive || req->no_dereference) && !(top && req->follow_sources);
+	return (req->recursive || req->no_dereference) && !req->follow_links &&
+	    !(top && req->follow_sources);
 }
 
 /* The META_* flags (engine.h) of what the copy keeps: all but links. */
