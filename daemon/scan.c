@@ -160,13 +160,13 @@ scan_probed(struct eop *op, int res)
 	job->active--;
 	if (res >= 0)
 		scan_device(job, &p->stx, true);
-	else if ((res == -ENOENT || res == -ENOTDIR) && !job_stopping(job) &&
+	else if ((res == -ENOENT || res == -ENOTDIR || res == -ELOOP) && !job_stopping(job) &&
 	    path_dirname(p->path, parent, sizeof(parent)) == 0 &&
 	    strcmp(parent, p->path) != 0) {
 		strcpy(p->path, parent);	/* shorter: it fits */
 		scan_probe(job, NULL);
 		return;
-	} else if (res != -ENOENT && res != -ENOTDIR)
+	} else if (res != -ENOENT && res != -ENOTDIR && res != -ELOOP)
 		job_fail(job, res, "cannot copy into '%s'", job->req.destination);
 	free(job->probe);
 	job->probe = NULL;
@@ -293,7 +293,8 @@ scan_dest_opened(struct eop *op, int res)
 		job_end(job);
 		return;
 	}
-	if ((res != -ENOTDIR && res != -ENOENT) || job->req.nsources > 1 ||
+	/* ELOOP: a symlink loop, not a directory; what is in the way of the file. */
+	if ((res != -ENOTDIR && res != -ENOENT && res != -ELOOP) || job->req.nsources > 1 ||
 	    path_trailing_slash(dest)) {
 		job_fail(job, res, "cannot copy into '%s'", dest);
 		job_end(job);
