@@ -145,6 +145,7 @@ struct client {
 	bool		 one_file_system;
 	bool		 remove_destination;
 	bool		 hard_link;	/* -l */
+	bool		 symlink;	/* -s */
 	bool		 force;		/* -f: -l replaces an existing file */
 	bool		 backup;	/* -b, --backup, -S */
 	const char	*backup_control;	/* --backup=CONTROL */

@@ -182,9 +182,12 @@ cmd_copy_cp_params(struct client *c, struct json_object *params)
 		json_object_object_add(params, VOCAB_FOLLOW_SOURCES, json_object_new_boolean(1));
 	if (c->deref == 'L' && (c->recursive || c->archive))
 		json_object_object_add(params, VOCAB_FOLLOW_LINKS, json_object_new_boolean(1));
-	/* cp -l fails on an existing file, unless -f or --remove-destination. */
-	if (c->hard_link) {
+	/* cp -l, -s fail on an existing file, unless -f or --remove-destination. */
+	if (c->symlink)
+		json_object_object_add(params, VOCAB_SYMLINK, json_object_new_boolean(1));
+	else if (c->hard_link)
 		json_object_object_add(params, VOCAB_LINK, json_object_new_boolean(1));
+	if (c->hard_link || c->symlink) {
 		if (!c->force && !c->remove_destination)
 			json_object_object_add(params, VOCAB_NO_CLOBBER,
 			    json_object_new_boolean(1));

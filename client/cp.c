@@ -20,7 +20,6 @@ static const struct {
 	const char	*what;
 } cp_refused[] = {
 	{ 'i', "-i", "the daemon cannot ask before replacing; -n keeps existing files" },
-	{ 's', "-s", "symbolic links instead of copies" },
 	{ CP_PARENTS, "--parents", "the source's path under the directory" },
 	{ CP_ATTRIBUTES_ONLY, "--attributes-only", "attributes without the data" },
 	{ CP_COPY_CONTENTS, "--copy-contents", "the contents of special files in a tree" },
@@ -130,6 +129,9 @@ cp_option(struct client *c, int opt, int *status)
 		break;
 	case 'l':
 		c->hard_link = true;
+		break;
+	case 's':
+		c->symlink = true;
 		break;
 	case 'v':
 		c->verbose = true;
@@ -258,6 +260,8 @@ cp_operands(struct client *c, const struct cmd_entry *cmd, int argc, char **argv
 {
 	int	 nsrc, status;
 
+	if (c->hard_link && c->symlink)
+		return cmd_usage_error(cmd, "cannot make both hard and symbolic links");
 	if (c->target_dir && c->no_target_dir)
 		return cmd_usage_error(cmd, "cannot combine --target-directory (-t) and "
 		    "--no-target-directory (-T)");
@@ -516,10 +520,11 @@ cp_wording(const struct client *c, const char *mapped)
 	if (tail && cp_bare(mapped))
 		r = asprintf(&out, "%s%.*s", strncmp(mapped, "omitting", 8) == 0 ?
 		    "-r not specified; " : "", (int)(tail - mapped), mapped);
-	else if (c->hard_link && mapped[0] == '\'' && kept && kept + strlen(CP_KEPT) == tail)
-		/* -l without -f: the file in the way stays, as cp's "File exists". */
-		r = asprintf(&out, "cannot create hard link '%.*s' to '%s': %s",
-		    (int)(kept - mapped - 1), mapped + 1,
+	else if ((c->hard_link || c->symlink) && mapped[0] == '\'' && kept &&
+	    kept + strlen(CP_KEPT) == tail)
+		/* -l, -s without -f: the file in the way stays, as cp's "File exists". */
+		r = asprintf(&out, "cannot create %s '%.*s' to '%s': %s",
+		    c->symlink ? "symbolic link" : "hard link", (int)(kept - mapped - 1), mapped + 1,
 		    cp_source_of(c, mapped + 1, (size_t)(kept - mapped - 1)), why);
 	else if (strncmp(mapped, "cannot copy into '", 18) == 0 && nm->into_dir)
 		r = asprintf(&out, "target %s'%s': %s", c->target_dir ? "directory " : "",

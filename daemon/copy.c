@@ -402,7 +402,7 @@ copy_on_stat_dst(struct copy *c, int res)
 	if (res == -ENOENT && c->dst_link)
 		copy_error(c, res, "not writing through dangling symlink '%s'", c->dstpath);
 	else if (res == 0) {
-		if (c->kind == K_FILE && c->dstx.stx_ino == c->stx.stx_ino &&
+		if ((c->kind == K_FILE || job->req.symlink) && c->dstx.stx_ino == c->stx.stx_ino &&
 		    c->dstx.stx_dev_major == c->stx.stx_dev_major &&
 		    c->dstx.stx_dev_minor == c->stx.stx_dev_minor)
 			copy_error(c, -EINVAL, "'%s' and '%s' are the same file",
@@ -424,6 +424,8 @@ copy_on_stat_dst(struct copy *c, int res)
 		copy_error(c, res, "cannot access '%s'", c->dstpath);
 	if (c->err)
 		return CS_END;
+	if (c->kind == K_SYMLINK && c->target)
+		return CS_CREATE;	/* cp -s: the source's path */
 	if (c->kind == K_SYMLINK) {
 		if ((c->target = malloc(PATH_MAX)) == NULL) {
 			copy_error(c, -ENOMEM, "cannot read link '%s'", c->srcpath);
@@ -474,6 +476,15 @@ copy_on_lstat(struct copy *c, int res)
 			return CS_DIR;
 		copy_error(c, -EISDIR, "omitting directory '%s'", c->srcpath);
 		return CS_END;
+	}
+	if (job->req.symlink) {
+		/* cp -s: the source is not read, only named. */
+		c->kind = K_SYMLINK;
+		if ((c->target = strdup(c->srcpath)) == NULL) {
+			copy_error(c, -ENOMEM, "cannot copy '%s'", c->srcpath);
+			return CS_END;
+		}
+		return copy_dst_next(c);
 	}
 	if (S_ISREG(c->stx.stx_mode))
 		return CS_OPEN_SRC;
@@ -855,7 +866,8 @@ copy_start(struct job *job, struct item *it)
 	if (copy_whole_may(c)) {
 		copy_change_state(c, CS_OPEN_SRC);
 		copy_whole(c);
-	} else if ((it->parent && it->dtype == DT_REG) || !job->req.recursive)
+	} else if (((it->parent && it->dtype == DT_REG) || !job->req.recursive) &&
+	    !job->req.symlink)
 		copy_enter(c, CS_OPEN_SRC);
 	else
 		copy_enter(c, CS_LSTAT);

@@ -248,6 +248,7 @@ request_cp(struct json_object *params, struct job_request *req, const char **bad
 	    (rc = request_bool(params, *bad = VOCAB_DEFAULT_MODE, &req->default_mode)) < 0 ||
 	    (rc = request_bool(params, *bad = VOCAB_FOLLOW_SOURCES, &req->follow_sources)) < 0 ||
 	    (rc = request_bool(params, *bad = VOCAB_FOLLOW_LINKS, &req->follow_links)) < 0 ||
+	    (rc = request_bool(params, *bad = VOCAB_SYMLINK, &req->symlink)) < 0 ||
 	    (*bad = VOCAB_BACKUP_SUFFIX, rc = request_suffix(params, req)) < 0)
 		return rc;
 	return 0;
@@ -369,6 +370,7 @@ request_to_json(const struct job_request *req, struct json_object *o)
 	json_object_object_add(o, VOCAB_FOLLOW_SOURCES,
 	    json_object_new_boolean(req->follow_sources));
 	json_object_object_add(o, VOCAB_FOLLOW_LINKS, json_object_new_boolean(req->follow_links));
+	json_object_object_add(o, VOCAB_SYMLINK, json_object_new_boolean(req->symlink));
 	if (req->backup_suffix)
 		json_object_object_add(o, VOCAB_BACKUP_SUFFIX,
 		    json_object_new_string(req->backup_suffix));

@@ -59,6 +59,7 @@ struct job_request {
 	bool		  default_mode;	/* cp --no-preserve=mode: 0666/0777 less umask */
 	bool		  follow_sources;	/* cp -H: a symlink given as a source is followed */
 	bool		  follow_links;	/* cp -L: every symlink is followed, in a tree too */
+	bool		  symlink;	/* cp -s: files are symlinks to their sources */
 	char		 *backup_suffix;	/* cp -b: what is replaced is kept as name+suffix */
 };
 

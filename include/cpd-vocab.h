@@ -106,6 +106,7 @@ static const char *const vocab_methods[M_COUNT] = {
 #define VOCAB_DEFAULT_MODE	"default_mode"
 #define VOCAB_FOLLOW_SOURCES	"follow_sources"
 #define VOCAB_FOLLOW_LINKS	"follow_links"
+#define VOCAB_SYMLINK		"symlink"
 #define VOCAB_BACKUP_SUFFIX	"backup_suffix"
 
 /* A Filter's fields, a Change's, and where a reply carries changes. */

@@ -17,10 +17,12 @@ EXPECT="$(dirname "$0")/coreutils_cp.expect"
 need_root "the daemon serves the scripts' files as root"
 
 mkdir -p "$T/build/src"
-# sed by its full path: preserve-gid runs cp with PATH naming only cp's directory.
+# sed by its full path: preserve-gid runs cp with PATH naming only cp's
+# directory. A pipe, not >(...): cp's messages are all written when it exits.
 cat >"$T/build/src/cp" <<EOF2
 #!/bin/bash
-exec "$CLIENT" copy "\$@" 2> >($(command -v sed) -u 's/^cpd-client:/cp:/' >&2)
+{ "$CLIENT" copy "\$@" 2>&1 1>&3 3>&- | $(command -v sed) -u 's/^cpd-client:/cp:/' >&2
+  exit "\${PIPESTATUS[0]}"; } 3>&1
 EOF2
 chmod +x "$T/build/src/cp"
 start_daemon_raw
