@@ -174,6 +174,11 @@ cmd_copy_cp_params(struct client *c, struct json_object *params)
 	if (c->backup_suffix)
 		json_object_object_add(params, VOCAB_BACKUP_SUFFIX,
 		    json_object_new_string(c->backup_suffix));
+	if (c->force && c->backup_suffix)
+		json_object_object_add(params, VOCAB_FORCE, json_object_new_boolean(1));
+	if (c->backup_suffix && c->backup_mode != BACKUP_SIMPLE)
+		json_object_object_add(params, VOCAB_BACKUP,
+		    json_object_new_string(vocab_backup_name(c->backup_mode)));
 	/* -P, -d: what a tree copy does with a symlink source, for a plain one. */
 	if (c->deref == 'P' && !c->recursive && !c->archive)
 		json_object_object_add(params, VOCAB_NO_DEREFERENCE, json_object_new_boolean(1));

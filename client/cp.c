@@ -188,8 +188,7 @@ cp_option(struct client *c, int opt, int *status)
 
 /*
  * -b, --backup[=CONTROL], -S: the suffix to send in c->backup_suffix
- * (NULL: no backups). Numbered backups are cpd's to refuse; "existing"
- * is taken as simple (cpd does not look for numbered ones).
+ * (NULL: no backups), and how backups are named in c->backup_mode.
  */
 static int
 cp_check_backup(struct client *c, const struct cmd_entry *cmd)
@@ -205,7 +204,11 @@ cp_check_backup(struct client *c, const struct cmd_entry *cmd)
 		    "exclusive");
 	if (control == NULL && (env = getenv("VERSION_CONTROL")) != NULL && *env)
 		control = env;
-	if (control == NULL || strcmp(control, "existing") == 0 || strcmp(control, "nil") == 0 ||
+	if (control == NULL || strcmp(control, "existing") == 0 || strcmp(control, "nil") == 0)
+		c->backup_mode = BACKUP_EXISTING;
+	else if (strcmp(control, "numbered") == 0 || strcmp(control, "t") == 0)
+		c->backup_mode = BACKUP_NUMBERED;
+	if (c->backup_mode != BACKUP_SIMPLE ||
 	    strcmp(control, "simple") == 0 || strcmp(control, "never") == 0) {
 		if (c->backup_suffix == NULL && (env = getenv("SIMPLE_BACKUP_SUFFIX")) && *env)
 			c->backup_suffix = env;
@@ -219,8 +222,6 @@ cp_check_backup(struct client *c, const struct cmd_entry *cmd)
 		c->backup_suffix = NULL;
 		return CLIENT_EXIT_OK;
 	}
-	if (strcmp(control, "numbered") == 0 || strcmp(control, "t") == 0)
-		return cp_refuse("--backup=numbered", "numbered backups");
 	return cmd_usage_error(cmd, "invalid argument '%s' for 'backup type' (expected none, "
 	    "off, numbered, t, existing, nil, simple or never)", control);
 }

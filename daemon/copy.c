@@ -404,7 +404,8 @@ copy_on_stat_dst(struct copy *c, int res)
 	else if (res == 0) {
 		if ((c->kind == K_FILE || job->req.symlink) && c->dstx.stx_ino == c->stx.stx_ino &&
 		    c->dstx.stx_dev_major == c->stx.stx_dev_major &&
-		    c->dstx.stx_dev_minor == c->stx.stx_dev_minor)
+		    c->dstx.stx_dev_minor == c->stx.stx_dev_minor &&
+		    !(c->kind == K_FILE && job->req.force && job->req.backup_suffix))
 			copy_error(c, -EINVAL, "'%s' and '%s' are the same file",
 			    c->srcpath, c->dstpath);
 		else if (S_ISDIR(c->dstx.stx_mode))
@@ -694,7 +695,7 @@ static const struct copy_step {
 	[CS_META] =		{ copy_publish_meta_op,		copy_publish_on_written },
 	[CS_FSYNC] =		{ copy_publish_fsync_op,	copy_publish_on_written },
 	[CS_VERIFY] =		{ copy_verify_op,		copy_verify_on },
-	[CS_BACKUP] =		{ copy_publish_backup_op,	copy_publish_on_backup },
+	[CS_BACKUP] =		{ copy_backup_op,		copy_publish_on_backup },
 	[CS_LINK_TEMP] =	{ copy_publish_link_op,		copy_publish_on_link },
 	[CS_LINK_FINAL] =	{ copy_publish_link_op,		copy_publish_on_link },
 	[CS_RENAME] =		{ copy_publish_rename_op,	copy_publish_on_rename },

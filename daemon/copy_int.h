@@ -181,7 +181,6 @@ struct eop *copy_publish_meta_op(struct copy *);
 struct eop *copy_publish_fsync_op(struct copy *);
 struct eop *copy_publish_link_op(struct copy *);
 struct eop *copy_publish_rename_op(struct copy *);
-struct eop *copy_publish_backup_op(struct copy *);
 struct eop *copy_publish_unlink_op(struct copy *);
 enum copy_state copy_publish_on_recheck(struct copy *, int);
 enum copy_state copy_publish_on_written(struct copy *, int);
@@ -190,6 +189,9 @@ enum copy_state copy_publish_on_rename(struct copy *, int);
 enum copy_state copy_publish_on_backup(struct copy *, int);
 enum copy_state copy_publish_on_unlink(struct copy *, int);
 bool	copy_publish_src_changed(const struct statx *, const struct statx *);
+
+/* copy_backup.c: cp -b, what is in the way keeps a backup name (CS_BACKUP) */
+struct eop *copy_backup_op(struct copy *);
 
 /* copy_verify.c: --verify */
 bool	copy_verify_wanted(const struct copy *);

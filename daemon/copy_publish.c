@@ -288,24 +288,6 @@ copy_publish_on_rename(struct copy *c, int res)
 	return CS_END;
 }
 
-/*
- * cp -b: the file in the way goes to its backup name (an older backup
- * there is replaced) just before the copy takes its name, as cp does;
- * between the two renames the name is free.
- */
-struct eop *
-copy_publish_backup_op(struct copy *c)
-{
-	struct eop *op = copy_op(c, EOP_RENAME);
-
-	free(c->backup);
-	if (asprintf(&c->backup, "%s%s", c->item->name, c->job->req.backup_suffix) < 0)
-		c->backup = NULL;
-	op->path = c->item->name;
-	op->path2 = c->backup ? c->backup : "";	/* ENOENT, reported below */
-	return op;
-}
-
 enum copy_state
 copy_publish_on_backup(struct copy *c, int res)
 {

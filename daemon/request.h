@@ -60,7 +60,9 @@ struct job_request {
 	bool		  follow_sources;	/* cp -H: a symlink given as a source is followed */
 	bool		  follow_links;	/* cp -L: every symlink is followed, in a tree too */
 	bool		  symlink;	/* cp -s: files are symlinks to their sources */
+	bool		  force;	/* cp -f: with backups, a file copied onto itself */
 	char		 *backup_suffix;	/* cp -b: what is replaced is kept as name+suffix */
+	enum backup_mode  backup;	/* or as name.~N~ */
 };
 
 /* Whether the copy keeps attribute p of its sources. */

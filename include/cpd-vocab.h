@@ -26,6 +26,9 @@ enum job_prio { PRIO_INTERACTIVE, PRIO_NORMAL, PRIO_BULK, PRIO_COUNT, PRIO_AUTO 
 
 enum reflink_mode { REFLINK_AUTO, REFLINK_ALWAYS, REFLINK_NEVER, REFLINK_COUNT };
 
+/* Copy's backup: how a backup is named (cp's --backup=CONTROL). */
+enum backup_mode { BACKUP_SIMPLE, BACKUP_NUMBERED, BACKUP_EXISTING, BACKUP_COUNT };
+
 /*
  * Copy's update: what an existing destination file (a regular file in
  * the way of a regular file) gets. ALL replaces it (cp); NONE keeps it
@@ -73,6 +76,7 @@ static const char *const vocab_entries[ENTRY_COUNT] = {
 static const char *const vocab_filter_rules[FILTER_RULE_COUNT] = { "include", "exclude" };
 static const char *const vocab_prios[PRIO_COUNT] = { "interactive", "normal", "bulk" };
 static const char *const vocab_reflinks[REFLINK_COUNT] = { "auto", "always", "never" };
+static const char *const vocab_backups[BACKUP_COUNT] = { "simple", "numbered", "existing" };
 static const char *const vocab_methods[M_COUNT] = {
 	"reflink", "copy_file_range", "splice", "readwrite", "links", "mapped",
 };
@@ -107,7 +111,9 @@ static const char *const vocab_methods[M_COUNT] = {
 #define VOCAB_FOLLOW_SOURCES	"follow_sources"
 #define VOCAB_FOLLOW_LINKS	"follow_links"
 #define VOCAB_SYMLINK		"symlink"
+#define VOCAB_FORCE		"force"
 #define VOCAB_BACKUP_SUFFIX	"backup_suffix"
+#define VOCAB_BACKUP		"backup"
 
 /* A Filter's fields, a Change's, and where a reply carries changes. */
 #define VOCAB_FILTER_RULE	"rule"
@@ -223,6 +229,18 @@ static inline int
 vocab_update_parse(const char *s)
 {
 	return vocab_index(vocab_updates, UPDATE_COUNT, s);
+}
+
+static inline const char *
+vocab_backup_name(enum backup_mode b)
+{
+	return vocab_backups[b];
+}
+
+static inline int
+vocab_backup_parse(const char *s)
+{
+	return vocab_index(vocab_backups, BACKUP_COUNT, s);
 }
 
 static inline int
