@@ -406,6 +406,49 @@ cmd_copy_follow(struct client *c, struct json_object *params)
 	return status;
 }
 
+/* An option of cp's (cmd_copy_options' values), not one of cpd's own. */
+static bool
+cmd_copy_is_cp(int val)
+{
+	return val < 256 || val >= CP_BACKUP || val == CMD_COPY_REFLINK;
+}
+
+/*
+ * The long option getopt_long just found ambiguous (opt '?'), taken as
+ * cp takes it: an abbreviation of one of cp's options only ("--b" is
+ * cp's --backup, not also cpd's --bwlimit), with its argument in optarg
+ * (optind moved past a separate one). 0: none such.
+ */
+static int
+cmd_copy_cp_abbrev(int argc, char **argv)
+{
+	const char		*arg = optind > 0 ? argv[optind - 1] : "";
+	const struct option	*found = NULL;
+	const char		*eq;
+	size_t			 len;
+
+	if (strncmp(arg, "--", 2) != 0)
+		return 0;
+	arg += 2;
+	eq = strchr(arg, '=');
+	len = eq ? (size_t)(eq - arg) : strlen(arg);
+	for (const struct option *o = cmd_copy_options; o->name && len; o++)
+		if (cmd_copy_is_cp(o->val) && strncmp(o->name, arg, len) == 0) {
+			if (found)
+				return 0;	/* ambiguous in cp too */
+			found = o;
+		}
+	if (found == NULL || (eq && found->has_arg == no_argument))
+		return 0;
+	optarg = eq ? (char *)eq + 1 : NULL;
+	if (found->has_arg == required_argument && eq == NULL) {
+		if (optind >= argc)
+			return ':';
+		optarg = argv[optind++];
+	}
+	return found->val;
+}
+
 int
 cmd_copy_parse(struct client *c, const struct cmd_entry *cmd, int argc,
     char **argv, int *status)
@@ -415,6 +458,8 @@ cmd_copy_parse(struct client *c, const struct cmd_entry *cmd, int argc,
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, CMD_COPY_SHORT, cmd_copy_options,
 	    NULL)) != -1) {
+		if (opt == '?' && optopt == 0)
+			opt = cmd_copy_cp_abbrev(argc, argv) ?: '?';
 		switch (opt == ':' || opt == '?' ? 0 : cp_option(c, opt, status)) {
 		case 1:
 			continue;

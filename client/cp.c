@@ -474,7 +474,8 @@ cp_bare(const char *msg)
 {
 	return strstr(msg, "' are the same file") || strstr(msg, "', into itself, '") ||
 	    strncmp(msg, "omitting directory '", 20) == 0 ||
-	    strncmp(msg, "not writing through dangling symlink '", 38) == 0;
+	    strncmp(msg, "not writing through dangling symlink '", 38) == 0 ||
+	    strstr(msg, "' might destroy source;  '");
 }
 
 /* How the daemon says that no_clobber kept a file (copy.c). */

@@ -1,19 +1,22 @@
 /*
  * cp -b: the file in the way goes to its backup name just before the
  * copy takes its name, as cp does; between the two renames the name is
- * free. A simple backup (name+suffix) replaces an older one there. A
- * numbered one (name.~N~) needs the directory read for the highest N,
- * which io_uring cannot do: that and the rename run in a pool thread,
- * as the caller, and the rename does not replace (RENAME_NOREPLACE), so
- * a backup made meanwhile by someone else moves the number on instead
- * of being lost.
+ * free. A simple backup (name+suffix) replaces an older one there,
+ * unless that is the source itself (cp -b a~ a), which is refused as cp
+ * does. A numbered one (name.~N~) needs the directory read for the
+ * highest N, and its rename does not replace (RENAME_NOREPLACE), so a
+ * backup made meanwhile by someone else moves the number on instead of
+ * being lost. All of it runs in a pool thread, as the caller.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "copy_int.h"
@@ -62,27 +65,45 @@ copy_backup_highest(int dirfd, const char *name, unsigned long *high)
 	return 0;
 }
 
+/* name+suffix: the source itself there is not replaced by the file in the way. */
 static long
-copy_backup_numbered_run(struct eop *op)
+copy_backup_simple(struct copy *c, int dirfd)
+{
+	const struct statx	*src = &c->stx;
+	struct stat		 st;
+
+	if (fstatat(dirfd, c->backup, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    st.st_ino == src->stx_ino &&
+	    st.st_dev == makedev(src->stx_dev_major, src->stx_dev_minor)) {
+		c->backup_is_src = true;
+		return -EINVAL;
+	}
+	return renameat(dirfd, c->item->name, dirfd, c->backup) < 0 ? -errno : 0;
+}
+
+static long
+copy_backup_run(struct eop *op)
 {
 	struct copy		*c = op->owner;
 	const struct job_request *req = &c->job->req;
 	const char		*name = c->item->name;
-	unsigned long		 n;
+	unsigned long		 n = 0;
 	int			 rc;
 
-	if ((rc = copy_backup_highest(op->dirfd, name, &n)) < 0)
+	if (req->backup != BACKUP_SIMPLE && (rc = copy_backup_highest(op->dirfd, name, &n)) < 0)
 		return rc;
 	for (;;) {
+		bool simple = req->backup == BACKUP_SIMPLE ||
+		    (req->backup == BACKUP_EXISTING && n == 0);
+
 		free(c->backup);
-		if ((req->backup == BACKUP_EXISTING && n == 0 ?
-		    asprintf(&c->backup, "%s%s", name, req->backup_suffix) :
+		if ((simple ? asprintf(&c->backup, "%s%s", name, req->backup_suffix) :
 		    asprintf(&c->backup, "%s.~%lu~", name, ++n)) < 0) {
 			c->backup = NULL;
 			return -ENOMEM;
 		}
-		if (req->backup == BACKUP_EXISTING && n == 0)
-			return renameat(op->dirfd, name, op->dirfd, c->backup) < 0 ? -errno : 0;
+		if (simple)
+			return copy_backup_simple(c, op->dirfd);
 		if (renameat2(op->dirfd, name, op->dirfd, c->backup, RENAME_NOREPLACE) == 0)
 			return 0;
 		if (errno == EINVAL)	/* a file system without RENAME_NOREPLACE */
@@ -95,19 +116,8 @@ copy_backup_numbered_run(struct eop *op)
 struct eop *
 copy_backup_op(struct copy *c)
 {
-	const struct job_request *req = &c->job->req;
-	struct eop		*op;
+	struct eop *op = copy_op(c, EOP_CALL);
 
-	if (req->backup != BACKUP_SIMPLE) {
-		op = copy_op(c, EOP_CALL);
-		op->run = copy_backup_numbered_run;
-		return op;
-	}
-	op = copy_op(c, EOP_RENAME);
-	free(c->backup);
-	if (asprintf(&c->backup, "%s%s", c->item->name, req->backup_suffix) < 0)
-		c->backup = NULL;
-	op->path = c->item->name;
-	op->path2 = c->backup ? c->backup : "";	/* ENOENT, reported as ENOMEM */
+	op->run = copy_backup_run;
 	return op;
 }

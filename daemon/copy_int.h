@@ -104,6 +104,7 @@ struct copy {
 	bool		 snap_tried, snap_clone;
 	char		*snap_rel;	/* its path in a snapshot */
 	char		*backup;	/* CS_BACKUP: the name of what is replaced */
+	bool		 backup_is_src;	/* that name is the source's: nothing done */
 	char		 snap_proc[32];	/* /proc/self/fd/N of snapfd, or (cp -l) of srcfd */
 	unsigned	 create_tries;
 	struct statx	 stx, dstx;

@@ -293,7 +293,10 @@ copy_publish_on_backup(struct copy *c, int res)
 {
 	if (c->backup == NULL)
 		res = -ENOMEM;
-	if (res < 0)
+	if (c->backup_is_src)
+		copy_error(c, res, "backing up '%s' might destroy source;  '%s' not copied",
+		    c->dstpath, c->srcpath);
+	else if (res < 0)
 		copy_error(c, res, "cannot backup '%s'", c->dstpath);
 	return copy_publish_next(c, CS_BACKUP);
 }
