@@ -146,6 +146,7 @@ struct client {
 	bool		 remove_destination;
 	bool		 hard_link;	/* -l */
 	bool		 symlink;	/* -s */
+	int		 sparse;	/* --sparse: enum sparse_mode */
 	enum backup_mode backup_mode;	/* with a backup_suffix */
 	bool		 force;		/* -f: -l replaces an existing file */
 	bool		 backup;	/* -b, --backup, -S */

@@ -163,11 +163,7 @@ cp_option(struct client *c, int opt, int *status)
 		c->remove_destination = true;
 		break;
 	case CP_SPARSE:
-		if (strcmp(optarg, "auto") == 0)
-			break;		/* holes are kept where the source has them */
-		if (strcmp(optarg, "always") == 0 || strcmp(optarg, "never") == 0)
-			*status = cp_refuse("--sparse", "holes other than the source's");
-		else
+		if ((c->sparse = vocab_sparse_parse(optarg)) < 0)
 			*status = client_error(CLIENT_EXIT_USAGE, "invalid argument '%s' for "
 			    "'--sparse' (expected auto, always or never)", optarg);
 		break;
@@ -261,6 +257,9 @@ cp_operands(struct client *c, const struct cmd_entry *cmd, int argc, char **argv
 {
 	int	 nsrc, status;
 
+	if (c->reflink == REFLINK_ALWAYS && c->sparse != SPARSE_AUTO)
+		return client_error(CLIENT_EXIT_FAIL, "--reflink can be used only with "
+		    "--sparse=auto");	/* as cp: a failure, not a usage error */
 	if (c->hard_link && c->symlink)
 		return cmd_usage_error(cmd, "cannot make both hard and symbolic links");
 	if (c->target_dir && c->no_target_dir)

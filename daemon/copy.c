@@ -214,6 +214,7 @@ copy_size_op(struct copy *c, enum eop_type type)
 	op->fd = c->srcfd;
 	op->fd2 = c->tmpfd;
 	op->len = c->stx.stx_size;
+	op->sparse = copy_sparse(c);
 	return op;
 }
 

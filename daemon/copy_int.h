@@ -141,6 +141,13 @@ struct copy {
 	char		*msg;
 };
 
+/* cp --sparse: how a regular file's zeros are written (a stream gets every byte anyway). */
+static inline enum sparse_mode
+copy_sparse(const struct copy *c)
+{
+	return c->kind == K_FILE && !c->into ? c->job->req.sparse : SPARSE_AUTO;
+}
+
 /* copy.c */
 void	copy_error(struct copy *, int err, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));

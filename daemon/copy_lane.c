@@ -57,6 +57,7 @@ copy_lane_map_may(const struct copy *c)
 	uint64_t threshold = cpd_conf->engine.map_threshold;
 
 	return threshold && c->stx.stx_size >= threshold && c->ext == NULL && !c->into &&
+	    copy_sparse(c) == SPARSE_AUTO &&
 	    job_file_lanes(c->job) > 1 && !c->mapped && !(c->fs & CF_NO_ALLOCATE);
 }
 
@@ -131,6 +132,7 @@ copy_lane_start(struct copy *c, struct eop *op)
 	op->bulk = c->stx.stx_size >= cpd_conf->engine.async_threshold;
 	op->mapped = back;
 	op->stream = c->into;
+	op->sparse = copy_sparse(c);
 	if (back) {
 		c->method = M_MAPPED;
 		c->end_off = off;

@@ -119,7 +119,9 @@ copy_make_extents_op(struct copy *c)
 static enum copy_state
 copy_make_sparse_next(struct copy *c)
 {
+	/* --sparse=never: the holes are read as zeros and written. */
 	if ((uint64_t)c->stx.stx_blocks * 512 < c->stx.stx_size &&
+	    copy_sparse(c) != SPARSE_NEVER &&
 	    (c->ext = calloc(COPY_MAX_EXTENTS, sizeof(*c->ext))) != NULL)
 		return CS_EXTENTS;
 	return copy_lane_plan(c);

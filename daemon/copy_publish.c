@@ -79,7 +79,8 @@ copy_publish_next(struct copy *c, enum copy_state from)
 	/* Preserving, the look comes with the metadata: one step less. */
 	if (from < CS_RECHECK && c->kind == K_FILE && !copy_publish_rechecks_in_meta(c))
 		return CS_RECHECK;
-	if (from < CS_TRUNCATE && c->ext)
+	/* The size, which the holes at the end did not give. */
+	if (from < CS_TRUNCATE && (c->ext || copy_sparse(c) == SPARSE_ALWAYS))
 		return CS_TRUNCATE;
 	if (from < CS_META && copy_publish_has_meta(c))
 		return CS_META;

@@ -237,7 +237,7 @@ request_suffix(struct json_object *params, struct job_request *req)
 static int
 request_cp(struct json_object *params, struct job_request *req, const char **bad)
 {
-	int rc, backup = BACKUP_SIMPLE;
+	int rc, backup = BACKUP_SIMPLE, sparse = SPARSE_AUTO;
 
 	if ((*bad = VOCAB_PRESERVE, rc = request_preserve(params, req)) < 0 ||
 	    (rc = request_bool(params, *bad = VOCAB_ONE_FILE_SYSTEM, &req->one_file_system)) < 0 ||
@@ -250,10 +250,12 @@ request_cp(struct json_object *params, struct job_request *req, const char **bad
 	    (rc = request_bool(params, *bad = VOCAB_FOLLOW_LINKS, &req->follow_links)) < 0 ||
 	    (rc = request_bool(params, *bad = VOCAB_SYMLINK, &req->symlink)) < 0 ||
 	    (rc = request_bool(params, *bad = VOCAB_FORCE, &req->force)) < 0 ||
+	    (rc = request_word(params, *bad = VOCAB_SPARSE, vocab_sparse_parse, &sparse)) < 0 ||
 	    (*bad = VOCAB_BACKUP_SUFFIX, rc = request_suffix(params, req)) < 0 ||
 	    (rc = request_word(params, *bad = VOCAB_BACKUP, vocab_backup_parse, &backup)) < 0)
 		return rc;
 	req->backup = (enum backup_mode)backup;
+	req->sparse = (enum sparse_mode)sparse;
 	return 0;
 }
 
@@ -375,6 +377,7 @@ request_to_json(const struct job_request *req, struct json_object *o)
 	json_object_object_add(o, VOCAB_FOLLOW_LINKS, json_object_new_boolean(req->follow_links));
 	json_object_object_add(o, VOCAB_SYMLINK, json_object_new_boolean(req->symlink));
 	json_object_object_add(o, VOCAB_FORCE, json_object_new_boolean(req->force));
+	json_object_object_add(o, VOCAB_SPARSE, json_object_new_string(vocab_sparse_name(req->sparse)));
 	if (req->backup_suffix)
 		json_object_object_add(o, VOCAB_BACKUP_SUFFIX,
 		    json_object_new_string(req->backup_suffix));

@@ -61,6 +61,7 @@ struct job_request {
 	bool		  follow_links;	/* cp -L: every symlink is followed, in a tree too */
 	bool		  symlink;	/* cp -s: files are symlinks to their sources */
 	bool		  force;	/* cp -f: with backups, a file copied onto itself */
+	enum sparse_mode  sparse;	/* cp --sparse */
 	char		 *backup_suffix;	/* cp -b: what is replaced is kept as name+suffix */
 	enum backup_mode  backup;	/* or as name.~N~ */
 };

@@ -26,6 +26,13 @@ enum job_prio { PRIO_INTERACTIVE, PRIO_NORMAL, PRIO_BULK, PRIO_COUNT, PRIO_AUTO 
 
 enum reflink_mode { REFLINK_AUTO, REFLINK_ALWAYS, REFLINK_NEVER, REFLINK_COUNT };
 
+/*
+ * Copy's sparse (cp's --sparse=WHEN): AUTO keeps the source's holes;
+ * ALWAYS makes a new file's blocks of zeros holes too; NEVER writes
+ * every byte, holes filled in.
+ */
+enum sparse_mode { SPARSE_AUTO, SPARSE_ALWAYS, SPARSE_NEVER, SPARSE_COUNT };
+
 /* Copy's backup: how a backup is named (cp's --backup=CONTROL). */
 enum backup_mode { BACKUP_SIMPLE, BACKUP_NUMBERED, BACKUP_EXISTING, BACKUP_COUNT };
 
@@ -77,6 +84,7 @@ static const char *const vocab_filter_rules[FILTER_RULE_COUNT] = { "include", "e
 static const char *const vocab_prios[PRIO_COUNT] = { "interactive", "normal", "bulk" };
 static const char *const vocab_reflinks[REFLINK_COUNT] = { "auto", "always", "never" };
 static const char *const vocab_backups[BACKUP_COUNT] = { "simple", "numbered", "existing" };
+static const char *const vocab_sparses[SPARSE_COUNT] = { "auto", "always", "never" };
 static const char *const vocab_methods[M_COUNT] = {
 	"reflink", "copy_file_range", "splice", "readwrite", "links", "mapped",
 };
@@ -112,6 +120,7 @@ static const char *const vocab_methods[M_COUNT] = {
 #define VOCAB_FOLLOW_LINKS	"follow_links"
 #define VOCAB_SYMLINK		"symlink"
 #define VOCAB_FORCE		"force"
+#define VOCAB_SPARSE		"sparse"
 #define VOCAB_BACKUP_SUFFIX	"backup_suffix"
 #define VOCAB_BACKUP		"backup"
 
@@ -229,6 +238,18 @@ static inline int
 vocab_update_parse(const char *s)
 {
 	return vocab_index(vocab_updates, UPDATE_COUNT, s);
+}
+
+static inline const char *
+vocab_sparse_name(enum sparse_mode s)
+{
+	return vocab_sparses[s];
+}
+
+static inline int
+vocab_sparse_parse(const char *s)
+{
+	return vocab_index(vocab_sparses, SPARSE_COUNT, s);
 }
 
 static inline const char *

@@ -311,7 +311,7 @@ test_cp_letters(void **state)
 	/* Refused, never taken for something else. */
 	static const char *const refused[] = { "-i",
 	    "--parents", "--attributes-only", "--copy-contents",
-	    "--sparse=always", "--debug" };
+	    "--debug" };
 	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
 		client_init(&c);
 		assert_int_equal(parse(&c, &status, refused[i], "/a", "/b", NULL), -1);
