@@ -147,6 +147,7 @@ struct client {
 	bool		 hard_link;	/* -l */
 	bool		 symlink;	/* -s */
 	int		 sparse;	/* --sparse: enum sparse_mode */
+	bool		 attributes_only;	/* --attributes-only */
 	enum backup_mode backup_mode;	/* with a backup_suffix */
 	bool		 force;		/* -f: -l replaces an existing file */
 	bool		 backup;	/* -b, --backup, -S */

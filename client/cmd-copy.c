@@ -174,6 +174,8 @@ cmd_copy_cp_params(struct client *c, struct json_object *params)
 	if (c->backup_suffix)
 		json_object_object_add(params, VOCAB_BACKUP_SUFFIX,
 		    json_object_new_string(c->backup_suffix));
+	if (c->attributes_only)
+		json_object_object_add(params, VOCAB_ATTRIBUTES_ONLY, json_object_new_boolean(1));
 	if (c->sparse > SPARSE_AUTO)
 		json_object_object_add(params, VOCAB_SPARSE,
 		    json_object_new_string(vocab_sparse_name((enum sparse_mode)c->sparse)));

@@ -21,7 +21,6 @@ static const struct {
 } cp_refused[] = {
 	{ 'i', "-i", "the daemon cannot ask before replacing; -n keeps existing files" },
 	{ CP_PARENTS, "--parents", "the source's path under the directory" },
-	{ CP_ATTRIBUTES_ONLY, "--attributes-only", "attributes without the data" },
 	{ CP_COPY_CONTENTS, "--copy-contents", "the contents of special files in a tree" },
 	{ CP_DEBUG, "--debug", "cp's debugging output" },
 };
@@ -132,6 +131,9 @@ cp_option(struct client *c, int opt, int *status)
 		break;
 	case 's':
 		c->symlink = true;
+		break;
+	case CP_ATTRIBUTES_ONLY:
+		c->attributes_only = true;
 		break;
 	case 'v':
 		c->verbose = true;

@@ -375,6 +375,22 @@ copy_readlink_op(struct copy *c)
 /* The handlers of those steps' results. */
 
 /*
+ * cp --attributes-only, something in the way: a regular file of a file
+ * is given the attributes in place (opened as by c->into); cp makes
+ * nothing of anything else without --remove-destination.
+ */
+static enum copy_state
+copy_attributes_only(struct copy *c)
+{
+	if (c->kind == K_FILE && S_ISREG(c->dstx.stx_mode) && !c->dst_link) {
+		c->into = true;
+		return CS_OPEN_DST;
+	}
+	copy_error(c, -EEXIST, "cannot create '%s'", c->dstpath);
+	return CS_END;
+}
+
+/*
  * cp writes into a device or a FIFO found in the way of a file, in every
  * mode. Not one behind a symlink: that is replaced, as any symlink in
  * the way (a symlink planted to a disk must not make a copy write it).
@@ -418,6 +434,8 @@ copy_on_stat_dst(struct copy *c, int res)
 			return CS_OPEN_DST;
 		else if (job->req.no_clobber)
 			copy_error(c, -EEXIST, "'%s' not replaced (no-clobber)", c->dstpath);
+		else if (job->req.attributes_only && !request_replaces(&job->req))
+			return copy_attributes_only(c);
 		else if (copy_dst_is_stream(c) && !request_replaces(&job->req)) {
 			c->into = true;
 			return CS_OPEN_DST;
@@ -617,6 +635,8 @@ copy_on_open_into(struct copy *c, int res)
 	if (c->err)
 		return CS_END;
 	c->tmpfd = res;		/* closed with the copy; never removed */
+	if (copy_in_place(c))
+		return copy_publish_next(c, CS_DATA);	/* no data: only the attributes */
 	return CS_INTO_READY;
 }
 

@@ -148,6 +148,13 @@ copy_sparse(const struct copy *c)
 	return c->kind == K_FILE && !c->into ? c->job->req.sparse : SPARSE_AUTO;
 }
 
+/* cp --attributes-only onto a regular file: given attributes where it is, data kept. */
+static inline bool
+copy_in_place(const struct copy *c)
+{
+	return c->into && c->job->req.attributes_only;
+}
+
 /* copy.c */
 void	copy_error(struct copy *, int err, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));

@@ -159,6 +159,8 @@ copy_make_on_create(struct copy *c, int res)
 		return copy_publish_next(c, CS_CREATE);
 	}
 	c->tmpfd = res;
+	if (job->req.attributes_only)
+		return copy_lane_plan(c);	/* no data: an empty file */
 	if (c->snap_clone || (job->req.reflink != REFLINK_NEVER && !(c->fs & CF_NO_CLONE) &&
 	    c->stx.stx_size > 0))
 		return CS_CLONE;

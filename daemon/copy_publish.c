@@ -45,7 +45,7 @@ copy_publish_keeps_dst(const struct copy *c)
 static bool
 copy_publish_rechecks_in_meta(const struct copy *c)
 {
-	return c->kind == K_FILE && c->job->req.preserve && !c->into &&
+	return c->kind == K_FILE && c->job->req.preserve && (!c->into || copy_in_place(c)) &&
 	    !copy_publish_keeps_dst(c);
 }
 
@@ -62,7 +62,7 @@ copy_publish_src_flags(const struct copy *c)
 static bool
 copy_publish_has_meta(const struct copy *c)
 {
-	return c->job->req.preserve ? c->kind != K_HARDLINK && !c->into &&
+	return c->job->req.preserve ? c->kind != K_HARDLINK && (!c->into || copy_in_place(c)) &&
 	    (c->kind == K_FILE || copy_publish_src_flags(c)) : copy_publish_keeps_dst(c);
 }
 

@@ -111,6 +111,7 @@ copy_whole_may(const struct copy *c)
 	const struct job *job = c->job;
 
 	return cpd_conf->engine.whole_file_max > 0 && !job->req.bwlimit && !job->req.symlink &&
+	    !job->req.attributes_only &&
 	    !(c->fs & CF_NO_TMPFILE) &&
 	    ((c->item->parent && c->item->dtype == DT_REG) || !job->req.recursive);
 }

@@ -251,6 +251,7 @@ request_cp(struct json_object *params, struct job_request *req, const char **bad
 	    (rc = request_bool(params, *bad = VOCAB_SYMLINK, &req->symlink)) < 0 ||
 	    (rc = request_bool(params, *bad = VOCAB_FORCE, &req->force)) < 0 ||
 	    (rc = request_word(params, *bad = VOCAB_SPARSE, vocab_sparse_parse, &sparse)) < 0 ||
+	    (rc = request_bool(params, *bad = VOCAB_ATTRIBUTES_ONLY, &req->attributes_only)) < 0 ||
 	    (*bad = VOCAB_BACKUP_SUFFIX, rc = request_suffix(params, req)) < 0 ||
 	    (rc = request_word(params, *bad = VOCAB_BACKUP, vocab_backup_parse, &backup)) < 0)
 		return rc;
@@ -378,6 +379,8 @@ request_to_json(const struct job_request *req, struct json_object *o)
 	json_object_object_add(o, VOCAB_SYMLINK, json_object_new_boolean(req->symlink));
 	json_object_object_add(o, VOCAB_FORCE, json_object_new_boolean(req->force));
 	json_object_object_add(o, VOCAB_SPARSE, json_object_new_string(vocab_sparse_name(req->sparse)));
+	json_object_object_add(o, VOCAB_ATTRIBUTES_ONLY,
+	    json_object_new_boolean(req->attributes_only));
 	if (req->backup_suffix)
 		json_object_object_add(o, VOCAB_BACKUP_SUFFIX,
 		    json_object_new_string(req->backup_suffix));

@@ -62,6 +62,7 @@ struct job_request {
 	bool		  symlink;	/* cp -s: files are symlinks to their sources */
 	bool		  force;	/* cp -f: with backups, a file copied onto itself */
 	enum sparse_mode  sparse;	/* cp --sparse */
+	bool		  attributes_only;	/* cp --attributes-only: no data copied */
 	char		 *backup_suffix;	/* cp -b: what is replaced is kept as name+suffix */
 	enum backup_mode  backup;	/* or as name.~N~ */
 };

@@ -121,6 +121,7 @@ static const char *const vocab_methods[M_COUNT] = {
 #define VOCAB_SYMLINK		"symlink"
 #define VOCAB_FORCE		"force"
 #define VOCAB_SPARSE		"sparse"
+#define VOCAB_ATTRIBUTES_ONLY	"attributes_only"
 #define VOCAB_BACKUP_SUFFIX	"backup_suffix"
 #define VOCAB_BACKUP		"backup"
 

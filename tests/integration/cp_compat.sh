@@ -126,6 +126,16 @@ ROWS=(
 	"|-R --no-preserve=mode src npmtree"
 	"t|-a --no-preserve=mode src npmatree"
 	"|--no-preserve=mode -p src/g npmp"
+	"|--attributes-only src/f aof"
+	"|--attributes-only src/g dst/f"
+	"t|-a --attributes-only src/g dst/f"
+	"t|-p --attributes-only src/g dst/f"
+	"|-a --attributes-only src/ln dst/f"
+	"|-a --remove-destination --attributes-only src/ln dst/f"
+	"t|-a --attributes-only src aotree"
+	# dst/f in the way of src/f, whose hard link src/hl is new: which comes
+	# first (directory order in cp) decides whether dst/f's data stays.
+	"n|-a --attributes-only src/. dst"
 	"|-dR src dtree"
 	"|-R --preserve=links src ltree"
 	"|-t dst src/f src/g"
@@ -246,7 +256,7 @@ expect_eq "-b into a directory: the backup" "$(cat "$T/b/dst/f~")" old
 # Refused, never taken for something else: exit 2, "not supported", nothing made.
 mk "$T/cpd"
 cd "$T/cpd" || fail "cd"
-for opt in -i --parents --attributes-only --copy-contents --debug; do
+for opt in -i --parents --copy-contents --debug; do
 	rc=0
 	# shellcheck disable=SC2086
 	"$CLIENT" copy $opt src/f newfile 2>"$T/err" || rc=$?

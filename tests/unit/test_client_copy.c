@@ -310,7 +310,7 @@ test_cp_letters(void **state)
 
 	/* Refused, never taken for something else. */
 	static const char *const refused[] = { "-i",
-	    "--parents", "--attributes-only", "--copy-contents",
+	    "--parents", "--copy-contents",
 	    "--debug" };
 	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
 		client_init(&c);
