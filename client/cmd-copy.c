@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "cpd-names.h"
 
 enum {
 	CMD_COPY_JSON = 256,
@@ -120,6 +121,75 @@ cmd_copy_umask(void)
 
 	umask(mask);
 	return mask;
+}
+
+/*
+ * The names of a Copy's parameters (paths, filter patterns, a suffix):
+ * whether one is not UTF-8; with escape, each is put in the escaped
+ * form (include/cpd-names.h), which the call then says it uses, and
+ * whether all were (false: out of memory).
+ */
+static bool
+cmd_copy_name(struct json_object *v, bool escape, struct json_object **out)
+{
+	const char	*s = json_object_get_string(v);
+	char		*e;
+
+	if (!escape)
+		return !cpd_utf8(s, strlen(s));
+	if ((e = cpd_name_escape(s)) == NULL)
+		return false;
+	*out = json_object_new_string(e);
+	free(e);
+	return true;
+}
+
+/* One name (v, in *slot of its array or object); what cmd_copy_names() adds up. */
+static bool
+cmd_copy_name_at(struct json_object *holder, const char *key, size_t idx, bool escape)
+{
+	struct json_object	*v = key ? NULL : json_object_array_get_idx(holder, idx), *n;
+	bool			 r;
+
+	if (key)
+		json_object_object_get_ex(holder, key, &v);
+	if ((r = cmd_copy_name(v, escape, &n)) && escape) {
+		if (key)
+			json_object_object_add(holder, key, n);
+		else
+			json_object_array_put_idx(holder, idx, n);
+	}
+	return r;
+}
+
+static bool
+cmd_copy_names(struct json_object *params, bool escape)
+{
+	static const char *const keys[] = {
+		VOCAB_SOURCES, VOCAB_DESTINATION, VOCAB_LINK_DEST, VOCAB_CLONE_DEST,
+		VOCAB_FILTERS, VOCAB_BACKUP_SUFFIX,
+	};
+	struct json_object	*v, *e;
+	bool			 all = true, any = false, r;
+
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		if (!json_object_object_get_ex(params, keys[k], &v))
+			continue;
+		for (size_t i = 0; i < (json_object_is_type(v, json_type_array) ?
+		    json_object_array_length(v) : 1); i++) {
+			e = json_object_is_type(v, json_type_array) ?
+			    json_object_array_get_idx(v, i) : NULL;
+			if (e == NULL)
+				r = cmd_copy_name_at(params, keys[k], 0, escape);
+			else if (json_object_is_type(e, json_type_string))
+				r = cmd_copy_name_at(v, NULL, i, escape);
+			else
+				r = cmd_copy_name_at(e, VOCAB_FILTER_PATTERN, 0, escape);
+			all &= r;
+			any |= r;
+		}
+	}
+	return escape ? all : any;
 }
 
 /* The options of incremental copies, mirrors and snapshots: only those given. */
@@ -359,6 +429,11 @@ cmd_copy_params(struct client *c, int nsrc, char **srcs, const char *dest,
 	    json_object_new_int((int)cmd_copy_umask()));
 	cmd_copy_backup_params(c, params);
 	cmd_copy_cp_params(c, params);
+	if (cmd_copy_names(params, false)) {
+		if (!cmd_copy_names(params, true))
+			goto fail;
+		json_object_object_add(params, VOCAB_ESCAPED_NAMES, json_object_new_boolean(1));
+	}
 	return params;
 
 fail:

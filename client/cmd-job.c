@@ -277,6 +277,8 @@ cmd_status_print(FILE *f, struct json_object *job)
 	/* Only when it happened: a crash or restart of the daemon is news. */
 	if (job_u64(job, "restarts") > 0)
 		fprintf(f, "restarts: %" PRIu64 "\n", job_u64(job, "restarts"));
+	if (job_u64(job, "bytes_resumed") > 0)
+		cmd_status_bytes(f, "bytes_resumed", job_u64(job, "bytes_resumed"));
 	started = job_u64(job, "started_usec");
 	finished = job_u64(job, "finished_usec");
 	if (started > 0 && finished >= started)

@@ -48,14 +48,14 @@ change_note(struct job *job, enum change_kind kind, enum entry_type type, const 
 }
 
 static struct json_object *
-change_json(const struct change *c)
+change_json(const struct job *job, const struct change *c)
 {
 	struct json_object *o = json_object_new_object();
 
 	json_object_object_add(o, VOCAB_CHANGE, json_object_new_string(vocab_change_name(c->kind)));
 	json_object_object_add(o, VOCAB_CHANGE_TYPE,
 	    json_object_new_string(vocab_entry_name(c->type)));
-	json_object_object_add(o, VOCAB_CHANGE_PATH, json_object_new_string(c->path));
+	json_object_object_add(o, VOCAB_CHANGE_PATH, request_name_json(&job->req, c->path));
 	if (c->hash[0])
 		json_object_object_add(o, VOCAB_CHANGE_HASH, json_object_new_string(c->hash));
 	return o;
@@ -72,7 +72,7 @@ change_take(struct job *job)
 	a = json_object_new_array();
 	for (c = job->itemized; c; c = next) {
 		next = c->next;
-		json_object_array_add(a, change_json(c));
+		json_object_array_add(a, change_json(job, c));
 		free(c);
 	}
 	job->itemized = NULL;

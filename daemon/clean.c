@@ -20,6 +20,8 @@
  * and a record of an older cpd has no names. Such a temporary deeper in
  * a tree is left: at most one per pool thread or file being written at
  * the crash. For an older record the log says what was not searched.
+ * A temporary with a checkpoint (partial.c) is not removed: the new run
+ * goes on with it.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -32,6 +34,7 @@
 
 #include "job_internal.h"
 #include "log.h"
+#include "partial.h"
 #include "path.h"
 
 #define CLEAN_MAX_NAMES		64	/* recorded per job: more are in flight rarely */
@@ -45,6 +48,9 @@ struct clean {
 	char		*base;		/* the recorded names are relative to it */
 	char		**names;
 	unsigned	 nnames;
+	char		**keep;		/* checkpointed (partial.c): left for the new run */
+	unsigned	 nkeep;
+	void		(*then)(struct job *);
 	char		 dirs[2][PATH_MAX];	/* searched: the destination, its parent */
 	unsigned	 ndirs;
 	/* What it did, for the log (on the loop). */
@@ -104,6 +110,7 @@ clean_free(struct job *job)
 	job->temps = NULL;
 	job->temps_dir = NULL;
 	job->ntemps = 0;
+	partial_free(job);
 }
 
 void
@@ -121,7 +128,7 @@ clean_left(const struct job *job)
 struct json_object *
 clean_json(const struct job *job)
 {
-	struct json_object	*o = json_object_new_object(), *names = json_object_new_array();
+	struct json_object	*o = json_object_new_object(), *names = json_object_new_array(), *p;
 	/* Restored names, not removed yet, are relative to where they were. */
 	const char		*dir = job->temps_dir ? job->temps_dir :
 				    job->into_dir ? job->req.destination : job->dest_parent;
@@ -131,14 +138,23 @@ clean_json(const struct job *job)
 	json_object_object_add(o, "dir", dir ? json_object_new_string(dir) : NULL);
 	json_object_object_add(o, "names", names);
 	json_object_object_add(o, "all", json_object_new_boolean(!job->temps_unrecorded));
+	if ((p = partial_json(job)) != NULL)
+		json_object_object_add(o, "partial", p);
 	return o;
 }
 
-/* A name as recorded: relative, no "." or ".." in it, and one of this job's temporaries. */
-static bool
-clean_name_ok(const char *rel, const char *prefix)
+/*
+ * A name as recorded: relative, no "." or ".." in it, and (id not 0) one
+ * of job id's temporaries.
+ */
+bool
+clean_name_ok(const char *rel, uint64_t id)
 {
-	const char *base = strrchr(rel, '/');
+	const char	*base = strrchr(rel, '/');
+	char		 prefix[64] = "";
+
+	if (id)
+		snprintf(prefix, sizeof(prefix), PATH_TEMP_PREFIX "%" PRIu64 ".", id);
 
 	for (const char *c = rel; *c; c = strchr(c, '/') ? strchr(c, '/') + 1 : c + strlen(c)) {
 		size_t len = strcspn(c, "/");
@@ -154,13 +170,12 @@ int
 clean_read(struct json_object *rec, struct job *job)
 {
 	struct json_object	*t, *v, *names;
-	char			 prefix[64];
+	int			 rc;
 
 	if (!json_object_object_get_ex(rec, "temporaries", &t)) {
 		job->temps_legacy = true;	/* an older cpd's record: no names */
 		return 0;
 	}
-	snprintf(prefix, sizeof(prefix), PATH_TEMP_PREFIX "%" PRIu64 ".", job->id);
 	if (!json_object_is_type(t, json_type_object) ||
 	    !json_object_object_get_ex(t, "names", &names) ||
 	    !json_object_is_type(names, json_type_array) ||
@@ -168,6 +183,8 @@ clean_read(struct json_object *rec, struct job *job)
 		return -EBADMSG;
 	if (json_object_object_get_ex(t, "all", &v) && json_object_is_type(v, json_type_boolean))
 		job->temps_unrecorded = !json_object_get_boolean(v);
+	if ((rc = partial_read(t, job)) < 0)
+		return rc;
 	if (json_object_array_length(names) == 0)
 		return 0;
 	if (!json_object_object_get_ex(t, "dir", &v) || !json_object_is_type(v, json_type_string) ||
@@ -180,7 +197,7 @@ clean_read(struct json_object *rec, struct job *job)
 		struct json_object *n = json_object_array_get_idx(names, i);
 
 		if (!json_object_is_type(n, json_type_string) ||
-		    !clean_name_ok(json_object_get_string(n), prefix))
+		    !clean_name_ok(json_object_get_string(n), job->id))
 			return -EBADMSG;
 		if ((job->temps[job->ntemps] = strdup(json_object_get_string(n))) == NULL)
 			return -ENOMEM;
@@ -227,6 +244,19 @@ clean_open_dir(struct clean *w, int dirfd, const char *path, uint64_t resolve)
 	    resolve | RESOLVE_NO_MAGICLINKS);
 }
 
+/* A checkpointed temporary, by its recorded name (full) or its base name. */
+static bool
+clean_kept(const struct clean *w, const char *name, bool full)
+{
+	for (unsigned i = 0; i < w->nkeep; i++) {
+		const char *base = strrchr(w->keep[i], '/');
+
+		if (strcmp(full || base == NULL ? w->keep[i] : base + 1, name) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* The recorded names, each opened directly below the base: no search. */
 static void
 clean_names(struct clean *w)
@@ -248,6 +278,8 @@ clean_names(struct clean *w)
 		char	*slash = strrchr(w->names[i], '/');
 		int	 dfd = basefd;
 
+		if (clean_kept(w, w->names[i], true))
+			continue;
 		if (slash) {
 			*slash = '\0';
 			dfd = clean_open_dir(w, basefd, w->names[i],
@@ -282,7 +314,8 @@ clean_search(struct clean *w, const char *path)
 			w->capped = path;
 			break;
 		}
-		if (strncmp(de->d_name, w->prefix, strlen(w->prefix)) == 0)
+		if (strncmp(de->d_name, w->prefix, strlen(w->prefix)) == 0 &&
+		    !clean_kept(w, de->d_name, false))
 			clean_remove(w, dirfd(d), de->d_name, path, de->d_name);
 	}
 	closedir(d);
@@ -300,10 +333,20 @@ clean_run(struct eop *op)
 }
 
 static void
+clean_strings_free(char **v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void
 clean_done(struct eop *op, int res)
 {
 	struct clean	*w = (struct clean *)op;
 	struct job	*job = w->job;
+	void		(*then)(struct job *) = w->then;
+
 	if (res < 0)
 		log_warnx("job %" PRIu64 ": cannot remove what a crash left of it: %s", job->id,
 		    strerror(-res));
@@ -321,38 +364,110 @@ clean_done(struct eop *op, int res)
 		    "%s and %s, not below", job->id, w->legacy ?
 		    "its record, from an older cpd, names none" : "its record names only some",
 		    w->dirs[0], w->ndirs > 1 ? w->dirs[1] : w->dirs[0]);
-	for (unsigned i = 0; i < w->nnames; i++)
-		free(w->names[i]);
-	free(w->names);
+	clean_strings_free(w->names, w->nnames);
+	clean_strings_free(w->keep, w->nkeep);
 	free(w->base);
 	free(w);
 	job->active--;
+	then(job);
+}
+
+/* The clean-up of names (taken) in base (taken), then then(job), on the loop. */
+static struct clean *
+clean_new(struct job *job, char *base, char **names, unsigned nnames, void (*then)(struct job *))
+{
+	struct clean *w = calloc(1, sizeof(*w));
+
+	if (w == NULL) {
+		log_warnx("job %" PRIu64 ": no memory to remove temporaries in %s", job->id,
+		    base ? base : job->req.destination);
+		clean_strings_free(names, nnames);
+		free(base);
+		return NULL;
+	}
+	snprintf(w->prefix, sizeof(w->prefix), PATH_TEMP_PREFIX "%" PRIu64 ".", job->id);
+	w->job = job;
+	w->base = base;
+	w->names = names;
+	w->nnames = nnames;
+	w->then = then;
+	return w;
+}
+
+static void
+clean_submit(struct clean *w)
+{
+	struct job	*job = w->job;
+	struct eop	*op = job_op_init(job, &w->op, EOP_CALL, clean_done);
+
+	op->run = clean_run;
+	op->owner = w;
+	op->fd = op->fd2 = -1;
+	op->interactive = false;	/* in the background: nobody waits for it */
+	job->active++;
+	engine_submit(op);
+}
+
+bool
+clean_names_remove(struct job *job, const char *base, char **names, unsigned nnames)
+{
+	char		*b = NULL;
+	struct clean	*w;
+
+	if (nnames == 0 || (b = strdup(base)) == NULL) {
+		clean_strings_free(names, nnames);
+		return false;
+	}
+	if ((w = clean_new(job, b, names, nnames, job_end)) == NULL)
+		return false;
+	clean_submit(w);
+	return true;
+}
+
+/* After a restart's clean-up: on with the job, or (cancelled meanwhile) its end. */
+static void
+clean_restarted(struct job *job)
+{
 	if (!job_stopping(job))
 		scan_sources(job);
 	else if (job->active == 0)
 		job_end(job);
 }
 
+/* The checkpointed temporaries stay, for the new run to go on with (partial.c). */
+static bool
+clean_keep(struct clean *w, const struct job *job)
+{
+	if (job->npartials == 0)
+		return true;
+	if ((w->keep = calloc(job->npartials, sizeof(char *))) == NULL)
+		return false;
+	for (; w->nkeep < job->npartials; w->nkeep++)
+		if ((w->keep[w->nkeep] = strdup(job->partials[w->nkeep].temp)) == NULL) {
+			clean_strings_free(w->keep, w->nkeep);
+			w->keep = NULL;
+			w->nkeep = 0;
+			return false;
+		}
+	return true;
+}
+
 void
 clean_restart(struct job *job)
 {
-	struct clean	*w = calloc(1, sizeof(*w));
-	struct eop	*op;
+	struct clean	*w;
 
-	if (w == NULL) {
-		log_warnx("job %" PRIu64 ": no memory to remove what a crash left of it", job->id);
-		scan_sources(job);
-		return;
-	}
-	snprintf(w->prefix, sizeof(w->prefix), PATH_TEMP_PREFIX "%" PRIu64 ".", job->id);
-	w->job = job;
 	/* The names are the last run's: the new run records its own. */
-	w->base = job->temps_dir;
-	w->names = job->temps;
-	w->nnames = job->ntemps;
+	w = clean_new(job, job->temps_dir, job->temps, job->ntemps, clean_restarted);
 	job->temps_dir = NULL;
 	job->temps = NULL;
 	job->ntemps = 0;
+	if (w == NULL) {
+		scan_sources(job);
+		return;
+	}
+	if (!clean_keep(w, job))
+		partial_free(job);	/* removed as any other: resumed none of them */
 	w->legacy = job->temps_legacy;
 	w->partial = job->temps_unrecorded;
 	job->temps_unrecorded = job->temps_legacy = false;
@@ -360,11 +475,5 @@ clean_restart(struct job *job)
 	if (path_dirname(job->req.destination, w->dirs[1], PATH_MAX) == 0 &&
 	    strcmp(w->dirs[1], w->dirs[0]) != 0)
 		w->ndirs++;
-	op = job_op_init(job, &w->op, EOP_CALL, clean_done);
-	op->run = clean_run;
-	op->owner = w;
-	op->fd = op->fd2 = -1;
-	op->interactive = false;	/* in the background: nobody waits for it */
-	job->active++;
-	engine_submit(op);
+	clean_submit(w);
 }

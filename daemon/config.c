@@ -58,6 +58,8 @@ static const struct option_def options[] = {
 	{ "jobs.failure_bytes", OPT_SIZE, OFF(jobs.failure_bytes), 0, 1 << 20, NULL, false },
 	{ "jobs.user_failure_bytes", OPT_SIZE, OFF(jobs.user_failure_bytes), 0, 1ULL << 30, NULL, false },
 	{ "jobs.sync", OPT_BOOL, OFF(jobs.sync), 0, 1, NULL, false },
+	{ "jobs.checkpoint_size", OPT_SIZE, OFF(jobs.checkpoint_size), 0, 1ULL << 50, NULL, false },
+	{ "jobs.checkpoint_interval", OPT_SIZE, OFF(jobs.checkpoint_interval), 1 << 20, 1ULL << 40, NULL, false },
 	{ "engine.type", OPT_ENUM, OFF(engine.type), 0, 0, engine_types, true },
 	{ "engine.ring_entries", OPT_UINT, OFF(engine.ring_entries), 8, 32768, NULL, true },
 	{ "engine.defer_taskrun", OPT_BOOL, OFF(engine.defer_taskrun), 0, 1, NULL, true },
@@ -118,6 +120,9 @@ config_defaults(struct config *c)
 	c->jobs.keep_finished_per_user = 100;
 	c->jobs.failure_bytes = 64 << 10;
 	c->jobs.user_failure_bytes = 1 << 20;
+	/* A restart copies at most the last 64 MiB of such a file again. */
+	c->jobs.checkpoint_size = 256 << 20;
+	c->jobs.checkpoint_interval = 64 << 20;
 	c->engine.type = ENGINE_AUTO;
 	c->engine.ring_entries = 256;
 	c->engine.method = METHOD_SPLICE;

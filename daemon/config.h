@@ -40,6 +40,8 @@ struct config {
 		uint64_t	failure_bytes;		/* listed, per job */
 		uint64_t	user_failure_bytes;	/* listed, over a user's kept jobs */
 		bool		sync;
+		uint64_t	checkpoint_size;	/* resumable from here up; 0: never */
+		uint64_t	checkpoint_interval;
 	} jobs;
 	struct {
 		int		type;		/* enum engine_type */

@@ -47,6 +47,7 @@
 #include "hlink.h"
 #include "job.h"
 #include "log.h"
+#include "partial.h"
 #include "path.h"
 #include "tree.h"
 
@@ -56,7 +57,7 @@ static const char *const copy_state_names[CS_COUNT] = {
 	[CS_SNAP_FIND] = "snap_find",
 	[CS_OPEN_DST] = "open_dst", [CS_INTO_READY] = "into_ready", [CS_COMPARE] = "compare",
 	[CS_REFRESH] = "refresh", [CS_READLINK] = "readlink", [CS_READLINK_DST] = "readlink_dst",
-	[CS_CREATE] = "create", [CS_CLONE] = "clone", [CS_EXTENTS] = "extents",
+	[CS_CREATE] = "create", [CS_RESUME] = "resume", [CS_CLONE] = "clone", [CS_EXTENTS] = "extents",
 	[CS_ALLOCATE] = "allocate", [CS_DATA] = "data", [CS_RECHECK] = "recheck",
 	[CS_TRUNCATE] = "truncate", [CS_META] = "meta", [CS_FSYNC] = "fsync",
 	[CS_VERIFY] = "verify", [CS_BACKUP] = "backup",
@@ -99,16 +100,25 @@ copy_error(struct copy *c, int err, const char *fmt, ...)
 	free(what);
 }
 
-/* The named temporary goes into the job's record, or out of it (clean.c): on the loop only. */
-static void
+/*
+ * The named temporary goes into the job's record, or out of it (clean.c),
+ * with its checkpoint (partial.c): on the loop only.
+ */
+void
 copy_temp_note(struct copy *c, bool made)
 {
+	char *rel;
+
 	if (c->temp_noted == made || c->pooled)
 		return;
+	rel = item_rel_beside(c->item, c->tmp);
 	if (made)
-		clean_temp_made(c->job, item_rel_beside(c->item, c->tmp));
-	else
-		clean_temp_gone(c->job, item_rel_beside(c->item, c->tmp));
+		clean_temp_made(c->job, rel);
+	else {
+		if (c->ck.on)
+			partial_drop(c->job, rel);
+		clean_temp_gone(c->job, rel);
+	}
 	c->temp_noted = made;
 }
 
@@ -183,7 +193,8 @@ copy_finish(struct copy *c)
 		engine_close(c->tmpfd, c->job->cred);
 		c->tmpfd = -1;
 	}
-	copy_temp_note(c, false);
+	if (!copy_resume_keeps(c))
+		copy_temp_note(c, false);
 	if (c->err == 0)
 		copy_change_note(c);
 	if (c->vanished)
@@ -706,6 +717,7 @@ static const struct copy_step {
 	[CS_READLINK_DST] =	{ copy_update_readlink_op,	copy_update_on_readlink },
 	[CS_SNAP_FIND] =	{ copy_snap_find_op,		copy_snap_on_find },
 	[CS_CREATE] =		{ copy_make_op,			copy_make_on_create },
+	[CS_RESUME] =		{ copy_resume_check_op,		copy_resume_on_check },
 	[CS_CLONE] =		{ copy_make_clone_op,		copy_make_on_clone },
 	[CS_EXTENTS] =		{ copy_make_extents_op,		copy_make_on_extents },
 	[CS_ALLOCATE] =		{ copy_lane_allocate_op,	copy_lane_on_allocate },
@@ -743,7 +755,7 @@ copy_next(struct copy *c, enum copy_state next, bool stopping)
 	if (stopping && next < CS_LINK_FINAL)
 		copy_error(c, -ECANCELED, "copy of '%s' cancelled", c->srcpath);
 	if (c->err)
-		return c->created ? CS_UNLINK : CS_END;
+		return c->created && !copy_resume_keeps(c) ? CS_UNLINK : CS_END;
 	if (next == CS_CREATE && copy_snap_may(c))
 		return CS_SNAP_FIND;
 	/* dry_run: decided, and reported as if done; nothing is made or written into. */

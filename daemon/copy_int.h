@@ -41,7 +41,9 @@ enum copy_state {
 	CS_READLINK,
 	CS_READLINK_DST,	/* update: the target of a symlink in the way */
 	CS_SNAP_FIND,	/* link_dest, clone_dest: the file in a snapshot */
-	CS_CREATE, CS_CLONE, CS_EXTENTS, CS_ALLOCATE, CS_DATA,
+	CS_CREATE,
+	CS_RESUME,	/* a checkpointed temporary taken: verified (copy_resume.c) */
+	CS_CLONE, CS_EXTENTS, CS_ALLOCATE, CS_DATA,
 	CS_RECHECK, CS_TRUNCATE, CS_META, CS_FSYNC,
 	CS_VERIFY,	/* --verify: read back from the disk (copy_verify.c) */
 	CS_BACKUP,	/* cp -b: what is in the way is renamed to its backup name (a
@@ -137,6 +139,19 @@ struct copy {
 	struct copy	*next_waiter;
 	enum method	 method;
 	char		 hash[CHANGE_HASH_LEN];	/* verified: its XXH3-128, else "" */
+	/* Checkpoints (copy_resume.c): a large file a restart goes on with. */
+	struct {
+		bool		 on;		/* checkpointed */
+		bool		 tried;		/* a checkpoint of the last run looked for */
+		bool		 taken;		/* c->tmp is that checkpoint's temporary */
+		bool		 same_src;	/* its source is this one */
+		bool		 syncing;	/* op in flight */
+		uint64_t	 moving;	/* lanes moving a chunk, a bit each */
+		uint64_t	 head, tail;	/* taken: kept are [0, head) and [tail, size) */
+		uint64_t	 sync_head, sync_tail;	/* what op makes a checkpoint of */
+		uint64_t	 done;		/* bytes the last checkpoint holds */
+		struct eop	 op;		/* the sync of a checkpoint */
+	} ck;
 	int		 err;
 	char		*msg;
 };
@@ -163,6 +178,7 @@ struct eop *copy_src_statx_op(struct copy *, struct statx *);
 struct eop *copy_size_op(struct copy *, enum eop_type);
 const char *copy_made_path(const struct copy *);
 void	copy_new_temp_name(struct copy *);
+void	copy_temp_note(struct copy *, bool made);
 void	copy_step_done(struct eop *, int);
 enum copy_state copy_next(struct copy *, enum copy_state next, bool stopping);
 enum copy_state copy_interpret(struct copy *, int res, bool stopping);
@@ -230,6 +246,14 @@ struct eop *copy_snap_find_op(struct copy *);
 enum copy_state copy_snap_on_find(struct copy *, int);
 enum copy_state copy_snap_fall_back(struct copy *);
 void	copy_snap_link(struct copy *, struct eop *);
+
+/* copy_resume.c: checkpoints of a large file */
+bool	copy_resume_take(struct copy *);
+enum copy_state copy_resume_lost(struct copy *, int);
+struct eop *copy_resume_check_op(struct copy *);
+enum copy_state copy_resume_on_check(struct copy *, int);
+void	copy_resume_tick(struct copy *);
+bool	copy_resume_keeps(const struct copy *);
 
 /* copy_whole.c: a small file in one pool thread */
 bool	copy_whole_may(const struct copy *);

@@ -76,7 +76,9 @@ copy_lane_plan(struct copy *c)
 
 	if (copy_lane_map_may(c))
 		return CS_ALLOCATE;
-	c->end_off = size;
+	/* Resumed (copy_resume.c): only what the checkpoint does not hold. */
+	c->next_off = c->ck.taken ? c->ck.head : 0;
+	c->end_off = c->ck.taken ? c->ck.tail : size;
 	if (!copy_lane_more(c)) {
 		/* An empty file (or one all holes) counts under the method
 		 * its data would have taken, so that a job's methods add up
@@ -144,6 +146,7 @@ copy_lane_start(struct copy *c, struct eop *op)
 		c->next_off = 0;
 	}
 	c->busy++;
+	c->ck.moving |= 1ULL << (op - c->lanes);
 	if (job_lane_begin(job, op))
 		engine_submit(op);
 }
@@ -172,6 +175,7 @@ copy_lane_drop(struct eop *op)
 	struct copy *c = op->owner;
 
 	c->busy--;
+	c->ck.moving &= ~(1ULL << (op - c->lanes));
 	copy_error(c, -ECANCELED, "copy of '%s' cancelled", c->srcpath);
 	if (c->busy == 0)
 		copy_step_done(&c->step, 0);
@@ -214,6 +218,8 @@ copy_lane_done(struct eop *op, int res)
 	if (op->type == EOP_COPY) {
 		copy_lane_result(c, res, op->len);
 		copy_apply(c);
+		c->ck.moving &= ~(1ULL << (op - c->lanes));
+		copy_resume_tick(c);
 		if (res > 0 && op->bulk && !op->stream && !c->err && job_write_behind()) {
 			op->type = EOP_WRITEBACK;
 			op->len = (uint64_t)res;

@@ -39,17 +39,20 @@ copy_make_op(struct copy *c)
 {
 	struct job	*job = c->job;
 	struct eop	*op;
+	bool		 taken = copy_resume_take(c);
 
-	/* Linking in cannot replace a file: a named temporary then. */
+	/* Linking in cannot replace a file: a named temporary then; nor
+	 * can a checkpointed one be found again after a crash. */
 	c->nameless = c->kind == K_FILE && !c->direct && !(c->fs & CF_NO_TMPFILE) &&
-	    !c->dst_exists;
-	if (!c->nameless && !c->direct)
+	    !c->dst_exists && !c->ck.on;
+	if (!c->nameless && !c->direct && !taken)
 		copy_new_temp_name(c);
 	switch (c->kind) {
 	case K_FILE:
 		op = copy_op(c, EOP_OPEN);
 		/* Read and write: a mapping needs both (copy_lane_map_may). */
 		op->flags = c->nameless ? O_RDWR | O_TMPFILE | O_CLOEXEC :
+		    c->ck.taken ? O_RDWR | O_NOFOLLOW | O_CLOEXEC :
 		    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
 		/* The daemon's umask is 0; the caller's applies, as with cp.
 		 * Preserved, the exact mode comes with the metadata, after
@@ -63,6 +66,8 @@ copy_make_op(struct copy *c)
 		    !request_keeps(&job->req, PRESERVE_MODE) ?
 		    request_new_mode(&job->req, c->stx.stx_mode) :
 		    c->nameless || c->direct ? c->stx.stx_mode & 0777 : 0600;
+		if (c->ck.taken)
+			op->mode = 0;	/* opened, not made: openat2 refuses a mode */
 		op->resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
 		break;
 	case K_SYMLINK:
@@ -132,6 +137,8 @@ copy_make_on_create(struct copy *c, int res)
 {
 	const struct job *job = c->job;
 
+	if (c->ck.taken && res == -ENOENT)
+		return copy_resume_lost(c, res);
 	if (c->nameless && (res == -EOPNOTSUPP || res == -EISDIR)) {
 		c->fs |= CF_NO_TMPFILE;		/* this filesystem cannot: named ones */
 		log_info("job %llu: no O_TMPFILE beside '%s' (%s): named temporaries",
@@ -161,6 +168,8 @@ copy_make_on_create(struct copy *c, int res)
 	c->tmpfd = res;
 	if (job->req.attributes_only)
 		return copy_lane_plan(c);	/* no data: an empty file */
+	if (c->ck.taken)
+		return CS_RESUME;
 	if (c->snap_clone || (job->req.reflink != REFLINK_NEVER && !(c->fs & CF_NO_CLONE) &&
 	    c->stx.stx_size > 0))
 		return CS_CLONE;

@@ -23,6 +23,7 @@
 #include "journal.h"
 #include "log.h"
 #include "loop.h"
+#include "partial.h"
 #include "reserve.h"
 
 #define JOB_TICK_MS		250
@@ -270,6 +271,8 @@ job_end_done(uint64_t id, int err)
 void
 job_end(struct job *job)
 {
+	if (partial_end(job))
+		return;		/* once the checkpoints nobody took are removed */
 	job_workers->end(job);
 	if (job->dirfd >= 0)
 		engine_close(job->dirfd, job->cred);	/* not on the loop: engine.h */

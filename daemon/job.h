@@ -47,6 +47,7 @@ struct failure {
 };
 
 struct job_scan;
+struct partial;
 struct job_probe;
 
 struct job {
@@ -118,6 +119,11 @@ struct job {
 	bool			 temps_unrecorded;	/* some are not in temps */
 	bool			 temps_legacy;		/* restored from a record without them */
 	char			*temps_dir;		/* restored: what temps are relative to */
+	/* partial.c: its checkpointed temporaries, relative to partial_dir. */
+	struct partial		*partials;
+	unsigned		 npartials;
+	char			*partial_dir;
+	uint64_t		 bytes_resumed;	/* of bytes_done: taken from checkpoints */
 
 	/* Progress reporting. */
 	uint64_t		 samples[9];	/* bytes_done at the last ticks */

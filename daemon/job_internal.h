@@ -97,6 +97,14 @@ void	 clean_left(const struct job *);
  * as its owner, then examines its sources (scan_sources()).
  */
 void	 clean_restart(struct job *);
+/* Whether rel is a name as recorded (and, id not 0, one of job id's temporaries). */
+bool	 clean_name_ok(const char *rel, uint64_t id);
+/*
+ * Remove names (taken: the array and its strings), relative to base, in
+ * a pool thread as the owner, then job_end(job). False when nothing was
+ * started (nothing to do, or no memory).
+ */
+bool	 clean_names_remove(struct job *, const char *base, char **names, unsigned nnames);
 
 /* failure.c */
 /*

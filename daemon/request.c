@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "cpd-names.h"
 #include "engine.h"
 #include "filter.h"
 #include "path.h"
@@ -77,26 +78,45 @@ request_word(struct json_object *params, const char *name, int (*parse)(const ch
 	return 0;
 }
 
+/*
+ * A name of the request as it is (escaped: what its escaped form stands
+ * for, include/cpd-names.h), of its own; NULL with *rc on an error. No
+ * NUL in it either way.
+ */
+static char *
+request_name(const struct job_request *req, struct json_object *v, int *rc)
+{
+	const char	*s = json_object_get_string(v);
+	char		*out = NULL;
+
+	if (!json_object_is_type(v, json_type_string) ||
+	    strlen(s) != (size_t)json_object_get_string_len(v))
+		*rc = -EINVAL;
+	else if (req->escaped_names)
+		*rc = cpd_name_unescape(s, &out);
+	else if ((out = strdup(s)) == NULL)
+		*rc = -ENOMEM;
+	return out;
+}
+
 /* A checked path (path.c) of its own, or NULL. */
 static char *
-request_path(struct json_object *v, int *rc)
+request_path(const struct job_request *req, struct json_object *v, int *rc)
 {
-	char *s;
+	char *s = request_name(req, v, rc);
 
-	if (!json_object_is_type(v, json_type_string) || path_check(json_object_get_string(v),
-	    (size_t)json_object_get_string_len(v)) < 0) {
+	if (s && path_check(s, strlen(s)) < 0) {
+		free(s);
 		*rc = -EINVAL;
 		return NULL;
 	}
-	if ((s = strdup(json_object_get_string(v))) == NULL)
-		*rc = -ENOMEM;
 	return s;
 }
 
 /* An array of checked paths, of at least min and at most max; left out: none. */
 static int
-request_paths(struct json_object *params, const char *name, bool required,
-    size_t min, size_t max, char ***paths, size_t *np)
+request_paths(const struct job_request *req, struct json_object *params, const char *name,
+    bool required, size_t min, size_t max, char ***paths, size_t *np)
 {
 	struct json_object	*a;
 	size_t			 n;
@@ -111,7 +131,8 @@ request_paths(struct json_object *params, const char *name, bool required,
 	if ((*paths = calloc(n, sizeof(char *))) == NULL)
 		return -ENOMEM;
 	for (; *np < n; (*np)++)
-		if (((*paths)[*np] = request_path(json_object_array_get_idx(a, *np), &rc)) == NULL)
+		if (((*paths)[*np] = request_path(req, json_object_array_get_idx(a, *np),
+		    &rc)) == NULL)
 			return rc;
 	return 0;
 }
@@ -125,6 +146,7 @@ request_filters(struct json_object *params, struct job_request *req)
 {
 	struct json_object	*a, *f, *rule, *pat;
 	struct filter_set	*set;
+	const char		*s;
 	size_t			 n;
 	int			 rc, r;
 
@@ -140,14 +162,13 @@ request_filters(struct json_object *params, struct job_request *req)
 		if (!json_object_is_type(f, json_type_object) ||
 		    request_get(f, VOCAB_FILTER_RULE, json_type_string, true, &rule) < 0 ||
 		    request_get(f, VOCAB_FILTER_PATTERN, json_type_string, true, &pat) < 0 ||
-		    (r = vocab_filter_rule_parse(json_object_get_string(rule))) < 0 ||
-		    json_object_get_string_len(pat) == 0 ||
-		    json_object_get_string_len(pat) >= PATH_MAX ||
-		    strlen(json_object_get_string(pat)) != (size_t)json_object_get_string_len(pat))
+		    (r = vocab_filter_rule_parse(json_object_get_string(rule))) < 0)
 			return -EINVAL;
 		req->filters[req->nfilters].rule = (enum filter_rule)r;
-		if ((req->filters[req->nfilters].pattern = strdup(json_object_get_string(pat))) == NULL)
-			return -ENOMEM;
+		if ((s = req->filters[req->nfilters].pattern = request_name(req, pat, &rc)) == NULL)
+			return rc;
+		if (*s == '\0' || strlen(s) >= PATH_MAX)
+			return -EINVAL;
 	}
 	/* One that cannot be matched ("a[b") is refused now, not where a tree meets it. */
 	if ((rc = filter_compile(req->filters, req->nfilters, &set)) < 0)
@@ -167,9 +188,9 @@ request_backup(struct json_object *params, struct job_request *req, const char *
 	    (rc = request_int(params, *bad = VOCAB_MAX_DELETE, -1, INT64_MAX - 1,
 	    &req->max_delete)) < 0 ||
 	    (*bad = VOCAB_FILTERS, rc = request_filters(params, req)) < 0 ||
-	    (rc = request_paths(params, *bad = VOCAB_LINK_DEST, false, 0,
+	    (rc = request_paths(req, params, *bad = VOCAB_LINK_DEST, false, 0,
 	    REQUEST_MAX_DEST_DIRS, &req->link_dest, &req->nlink_dest)) < 0 ||
-	    (rc = request_paths(params, *bad = VOCAB_CLONE_DEST, false, 0,
+	    (rc = request_paths(req, params, *bad = VOCAB_CLONE_DEST, false, 0,
 	    REQUEST_MAX_DEST_DIRS - req->nlink_dest, &req->clone_dest, &req->nclone_dest)) < 0 ||
 	    (rc = request_bool(params, *bad = VOCAB_DRY_RUN, &req->dry_run)) < 0 ||
 	    (rc = request_bool(params, *bad = VOCAB_ITEMIZE, &req->itemize)) < 0 ||
@@ -226,11 +247,9 @@ request_suffix(struct json_object *params, struct job_request *req)
 	if ((rc = request_get(params, VOCAB_BACKUP_SUFFIX, json_type_string, false, &v)) < 0 ||
 	    v == NULL)
 		return rc;
-	s = json_object_get_string(v);
-	if (*s == '\0' || strchr(s, '/') || strlen(s) != (size_t)json_object_get_string_len(v) ||
-	    strlen(s) > NAME_MAX)
-		return -EINVAL;
-	return (req->backup_suffix = strdup(s)) ? 0 : -ENOMEM;
+	if ((s = req->backup_suffix = request_name(req, v, &rc)) == NULL)
+		return rc;
+	return *s == '\0' || strchr(s, '/') || strlen(s) > NAME_MAX ? -EINVAL : 0;
 }
 
 /* The options of cp's own that a plain copy does not take. */
@@ -296,12 +315,13 @@ request_from_json(struct json_object *params, struct job_request *req, const cha
 	*req = (struct job_request){ .sync = cpd_conf->jobs.sync, .prio = PRIO_AUTO,
 	    .reflink = REFLINK_AUTO, .umask = 022,
 	    .max_delete = -1 };
-	*bad = VOCAB_SOURCES;
-	if ((rc = request_paths(params, VOCAB_SOURCES, true, 1, REQUEST_MAX_SOURCES,
+	/* First: it says how the names are to be read. */
+	if ((rc = request_bool(params, *bad = VOCAB_ESCAPED_NAMES, &req->escaped_names)) == 0 &&
+	    (rc = request_paths(req, params, *bad = VOCAB_SOURCES, true, 1, REQUEST_MAX_SOURCES,
 	    &req->sources, &req->nsources)) == 0) {
 		*bad = VOCAB_DESTINATION;
 		if ((rc = request_get(params, VOCAB_DESTINATION, json_type_string, true, &v)) == 0 &&
-		    (req->destination = request_path(v, &rc)) != NULL)
+		    (req->destination = request_path(req, v, &rc)) != NULL)
 			rc = request_options(params, req, bad);
 	}
 	if (rc < 0)
@@ -309,13 +329,28 @@ request_from_json(struct json_object *params, struct job_request *req, const cha
 	return rc;
 }
 
+struct json_object *
+request_name_json(const struct job_request *req, const char *name)
+{
+	struct json_object	*o;
+	char			*e;
+
+	if (!req->escaped_names)
+		return json_object_new_string(name);
+	if ((e = cpd_name_escape(name)) == NULL)
+		return NULL;
+	o = json_object_new_string(e);
+	free(e);
+	return o;
+}
+
 static struct json_object *
-request_paths_json(char *const *paths, size_t n)
+request_paths_json(const struct job_request *req, char *const *paths, size_t n)
 {
 	struct json_object *a = json_object_new_array();
 
 	for (size_t i = 0; i < n; i++)
-		json_object_array_add(a, json_object_new_string(paths[i]));
+		json_object_array_add(a, request_name_json(req, paths[i]));
 	return a;
 }
 
@@ -324,8 +359,11 @@ request_to_json(const struct job_request *req, struct json_object *o)
 {
 	struct json_object *a;
 
-	json_object_object_add(o, VOCAB_SOURCES, request_paths_json(req->sources, req->nsources));
-	json_object_object_add(o, VOCAB_DESTINATION, json_object_new_string(req->destination));
+	if (req->escaped_names)
+		json_object_object_add(o, VOCAB_ESCAPED_NAMES, json_object_new_boolean(true));
+	json_object_object_add(o, VOCAB_SOURCES,
+	    request_paths_json(req, req->sources, req->nsources));
+	json_object_object_add(o, VOCAB_DESTINATION, request_name_json(req, req->destination));
 	json_object_object_add(o, VOCAB_NO_CLOBBER, json_object_new_boolean(req->no_clobber));
 	json_object_object_add(o, VOCAB_SYNC, json_object_new_boolean(req->sync));
 	if (req->prio != PRIO_AUTO)
@@ -349,14 +387,14 @@ request_to_json(const struct job_request *req, struct json_object *o)
 		json_object_object_add(f, VOCAB_FILTER_RULE,
 		    json_object_new_string(vocab_filter_rule_name(req->filters[i].rule)));
 		json_object_object_add(f, VOCAB_FILTER_PATTERN,
-		    json_object_new_string(req->filters[i].pattern));
+		    request_name_json(req, req->filters[i].pattern));
 		json_object_array_add(a, f);
 	}
 	json_object_object_add(o, VOCAB_FILTERS, a);
 	json_object_object_add(o, VOCAB_LINK_DEST,
-	    request_paths_json(req->link_dest, req->nlink_dest));
+	    request_paths_json(req, req->link_dest, req->nlink_dest));
 	json_object_object_add(o, VOCAB_CLONE_DEST,
-	    request_paths_json(req->clone_dest, req->nclone_dest));
+	    request_paths_json(req, req->clone_dest, req->nclone_dest));
 	json_object_object_add(o, VOCAB_DRY_RUN, json_object_new_boolean(req->dry_run));
 	json_object_object_add(o, VOCAB_ITEMIZE, json_object_new_boolean(req->itemize));
 	json_object_object_add(o, VOCAB_VERIFY, json_object_new_boolean(req->verify));
@@ -383,7 +421,7 @@ request_to_json(const struct job_request *req, struct json_object *o)
 	    json_object_new_boolean(req->attributes_only));
 	if (req->backup_suffix)
 		json_object_object_add(o, VOCAB_BACKUP_SUFFIX,
-		    json_object_new_string(req->backup_suffix));
+		    request_name_json(req, req->backup_suffix));
 	json_object_object_add(o, VOCAB_BACKUP,
 	    json_object_new_string(vocab_backup_name(req->backup)));
 }

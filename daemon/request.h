@@ -65,6 +65,8 @@ struct job_request {
 	bool		  attributes_only;	/* cp --attributes-only: no data copied */
 	char		 *backup_suffix;	/* cp -b: what is replaced is kept as name+suffix */
 	enum backup_mode  backup;	/* or as name.~N~ */
+	/* Its names are escaped on the wire, in and out (include/cpd-names.h). */
+	bool		  escaped_names;
 };
 
 /* Whether the copy keeps attribute p of its sources. */
@@ -131,6 +133,8 @@ int	request_from_json(struct json_object *params, struct job_request *req,
 	    const char **bad);
 /* Add req's parameters to the object o, as a Copy call would give them. */
 void	request_to_json(const struct job_request *req, struct json_object *o);
+/* A file name (or a text with names in it) of the request's job, as its replies give it. */
+struct json_object *request_name_json(const struct job_request *req, const char *name);
 void	request_free(struct job_request *req);
 
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "control.h"
+#include "cpd-names.h"
 #include "cpd-protocol.h"
 #include "cred.h"
 #include "log.h"
@@ -62,42 +63,6 @@ varlink_end(struct call *call)
 }
 
 /*
- * The length of the UTF-8 character at s, in strict UTF-8 (no overlong
- * form, no surrogate, nothing above U+10FFFF), or 0 if there is none.
- * json-c takes and gives any bytes, and a message that carries ones
- * that are not UTF-8 is no JSON text for a strict peer.
- */
-static size_t
-varlink_utf8_char(const unsigned char *s, size_t left)
-{
-	unsigned char	c = s[0];
-	size_t		n = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 :
-			    c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : 4;
-	uint32_t	cp = n == 1 ? c & 0x1f : n == 2 ? c & 0x0f : c & 0x07;
-
-	if (n == 4 || left - 1 < n)
-		return 0;
-	for (size_t k = 1; k <= n; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[k] & 0x3f);
-	}
-	if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return n + 1;
-}
-
-static bool
-varlink_utf8(const unsigned char *s, size_t len)
-{
-	for (size_t i = 0, n; i < len; i += n)
-		if ((n = varlink_utf8_char(s + i, len - i)) == 0)
-			return false;
-	return true;
-}
-
-/*
  * A reply whose strings are not all UTF-8 (file names from a tree walk
  * can be any bytes): each byte that is not part of a character becomes
  * U+FFFD, so that every reply is UTF-8 (cpd-varlink(7), Messages).
@@ -108,14 +73,14 @@ varlink_send_utf8(struct conn *conn, const char *s, size_t len)
 	const unsigned char	*u = (const unsigned char *)s;
 	char			*out, *o;
 
-	if (varlink_utf8(u, len)) {
+	if (cpd_utf8(s, len)) {
 		control_send(conn, s, len);
 		return;
 	}
 	if ((o = out = malloc(len * 3)) == NULL)
 		fatal("malloc");
 	for (size_t i = 0, n; i < len; i += n) {
-		if ((n = varlink_utf8_char(u + i, len - i)) == 0) {
+		if ((n = cpd_utf8_char(u + i, len - i)) == 0) {
 			memcpy(o, "\xef\xbf\xbd", 3);
 			o += 3;
 			n = 1;
@@ -343,7 +308,7 @@ varlink_bad_value(struct json_object *v, bool fffd)
 	case json_type_string:
 		s = json_object_get_string(v);
 		len = (size_t)json_object_get_string_len(v);
-		return !varlink_utf8((const unsigned char *)s, len) ||
+		return !cpd_utf8(s, len) ||
 		    (fffd && memmem(s, len, "\xef\xbf\xbd", 3) != NULL);
 	case json_type_array:
 		for (size_t i = 0; i < json_object_array_length(v); i++)
@@ -352,7 +317,7 @@ varlink_bad_value(struct json_object *v, bool fffd)
 		return false;
 	case json_type_object: {
 		json_object_object_foreach(v, key, val)
-			if (!varlink_utf8((const unsigned char *)key, strlen(key)) ||
+			if (!cpd_utf8(key, strlen(key)) ||
 			    varlink_bad_value(val, fffd))
 				return true;
 		return false;
@@ -370,7 +335,7 @@ static const char *
 varlink_bad_parameter(struct json_object *params, bool fffd)
 {
 	json_object_object_foreach(params, key, val) {
-		if (!varlink_utf8((const unsigned char *)key, strlen(key)))
+		if (!cpd_utf8(key, strlen(key)))
 			return "parameters";
 		if (varlink_bad_value(val, fffd))
 			return key;
@@ -433,8 +398,7 @@ varlink_dispatch(struct conn *conn, char *msg)
 	    !json_object_is_type(root, json_type_object) ||
 	    !json_object_object_get_ex(root, "method", &method) ||
 	    !json_object_is_type(method, json_type_string) ||
-	    !varlink_utf8((const unsigned char *)json_object_get_string(method),
-	    (size_t)json_object_get_string_len(method)) ||
+	    !cpd_utf8(json_object_get_string(method), (size_t)json_object_get_string_len(method)) ||
 	    (json_object_object_get_ex(root, "parameters", &params) && params &&
 	     !json_object_is_type(params, json_type_object))) {
 		json_tokener_free(tok);

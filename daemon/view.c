@@ -48,10 +48,11 @@ view_failures(const struct job *job, struct json_object *o)
 		const struct failure *fl = &job->failures[i];
 		struct json_object *e = json_object_new_object();
 
-		json_object_object_add(e, "path", json_object_new_string(fl->path ? fl->path : ""));
+		json_object_object_add(e, "path", request_name_json(&job->req,
+		    fl->path ? fl->path : ""));
 		json_object_object_add(e, "error", json_object_new_string(view_errname(fl->err)));
-		json_object_object_add(e, "error_message",
-		    json_object_new_string(fl->message ? fl->message : ""));
+		json_object_object_add(e, "error_message", request_name_json(&job->req,
+		    fl->message ? fl->message : ""));
 		json_object_object_add(e, "vanished", json_object_new_boolean(fl->vanished));
 		json_object_array_add(f, e);
 	}
@@ -60,7 +61,7 @@ view_failures(const struct job *job, struct json_object *o)
 	    json_object_new_int64((int64_t)job->files_vanished));
 	if (job->state == JOB_FAILED) {
 		json_object_object_add(o, "error", json_object_new_string(view_errname(job->err)));
-		json_object_object_add(o, "error_message", json_object_new_string(
+		json_object_object_add(o, "error_message", request_name_json(&job->req,
 		    job->error_message ? job->error_message : strerror(-job->err)));
 	}
 }
@@ -87,6 +88,7 @@ view_job(const struct job *job)
 #define ADD_U64(name, v) json_object_object_add(o, name, json_object_new_int64((int64_t)(v)))
 	ADD_U64("bytes_total", job->bytes_total);
 	ADD_U64("bytes_done", job->bytes_done);
+	ADD_U64("bytes_resumed", job->bytes_resumed);
 	ADD_U64("files_total", job->files_total);
 	ADD_U64("files_done", job->files_done);
 	ADD_U64("rate", job->rate);

@@ -124,6 +124,7 @@ static const char *const vocab_methods[M_COUNT] = {
 #define VOCAB_ATTRIBUTES_ONLY	"attributes_only"
 #define VOCAB_BACKUP_SUFFIX	"backup_suffix"
 #define VOCAB_BACKUP		"backup"
+#define VOCAB_ESCAPED_NAMES	"escaped_names"
 
 /* A Filter's fields, a Change's, and where a reply carries changes. */
 #define VOCAB_FILTER_RULE	"rule"
