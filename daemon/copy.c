@@ -56,7 +56,8 @@ static const char *const copy_state_names[CS_COUNT] = {
 	[CS_STAT_SRC] = "stat_src", [CS_HLINK] = "hlink", [CS_STAT_DST] = "stat_dst",
 	[CS_SNAP_FIND] = "snap_find",
 	[CS_OPEN_DST] = "open_dst", [CS_INTO_READY] = "into_ready", [CS_COMPARE] = "compare",
-	[CS_REFRESH] = "refresh", [CS_READLINK] = "readlink", [CS_READLINK_DST] = "readlink_dst",
+	[CS_REFRESH] = "refresh", [CS_READLINK] = "readlink",
+	[CS_STAT_TARGET] = "stat_target", [CS_READLINK_DST] = "readlink_dst",
 	[CS_CREATE] = "create", [CS_RESUME] = "resume", [CS_CLONE] = "clone", [CS_EXTENTS] = "extents",
 	[CS_ALLOCATE] = "allocate", [CS_DATA] = "data", [CS_RECHECK] = "recheck",
 	[CS_TRUNCATE] = "truncate", [CS_META] = "meta", [CS_FSYNC] = "fsync",
@@ -686,6 +687,36 @@ copy_on_compare(struct copy *c, int res)
 	return CS_END;
 }
 
+/* A symlink source, followed: is it the file in the way? */
+static struct eop *
+copy_stat_target_op(struct copy *c)
+{
+	struct eop *op = copy_op(c, EOP_STATX);
+
+	op->dirfd = item_srcdir(c->item);
+	op->path = c->item->src;
+	op->flags = 0;
+	op->stx = &c->ttx;
+	return op;
+}
+
+/*
+ * cp -d symlink file, where the symlink leads to that file: the link in
+ * its place would lead to itself and the file's data would be gone. cp
+ * refuses it as "the same file", unless a backup keeps the file.
+ */
+static enum copy_state
+copy_on_stat_target(struct copy *c, int res)
+{
+	if (res == 0 && c->ttx.stx_ino == c->dstx.stx_ino &&
+	    c->ttx.stx_dev_major == c->dstx.stx_dev_major &&
+	    c->ttx.stx_dev_minor == c->dstx.stx_dev_minor) {
+		copy_error(c, -EINVAL, "'%s' and '%s' are the same file", c->srcpath, c->dstpath);
+		return CS_END;
+	}
+	return CS_CREATE;
+}
+
 static enum copy_state
 copy_on_readlink(struct copy *c, int res)
 {
@@ -694,6 +725,9 @@ copy_on_readlink(struct copy *c, int res)
 		return CS_END;
 	}
 	c->target[res] = '\0';
+	if (c->dst_exists && !S_ISLNK(c->dstx.stx_mode) && !S_ISDIR(c->dstx.stx_mode) &&
+	    !c->job->req.backup_suffix)
+		return CS_STAT_TARGET;
 	/* A symlink in the way of a symlink: the update mode decides. */
 	if (c->job->req.update != UPDATE_ALL && c->dst_exists && S_ISLNK(c->dstx.stx_mode))
 		return copy_update_link(c);
@@ -714,6 +748,7 @@ static const struct copy_step {
 	[CS_COMPARE] =		{ copy_compare_op,		copy_on_compare },
 	[CS_REFRESH] =		{ copy_update_refresh_op,	copy_update_on_refresh },
 	[CS_READLINK] =		{ copy_readlink_op,		copy_on_readlink },
+	[CS_STAT_TARGET] =	{ copy_stat_target_op,		copy_on_stat_target },
 	[CS_READLINK_DST] =	{ copy_update_readlink_op,	copy_update_on_readlink },
 	[CS_SNAP_FIND] =	{ copy_snap_find_op,		copy_snap_on_find },
 	[CS_CREATE] =		{ copy_make_op,			copy_make_on_create },

@@ -39,6 +39,7 @@ enum copy_state {
 	CS_COMPARE,
 	CS_REFRESH,	/* update: a kept file gets the source's attributes (archive) */
 	CS_READLINK,
+	CS_STAT_TARGET,	/* a symlink onto a file: whether it leads to that very file */
 	CS_READLINK_DST,	/* update: the target of a symlink in the way */
 	CS_SNAP_FIND,	/* link_dest, clone_dest: the file in a snapshot */
 	CS_CREATE,
@@ -111,6 +112,7 @@ struct copy {
 	unsigned	 create_tries;
 	struct statx	 stx, dstx;
 	struct statx	 stx_end;	/* the source again, after its data */
+	struct statx	 ttx;		/* CS_STAT_TARGET: what a symlink source leads to */
 	struct eop	 step;
 	/*
 	 * The steps' effects on the job, kept here until copy_apply() gives
