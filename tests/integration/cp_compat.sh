@@ -186,6 +186,8 @@ ROWS=(
 	"|-P -R src/ln pln"
 	"|-P src/ln pln2"
 	"|-d src/ln dln"
+	"m|-d src/ln src/f"	# the link onto what it leads to: "the same file"
+	"|-bd src/ln src/f"
 	"|-d src/f src/ln dst"
 	"|--no-dereference src/ln src/f src/g dst/"
 	"|-x -R src xtree"
