@@ -387,22 +387,6 @@ copy_readlink_op(struct copy *c)
 /* The handlers of those steps' results. */
 
 /*
- * cp --attributes-only, something in the way: a regular file of a file
- * is given the attributes in place (opened as by c->into); cp makes
- * nothing of anything else without --remove-destination.
- */
-static enum copy_state
-copy_attributes_only(struct copy *c)
-{
-	if (c->kind == K_FILE && S_ISREG(c->dstx.stx_mode) && !c->dst_link) {
-		c->into = true;
-		return CS_OPEN_DST;
-	}
-	copy_error(c, -EEXIST, "cannot create '%s'", c->dstpath);
-	return CS_END;
-}
-
-/*
  * cp writes into a device or a FIFO found in the way of a file, in every
  * mode. Not one behind a symlink: that is replaced, as any symlink in
  * the way (a symlink planted to a disk must not make a copy write it).
@@ -447,7 +431,7 @@ copy_on_stat_dst(struct copy *c, int res)
 		else if (job->req.no_clobber)
 			copy_error(c, -EEXIST, "'%s' not replaced (no-clobber)", c->dstpath);
 		else if (job->req.attributes_only && !request_replaces(&job->req))
-			return copy_attributes_only(c);
+			return copy_cp_attributes_only(c);
 		else if (copy_dst_is_stream(c) && !request_replaces(&job->req)) {
 			c->into = true;
 			return CS_OPEN_DST;
@@ -509,15 +493,8 @@ copy_on_lstat(struct copy *c, int res)
 		copy_error(c, -EISDIR, "omitting directory '%s'", c->srcpath);
 		return CS_END;
 	}
-	if (job->req.symlink) {
-		/* cp -s: the source is not read, only named. */
-		c->kind = K_SYMLINK;
-		if ((c->target = strdup(c->srcpath)) == NULL) {
-			copy_error(c, -ENOMEM, "cannot copy '%s'", c->srcpath);
-			return CS_END;
-		}
-		return copy_dst_next(c);
-	}
+	if (job->req.symlink)
+		return copy_cp_symlink(c) < 0 ? CS_END : copy_dst_next(c);
 	if (S_ISREG(c->stx.stx_mode))
 		return CS_OPEN_SRC;
 	c->kind = S_ISLNK(c->stx.stx_mode) ? K_SYMLINK : K_SPECIAL;
@@ -687,36 +664,6 @@ copy_on_compare(struct copy *c, int res)
 	return CS_END;
 }
 
-/* A symlink source, followed: is it the file in the way? */
-static struct eop *
-copy_stat_target_op(struct copy *c)
-{
-	struct eop *op = copy_op(c, EOP_STATX);
-
-	op->dirfd = item_srcdir(c->item);
-	op->path = c->item->src;
-	op->flags = 0;
-	op->stx = &c->ttx;
-	return op;
-}
-
-/*
- * cp -d symlink file, where the symlink leads to that file: the link in
- * its place would lead to itself and the file's data would be gone. cp
- * refuses it as "the same file", unless a backup keeps the file.
- */
-static enum copy_state
-copy_on_stat_target(struct copy *c, int res)
-{
-	if (res == 0 && c->ttx.stx_ino == c->dstx.stx_ino &&
-	    c->ttx.stx_dev_major == c->dstx.stx_dev_major &&
-	    c->ttx.stx_dev_minor == c->dstx.stx_dev_minor) {
-		copy_error(c, -EINVAL, "'%s' and '%s' are the same file", c->srcpath, c->dstpath);
-		return CS_END;
-	}
-	return CS_CREATE;
-}
-
 static enum copy_state
 copy_on_readlink(struct copy *c, int res)
 {
@@ -748,7 +695,7 @@ static const struct copy_step {
 	[CS_COMPARE] =		{ copy_compare_op,		copy_on_compare },
 	[CS_REFRESH] =		{ copy_update_refresh_op,	copy_update_on_refresh },
 	[CS_READLINK] =		{ copy_readlink_op,		copy_on_readlink },
-	[CS_STAT_TARGET] =	{ copy_stat_target_op,		copy_on_stat_target },
+	[CS_STAT_TARGET] =	{ copy_cp_stat_target_op,	copy_cp_on_stat_target },
 	[CS_READLINK_DST] =	{ copy_update_readlink_op,	copy_update_on_readlink },
 	[CS_SNAP_FIND] =	{ copy_snap_find_op,		copy_snap_on_find },
 	[CS_CREATE] =		{ copy_make_op,			copy_make_on_create },

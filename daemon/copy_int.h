@@ -223,6 +223,12 @@ enum copy_state copy_publish_on_backup(struct copy *, int);
 enum copy_state copy_publish_on_unlink(struct copy *, int);
 bool	copy_publish_src_changed(const struct statx *, const struct statx *);
 
+/* copy_cp.c: cp -s, --attributes-only, a symlink onto its target */
+int	copy_cp_symlink(struct copy *);
+enum copy_state copy_cp_attributes_only(struct copy *);
+struct eop *copy_cp_stat_target_op(struct copy *);
+enum copy_state copy_cp_on_stat_target(struct copy *, int);
+
 /* copy_backup.c: cp -b, what is in the way keeps a backup name (CS_BACKUP) */
 struct eop *copy_backup_op(struct copy *);
 
