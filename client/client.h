@@ -145,6 +145,10 @@ struct client {
 	bool		 one_file_system;
 	bool		 remove_destination;
 	bool		 hard_link;	/* -l */
+	bool		 symlink;	/* -s */
+	int		 sparse;	/* --sparse: enum sparse_mode */
+	bool		 attributes_only;	/* --attributes-only */
+	enum backup_mode backup_mode;	/* with a backup_suffix */
 	bool		 force;		/* -f: -l replaces an existing file */
 	bool		 backup;	/* -b, --backup, -S */
 	const char	*backup_control;	/* --backup=CONTROL */

@@ -233,6 +233,9 @@ cmd_copy_cp_params(struct client *c, struct json_object *params)
 				    vocab_preserve_name((enum preserve_attr)p)));
 		json_object_object_add(params, VOCAB_PRESERVE, a);
 	}
+	/* cp --no-preserve=mode: not the source's bits, a new file's. */
+	if (c->no_preserve & PRESERVE_BIT(PRESERVE_MODE))
+		json_object_object_add(params, VOCAB_DEFAULT_MODE, json_object_new_boolean(1));
 	if (c->one_file_system)
 		json_object_object_add(params, VOCAB_ONE_FILE_SYSTEM, json_object_new_boolean(1));
 	if (c->remove_destination)
@@ -241,12 +244,30 @@ cmd_copy_cp_params(struct client *c, struct json_object *params)
 	if (c->backup_suffix)
 		json_object_object_add(params, VOCAB_BACKUP_SUFFIX,
 		    json_object_new_string(c->backup_suffix));
+	if (c->attributes_only)
+		json_object_object_add(params, VOCAB_ATTRIBUTES_ONLY, json_object_new_boolean(1));
+	if (c->sparse > SPARSE_AUTO)
+		json_object_object_add(params, VOCAB_SPARSE,
+		    json_object_new_string(vocab_sparse_name((enum sparse_mode)c->sparse)));
+	if (c->force && c->backup_suffix)
+		json_object_object_add(params, VOCAB_FORCE, json_object_new_boolean(1));
+	if (c->backup_suffix && c->backup_mode != BACKUP_SIMPLE)
+		json_object_object_add(params, VOCAB_BACKUP,
+		    json_object_new_string(vocab_backup_name(c->backup_mode)));
 	/* -P, -d: what a tree copy does with a symlink source, for a plain one. */
 	if (c->deref == 'P' && !c->recursive && !c->archive)
 		json_object_object_add(params, VOCAB_NO_DEREFERENCE, json_object_new_boolean(1));
-	/* cp -l fails on an existing file, unless -f or --remove-destination. */
-	if (c->hard_link) {
+	/* -H: the sources given are followed, in a tree too; -L: every symlink. */
+	if (c->deref == 'H' && (c->recursive || c->archive))
+		json_object_object_add(params, VOCAB_FOLLOW_SOURCES, json_object_new_boolean(1));
+	if (c->deref == 'L' && (c->recursive || c->archive))
+		json_object_object_add(params, VOCAB_FOLLOW_LINKS, json_object_new_boolean(1));
+	/* cp -l, -s fail on an existing file, unless -f or --remove-destination. */
+	if (c->symlink)
+		json_object_object_add(params, VOCAB_SYMLINK, json_object_new_boolean(1));
+	else if (c->hard_link)
 		json_object_object_add(params, VOCAB_LINK, json_object_new_boolean(1));
+	if (c->hard_link || c->symlink) {
 		if (!c->force && !c->remove_destination)
 			json_object_object_add(params, VOCAB_NO_CLOBBER,
 			    json_object_new_boolean(1));
@@ -465,6 +486,49 @@ cmd_copy_follow(struct client *c, struct json_object *params)
 	return status;
 }
 
+/* An option of cp's (cmd_copy_options' values), not one of cpd's own. */
+static bool
+cmd_copy_is_cp(int val)
+{
+	return val < 256 || val >= CP_BACKUP || val == CMD_COPY_REFLINK;
+}
+
+/*
+ * The long option getopt_long just found ambiguous (opt '?'), taken as
+ * cp takes it: an abbreviation of one of cp's options only ("--b" is
+ * cp's --backup, not also cpd's --bwlimit), with its argument in optarg
+ * (optind moved past a separate one). 0: none such.
+ */
+static int
+cmd_copy_cp_abbrev(int argc, char **argv)
+{
+	const char		*arg = optind > 0 ? argv[optind - 1] : "";
+	const struct option	*found = NULL;
+	const char		*eq;
+	size_t			 len;
+
+	if (strncmp(arg, "--", 2) != 0)
+		return 0;
+	arg += 2;
+	eq = strchr(arg, '=');
+	len = eq ? (size_t)(eq - arg) : strlen(arg);
+	for (const struct option *o = cmd_copy_options; o->name && len; o++)
+		if (cmd_copy_is_cp(o->val) && strncmp(o->name, arg, len) == 0) {
+			if (found)
+				return 0;	/* ambiguous in cp too */
+			found = o;
+		}
+	if (found == NULL || (eq && found->has_arg == no_argument))
+		return 0;
+	optarg = eq ? (char *)eq + 1 : NULL;
+	if (found->has_arg == required_argument && eq == NULL) {
+		if (optind >= argc)
+			return ':';
+		optarg = argv[optind++];
+	}
+	return found->val;
+}
+
 int
 cmd_copy_parse(struct client *c, const struct cmd_entry *cmd, int argc,
     char **argv, int *status)
@@ -474,6 +538,8 @@ cmd_copy_parse(struct client *c, const struct cmd_entry *cmd, int argc,
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, CMD_COPY_SHORT, cmd_copy_options,
 	    NULL)) != -1) {
+		if (opt == '?' && optopt == 0)
+			opt = cmd_copy_cp_abbrev(argc, argv) ?: '?';
 		switch (opt == ':' || opt == '?' ? 0 : cp_option(c, opt, status)) {
 		case 1:
 			continue;

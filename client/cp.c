@@ -20,9 +20,7 @@ static const struct {
 	const char	*what;
 } cp_refused[] = {
 	{ 'i', "-i", "the daemon cannot ask before replacing; -n keeps existing files" },
-	{ 's', "-s", "symbolic links instead of copies" },
 	{ CP_PARENTS, "--parents", "the source's path under the directory" },
-	{ CP_ATTRIBUTES_ONLY, "--attributes-only", "attributes without the data" },
 	{ CP_COPY_CONTENTS, "--copy-contents", "the contents of special files in a tree" },
 	{ CP_DEBUG, "--debug", "cp's debugging output" },
 };
@@ -41,19 +39,23 @@ cp_refuse(const char *name, const char *what)
 	    "see cpd-client(1)", name, what);
 }
 
-/* "mode,ownership": PRESERVE_BIT()s into *bits; context and all as cp takes them. */
+/*
+ * "mode,ownership" of --preserve (keep) or --no-preserve; context and all
+ * as cp takes them. The later option wins for an attribute named in both.
+ */
 static int
-cp_preserve_list(const char *opt, const char *list, unsigned *bits, bool keep)
+cp_preserve_list(struct client *c, const char *opt, const char *list, bool keep)
 {
-	char	*copy = strdup(list), *word, *save = NULL;
-	int	 p, rc = 0;
+	char		*copy = strdup(list), *word, *save = NULL;
+	int		 p, rc = 0;
+	unsigned	 b = 0;
 
 	if (copy == NULL)
 		return client_error(CLIENT_EXIT_FAIL, "out of memory");
 	for (word = strtok_r(copy, ",", &save); word && rc == 0;
 	    word = strtok_r(NULL, ",", &save)) {
 		if (strcmp(word, "all") == 0)
-			*bits |= PRESERVE_ALL;
+			b |= PRESERVE_ALL;
 		else if (strcmp(word, "context") == 0) {
 			if (keep && !cp_selinux())
 				rc = client_error(CLIENT_EXIT_FAIL, "cannot preserve security "
@@ -61,7 +63,7 @@ cp_preserve_list(const char *opt, const char *list, unsigned *bits, bool keep)
 			else if (keep)
 				rc = cp_refuse("--preserve=context", "SELinux contexts");
 		} else if ((p = vocab_preserve_parse(word)) >= 0)
-			*bits |= PRESERVE_BIT(p);
+			b |= PRESERVE_BIT(p);
 		else
 			rc = client_error(CLIENT_EXIT_USAGE, "invalid argument '%s' for '%s' "
 			    "(expected mode, ownership, timestamps, links, context, xattr or all)",
@@ -70,6 +72,8 @@ cp_preserve_list(const char *opt, const char *list, unsigned *bits, bool keep)
 	if (list[0] == '\0')
 		rc = client_error(CLIENT_EXIT_USAGE, "invalid argument '' for '%s'", opt);
 	free(copy);
+	c->preserve = keep ? c->preserve | b : c->preserve & ~b;
+	c->no_preserve = keep ? c->no_preserve & ~b : c->no_preserve | b;
 	return rc;
 }
 
@@ -89,6 +93,7 @@ cp_option(struct client *c, int opt, int *status)
 		break;
 	case 'a':
 		c->archive = true;	/* the daemon takes archive to imply -R, -P */
+		c->deref = 'P';		/* a -H before it is undone, as in cp */
 		break;
 	case 'd':
 		c->deref = 'P';
@@ -97,14 +102,15 @@ cp_option(struct client *c, int opt, int *status)
 	case 'p':
 		c->preserve |= PRESERVE_BIT(PRESERVE_MODE) | PRESERVE_BIT(PRESERVE_OWNERSHIP) |
 		    PRESERVE_BIT(PRESERVE_TIMESTAMPS);
+		c->no_preserve &= ~c->preserve;
 		break;
 	case CP_PRESERVE:
 		if (optarg == NULL)
 			return cp_option(c, 'p', status);
-		*status = cp_preserve_list("--preserve", optarg, &c->preserve, true);
+		*status = cp_preserve_list(c, "--preserve", optarg, true);
 		break;
 	case CP_NO_PRESERVE:
-		*status = cp_preserve_list("--no-preserve", optarg, &c->no_preserve, false);
+		*status = cp_preserve_list(c, "--no-preserve", optarg, false);
 		break;
 	case 'L':
 	case 'H':
@@ -122,6 +128,12 @@ cp_option(struct client *c, int opt, int *status)
 		break;
 	case 'l':
 		c->hard_link = true;
+		break;
+	case 's':
+		c->symlink = true;
+		break;
+	case CP_ATTRIBUTES_ONLY:
+		c->attributes_only = true;
 		break;
 	case 'v':
 		c->verbose = true;
@@ -153,11 +165,7 @@ cp_option(struct client *c, int opt, int *status)
 		c->remove_destination = true;
 		break;
 	case CP_SPARSE:
-		if (strcmp(optarg, "auto") == 0)
-			break;		/* holes are kept where the source has them */
-		if (strcmp(optarg, "always") == 0 || strcmp(optarg, "never") == 0)
-			*status = cp_refuse("--sparse", "holes other than the source's");
-		else
+		if ((c->sparse = vocab_sparse_parse(optarg)) < 0)
 			*status = client_error(CLIENT_EXIT_USAGE, "invalid argument '%s' for "
 			    "'--sparse' (expected auto, always or never)", optarg);
 		break;
@@ -177,23 +185,8 @@ cp_option(struct client *c, int opt, int *status)
 }
 
 /*
- * What the options together mean, checked once all are read: -L and -H
- * follow symlinks in a tree, which cpd does not (it copies them as
- * symlinks, as -R does by default in cp).
- */
-static int
-cp_check_deref(const struct client *c)
-{
-	if ((c->recursive || c->archive) && (c->deref == 'L' || c->deref == 'H'))
-		return cp_refuse(c->deref == 'L' ? "-L" : "-H",
-		    "following symbolic links in a tree");
-	return CLIENT_EXIT_OK;
-}
-
-/*
  * -b, --backup[=CONTROL], -S: the suffix to send in c->backup_suffix
- * (NULL: no backups). Numbered backups are cpd's to refuse; "existing"
- * is taken as simple (cpd does not look for numbered ones).
+ * (NULL: no backups), and how backups are named in c->backup_mode.
  */
 static int
 cp_check_backup(struct client *c, const struct cmd_entry *cmd)
@@ -209,7 +202,11 @@ cp_check_backup(struct client *c, const struct cmd_entry *cmd)
 		    "exclusive");
 	if (control == NULL && (env = getenv("VERSION_CONTROL")) != NULL && *env)
 		control = env;
-	if (control == NULL || strcmp(control, "existing") == 0 || strcmp(control, "nil") == 0 ||
+	if (control == NULL || strcmp(control, "existing") == 0 || strcmp(control, "nil") == 0)
+		c->backup_mode = BACKUP_EXISTING;
+	else if (strcmp(control, "numbered") == 0 || strcmp(control, "t") == 0)
+		c->backup_mode = BACKUP_NUMBERED;
+	if (c->backup_mode != BACKUP_SIMPLE ||
 	    strcmp(control, "simple") == 0 || strcmp(control, "never") == 0) {
 		if (c->backup_suffix == NULL && (env = getenv("SIMPLE_BACKUP_SUFFIX")) && *env)
 			c->backup_suffix = env;
@@ -223,8 +220,6 @@ cp_check_backup(struct client *c, const struct cmd_entry *cmd)
 		c->backup_suffix = NULL;
 		return CLIENT_EXIT_OK;
 	}
-	if (strcmp(control, "numbered") == 0 || strcmp(control, "t") == 0)
-		return cp_refuse("--backup=numbered", "numbered backups");
 	return cmd_usage_error(cmd, "invalid argument '%s' for 'backup type' (expected none, "
 	    "off, numbered, t, existing, nil, simple or never)", control);
 }
@@ -264,6 +259,11 @@ cp_operands(struct client *c, const struct cmd_entry *cmd, int argc, char **argv
 {
 	int	 nsrc, status;
 
+	if (c->reflink == REFLINK_ALWAYS && c->sparse != SPARSE_AUTO)
+		return client_error(CLIENT_EXIT_FAIL, "--reflink can be used only with "
+		    "--sparse=auto");	/* as cp: a failure, not a usage error */
+	if (c->hard_link && c->symlink)
+		return cmd_usage_error(cmd, "cannot make both hard and symbolic links");
 	if (c->target_dir && c->no_target_dir)
 		return cmd_usage_error(cmd, "cannot combine --target-directory (-t) and "
 		    "--no-target-directory (-T)");
@@ -283,9 +283,11 @@ cp_operands(struct client *c, const struct cmd_entry *cmd, int argc, char **argv
 	if (c->strip_slashes)
 		for (int i = 0; i < nsrc; i++)
 			cp_strip(argv[i]);
-	if ((status = cp_check_deref(c)) != CLIENT_EXIT_OK ||
-	    (status = cp_check_backup(c, cmd)) != CLIENT_EXIT_OK)
+	if ((status = cp_check_backup(c, cmd)) != CLIENT_EXIT_OK)
 		return status;
+	/* cp 9.1: -l -R without -H, -L or -P follows every symlink. */
+	if (c->deref == 0 && c->hard_link && (c->recursive || c->archive))
+		c->deref = 'L';
 
 	c->names.nsrc = nsrc;
 	c->names.user = argv;
@@ -472,7 +474,9 @@ static bool
 cp_bare(const char *msg)
 {
 	return strstr(msg, "' are the same file") || strstr(msg, "', into itself, '") ||
-	    strncmp(msg, "omitting directory '", 20) == 0;
+	    strncmp(msg, "omitting directory '", 20) == 0 ||
+	    strncmp(msg, "not writing through dangling symlink '", 38) == 0 ||
+	    strstr(msg, "' might destroy source;  '");
 }
 
 /* How the daemon says that no_clobber kept a file (copy.c). */
@@ -519,10 +523,11 @@ cp_wording(const struct client *c, const char *mapped)
 	if (tail && cp_bare(mapped))
 		r = asprintf(&out, "%s%.*s", strncmp(mapped, "omitting", 8) == 0 ?
 		    "-r not specified; " : "", (int)(tail - mapped), mapped);
-	else if (c->hard_link && mapped[0] == '\'' && kept && kept + strlen(CP_KEPT) == tail)
-		/* -l without -f: the file in the way stays, as cp's "File exists". */
-		r = asprintf(&out, "cannot create hard link '%.*s' to '%s': %s",
-		    (int)(kept - mapped - 1), mapped + 1,
+	else if ((c->hard_link || c->symlink) && mapped[0] == '\'' && kept &&
+	    kept + strlen(CP_KEPT) == tail)
+		/* -l, -s without -f: the file in the way stays, as cp's "File exists". */
+		r = asprintf(&out, "cannot create %s '%.*s' to '%s': %s",
+		    c->symlink ? "symbolic link" : "hard link", (int)(kept - mapped - 1), mapped + 1,
 		    cp_source_of(c, mapped + 1, (size_t)(kept - mapped - 1)), why);
 	else if (strncmp(mapped, "cannot copy into '", 18) == 0 && nm->into_dir)
 		r = asprintf(&out, "target %s'%s': %s", c->target_dir ? "directory " : "",

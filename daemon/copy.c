@@ -56,7 +56,8 @@ static const char *const copy_state_names[CS_COUNT] = {
 	[CS_STAT_SRC] = "stat_src", [CS_HLINK] = "hlink", [CS_STAT_DST] = "stat_dst",
 	[CS_SNAP_FIND] = "snap_find",
 	[CS_OPEN_DST] = "open_dst", [CS_INTO_READY] = "into_ready", [CS_COMPARE] = "compare",
-	[CS_REFRESH] = "refresh", [CS_READLINK] = "readlink", [CS_READLINK_DST] = "readlink_dst",
+	[CS_REFRESH] = "refresh", [CS_READLINK] = "readlink",
+	[CS_STAT_TARGET] = "stat_target", [CS_READLINK_DST] = "readlink_dst",
 	[CS_CREATE] = "create", [CS_RESUME] = "resume", [CS_CLONE] = "clone", [CS_EXTENTS] = "extents",
 	[CS_ALLOCATE] = "allocate", [CS_DATA] = "data", [CS_RECHECK] = "recheck",
 	[CS_TRUNCATE] = "truncate", [CS_META] = "meta", [CS_FSYNC] = "fsync",
@@ -225,6 +226,7 @@ copy_size_op(struct copy *c, enum eop_type type)
 	op->fd = c->srcfd;
 	op->fd2 = c->tmpfd;
 	op->len = c->stx.stx_size;
+	op->sparse = copy_sparse(c);
 	return op;
 }
 
@@ -292,7 +294,8 @@ copy_lstat_op(struct copy *c)
 
 	op->dirfd = item_srcdir(c->item);
 	op->path = c->item->src;
-	op->flags = AT_SYMLINK_NOFOLLOW;
+	op->flags = request_nofollow(&c->job->req, c->item->parent == NULL) ?
+	    AT_SYMLINK_NOFOLLOW : 0;
 	op->stx = &c->stx;
 	return op;
 }
@@ -308,7 +311,7 @@ copy_open_src_op(struct copy *c)
 	 * copy follows a symlink given as the source, as cp does; in a tree
 	 * the entry was a file when listed and must still be one. */
 	op->flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
-	    (request_nofollow(&c->job->req) ? O_NOFOLLOW : 0);
+	    (request_nofollow(&c->job->req, c->item->parent == NULL) ? O_NOFOLLOW : 0);
 	op->resolve = RESOLVE_NO_MAGICLINKS;
 	return op;
 }
@@ -412,9 +415,10 @@ copy_on_stat_dst(struct copy *c, int res)
 	if (res == -ENOENT && c->dst_link)
 		copy_error(c, res, "not writing through dangling symlink '%s'", c->dstpath);
 	else if (res == 0) {
-		if (c->kind == K_FILE && c->dstx.stx_ino == c->stx.stx_ino &&
+		if ((c->kind == K_FILE || job->req.symlink) && c->dstx.stx_ino == c->stx.stx_ino &&
 		    c->dstx.stx_dev_major == c->stx.stx_dev_major &&
-		    c->dstx.stx_dev_minor == c->stx.stx_dev_minor)
+		    c->dstx.stx_dev_minor == c->stx.stx_dev_minor &&
+		    !(c->kind == K_FILE && job->req.force && job->req.backup_suffix))
 			copy_error(c, -EINVAL, "'%s' and '%s' are the same file",
 			    c->srcpath, c->dstpath);
 		else if (S_ISDIR(c->dstx.stx_mode))
@@ -426,6 +430,8 @@ copy_on_stat_dst(struct copy *c, int res)
 			return CS_OPEN_DST;
 		else if (job->req.no_clobber)
 			copy_error(c, -EEXIST, "'%s' not replaced (no-clobber)", c->dstpath);
+		else if (job->req.attributes_only && !request_replaces(&job->req))
+			return copy_cp_attributes_only(c);
 		else if (copy_dst_is_stream(c) && !request_replaces(&job->req)) {
 			c->into = true;
 			return CS_OPEN_DST;
@@ -434,6 +440,8 @@ copy_on_stat_dst(struct copy *c, int res)
 		copy_error(c, res, "cannot access '%s'", c->dstpath);
 	if (c->err)
 		return CS_END;
+	if (c->kind == K_SYMLINK && c->target)
+		return CS_CREATE;	/* cp -s: the source's path */
 	if (c->kind == K_SYMLINK) {
 		if ((c->target = malloc(PATH_MAX)) == NULL) {
 			copy_error(c, -ENOMEM, "cannot read link '%s'", c->srcpath);
@@ -485,6 +493,8 @@ copy_on_lstat(struct copy *c, int res)
 		copy_error(c, -EISDIR, "omitting directory '%s'", c->srcpath);
 		return CS_END;
 	}
+	if (job->req.symlink)
+		return copy_cp_symlink(c) < 0 ? CS_END : copy_dst_next(c);
 	if (S_ISREG(c->stx.stx_mode))
 		return CS_OPEN_SRC;
 	c->kind = S_ISLNK(c->stx.stx_mode) ? K_SYMLINK : K_SPECIAL;
@@ -498,7 +508,7 @@ copy_on_lstat(struct copy *c, int res)
 static enum copy_state
 copy_on_open_src(struct copy *c, int res)
 {
-	if (res == -ELOOP && request_nofollow(&c->job->req))
+	if (res == -ELOOP && request_nofollow(&c->job->req, c->item->parent == NULL))
 		return CS_LSTAT;	/* became a symlink meanwhile */
 	if (res < 0) {
 		copy_vanished(c, res);
@@ -529,7 +539,7 @@ copy_on_stat_src(struct copy *c, int res)
 		c->kind = K_HARDLINK;	/* cp -l: to the source itself (link_to NULL) */
 		return copy_dst_next(c);
 	}
-	if (request_keeps(&job->req, PRESERVE_LINKS) && c->stx.stx_nlink > 1)
+	if (request_links_file(&job->req, c->stx.stx_nlink, c->item->parent == NULL))
 		return CS_HLINK;
 	return copy_dst_next(c);
 }
@@ -614,6 +624,8 @@ copy_on_open_into(struct copy *c, int res)
 	if (c->err)
 		return CS_END;
 	c->tmpfd = res;		/* closed with the copy; never removed */
+	if (copy_in_place(c))
+		return copy_publish_next(c, CS_DATA);	/* no data: only the attributes */
 	return CS_INTO_READY;
 }
 
@@ -660,6 +672,9 @@ copy_on_readlink(struct copy *c, int res)
 		return CS_END;
 	}
 	c->target[res] = '\0';
+	if (c->dst_exists && !S_ISLNK(c->dstx.stx_mode) && !S_ISDIR(c->dstx.stx_mode) &&
+	    !c->job->req.backup_suffix)
+		return CS_STAT_TARGET;
 	/* A symlink in the way of a symlink: the update mode decides. */
 	if (c->job->req.update != UPDATE_ALL && c->dst_exists && S_ISLNK(c->dstx.stx_mode))
 		return copy_update_link(c);
@@ -680,6 +695,7 @@ static const struct copy_step {
 	[CS_COMPARE] =		{ copy_compare_op,		copy_on_compare },
 	[CS_REFRESH] =		{ copy_update_refresh_op,	copy_update_on_refresh },
 	[CS_READLINK] =		{ copy_readlink_op,		copy_on_readlink },
+	[CS_STAT_TARGET] =	{ copy_cp_stat_target_op,	copy_cp_on_stat_target },
 	[CS_READLINK_DST] =	{ copy_update_readlink_op,	copy_update_on_readlink },
 	[CS_SNAP_FIND] =	{ copy_snap_find_op,		copy_snap_on_find },
 	[CS_CREATE] =		{ copy_make_op,			copy_make_on_create },
@@ -694,7 +710,7 @@ static const struct copy_step {
 	[CS_META] =		{ copy_publish_meta_op,		copy_publish_on_written },
 	[CS_FSYNC] =		{ copy_publish_fsync_op,	copy_publish_on_written },
 	[CS_VERIFY] =		{ copy_verify_op,		copy_verify_on },
-	[CS_BACKUP] =		{ copy_publish_backup_op,	copy_publish_on_backup },
+	[CS_BACKUP] =		{ copy_backup_op,		copy_publish_on_backup },
 	[CS_LINK_TEMP] =	{ copy_publish_link_op,		copy_publish_on_link },
 	[CS_LINK_FINAL] =	{ copy_publish_link_op,		copy_publish_on_link },
 	[CS_RENAME] =		{ copy_publish_rename_op,	copy_publish_on_rename },
@@ -866,7 +882,8 @@ copy_start(struct job *job, struct item *it)
 	if (copy_whole_may(c)) {
 		copy_change_state(c, CS_OPEN_SRC);
 		copy_whole(c);
-	} else if ((it->parent && it->dtype == DT_REG) || !job->req.recursive)
+	} else if (((it->parent && it->dtype == DT_REG) || !job->req.recursive) &&
+	    !job->req.symlink)
 		copy_enter(c, CS_OPEN_SRC);
 	else
 		copy_enter(c, CS_LSTAT);

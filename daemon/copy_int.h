@@ -39,6 +39,7 @@ enum copy_state {
 	CS_COMPARE,
 	CS_REFRESH,	/* update: a kept file gets the source's attributes (archive) */
 	CS_READLINK,
+	CS_STAT_TARGET,	/* a symlink onto a file: whether it leads to that very file */
 	CS_READLINK_DST,	/* update: the target of a symlink in the way */
 	CS_SNAP_FIND,	/* link_dest, clone_dest: the file in a snapshot */
 	CS_CREATE,
@@ -106,10 +107,12 @@ struct copy {
 	bool		 snap_tried, snap_clone;
 	char		*snap_rel;	/* its path in a snapshot */
 	char		*backup;	/* CS_BACKUP: the name of what is replaced */
+	bool		 backup_is_src;	/* that name is the source's: nothing done */
 	char		 snap_proc[32];	/* /proc/self/fd/N of snapfd, or (cp -l) of srcfd */
 	unsigned	 create_tries;
 	struct statx	 stx, dstx;
 	struct statx	 stx_end;	/* the source again, after its data */
+	struct statx	 ttx;		/* CS_STAT_TARGET: what a symlink source leads to */
 	struct eop	 step;
 	/*
 	 * The steps' effects on the job, kept here until copy_apply() gives
@@ -155,6 +158,20 @@ struct copy {
 	char		*msg;
 };
 
+/* cp --sparse: how a regular file's zeros are written (a stream gets every byte anyway). */
+static inline enum sparse_mode
+copy_sparse(const struct copy *c)
+{
+	return c->kind == K_FILE && !c->into ? c->job->req.sparse : SPARSE_AUTO;
+}
+
+/* cp --attributes-only onto a regular file: given attributes where it is, data kept. */
+static inline bool
+copy_in_place(const struct copy *c)
+{
+	return c->into && c->job->req.attributes_only;
+}
+
 /* copy.c */
 void	copy_error(struct copy *, int err, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
@@ -197,7 +214,6 @@ struct eop *copy_publish_meta_op(struct copy *);
 struct eop *copy_publish_fsync_op(struct copy *);
 struct eop *copy_publish_link_op(struct copy *);
 struct eop *copy_publish_rename_op(struct copy *);
-struct eop *copy_publish_backup_op(struct copy *);
 struct eop *copy_publish_unlink_op(struct copy *);
 enum copy_state copy_publish_on_recheck(struct copy *, int);
 enum copy_state copy_publish_on_written(struct copy *, int);
@@ -206,6 +222,15 @@ enum copy_state copy_publish_on_rename(struct copy *, int);
 enum copy_state copy_publish_on_backup(struct copy *, int);
 enum copy_state copy_publish_on_unlink(struct copy *, int);
 bool	copy_publish_src_changed(const struct statx *, const struct statx *);
+
+/* copy_cp.c: cp -s, --attributes-only, a symlink onto its target */
+int	copy_cp_symlink(struct copy *);
+enum copy_state copy_cp_attributes_only(struct copy *);
+struct eop *copy_cp_stat_target_op(struct copy *);
+enum copy_state copy_cp_on_stat_target(struct copy *, int);
+
+/* copy_backup.c: cp -b, what is in the way keeps a backup name (CS_BACKUP) */
+struct eop *copy_backup_op(struct copy *);
 
 /* copy_verify.c: --verify */
 bool	copy_verify_wanted(const struct copy *);

@@ -57,6 +57,7 @@ copy_lane_map_may(const struct copy *c)
 	uint64_t threshold = cpd_conf->engine.map_threshold;
 
 	return threshold && c->stx.stx_size >= threshold && c->ext == NULL && !c->into &&
+	    copy_sparse(c) == SPARSE_AUTO && !c->job->req.attributes_only &&
 	    job_file_lanes(c->job) > 1 && !c->mapped && !(c->fs & CF_NO_ALLOCATE);
 }
 
@@ -69,7 +70,8 @@ copy_lane_map_may(const struct copy *c)
 enum copy_state
 copy_lane_plan(struct copy *c)
 {
-	uint64_t size = c->stx.stx_size, chunk = cpd_conf->engine.chunk_size;
+	uint64_t size = c->job->req.attributes_only ? 0 : c->stx.stx_size;
+	uint64_t chunk = cpd_conf->engine.chunk_size;
 	unsigned lanes = job_file_lanes(c->job);
 
 	if (copy_lane_map_may(c))
@@ -133,6 +135,7 @@ copy_lane_start(struct copy *c, struct eop *op)
 	op->bulk = c->stx.stx_size >= cpd_conf->engine.async_threshold;
 	op->mapped = back;
 	op->stream = c->into;
+	op->sparse = copy_sparse(c);
 	if (back) {
 		c->method = M_MAPPED;
 		c->end_off = off;

@@ -64,7 +64,7 @@ copy_make_op(struct copy *c)
 		 * (copy_publish_keeps_dst). */
 		op->mode = copy_publish_keeps_dst(c) ? 0600 :
 		    !request_keeps(&job->req, PRESERVE_MODE) ?
-		    c->stx.stx_mode & 0777 & ~job->req.umask :
+		    request_new_mode(&job->req, c->stx.stx_mode) :
 		    c->nameless || c->direct ? c->stx.stx_mode & 0777 : 0600;
 		if (c->ck.taken)
 			op->mode = 0;	/* opened, not made: openat2 refuses a mode */
@@ -76,8 +76,8 @@ copy_make_op(struct copy *c)
 		break;
 	case K_SPECIAL:
 		op = copy_op(c, EOP_MKNOD);
-		op->mode = c->stx.stx_mode & (S_IFMT | (request_keeps(&job->req, PRESERVE_MODE) ? 07777 :
-		    0777 & ~job->req.umask));
+		op->mode = (c->stx.stx_mode & S_IFMT) | (request_keeps(&job->req, PRESERVE_MODE) ?
+		    c->stx.stx_mode & 07777 : request_new_mode(&job->req, c->stx.stx_mode));
 		op->off = makedev(c->stx.stx_rdev_major, c->stx.stx_rdev_minor);
 		break;
 	case K_HARDLINK:
@@ -124,7 +124,9 @@ copy_make_extents_op(struct copy *c)
 static enum copy_state
 copy_make_sparse_next(struct copy *c)
 {
+	/* --sparse=never: the holes are read as zeros and written. */
 	if ((uint64_t)c->stx.stx_blocks * 512 < c->stx.stx_size &&
+	    copy_sparse(c) != SPARSE_NEVER &&
 	    (c->ext = calloc(COPY_MAX_EXTENTS, sizeof(*c->ext))) != NULL)
 		return CS_EXTENTS;
 	return copy_lane_plan(c);
@@ -164,6 +166,8 @@ copy_make_on_create(struct copy *c, int res)
 		return copy_publish_next(c, CS_CREATE);
 	}
 	c->tmpfd = res;
+	if (job->req.attributes_only)
+		return copy_lane_plan(c);	/* no data: an empty file */
 	if (c->ck.taken)
 		return CS_RESUME;
 	if (c->snap_clone || (job->req.reflink != REFLINK_NEVER && !(c->fs & CF_NO_CLONE) &&

@@ -45,7 +45,7 @@ copy_publish_keeps_dst(const struct copy *c)
 static bool
 copy_publish_rechecks_in_meta(const struct copy *c)
 {
-	return c->kind == K_FILE && c->job->req.preserve && !c->into &&
+	return c->kind == K_FILE && c->job->req.preserve && (!c->into || copy_in_place(c)) &&
 	    !copy_publish_keeps_dst(c);
 }
 
@@ -62,7 +62,7 @@ copy_publish_src_flags(const struct copy *c)
 static bool
 copy_publish_has_meta(const struct copy *c)
 {
-	return c->job->req.preserve ? c->kind != K_HARDLINK && !c->into &&
+	return c->job->req.preserve ? c->kind != K_HARDLINK && (!c->into || copy_in_place(c)) &&
 	    (c->kind == K_FILE || copy_publish_src_flags(c)) : copy_publish_keeps_dst(c);
 }
 
@@ -79,7 +79,8 @@ copy_publish_next(struct copy *c, enum copy_state from)
 	/* Preserving, the look comes with the metadata: one step less. */
 	if (from < CS_RECHECK && c->kind == K_FILE && !copy_publish_rechecks_in_meta(c))
 		return CS_RECHECK;
-	if (from < CS_TRUNCATE && c->ext)
+	/* The size, which the holes at the end did not give. */
+	if (from < CS_TRUNCATE && (c->ext || copy_sparse(c) == SPARSE_ALWAYS))
 		return CS_TRUNCATE;
 	if (from < CS_META && copy_publish_has_meta(c))
 		return CS_META;
@@ -288,30 +289,15 @@ copy_publish_on_rename(struct copy *c, int res)
 	return CS_END;
 }
 
-/*
- * cp -b: the file in the way goes to its backup name (an older backup
- * there is replaced) just before the copy takes its name, as cp does;
- * between the two renames the name is free.
- */
-struct eop *
-copy_publish_backup_op(struct copy *c)
-{
-	struct eop *op = copy_op(c, EOP_RENAME);
-
-	free(c->backup);
-	if (asprintf(&c->backup, "%s%s", c->item->name, c->job->req.backup_suffix) < 0)
-		c->backup = NULL;
-	op->path = c->item->name;
-	op->path2 = c->backup ? c->backup : "";	/* ENOENT, reported below */
-	return op;
-}
-
 enum copy_state
 copy_publish_on_backup(struct copy *c, int res)
 {
 	if (c->backup == NULL)
 		res = -ENOMEM;
-	if (res < 0)
+	if (c->backup_is_src)
+		copy_error(c, res, "backing up '%s' might destroy source;  '%s' not copied",
+		    c->dstpath, c->srcpath);
+	else if (res < 0)
 		copy_error(c, res, "cannot backup '%s'", c->dstpath);
 	return copy_publish_next(c, CS_BACKUP);
 }

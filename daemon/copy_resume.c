@@ -44,10 +44,13 @@ copy_resume_wanted(const struct copy *c)
 {
 	uint64_t min = cpd_conf->jobs.checkpoint_size, size = c->stx.stx_size;
 
-	/* A sparse file goes by its extents (copy_make.c), not in a front and a back. */
+	/* A sparse file goes by its extents (copy_make.c), not in a front and a back;
+	 * nor does a copy whose zeros cp's --sparse writes otherwise, nor one
+	 * without data (--attributes-only). */
 	return min && size >= min && c->kind == K_FILE && !c->direct && !c->pooled &&
 	    !c->into && c->snapfd < 0 && !c->job->req.dry_run && journal_enabled() &&
-	    (uint64_t)c->stx.stx_blocks * 512 >= size;
+	    (uint64_t)c->stx.stx_blocks * 512 >= size && c->job->req.sparse == SPARSE_AUTO &&
+	    !c->job->req.attributes_only;
 }
 
 bool

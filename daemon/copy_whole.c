@@ -31,7 +31,7 @@ copy_whole_fits(const struct copy *c, uint64_t max)
 
 	return S_ISREG(s->stx_mode) && s->stx_size <= max &&
 	    (uint64_t)s->stx_blocks * 512 >= s->stx_size &&		/* not sparse */
-	    (s->stx_nlink == 1 || !request_keeps(&c->job->req, PRESERVE_LINKS)) &&
+	    !request_links_file(&c->job->req, s->stx_nlink, c->item->parent == NULL) &&
 	    !path_on_procfs(s);
 }
 
@@ -110,7 +110,8 @@ copy_whole_may(const struct copy *c)
 {
 	const struct job *job = c->job;
 
-	return cpd_conf->engine.whole_file_max > 0 && !job->req.bwlimit &&
+	return cpd_conf->engine.whole_file_max > 0 && !job->req.bwlimit && !job->req.symlink &&
+	    !job->req.attributes_only &&
 	    !(c->fs & CF_NO_TMPFILE) &&
 	    ((c->item->parent && c->item->dtype == DT_REG) || !job->req.recursive);
 }

@@ -45,7 +45,7 @@ engine_init(const struct config *conf)
 static bool
 engine_to_pool(const struct eop *op)
 {
-	if (eop_threaded(op->type) || (op->type == EOP_COPY && op->mapped))
+	if (eop_threaded(op->type) || (op->type == EOP_COPY && (op->mapped || op->sparse != SPARSE_AUTO)))
 		return true;
 	if (!op->interactive)
 		return false;

@@ -89,6 +89,9 @@ struct eop {
 	bool		 by_rw;		/* out, COPY by the pool: read/write, not copy_file_range */
 	bool		 mapped;	/* COPY: read fd into fd2's pages, mapped (see copy.c) */
 	bool		 stream;	/* COPY: fd2 (a device, a FIFO) is written in order, at no offset */
+	/* COPY: ALWAYS: fd2's all-zero blocks are not written (holes); NEVER:
+	 * every byte read and written. Not AUTO: by the pool, read/write. */
+	enum sparse_mode sparse;
 	/*
 	 * OPEN: of a name that may well not exist (not cached: io_uring's
 	 * inline attempt fails and io-wq takes it, behind bulk chunks). An

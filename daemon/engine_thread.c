@@ -83,7 +83,41 @@ static struct {
 /* Each thread's read/write buffer: one per call would be an mmap and munmap per small file. */
 static __thread char *thread_buf;
 
-/* copy_file_range where the filesystems allow it, else pread/pwrite (op->by_rw says which). */
+/* A block of a sparse copy: its size, and the alignment of the blocks left holes. */
+#define SPARSE_BLOCK	4096
+
+static bool
+thread_zeros(const char *p, size_t n)
+{
+	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
+}
+
+/* n bytes of buf to fd2 at out, but the blocks of zeros (SPARSE_ALWAYS); n or -1. */
+static ssize_t
+thread_write_sparse(struct eop *op, const char *buf, size_t n, loff_t out)
+{
+	size_t	 w = 0, len;
+	ssize_t	 m;
+
+	while (w < n) {
+		len = SPARSE_BLOCK - (size_t)((uint64_t)(out + (loff_t)w) % SPARSE_BLOCK);
+		if (len > n - w)
+			len = n - w;
+		if (thread_zeros(buf + w, len)) {
+			w += len;
+			continue;
+		}
+		if ((m = pwrite(op->fd2, buf + w, len, out + (loff_t)w)) <= 0)
+			return m < 0 ? -1 : (errno = EIO, -1);
+		w += (size_t)m;
+	}
+	return (ssize_t)n;
+}
+
+/*
+ * copy_file_range where the filesystems allow it, else pread/pwrite (op->by_rw says
+ * which); pread/pwrite when op->sparse says how zeros are written.
+ */
 static long
 thread_copy(struct eop *op)
 {
@@ -91,7 +125,9 @@ thread_copy(struct eop *op)
 	uint64_t done = 0;
 	long	 rc = 0;
 
-	op->by_rw = false;
+	op->by_rw = op->sparse != SPARSE_AUTO;
+	if (op->by_rw && buf == NULL && (buf = thread_buf = malloc(RW_BUF)) == NULL)
+		return -ENOMEM;
 	while (done < op->len) {
 		size_t	len = op->len - done;
 		loff_t	in = (loff_t)(op->off + done), out = in;
@@ -111,7 +147,9 @@ thread_copy(struct eop *op)
 			if (len > RW_BUF)
 				len = RW_BUF;
 			n = pread(op->fd, buf, len, in);
-			for (ssize_t m; n > 0 && w < n; w += m)
+			if (op->sparse == SPARSE_ALWAYS && n > 0)
+				n = thread_write_sparse(op, buf, (size_t)n, out);
+			else for (ssize_t m; n > 0 && w < n; w += m)
 				if ((m = op->stream ? write(op->fd2, buf + w, (size_t)(n - w)) :
 				    pwrite(op->fd2, buf + w, (size_t)(n - w), out + w)) <= 0) {
 					n = m < 0 ? -1 : (errno = EIO, -1);

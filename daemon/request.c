@@ -256,7 +256,7 @@ request_suffix(struct json_object *params, struct job_request *req)
 static int
 request_cp(struct json_object *params, struct job_request *req, const char **bad)
 {
-	int rc;
+	int rc, backup = BACKUP_SIMPLE, sparse = SPARSE_AUTO;
 
 	if ((*bad = VOCAB_PRESERVE, rc = request_preserve(params, req)) < 0 ||
 	    (rc = request_bool(params, *bad = VOCAB_ONE_FILE_SYSTEM, &req->one_file_system)) < 0 ||
@@ -264,8 +264,18 @@ request_cp(struct json_object *params, struct job_request *req, const char **bad
 	    &req->remove_destination)) < 0 ||
 	    (rc = request_bool(params, *bad = VOCAB_LINK, &req->hard_link)) < 0 ||
 	    (rc = request_bool(params, *bad = VOCAB_NO_DEREFERENCE, &req->no_dereference)) < 0 ||
-	    (*bad = VOCAB_BACKUP_SUFFIX, rc = request_suffix(params, req)) < 0)
+	    (rc = request_bool(params, *bad = VOCAB_DEFAULT_MODE, &req->default_mode)) < 0 ||
+	    (rc = request_bool(params, *bad = VOCAB_FOLLOW_SOURCES, &req->follow_sources)) < 0 ||
+	    (rc = request_bool(params, *bad = VOCAB_FOLLOW_LINKS, &req->follow_links)) < 0 ||
+	    (rc = request_bool(params, *bad = VOCAB_SYMLINK, &req->symlink)) < 0 ||
+	    (rc = request_bool(params, *bad = VOCAB_FORCE, &req->force)) < 0 ||
+	    (rc = request_word(params, *bad = VOCAB_SPARSE, vocab_sparse_parse, &sparse)) < 0 ||
+	    (rc = request_bool(params, *bad = VOCAB_ATTRIBUTES_ONLY, &req->attributes_only)) < 0 ||
+	    (*bad = VOCAB_BACKUP_SUFFIX, rc = request_suffix(params, req)) < 0 ||
+	    (rc = request_word(params, *bad = VOCAB_BACKUP, vocab_backup_parse, &backup)) < 0)
 		return rc;
+	req->backup = (enum backup_mode)backup;
+	req->sparse = (enum sparse_mode)sparse;
 	return 0;
 }
 
@@ -400,9 +410,20 @@ request_to_json(const struct job_request *req, struct json_object *o)
 	json_object_object_add(o, VOCAB_LINK, json_object_new_boolean(req->hard_link));
 	json_object_object_add(o, VOCAB_NO_DEREFERENCE,
 	    json_object_new_boolean(req->no_dereference));
+	json_object_object_add(o, VOCAB_DEFAULT_MODE, json_object_new_boolean(req->default_mode));
+	json_object_object_add(o, VOCAB_FOLLOW_SOURCES,
+	    json_object_new_boolean(req->follow_sources));
+	json_object_object_add(o, VOCAB_FOLLOW_LINKS, json_object_new_boolean(req->follow_links));
+	json_object_object_add(o, VOCAB_SYMLINK, json_object_new_boolean(req->symlink));
+	json_object_object_add(o, VOCAB_FORCE, json_object_new_boolean(req->force));
+	json_object_object_add(o, VOCAB_SPARSE, json_object_new_string(vocab_sparse_name(req->sparse)));
+	json_object_object_add(o, VOCAB_ATTRIBUTES_ONLY,
+	    json_object_new_boolean(req->attributes_only));
 	if (req->backup_suffix)
 		json_object_object_add(o, VOCAB_BACKUP_SUFFIX,
 		    request_name_json(req, req->backup_suffix));
+	json_object_object_add(o, VOCAB_BACKUP,
+	    json_object_new_string(vocab_backup_name(req->backup)));
 }
 
 static void

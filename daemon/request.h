@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "cpd-vocab.h"
@@ -55,7 +56,15 @@ struct job_request {
 	bool		  remove_destination;	/* what is in the way is replaced, whatever it is */
 	bool		  hard_link;	/* link (cp -l): files are hard-linked, not copied */
 	bool		  no_dereference;	/* cp -P: a symlink source is copied as one */
+	bool		  default_mode;	/* cp --no-preserve=mode: 0666/0777 less umask */
+	bool		  follow_sources;	/* cp -H: a symlink given as a source is followed */
+	bool		  follow_links;	/* cp -L: every symlink is followed, in a tree too */
+	bool		  symlink;	/* cp -s: files are symlinks to their sources */
+	bool		  force;	/* cp -f: with backups, a file copied onto itself */
+	enum sparse_mode  sparse;	/* cp --sparse */
+	bool		  attributes_only;	/* cp --attributes-only: no data copied */
 	char		 *backup_suffix;	/* cp -b: what is replaced is kept as name+suffix */
+	enum backup_mode  backup;	/* or as name.~N~ */
 	/* Its names are escaped on the wire, in and out (include/cpd-names.h). */
 	bool		  escaped_names;
 };
@@ -67,6 +76,31 @@ request_keeps(const struct job_request *req, enum preserve_attr p)
 	return req->preserve & PRESERVE_BIT(p);
 }
 
+/*
+ * The permission bits of a new file of mode src_mode (its type's bits
+ * too) that does not keep the source's: the source's or (default_mode)
+ * the type's default, less the umask.
+ */
+static inline mode_t
+request_new_mode(const struct job_request *req, mode_t src_mode)
+{
+	mode_t base = !req->default_mode ? src_mode & 0777 : S_ISDIR(src_mode) ? 0777 : 0666;
+
+	return base & ~req->umask;
+}
+
+/*
+ * Whether a file of nlink links (a source given: top) is to be kept a
+ * hard link of another name of the job: one with several links, or
+ * with a symlink followed any file, as two symlinks may lead to it (cp).
+ */
+static inline bool
+request_links_file(const struct job_request *req, uint32_t nlink, bool top)
+{
+	return request_keeps(req, PRESERVE_LINKS) &&
+	    (nlink > 1 || req->follow_links || (top && req->follow_sources));
+}
+
 /* Whether what is in the way of a file is replaced whatever it is, keeping nothing of it. */
 static inline bool
 request_replaces(const struct job_request *req)
@@ -74,11 +108,16 @@ request_replaces(const struct job_request *req)
 	return req->remove_destination || req->backup_suffix;
 }
 
-/* Whether a symlink given as a source is copied as a symlink (cp -R, -P). */
+/*
+ * Whether a symlink is copied as a symlink (cp -R, -P): one given as a
+ * source (top), unless follow_sources, or one found in a tree; none
+ * with follow_links.
+ */
 static inline bool
-request_nofollow(const struct job_request *req)
+request_nofollow(const struct job_request *req, bool top)
 {
-	return req->recursive || req->no_dereference;
+	return (req->recursive || req->no_dereference) && !req->follow_links &&
+	    !(top && req->follow_sources);
 }
 
 /* The META_* flags (engine.h) of what the copy keeps: all but links. */

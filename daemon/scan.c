@@ -74,7 +74,7 @@ scan_source(struct job *job, size_t i)
 	job_op_init(job, &s->op, EOP_OPEN, scan_opened);
 	s->op.path = job->req.sources[i];
 	/* A tree copy (or -P) copies a symlink given as a source as a symlink. */
-	s->op.flags = O_PATH | O_CLOEXEC | (request_nofollow(&job->req) ? O_NOFOLLOW : 0);
+	s->op.flags = O_PATH | O_CLOEXEC | (request_nofollow(&job->req, true) ? O_NOFOLLOW : 0);
 	s->op.resolve = RESOLVE_NO_MAGICLINKS;
 	s->op.stx = &s->stx;
 	job->active++;
@@ -100,7 +100,8 @@ scan_judge(struct job *job, const struct job_scan *s, int res)
 		job->tree = true;
 	} else if (S_ISREG(s->stx.stx_mode))
 		job->bytes_total += s->stx.stx_size;
-	else if (!job->req.recursive && !(job->req.no_dereference && S_ISLNK(s->stx.stx_mode)))
+	else if (!job->req.recursive && !(request_nofollow(&job->req, true) &&
+	    S_ISLNK(s->stx.stx_mode)))
 		job_fail(job, -EINVAL, "'%s' is not a regular file", path);
 	job->dirty = true;
 }
@@ -159,13 +160,13 @@ scan_probed(struct eop *op, int res)
 	job->active--;
 	if (res >= 0)
 		scan_device(job, &p->stx, true);
-	else if ((res == -ENOENT || res == -ENOTDIR) && !job_stopping(job) &&
+	else if ((res == -ENOENT || res == -ENOTDIR || res == -ELOOP) && !job_stopping(job) &&
 	    path_dirname(p->path, parent, sizeof(parent)) == 0 &&
 	    strcmp(parent, p->path) != 0) {
 		strcpy(p->path, parent);	/* shorter: it fits */
 		scan_probe(job, NULL);
 		return;
-	} else if (res != -ENOENT && res != -ENOTDIR)
+	} else if (res != -ENOENT && res != -ENOTDIR && res != -ELOOP)
 		job_fail(job, res, "cannot copy into '%s'", job->req.destination);
 	free(job->probe);
 	job->probe = NULL;
@@ -292,7 +293,8 @@ scan_dest_opened(struct eop *op, int res)
 		job_end(job);
 		return;
 	}
-	if ((res != -ENOTDIR && res != -ENOENT) || job->req.nsources > 1 ||
+	/* ELOOP: a symlink loop, not a directory; what is in the way of the file. */
+	if ((res != -ENOTDIR && res != -ENOENT && res != -ELOOP) || job->req.nsources > 1 ||
 	    path_trailing_slash(dest)) {
 		job_fail(job, res, "cannot copy into '%s'", dest);
 		job_end(job);

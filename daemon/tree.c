@@ -219,7 +219,8 @@ tree_open_src_op(struct tnode *n)
 
 	op->dirfd = n->parent ? n->parent->srcfd : AT_FDCWD;
 	op->path = n->src;
-	op->flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+	op->flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+	    (request_nofollow(&n->job->req, n->parent == NULL) ? O_NOFOLLOW : 0);
 	op->resolve = RESOLVE_NO_MAGICLINKS;
 	return op;
 }
@@ -361,7 +362,7 @@ tree_meta_op(struct tnode *n)
 	op->meta_flags = request_meta_flags(&job->req);
 	if (!request_keeps(&job->req, PRESERVE_MODE) && !n->existed) {
 		/* As cp -r: the source's permission bits less the umask. */
-		n->stx.stx_mode &= (uint16_t)(0777 & ~job->req.umask);
+		n->stx.stx_mode = (uint16_t)request_new_mode(&job->req, n->stx.stx_mode);
 		op->meta_flags |= META_MODE;
 	}
 	return op;

@@ -27,6 +27,16 @@ enum job_prio { PRIO_INTERACTIVE, PRIO_NORMAL, PRIO_BULK, PRIO_COUNT, PRIO_AUTO 
 enum reflink_mode { REFLINK_AUTO, REFLINK_ALWAYS, REFLINK_NEVER, REFLINK_COUNT };
 
 /*
+ * Copy's sparse (cp's --sparse=WHEN): AUTO keeps the source's holes;
+ * ALWAYS makes a new file's blocks of zeros holes too; NEVER writes
+ * every byte, holes filled in.
+ */
+enum sparse_mode { SPARSE_AUTO, SPARSE_ALWAYS, SPARSE_NEVER, SPARSE_COUNT };
+
+/* Copy's backup: how a backup is named (cp's --backup=CONTROL). */
+enum backup_mode { BACKUP_SIMPLE, BACKUP_NUMBERED, BACKUP_EXISTING, BACKUP_COUNT };
+
+/*
  * Copy's update: what an existing destination file (a regular file in
  * the way of a regular file) gets. ALL replaces it (cp); NONE keeps it
  * (cp -n); OLDER replaces it only when it is older than the source (cp
@@ -73,6 +83,8 @@ static const char *const vocab_entries[ENTRY_COUNT] = {
 static const char *const vocab_filter_rules[FILTER_RULE_COUNT] = { "include", "exclude" };
 static const char *const vocab_prios[PRIO_COUNT] = { "interactive", "normal", "bulk" };
 static const char *const vocab_reflinks[REFLINK_COUNT] = { "auto", "always", "never" };
+static const char *const vocab_backups[BACKUP_COUNT] = { "simple", "numbered", "existing" };
+static const char *const vocab_sparses[SPARSE_COUNT] = { "auto", "always", "never" };
 static const char *const vocab_methods[M_COUNT] = {
 	"reflink", "copy_file_range", "splice", "readwrite", "links", "mapped",
 };
@@ -103,7 +115,15 @@ static const char *const vocab_methods[M_COUNT] = {
 #define VOCAB_REMOVE_DESTINATION "remove_destination"
 #define VOCAB_LINK		"link"
 #define VOCAB_NO_DEREFERENCE	"no_dereference"
+#define VOCAB_DEFAULT_MODE	"default_mode"
+#define VOCAB_FOLLOW_SOURCES	"follow_sources"
+#define VOCAB_FOLLOW_LINKS	"follow_links"
+#define VOCAB_SYMLINK		"symlink"
+#define VOCAB_FORCE		"force"
+#define VOCAB_SPARSE		"sparse"
+#define VOCAB_ATTRIBUTES_ONLY	"attributes_only"
 #define VOCAB_BACKUP_SUFFIX	"backup_suffix"
+#define VOCAB_BACKUP		"backup"
 #define VOCAB_ESCAPED_NAMES	"escaped_names"
 
 /* A Filter's fields, a Change's, and where a reply carries changes. */
@@ -220,6 +240,30 @@ static inline int
 vocab_update_parse(const char *s)
 {
 	return vocab_index(vocab_updates, UPDATE_COUNT, s);
+}
+
+static inline const char *
+vocab_sparse_name(enum sparse_mode s)
+{
+	return vocab_sparses[s];
+}
+
+static inline int
+vocab_sparse_parse(const char *s)
+{
+	return vocab_index(vocab_sparses, SPARSE_COUNT, s);
+}
+
+static inline const char *
+vocab_backup_name(enum backup_mode b)
+{
+	return vocab_backups[b];
+}
+
+static inline int
+vocab_backup_parse(const char *s)
+{
+	return vocab_index(vocab_backups, BACKUP_COUNT, s);
 }
 
 static inline int

@@ -7,7 +7,8 @@
 # without it the test skips. Each script passes, fails or skips; the
 # test fails if a script listed in coreutils_cp.expect (those that passed
 # when it was last recorded) does not pass now, and prints the counts.
-# COREUTILS_CP_RECORD=1 rewrites the list.
+# COREUTILS_CP_RECORD=1 rewrites the list; COREUTILS_CP_LOGS=DIR keeps
+# each script's log there.
 . "$(dirname "$0")/../lib.sh"
 SRC=${COREUTILS_SRC:-}
 EXPECT="$(dirname "$0")/coreutils_cp.expect"
@@ -16,9 +17,12 @@ EXPECT="$(dirname "$0")/coreutils_cp.expect"
 need_root "the daemon serves the scripts' files as root"
 
 mkdir -p "$T/build/src"
+# sed by its full path: preserve-gid runs cp with PATH naming only cp's
+# directory. A pipe, not >(...): cp's messages are all written when it exits.
 cat >"$T/build/src/cp" <<EOF2
 #!/bin/bash
-exec "$CLIENT" copy "\$@" 2> >(sed -u 's/^cpd-client:/cp:/' >&2)
+{ "$CLIENT" copy "\$@" 2>&1 1>&3 3>&- | $(command -v sed) -u 's/^cpd-client:/cp:/' >&2
+  exit "\${PIPESTATUS[0]}"; } 3>&1
 EOF2
 chmod +x "$T/build/src/cp"
 start_daemon_raw
@@ -27,9 +31,10 @@ pass=() fail=() skipped=()
 for t in "$SRC"/tests/cp/*.sh; do
 	name=$(basename "$t" .sh)
 	rc=0
-	(cd "$T/build" && srcdir="$SRC" abs_top_srcdir="$SRC" abs_srcdir="$SRC/tests" \
+	(cd "$T/build" && srcdir="$SRC" abs_top_srcdir="$SRC" abs_srcdir="$SRC" \
 	    abs_top_builddir="$T/build" built_programs="cp" \
 	    timeout -k 5 60 bash "$t") >"$T/$name.log" 2>&1 </dev/null || rc=$?
+	[ -z "${COREUTILS_CP_LOGS:-}" ] || cp "$T/$name.log" "$COREUTILS_CP_LOGS/"
 	case $rc in
 	0)  pass+=("$name") ;;
 	77) skipped+=("$name") ;;

@@ -122,6 +122,20 @@ ROWS=(
 	"|--preserve=mode,ownership src/f mof"
 	"t|-a --no-preserve=ownership src nptree"
 	"t|-a --no-preserve=xattr src nxtree"
+	"|--no-preserve=mode src/f npmf"
+	"|-R --no-preserve=mode src npmtree"
+	"t|-a --no-preserve=mode src npmatree"
+	"|--no-preserve=mode -p src/g npmp"
+	"|--attributes-only src/f aof"
+	"|--attributes-only src/g dst/f"
+	"t|-a --attributes-only src/g dst/f"
+	"t|-p --attributes-only src/g dst/f"
+	"|-a --attributes-only src/ln dst/f"
+	"|-a --remove-destination --attributes-only src/ln dst/f"
+	"t|-a --attributes-only src aotree"
+	# dst/f in the way of src/f, whose hard link src/hl is new: which comes
+	# first (directory order in cp) decides whether dst/f's data stays.
+	"n|-a --attributes-only src/. dst"
 	"|-dR src dtree"
 	"|-R --preserve=links src ltree"
 	"|-t dst src/f src/g"
@@ -150,6 +164,11 @@ ROWS=(
 	"|-bv src/f dst/null"
 	"|-b --suffix=.old src/f dst/dangle"
 	"|-Rb src/. dst"
+	"|--backup=numbered src/f dst/f"
+	"|--backup=t -R src/. dst"
+	"|--backup=existing src/f dst/f"
+	"n|-bf src/f src/f"	# cp keeps the file and copies it to f~; cpd renames it to f~
+	"m|-b src/f src/f"
 	"|-l src/f lf2"
 	"m|-l src/f dst/f"
 	"|-lf src/f dst/f"
@@ -159,10 +178,16 @@ ROWS=(
 	"|-lv src/g dst/"
 	"|-L src/ln lf"
 	"|-H src/ln hf"
+	"|-RH src/ln src/sub hrtree"
+	"|-RL src lrtree"
+	"|-RL --preserve=links src lrltree"
+	"|-lR src lrt"
 	"|src/ln plainln"
 	"|-P -R src/ln pln"
 	"|-P src/ln pln2"
 	"|-d src/ln dln"
+	"m|-d src/ln src/f"	# the link onto what it leads to: "the same file"
+	"|-bd src/ln src/f"
 	"|-d src/f src/ln dst"
 	"|--no-dereference src/ln src/f src/g dst/"
 	"|-x -R src xtree"
@@ -233,8 +258,7 @@ expect_eq "-b into a directory: the backup" "$(cat "$T/b/dst/f~")" old
 # Refused, never taken for something else: exit 2, "not supported", nothing made.
 mk "$T/cpd"
 cd "$T/cpd" || fail "cd"
-for opt in -i -s --backup=numbered --parents --attributes-only \
-    --copy-contents --sparse=always --debug "-R -L" "-R -H"; do
+for opt in -i --parents --copy-contents --debug; do
 	rc=0
 	# shellcheck disable=SC2086
 	"$CLIENT" copy $opt src/f newfile 2>"$T/err" || rc=$?
@@ -242,6 +266,42 @@ for opt in -i -s --backup=numbered --parents --attributes-only \
 	grep -q "not supported" "$T/err" || fail "copy $opt: no 'not supported': $(cat "$T/err")"
 	[ ! -e newfile ] || fail "copy $opt: made newfile"
 done
+
+# -s: a symlink to the source by its absolute path (cp writes it as given),
+# an existing file an error without -f, the source itself "the same file".
+"$CLIENT" copy -s src/f sf || fail "-s: failed"
+expect_eq "-s: the link" "$(readlink sf)" "$T/cpd/src/f"
+rc=0
+"$CLIENT" copy -s src/g sf 2>"$T/err" || rc=$?
+expect_eq "-s onto a file: exit" "$rc" 1
+expect_eq "-s onto a file: the message" "$(cat "$T/err")" \
+    "cpd-client: cannot create symbolic link 'sf' to 'src/g': File exists"
+"$CLIENT" copy -sf src/g sf || fail "-sf: failed"
+expect_eq "-sf: the link" "$(readlink sf)" "$T/cpd/src/g"
+rc=0
+"$CLIENT" copy -s src/f src/f 2>/dev/null || rc=$?
+expect_eq "-s onto the source: exit" "$rc" 1
+[ -f src/f ] && [ ! -L src/f ] || fail "-s onto the source: replaced it"
+"$CLIENT" copy -sR src stree || fail "-sR: failed"
+[ -d stree/sub/deep ] && [ ! -L stree/sub ] || fail "-sR: directories not made"
+expect_eq "-sR: a file's link" "$(readlink stree/sub/deep/i)" "$T/cpd/src/sub/deep/i"
+
+# --sparse=always and never: the blocks allocated, as cp's (the data goes
+# by the pool's read/write with either engine). zeros: 1 MiB of zeros, a
+# block of data, 1 MiB of zeros; holey: the same with holes.
+{ head -c 1M /dev/zero; printf 'data'; head -c 1M /dev/zero; } >zeros
+truncate -s 1M holey && printf 'data' >>holey && truncate -s +1M holey
+for f in zeros holey; do
+	for s in always never; do
+		cp --reflink=never --sparse=$s $f cp.$f.$s
+		"$CLIENT" copy --reflink=never --sparse=$s $f cpd.$f.$s || fail "--sparse=$s $f"
+		same cp.$f.$s cpd.$f.$s
+		expect_eq "--sparse=$s $f: blocks" "$(stat -c %b cpd.$f.$s)" "$(stat -c %b cp.$f.$s)"
+	done
+done
+rc=0
+"$CLIENT" copy --reflink --sparse=always zeros x 2>/dev/null || rc=$?
+expect_eq "--reflink --sparse=always: exit, as cp's" "$rc" 1
 cd "$T" || fail "cd"
 
 # -x: a directory on another mount is copied empty, as by cp -x.

@@ -309,9 +309,9 @@ test_cp_letters(void **state)
 	assert_int_equal(c.update, -1);
 
 	/* Refused, never taken for something else. */
-	static const char *const refused[] = { "-i", "-s",
-	    "--parents", "--attributes-only", "--copy-contents",
-	    "--sparse=always", "--debug" };
+	static const char *const refused[] = { "-i",
+	    "--parents", "--copy-contents",
+	    "--debug" };
 	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
 		client_init(&c);
 		assert_int_equal(parse(&c, &status, refused[i], "/a", "/b", NULL), -1);
@@ -325,6 +325,68 @@ test_cp_letters(void **state)
 	/* Accepted as cp does with them. */
 	client_init(&c);
 	assert_int_equal(parse(&c, &status, "-f", "--sparse=auto", "-L", "/a", "/b", NULL), 4);
+}
+
+/* The key of params_of(c), as a string ("-" when absent). */
+static void
+check_key(struct client *c, const char *key, const char *want)
+{
+	struct json_object	*params = params_of(c), *v;
+
+	assert_string_equal(json_object_object_get_ex(params, key, &v) ?
+	    json_object_get_string(v) : "-", want);
+	json_object_put(params);
+}
+
+/* The options that issue 18 taught: what each sends. */
+static void
+test_cp_more(void **state)
+{
+	struct client	c;
+	int		status;
+
+	/* -s: symlinks, and an existing file kept (an error) unless -f. */
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "-s", "/a", "/b", NULL), 2);
+	check_key(&c, "symlink", "true");
+	check_key(&c, "no_clobber", "true");
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "-sf", "/a", "/b", NULL), 2);
+	check_key(&c, "no_clobber", "false");
+	/* --no-preserve=mode: a new file's bits; a later -p takes mode back. */
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "--no-preserve=mode", "/a", "/b", NULL), 2);
+	check_key(&c, "default_mode", "true");
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "--no-preserve=mode", "-p", "/a", "/b", NULL), 3);
+	check_key(&c, "default_mode", "-");
+	check_preserve(&c, "mode,ownership,timestamps");
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "--preserve=mode", "--no-preserve=all", "/a", "/b",
+	    NULL), 3);
+	check_key(&c, "default_mode", "true");
+	/* -H and -L with -R; -a after -H is -P again, as in cp. */
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "-RH", "/a", "/b", NULL), 2);
+	check_key(&c, "follow_sources", "true");
+	check_key(&c, "follow_links", "-");
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "-RL", "/a", "/b", NULL), 2);
+	check_key(&c, "follow_links", "true");
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "-Ha", "/a", "/b", NULL), 2);
+	check_key(&c, "follow_sources", "-");
+	/* cp's abbreviation wins over cpd's own: --b is --backup, not --bwlimit. */
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "--b=numbered", "/a", "/b", NULL), 2);
+	assert_true(c.backup);
+	assert_string_equal(c.backup_control, "numbered");
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "--no-p", "mode", "/a", "/b", NULL), 3);
+	check_key(&c, "default_mode", "true");
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "--p", "/a", "/b", NULL), -1);	/* cp's too */
+	assert_int_equal(status, CLIENT_EXIT_USAGE);
 }
 
 static void
@@ -353,6 +415,7 @@ main(void)
 		cmocka_unit_test(test_other_options_still_parse),
 		cmocka_unit_test(test_reflink_names),
 		cmocka_unit_test(test_cp_letters),
+		cmocka_unit_test(test_cp_more),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

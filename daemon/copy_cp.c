@@ -1,0 +1,71 @@
+/*
+ * cp's own ways of a copy, beside copying a file's data: -s (a symbolic
+ * link to the source instead), --attributes-only onto a file (its data
+ * kept), and -d's symlink onto the very file it leads to (refused).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "copy_int.h"
+#include "engine.h"
+#include "item.h"
+#include "job.h"
+
+/* cp -s: the source is not read, only named (c->target); 0 or -ENOMEM, reported. */
+int
+copy_cp_symlink(struct copy *c)
+{
+	c->kind = K_SYMLINK;
+	if ((c->target = strdup(c->srcpath)) == NULL) {
+		copy_error(c, -ENOMEM, "cannot copy '%s'", c->srcpath);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * cp --attributes-only, something in the way: a regular file of a file
+ * is given the attributes in place (opened as by c->into); cp makes
+ * nothing of anything else without --remove-destination.
+ */
+enum copy_state
+copy_cp_attributes_only(struct copy *c)
+{
+	if (c->kind == K_FILE && S_ISREG(c->dstx.stx_mode) && !c->dst_link) {
+		c->into = true;
+		return CS_OPEN_DST;
+	}
+	copy_error(c, -EEXIST, "cannot create '%s'", c->dstpath);
+	return CS_END;
+}
+
+/* A symlink source, followed: is it the file in the way? */
+struct eop *
+copy_cp_stat_target_op(struct copy *c)
+{
+	struct eop *op = copy_op(c, EOP_STATX);
+
+	op->dirfd = item_srcdir(c->item);
+	op->path = c->item->src;
+	op->flags = 0;
+	op->stx = &c->ttx;
+	return op;
+}
+
+/*
+ * cp -d symlink file, where the symlink leads to that file: the link in
+ * its place would lead to itself and the file's data would be gone. cp
+ * refuses it as "the same file", unless a backup keeps the file.
+ */
+enum copy_state
+copy_cp_on_stat_target(struct copy *c, int res)
+{
+	if (res == 0 && c->ttx.stx_ino == c->dstx.stx_ino &&
+	    c->ttx.stx_dev_major == c->dstx.stx_dev_major &&
+	    c->ttx.stx_dev_minor == c->dstx.stx_dev_minor) {
+		copy_error(c, -EINVAL, "'%s' and '%s' are the same file", c->srcpath, c->dstpath);
+		return CS_END;
+	}
+	return CS_CREATE;
+}
