@@ -1,7 +1,7 @@
 /*
  * Inside the copy of one non-directory item (copy.c): what its files
- * share. copy.c drives the chain and looks at the source and the
- * destination; copy_make.c makes the temporary; copy_lane.c moves the
+ * share. copy.c drives the chain and looks at the source; copy_dst.c at
+ * what is in the way; copy_make.c makes the temporary; copy_lane.c moves the
  * data in lanes; copy_publish.c puts the result in place; copy_whole.c
  * walks the same steps in a pool thread for a small file; copy_update.c
  * keeps a file in the way that the update mode keeps; copy_snap.c links
@@ -189,6 +189,17 @@ void	copy_run(struct copy *);
 struct eop *copy_state_op(struct copy *);
 void	copy_apply(struct copy *);
 bool	copy_stopping(const struct copy *);
+
+/* copy_dst.c: what is in the way */
+enum copy_state copy_dst_next(struct copy *);
+struct eop *copy_dst_stat_op(struct copy *);
+enum copy_state copy_dst_on_stat(struct copy *, int);
+struct eop *copy_dst_open_op(struct copy *);
+enum copy_state copy_dst_on_open(struct copy *, int);
+struct eop *copy_dst_into_ready_op(struct copy *);
+enum copy_state copy_dst_on_into_ready(struct copy *, int);
+struct eop *copy_dst_compare_op(struct copy *);
+enum copy_state copy_dst_on_compare(struct copy *, int);
 
 /* copy_make.c: the temporary, a clone */
 struct eop *copy_make_op(struct copy *);

@@ -1,0 +1,259 @@
+/*
+ * What is in a copy's way (copy.c's CS_STAT_DST .. CS_COMPARE): the
+ * destination is looked at (through a symlink in the way, once), and
+ * then replaced, kept (no_clobber, the update modes), compared with the
+ * source (a no_clobber job run again), or written into (a device or a
+ * FIFO, as cp does).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "copy_int.h"
+#include "engine.h"
+#include "item.h"
+#include "job.h"
+#include "log.h"
+#include "tree.h"
+
+/*
+ * A no_clobber job the daemon runs again after a crash or restart may
+ * find files it published itself before. It cannot tell them from files
+ * that were there before, so it compares: a regular file of the source's
+ * size with the same bytes is the copy asked for, and counts as copied
+ * (it is left alone, as no_clobber says). Anything else is not replaced.
+ */
+static bool
+copy_dst_may_be_ours(const struct copy *c)
+{
+	return c->job->restarts > 0 && c->kind == K_FILE && S_ISREG(c->dstx.stx_mode) &&
+	    c->dstx.stx_size == c->stx.stx_size;
+}
+
+/*
+ * In a directory this job has just created nothing can be in the way:
+ * no need to look. (Someone racing to create the name makes the link or
+ * rename fail, EEXIST with no_clobber or EISDIR, not clobber it.)
+ */
+static bool
+copy_dst_is_new(const struct copy *c)
+{
+	return c->item->parent && !c->item->parent->existed;
+}
+
+/*
+ * dry_run with delete: an entry of another kind in the copy's way was
+ * told deleted by its directory's delete pass (tree_delete.c), not
+ * removed: the copy is told as it would be once it were gone.
+ */
+static bool
+copy_dst_told_deleted(const struct copy *c)
+{
+	const struct job_request *req = &c->job->req;
+
+	return req->dry_run && req->delete && c->item->parent && c->item->parent->existed &&
+	    (S_ISDIR(c->dstx.stx_mode) || (S_ISLNK(c->dstx.stx_mode) && c->kind != K_SYMLINK));
+}
+
+struct eop *
+copy_dst_stat_op(struct copy *c)
+{
+	struct eop *op = copy_op(c, EOP_STATX);
+
+	op->path = c->item->name;
+	op->stx = &c->dstx;
+	/* A symlink in the way is seen first, and only then looked through
+	 * (one step more, only for a symlink): a dangling one is refused,
+	 * as cp does; another is replaced, unless it leads to a directory
+	 * or to the source itself. */
+	op->flags = c->dst_link ? 0 : AT_SYMLINK_NOFOLLOW;
+	return op;
+}
+
+/* The file found in the way: to compare with (no_clobber), or to write into (c->into). */
+struct eop *
+copy_dst_open_op(struct copy *c)
+{
+	struct eop *op = copy_op(c, EOP_OPEN);
+
+	op->path = c->item->name;
+	op->flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+	op->resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+	/* O_NONBLOCK: a FIFO without a reader fails ENXIO at once instead
+	 * of holding the copy forever (see copy_into_ready). */
+	if (c->into)
+		op->flags = O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+	return op;
+}
+
+struct eop *
+copy_dst_compare_op(struct copy *c)
+{
+	return copy_size_op(c, EOP_COMPARE);
+}
+
+/*
+ * cp writes into a device or a FIFO found in the way of a file, in every
+ * mode. Not one behind a symlink: that is replaced, as any symlink in
+ * the way (a symlink planted to a disk must not make a copy write it).
+ */
+static bool
+copy_dst_is_stream(const struct copy *c)
+{
+	mode_t m = c->dstx.stx_mode;
+
+	return c->kind == K_FILE && !c->dst_link && (S_ISCHR(m) || S_ISBLK(m) || S_ISFIFO(m));
+}
+
+enum copy_state
+copy_dst_on_stat(struct copy *c, int res)
+{
+	const struct job *job = c->job;
+
+	if (res == 0 && !c->dst_link && copy_dst_told_deleted(c))
+		res = -ENOENT;
+	if (res == 0 && c->kind == K_FILE && S_ISLNK(c->dstx.stx_mode) && !c->dst_link &&
+	    !request_replaces(&job->req)) {
+		c->dst_link = true;
+		return CS_STAT_DST;	/* again, through it */
+	}
+	c->dst_exists = res == 0;
+	if (res == -ENOENT && c->dst_link)
+		copy_error(c, res, "not writing through dangling symlink '%s'", c->dstpath);
+	else if (res == 0) {
+		if ((c->kind == K_FILE || job->req.symlink) && c->dstx.stx_ino == c->stx.stx_ino &&
+		    c->dstx.stx_dev_major == c->stx.stx_dev_major &&
+		    c->dstx.stx_dev_minor == c->stx.stx_dev_minor &&
+		    !(c->kind == K_FILE && job->req.force && job->req.backup_suffix))
+			copy_error(c, -EINVAL, "'%s' and '%s' are the same file",
+			    c->srcpath, c->dstpath);
+		else if (S_ISDIR(c->dstx.stx_mode))
+			copy_error(c, -EISDIR,
+			    "cannot overwrite directory '%s' with a file", c->dstpath);
+		else if (copy_update_applies(c))
+			return copy_update_next(c);
+		else if (job->req.no_clobber && copy_dst_may_be_ours(c))
+			return CS_OPEN_DST;
+		else if (job->req.no_clobber)
+			copy_error(c, -EEXIST, "'%s' not replaced (no-clobber)", c->dstpath);
+		else if (job->req.attributes_only && !request_replaces(&job->req))
+			return copy_cp_attributes_only(c);
+		else if (copy_dst_is_stream(c) && !request_replaces(&job->req)) {
+			c->into = true;
+			return CS_OPEN_DST;
+		}
+	} else if (res != -ENOENT)
+		copy_error(c, res, "cannot access '%s'", c->dstpath);
+	if (c->err)
+		return CS_END;
+	if (c->kind == K_SYMLINK && c->target)
+		return CS_CREATE;	/* cp -s: the source's path */
+	if (c->kind == K_SYMLINK) {
+		if ((c->target = malloc(PATH_MAX)) == NULL) {
+			copy_error(c, -ENOMEM, "cannot read link '%s'", c->srcpath);
+			return CS_END;
+		}
+		return CS_READLINK;
+	}
+	return CS_CREATE;
+}
+
+/* Look at the destination, or take it as looked at where nothing can be there. */
+enum copy_state
+copy_dst_next(struct copy *c)
+{
+	return copy_dst_is_new(c) ? copy_dst_on_stat(c, -ENOENT) : CS_STAT_DST;
+}
+
+/*
+ * A FIFO opened without blocking is written to blocking, as cp does:
+ * its reader sets the pace, in a worker, never on the loop. What is open
+ * must still be what was looked at: a regular file put in its place
+ * meanwhile would be written over in place, not replaced. In a pool
+ * thread: fstat() asks the file system (a FUSE server that never
+ * answers would stop the loop).
+ */
+static long
+copy_dst_into_ready_run(struct eop *op)
+{
+	struct stat	st;
+	int		fl;
+
+	if (fstat(op->fd, &st) < 0 || (fl = fcntl(op->fd, F_GETFL)) < 0 ||
+	    fcntl(op->fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+		return -errno;
+	return S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISFIFO(st.st_mode) ?
+	    0 : -EAGAIN;
+}
+
+struct eop *
+copy_dst_into_ready_op(struct copy *c)
+{
+	struct eop *op = copy_op(c, EOP_CALL);
+
+	op->fd = c->tmpfd;
+	op->run = copy_dst_into_ready_run;
+	return op;
+}
+
+enum copy_state
+copy_dst_on_into_ready(struct copy *c, int res)
+{
+	if (res < 0) {
+		copy_error(c, res, "cannot open '%s' for writing", c->dstpath);
+		return CS_END;
+	}
+	return copy_lane_plan(c);
+}
+
+static enum copy_state
+copy_dst_on_open_into(struct copy *c, int res)
+{
+	if (res == -ENXIO)
+		copy_error(c, res, "cannot write to '%s': the FIFO has no reader", c->dstpath);
+	else if (res < 0)
+		copy_error(c, res, "cannot open '%s' for writing", c->dstpath);
+	if (c->err)
+		return CS_END;
+	c->tmpfd = res;		/* closed with the copy; never removed */
+	if (copy_in_place(c))
+		return copy_publish_next(c, CS_DATA);	/* no data: only the attributes */
+	return CS_INTO_READY;
+}
+
+enum copy_state
+copy_dst_on_open(struct copy *c, int res)
+{
+	if (c->into)
+		return copy_dst_on_open_into(c, res);
+	if (res < 0 && c->checking) {
+		copy_error(c, res, "cannot open '%s' to compare", c->dstpath);
+		return CS_END;
+	}
+	if (res < 0) {
+		copy_error(c, -EEXIST, "'%s' not replaced (no-clobber)", c->dstpath);
+		return CS_END;
+	}
+	c->tmpfd = res;		/* closed with the copy; never removed */
+	return CS_COMPARE;
+}
+
+enum copy_state
+copy_dst_on_compare(struct copy *c, int res)
+{
+	if (c->checking)
+		return copy_update_on_check(c, res);
+	if (res != 0) {
+		copy_error(c, -EEXIST, "'%s' not replaced (no-clobber)", c->dstpath);
+		return CS_END;
+	}
+	/* Byte for byte the copy the job was to make: published by this
+	 * job before the daemon stopped (or just the same). Done. */
+	log_info("job %llu: '%s' is already a copy of '%s'", (unsigned long long)c->job->id,
+	    c->dstpath, c->srcpath);
+	c->method = engine_method(c->stx.stx_size);
+	c->progress += c->stx.stx_size;
+	return CS_END;
+}
