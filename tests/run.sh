@@ -4,22 +4,24 @@
 # Exit codes follow the automake convention: 0 pass, 77 skip, else fail.
 # TESTS="name ..." runs only the named tests. CHECK_JOBS=N runs up to N
 # at once (default 2), except the tests listed in SERIAL, which run
-# alone: they measure timing or scheduling, fill a file system or the
-# fd table, change a sysctl every daemon sees, or copy gigabytes. Each
-# line gives the test's wall-clock seconds.
+# alone: they measure timing or scheduling, change a sysctl every daemon
+# sees, or copy gigabytes (a test that fills only its own file system or
+# its own daemon's fd table, and waits for conditions rather than for
+# time, runs beside another). Each line gives the test's wall-clock
+# seconds.
 set -u
 cd "$(dirname "$0")/.."
 : "${CPD_BIN:=$PWD}" "${CPD_UNIT_DIR:=$PWD/build/tests}" "${CHECK_JOBS:=2}"
 export CPD_BIN
-SERIAL=" cancel copy_sizes crash_restart devices fallback faults_quota faults_space fd_limit
-	faults hostile_conns hostile_depth hostile_proto hostile_slots hung_fs interactive_pool
-	ioprio leaks lifecycle mapped notify priorities reload reserve resume scheduling
-	startup_cleanup write_behind"
+SERIAL=" cancel copy_sizes devices fallback faults_quota faults hostile_conns hostile_proto
+	hostile_slots hung_fs interactive_pool ioprio lifecycle mapped notify priorities reload
+	reserve scheduling startup_cleanup write_behind"
 SERIAL=" $(echo $SERIAL) "	# one space between names, and around them
-# The parallel tests that take longest (20 s or more on 2 CPUs), longest
+# The parallel tests that take longest (over 10 s on 2 CPUs), longest
 # first: they start first.
-SLOW="hostile_fs hostile_holes faults_race faults_sweep hostile_race mirror verify
-	publish journal update revoked_groups tree_basic hostile_failures tree_archive"
+SLOW="hostile_fs hostile_depth faults_race faults_sweep hostile_race mirror verify publish
+	journal update revoked_groups tree_basic crash_restart hostile_failures fd_limit
+	tree_archive hostile_holes modules cp_compat resume leaks faults_space"
 pass=0 fail=0 skip=0 failed=()
 logdir=$(mktemp -d /tmp/cpd-test-logs.XXXXXX)
 declare -A running=()	# pid -> test name
