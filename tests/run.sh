@@ -22,6 +22,7 @@ SERIAL=" $(echo $SERIAL) "	# one space between names, and around them
 SLOW="hostile_fs hostile_depth faults_race faults_sweep hostile_race mirror verify publish
 	journal update revoked_groups tree_basic crash_restart hostile_failures fd_limit
 	tree_archive hostile_holes modules cp_compat resume leaks faults_space"
+SLOW=" $(echo $SLOW) "
 pass=0 fail=0 skip=0 failed=()
 logdir=$(mktemp -d /tmp/cpd-test-logs.XXXXXX)
 declare -A running=()	# pid -> test name
