@@ -4,17 +4,25 @@
 # Exit codes follow the automake convention: 0 pass, 77 skip, else fail.
 # TESTS="name ..." runs only the named tests. CHECK_JOBS=N runs up to N
 # at once (default 2), except the tests listed in SERIAL, which run
-# alone: they measure timing or scheduling, fill a file system or the
-# fd table, change a sysctl every daemon sees, or copy gigabytes.
+# alone: they measure timing or scheduling, change a sysctl every daemon
+# sees, or copy gigabytes (a test that fills only its own file system or
+# its own daemon's fd table, and waits for conditions rather than for
+# time, runs beside another). Each line gives the test's wall-clock
+# seconds.
 set -u
 cd "$(dirname "$0")/.."
 : "${CPD_BIN:=$PWD}" "${CPD_UNIT_DIR:=$PWD/build/tests}" "${CHECK_JOBS:=2}"
 export CPD_BIN
-SERIAL=" cancel copy_sizes crash_restart devices fallback faults_quota faults_space fd_limit
-	faults hostile_conns hostile_depth hostile_proto hostile_slots hung_fs interactive_pool
-	ioprio leaks lifecycle mapped notify priorities reload reserve resume scheduling
-	startup_cleanup write_behind"
+SERIAL=" cancel copy_sizes devices fallback faults_quota faults hostile_conns hostile_proto
+	hostile_slots hung_fs interactive_pool ioprio lifecycle mapped notify priorities reload
+	reserve scheduling startup_cleanup write_behind"
 SERIAL=" $(echo $SERIAL) "	# one space between names, and around them
+# The parallel tests that take longest (over 10 s on 2 CPUs), longest
+# first: they start first.
+SLOW="hostile_fs hostile_depth faults_race faults_sweep hostile_race mirror verify publish
+	journal update revoked_groups tree_basic crash_restart hostile_failures fd_limit
+	tree_archive hostile_holes modules cp_compat resume leaks faults_space"
+SLOW=" $(echo $SLOW) "
 pass=0 fail=0 skip=0 failed=()
 logdir=$(mktemp -d /tmp/cpd-test-logs.XXXXXX)
 declare -A running=()	# pid -> test name
@@ -41,30 +49,59 @@ reap_one() {
 	report "$name" "$rc" "$(($(date +%s) - $(cat "$logdir/${name//\//_}.start")))"
 }
 
-run_one() {	# name command...
-	local name=$1; shift
-	if [ -n "${TESTS:-}" ] && [[ " $TESTS " != *" $name "* ]]; then return; fi
-	local alone=0
+# cmd_of NAME: the command that runs test NAME, in CMD.
+cmd_of() {
+	local n=${1#unit/}
+	case $1 in
+	# The job state machine again on the thread pool's engine: its steps
+	# end in another order, which is where a race shows.
+	unit/*.fallback) CMD=(env CPD_TEST_ENGINE=fallback "$CPD_UNIT_DIR/${n%.fallback}") ;;
+	unit/*) CMD=("$CPD_UNIT_DIR/$n") ;;
+	*) CMD=(bash "tests/integration/$1.sh") ;;
+	esac
+}
+
+run_one() {	# NAME
+	local name=$1 alone=0 CMD
 	[[ "$SERIAL" == *" $name "* ]] && alone=1
 	# A serial test waits for every other to end, and runs alone.
 	while [ ${#running[@]} -ge "$CHECK_JOBS" ] || { [ $alone = 1 ] && [ ${#running[@]} -gt 0 ]; }; do
 		reap_one
 	done
+	cmd_of "$name"
 	date +%s >"$logdir/${name//\//_}.start"
-	timeout -k 10 300 "$@" >"$logdir/${name//\//_}.log" 2>&1 </dev/null &
+	timeout -k 10 300 "${CMD[@]}" >"$logdir/${name//\//_}.log" 2>&1 </dev/null &
 	running[$!]=$name
 	[ $alone = 0 ] || reap_one
 }
 
+all=()
 for t in "$CPD_UNIT_DIR"/test_*; do
-	[ -x "$t" ] && run_one "unit/$(basename "$t")" "$t"
+	[ -x "$t" ] && all+=("unit/$(basename "$t")")
 done
-# The job state machine again on the thread pool's engine: its steps end
-# in another order, which is where a race shows.
-run_one unit/test_job.fallback env CPD_TEST_ENGINE=fallback "$CPD_UNIT_DIR/test_job"
-run_one unit/test_engine_rule.fallback env CPD_TEST_ENGINE=fallback "$CPD_UNIT_DIR/test_engine_rule"
+all+=(unit/test_job.fallback unit/test_engine_rule.fallback)
 for t in tests/integration/*.sh; do
-	run_one "$(basename "$t" .sh)" bash "$t"
+	all+=("$(basename "$t" .sh)")
+done
+selected=" "
+for name in "${all[@]}"; do
+	[ -n "${TESTS:-}" ] && [[ " $TESTS " != *" $name "* ]] || selected+="$name "
+done
+# The order: first the tests that run beside another, the longest of them
+# (SLOW) first, so that short ones end that part together; then the
+# serial ones, so that the others are waited for once, not before each.
+order=()
+for name in $SLOW; do
+	[[ "$selected" != *" $name "* || "$SERIAL" == *" $name "* ]] || order+=("$name")
+done
+for name in $selected; do
+	[[ "$SERIAL $SLOW " == *" $name "* ]] || order+=("$name")
+done
+for name in $selected; do
+	[[ "$SERIAL" != *" $name "* ]] || order+=("$name")
+done
+for name in "${order[@]}"; do
+	run_one "$name"
 done
 while [ ${#running[@]} -gt 0 ]; do
 	reap_one

@@ -16,6 +16,8 @@ hostile_client.py SOCKET COMMAND [ARGS]; prints one JSON result line.
   hold JSON SECONDS  send one call, then read for SECONDS: {"closed", "replies"}
   deaf JSON SECONDS  send one call, shut the reading side (the daemon's
                      replies fail with EPIPE) and stay for SECONDS: {}
+  deafs N SRC DST    N deaf clients, one after the other, each gone as soon
+                     as it has sent its Copy of SRC to DST.i: {}
   swap NAME TARGET   until stdin closes, swap NAME between the directory it
                      is and a symlink to TARGET, by renames: {"swaps"}
   copies N EXTRA SRC DST
@@ -152,11 +154,23 @@ def hold(path, msg, seconds):
     print(json.dumps({"closed": closed, "replies": r}))
 
 
-def deaf(path, msg, seconds):
+def deaf_send(path, msg, seconds):
     s = connect(path)
     s.shutdown(socket.SHUT_RD)
     s.sendall(msg.encode() + b"\0")
     time.sleep(seconds)
+    s.close()
+
+
+def deaf(path, msg, seconds):
+    deaf_send(path, msg, seconds)
+    print(json.dumps({}))
+
+
+def deafs(path, n, src, dst):
+    for i in range(n):
+        deaf_send(path, json.dumps({"method": "io.cpd.Manager.Copy", "more": True, "parameters":
+                                    {"sources": [src], "destination": "%s.%d" % (dst, i)}}), 0)
     print(json.dumps({}))
 
 
@@ -252,6 +266,8 @@ def main():
         hold(path, args[0], float(args[1]))
     elif cmd == "deaf":
         deaf(path, args[0], float(args[1]))
+    elif cmd == "deafs":
+        deafs(path, int(args[0]), args[1], args[2])
     elif cmd == "swap":
         swap(args[0], args[1])
     elif cmd == "copies":

@@ -97,7 +97,7 @@ for engine in io_uring fallback; do
 	for i in $(seq 600); do
 		n=$(fds)
 		[ "$n" -gt "$most" ] && most=$n
-		if [ $((i % 10)) = 0 ] && [ "$i" -ge 40 ]; then
+		if [ $((i % 5)) = 0 ] && [ "$i" -ge 10 ]; then
 			for id in "${ids[@]}"; do
 				[ "$(jfield parameters.job.state <<<"$(call_as cpdtest Get "$id")")" = failed ] &&
 					break 2
@@ -160,10 +160,13 @@ for _ in range(100):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.connect(sys.argv[1])
     socks.append(s)
-time.sleep(8)
+time.sleep(60)
 PY
 	holder=$!
-	sleep 2
+	for _ in $(seq 100); do
+		grep -q 'Too many open files\|only root' "$DAEMON_LOG" && break
+		sleep 0.1
+	done
 	grep -q 'Too many open files\|only root' "$DAEMON_LOG" ||
 		fail "$engine: cpdtest's connections never took every fd"
 	r=$(varlink_wait '{"method":"io.cpd.Manager.List"}' 5)
@@ -202,7 +205,8 @@ for engine in io_uring fallback; do
 	: >"$DAEMON_LOG"
 	start_daemon_raw -E "$engine" --config "$T/cpd.conf"
 	before=$(rss)
-	r=$(varlink_as cpdtest "$(copy_msg '{"__more": false, "recursive": true, "bwlimit": 8192}' \
+	# 64 KiB at 16 KiB/s: the job stays at the bottom for 4 s.
+	r=$(varlink_as cpdtest "$(copy_msg '{"__more": false, "recursive": true, "bwlimit": 16384}' \
 		"$U/clong-$engine" "$U/long")" 10)
 	id=$(jfield parameters.job.id <<<"$r")
 	[[ "$id" =~ ^[0-9]+$ ]] || fail "$engine: the long-named tree's Copy: $r"
@@ -213,6 +217,8 @@ for engine in io_uring fallback; do
 	grown=$(( $(rss) - before ))
 	$san || [ "$grown" -lt 40960 ] ||
 		fail "$engine: a 500-level tree of long names took $grown KiB of the daemon's memory"
+	$san || [ "$(job_get "$id" | jfield parameters.job.state)" = running ] ||
+		fail "$engine: the long-named tree's job ended before its memory was measured"
 	r=$(job_wait "$id")
 	expect_eq "$engine: the long-named tree" "$(jfield parameters.job.state <<<"$r")" done
 	as_user cpdtest "$PYTHON" - "$U/long" "$U/clong-$engine" "$long" <<'PY' ||
@@ -247,9 +253,17 @@ for engine in io_uring fallback; do
 		id=$(jfield parameters.job.id <<<"$r")
 		[[ "$id" =~ ^[0-9]+$ ]] || fail "$engine: cpdtest's Copy of $j: $r"
 		ids+=("$id")
-		[ $j = a ] && sleep 1	# a holds 14 of the 16 fds before b and c come
+		# a holds 14 of the 16 fds (it copies its file, at the bottom)
+		# before b and c come.
+		for _ in $(seq 100); do
+			[ $j != a ] || [ "$(job_get "$id" | jfield parameters.job.bytes_done)" -gt 0 ] && break
+			sleep 0.1
+		done
 	done
-	sleep 0.5
+	for _ in $(seq 100); do
+		[ "$(grep -c "waits for its user's share of fds" "$DAEMON_LOG")" -lt 2 ] || break
+		sleep 0.1
+	done
 	[ "$(grep -c "waits for its user's share of fds" "$DAEMON_LOG")" -ge 2 ] ||
 		fail "$engine: b's and c's directories did not wait for a's fds"
 	r=$(call_as cpdtest Cancel "${ids[2]}")

@@ -53,9 +53,7 @@ round() {
 	pids+=($!)
 	hc copies "$k" '{"sync": true, "priority": "bulk"}' "$T/f" "$T/out/bulk" > "$T/r4" &
 	pids+=($!)
-	for i in $(seq "$k"); do
-		hc deaf "$(copy_msg "" "$T/out/deaf.$i" "$T/f")" 0 >/dev/null
-	done
+	hc deafs "$k" "$T/f" "$T/out/deaf" >/dev/null
 	wait "${pids[@]}"
 	grep -q '"states": {"done": '"$k"'}' "$T/r1" || fail "plain copies: $(cat "$T/r1")"
 	grep -q '"states": {"done": '"$k"'}' "$T/r2" || fail "tree copies: $(cat "$T/r2")"

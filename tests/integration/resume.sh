@@ -16,9 +16,13 @@ run_case() {	# ENGINE FLAG
 	# temporary name and put in place whole, and a restart starts it over.
 	rm -rf "$D"; mkdir -p "$D/src/a" "$D/src/b"
 	start_daemon_raw -E "$E"
-	# 1280 KiB at 256 KiB/s: about 5 s; killed after about half.
-	id=$("$CLIENT" copy "$F" --bwlimit 256K --detach "$T/src" "$D/") || fail "$E $F: submit"
-	sleep 2.5
+	# 1280 KiB at 512 KiB/s: about 2.5 s; killed once 16 files are
+	# published (about 0.5 s in), 2 s before the last would be.
+	id=$("$CLIENT" copy "$F" --bwlimit 512K --detach "$T/src" "$D/") || fail "$E $F: submit"
+	for _ in $(seq 600); do
+		[ "$(find "$D/src" -type f ! -name '.cpd-tmp.*' 2>/dev/null | wc -l)" -lt 16 ] || break
+		sleep 0.05
+	done
 	kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null || true
 	DAEMON_PID=
 	done1=$(find "$D/src" -type f ! -name '.cpd-tmp.*' 2>/dev/null | wc -l)
