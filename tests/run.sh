@@ -19,7 +19,7 @@ SERIAL=" cancel copy_sizes devices fallback faults_quota faults hostile_conns ho
 SERIAL=" $(echo $SERIAL) "	# one space between names, and around them
 # The parallel tests that take longest (over 10 s on 2 CPUs), longest
 # first: they start first.
-SLOW="hostile_fs hostile_depth faults_race faults_sweep hostile_race mirror verify publish
+SLOW="resume_large hostile_fs hostile_depth resume_tree faults_race faults_sweep hostile_race mirror verify publish
 	journal update revoked_groups tree_basic crash_restart hostile_failures fd_limit
 	tree_archive hostile_holes modules cp_compat resume leaks faults_space"
 SLOW=" $(echo $SLOW) "
