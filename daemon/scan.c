@@ -293,8 +293,14 @@ scan_dest_opened(struct eop *op, int res)
 		job_end(job);
 		return;
 	}
-	/* ELOOP: a symlink loop, not a directory; what is in the way of the file. */
-	if ((res != -ENOTDIR && res != -ENOENT && res != -ELOOP) || job->req.nsources > 1 ||
+	/*
+	 * ELOOP: a symlink loop (or a magic link, which RESOLVE_NO_MAGICLINKS
+	 * refuses alike), not a directory: with remove_destination, what is
+	 * in the way of the file (cp --remove-destination replaces a loop);
+	 * otherwise refused, as cp's open of it fails.
+	 */
+	if ((res != -ENOTDIR && res != -ENOENT &&
+	    !(res == -ELOOP && job->req.remove_destination)) || job->req.nsources > 1 ||
 	    path_trailing_slash(dest)) {
 		job_fail(job, res, "cannot copy into '%s'", dest);
 		job_end(job);
