@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <systemd/sd-daemon.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -548,6 +549,36 @@ control_listener_alive(int probe)
 }
 
 /*
+ * Whether a daemon serves the socket: it accepts a connection, and its
+ * listener lives. A daemon just killed may not look dead yet (SIGKILL
+ * is on its way, or its exit is under way): one that still looks alive
+ * is asked again, for up to a second, before the socket is taken as
+ * served. (Start-up only: nothing is waiting on the loop yet.)
+ */
+static bool
+control_served(const struct sockaddr_un *sun, int *rc)
+{
+	const struct timespec	 pause = { .tv_nsec = 50 * 1000 * 1000 };
+	int			 probe;
+	bool			 alive = false;
+
+	for (int tries = 0; tries < 20; tries++) {
+		if (tries)
+			nanosleep(&pause, NULL);
+		if ((probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+			*rc = -errno;
+			return false;
+		}
+		*rc = connect(probe, (const struct sockaddr *)sun, sizeof(*sun)) == 0 ? 0 : -errno;
+		alive = *rc == 0 && control_listener_alive(probe);
+		close(probe);
+		if (!alive)
+			break;
+	}
+	return alive;
+}
+
+/*
  * Replace a stale socket file; never take the place of a live daemon,
  * and never remove anything that is not a socket.
  */
@@ -555,7 +586,7 @@ static int
 control_bind(int fd, const struct sockaddr_un *sun)
 {
 	struct stat	st;
-	int		probe, rc;
+	int		rc;
 
 	if (bind(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0)
 		return 0;
@@ -567,15 +598,10 @@ control_bind(int fd, const struct sockaddr_un *sun)
 		log_warnx("%s: exists and is not a socket; not replacing it", sun->sun_path);
 		return -EEXIST;
 	}
-	if ((probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return -errno;
-	rc = connect(probe, (const struct sockaddr *)sun, sizeof(*sun)) == 0 ? 0 : -errno;
-	if (rc == 0 && control_listener_alive(probe)) {
-		close(probe);
+	if (control_served(sun, &rc)) {
 		log_warnx("%s: another daemon is serving this socket", sun->sun_path);
 		return -EADDRINUSE;
 	}
-	close(probe);
 	if (rc != 0 && rc != -ECONNREFUSED)
 		return -EADDRINUSE;
 	log_info("%s: replacing a stale socket", sun->sun_path);
