@@ -58,24 +58,16 @@ copy_resume_take(struct copy *c)
 {
 	struct partial	*p;
 	char		*rel;
-	const char	*base;
 
 	if (!(c->ck.on = copy_resume_wanted(c)) || c->ck.tried)
 		return false;
 	c->ck.tried = true;
 	if ((rel = item_rel(c->item)) == NULL)
 		return false;
-	p = partial_claim(c->job, rel, false);
+	p = partial_claim(c->job, rel, false, c->tmp, sizeof(c->tmp));
 	free(rel);
 	if (p == NULL)
 		return false;
-	base = strrchr(p->temp, '/');
-	base = base ? base + 1 : p->temp;
-	if (strlen(base) >= sizeof(c->tmp)) {
-		partial_drop(c->job, p->temp);
-		return false;
-	}
-	strcpy(c->tmp, base);
 	c->ck.taken = true;
 	c->ck.same_src = partial_matches(p, &c->stx);
 	c->ck.head = p->head;

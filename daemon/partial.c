@@ -35,6 +35,14 @@ partial_find(const struct job *job, const char *temp)
 	return NULL;
 }
 
+static void
+partial_remove(struct job *job, unsigned i)
+{
+	free(job->partials[i].temp);
+	free(job->partials[i].dest);
+	job->partials[i] = job->partials[--job->npartials];
+}
+
 struct json_object *
 partial_json(const struct job *job)
 {
@@ -144,13 +152,6 @@ partial_read(struct json_object *rec, struct job *job)
 	return 0;
 }
 
-static void
-partial_remove(struct job *job, unsigned i)
-{
-	free(job->partials[i].temp);
-	free(job->partials[i].dest);
-	job->partials[i] = job->partials[--job->npartials];
-}
 
 void
 partial_free(struct job *job)
@@ -176,18 +177,26 @@ partial_is_temp(const struct job *job, const char *name, bool full)
 }
 
 struct partial *
-partial_claim(struct job *job, const char *dest, bool dir)
+partial_claim(struct job *job, const char *dest, bool dir, char *name, size_t namelen)
 {
-	const char *base = partial_base(job);
+	const char	*base = partial_base(job), *t;
+	struct partial	*p;
 
 	if (job->partial_dir == NULL || base == NULL || strcmp(job->partial_dir, base) != 0)
 		return NULL;
-	for (unsigned i = 0; i < job->npartials; i++)
-		if (!job->partials[i].claimed && job->partials[i].dir == dir &&
-		    strcmp(job->partials[i].dest, dest) == 0) {
-			job->partials[i].claimed = true;
-			return &job->partials[i];
+	for (unsigned i = 0; i < job->npartials; i++) {
+		p = &job->partials[i];
+		if (p->claimed || p->dir != dir || strcmp(p->dest, dest) != 0)
+			continue;
+		t = strrchr(p->temp, '/') ? strrchr(p->temp, '/') + 1 : p->temp;
+		if (strlen(t) >= namelen) {
+			partial_remove(job, i);
+			return NULL;
 		}
+		strcpy(name, t);
+		p->claimed = true;
+		return p;
+	}
 	return NULL;
 }
 

@@ -36,8 +36,13 @@ int	 partial_read(struct json_object *rec, struct job *);
 void	 partial_free(struct job *);
 /* Whether name (a base name, or rel with full) is a checkpointed temporary. */
 bool	 partial_is_temp(const struct job *, const char *name, bool full);
-/* The unclaimed checkpoint for the destination dest (item_rel), of a directory or not, claimed; or NULL. */
-struct partial *partial_claim(struct job *, const char *dest, bool dir);
+/*
+ * The unclaimed checkpoint for the destination dest (item_rel), of a
+ * directory or not, claimed, its temporary's base name in name (of
+ * size namelen); or NULL (one whose name does not fit is dropped).
+ */
+struct partial *partial_claim(struct job *, const char *dest, bool dir, char *name,
+	    size_t namelen);
 /* Whether the source stx is still the file the checkpoint was taken of. */
 bool	 partial_matches(const struct partial *, const struct statx *);
 /* A checkpoint of temporary temp (taken) for dest, recorded. */

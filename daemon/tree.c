@@ -290,24 +290,16 @@ static bool
 tree_adopt(struct tnode *n)
 {
 	struct job	*job = n->job;
-	struct partial	*p;
-	const char	*base;
 	char		*dest;
+	bool		 taken;
 
 	if ((n->parent && n->parent->hidden) || !tree_resumable(job) ||
 	    (dest = tree_path(n, TREE_FINAL, NULL)) == NULL)
 		return false;
-	p = partial_claim(job, dest, true);
+	taken = partial_claim(job, dest, true, n->tmpname, sizeof(n->tmpname)) != NULL;
 	free(dest);
-	if (p == NULL)
+	if (!taken)
 		return false;
-	base = strrchr(p->temp, '/');
-	base = base ? base + 1 : p->temp;
-	if (strlen(base) >= sizeof(n->tmpname)) {
-		partial_drop(job, p->temp);
-		return false;
-	}
-	strcpy(n->tmpname, base);
 	clean_temp_made(job, tree_temp_rel(n));
 	n->hidden = n->staged = n->existed = n->adopted = true;
 	log_info("job %llu: directory '%s': goes on in what the last run made of it",

@@ -119,6 +119,7 @@ static void
 test_partial_round_trip(void **state)
 {
 	struct job		 job, back;
+	char			 name[64];
 	struct statx		 stx = {
 		.stx_size = 100, .stx_ino = 5, .stx_mtime = { .tv_sec = 10, .tv_nsec = 20 },
 		.stx_dev_major = 8, .stx_dev_minor = 1,
@@ -147,12 +148,13 @@ test_partial_round_trip(void **state)
 	assert_int_equal(back.partials[0].mtime_nsec, 20);
 	/* Taken once, by its destination, and only below the same directory. */
 	back.dest_parent = "/elsewhere";
-	assert_null(partial_claim(&back, "a/big", false));
+	assert_null(partial_claim(&back, "a/big", false, name, sizeof(name)));
 	back.dest_parent = "/d";
-	assert_null(partial_claim(&back, "a/other", false));
-	assert_null(partial_claim(&back, "a/big", true));	/* not a directory's */
-	assert_non_null(partial_claim(&back, "a/big", false));
-	assert_null(partial_claim(&back, "a/big", false));
+	assert_null(partial_claim(&back, "a/other", false, name, sizeof(name)));
+	assert_null(partial_claim(&back, "a/big", true, name, sizeof(name)));	/* not a directory's */
+	assert_non_null(partial_claim(&back, "a/big", false, name, sizeof(name)));
+	assert_string_equal(name, ".cpd-tmp.7.1");
+	assert_null(partial_claim(&back, "a/big", false, name, sizeof(name)));
 	partial_drop(&back, "a/.cpd-tmp.7.1");
 	assert_int_equal(back.npartials, 0);
 	back.dest_parent = NULL;
