@@ -26,5 +26,14 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq "${missing[@]}"
+# A mirror that does not answer for a moment (a fresh CI machine meets
+# them) fails an install: try three times, a little apart, then give up
+# saying so.
+for try in 1 2 3; do
+	if apt-get update -qq && apt-get install -y -qq "${missing[@]}"; then
+		exit 0
+	fi
+	[ $try -eq 3 ] || { echo "apt-get failed (try $try of 3); again in $((try * 10)) s" >&2; sleep $((try * 10)); }
+done
+echo "cannot install: ${missing[*]} (is Debian's archive reachable?)" >&2
+exit 1
