@@ -249,7 +249,7 @@ cmd_copy_cp_params(struct client *c, struct json_object *params)
 	if (c->sparse > SPARSE_AUTO)
 		json_object_object_add(params, VOCAB_SPARSE,
 		    json_object_new_string(vocab_sparse_name((enum sparse_mode)c->sparse)));
-	if (c->force && c->backup_suffix)
+	if (c->force)
 		json_object_object_add(params, VOCAB_FORCE, json_object_new_boolean(1));
 	if (c->backup_suffix && c->backup_mode != BACKUP_SIMPLE)
 		json_object_object_add(params, VOCAB_BACKUP,

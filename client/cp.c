@@ -476,6 +476,8 @@ cp_bare(const char *msg)
 	return strstr(msg, "' are the same file") || strstr(msg, "', into itself, '") ||
 	    strncmp(msg, "omitting directory '", 20) == 0 ||
 	    strncmp(msg, "not writing through dangling symlink '", 38) == 0 ||
+	    strncmp(msg, "will not overwrite just-created '", 33) == 0 ||
+	    strncmp(msg, "will not copy '", 15) == 0 ||
 	    strstr(msg, "' might destroy source;  '");
 }
 

@@ -119,6 +119,15 @@ copy_dst_on_stat(struct copy *c, int res)
 		c->dst_link = true;
 		return CS_STAT_DST;	/* again, through it */
 	}
+	/*
+	 * A symlink in the way that cannot be looked through (a loop): cp -f
+	 * removes what it cannot open, and so it is replaced. c->dstx still
+	 * holds the link itself (a failed statx writes nothing).
+	 */
+	if (res == -ELOOP && c->dst_link && job->req.force && S_ISLNK(c->dstx.stx_mode)) {
+		c->dst_link = false;
+		res = 0;
+	}
 	c->dst_exists = res == 0;
 	if (res == -ENOENT && c->dst_link)
 		copy_error(c, res, "not writing through dangling symlink '%s'", c->dstpath);

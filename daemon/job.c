@@ -479,7 +479,7 @@ job_fill(struct job *job)
 }
 
 /* An item's result: counted, listed (keep_going), or the job's error. */
-static void
+void
 job_result(struct job *job, int err, const char *path, const char *msg)
 {
 	if (err == 0 || (err == -ECANCELED && job_stopping(job)))

@@ -37,6 +37,8 @@ void	 job_end(struct job *);
 void	 job_run(struct job *);
 /* A job-level step: one at a time, in job->step. */
 struct eop *job_step(struct job *, enum eop_type, void (*done)(struct eop *, int));
+/* A file's (or a source's) failure: listed (keep_going), or the job's error. */
+void	 job_result(struct job *, int err, const char *path, const char *msg);
 
 /* sched.c */
 void	 sched_init(void);

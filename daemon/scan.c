@@ -126,9 +126,8 @@ scan_scanned(struct eop *op, int res)
 		return;
 	}
 	if (job->active == 0) {
+		/* job->scan is kept until the sources are queued (scan_duplicates). */
 		job->next_source = 0;
-		free(job->scan);
-		job->scan = NULL;
 		scan_probe(job, job->req.destination);
 	}
 }
@@ -231,29 +230,139 @@ scan_sources(struct job *job)
 		scan_source(job, job->next_source++);
 }
 
+/* A source's name in the destination directory, into name. */
+static int
+scan_name(const struct job *job, size_t i, char *name, size_t size)
+{
+	const char *src = job->req.sources[i];
+
+	/* cp -r SRC/. DIR: SRC's contents go into DIR itself. */
+	if (job->into_dir && path_is_dot(src))
+		return snprintf(name, size, ".") < 0 ? -EINVAL : 0;
+	if (job->into_dir)
+		return path_basename(src, name, size);
+	return snprintf(name, size, "%s", job->dest_name) < 0 ? -EINVAL : 0;
+}
+
+struct scan_named {
+	char	name[NAME_MAX + 1];
+	size_t	i;
+};
+
+static int
+scan_named_cmp(const void *a, const void *b)
+{
+	const struct scan_named *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/* Whether sources i and j are one file (or directory), as the scan saw them. */
+static bool
+scan_same_file(const struct job *job, size_t i, size_t j)
+{
+	const struct statx *a = &job->scan[i].stx, *b = &job->scan[j].stx;
+
+	return a->stx_ino == b->stx_ino && a->stx_dev_major == b->stx_dev_major &&
+	    a->stx_dev_minor == b->stx_dev_minor;
+}
+
+/*
+ * cp copies no two sources to one name in the destination directory.
+ * One file given twice (cp a ./a d) is copied once (cp warns; without a
+ * backup, as the second copy would replace the first with itself), and
+ * so is one directory. Another file of a name a source before it has
+ * (cp -dR a/1 b/1 c) fails, as in cp: it would replace what that one has
+ * just made; and here the items of a job run side by side, and the two
+ * would race for the name. Directories of one name are merged, as in cp.
+ * first[i]: for a source not to be queued, the earlier one of its name.
+ * Sorted: 4096 sources stay cheap.
+ */
+static void
+scan_duplicates(struct job *job, size_t *first)
+{
+	size_t			 n = job->req.nsources;
+	struct scan_named	*v;
+
+	for (size_t i = 0; i < n; i++)
+		first[i] = i;
+	if (!job->into_dir || n < 2 || job->scan == NULL || (v = calloc(n, sizeof(*v))) == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		v[i].i = i;
+		if (scan_name(job, i, v[i].name, sizeof(v[i].name)) < 0 || strcmp(v[i].name, ".") == 0)
+			snprintf(v[i].name, sizeof(v[i].name), "/%zu", i);	/* unique */
+	}
+	qsort(v, n, sizeof(*v), scan_named_cmp);
+	/* In each run of one name, the first is the earliest source. */
+	for (size_t k = 1, g = 0; k < n; k++) {
+		size_t i = v[k].i, f = v[g].i;
+
+		if (strcmp(v[k].name, v[g].name) != 0)
+			g = k;
+		else if (!S_ISDIR(job->scan[i].stx.stx_mode) ||
+		    (S_ISDIR(job->scan[f].stx.stx_mode) && scan_same_file(job, i, f)))
+			first[i] = f;
+	}
+	free(v);
+}
+
+/* Source i is not copied: source f, of the same name, is (scan_duplicates). */
+static void
+scan_duplicate(struct job *job, size_t i, size_t f)
+{
+	const char	*dst = job->req.destination, *sep = path_trailing_slash(dst) ? "" : "/";
+	char		 name[NAME_MAX + 1], *msg = NULL;
+	/* What f makes there: a symlink, when it is copied as one. */
+	bool		 link = S_ISLNK(job->scan[f].stx.stx_mode);
+
+	if (scan_same_file(job, i, f) && (job->req.backup_suffix == NULL ||
+	    S_ISDIR(job->scan[i].stx.stx_mode))) {
+		/* Counted once: a directory's files are counted as the walk finds them. */
+		if (!S_ISDIR(job->scan[i].stx.stx_mode))
+			job->files_total--;
+		if (S_ISREG(job->scan[i].stx.stx_mode))
+			job->bytes_total -= job->scan[i].stx.stx_size;
+		return;
+	}
+	if (scan_name(job, i, name, sizeof(name)) < 0 ||
+	    (link ? asprintf(&msg, "will not copy '%s' through just-created symlink '%s%s%s': %s",
+	    job->req.sources[i], dst, sep, name, strerror(EEXIST)) :
+	    asprintf(&msg, "will not overwrite just-created '%s%s%s' with '%s': %s",
+	    dst, sep, name, job->req.sources[i], strerror(EEXIST))) < 0)
+		msg = NULL;
+	job_result(job, -EEXIST, job->req.sources[i], msg);
+	free(msg);
+}
+
 /* The destination is resolved: the sources become the first items. */
 static void
 scan_queue_sources(struct job *job)
 {
+	size_t	*first = calloc(job->req.nsources, sizeof(*first));
+
+	if (first)
+		scan_duplicates(job, first);
 	for (size_t i = job->req.nsources; i-- > 0; ) {
-		const char	*src = job->req.sources[i];
 		char		 name[NAME_MAX + 1];
 		struct item	*it;
-		int		 rc = 0;
+		int		 rc;
 
-		/* cp -r SRC/. DIR: SRC's contents go into DIR itself. */
-		if (job->into_dir && path_is_dot(src))
-			snprintf(name, sizeof(name), ".");
-		else if (job->into_dir)
-			rc = path_basename(src, name, sizeof(name));
-		else
-			snprintf(name, sizeof(name), "%s", job->dest_name);
-		if (rc < 0 || (it = item_new(NULL, src, name, DT_UNKNOWN)) == NULL) {
-			job_fail(job, rc < 0 ? rc : -ENOMEM, "cannot copy '%s'", src);
+		if (first && first[i] != i) {
+			scan_duplicate(job, i, first[i]);
+			continue;
+		}
+		rc = scan_name(job, i, name, sizeof(name));
+		if (rc < 0 || (it = item_new(NULL, job->req.sources[i], name, DT_UNKNOWN)) == NULL) {
+			job_fail(job, rc < 0 ? rc : -ENOMEM, "cannot copy '%s'", job->req.sources[i]);
 			break;
 		}
 		job_push_item(job, it);
 	}
+	free(first);
+	free(job->scan);
+	job->scan = NULL;
 	job_fill(job);
 }
 
@@ -295,12 +404,13 @@ scan_dest_opened(struct eop *op, int res)
 	}
 	/*
 	 * ELOOP: a symlink loop (or a magic link, which RESOLVE_NO_MAGICLINKS
-	 * refuses alike), not a directory: with remove_destination, what is
-	 * in the way of the file (cp --remove-destination replaces a loop);
-	 * otherwise refused, as cp's open of it fails.
+	 * refuses alike), not a directory: with remove_destination or force,
+	 * what is in the way of the file (cp --remove-destination and cp -f
+	 * replace a loop); otherwise refused, as cp's open of it fails.
 	 */
 	if ((res != -ENOTDIR && res != -ENOENT &&
-	    !(res == -ELOOP && job->req.remove_destination)) || job->req.nsources > 1 ||
+	    !(res == -ELOOP && (job->req.remove_destination || job->req.force))) ||
+	    job->req.nsources > 1 ||
 	    path_trailing_slash(dest)) {
 		job_fail(job, res, "cannot copy into '%s'", dest);
 		job_end(job);

@@ -36,6 +36,7 @@ mk() {
 	mknod "$d/dst/null" c 1 3
 	mkfifo "$d/dst/fifo"
 	ln -s nowhere "$d/dst/dangle"
+	ln -s loop "$d/dst/loop"
 	printf 'old\n' >"$d/dst/f"
 	chmod 606 "$d/dst/f"
 	chown cpdtest "$d/dst/f"
@@ -149,6 +150,8 @@ ROWS=(
 	"|--strip-trailing-slashes -R src/ stree"
 	"|-Z src/f zf"
 	"|-f src/f dst/f"
+	"|-f src/f dst/loop"	# a symlink loop in the way: replaced
+	"|src/f dst/loop"
 	"|--remove-destination src/f dst/f"
 	"|-v --remove-destination src/f dst/f"
 	"|--remove-destination src/f dst/null"
@@ -208,6 +211,8 @@ ROWS=(
 	"m|src/f src/g nodir"
 	"m|-T src/f dst"
 	"m|src/f/ x"
+	"|src/f src/sub/../f src/empty"	# one file twice: copied once (cp also warns)
+	"|-R src/sub src/sub/ src/empty"
 )
 
 mk "$T/setup"
@@ -254,6 +259,21 @@ mk "$T/b"
 (cd "$T/b" && "$CLIENT" copy -b src/f src/g dst) || fail "-b into a directory"
 expect_eq "-b into a directory: the backup" "$(cat "$T/b/dst/f~")" old
 [ ! -e "$T/b/f~" ] || fail "-b into a directory: a backup in the working directory"
+
+# Two files of one name into a directory: cp's message; as any source
+# that cannot be copied, it fails the job before anything is written
+# (cp copies the first).
+for args in "src/f dst/f src/empty" "--backup src/f src/sub/../f src/empty"; do
+	mk "$T/dup"
+	rc=0
+	# shellcheck disable=SC2086
+	(cd "$T/dup" && "$CLIENT" copy $args 2>"$T/dup.err") || rc=$?
+	expect_eq "$args: exit status" "$rc" 1
+	second=${args% *}; second=${second##* }
+	expect_eq "$args: message" "$(cat "$T/dup.err")" \
+		"cpd-client: will not overwrite just-created 'src/empty/f' with '$second'"
+	[ -z "$(ls -A "$T/dup/src/empty")" ] || fail "$args: a copy was made"
+done
 
 # Refused, never taken for something else: exit 2, "not supported", nothing made.
 mk "$T/cpd"
