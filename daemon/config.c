@@ -60,6 +60,7 @@ static const struct option_def options[] = {
 	{ "jobs.sync", OPT_BOOL, OFF(jobs.sync), 0, 1, NULL, false },
 	{ "jobs.checkpoint_size", OPT_SIZE, OFF(jobs.checkpoint_size), 0, 1ULL << 50, NULL, false },
 	{ "jobs.checkpoint_interval", OPT_SIZE, OFF(jobs.checkpoint_interval), 1 << 20, 1ULL << 40, NULL, false },
+	{ "jobs.checkpoint_pace", OPT_BOOL, OFF(jobs.checkpoint_pace), 0, 1, NULL, false },
 	{ "engine.type", OPT_ENUM, OFF(engine.type), 0, 0, engine_types, true },
 	{ "engine.ring_entries", OPT_UINT, OFF(engine.ring_entries), 8, 32768, NULL, true },
 	{ "engine.defer_taskrun", OPT_BOOL, OFF(engine.defer_taskrun), 0, 1, NULL, true },
@@ -123,6 +124,7 @@ config_defaults(struct config *c)
 	/* A restart copies at most the last 64 MiB of such a file again. */
 	c->jobs.checkpoint_size = 256 << 20;
 	c->jobs.checkpoint_interval = 64 << 20;
+	c->jobs.checkpoint_pace = true;
 	c->engine.type = ENGINE_AUTO;
 	c->engine.ring_entries = 256;
 	c->engine.method = METHOD_SPLICE;

@@ -42,6 +42,7 @@ struct config {
 		bool		sync;
 		uint64_t	checkpoint_size;	/* resumable from here up; 0: never */
 		uint64_t	checkpoint_interval;
+		bool		checkpoint_pace;	/* copy_resume_holds */
 	} jobs;
 	struct {
 		int		type;		/* enum engine_type */

@@ -149,6 +149,7 @@ struct copy {
 		bool		 same_src;	/* its source is this one */
 		bool		 syncing;	/* op in flight */
 		uint64_t	 moving;	/* lanes moving a chunk, a bit each */
+		uint64_t	 held;		/* lanes waiting for the sync, a bit each */
 		uint64_t	 head, tail;	/* taken: kept are [0, head) and [tail, size) */
 		uint64_t	 sync_head, sync_tail;	/* what op makes a checkpoint of */
 		uint64_t	 done;		/* bytes the last checkpoint holds */
@@ -212,6 +213,7 @@ enum copy_state copy_make_on_extents(struct copy *, int);
 /* copy_lane.c: the data */
 enum copy_state copy_lane_plan(struct copy *);
 void	copy_lane_start_all(struct copy *);
+void	copy_lane_release(struct copy *);
 struct eop *copy_lane_allocate_op(struct copy *);
 enum copy_state copy_lane_on_allocate(struct copy *, int);
 enum copy_state copy_lane_on_data(struct copy *, int);
@@ -272,6 +274,7 @@ enum copy_state copy_resume_lost(struct copy *, int);
 struct eop *copy_resume_check_op(struct copy *);
 enum copy_state copy_resume_on_check(struct copy *, int);
 void	copy_resume_tick(struct copy *);
+bool	copy_resume_holds(const struct copy *);
 bool	copy_resume_keeps(const struct copy *);
 
 /* copy_whole.c: a small file in one pool thread */

@@ -235,12 +235,29 @@ copy_lane_done(struct eop *op, int res)
 	c->busy--;
 	if (job->cancelling)
 		copy_error(c, -ECANCELED, "copy of '%s' cancelled", c->srcpath);
+	if (!c->err && copy_lane_more(c) && copy_resume_holds(c)) {
+		c->ck.held |= 1ULL << (op - c->lanes);	/* the sync holds busy up */
+		return;
+	}
 	if (!c->err && copy_lane_more(c)) {
 		copy_lane_start(c, op);
 		return;
 	}
 	if (c->busy == 0)
 		copy_step_done(&c->step, 0);
+}
+
+/* The checkpoint's sync is done: the lanes it held go on (or stay ended). */
+void
+copy_lane_release(struct copy *c)
+{
+	for (unsigned i = 0; i < c->nlanes; i++) {
+		if (!(c->ck.held & (1ULL << i)))
+			continue;
+		c->ck.held &= ~(1ULL << i);
+		if (!c->err && !c->job->cancelling && copy_lane_more(c))
+			copy_lane_start(c, &c->lanes[i]);
+	}
 }
 
 struct eop *
