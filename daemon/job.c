@@ -279,6 +279,8 @@ job_release(struct job *job)
 	job->dirfd = -1;
 	free(job->scan);
 	job->scan = NULL;
+	free(job->seen);
+	job->seen = NULL;
 	free(job->probe);
 	job->probe = NULL;
 	clean_left(job);

@@ -47,6 +47,7 @@ struct failure {
 };
 
 struct job_scan;
+struct job_seen;
 struct partial;
 struct job_probe;
 
@@ -104,6 +105,7 @@ struct job {
 	bool			 into_dir;	/* each source goes to dir/basename */
 	char			*dest_name;	/* the new file's name when !into_dir */
 	struct job_scan		*scan;
+	struct job_seen		*seen;		/* scan.c: what each source is, until queued */
 	struct job_probe	*probe;		/* scan.c: the destination's device */
 	size_t			 next_source;	/* next source to queue */
 	unsigned		 active;	/* files or scans in flight */

@@ -26,6 +26,13 @@ struct job_scan {
 	struct statx	stx;
 };
 
+/* What a source is (mode 0: not seen), kept from its scan until it is queued. */
+struct job_seen {
+	uint64_t	ino, size;
+	uint32_t	dev_major, dev_minor;
+	uint16_t	mode;
+};
+
 /* Which device the destination is on: the path looked at, as it climbs. */
 struct job_probe {
 	struct eop	op;
@@ -87,8 +94,13 @@ scan_judge(struct job *job, const struct job_scan *s, int res)
 {
 	const char *path = job->req.sources[s - job->scan];
 
-	if (res >= 0)
+	if (res >= 0) {
 		scan_device(job, &s->stx, false);
+		job->seen[s - job->scan] = (struct job_seen){
+		    .ino = s->stx.stx_ino, .size = s->stx.stx_size,
+		    .dev_major = s->stx.stx_dev_major, .dev_minor = s->stx.stx_dev_minor,
+		    .mode = s->stx.stx_mode };
+	}
 	if (res < 0)
 		job_fail(job, res, "cannot stat '%s'", path);
 	else if (path_on_procfs(&s->stx))
@@ -126,8 +138,9 @@ scan_scanned(struct eop *op, int res)
 		return;
 	}
 	if (job->active == 0) {
-		/* job->scan is kept until the sources are queued (scan_duplicates). */
 		job->next_source = 0;
+		free(job->scan);
+		job->scan = NULL;
 		scan_probe(job, job->req.destination);
 	}
 }
@@ -220,7 +233,9 @@ scan_sources(struct job *job)
 {
 	size_t n = job->req.nsources;
 
-	if ((job->scan = calloc(n, sizeof(*job->scan))) == NULL) {
+	free(job->seen);
+	if ((job->scan = calloc(n, sizeof(*job->scan))) == NULL ||
+	    (job->seen = calloc(n, sizeof(*job->seen))) == NULL) {
 		job_fail(job, -ENOMEM, "cannot start");
 		job_end(job);
 		return;
@@ -262,10 +277,10 @@ scan_named_cmp(const void *a, const void *b)
 static bool
 scan_same_file(const struct job *job, size_t i, size_t j)
 {
-	const struct statx *a = &job->scan[i].stx, *b = &job->scan[j].stx;
+	const struct job_seen *a = &job->seen[i], *b = &job->seen[j];
 
-	return a->stx_ino == b->stx_ino && a->stx_dev_major == b->stx_dev_major &&
-	    a->stx_dev_minor == b->stx_dev_minor;
+	return a->mode && a->ino == b->ino && a->dev_major == b->dev_major &&
+	    a->dev_minor == b->dev_minor;
 }
 
 /*
@@ -287,7 +302,7 @@ scan_duplicates(struct job *job, size_t *first)
 
 	for (size_t i = 0; i < n; i++)
 		first[i] = i;
-	if (!job->into_dir || n < 2 || job->scan == NULL || (v = calloc(n, sizeof(*v))) == NULL)
+	if (!job->into_dir || n < 2 || job->seen == NULL || (v = calloc(n, sizeof(*v))) == NULL)
 		return;
 	for (size_t i = 0; i < n; i++) {
 		v[i].i = i;
@@ -301,8 +316,8 @@ scan_duplicates(struct job *job, size_t *first)
 
 		if (strcmp(v[k].name, v[g].name) != 0)
 			g = k;
-		else if (!S_ISDIR(job->scan[i].stx.stx_mode) ||
-		    (S_ISDIR(job->scan[f].stx.stx_mode) && scan_same_file(job, i, f)))
+		else if (!S_ISDIR(job->seen[i].mode) ||
+		    (S_ISDIR(job->seen[f].mode) && scan_same_file(job, i, f)))
 			first[i] = f;
 	}
 	free(v);
@@ -315,15 +330,15 @@ scan_duplicate(struct job *job, size_t i, size_t f)
 	const char	*dst = job->req.destination, *sep = path_trailing_slash(dst) ? "" : "/";
 	char		 name[NAME_MAX + 1], *msg = NULL;
 	/* What f makes there: a symlink, when it is copied as one. */
-	bool		 link = S_ISLNK(job->scan[f].stx.stx_mode);
+	bool		 link = S_ISLNK(job->seen[f].mode);
 
 	if (scan_same_file(job, i, f) && (job->req.backup_suffix == NULL ||
-	    S_ISDIR(job->scan[i].stx.stx_mode))) {
+	    S_ISDIR(job->seen[i].mode))) {
 		/* Counted once: a directory's files are counted as the walk finds them. */
-		if (!S_ISDIR(job->scan[i].stx.stx_mode))
+		if (!S_ISDIR(job->seen[i].mode))
 			job->files_total--;
-		if (S_ISREG(job->scan[i].stx.stx_mode))
-			job->bytes_total -= job->scan[i].stx.stx_size;
+		if (S_ISREG(job->seen[i].mode))
+			job->bytes_total -= job->seen[i].size;
 		return;
 	}
 	if (scan_name(job, i, name, sizeof(name)) < 0 ||
@@ -361,8 +376,8 @@ scan_queue_sources(struct job *job)
 		job_push_item(job, it);
 	}
 	free(first);
-	free(job->scan);
-	job->scan = NULL;
+	free(job->seen);
+	job->seen = NULL;
 	job_fill(job);
 }
 
