@@ -150,6 +150,7 @@ struct client {
 	bool		 attributes_only;	/* --attributes-only */
 	enum backup_mode backup_mode;	/* with a backup_suffix */
 	bool		 force;		/* -f: -l replaces an existing file */
+	bool		 parents;	/* --parents (parents.c) */
 	bool		 backup;	/* -b, --backup, -S */
 	const char	*backup_control;	/* --backup=CONTROL */
 	const char	*backup_suffix;	/* -S; after cp_operands: the one sent, or NULL */
@@ -422,6 +423,12 @@ const char	*cmd_copy_reflink_name(int);
 /* Build the parameters of a Copy call; NULL with *status on error. */
 struct json_object *cmd_copy_params(struct client *, int nsrc, char **srcs,
 		     const char *dest, int *status);
+/* One Copy call, as the command asks (followed, or --detach): an exit status. */
+int		 cmd_copy_run(struct client *, int nsrc, char **srcs, const char *dest);
+
+/* parents.c */
+/* cp --parents: each source to DEST/SOURCE, after the directories on its way. */
+int		 parents_copy(struct client *);
 
 /* cp.c */
 

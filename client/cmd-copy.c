@@ -634,38 +634,44 @@ cmd_copy_parse(struct client *c, const struct cmd_entry *cmd, int argc,
 }
 
 int
-cmd_copy(struct client *c, const struct cmd_entry *cmd, int argc, char **argv)
+cmd_copy_run(struct client *c, int nsrc, char **srcs, const char *dest)
 {
 	struct json_object	*params;
-	char			**srcs, *dest;
-	int			 status, i;
+	int			 status;
+
+	if ((params = cmd_copy_params(c, nsrc, srcs, dest, &status)) == NULL)
+		return status;
+	status = c->detach ? cmd_copy_detached(c, params) : cmd_copy_follow(c, params);
+	json_object_put(params);
+	return status;
+}
+
+int
+cmd_copy(struct client *c, const struct cmd_entry *cmd, int argc, char **argv)
+{
+	char	**srcs = NULL, *dest = NULL;
+	int	  status, i;
 
 	if ((i = cmd_copy_parse(c, cmd, argc, argv, &status)) == -1)
 		return status;
 	if ((status = cp_operands(c, cmd, argc - i, argv + i)) != CLIENT_EXIT_OK)
 		return status;
-	if (cp_sent_paths(c, &srcs, &dest) < 0) {
-		cp_sent_free(c->names.nsrc, srcs, dest);
-		return client_error(CLIENT_EXIT_FAIL, "out of memory");
-	}
-	params = cmd_copy_params(c, c->names.nsrc, srcs, dest, &status);
-	cp_sent_free(c->names.nsrc, srcs, dest);
-	if (params == NULL)
-		return status;
-	if (c->detach && (c->itemize || c->manifest)) {
-		json_object_put(params);
+	if (c->detach && (c->itemize || c->manifest))
 		return cmd_usage_error(cmd, "--itemize-changes and --manifest need "
 		    "the job followed, not --detach");
-	}
 	if (c->itemize || c->verbose)
 		c->progress = PROGRESS_NEVER;	/* the lines are the progress */
-	if (c->detach)
-		status = cmd_copy_detached(c, params);
-	else if ((status = itemize_manifest_open(c)) == CLIENT_EXIT_OK) {
-		status = cmd_copy_follow(c, params);
-		if (itemize_manifest_close(c) != CLIENT_EXIT_OK && status == CLIENT_EXIT_OK)
-			status = CLIENT_EXIT_FAIL;
-	}
-	json_object_put(params);
+	if (!c->detach && (status = itemize_manifest_open(c)) != CLIENT_EXIT_OK)
+		return status;
+	if (c->parents)
+		status = parents_copy(c);
+	else if (cp_sent_paths(c, &srcs, &dest) < 0)
+		status = client_error(CLIENT_EXIT_FAIL, "out of memory");
+	else
+		status = cmd_copy_run(c, c->names.nsrc, srcs, dest);
+	if (!c->parents)
+		cp_sent_free(c->names.nsrc, srcs, dest);
+	if (!c->detach && itemize_manifest_close(c) != CLIENT_EXIT_OK && status == CLIENT_EXIT_OK)
+		status = CLIENT_EXIT_FAIL;
 	return status;
 }

@@ -20,7 +20,6 @@ static const struct {
 	const char	*what;
 } cp_refused[] = {
 	{ 'i', "-i", "the daemon cannot ask before replacing; -n keeps existing files" },
-	{ CP_PARENTS, "--parents", "the source's path under the directory" },
 	{ CP_COPY_CONTENTS, "--copy-contents", "the contents of special files in a tree" },
 	{ CP_DEBUG, "--debug", "cp's debugging output" },
 };
@@ -163,6 +162,9 @@ cp_option(struct client *c, int opt, int *status)
 		break;
 	case CP_REMOVE_DESTINATION:
 		c->remove_destination = true;
+		break;
+	case CP_PARENTS:
+		c->parents = true;
 		break;
 	case CP_SPARSE:
 		if ((c->sparse = vocab_sparse_parse(optarg)) < 0)

@@ -213,6 +213,12 @@ ROWS=(
 	"m|src/f/ x"
 	"|src/f src/sub/../f src/empty"	# one file twice: copied once (cp also warns)
 	"|-R src/sub src/sub/ src/empty"
+	"|--parents src/sub/h dst"
+	"t|-a --parents src/sub/deep/i dst"	# the directories made get their times
+	"|-a --parents src/sub/deep/i src/g dst"
+	"|-R --parents src/sub/deep dst/"
+	"|-p --parents src/sub/deep/i dst"
+	"m|--parents src/f/x dst"
 )
 
 mk "$T/setup"
@@ -278,7 +284,7 @@ done
 # Refused, never taken for something else: exit 2, "not supported", nothing made.
 mk "$T/cpd"
 cd "$T/cpd" || fail "cd"
-for opt in -i --parents --copy-contents --debug; do
+for opt in -i --copy-contents --debug; do
 	rc=0
 	# shellcheck disable=SC2086
 	"$CLIENT" copy $opt src/f newfile 2>"$T/err" || rc=$?

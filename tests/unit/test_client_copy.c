@@ -309,9 +309,7 @@ test_cp_letters(void **state)
 	assert_int_equal(c.update, -1);
 
 	/* Refused, never taken for something else. */
-	static const char *const refused[] = { "-i",
-	    "--parents", "--copy-contents",
-	    "--debug" };
+	static const char *const refused[] = { "-i", "--copy-contents", "--debug" };
 	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
 		client_init(&c);
 		assert_int_equal(parse(&c, &status, refused[i], "/a", "/b", NULL), -1);
@@ -325,6 +323,9 @@ test_cp_letters(void **state)
 	/* Accepted as cp does with them. */
 	client_init(&c);
 	assert_int_equal(parse(&c, &status, "-f", "--sparse=auto", "-L", "/a", "/b", NULL), 4);
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "--parent", "/a", "/b", NULL), 2);
+	assert_true(c.parents);
 }
 
 /* The key of params_of(c), as a string ("-" when absent). */
