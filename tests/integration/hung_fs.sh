@@ -14,7 +14,8 @@
 # never answered: another user's copy is done beside them, and a Cancel
 # of them is answered and ends them "cancelled" although their reads are
 # still stuck; when the file system answers again they are reaped. And
-# bulk copies stuck there leave another user's bulk copy done.
+# bulk copies stuck there, their chunks the pool's or io-wq's, leave
+# another user's copy done.
 . "$(dirname "$0")/../lib.sh"
 need_root "mounting a FUSE file system"
 [ -c /dev/fuse ] || skip "no /dev/fuse"
@@ -67,6 +68,7 @@ mkdir "$U"
 chmod 755 "$T"
 mkfile "$U/small" 4K
 mkfile "$U/big" 64M
+mkfile "$U/mid" 16M
 chown -R cpdtest: "$U"
 for engine in io_uring fallback; do
 	mount_hang "$M" $((1 << 20)) flush
@@ -149,6 +151,23 @@ for engine in io_uring fallback; do
 	expect_eq "$engine: another user's bulk copy beside 3 stuck ones" \
 		"$(jfield parameters.job.state <<<"$r")" done
 	same "$U/big" "$U/big.$engine"
+	release_fs
+
+	# Three copies of a 32 MiB file (below map_threshold: its chunks are
+	# the engine's) whose reads are never answered: with io_uring their
+	# 12 chunks hold 12 io-wq workers (more than the 8 bounded ones of 2
+	# CPUs: a splice into a pipe is io-wq's unbounded work), with the
+	# fallback engine at most their user's share of the pool. Another
+	# user's copy is done beside them.
+	mount_hang "$T/wq" $((32 << 20)) read
+	for i in 1 2 3; do
+		copy_detached '{"priority": "bulk"}' "$T/wq.$engine.$i" "$T/wq/f" >/dev/null
+	done
+	sleep 0.5
+	r=$(varlink_as cpdtest "$(copy_msg '' "$U/mid.$engine" "$U/mid")" 30)
+	expect_eq "$engine: another user's copy beside 12 stuck chunks" \
+		"$(jfield parameters.job.state <<<"$r")" done
+	same "$U/mid" "$U/mid.$engine"
 	release_fs
 	stop_daemon || fail "$engine: daemon exit status $?"
 done
