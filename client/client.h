@@ -151,6 +151,7 @@ struct client {
 	enum backup_mode backup_mode;	/* with a backup_suffix */
 	bool		 force;		/* -f: -l replaces an existing file */
 	bool		 parents;	/* --parents (parents.c) */
+	bool		 interactive;	/* -i (cp_ask) */
 	bool		 backup;	/* -b, --backup, -S */
 	const char	*backup_control;	/* --backup=CONTROL */
 	const char	*backup_suffix;	/* -S; after cp_operands: the one sent, or NULL */
@@ -449,6 +450,8 @@ int		 cp_option(struct client *, int opt, int *status);
  */
 int		 cp_operands(struct client *, const struct cmd_entry *, int argc,
 		     char **argv);
+/* -i: ask about each source's file in the way, drop those answered no; an exit status. */
+int		 cp_ask(struct client *);
 /* The paths to send for c->names (malloc'd); -1 without memory. */
 int		 cp_sent_paths(struct client *, char ***srcs, char **dest);
 void		 cp_sent_free(int nsrc, char **srcs, char *dest);

@@ -656,6 +656,10 @@ cmd_copy(struct client *c, const struct cmd_entry *cmd, int argc, char **argv)
 		return status;
 	if ((status = cp_operands(c, cmd, argc - i, argv + i)) != CLIENT_EXIT_OK)
 		return status;
+	if (c->interactive && (status = cp_ask(c)) != CLIENT_EXIT_OK)
+		return status;
+	if (c->names.nsrc == 0)
+		return CLIENT_EXIT_OK;		/* -i: every one answered no */
 	if (c->detach && (c->itemize || c->manifest))
 		return cmd_usage_error(cmd, "--itemize-changes and --manifest need "
 		    "the job followed, not --detach");

@@ -19,10 +19,11 @@ static const struct {
 	const char	*name;
 	const char	*what;
 } cp_refused[] = {
-	{ 'i', "-i", "the daemon cannot ask before replacing; -n keeps existing files" },
 	{ CP_COPY_CONTENTS, "--copy-contents", "the contents of special files in a tree" },
 	{ CP_DEBUG, "--debug", "cp's debugging output" },
 };
+
+static const char *cp_base(const char *, size_t *);
 
 /* SELinux is there: then -Z would have to mean something. */
 static bool
@@ -118,6 +119,12 @@ cp_option(struct client *c, int opt, int *status)
 		break;
 	case 'n':
 		c->update = UPDATE_NONE;	/* cp 9.1: skip, exit 0 */
+		c->interactive = false;		/* the later of -i and -n wins */
+		break;
+	case 'i':
+		c->interactive = true;
+		if (c->update == UPDATE_NONE)
+			c->update = -1;
 		break;
 	case 'u':
 		c->update = UPDATE_OLDER;
@@ -304,6 +311,55 @@ cp_operands(struct client *c, const struct cmd_entry *cmd, int argc, char **argv
 			    "'%s' with non-directory", argv[1]);
 		c->names.into_dir = c->names.dot_added = true;
 	}
+	return CLIENT_EXIT_OK;
+}
+
+/*
+ * cp -i: the user is asked about each file in the way, on the terminal
+ * (stderr and stdin), before the copy is sent; the sources answered no
+ * are left out. Asked here, not by the daemon, which has no way to ask:
+ * so only for the sources given, not for the files of a tree (-R -i is
+ * refused), and a file that appears after its question is replaced
+ * unasked.
+ */
+int
+cp_ask(struct client *c)
+{
+	struct cp_names	*nm = &c->names;
+	char		*dst, line[64], **kept;
+	const char	*base;
+	struct stat	 st;
+	size_t		 len;
+	int		 n = 0;
+
+	if (c->recursive || c->archive)
+		return client_error(CLIENT_EXIT_USAGE, "option '-i' is not supported with -R "
+		    "or -a (the daemon cannot ask about the files of a tree); see cpd-client(1)");
+	if ((kept = calloc((size_t)nm->nsrc + 1, sizeof(*kept))) == NULL)
+		return client_error(CLIENT_EXIT_FAIL, "out of memory");
+	for (int i = 0; i < nm->nsrc; i++) {
+		base = cp_base(nm->user[i], &len);
+		if (nm->into_dir ? asprintf(&dst, "%s%s%.*s", nm->user_dest,
+		    nm->user_dest[strlen(nm->user_dest) - 1] == '/' ? "" : "/", (int)len, base) < 0 :
+		    (dst = strdup(nm->user_dest)) == NULL) {
+			free(kept);
+			return client_error(CLIENT_EXIT_FAIL, "out of memory");
+		}
+		if (lstat(dst, &st) == 0 && !S_ISDIR(st.st_mode)) {
+			fprintf(stderr, "cpd-client: overwrite '%s'? ", dst);
+			fflush(stderr);
+			if (fgets(line, sizeof(line), stdin) == NULL || (line[0] != 'y' && line[0] != 'Y')) {
+				free(dst);
+				continue;
+			}
+		}
+		free(dst);
+		kept[n++] = nm->user[i];
+	}
+	/* The kept ones stand where the sources stood: argv outlives them. */
+	memcpy(nm->user, kept, (size_t)n * sizeof(*kept));
+	nm->nsrc = n;
+	free(kept);
 	return CLIENT_EXIT_OK;
 }
 

@@ -281,10 +281,36 @@ for args in "src/f dst/f src/empty" "--backup src/f src/sub/../f src/empty"; do
 	[ -z "$(ls -A "$T/dup/src/empty")" ] || fail "$args: a copy was made"
 done
 
+# -i: asked about each file in the way (not in a tree), as cp; the answer
+# read from stdin. The exit status, -v's lines and the file as cp's.
+for args in "-vi src/f dst/f" "-vni src/f dst/f" "-vin src/f dst/f" "-vfi src/f dst/f" \
+    "-vi src/f src/g dst"; do
+	for answer in y n; do
+		mk "$T/icp"; mk "$T/icpd"
+		rc=0
+		# shellcheck disable=SC2086
+		(cd "$T/icp" && echo $answer | cp $args >"$T/icp.out" 2>/dev/null) || rc=$?
+		rcd=0
+		# shellcheck disable=SC2086
+		(cd "$T/icpd" && echo $answer | "$CLIENT" copy $args >"$T/icpd.out" 2>"$T/icpd.err") ||
+			rcd=$?
+		expect_eq "$args, answered $answer: exit" "$rcd" "$rc"
+		expect_eq "$args, answered $answer: stdout" "$(sort "$T/icpd.out")" "$(sort "$T/icp.out")"
+		expect_eq "$args, answered $answer: dst/f" "$(cat "$T/icpd/dst/f")" "$(cat "$T/icp/dst/f")"
+		[ "$args" = "-vin src/f dst/f" ] || grep -q "overwrite 'dst/f'? " "$T/icpd.err" ||
+			fail "$args: no question: $(cat "$T/icpd.err")"
+	done
+done
+mk "$T/icpd"
+rc=0
+(cd "$T/icpd" && echo y | "$CLIENT" copy -iR src dst 2>"$T/icpd.err") || rc=$?
+expect_eq "-iR: exit" "$rc" 2
+grep -q "not supported" "$T/icpd.err" || fail "-iR: $(cat "$T/icpd.err")"
+
 # Refused, never taken for something else: exit 2, "not supported", nothing made.
 mk "$T/cpd"
 cd "$T/cpd" || fail "cd"
-for opt in -i --copy-contents --debug; do
+for opt in --copy-contents --debug; do
 	rc=0
 	# shellcheck disable=SC2086
 	"$CLIENT" copy $opt src/f newfile 2>"$T/err" || rc=$?

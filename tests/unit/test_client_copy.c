@@ -309,7 +309,7 @@ test_cp_letters(void **state)
 	assert_int_equal(c.update, -1);
 
 	/* Refused, never taken for something else. */
-	static const char *const refused[] = { "-i", "--copy-contents", "--debug" };
+	static const char *const refused[] = { "--copy-contents", "--debug" };
 	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
 		client_init(&c);
 		assert_int_equal(parse(&c, &status, refused[i], "/a", "/b", NULL), -1);
@@ -326,6 +326,15 @@ test_cp_letters(void **state)
 	client_init(&c);
 	assert_int_equal(parse(&c, &status, "--parent", "/a", "/b", NULL), 2);
 	assert_true(c.parents);
+	/* -i and -n: the later one wins. */
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "-n", "-i", "/a", "/b", NULL), 3);
+	assert_true(c.interactive);
+	assert_int_equal(c.update, -1);
+	client_init(&c);
+	assert_int_equal(parse(&c, &status, "-i", "-n", "/a", "/b", NULL), 3);
+	assert_false(c.interactive);
+	assert_int_equal(c.update, UPDATE_NONE);
 }
 
 /* The key of params_of(c), as a string ("-" when absent). */
