@@ -450,6 +450,8 @@ int		 cp_option(struct client *, int opt, int *status);
  */
 int		 cp_operands(struct client *, const struct cmd_entry *, int argc,
 		     char **argv);
+/* cp's warning for a source given twice into a directory (copied once). */
+void		 cp_warn_twice(const struct client *);
 /* -i: ask about each source's file in the way, drop those answered no; an exit status. */
 int		 cp_ask(struct client *);
 /* The paths to send for c->names (malloc'd); -1 without memory. */

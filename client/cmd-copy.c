@@ -660,6 +660,8 @@ cmd_copy(struct client *c, const struct cmd_entry *cmd, int argc, char **argv)
 		return status;
 	if (c->names.nsrc == 0)
 		return CLIENT_EXIT_OK;		/* -i: every one answered no */
+	if (!c->parents)
+		cp_warn_twice(c);
 	if (c->detach && (c->itemize || c->manifest))
 		return cmd_usage_error(cmd, "--itemize-changes and --manifest need "
 		    "the job followed, not --detach");

@@ -363,6 +363,45 @@ cp_ask(struct client *c)
 	return CLIENT_EXIT_OK;
 }
 
+/*
+ * cp's warning for a file or directory given twice into a directory: the
+ * daemon copies it once (scan.c), and cannot warn. Told from the same
+ * name and the same file, looked at as the daemon does (a symlink given
+ * is itself with -R or -P, unless -H or -L); with a backup a file given
+ * twice fails instead, and the daemon says so.
+ */
+void
+cp_warn_twice(const struct client *c)
+{
+	const struct cp_names	*nm = &c->names;
+	bool			 nofollow = (c->recursive || c->archive || c->deref == 'P') &&
+				    c->deref != 'L' && c->deref != 'H';
+	struct stat		*st;
+	const char		*a, *b;
+	size_t			 la, lb;
+
+	if (!nm->into_dir || nm->dot_added || nm->nsrc < 2 ||
+	    (st = calloc((size_t)nm->nsrc, sizeof(*st))) == NULL)
+		return;
+	for (int i = 0; i < nm->nsrc; i++)
+		if ((nofollow ? lstat(nm->user[i], &st[i]) : stat(nm->user[i], &st[i])) != 0)
+			st[i].st_mode = 0;
+	for (int i = 1; i < nm->nsrc; i++) {
+		a = cp_base(nm->user[i], &la);
+		for (int j = 0; j < i && st[i].st_mode; j++) {
+			b = cp_base(nm->user[j], &lb);
+			if (la != lb || strncmp(a, b, la) != 0 || st[i].st_ino != st[j].st_ino ||
+			    st[i].st_dev != st[j].st_dev || S_ISDIR(st[i].st_mode) != S_ISDIR(st[j].st_mode))
+				continue;
+			if (S_ISDIR(st[i].st_mode) || c->backup_suffix == NULL)
+				client_error(0, "warning: source %s '%s' specified more than once",
+				    S_ISDIR(st[i].st_mode) ? "directory" : "file", nm->user[i]);
+			break;
+		}
+	}
+	free(st);
+}
+
 /* The paths to send: -t's directory must be one ("DIR/"), -T's SRC/. copies into DEST. */
 int
 cp_sent_paths(struct client *c, char ***srcs, char **dest)

@@ -211,8 +211,8 @@ ROWS=(
 	"m|src/f src/g nodir"
 	"m|-T src/f dst"
 	"m|src/f/ x"
-	"|src/f src/sub/../f src/empty"	# one file twice: copied once (cp also warns)
-	"|-R src/sub src/sub/ src/empty"
+	"m|src/f src/sub/../f src/empty"	# one file twice: copied once, with a warning
+	"m|-R src/sub src/sub/ src/empty"
 	"|--parents src/sub/h dst"
 	"t|-a --parents src/sub/deep/i dst"	# the directories made get their times
 	"|-a --parents src/sub/deep/i src/g dst"
