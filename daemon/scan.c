@@ -40,7 +40,22 @@ struct job_probe {
 	char		path[];
 };
 
-static void scan_opened(struct eop *, int);
+/*
+ * Resolving the destination, in one pool operation: the directory it
+ * names, or (a single source to a new name) the parent of that name.
+ */
+struct scan_dest {
+	struct eop	 op;
+	int		 dest_res;	/* the destination's own open */
+	bool		 ran;		/* (not when an injected fault struck the call) */
+	bool		 may_be_new;	/* which failures of it mean a new name */
+	bool		 loop_is_new;
+	int		 split;		/* 0, or -errno: dest cannot be split in two */
+	char		 name[NAME_MAX + 1];
+	char		 parent[PATH_MAX];
+};
+
+static void scan_scanned(struct eop *, int);
 static void scan_probe(struct job *, const char *path);
 
 /*
@@ -70,20 +85,47 @@ scan_device(struct job *job, const struct statx *stx, bool dest)
 }
 
 /*
- * Open source i of the scan (O_PATH) and statx the result: a statx of the
- * path itself would follow a /proc magic link, which openat2 refuses.
+ * In a pool thread, as the caller: path opened O_PATH and the result
+ * statx'ed (a statx of the path itself would follow a /proc magic link,
+ * which openat2 refuses). One pool operation, not an open and then a
+ * statx: each is a hand-off between threads, and under load a queue.
  */
+static long
+scan_look(const struct eop *call, const char *path, uint64_t flags, struct statx *stx)
+{
+	struct eop	op = { .type = EOP_OPEN, .cred = call->cred, .dirfd = AT_FDCWD,
+	    .path = path, .flags = O_PATH | O_CLOEXEC | flags,
+	    .resolve = RESOLVE_NO_MAGICLINKS, .fd = -1, .fd2 = -1 };
+	long		fd = engine_run(&op), res;
+
+	if (fd < 0)
+		return fd;
+	op = (struct eop){ .type = EOP_STATX, .cred = call->cred, .dirfd = (int)fd,
+	    .path = "", .flags = AT_EMPTY_PATH, .stx = stx, .fd = -1, .fd2 = -1 };
+	res = engine_run(&op);
+	close((int)fd);		/* O_PATH: asks nothing of the file system */
+	return res;
+}
+
+static long
+scan_source_run(struct eop *op)
+{
+	struct job_scan *s = (struct job_scan *)op;
+
+	return scan_look(op, op->path, op->flags, &s->stx);
+}
+
+/* Look at source i of the scan. */
 static void
 scan_source(struct job *job, size_t i)
 {
 	struct job_scan *s = &job->scan[i];
 
-	job_op_init(job, &s->op, EOP_OPEN, scan_opened);
+	job_op_init(job, &s->op, EOP_CALL, scan_scanned);
 	s->op.path = job->req.sources[i];
 	/* A tree copy (or -P) copies a symlink given as a source as a symlink. */
-	s->op.flags = O_PATH | O_CLOEXEC | (request_nofollow(&job->req, true) ? O_NOFOLLOW : 0);
-	s->op.resolve = RESOLVE_NO_MAGICLINKS;
-	s->op.stx = &s->stx;
+	s->op.flags = request_nofollow(&job->req, true) ? O_NOFOLLOW : 0;
+	s->op.run = scan_source_run;
 	job->active++;
 	engine_submit(&s->op);
 }
@@ -124,8 +166,6 @@ scan_scanned(struct eop *op, int res)
 	struct job_scan	*s = (struct job_scan *)op;
 	struct job	*job = op->owner;
 
-	if (op->type == EOP_STATX)
-		close(op->dirfd);
 	job->active--;
 	scan_judge(job, s, res);
 	if (job_stopping(job)) {
@@ -146,39 +186,41 @@ scan_scanned(struct eop *op, int res)
 }
 
 /*
+ * In a pool thread: the destination's device, or its nearest parent's
+ * that exists (a new file or tree goes there), as the caller sees them.
+ */
+static long
+scan_probe_run(struct eop *op)
+{
+	struct job_probe	*p = (struct job_probe *)op;
+	char			 parent[PATH_MAX];
+	long			 res;
+
+	while ((res = scan_look(op, p->path, 0, &p->stx)) == -ENOENT || res == -ENOTDIR ||
+	    res == -ELOOP) {
+		if (path_dirname(p->path, parent, sizeof(parent)) < 0 ||
+		    strcmp(parent, p->path) == 0)
+			break;
+		strcpy(p->path, parent);	/* shorter: it fits */
+	}
+	return res;
+}
+
+/*
  * The destination's device is known by the time the job is queued, for
- * admission: the destination's, or its nearest parent's that exists (a
- * new file or tree goes there), as the caller sees them. A failure but
- * a missing name fails the job as its run would have, with the message
- * it would have given.
+ * admission. A failure but a missing name fails the job as its run
+ * would have, with the message it would have given.
  */
 static void
 scan_probed(struct eop *op, int res)
 {
 	struct job_probe	*p = (struct job_probe *)op;
 	struct job		*job = op->owner;
-	char			 parent[PATH_MAX];
 
-	if (op->type == EOP_OPEN && res >= 0) {
-		op->type = EOP_STATX;
-		op->dirfd = res;
-		op->path = "";
-		op->flags = AT_EMPTY_PATH;
-		engine_submit(op);
-		return;
-	}
-	if (op->type == EOP_STATX)
-		close(op->dirfd);
 	job->active--;
 	if (res >= 0)
 		scan_device(job, &p->stx, true);
-	else if ((res == -ENOENT || res == -ENOTDIR || res == -ELOOP) && !job_stopping(job) &&
-	    path_dirname(p->path, parent, sizeof(parent)) == 0 &&
-	    strcmp(parent, p->path) != 0) {
-		strcpy(p->path, parent);	/* shorter: it fits */
-		scan_probe(job, NULL);
-		return;
-	} else if (res != -ENOENT && res != -ENOTDIR && res != -ELOOP)
+	else if (res != -ENOENT && res != -ENOTDIR && res != -ELOOP)
 		job_fail(job, res, "cannot copy into '%s'", job->req.destination);
 	free(job->probe);
 	job->probe = NULL;
@@ -188,44 +230,21 @@ scan_probed(struct eop *op, int res)
 		job_end(job);
 }
 
-/* Look at path (NULL: the probe's own, climbed) for scan_probed. */
 static void
 scan_probe(struct job *job, const char *path)
 {
-	struct job_probe *p = job->probe;
+	struct job_probe *p;
 
-	if (path && (p = malloc(sizeof(*p) + strlen(path) + 1)) == NULL) {
+	if ((p = malloc(sizeof(*p) + strlen(path) + 1)) == NULL) {
 		sched_queue(job);	/* not scheduled by its destination's device */
 		return;
 	}
-	if (path) {
-		strcpy(p->path, path);
-		job->probe = p;
-	}
-	job_op_init(job, &p->op, EOP_OPEN, scan_probed);
-	p->op.path = p->path;
-	p->op.flags = O_PATH | O_CLOEXEC;
-	p->op.resolve = RESOLVE_NO_MAGICLINKS;
-	p->op.stx = &p->stx;
-	/* A new copy's name: under 4 bulk copies, 2 ms at p50 in io-wq's queue. */
-	p->op.uncached = true;
+	strcpy(p->path, path);
+	job->probe = p;
+	job_op_init(job, &p->op, EOP_CALL, scan_probed);
+	p->op.run = scan_probe_run;
 	job->active++;
 	engine_submit(&p->op);
-}
-
-static void
-scan_opened(struct eop *op, int res)
-{
-	if (res < 0) {
-		scan_scanned(op, res);
-		return;
-	}
-	op->type = EOP_STATX;
-	op->done = scan_scanned;
-	op->dirfd = res;
-	op->path = "";
-	op->flags = AT_EMPTY_PATH;
-	engine_submit(op);
 }
 
 void
@@ -381,79 +400,89 @@ scan_queue_sources(struct job *job)
 	job_fill(job);
 }
 
-static void
-scan_parent_opened(struct eop *op, int res)
+/*
+ * Whether the destination's failure to open as a directory means a new
+ * name for the single source. ELOOP is a symlink loop (or a magic link,
+ * which RESOLVE_NO_MAGICLINKS refuses alike), not a directory: with
+ * remove_destination or force, what is in the way of the file (cp
+ * --remove-destination and cp -f replace a loop); otherwise refused, as
+ * cp's open of it fails.
+ */
+static bool
+scan_dest_is_new(const struct scan_dest *d, int res)
 {
-	struct job *job = op->owner;
+	return d->may_be_new &&
+	    (res == -ENOTDIR || res == -ENOENT || (res == -ELOOP && d->loop_is_new));
+}
 
-	if (res < 0)
+/*
+ * In a pool thread, as the caller: the destination as a directory, or,
+ * when it is a new name for the single source, its parent.
+ */
+static long
+scan_dest_run(struct eop *op)
+{
+	struct scan_dest	*d = (struct scan_dest *)op;
+	struct eop		 o = { .type = EOP_OPEN, .cred = op->cred, .dirfd = AT_FDCWD,
+	    .path = op->path, .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+	    .resolve = RESOLVE_NO_MAGICLINKS, .fd = -1, .fd2 = -1 };
+	long			 res = engine_run(&o);
+
+	d->ran = true;
+	d->dest_res = (int)res;
+	if (res >= 0 || !scan_dest_is_new(d, (int)res) || d->split < 0)
+		return res;
+	o.path = d->parent;
+	return engine_run(&o);
+}
+
+static void
+scan_dest_done(struct eop *op, int res)
+{
+	struct scan_dest	*d = (struct scan_dest *)op;
+	struct job		*job = op->owner;
+	const char		*dest = job->req.destination;
+
+	job->active--;
+	if (res >= 0 && d->dest_res >= 0) {
+		job->dirfd = res;
+		job->into_dir = true;
+	} else if (!d->ran || !scan_dest_is_new(d, d->dest_res))
+		job_fail(job, res, "cannot copy into '%s'", dest);
+	else if (d->split < 0)
+		job_fail(job, d->split, "invalid destination '%s'", dest);
+	else if ((job->dest_name = strdup(d->name)) == NULL ||
+	    (job->dest_parent = strdup(d->parent)) == NULL)
+		job_fail(job, -ENOMEM, "invalid destination '%s'", dest);
+	else if (res < 0)
 		job_fail(job, res, "cannot access '%s'", job->dest_parent);
 	else
-		job->dirfd = res;
+		job->dirfd = res;	/* a single source to a new name: a new file */
+	free(d);
 	if (job_stopping(job))
 		job_end(job);
 	else
 		scan_queue_sources(job);
 }
 
-static void
-scan_dest_opened(struct eop *op, int res)
-{
-	struct job	*job = op->owner;
-	const char	*dest = job->req.destination;
-	char		 buf[PATH_MAX];
-	int		 rc;
-
-	if (res >= 0) {
-		job->dirfd = res;
-		job->into_dir = true;
-		if (job->cancelling)
-			job_end(job);
-		else
-			scan_queue_sources(job);
-		return;
-	}
-	if (job->cancelling) {
-		job_end(job);
-		return;
-	}
-	/*
-	 * ELOOP: a symlink loop (or a magic link, which RESOLVE_NO_MAGICLINKS
-	 * refuses alike), not a directory: with remove_destination or force,
-	 * what is in the way of the file (cp --remove-destination and cp -f
-	 * replace a loop); otherwise refused, as cp's open of it fails.
-	 */
-	if ((res != -ENOTDIR && res != -ENOENT &&
-	    !(res == -ELOOP && (job->req.remove_destination || job->req.force))) ||
-	    job->req.nsources > 1 ||
-	    path_trailing_slash(dest)) {
-		job_fail(job, res, "cannot copy into '%s'", dest);
-		job_end(job);
-		return;
-	}
-	/* A single source to a name that is not a directory: a new file. */
-	if ((rc = path_basename(dest, buf, sizeof(buf))) < 0 ||
-	    (job->dest_name = strdup(buf)) == NULL ||
-	    (rc = path_dirname(dest, buf, sizeof(buf))) < 0 ||
-	    (job->dest_parent = strdup(buf)) == NULL) {
-		job_fail(job, rc < 0 ? rc : -ENOMEM, "invalid destination '%s'", dest);
-		job_end(job);
-		return;
-	}
-	op = job_step(job, EOP_OPEN, scan_parent_opened);
-	op->path = job->dest_parent;
-	op->flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
-	op->resolve = RESOLVE_NO_MAGICLINKS;
-	engine_submit(op);
-}
-
 void
 scan_destination(struct job *job)
 {
-	struct eop *op = job_step(job, EOP_OPEN, scan_dest_opened);
+	struct scan_dest	*d = calloc(1, sizeof(*d));
+	const char		*dest = job->req.destination;
 
-	op->path = job->req.destination;
-	op->flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
-	op->resolve = RESOLVE_NO_MAGICLINKS;
-	engine_submit(op);
+	if (d == NULL) {
+		job_fail(job, -ENOMEM, "cannot copy into '%s'", dest);
+		job_end(job);
+		return;
+	}
+	job_op_init(job, &d->op, EOP_CALL, scan_dest_done);
+	d->op.run = scan_dest_run;
+	d->op.path = dest;
+	d->may_be_new = job->req.nsources == 1 && !path_trailing_slash(dest);
+	d->loop_is_new = job->req.remove_destination || job->req.force;
+	if (d->may_be_new && (d->split = path_basename(dest, d->name, sizeof(d->name))) == 0)
+		d->split = path_dirname(dest, d->parent, sizeof(d->parent));
+	job->active++;
+	engine_submit(&d->op);
 }

@@ -24,11 +24,14 @@ opts='{"recursive": true, "archive": true, "sync": true}'
 
 # OP:N, and how the job ends. A failing clone or extent map has a way
 # around it (copying the data), and a job that goes well unlinks nothing.
-# The one rename is the new tree's, into place (tree.c); a failing call
-# is a small file copied whole (copy.c).
+# The one rename is the new tree's, into place (tree.c). The first calls
+# are the job's own (scan.c: the source examined, the destination's
+# device, the destination resolved); then the tree's and the small
+# files' copied whole (copy_whole.c).
 specs="open:1 open:2 open:4 statx:1 statx:2 statx:4 copy:1 copy:2 copy:4 fsync:1 fsync:2
 	rename:1 mkdir:1 mkdir:2 symlink:1 link:1 readdir:1 readdir:2 readlink:1
-	mknod:1 meta:1 meta:2 truncate:1 unlink:1 clone:1 extents:1 call:1 call:2"
+	mknod:1 meta:1 meta:2 truncate:1 unlink:1 clone:1 extents:1 call:1 call:2 call:3
+	call:5"
 for engine in io_uring fallback; do
 	for spec in $specs; do
 		what="$engine $spec"
