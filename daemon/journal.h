@@ -50,9 +50,12 @@ void	journal_reserve_ids(uint64_t next_id);
  * done(), if any, runs on the loop thread, never before this call has
  * returned: not even when the journal is disabled (err 0) or the record
  * cannot be encoded (err < 0). The completion rule of engine.h.
- * Writes made with the same durability complete in the order they were
- * made (one writer thread, one syncer, each taking its queue in order):
- * a job's records, all durable or none, are known written in order.
+ * A job's writes complete in the order they were made (each stage of
+ * journal.c takes its queue in order, and a job's records go to a slot
+ * until, once, they go to files for good), and so do next-id and the
+ * records of sync jobs (files, in the order made). A job's record in a
+ * slot may be written before an earlier next-id: the loader takes ids
+ * past every record it finds.
  */
 void	journal_write(uint64_t id, struct json_object *rec, bool durable,
 	    void (*done)(uint64_t id, int err));

@@ -2,13 +2,15 @@
  * Where the journal's records are (journal.c says why two places): the
  * state directory and its lock, the record format, the slot file and
  * the table of which job's record is in which slot or file, writing one
- * record where it belongs, and reading them all back at start-up. Only
- * the journal's writer thread calls it once the loader has run.
+ * record where it belongs, and reading them all back at start-up. Once
+ * the loader has run, the journal's threads call it: the writer (slots),
+ * the filer (files) and the syncer.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,8 +31,9 @@
 #define JOURNAL_NO_SLOT		UINT32_MAX
 
 /*
- * Where a job's record is. The writer's alone, and before it runs the
- * loader's: an open-addressing table by id (id 0: an empty entry).
+ * Where a job's record is: an open-addressing table by id (id 0: an
+ * empty entry). The loader's, then the writer's and the filer's, under
+ * place_lock with the slots' free list.
  */
 struct jplace {
 	uint64_t	 id;
@@ -53,6 +56,7 @@ static uint32_t		*freeslots;		/* room for nslots */
 static size_t		 nfree;
 static struct jplace	*places;
 static size_t		 nplaces, places_cap;	/* a power of two */
+static pthread_mutex_t	 place_lock = PTHREAD_MUTEX_INITIALIZER;
 
 uint32_t
 jstore_crc32(const void *buf, size_t len)
@@ -323,42 +327,63 @@ jstore_slot_fits(uint64_t id, size_t len, bool durable, const struct jplace *p)
 	    (size_t)jstore_slot_head(NULL, 0, id, len) + len <= JOURNAL_SLOT_SIZE;
 }
 /*
- * The writer's work for one record: write it (data, len), or remove it
- * (data NULL), where it belongs. A durable one goes to a file, which
- * jstore_sync() then makes durable.
+ * The writer's work for one record, in a slot: written there (0 or
+ * -errno), or 1 when it belongs in a file (a durable record, one too big,
+ * a removal, next-id, a job that once had a file): jstore_write_file()
+ * then, in the filer's thread. From here on that job's records go to
+ * files, noted before the file exists.
  */
 int
-jstore_write(uint64_t id, const char *data, size_t len, bool durable)
+jstore_write_slot(uint64_t id, const char *data, size_t len, bool durable)
 {
-	struct jplace	*p = id ? jstore_place_find(id) : NULL;
+	struct jplace	*p;
+	int		 rc = 1;
+
+	pthread_mutex_lock(&place_lock);
+	p = id ? jstore_place_find(id) : NULL;
+	if (data && jstore_slot_fits(id, len, durable, p)) {
+		if (p == NULL && (p = jstore_place_add(id)) == NULL)
+			rc = -ENOMEM;
+		else if (p->slot == JOURNAL_NO_SLOT && (rc = jstore_slot_get(&p->slot)) < 0)
+			jstore_place_del(p);
+		else
+			rc = jstore_slot_put(p->slot, id, data, len);
+	} else if (data && id) {
+		if ((p = jstore_place_add(id)) == NULL)
+			rc = -ENOMEM;
+		else
+			p->file = true;
+	}
+	pthread_mutex_unlock(&place_lock);
+	return rc;
+}
+/*
+ * The filer's work for one record: written to its file, or removed with
+ * its file or slot (data NULL). A durable one is made durable by
+ * jstore_sync(). The slot the file replaces is freed only once the file
+ * is there: at start-up a file wins over a slot of the same id.
+ */
+int
+jstore_write_file(uint64_t id, const char *data, size_t len)
+{
+	struct jplace	*p;
 	char		 name[64];
 	int		 rc = 0;
 
-	if (data && jstore_slot_fits(id, len, durable, p)) {
-		if (p == NULL && (p = jstore_place_add(id)) == NULL)
-			return -ENOMEM;
-		if (p->slot == JOURNAL_NO_SLOT && (rc = jstore_slot_get(&p->slot)) < 0) {
-			jstore_place_del(p);
-			return rc;
-		}
-		return jstore_slot_put(p->slot, id, data, len);
-	}
-	/* Files only from now on: noted before the file exists. */
-	if (data && id && (p = jstore_place_add(id)) == NULL)
-		return -ENOMEM;
 	jstore_name(id, name, sizeof(name));
 	if (data)
 		rc = jstore_put(name, data, len);
 	else if (unlinkat(dirfd_, name, 0) < 0 && errno != ENOENT)
 		rc = -errno;
-	if (rc < 0 || p == NULL)
-		return rc;
-	p->file = data != NULL;
-	/* The slot it had is superseded (or removed with it). */
-	if (p->slot != JOURNAL_NO_SLOT && (rc = jstore_slot_free(p->slot)) == 0)
-		p->slot = JOURNAL_NO_SLOT;
-	if (data == NULL && p->slot == JOURNAL_NO_SLOT)
-		jstore_place_del(p);
+	pthread_mutex_lock(&place_lock);
+	if (rc == 0 && id && (p = jstore_place_find(id)) != NULL) {
+		p->file = data != NULL;
+		if (p->slot != JOURNAL_NO_SLOT && (rc = jstore_slot_free(p->slot)) == 0)
+			p->slot = JOURNAL_NO_SLOT;
+		if (data == NULL && p->slot == JOURNAL_NO_SLOT)
+			jstore_place_del(p);
+	}
+	pthread_mutex_unlock(&place_lock);
 	return rc;
 }
 /* Read a whole small file of the state directory. */

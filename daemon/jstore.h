@@ -9,8 +9,7 @@
 /*
  * The journal's storage (jstore.c), under journal.c: the state
  * directory, the record format (journal.h), and where each record is.
- * Not thread-safe: the loader, then the journal's writer thread alone
- * (jstore_write, jstore_sync), call it.
+ * The loader, then the journal's threads (writing, syncing) call it.
  */
 #define JOURNAL_NEXT_ID		"next-id"
 
@@ -18,8 +17,14 @@ int	jstore_open(const char *path);
 void	jstore_close(void);
 bool	jstore_is_open(void);
 const char *jstore_dir(void);	/* as given to jstore_open(), even if that failed */
-/* Record id (0: next-id) written where it belongs, or removed (data NULL). */
-int	jstore_write(uint64_t id, const char *data, size_t len, bool durable);
+/*
+ * Record id (0: next-id) written where it belongs, or removed (data
+ * NULL): jstore_write_slot() writes it if it belongs in a slot, else
+ * returns 1 and jstore_write_file() is for it, in order with the
+ * job's other file records (jstore.c).
+ */
+int	jstore_write_slot(uint64_t id, const char *data, size_t len, bool durable);
+int	jstore_write_file(uint64_t id, const char *data, size_t len);
 int	jstore_sync(uint64_t id);
 int	jstore_sync_dir(void);
 /* journal_load() (journal.h). */
