@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Where a small copy's time goes: N Copy calls of one 4 KiB file, each
-timed by the client and split by the job's own timestamps into accept
+timed by the client and split by the job's own timestamps into request
+(the call sent -> created: the daemon reads and parses it), accept
 (created -> started: the job's first journal record), run (started ->
 finished: the copy) and announce (finished -> final reply: the record of
 its end). Prints p50/p90/p99/max of each.
@@ -40,10 +41,11 @@ def main():
         if j["state"] != "done":
             sys.exit("job %s: %s" % (j["id"], j.get("error_message")))
         c, s, f = (j[k] / 1e6 for k in ("created_usec", "started_usec", "finished_usec"))
-        rows.append(((s - c) * 1e3, (f - s) * 1e3, (t1 - f) * 1e3, (t1 - t0) * 1e3))
+        rows.append(((c - t0) * 1e3, (s - c) * 1e3, (f - s) * 1e3, (t1 - f) * 1e3,
+                     (t1 - t0) * 1e3))
         os.unlink(dst)
         time.sleep(0.005)
-    names = ["accept (created -> started)", "run (started -> finished)",
+    names = ["request (sent -> created)", "accept (created -> started)", "run (started -> finished)",
              "announce (finished -> reply)", "total (client)"]
     for k, name in enumerate(names):
         xs = [r[k] for r in rows]
