@@ -281,8 +281,7 @@ job_release(struct job *job)
 	job->scan = NULL;
 	free(job->seen);
 	job->seen = NULL;
-	free(job->probe);
-	job->probe = NULL;
+	scan_release(job);
 	clean_left(job);
 	if (job->held)
 		log_info("job %llu: its abandoned operations have returned",

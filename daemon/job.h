@@ -50,6 +50,7 @@ struct job_scan;
 struct job_seen;
 struct partial;
 struct job_probe;
+struct scan_dest;
 
 struct job {
 	uint64_t		 id;
@@ -107,6 +108,7 @@ struct job {
 	struct job_scan		*scan;
 	struct job_seen		*seen;		/* scan.c: what each source is, until queued */
 	struct job_probe	*probe;		/* scan.c: the destination's device */
+	struct scan_dest	*dest_pre;	/* scan.c: the destination, as the scan saw it */
 	size_t			 next_source;	/* next source to queue */
 	unsigned		 active;	/* files or scans in flight */
 	/* Items (files, directories) waiting to start: a stack, so that

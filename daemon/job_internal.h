@@ -72,6 +72,8 @@ void	 lanes_unpark(struct job *);
 void	 scan_sources(struct job *);
 /* Resolve the destination (once running), then start the items. */
 void	 scan_destination(struct job *);
+/* What the scan keeps of a job that has ended. */
+void	 scan_release(struct job *);
 
 /* record.c */
 /* Write the job's record (durable if the job asks for sync), then done. */

@@ -16,15 +16,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cred.h"
 #include "device.h"
 #include "job_internal.h"
+#include "loop.h"
 #include "path.h"
 #include "item.h"
 
 struct job_scan {
 	struct eop	 op;
 	struct statx	 stx;
-	struct job_probe *probe;	/* a single source's: probed in the same operation */
+	/* A single source's: probed, and resolved, in the same operation. */
+	struct job_probe *probe;
+	struct scan_dest *dest;
 };
 
 /* What a source is (mode 0: not seen), kept from its scan until it is queued. */
@@ -49,6 +53,9 @@ struct job_probe {
  */
 struct scan_dest {
 	struct eop	 op;
+	const char	*dest;
+	int		 pre_res;	/* resolved by the scan (resolved): the result */
+	bool		 resolved;
 	int		 dest_res;	/* the destination's own open */
 	bool		 ran;		/* (not when an injected fault struck the call) */
 	bool		 may_be_new;	/* which failures of it mean a new name */
@@ -62,6 +69,12 @@ static void scan_scanned(struct eop *, int);
 static long scan_probe_run(struct eop *);
 static void scan_probe_result(struct job *, int);
 static void scan_probed(struct eop *, int);
+static long scan_dest_resolve(const struct eop *, struct scan_dest *);
+static struct scan_dest *scan_dest_new(struct job *);
+static void scan_dest_drop(struct job *);
+
+/* The job whose scan has just ended, while it is queued (see scan_destination()). */
+static struct job *scan_starting;
 
 /*
  * The device of a source or of the destination joins the job's, once;
@@ -141,6 +154,10 @@ scan_source_run(struct eop *op)
 		s->probe->op.cred = op->cred;
 		s->probe->res = (int)scan_probe_run(&s->probe->op);
 		s->probe->done = true;
+	}
+	if (res >= 0 && s->dest) {
+		s->dest->pre_res = (int)scan_dest_resolve(op, s->dest);
+		s->dest->resolved = true;
 	}
 	return res;
 }
@@ -255,10 +272,16 @@ scan_probe_result(struct job *job, int res)
 		job_fail(job, res, "cannot copy into '%s'", job->req.destination);
 	free(job->probe);
 	job->probe = NULL;
-	if (!job_stopping(job))
-		sched_queue(job);
-	else if (job->active == 0)
-		job_end(job);
+	if (job_stopping(job)) {
+		scan_dest_drop(job);
+		if (job->active == 0)
+			job_end(job);
+		return;
+	}
+	scan_starting = job;
+	sched_queue(job);
+	scan_starting = NULL;
+	scan_dest_drop(job);	/* not taken at once: resolved again when it runs */
 }
 
 static void
@@ -295,6 +318,10 @@ scan_sources(struct job *job)
 		if (n == 1)
 			job->scan[0].probe = job->probe;
 	}
+	/* Its destination too, where it may start at once: see scan_destination(). */
+	scan_dest_drop(job);
+	if (n == 1 && cred_is_self(job->cred) && (job->dest_pre = scan_dest_new(job)))
+		job->scan[0].dest = job->dest_pre;
 	job->next_source = 0;
 	while (job->next_source < n && job->active < cpd_conf->jobs.files_in_flight)
 		scan_source(job, job->next_source++);
@@ -456,13 +483,12 @@ scan_dest_is_new(const struct scan_dest *d, int res)
  * when it is a new name for the single source, its parent.
  */
 static long
-scan_dest_run(struct eop *op)
+scan_dest_resolve(const struct eop *call, struct scan_dest *d)
 {
-	struct scan_dest	*d = (struct scan_dest *)op;
-	struct eop		 o = { .type = EOP_OPEN, .cred = op->cred, .dirfd = AT_FDCWD,
-	    .path = op->path, .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+	struct eop	o = { .type = EOP_OPEN, .cred = call->cred, .dirfd = AT_FDCWD,
+	    .path = d->dest, .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
 	    .resolve = RESOLVE_NO_MAGICLINKS, .fd = -1, .fd2 = -1 };
-	long			 res = engine_run(&o);
+	long		res = engine_run(&o);
 
 	d->ran = true;
 	d->dest_res = (int)res;
@@ -470,6 +496,12 @@ scan_dest_run(struct eop *op)
 		return res;
 	o.path = d->parent;
 	return engine_run(&o);
+}
+
+static long
+scan_dest_run(struct eop *op)
+{
+	return scan_dest_resolve(op, (struct scan_dest *)op);
 }
 
 static void
@@ -501,22 +533,77 @@ scan_dest_done(struct eop *op, int res)
 		scan_queue_sources(job);
 }
 
-void
-scan_destination(struct job *job)
+/* How the destination of job is resolved: what its request says. */
+static struct scan_dest *
+scan_dest_new(struct job *job)
 {
 	struct scan_dest	*d = calloc(1, sizeof(*d));
 	const char		*dest = job->req.destination;
 
-	if (d == NULL) {
-		job_fail(job, -ENOMEM, "cannot copy into '%s'", dest);
-		job_end(job);
-		return;
-	}
-	scan_call(job, &d->op, scan_dest_run, scan_dest_done);
-	d->op.path = dest;
+	if (d == NULL)
+		return NULL;
+	d->dest = dest;
 	d->may_be_new = job->req.nsources == 1 && !path_trailing_slash(dest);
 	d->loop_is_new = job->req.remove_destination || job->req.force;
 	if (d->may_be_new && (d->split = path_basename(dest, d->name, sizeof(d->name))) == 0)
 		d->split = path_dirname(dest, d->parent, sizeof(d->parent));
+	return d;
+}
+
+/* The scan's resolution, unused: the job did not start at once. */
+static void
+scan_dest_drop(struct job *job)
+{
+	struct scan_dest *d = job->dest_pre;
+
+	if (d == NULL)
+		return;
+	if (d->resolved && d->pre_res >= 0)
+		close(d->pre_res);	/* O_PATH: asks nothing of the file system */
+	free(d);
+	job->dest_pre = NULL;
+}
+
+void
+scan_release(struct job *job)
+{
+	free(job->probe);
+	job->probe = NULL;
+	scan_dest_drop(job);
+}
+
+static void
+scan_dest_posted(void *arg)
+{
+	struct scan_dest *d = arg;
+
+	scan_dest_done(&d->op, d->pre_res);
+}
+
+void
+scan_destination(struct job *job)
+{
+	struct scan_dest *d = job->dest_pre;
+
+	/*
+	 * A job that starts the moment its scan ends (most interactive
+	 * copies) takes the destination that scan resolved: one hand-off
+	 * to the pool fewer. It completes from the loop, never in this
+	 * call, as the pool's would. A job that waited (queued, or for its
+	 * owner's identity) resolves it again, now.
+	 */
+	if (d && d->resolved && job == scan_starting) {
+		job->dest_pre = NULL;
+		scan_call(job, &d->op, scan_dest_run, scan_dest_done);
+		loop_post(scan_dest_posted, d);
+		return;
+	}
+	scan_dest_drop(job);
+	if ((d = scan_dest_new(job)) == NULL) {
+		job_fail(job, -ENOMEM, "cannot copy into '%s'", job->req.destination);
+		job_end(job);
+		return;
+	}
+	scan_call(job, &d->op, scan_dest_run, scan_dest_done);
 	engine_submit(&d->op);
 }
