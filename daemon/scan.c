@@ -512,10 +512,11 @@ scan_dest_done(struct eop *op, int res)
 	const char		*dest = job->req.destination;
 
 	job->active--;
-	if (res >= 0 && d->dest_res >= 0) {
-		job->dirfd = res;
+	if (res >= 0)
+		job->dirfd = res;	/* the directory, or a new name's parent */
+	if (res >= 0 && d->dest_res >= 0)
 		job->into_dir = true;
-	} else if (!d->ran || !scan_dest_is_new(d, d->dest_res))
+	else if (!d->ran || !scan_dest_is_new(d, d->dest_res))
 		job_fail(job, res, "cannot copy into '%s'", dest);
 	else if (d->split < 0)
 		job_fail(job, d->split, "invalid destination '%s'", dest);
@@ -524,8 +525,6 @@ scan_dest_done(struct eop *op, int res)
 		job_fail(job, -ENOMEM, "invalid destination '%s'", dest);
 	else if (res < 0)
 		job_fail(job, res, "cannot access '%s'", job->dest_parent);
-	else
-		job->dirfd = res;	/* a single source to a new name: a new file */
 	free(d);
 	if (job_stopping(job))
 		job_end(job);
