@@ -142,18 +142,17 @@ static void journal_completed(void *);
 
 /*
  * A batch's records in order, each written by write() unless a later one
- * of the same job supersedes it; then split: what is done (a superseded
- * record is as far along as the one that replaced it, and goes with it),
- * and what goes on (to *on_list, when on(w) says so).
+ * of the same job supersedes it; then what is done is handed back (a
+ * superseded record is as far along as the one that replaced it, and
+ * goes with it), and what on(w) says goes on is passed to stage next.
  */
-static struct jwrite *
+static void
 journal_batch(struct jwrite *batch, int (*write)(struct jwrite *),
-    bool (*on)(const struct jwrite *), struct jwrite **on_list)
+    bool (*on)(const struct jwrite *), struct jstage *next_stage)
 {
-	struct jwrite	*w, *next, *later, *done = NULL;
-	struct jwrite	**done_tail = &done, **on_tail = on_list;
+	struct jwrite	*w, *next, *later, *done = NULL, *on_list = NULL;
+	struct jwrite	**done_tail = &done, **on_tail = &on_list;
 
-	*on_list = NULL;
 	for (w = batch; w; w = w->next)
 		if (!journal_find(w->next, w->id))	/* else superseded */
 			w->err = write(w);
@@ -174,7 +173,9 @@ journal_batch(struct jwrite *batch, int (*write)(struct jwrite *),
 			done_tail = &w->next;
 		}
 	}
-	return done;
+	if (done)
+		loop_post(journal_completed, done);
+	journal_enqueue(next_stage, on_list);
 }
 /*
  * The writer: each record that belongs in a slot written there, handed
@@ -200,12 +201,7 @@ journal_to_file(const struct jwrite *w)
 static void
 journal_write_batch(struct jwrite *batch)
 {
-	struct jwrite *files, *done = journal_batch(batch, journal_write_one, journal_to_file,
-	    &files);
-
-	if (done)
-		loop_post(journal_completed, done);
-	journal_enqueue(&filer, files);
+	journal_batch(batch, journal_write_one, journal_to_file, &filer);
 }
 /*
  * The filer: write or remove each file, then hand back what is done and
@@ -224,12 +220,7 @@ journal_to_sync(const struct jwrite *w)
 static void
 journal_file_batch(struct jwrite *batch)
 {
-	struct jwrite *sync, *done = journal_batch(batch, journal_file_one, journal_to_sync,
-	    &sync);
-
-	if (done)
-		loop_post(journal_completed, done);
-	journal_enqueue(&syncer, sync);
+	journal_batch(batch, journal_file_one, journal_to_sync, &syncer);
 }
 /* The syncer: fsync each file, then the directory once for them all. */
 static void
