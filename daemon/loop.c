@@ -190,11 +190,16 @@ loop_free(void)
 {
 	if (info.uring)
 		io_uring_queue_exit(&ring);
+	info.uring = false;
 	if (epfd >= 0)
 		close(epfd);
+	epfd = -1;
 	free(fdslots);
+	fdslots = NULL;
+	nfdslots = 0;
 	if (wakefd >= 0)
 		close(wakefd);
+	wakefd = -1;	/* so that loop_init() may run again (the unit tests) */
 }
 
 const struct loop_info *

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -366,6 +367,70 @@ test_slots(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/*
+ * A slot record does not wait behind a file record: the file's temporary
+ * is a FIFO nobody reads, so the filer stays in its open(); meanwhile
+ * another job's record is written to its slot and handed back. Then a
+ * reader comes and the file record completes too.
+ */
+static bool	 rec_done[4];
+static time_t	 deadline;
+
+static void
+on_done(uint64_t id, int err)
+{
+	assert_int_equal(err, 0);
+	assert_true(id < 4);
+	rec_done[id] = true;
+}
+
+static bool
+slot_done_or_late(void)
+{
+	return rec_done[3] || time(NULL) > deadline;
+}
+
+static bool
+file_done_or_late(void)
+{
+	return rec_done[2] || time(NULL) > deadline;
+}
+
+static void
+test_slot_not_behind_file(void **state)
+{
+	static struct config	 conf;
+	char			 dir[] = "/tmp/cpd-journal-filer.XXXXXX", path[256], cmd[128];
+	int			 fd;
+
+	config_defaults(&conf);
+	conf.engine.type = ENGINE_FALLBACK;
+	cpd_conf = &conf;
+	assert_int_equal(loop_init(&conf), 0);
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(journal_init(dir), 0);
+	assert_int_equal(journal_load(on_load), 1);
+	/* After the load, which removes what a crash left of temporaries. */
+	snprintf(path, sizeof(path), "%s/.job-2.json.tmp", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	journal_write(2, job_rec(2, 1, 5000), false, on_done);	/* too big for a slot */
+	journal_write(3, job_rec(3, 1, 100), false, on_done);
+	deadline = time(NULL) + 10;
+	loop_run(slot_done_or_late, tick, 10);
+	assert_true(rec_done[3]);
+	assert_false(rec_done[2]);
+	/* A reader: the filer's open returns, the record fits in the pipe. */
+	assert_true((fd = open(path, O_RDONLY | O_NONBLOCK)) >= 0);
+	deadline = time(NULL) + 10;
+	loop_run(file_done_or_late, tick, 10);
+	assert_true(rec_done[2]);
+	close(fd);
+	journal_shutdown();
+	loop_free();
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int
 main(void)
 {
@@ -377,6 +442,7 @@ main(void)
 		cmocka_unit_test(test_extended_and_foreign),
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_slots),
+		cmocka_unit_test(test_slot_not_behind_file),
 		cmocka_unit_test(test_unusable_dir),
 	};
 
