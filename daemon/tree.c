@@ -70,7 +70,8 @@ tree_free(struct tnode *n)
 static void
 tree_change_state(struct tnode *n, enum tstate next)
 {
-	char *path;
+	bool	 pinned = tree_window_pins(n);
+	char	*path;
 
 	/* A tree of small files makes many: format nothing unless asked to. */
 	if (log_getlevel() >= LOG_DEBUG) {
@@ -80,6 +81,12 @@ tree_change_state(struct tnode *n, enum tstate next)
 		free(path);
 	}
 	n->state = next;
+	if (n->parent && pinned != tree_window_pins(n)) {
+		if (pinned)
+			n->parent->pinned--;
+		else
+			n->parent->pinned++;
+	}
 }
 
 struct eop *
@@ -95,7 +102,7 @@ tree_op(struct tnode *n, enum eop_type type)
  * The first error of the directory: fmt has a %s for its path (which:
  * the source's or the destination's) and one for the error.
  */
-static void
+void
 tree_error(struct tnode *n, int err, const char *fmt, enum tree_path which)
 {
 	char *path;
@@ -115,13 +122,28 @@ tree_error(struct tnode *n, int err, const char *fmt, enum tree_path which)
  * its rename into place (a staged one), its end. A stopping job's
  * directory skips to its rename: what it made goes into place as it is.
  */
+static bool
+tree_finish_meta(const struct tnode *n)
+{
+	return request_meta_flags(&n->job->req) || !n->existed;
+}
+
+bool
+tree_finish_uses_fds(const struct tnode *n)
+{
+	const struct job *job = n->job;
+
+	return !job_stopping(job) && !job->req.dry_run && (tree_finish_meta(n) || job->req.sync);
+}
+
 enum tstate
 tree_next(const struct tnode *n, enum tstate from)
 {
 	const struct job *job = n->job;
+	/* Without a destination (parked, and not reopened: failed) there is nothing to finish. */
 	bool		  more = !job_stopping(job) && n->dstfd >= 0 && !job->req.dry_run;
 
-	if (from < TS_META && more && (request_meta_flags(&job->req) || !n->existed))
+	if (from < TS_META && more && tree_finish_meta(n))
 		return TS_META;
 	if (from < TS_FSYNC && more && job->req.sync)
 		return TS_FSYNC;
@@ -621,7 +643,7 @@ tree_nodes(const struct job *job)
  * user's share last, when the parent has heard of it: a directory that
  * was waiting for them starts then.
  */
-static void
+void
 tree_end(struct tnode *n)
 {
 	struct job	*job = n->job;
@@ -680,10 +702,13 @@ tree_enter(struct tnode *n, enum tstate next)
 		job_dir_ready(n->job);	/* no longer one of the job's items in flight */
 	switch (next) {
 	case TS_READ:
+		if (set_up)
+			tree_window_trim(n);
 		tree_read_on(n);
 		return;
 	case TS_END:
-		tree_end(n);
+		if (!tree_window_lift(n))
+			tree_end(n);
 		return;
 	default:
 		engine_submit(tree_steps[next].op(n));
@@ -716,45 +741,6 @@ tree_child_done(struct tnode *n)
 }
 
 void
-tree_kick(struct job *job)
-{
-	struct tree_job	*tj = job->tree_job;
-	struct tnode	*n;
-
-	if (job_stopping(job))
-		tree_admit_drop(job);
-	tj = job->tree_job;
-
-	for (struct tnode **pp = tj ? &tj->readers : NULL; pp && (n = *pp) != NULL; ) {
-		if (!tree_may_read(n)) {
-			pp = &n->next_reader;
-			continue;
-		}
-		*pp = n->next_reader;
-		n->reading = false;
-		tree_read_on(n);
-		pp = &tj->readers;	/* reading may have changed the list */
-	}
-}
-
-/*
- * Whether n may read its next batch: while the job's stack is short.
- * A long one whose top is a directory held back by its parent's window
- * (tree_may_start) drains only when those siblings end, and they end
- * when what they hold is read and copied: they read on; the parent,
- * whose entries fill the stack, waits.
- */
-bool
-tree_may_read(const struct tnode *n)
-{
-	const struct job	*job = n->job;
-	const struct item	*top = job->items;
-
-	return job->nitems < TREE_QUEUE_LOW ||
-	    (top && !tree_may_start(job, top) && top->parent != n);
-}
-
-void
 tree_start(struct job *job, struct item *it)
 {
 	struct tnode *n = calloc(1, sizeof(*n));
@@ -776,6 +762,7 @@ tree_start(struct job *job, struct item *it)
 	n->parent = it->parent;
 	if (n->parent) {
 		n->parent->dirs_open++;
+		n->parent->pinned++;	/* as TS_START does (tree_window_pins) */
 		n->root_dev = n->parent->root_dev;
 		n->root_ino = n->parent->root_ino;
 	}

@@ -27,6 +27,13 @@ struct tnode {
 	struct fdshare_waiter wait;	/* for its fds, from its user's share */
 	bool		 fds_held;	/* counted against the user's share */
 	/*
+	 * Its fds closed while only its subdirectories are under way
+	 * (tree_window.c), and reopened by the last of them to end.
+	 */
+	bool		 parked;
+	unsigned	 pinned;	/* its subdirectories that use its fds */
+	int		 lift_fd[2];	/* reopened: source, destination */
+	/*
 	 * Paths are built from the names when asked for (tree_path): only
 	 * the top directory keeps its destination's path, for messages.
 	 */

@@ -1,7 +1,8 @@
 /*
  * What tree.c shares with the files that take a concern of it off its
- * hands: tree_read.c (reading directories), tree_admit.c (their fds) and
- * tree_delete.c (delete).
+ * hands: tree_read.c (reading directories), tree_admit.c (their fds),
+ * tree_window.c (those fds closed and reopened, so that they do not grow
+ * with the tree's depth) and tree_delete.c (delete).
  */
 #ifndef CPD_TREE_INT_H
 #define CPD_TREE_INT_H
@@ -12,6 +13,7 @@
 #define TREE_NODE_FDS	2		/* a directory's source and destination */
 #define TREE_QUEUE_LOW	512		/* a directory reads on while fewer items wait */
 #define TREE_DIRS_PER_PARENT	8	/* subdirectories of one directory under way at once */
+#define TREE_WINDOW	8		/* levels above a directory that keep their fds */
 
 /*
  * A directory's states, in the order it takes them (some are skipped,
@@ -47,13 +49,19 @@ struct tree_job {
 /* tree.c */
 struct eop	*tree_op(struct tnode *, enum eop_type);
 enum tstate	 tree_next(const struct tnode *, enum tstate from);
+/* The first error of the directory: fmt has a %s for its path, one for the error. */
+void		 tree_error(struct tnode *, int err, const char *fmt, enum tree_path);
 /* The directory failed (fmt has a %s for its path, one for the error): its finish. */
 enum tstate	 tree_fail(struct tnode *, int err, const char *fmt, enum tree_path);
 void		 tree_enter(struct tnode *, enum tstate);
+/* The directory and everything in it have ended: its parent hears, it is freed. */
+void		 tree_end(struct tnode *);
+/* The operations of its finish use its fds (tree_next's TS_META, TS_FSYNC). */
+bool		 tree_finish_uses_fds(const struct tnode *);
 
 /* tree_read.c: read on (or, all read and ended, finish); a batch read. */
 void		 tree_read_on(struct tnode *);
-/* Whether the directory may read its next batch of entries now (tree.c). */
+/* Whether the directory may read its next batch of entries now. */
 bool		 tree_may_read(const struct tnode *);
 enum tstate	 tree_read_done(struct tnode *, int res);
 
@@ -61,6 +69,17 @@ enum tstate	 tree_read_done(struct tnode *, int res);
 void		 tree_admit(struct tnode *);
 /* A stopping job's directories still waiting for fds end without them. */
 void		 tree_admit_drop(struct job *);
+
+/*
+ * tree_window.c: the fds a tree copy holds do not grow with its depth.
+ * Whether n, in state n->state, uses its parent's fds (counted in
+ * parent->pinned by tree.c's one place that changes a state).
+ */
+bool		 tree_window_pins(const struct tnode *);
+/* n is set up: close the fds of its ancestors past the window that only wait. */
+void		 tree_window_trim(struct tnode *);
+/* n ends, and its parked parent's finish needs fds: reopened from n's, then tree_end(n). */
+bool		 tree_window_lift(struct tnode *);
 
 /* tree_delete.c: the delete pass of a merged directory, before its entries are read. */
 struct eop	*tree_delete_op(struct tnode *);

@@ -127,3 +127,42 @@ tree_read_on(struct tnode *n)
 	if (n->children == 0 && n->eof && !n->reading)
 		tree_enter(n, tree_next(n, TS_READ));
 }
+
+void
+tree_kick(struct job *job)
+{
+	struct tree_job	*tj = job->tree_job;
+	struct tnode	*n;
+
+	if (job_stopping(job))
+		tree_admit_drop(job);
+	tj = job->tree_job;
+
+	for (struct tnode **pp = tj ? &tj->readers : NULL; pp && (n = *pp) != NULL; ) {
+		if (!tree_may_read(n)) {
+			pp = &n->next_reader;
+			continue;
+		}
+		*pp = n->next_reader;
+		n->reading = false;
+		tree_read_on(n);
+		pp = &tj->readers;	/* reading may have changed the list */
+	}
+}
+
+/*
+ * Whether n may read its next batch: while the job's stack is short.
+ * A long one whose top is a directory held back by its parent's window
+ * (tree_may_start) drains only when those siblings end, and they end
+ * when what they hold is read and copied: they read on; the parent,
+ * whose entries fill the stack, waits.
+ */
+bool
+tree_may_read(const struct tnode *n)
+{
+	const struct job	*job = n->job;
+	const struct item	*top = job->items;
+
+	return job->nitems < TREE_QUEUE_LOW ||
+	    (top && !tree_may_start(job, top) && top->parent != n);
+}

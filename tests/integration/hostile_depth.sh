@@ -1,21 +1,29 @@
 #!/bin/bash
 # hostile_depth: one user's deep trees must not take the daemon's fds.
-# Every directory a tree copy is inside holds two fds; before, cpdtest's
+# Every directory a tree copy was inside held two fds; before, cpdtest's
 # jobs on trees 2,000 levels deep (held there by a slow file at the
 # bottom, and paused) took every fd of the daemon, and then nobody could
-# connect, root included. On both engines, under `ulimit -n 1024`:
-# 1. cpdtest's 4 jobs on 2,000-level trees, paused deep: the daemon's fd
-#    count stays within its idle count plus cpdtest's share
-#    (jobs.dir_fds_per_user, 200 here) and some slack; a directory past
-#    the share waits for the user's other jobs, and a job that cannot go
-#    deeper (no other job to wait for) fails with EMFILE and a message
-#    naming the option;
-#    cpdtest2's tree copy completes meanwhile; root Lists and Cancels.
+# connect, root included; later, with a share of fds per user, such a
+# tree failed with EMFILE once it was half the share deep. Now a
+# directory more than TREE_WINDOW (8) levels above the one being set up,
+# that waits only for its subdirectories, closes its fds, and the last
+# of them to end reopens them by "..". On both engines, under
+# `ulimit -n 1024`:
+# 1. cpdtest's 4 jobs on 2,000-level trees reach the bottom and are
+#    paused there; the daemon's fd count stays within its idle count plus
+#    the window's fds of 4 jobs and some slack, far below cpdtest's share
+#    (jobs.dir_fds_per_user, 200 here); no job fails; cpdtest2's tree
+#    copy completes meanwhile; root Lists and Cancels.
+#    With a share (16) smaller than one window, the job fails with EMFILE
+#    and a message naming the option.
 # 2. Under `ulimit -n 64`, cpdtest's held connections take every fd:
 #    root still connects (the daemon's reserve of fds), Lists and
 #    Cancels cpdtest's slow job, and cpdtest's next connection is refused.
-# 3. A 500-level tree with a file at each level, copied -a as cpdtest,
-#    is the same as the source (data and metadata: tree_compare.py).
+# 3. A 500-level tree with a file at each level, copied -a as cpdtest
+#    with a share of 40 fds, is the same as the source (data and
+#    metadata: tree_compare.py); so is a 3,000-level one (every level's
+#    mode, times and owner: deep_tree.py, as its paths pass PATH_MAX),
+#    copied -a, and again -a --sync into the copy (SRC/.: merged).
 # 4. Path memory is linear in the depth: 500 levels of 250-byte names
 #    (paths of 125 KB at the bottom), held there by a slow file, add
 #    less than 40 MB to the daemon's resident memory (a path kept per
@@ -24,6 +32,11 @@
 # 5. With a share of 16: a directory waiting for fds that cpdtest's other
 #    job holds starts when that job ends, and its job completes whole;
 #    another such job, cancelled while it waits, ends cancelled at once.
+# 6. A directory whose fds were closed is reopened only if it is the
+#    one that was closed: cpdtest moves a subdirectory out of the source
+#    while the copy is at the bottom; its old parent's finish fails
+#    with ESTALE (not the metadata of whatever ".." now is), and the
+#    job fails saying so.
 . "$(dirname "$0")/../lib.sh"
 need_root "runs a root daemon for the unprivileged users cpdtest and cpdtest2"
 ensure_user cpdtest
@@ -33,31 +46,12 @@ U=$T/u V=$T/v	# the attacker's, and the other user's
 install -d -o cpdtest -g cpdtest "$U"
 install -d -o cpdtest2 -g cpdtest2 "$V"
 
-# deep USER DIR DEPTH FILESIZE EVERY [NAME]: as USER, DIR/d/d/... DEPTH
-# levels deep (each named NAME, default d), with a file "f" of FILESIZE
-# bytes at the bottom and one at every EVERY-th level (0: only at the
-# bottom). Made level by level through dir fds: the whole path may be
-# longer than PATH_MAX.
+DEEP="$(cd "$(dirname "$0")" && pwd)/deep_tree.py"
+# deep USER DIR DEPTH FILESIZE EVERY [NAME]: as USER, deep_tree.py make.
 deep() {
-	as_user "$1" "$PYTHON" - "$2" "$3" "$4" "$5" "${6:-d}" <<'PY'
-import os, sys
-top, depth, size, every = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-name = sys.argv[5]
-os.mkdir(top)
-fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
-data = os.urandom(size)
-for i in range(depth):
-    if i == depth - 1 or (every and i % every == 0):
-        f = os.open("f", os.O_WRONLY | os.O_CREAT, 0o640, dir_fd=fd)
-        os.write(f, data if i == depth - 1 else str(i).encode())
-        os.close(f)
-    if i < depth - 1:
-        os.mkdir(name, 0o750 if i % 2 else 0o755, dir_fd=fd)
-        nfd = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
-        os.close(fd)
-        fd = nfd
-os.close(fd)
-PY
+	local u=$1
+	shift
+	as_user "$u" "$PYTHON" "$DEEP" make "$@"
 }
 
 fds() { ls "/proc/$DAEMON_PID/fd" | wc -l; }
@@ -92,39 +86,34 @@ for engine in io_uring fallback; do
 		[[ "$id" =~ ^[0-9]+$ ]] || fail "$engine: cpdtest's Copy $i: $r"
 		ids+=("$id")
 	done
-	# Until a job has met the share (seconds on a busy machine; at most 60).
-	most=0
+	# Until every job is at the bottom (seconds on a busy machine; at most 60).
+	most=0 bottom=0
 	for i in $(seq 600); do
 		n=$(fds)
 		[ "$n" -gt "$most" ] && most=$n
-		if [ $((i % 5)) = 0 ] && [ "$i" -ge 10 ]; then
+		if [ $((i % 5)) = 0 ]; then
+			bottom=0
 			for id in "${ids[@]}"; do
-				[ "$(jfield parameters.job.state <<<"$(call_as cpdtest Get "$id")")" = failed ] &&
-					break 2
+				r=$(call_as cpdtest Get "$id")
+				[ "$(jfield parameters.job.state <<<"$r")" != failed ] ||
+					fail "$engine: job $id failed on its way down: $r"
+				[ "$(jfield parameters.job.bytes_done <<<"$r")" -gt 0 ] &&
+					bottom=$((bottom + 1))
 			done
+			[ "$bottom" = 4 ] && break
 		fi
 		sleep 0.1
 	done
+	[ "$bottom" = 4 ] || fail "$engine: $bottom of 4 jobs reached the bottom in 60 s"
 	for id in "${ids[@]}"; do call_as cpdtest Pause "$id" >/dev/null; done
 	n=$(fds)
 	[ "$n" -gt "$most" ] && most=$n
-	[ "$most" -le $((base + share + 64)) ] ||
-		fail "$engine: the daemon held $most fds (idle $base, cpdtest's share $share)"
-	# A job that could not go deeper says why.
-	failed=0
-	for id in "${ids[@]}"; do
-		r=$(call_as cpdtest Get "$id")
-		[ "$(jfield parameters.job.state <<<"$r")" = failed ] || continue
-		failed=$((failed + 1))
-		expect_eq "$engine: job $id's error" "$(jfield parameters.job.error <<<"$r")" EMFILE
-		[[ "$(jfield parameters.job.error_message <<<"$r")" == *jobs.dir_fds_per_user* ]] ||
-			fail "$engine: job $id's message names no limit: $r"
-	done
-	[ "$failed" -gt 0 ] || fail "$engine: no job met the share"
-	# Whether a directory also waited here depends on how the four walks
-	# interleave (in CI's fresh root none did): case 5 asserts the waiting.
-	grep -q "waits for its user's share of fds" "$DAEMON_LOG" ||
-		echo "note: $engine: no directory waited for the user's other jobs"
+	# Each job: its window of 8 levels, the directory below and the top,
+	# two fds each; then its file's.
+	[ "$most" -le $((base + 4 * 2 * 10 + 64)) ] ||
+		fail "$engine: the daemon held $most fds (idle $base; 4 jobs' windows, 80)"
+	grep -q "directories above .* closed their fds" "$DAEMON_LOG" ||
+		fail "$engine: no directory closed its fds"
 	r=$(varlink_as cpdtest2 "$(copy_msg '{"archive": true}' "$V/copy-$engine" "$V/tree")" 60)
 	tree_job_ok "$engine: cpdtest2's copy" "$r" 40 40 4000 5000
 	tree_same --archive "$V/tree" "$V/copy-$engine"
@@ -141,6 +130,20 @@ for engine in io_uring fallback; do
 		[ "$state" = cancelled ] || [ "$state" = failed ] ||
 			fail "$engine: job $id ended '$state': $r"
 	done
+	no_temporaries "$U"
+	daemon_exit_ok
+	! grep -q 'Sanitizer\|runtime error' "$DAEMON_LOG" || fail "$engine: sanitizer report"
+
+	# 1b. A share smaller than one window: the job cannot go deeper, and says why.
+	: >"$DAEMON_LOG"
+	write_config "$T/small.conf" "jobs = { dir_fds_per_user = 16; };"
+	start_daemon_raw -E "$engine" --config "$T/small.conf"
+	r=$(varlink_as cpdtest "$(copy_msg '{"recursive": true}' "$U/small-$engine" "$U/deep")" 60)
+	j=$(tail -n 1 <<<"$r")
+	expect_eq "$engine: the job past its share" "$(jfield parameters.job.state <<<"$j")" failed
+	expect_eq "$engine: its error" "$(jfield parameters.job.error <<<"$j")" EMFILE
+	[[ "$(jfield parameters.job.error_message <<<"$j")" == *jobs.dir_fds_per_user* ]] ||
+		fail "$engine: the job's message names no limit: $j"
 	no_temporaries "$U"
 	daemon_exit_ok
 	! grep -q 'Sanitizer\|runtime error' "$DAEMON_LOG" || fail "$engine: sanitizer report"
@@ -186,14 +189,26 @@ done
 # 3. A deep tree copies whole, data and metadata.
 deep cpdtest "$U/d500" 500 65536 1
 tree_set_times "$U/d500"
+deep cpdtest "$U/d3000" 3000 65536 100
+as_user cpdtest "$PYTHON" "$DEEP" times "$U/d3000"
 export LIMIT=4096
-write_config "$T/cpd.conf" "jobs = { dir_fds_per_user = 1100; };"
+write_config "$T/cpd.conf" "jobs = { dir_fds_per_user = 40; };"
 for engine in io_uring fallback; do
 	: >"$DAEMON_LOG"
 	start_daemon_raw -E "$engine" --config "$T/cpd.conf"
 	r=$(varlink_as cpdtest "$(copy_msg '{"archive": true}' "$U/c500-$engine" "$U/d500")" 120)
 	tree_job_ok "$engine: the 500-level tree" "$r" 500 500 65536 70000
 	tree_same --archive "$U/d500" "$U/c500-$engine"
+	# Made anew; then merged into (SRC/.), each directory's metadata given again.
+	for sync in false true; do
+		src=$U/d3000
+		[ $sync = false ] || src=$U/d3000/.
+		r=$(varlink_as cpdtest "$(copy_msg "{\"archive\": true, \"sync\": $sync}" \
+			"$U/c3000-$engine" "$src")" 120)
+		tree_job_ok "$engine: the 3,000-level tree (sync $sync)" "$r" 31 31 65536 70000
+		out=$(as_user cpdtest "$PYTHON" "$DEEP" cmp "$U/d3000" "$U/c3000-$engine" 3000 2>&1) ||
+			fail "$engine: the 3,000-level tree's copy (sync $sync): $out"
+	done
 	daemon_exit_ok
 done
 
@@ -276,6 +291,37 @@ for engine in io_uring fallback; do
 	tree_same "$U/w/a" "$U/w/ca-$engine"
 	tree_same "$U/w/b" "$U/w/cb-$engine"
 	no_temporaries "$U/w"
+	daemon_exit_ok
+done
+
+# 6. Moved under the copy: the parked directory is not reopened as another.
+deep cpdtest "$U/mv" 20 1048576 0
+as_user cpdtest "$PYTHON" "$DEEP" times "$U/mv"
+write_config "$T/cpd.conf" "jobs = { dir_fds_per_user = 64; };"
+for engine in io_uring fallback; do
+	: >"$DAEMON_LOG"
+	start_daemon_raw -E "$engine" --config "$T/cpd.conf"
+	# 1 MiB at 256 KiB/s: the job stays at the bottom for 4 s.
+	r=$(varlink_as cpdtest "$(copy_msg '{"__more": false, "archive": true, "bwlimit": 262144}' \
+		"$U/cmv-$engine" "$U/mv")" 10)
+	id=$(jfield parameters.job.id <<<"$r")
+	[[ "$id" =~ ^[0-9]+$ ]] || fail "$engine: the Copy of mv: $r"
+	for _ in $(seq 100); do
+		[ "$(job_get "$id" | jfield parameters.job.bytes_done)" -gt 0 ] && break
+		sleep 0.1
+	done
+	# Level 6 leaves level 5 (parked: the bottom is 19): ".." from it is $U now.
+	as_user cpdtest mv "$U/mv/d/d/d/d/d/d" "$U/away-$engine"
+	r=$(job_wait "$id")
+	expect_eq "$engine: the job whose tree moved" "$(jfield parameters.job.state <<<"$r")" failed
+	expect_eq "$engine: its error" "$(jfield parameters.job.error <<<"$r")" ESTALE
+	[[ "$(jfield parameters.job.error_message <<<"$r")" == *"cmv-$engine/d/d/d/d/d'"*reopening* ]] ||
+		fail "$engine: the job's message names not the directory moved from: $r"
+	# What was copied is there, whole.
+	cmp -s "$U/away-$engine/$(printf 'd/%.0s' $(seq 13))f" \
+		"$U/cmv-$engine/$(printf 'd/%.0s' $(seq 19))f" || fail "$engine: the bottom file differs"
+	as_user cpdtest mv "$U/away-$engine" "$U/mv/d/d/d/d/d/d"
+	no_temporaries "$U"
 	daemon_exit_ok
 done
 echo "ok"
