@@ -84,7 +84,7 @@ struct eop {
 	struct extent	*ext;		/* EXTENTS: up to len of them; res is the count */
 	unsigned	 meta_flags;
 	long		(*run)(struct eop *);	/* CALL */
-	bool		 bulk;		/* part of a large transfer: IOSQE_ASYNC under "auto" */
+	bool		 bulk;		/* part of a large transfer: spliced, written behind */
 	bool		 interactive;	/* of an interactive job: served first */
 	bool		 by_rw;		/* out, COPY by the pool: read/write, not copy_file_range */
 	bool		 mapped;	/* COPY: read fd into fd2's pages, mapped (see copy.c) */

@@ -2,8 +2,9 @@
  * The io_uring engine. Metadata operations are single SQEs. A copy runs
  * in "lanes": each lane moves one chunk at a time as a linked pair,
  * source -> intermediate -> destination, through a pipe (splice) or a
- * buffer (read/write). Bulk transfers carry IOSQE_ASYNC, so io-wq workers
- * do them and the loop thread never copies data itself.
+ * buffer (read/write). Every lane's halves carry IOSQE_ASYNC, so io-wq
+ * workers do them and the loop thread never copies data itself, nor
+ * waits for a file system that blocks where it was asked not to.
  *
  * A link is not a transaction: a short first half cancels the second
  * (-ECANCELED), and the lane then writes out what did arrive; a short
@@ -290,23 +291,26 @@ lane_finish(struct lane *l)
 	eop_complete(op, res);
 }
 
-static struct io_uring_sqe *
-lane_sqe(struct lane *l, struct loop_op *lop)
+/*
+ * A half of a round, prepared: its lane's flags and its caller's
+ * credentials set last, since liburing's io_uring_prep_*() clear both.
+ * (Set first, they were lost: no lane ever carried IOSQE_ASYNC or a
+ * personality until this was found.)
+ */
+static void
+lane_sqe_mark(struct lane *l, struct io_uring_sqe *sqe)
 {
-	struct io_uring_sqe *sqe = loop_sqe(lop);
-
 	sqe->flags |= (unsigned char)l->sqe_flags;
 	sqe->personality = (uint16_t)l->op->cred->personality;
 	if (l->sqe_flags & IOSQE_ASYNC)
 		engine_stats.ops_async++;
-	return sqe;
 }
 
 /* Second half: move bytes put..got of this round into the destination. */
 static void
 lane_write(struct lane *l, uint32_t from, uint32_t len)
 {
-	struct io_uring_sqe *sqe = lane_sqe(l, &l->b);
+	struct io_uring_sqe *sqe = loop_sqe(&l->b);
 	/* -1: at the file's position, which a FIFO or a device needs. */
 	uint64_t off = l->op->stream ? (uint64_t)-1 : l->op->off + l->done + from;
 
@@ -316,6 +320,7 @@ lane_write(struct lane *l, uint32_t from, uint32_t len)
 		io_uring_prep_write(sqe, l->op->fd2, l->buf + from, len, off);
 		sqe->ioprio = (uint16_t)ioprio_of(l->op->interactive);	/* see ioprio.c */
 	}
+	lane_sqe_mark(l, sqe);
 }
 
 static void
@@ -389,13 +394,14 @@ lane_round(struct lane *l)
 	/* Both halves must go to the kernel in one submission, or the link breaks. */
 	if (io_uring_sq_space_left(loop_ring()) < 2)
 		io_uring_submit(loop_ring());
-	sqe = lane_sqe(l, &l->a);
+	sqe = loop_sqe(&l->a);
 	if (l->splice)
 		io_uring_prep_splice(sqe, op->fd, (int64_t)off, l->pipefd[1], -1, l->want, 0);
 	else {
 		io_uring_prep_read(sqe, op->fd, l->buf, l->want, off);
 		sqe->ioprio = (uint16_t)ioprio_of(op->interactive);	/* see ioprio.c */
 	}
+	lane_sqe_mark(l, sqe);
 	sqe->flags |= IOSQE_IO_LINK;
 	lane_write(l, 0, l->want);
 }
@@ -428,8 +434,15 @@ uring_copy(struct eop *op)
 	l->err = 0;
 	l->a.cb = lane_a_done;
 	l->b.cb = lane_b_done;
-	l->sqe_flags = U.async == ASYNC_ALWAYS || (U.async == ASYNC_AUTO && op->bulk) ?
-	    IOSQE_ASYNC : 0;
+	/*
+	 * Never tried inline, whatever the size, but under "never" (kept
+	 * to measure the difference): a file system may wait even in a
+	 * non-blocking attempt, and then the loop thread would wait with
+	 * it. FUSE does, in its readahead, unless its server asked for
+	 * asynchronous reads: a user's server that never answers stopped
+	 * the whole daemon (tests/integration/hung_fs.sh).
+	 */
+	l->sqe_flags = U.async != ASYNC_NEVER ? IOSQE_ASYNC : 0;
 	if (l->sqe_flags & IOSQE_ASYNC)
 		engine_stats.async_inflight++;
 	lane_round(l);

@@ -8,7 +8,8 @@ system holding one read-only file "f" of SIZE bytes (byte i is i % 251)
 in its root, open to every user (allow_other). HANG names the request
 it never answers: "flush" (the close of a file opened on it), "read"
 (its data), or "none". Every other request is answered. Prints "ready"
-when mounted; runs until killed or unmounted. The kernel's side of the
+when mounted, and "read by uid N" for each read it answers (N: the
+credentials the kernel sent it); runs until killed or unmounted. The kernel's side of the
 protocol is Linux's fuse.h, version 7.31.
 """
 
@@ -65,7 +66,7 @@ def serve(fd, size, hang):
             if e.errno == errno.EINTR:
                 continue
             raise
-        length, op, unique, node, _, _, _, _ = IN_HEADER.unpack_from(req)
+        length, op, unique, node, uid, _, _, _ = IN_HEADER.unpack_from(req)
         arg = req[IN_HEADER.size:length]
         if op in NO_REPLY:
             continue
@@ -88,6 +89,7 @@ def serve(fd, size, hang):
             # another reader's hung READ holds locked.
             reply(fd, unique, 0, struct.pack("<QII", node, 2 if op == FUSE_OPEN else 0, 0))
         elif op == FUSE_READ:
+            print("read by uid %d" % uid, flush=True)
             _, off, want = struct.unpack_from("<QQI", arg)
             n = max(0, min(want, size - off))
             reply(fd, unique, 0, bytes((off + i) % 251 for i in range(n)))

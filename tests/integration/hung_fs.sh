@@ -60,8 +60,8 @@ mount_hang() {
 
 /usr/bin/python3 -c 'import sys; sys.stdout.buffer.write(bytes(i % 251 for i in range(1 << 20)))' >"$T/expected"
 mkfile "$T/plain" 4M
-# Root's four stuck copies all run: no per-user cap of running jobs.
-write_config "$T/cpd.conf" 'jobs = { max_running_per_user = 0; interactive_slots = 8; };'
+# Root's stuck copies all run: no per-user cap of running jobs, room for 16.
+write_config "$T/cpd.conf" 'jobs = { max_running = 16; max_running_per_user = 0; interactive_slots = 8; };'
 ensure_user cpdtest
 U=$T/user
 mkdir "$U"
@@ -168,6 +168,59 @@ for engine in io_uring fallback; do
 	expect_eq "$engine: another user's copy beside 12 stuck chunks" \
 		"$(jfield parameters.job.state <<<"$r")" done
 	same "$U/mid" "$U/mid.$engine"
+	release_fs
+
+	# Twelve copies of a file whose reads are never answered into a
+	# device: a stream, copied by read and write (no splice), each with
+	# one read stuck. With io_uring those reads took every one of io-wq's
+	# bounded workers (8 on 2 CPUs), and another user's copy, whose
+	# writes into its regular file are bounded work too, waited for ever.
+	# Now a stream's chunks are the pool's, where their user holds at
+	# most its share of the threads.
+	mount_hang "$T/dev" $((32 << 20)) read
+	for i in $(seq 12); do
+		rm -f "$T/null.$i"
+		mknod "$T/null.$i" c 1 3
+		copy_detached '' "$T/null.$i" "$T/dev/f" >/dev/null
+	done
+	sleep 0.5
+	r=$(varlink_as cpdtest "$(copy_msg '{"priority": "bulk"}' "$U/big2.$engine" "$U/big")" 30)
+	expect_eq "$engine: another user's copy beside 12 stuck streams" \
+		"$(jfield parameters.job.state <<<"$r")" done
+	same "$U/big" "$U/big2.$engine"
+	release_fs
+
+	# A small file with a bandwidth limit, in a normal job, is copied in
+	# io_uring's lanes (not whole by a pool thread, nor by the pool as an
+	# interactive job's): its first read was tried on the loop thread, and
+	# FUSE's readahead waits there for the server, even in a non-blocking
+	# attempt, unless the server asked for asynchronous reads (this one
+	# does not). The whole daemon stopped. Now every lane's read goes to
+	# io-wq: the daemon answers, and a Cancel ends the job at once.
+	mount_hang "$T/lane" 65536 read
+	id=$(copy_detached '{"bwlimit": 1048576, "priority": "normal"}' "$T/lane.$engine" "$T/lane/f")
+	sleep 0.5
+	s=$(timeout 5 socat -t 5 - "UNIX-CONNECT:$CPD_SOCKET" < <(printf '%s\0' \
+		'{"method":"io.cpd.Manager.GetStatus"}') | tr '\0' '\n')
+	[ -n "$(jfield parameters.engine <<<"$s")" ] ||
+		fail "$engine: GetStatus not answered while a small lane's read waits for the file system"
+	r=$(timeout 5 bash -c "$(declare -f varlink_call); CPD_SOCKET=$CPD_SOCKET;
+		varlink_call '{\"method\":\"io.cpd.Manager.Cancel\",\"parameters\":{\"id\":$id}}'")
+	expect_eq "$engine: the stuck small lane's job, cancelled" \
+		"$(jfield parameters.job.state <<<"$r")" cancelled
+	release_fs
+
+	# A copy's data is read with its caller's credentials: the file
+	# system sees cpdtest's uid in every read, not the daemon's. (Until
+	# found, io_uring's lanes lost their personality and read as root;
+	# a normal job's, since an interactive one's chunks are the pool's.)
+	mount_hang "$T/who" $((1 << 20)) none
+	r=$(varlink_as cpdtest "$(copy_msg '{"priority": "normal"}' "$U/who.$engine" "$T/who/f")" 30)
+	expect_eq "$engine: cpdtest's copy of a file the server logs reads of" \
+		"$(jfield parameters.job.state <<<"$r")" done
+	same "$T/expected" "$U/who.$engine"
+	readers=$(sed -n 's/^read by uid //p' "$T/who.log" | sort -u | tr '\n' ' ')
+	expect_eq "$engine: the uids the file system saw reading" "$readers" "$(id -u cpdtest) "
 	release_fs
 	stop_daemon || fail "$engine: daemon exit status $?"
 done
