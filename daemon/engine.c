@@ -34,12 +34,7 @@ engine_init(const struct config *conf)
 
 /*
  * Where op goes: the pool does what io_uring cannot (a mapped copy's
- * chunk needs an mmap before its read and a munmap after); a stream's
- * chunks (a device or FIFO written into, by read and write: its reads
- * are io-wq's bounded work, of which there are only a few workers), so
- * that a user's streams stuck on a file system that hangs, or on a FIFO
- * nobody reads, hold at most that user's share of the pool's threads,
- * not every bounded worker and everybody's copies with them; and an interactive
+ * chunk needs an mmap before its read and a munmap after), and an interactive
  * job's operations that io_uring would hand to io-wq anyway (all but a
  * plain open, which it tries inline, and the data path). In io-wq they
  * would queue behind bulk chunks and run at worker_nice; the pool takes
@@ -50,8 +45,7 @@ engine_init(const struct config *conf)
 static bool
 engine_to_pool(const struct eop *op)
 {
-	if (eop_threaded(op->type) ||
-	    (op->type == EOP_COPY && (op->mapped || op->stream || op->sparse != SPARSE_AUTO)))
+	if (eop_threaded(op->type) || (op->type == EOP_COPY && (op->mapped || op->sparse != SPARSE_AUTO)))
 		return true;
 	if (!op->interactive)
 		return false;

@@ -31,9 +31,8 @@
 
 /*
  * The queues, in the order they are served: an interactive job's
- * operations, the rest, then the chunks of mapped copies and of streams
- * (a device or FIFO written into, which may wait as long as its reader
- * likes). Those are the longest operations the pool runs, and they never hold every thread:
+ * operations, the rest, then the chunks of mapped copies. Those are the
+ * longest operations the pool runs, and they never hold every thread:
  * one is always left for the other queues. And one thread is always
  * left for interactive work: a rename over a big file, or its unlink,
  * frees its blocks in the call (on ext4 mounted with discard, tens of
@@ -528,7 +527,7 @@ thread_place(bool interactive)
 static int
 thread_queue(const struct eop *op)
 {
-	return op->interactive ? Q_INTERACTIVE : op->mapped || op->stream ? Q_BULK : Q_NORMAL;
+	return op->interactive ? Q_INTERACTIVE : op->mapped ? Q_BULK : Q_NORMAL;
 }
 
 /* Under the lock: the count of operations of op's user that run, or NULL. */

@@ -60,8 +60,11 @@ mount_hang() {
 
 /usr/bin/python3 -c 'import sys; sys.stdout.buffer.write(bytes(i % 251 for i in range(1 << 20)))' >"$T/expected"
 mkfile "$T/plain" 4M
-# Root's stuck copies all run: no per-user cap of running jobs, room for 16.
-write_config "$T/cpd.conf" 'jobs = { max_running = 16; max_running_per_user = 0; interactive_slots = 8; };'
+# Root's stuck copies all run: no per-user cap of running jobs, room for
+# 16, on any device (the stuck ones share /tmp's with the others').
+write_config "$T/cpd.conf" 'jobs = { max_running = 16; max_running_per_user = 0; interactive_slots = 8; };
+	devices = { other = { max_running = 16; }; ssd = { max_running = 16; };
+	rotational = { max_running = 16; }; };'
 ensure_user cpdtest
 U=$T/user
 mkdir "$U"
@@ -171,12 +174,11 @@ for engine in io_uring fallback; do
 	release_fs
 
 	# Twelve copies of a file whose reads are never answered into a
-	# device: a stream, copied by read and write (no splice), each with
-	# one read stuck. With io_uring those reads took every one of io-wq's
-	# bounded workers (8 on 2 CPUs), and another user's copy, whose
-	# writes into its regular file are bounded work too, waited for ever.
-	# Now a stream's chunks are the pool's, where their user holds at
-	# most its share of the threads.
+	# device: a stream, copied by read and write (no splice), in normal
+	# jobs. Their first reads were tried on the loop thread, where FUSE's
+	# readahead waits for the server even in a non-blocking attempt:
+	# the next Copy was never answered. Now they wait in io-wq (a worker
+	# each), and another user's copy is done beside them.
 	mount_hang "$T/dev" $((32 << 20)) read
 	for i in $(seq 12); do
 		rm -f "$T/null.$i"
