@@ -104,6 +104,14 @@ struct eop {
 	 * so undid what the last job's work had set.
 	 */
 	bool		 placeless;
+	/*
+	 * The file system its job reads (its device number plus one; 0: not
+	 * known yet): the pool gives each a share of its threads, as it does
+	 * each user (engine_thread.c). Not the destination's: an operation
+	 * stuck reading would hold that one's share too, and a healthy disk
+	 * that other users write to would lose its threads with it.
+	 */
+	uint64_t	 dev;
 	/* backend state */
 	struct open_how	 how;
 	struct loop_op	 lop;

@@ -41,11 +41,14 @@
  * copies with sync).
  *
  * And no user holds more than about half of the threads
- * (thread_user_share): an operation on a file system that stops
+ * (thread_user_share), nor one file system all of them
+ * (thread_dev_share): an operation on a file system that stops
  * answering (a FUSE server that hangs, an NFS server gone) holds its
  * thread for as long as that lasts, and one user's four small files
- * there would otherwise stop every other user's copies. An operation
- * of a user at the share waits, while other users' go past it.
+ * there would otherwise stop every other user's copies; two users'
+ * files there, two each, did so with a share per user only. An
+ * operation of a user or file system at its share waits, while others
+ * go past it.
  *
  * Work is handed to an idle thread by name and its own semaphore: the
  * loop thread must never wait for a pool thread. (With a condition
@@ -70,12 +73,17 @@ static struct {
 	unsigned	 outstanding;	/* operations queued or running */
 	unsigned	 bulk_running;
 	unsigned	 other_running;	/* operations of jobs not interactive */
-	/* Operations running per user (by uid); a user with none is not listed. */
-	struct user_running {
-		uid_t	 uid;
-		unsigned n;
-	}		 users[64];
-	unsigned	 nusers;
+	/*
+	 * Operations running per user (by uid) and per file system read
+	 * (eop.dev); one with none is not listed.
+	 */
+	struct running_set {
+		struct running {
+			uint64_t key;
+			unsigned n;
+		}		 r[64];
+		unsigned	 n;
+	}		 users, devs;
 	bool		 stop;
 } P = { .lock = PTHREAD_MUTEX_INITIALIZER,
 	.tail = { &P.head[0], &P.head[1], &P.head[2] } };
@@ -530,22 +538,20 @@ thread_queue(const struct eop *op)
 	return op->interactive ? Q_INTERACTIVE : op->mapped ? Q_BULK : Q_NORMAL;
 }
 
-/* Under the lock: the count of operations of op's user that run, or NULL. */
-static struct user_running *
-thread_user(const struct eop *op, bool add)
+/* Under the lock: the count of key's operations that run, or NULL. */
+static struct running *
+thread_running(struct running_set *set, uint64_t key, bool add)
 {
 	unsigned i;
 
-	if (op->cred == NULL)
-		return NULL;		/* the daemon's own */
-	for (i = 0; i < P.nusers && P.users[i].uid != op->cred->uid; i++)
+	for (i = 0; i < set->n && set->r[i].key != key; i++)
 		;
-	if (i < P.nusers)
-		return &P.users[i];
-	if (!add || P.nusers == sizeof(P.users) / sizeof(P.users[0]))
-		return NULL;		/* more users at once than threads: no share to keep */
-	P.users[P.nusers] = (struct user_running){ .uid = op->cred->uid };
-	return &P.users[P.nusers++];
+	if (i < set->n)
+		return &set->r[i];
+	if (!add || set->n == sizeof(set->r) / sizeof(set->r[0]))
+		return NULL;		/* more at once than threads: no share to keep */
+	set->r[set->n] = (struct running){ .key = key };
+	return &set->r[set->n++];
 }
 
 /* Threads one user may hold: half, but one thread is always left over. */
@@ -557,28 +563,61 @@ thread_user_share(void)
 	return P.nthreads > 1 && share >= P.nthreads ? P.nthreads - 1 : share;
 }
 
-static void
-thread_user_count(const struct eop *op, bool start)
+/*
+ * Threads one file system may hold: all but one. Not half: several
+ * users' work on one disk is the common case, and must not lose half
+ * the pool to a rule meant for a file system that hangs.
+ */
+static unsigned
+thread_dev_share(void)
 {
-	struct user_running *u = thread_user(op, start);
-
-	if (u == NULL)
-		return;
-	if (start)
-		u->n++;
-	else if (--u->n == 0)
-		*u = P.users[--P.nusers];
+	return P.nthreads > 1 ? P.nthreads - 1 : 1;
 }
 
-/* Under the lock: queue q's first operation whose user is within its share, unlinked. */
+static void
+thread_running_count(struct running_set *set, uint64_t key, bool start)
+{
+	struct running *r = thread_running(set, key, start);
+
+	if (r == NULL)
+		return;
+	if (start)
+		r->n++;
+	else if (--r->n == 0)
+		*r = set->r[--set->n];
+}
+
+/* Under the lock: op is counted as running, or no longer. The daemon's own (no cred) are not. */
+static void
+thread_count(const struct eop *op, bool start)
+{
+	if (op->cred)
+		thread_running_count(&P.users, op->cred->uid, start);
+	if (op->dev)
+		thread_running_count(&P.devs, op->dev, start);
+}
+
+/* Under the lock: whether op's user and file systems are within their shares. */
+static bool
+thread_within(const struct eop *op)
+{
+	const struct running *r;
+
+	if (op->cred && (r = thread_running(&P.users, op->cred->uid, false)) &&
+	    r->n >= thread_user_share())
+		return false;
+	return !(op->dev && (r = thread_running(&P.devs, op->dev, false)) &&
+	    r->n >= thread_dev_share());
+}
+
+/* Under the lock: queue q's first operation within its shares, unlinked. */
 static struct eop *
 thread_unlink(int q)
 {
-	struct eop		**pp, *op;
-	struct user_running	 *u;
+	struct eop **pp, *op;
 
 	for (pp = &P.head[q]; (op = *pp) != NULL; pp = &op->next)
-		if ((u = thread_user(op, false)) == NULL || u->n < thread_user_share())
+		if (thread_within(op))
 			break;
 	if (op == NULL)
 		return NULL;
@@ -607,7 +646,7 @@ thread_take(void)
 	q = thread_queue(op);
 	P.bulk_running += q == Q_BULK;
 	P.other_running += q != Q_INTERACTIVE;
-	thread_user_count(op, true);
+	thread_count(op, true);
 	return op;
 }
 
@@ -659,7 +698,7 @@ thread_main(void *arg)
 		P.outstanding--;
 		P.bulk_running -= thread_queue(op) == Q_BULK;
 		P.other_running -= thread_queue(op) != Q_INTERACTIVE;
-		thread_user_count(op, false);
+		thread_count(op, false);
 		if (!op->interactive && P.outstanding >= P.nthreads)
 			loop_post_lazy(thread_done, op);
 		else

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "change.h"
@@ -347,6 +348,13 @@ job_abandon(struct job *job)
 	job_conclude(job);
 }
 
+/* The key a device goes by in the pool's shares (engine.h): never 0. */
+static uint64_t
+job_devkey(const struct device *d)
+{
+	return d ? makedev(d->major, d->minor) + 1 : 0;
+}
+
 struct eop *
 job_op_init(struct job *job, struct eop *op, enum eop_type type,
     void (*done)(struct eop *, int))
@@ -357,6 +365,8 @@ job_op_init(struct job *job, struct eop *op, enum eop_type type,
 	op->done = done;
 	op->owner = job;
 	op->dirfd = AT_FDCWD;
+	/* Its first source's, as scan.c found it (none before). */
+	op->dev = job_devkey(job->ndevs ? job->devs[0] : NULL);
 	/* Still "auto": examining the sources, a statx each, for a class. */
 	op->interactive = sched_interactive(job) || job->prio == PRIO_AUTO;
 	return op;

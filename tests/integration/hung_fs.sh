@@ -62,12 +62,14 @@ mount_hang() {
 mkfile "$T/plain" 4M
 # Root's stuck copies all run: no per-user cap of running jobs, room for
 # 16, on any device (the stuck ones share /tmp's with the others').
-write_config "$T/cpd.conf" 'jobs = { max_running = 16; max_running_per_user = 0; interactive_slots = 8; };
+write_config "$T/cpd.conf" 'jobs = { max_running = 16; max_running_per_user = 0; interactive_slots = 16; };
 	devices = { other = { max_running = 16; }; ssd = { max_running = 16; };
 	rotational = { max_running = 16; }; };'
 ensure_user cpdtest
-U=$T/user
+ensure_user cpdtest2
+U=$T/user V=$T/user2
 mkdir "$U"
+install -d -o cpdtest2 -g cpdtest2 "$V"
 chmod 755 "$T"
 mkfile "$U/small" 4K
 mkfile "$U/big" 64M
@@ -96,17 +98,27 @@ for engine in io_uring fallback; do
 	same "$T/plain" "$T/plain.$engine"
 	release_fs
 
-	# 4 small files whose reads are never answered, copied whole by pool
-	# threads: they hold two of its four, and another user's small copy
-	# is done beside them. (Before the per-user share they held all four.)
+	# 4 small files of root's and 4 of cpdtest2's, on one file system
+	# whose reads are never answered, copied whole by pool threads: they
+	# hold three of its four (a file system's share; two of them a
+	# user's), and a third user's small copy is done beside them, its
+	# examination and its copy in the thread left. (Before the per-user
+	# share root's 4 held all four threads; before the per-device share
+	# root's and cpdtest2's held two each: all four again.)
 	mount_hang "$T/stuck" 4096 read
 	abandoned=$(grep -c "still in flight" "$DAEMON_LOG" || true)
 	reaped=$(grep -c "abandoned operations have returned" "$DAEMON_LOG" || true)
 	ids=()
 	for i in 1 2 3 4; do ids+=("$(copy_detached "" "$T/stuck.$engine.$i" "$T/stuck/f")"); done
+	for i in 1 2 3 4; do
+		r=$(varlink_as cpdtest2 "$(copy_msg '{"__more": false}' "$V/stuck.$engine.$i" "$T/stuck/f")" 10)
+		id=$(jfield parameters.job.id <<<"$r")
+		[[ "$id" =~ ^[0-9]+$ ]] || fail "$engine: cpdtest2's Copy $i: $r"
+		ids+=("$id")
+	done
 	sleep 0.5
 	r=$(varlink_as cpdtest "$(copy_msg "" "$U/small.$engine" "$U/small")" 20)
-	expect_eq "$engine: another user's small copy beside 4 stuck ones" \
+	expect_eq "$engine: a third user's small copy beside 8 stuck ones of two users" \
 		"$(jfield parameters.job.state <<<"$r")" done
 	same "$U/small" "$U/small.$engine"
 
@@ -125,19 +137,22 @@ for engine in io_uring fallback; do
 	s=$(varlink_call '{"method":"io.cpd.Manager.GetStatus"}')
 	expect_eq "$engine: running jobs once the stuck ones are cancelled" \
 		"$(jfield parameters.jobs_running <<<"$s")" 0
-	[ "$(grep -c "still in flight" "$DAEMON_LOG")" -eq $((abandoned + 4)) ] ||
+	[ "$(grep -c "still in flight" "$DAEMON_LOG")" -eq $((abandoned + 8)) ] ||
 		fail "$engine: the abandoned operations are not told in the log"
 	# The file system answers again (with an error): what the stuck
 	# operations held is reaped, and nothing of the copies is left.
 	release_fs
 	for _ in $(seq 100); do
-		[ "$(grep -c "abandoned operations have returned" "$DAEMON_LOG")" -ge $((reaped + 4)) ] &&
+		[ "$(grep -c "abandoned operations have returned" "$DAEMON_LOG")" -ge $((reaped + 8)) ] &&
 			break
 		sleep 0.05
 	done
-	[ "$(grep -c "abandoned operations have returned" "$DAEMON_LOG")" -ge $((reaped + 4)) ] ||
+	[ "$(grep -c "abandoned operations have returned" "$DAEMON_LOG")" -ge $((reaped + 8)) ] ||
 		fail "$engine: the abandoned operations were not reaped"
-	for i in 1 2 3 4; do [ ! -e "$T/stuck.$engine.$i" ] || fail "$engine: a cancelled copy left its destination"; done
+	for i in 1 2 3 4; do
+		[ ! -e "$T/stuck.$engine.$i" ] && [ ! -e "$V/stuck.$engine.$i" ] ||
+			fail "$engine: a cancelled copy left its destination"
+	done
 	no_temporaries "$T"
 
 	# Three bulk copies of a large file whose reads are never answered
