@@ -2,6 +2,7 @@
  * The pool's queues (engine_thread.c): chunks of mapped copies never take
  * every thread, other work is served beside them, one thread is kept for
  * interactive work, an interactive job's operation goes before the rest,
+ * no user, nor file system, takes more than its share of the threads,
  * and every operation's result comes back to the loop. Operations here are EOP_CALLs that wait on a gate;
  * "mapped" puts one in the queue of mapped chunks.
  */
@@ -83,12 +84,14 @@ no_tick(void)
 }
 
 static const struct cred *submit_cred;	/* whose operations submit() makes */
+static uint64_t		 submit_dev;	/* and the file system they read */
 
 static void
 submit(struct eop *op, long (*run)(struct eop *), bool mapped, bool interactive)
 {
 	memset(op, 0, sizeof(*op));
 	op->cred = submit_cred;
+	op->dev = submit_dev;
 	op->type = EOP_CALL;
 	op->run = run;
 	op->done = op_done;
@@ -230,12 +233,62 @@ test_user_share(void **state)
 	assert_int_equal(done_count, 4);
 }
 
+/*
+ * The operations of jobs reading one file system that hangs take all the
+ * threads but one (2 of 3), whoever's they are: two users' of them, one
+ * each, leave a third user's operation on another file system a
+ * thread, while the second user's other one, and the third user's
+ * there, wait for one of them to come back.
+ */
+static void
+test_dev_share(void **state)
+{
+	static struct cred	a = { .uid = 1001 }, b = { .uid = 1002 }, c = { .uid = 1003 };
+	struct eop		hang[3], there;
+
+	sem_init(&hang_gate, 0, 0);
+	atomic_store(&hang_started, 0);
+	atomic_store(&ran_seq, 0);
+	done_count = 0;
+	memset(mark, 0, sizeof(mark));
+	submit_dev = 42;
+	submit_cred = &a;
+	submit(&hang[0], run_hang, false, true);
+	submit_cred = &b;
+	submit(&hang[1], run_hang, false, true);
+	submit(&hang[2], run_hang, false, true);
+	assert_true(wait_for(two_hang_started));
+	usleep(100 * 1000);
+	assert_int_equal(atomic_load(&hang_started), 2);	/* b is within its own share */
+	submit_cred = &c;
+	submit(&there, run_mark, false, true);
+	submit_dev = 7;
+	submit(&mark[0], run_mark, false, true);
+	submit_cred = NULL;
+	submit_dev = 0;
+	assert_true(wait_for(other_ran));
+	usleep(100 * 1000);
+	assert_int_equal(there.off, 0);
+	assert_int_equal(atomic_load(&hang_started), 2);
+	sem_post(&hang_gate);		/* one comes back: the file system's next one goes */
+	for (int i = 0; i < 100 && atomic_load(&hang_started) < 3; i++)
+		usleep(10 * 1000);
+	sem_post(&hang_gate);
+	sem_post(&hang_gate);
+	want_done = 5;
+	loop_run(all_done, no_tick, 10);
+	assert_int_equal(done_count, 5);
+	assert_int_equal(atomic_load(&hang_started), 3);
+	assert_int_not_equal(there.off, 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_queues),
 		cmocka_unit_test(test_user_share),
+		cmocka_unit_test(test_dev_share),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
