@@ -147,7 +147,7 @@ copy_publish_meta_op(struct copy *c)
 		op->stx = &c->dstx;
 		op->fd2 = c->tmpfd;
 		op->path = c->item->name;	/* the file replaced: its attributes */
-		op->meta_flags = META_OWNER | META_MODE | META_XATTRS | META_XATTRS_AT;
+		op->meta_flags = META_OWNER | META_MODE | META_ACLS | META_XATTRS | META_XATTRS_AT;
 		if (request_keeps(&c->job->req, PRESERVE_TIMESTAMPS)) {
 			c->dstx.stx_atime = c->stx.stx_atime;	/* but the source's times */
 			c->dstx.stx_mtime = c->stx.stx_mtime;

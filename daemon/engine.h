@@ -60,9 +60,10 @@ enum eop_type {
 #define META_OWNER	0x01	/* chown; EPERM is ignored, as cp -a does */
 #define META_MODE	0x02	/* chmod to stx's mode bits, after chown */
 #define META_TIMES	0x04	/* atime and mtime from stx, in ns */
-#define META_XATTRS	0x08	/* extended attributes, POSIX ACLs among them */
+#define META_XATTRS	0x08	/* extended attributes, but POSIX ACLs */
 #define META_RECHECK	0x10	/* first: fd's statx into stx_end (see copy.c) */
 #define META_XATTRS_AT	0x20	/* the attributes from dirfd/path (a file replaced), not fd */
+#define META_ACLS	0x40	/* POSIX ACLs alone: cp keeps them with the mode */
 
 struct extent {
 	uint64_t	off, len;

@@ -234,12 +234,14 @@ thread_copy_mapped(struct eop *op)
 }
 
 /*
- * Copy every extended attribute of from to fd2 (POSIX ACLs are among
- * them): of the open file fd, or with fd < 0 of the file at the path
- * from (through /proc/self/fd: an O_PATH descriptor has no f*xattr).
+ * Copy extended attributes of from to fd2, of the open file fd, or with
+ * fd < 0 of the file at the path from (through /proc/self/fd: an O_PATH
+ * descriptor has no f*xattr). which: META_ACLS the POSIX ACLs, and
+ * META_XATTRS the others, as cp keeps the one with the mode and the
+ * other with xattr. Returns how many were set, or -errno.
  */
 static int
-thread_xattrs(int fd, const char *from, int fd2)
+thread_xattrs(int fd, const char *from, int fd2, unsigned which)
 {
 	char	*names = NULL, *val = NULL;
 	ssize_t	 n, vn;
@@ -255,6 +257,9 @@ thread_xattrs(int fd, const char *from, int fd2)
 		goto out;
 	}
 	for (char *name = names; name < names + n; name += strlen(name) + 1) {
+		if (!(which & (strncmp(name, "system.posix_acl_", 17) == 0 ?
+		    META_ACLS : META_XATTRS)))
+			continue;
 		if ((vn = XGET(name, NULL, 0)) < 0)
 			continue;	/* gone meanwhile */
 		free(val);
@@ -265,8 +270,9 @@ thread_xattrs(int fd, const char *from, int fd2)
 		if ((vn = XGET(name, val, (size_t)vn)) < 0)
 			continue;
 		/* Not every namespace may be written by every caller (as cp). */
-		if (fsetxattr(fd2, name, val, (size_t)vn, 0) < 0 &&
-		    errno != EPERM && errno != ENOTSUP && errno != EACCES) {
+		if (fsetxattr(fd2, name, val, (size_t)vn, 0) == 0)
+			rc++;
+		else if (errno != EPERM && errno != ENOTSUP && errno != EACCES) {
 			rc = -errno;
 			break;
 		}
@@ -293,14 +299,15 @@ thread_xattrs_at(const struct eop *op)
 	if ((fd = openat(op->dirfd, op->path, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return -errno;
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	rc = thread_xattrs(-1, proc, op->fd2);
+	rc = thread_xattrs(-1, proc, op->fd2, META_ACLS | META_XATTRS);
 	close(fd);
 	return rc;
 }
 
 /*
  * Give fd2 (or dirfd/path, a symlink: no fd, no xattrs) the metadata in
- * stx. Ownership first: a chown clears setuid/setgid, so the mode after.
+ * stx. Ownership first: a chown clears setuid/setgid and a file's
+ * capabilities (security.capability), so the xattrs and the mode after.
  */
 static int
 thread_meta(struct eop *op)
@@ -313,21 +320,19 @@ thread_meta(struct eop *op)
 	bool		 link = op->fd2 < 0;
 	mode_t		 mode = s->stx_mode & 07777;
 	struct stat	 st;
-	int		 rc;
+	bool		 changed = false;
+	int		 rc = 0;
 
 	if (op->meta_flags & META_RECHECK &&
 	    statx(op->fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, op->stx_end) < 0)
 		return -errno;
-	if (op->meta_flags & META_XATTRS && !link &&
-	    (rc = op->meta_flags & META_XATTRS_AT ? thread_xattrs_at(op) :
-	    thread_xattrs(op->fd, NULL, op->fd2)) < 0)
-		return rc;
 	/* What the copy already has need not be set: in a tree of small
 	 * files each change is a journaled inode update. */
 	if (!link && fstat(op->fd2, &st) < 0)
 		return -errno;
 	if (op->meta_flags & META_OWNER &&
 	    (link || st.st_uid != s->stx_uid || st.st_gid != s->stx_gid) &&
+	    (changed = true) &&
 	    (link ? fchownat(op->dirfd, op->path, s->stx_uid, s->stx_gid, AT_SYMLINK_NOFOLLOW) :
 	    fchown(op->fd2, s->stx_uid, s->stx_gid)) < 0) {
 		if (errno != EPERM)
@@ -339,6 +344,13 @@ thread_meta(struct eop *op)
 			(void)!fchown(op->fd2, (uid_t)-1, s->stx_gid);
 		mode &= ~(mode_t)(S_ISUID | S_ISGID);
 	}
+	if (op->meta_flags & (META_XATTRS | META_ACLS) && !link &&
+	    (rc = op->meta_flags & META_XATTRS_AT ? thread_xattrs_at(op) :
+	    thread_xattrs(op->fd, NULL, op->fd2, op->meta_flags)) < 0)
+		return rc;
+	/* A chown or an ACL just set may have changed the mode: look again. */
+	if ((changed || rc > 0) && !link && fstat(op->fd2, &st) < 0)
+		return -errno;
 	if (op->meta_flags & META_MODE && !link && (st.st_mode & 07777) != mode &&
 	    fchmod(op->fd2, mode) < 0)
 		return -errno;

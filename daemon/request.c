@@ -208,7 +208,7 @@ request_backup(struct json_object *params, struct job_request *req, const char *
 unsigned
 request_meta_flags(const struct job_request *req)
 {
-	return (request_keeps(req, PRESERVE_MODE) ? META_MODE : 0) |
+	return (request_keeps(req, PRESERVE_MODE) ? META_MODE | META_ACLS : 0) |
 	    (request_keeps(req, PRESERVE_OWNERSHIP) ? META_OWNER : 0) |
 	    (request_keeps(req, PRESERVE_TIMESTAMPS) ? META_TIMES : 0) |
 	    (request_keeps(req, PRESERVE_XATTR) ? META_XATTRS : 0);

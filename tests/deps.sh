@@ -10,7 +10,8 @@ elif [ $# -gt 0 ]; then
 	pkgs=("$@")
 else
 	pkgs=("${build[@]}" libcmocka-dev socat mandoc rsync acl attr systemd
-	      util-linux procps psmisc xfsprogs e2fsprogs python3 hyperfine strace xxhash)
+	      util-linux procps psmisc xfsprogs e2fsprogs python3 hyperfine strace xxhash
+	      libcap2-bin)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

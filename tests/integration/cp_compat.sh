@@ -3,7 +3,8 @@
 # Each invocation runs with cp in one fresh tree and with cpd-client in an
 # identical one (same working directory layout, relative paths), and what
 # they leave is compared: every entry's type, mode, owner, group, link
-# count, content or symlink target, and its mtime where the row preserves
+# count, content or symlink target, extended attributes (POSIX ACLs, a
+# file capability, a user xattr), and its mtime where the row preserves
 # times (entries new to the tree); the exit status; stdout (-v's lines,
 # in any order); and, for the rows marked so, stderr with "cp:" read as
 # "cpd-client:" (the same words, the same paths as given). Then: the
@@ -33,6 +34,12 @@ mk() {
 	chmod 755 "$d/src/g"
 	chmod 2750 "$d/src/sub"
 	chown cpdtest:cpdtest "$d/src/f" "$d/src/sub/h"
+	# What cp keeps with the mode (ACLs), with xattr (user.*) and with
+	# ownership and xattr (a capability, which a chown would clear).
+	setfacl -m u:cpdtest:rw- "$d/src/sub/deep/i"
+	setfacl -d -m g:cpdtest:r-x "$d/src/sub/deep"
+	setfattr -n user.note -v hello "$d/src/sub/h"
+	setcap cap_net_bind_service=ep "$d/src/sub/h"
 	mknod "$d/dst/null" c 1 3
 	mkfifo "$d/dst/fifo"
 	ln -s nowhere "$d/dst/dangle"
@@ -48,7 +55,8 @@ mk() {
 # (N from 0), with rc, out and err beside each: print how each differs
 # from cp's, one line a row that does, and last "SAME TOTAL". The trees:
 # every entry's type, mode, owner, group, link count, content or target,
-# and with t its mtime unless it is a directory SETUP has.
+# extended attributes (ACLs and capabilities among them), and with t its
+# mtime unless it is a directory SETUP has.
 cat >"$T/compare.py" <<'EOF'
 import difflib, hashlib, os, stat, sys
 
@@ -67,6 +75,10 @@ def listing(top, times):
             elif stat.S_ISREG(st.st_mode):
                 with open(full, "rb") as f:
                     line += [str(st.st_nlink), hashlib.sha256(f.read()).hexdigest()[:16]]
+            if not stat.S_ISLNK(st.st_mode) and stat.S_ISREG(st.st_mode) | stat.S_ISDIR(st.st_mode):
+                for x in sorted(os.listxattr(full, follow_symlinks=False)):
+                    v = os.getxattr(full, x, follow_symlinks=False)
+                    line.append("%s=%s" % (x, hashlib.sha256(v).hexdigest()[:8]))
             if times and not (stat.S_ISDIR(st.st_mode) and os.path.isdir(os.path.join(setup, p))):
                 line.append("%d.%09d" % divmod(st.st_mtime_ns, 10**9))
             out.append(" ".join(line))
