@@ -45,7 +45,7 @@ for t in "$SRC"/tests/cp/*.sh; do
 	rc=0
 	(cd "$T/build" && srcdir="$SRC" abs_top_srcdir="$SRC" abs_srcdir="$SRC" \
 	    abs_top_builddir="$T/build" built_programs="$built" \
-	    CONFIG_HEADER="$T/build/config.h" CC=gcc RUN_EXPENSIVE_TESTS=yes \
+	    CONFIG_HEADER="$T/build/config.h" CC=gcc RUN_EXPENSIVE_TESTS=yes RUN_VERY_EXPENSIVE_TESTS=yes \
 	    timeout -k 5 60 bash "$t") >"$T/$name.log" 2>&1 </dev/null || rc=$?
 	[ -z "${COREUTILS_CP_LOGS:-}" ] || cp "$T/$name.log" "$COREUTILS_CP_LOGS/"
 	case $rc in
