@@ -129,28 +129,24 @@ cmd_daemon_ops(FILE *f, struct json_object *params)
 		fprintf(f, "operations:%s\n", line);
 }
 
-/* "async: auto >= 256.0 KiB", "async: never". */
+/*
+ * "async: auto" and "async_threshold: 256.0 KiB": the policy marks every
+ * bulk transfer (auto as always); the size only chooses splice and
+ * write-behind, so it is a line of its own.
+ */
 static void
 cmd_daemon_async(FILE *f, struct json_object *params)
 {
 	const char	*policy = job_str(params, "async_policy");
 	char		 size[32];
 	uint64_t	 n;
-	bool		 threshold;
 
-	threshold = cmd_daemon_int(params, "async_threshold", &n);
-	if (threshold)
-		human_size(n, size, sizeof size);
-	if (policy == NULL) {
-		if (threshold)
-			fprintf(f, "async_threshold: %s\n", size);
-		return;
-	}
-	/* The threshold only matters to the automatic policy. */
-	if (threshold && strcmp(policy, "auto") == 0)
-		fprintf(f, "async: %s >= %s\n", policy, size);
-	else
+	if (policy != NULL)
 		fprintf(f, "async: %s\n", policy);
+	if (cmd_daemon_int(params, "async_threshold", &n)) {
+		human_size(n, size, sizeof size);
+		fprintf(f, "async_threshold: %s\n", size);
+	}
 }
 
 /*

@@ -149,6 +149,10 @@ same c sub/c.copy
 # daemon-status shows the engine.
 run 0 daemon-status
 [[ "$out" == *io_uring* ]] || fail "daemon-status does not show the engine: $out"
+# The policy alone: the threshold no longer decides IOSQE_ASYNC.
+grep -qx 'async: auto' <<<"$out" || fail "daemon-status: no line 'async: auto': $out"
+grep -qx 'async_threshold: 256.0 KiB' <<<"$out" ||
+	fail "daemon-status: no line 'async_threshold: 256.0 KiB': $out"
 run 0 daemon-status --json
 expect_eq "daemon-status --json: engine" "$(json 'j["engine"]')" io_uring
 # the global --json before the command works too
