@@ -581,29 +581,50 @@ cp_bare(const char *msg)
 /* How the daemon says that no_clobber kept a file (copy.c). */
 #define CP_KEPT	"' not replaced (no-clobber)"
 
-/* The source the user named for destination path dst (a top-level one): for -l's message. */
-static const char *
+/*
+ * The source path, as the user would name it, of destination path dst
+ * (for -l's and -s's message): the source given and, in a tree, the
+ * entry's path under it, as cp names it ('src/./sub/c' for 'd/./sub/c').
+ * malloc'd, or NULL.
+ */
+static char *
 cp_source_of(const struct client *c, const char *dst, size_t dlen)
 {
 	const struct cp_names	*nm = &c->names;
+	size_t			 dl = strlen(nm->user_dest), len;
 	const char		*b;
-	size_t			 len;
+	char			*out;
 
-	if (nm->into_dir) {
-		while (dlen > 1 && dst[dlen - 1] == '/')
-			dlen--;
-		for (size_t s = dlen; s > 0; s--)
-			if (dst[s - 1] == '/') {
-				dst += s;
-				dlen -= s;
-				break;
-			}
-		for (int i = 0; i < nm->nsrc; i++)
-			if ((b = cp_base(nm->user[i], &len)) && len == dlen &&
-			    strncmp(b, dst, len) == 0)
-				return nm->user[i];
+	while (dl > 1 && nm->user_dest[dl - 1] == '/')
+		dl--;
+	for (int i = 0; dlen >= dl && strncmp(dst, nm->user_dest, dl) == 0 && i < nm->nsrc; i++) {
+		const char	*rest = dst + dl;
+		size_t		 rlen = dlen - dl;
+
+		if (nm->into_dir) {
+			if ((b = cp_base(nm->user[i], &len)) == NULL || rlen < len + 1 ||
+			    rest[0] != '/' || strncmp(rest + 1, b, len) != 0)
+				continue;
+			rest += len + 1;
+			rlen -= len + 1;
+		}
+		if (rlen == 0 || rest[0] == '/')
+			return asprintf(&out, "%s%.*s", nm->user[i], (int)rlen, rest) < 0 ? NULL : out;
 	}
-	return nm->user[0];
+	return strdup(nm->user[0]);
+}
+
+/* -l, -s without -f: the file dst in the way stays, as cp's "File exists". */
+static char *
+cp_link_wording(const struct client *c, const char *dst, size_t dlen, const char *why)
+{
+	char	*src = cp_source_of(c, dst, dlen), *out;
+	int	 r;
+
+	r = asprintf(&out, "cannot create %s '%.*s' to '%s': %s",
+	    c->symlink ? "symbolic link" : "hard link", (int)dlen, dst, src ? src : "?", why);
+	free(src);
+	return r < 0 ? NULL : out;
 }
 
 /*
@@ -624,10 +645,7 @@ cp_wording(const struct client *c, const char *mapped)
 		    "-r not specified; " : "", (int)(tail - mapped), mapped);
 	else if ((c->hard_link || c->symlink) && mapped[0] == '\'' && kept &&
 	    kept + strlen(CP_KEPT) == tail)
-		/* -l, -s without -f: the file in the way stays, as cp's "File exists". */
-		r = asprintf(&out, "cannot create %s '%.*s' to '%s': %s",
-		    c->symlink ? "symbolic link" : "hard link", (int)(kept - mapped - 1), mapped + 1,
-		    cp_source_of(c, mapped + 1, (size_t)(kept - mapped - 1)), why);
+		out = cp_link_wording(c, mapped + 1, (size_t)(kept - mapped - 1), why);
 	else if (strncmp(mapped, "cannot copy into '", 18) == 0 && nm->into_dir)
 		r = asprintf(&out, "target %s'%s': %s", c->target_dir ? "directory " : "",
 		    nm->user_dest, why);

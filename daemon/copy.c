@@ -435,8 +435,9 @@ copy_on_readlink(struct copy *c, int res)
 	if (c->dst_exists && !S_ISLNK(c->dstx.stx_mode) && !S_ISDIR(c->dstx.stx_mode) &&
 	    !c->job->req.backup_suffix)
 		return CS_STAT_TARGET;
-	/* A symlink in the way of a symlink: the update mode decides. */
-	if (c->job->req.update != UPDATE_ALL && c->dst_exists && S_ISLNK(c->dstx.stx_mode))
+	/* A symlink in the way of a symlink: the update mode decides (cp -l: its target). */
+	if ((c->job->req.update != UPDATE_ALL || c->job->req.hard_link) && c->dst_exists &&
+	    S_ISLNK(c->dstx.stx_mode))
 		return copy_update_link(c);
 	return CS_CREATE;
 }

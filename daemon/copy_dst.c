@@ -107,6 +107,39 @@ copy_dst_is_stream(const struct copy *c)
 	return c->kind == K_FILE && !c->dst_link && (S_ISCHR(m) || S_ISBLK(m) || S_ISFIFO(m));
 }
 
+/* no_clobber (cp -n, or -l and -s without -f) and something in the way: it stays, and the file fails. */
+enum copy_state
+copy_dst_kept(struct copy *c)
+{
+	copy_error(c, -EEXIST, "'%s' not replaced (no-clobber)", c->dstpath);
+	return CS_END;
+}
+
+/*
+ * cp -l of a tree, a symlink in the way of a symlink (recreated, not
+ * linked: cpd-client(1)): one with the source's target is what an
+ * earlier run made, kept as cp keeps the link it made (copy_update_link).
+ */
+static bool
+copy_dst_symlink_again(const struct copy *c)
+{
+	return c->job->req.hard_link && c->kind == K_SYMLINK && S_ISLNK(c->dstx.stx_mode);
+}
+
+/*
+ * cp -l, and in the way is the source's own inode (a name linked by an
+ * earlier run, as a re-run of cp -al finds every file, or the source
+ * itself): what the link would make is there already. cp does nothing
+ * and succeeds; so does cpd, with -f or -b too.
+ */
+static bool
+copy_dst_is_linked(const struct copy *c)
+{
+	return c->kind == K_HARDLINK && c->link_to == NULL && !c->dst_link &&
+	    c->dstx.stx_ino == c->stx.stx_ino && c->dstx.stx_dev_major == c->stx.stx_dev_major &&
+	    c->dstx.stx_dev_minor == c->stx.stx_dev_minor;
+}
+
 enum copy_state
 copy_dst_on_stat(struct copy *c, int res)
 {
@@ -131,7 +164,11 @@ copy_dst_on_stat(struct copy *c, int res)
 	c->dst_exists = res == 0;
 	if (res == -ENOENT && c->dst_link)
 		copy_error(c, res, "not writing through dangling symlink '%s'", c->dstpath);
-	else if (res == 0) {
+	else if (res == 0 && copy_dst_is_linked(c)) {
+		c->kept = true;
+		c->progress += c->stx.stx_size;		/* its bytes are there */
+		return CS_END;
+	} else if (res == 0) {
 		if ((c->kind == K_FILE || job->req.symlink) && c->dstx.stx_ino == c->stx.stx_ino &&
 		    c->dstx.stx_dev_major == c->stx.stx_dev_major &&
 		    c->dstx.stx_dev_minor == c->stx.stx_dev_minor &&
@@ -145,8 +182,8 @@ copy_dst_on_stat(struct copy *c, int res)
 			return copy_update_next(c);
 		else if (job->req.no_clobber && copy_dst_may_be_ours(c))
 			return CS_OPEN_DST;
-		else if (job->req.no_clobber)
-			copy_error(c, -EEXIST, "'%s' not replaced (no-clobber)", c->dstpath);
+		else if (job->req.no_clobber && !copy_dst_symlink_again(c))
+			return copy_dst_kept(c);
 		else if (job->req.attributes_only && !request_replaces(&job->req))
 			return copy_cp_attributes_only(c);
 		else if (copy_dst_is_stream(c) && !request_replaces(&job->req)) {
@@ -241,10 +278,8 @@ copy_dst_on_open(struct copy *c, int res)
 		copy_error(c, res, "cannot open '%s' to compare", c->dstpath);
 		return CS_END;
 	}
-	if (res < 0) {
-		copy_error(c, -EEXIST, "'%s' not replaced (no-clobber)", c->dstpath);
-		return CS_END;
-	}
+	if (res < 0)
+		return copy_dst_kept(c);
 	c->tmpfd = res;		/* closed with the copy; never removed */
 	return CS_COMPARE;
 }
@@ -254,10 +289,8 @@ copy_dst_on_compare(struct copy *c, int res)
 {
 	if (c->checking)
 		return copy_update_on_check(c, res);
-	if (res != 0) {
-		copy_error(c, -EEXIST, "'%s' not replaced (no-clobber)", c->dstpath);
-		return CS_END;
-	}
+	if (res != 0)
+		return copy_dst_kept(c);
 	/* Byte for byte the copy the job was to make: published by this
 	 * job before the daemon stopped (or just the same). Done. */
 	log_info("job %llu: '%s' is already a copy of '%s'", (unsigned long long)c->job->id,

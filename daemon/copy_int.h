@@ -195,6 +195,7 @@ bool	copy_stopping(const struct copy *);
 enum copy_state copy_dst_next(struct copy *);
 struct eop *copy_dst_stat_op(struct copy *);
 enum copy_state copy_dst_on_stat(struct copy *, int);
+enum copy_state copy_dst_kept(struct copy *);
 struct eop *copy_dst_open_op(struct copy *);
 enum copy_state copy_dst_on_open(struct copy *, int);
 struct eop *copy_dst_into_ready_op(struct copy *);

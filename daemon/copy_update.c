@@ -154,19 +154,27 @@ copy_update_on_refresh(struct copy *c, int res)
 	return CS_END;
 }
 
+/* A symlink in the way whose target is not the source's: replaced, or with no_clobber kept. */
+static enum copy_state
+copy_update_link_differs(struct copy *c)
+{
+	return c->job->req.no_clobber ? copy_dst_kept(c) : CS_CREATE;
+}
+
 /*
  * A symlink's content is its target: quick and checksum keep one that
- * has the source's (a target of another length differs without a look).
+ * has the source's (a target of another length differs without a look),
+ * and so does cp -l (which recreates symlinks: copy_dst_symlink_again).
  */
 enum copy_state
 copy_update_link(struct copy *c)
 {
 	enum update_mode mode = c->job->req.update;
 
-	if (mode == UPDATE_QUICK || mode == UPDATE_CHECKSUM) {
+	if (mode == UPDATE_QUICK || mode == UPDATE_CHECKSUM || c->job->req.hard_link) {
 		if (c->dstx.stx_size != strlen(c->target) ||
 		    (c->link_path = malloc(PATH_MAX)) == NULL)
-			return CS_CREATE;
+			return copy_update_link_differs(c);
 		return CS_READLINK_DST;
 	}
 	return update_decide(mode, &c->stx, &c->dstx) == UPDATE_KEEP ? copy_update_keep(c) : CS_CREATE;
@@ -191,5 +199,5 @@ copy_update_on_readlink(struct copy *c, int res)
 
 	free(c->link_path);
 	c->link_path = NULL;
-	return same ? copy_update_keep(c) : CS_CREATE;
+	return same ? copy_update_keep(c) : copy_update_link_differs(c);
 }

@@ -188,6 +188,13 @@ ROWS=(
 	"m|-l src/f dst/f"
 	"|-lf src/f dst/f"
 	"|-l --remove-destination src/f dst/f"
+	"m|-l src/f src/hl"	# the link is there already: nothing to do, exit 0
+	"m|-fl src/f src/hl"
+	"m|-bl src/f src/hl"
+	"m|-l src/f src/f"
+	# dst/./f in the way: named as cp names it, with src/./f (cp goes on
+	# with the other files, cpd stops: the trees differ)
+	"mn|-al src/. dst"
 	"|-lR src/sub ltree"
 	"t|-al src/sub altree"
 	"|-lv src/g dst/"
@@ -271,6 +278,22 @@ for engine in io_uring fallback; do
 done
 
 start_daemon_raw
+# cp -al run again onto its own copy: every file is linked already, and
+# nothing is done (cp: exit 0; cpd failed each file with "File exists").
+mk "$T/al"
+for round in 1 2; do
+	rc=0
+	(cd "$T/al" && cp -al src/. l.cp) || rc=$?
+	expect_eq "cp -al, round $round: exit status" "$rc" 0
+	(cd "$T/al" && "$CLIENT" copy -al src/. l.cpd) 2>"$T/al.err" || rc=$?
+	expect_eq "cpd-client copy -al, round $round: exit status ($(cat "$T/al.err"))" "$rc" 0
+done
+# (A symlink is recreated, not linked: its link count is not cp's.)
+listing() { (cd "$1" && find . \( -type l -printf '%p -> %l\n' \) -o -printf '%p %n %y\n' | sort); }
+expect_eq "-al run twice: the copies" "$(listing "$T/al/l.cp")" "$(listing "$T/al/l.cpd")"
+[ "$(stat -c %i "$T/al/l.cpd/sub/h")" = "$(stat -c %i "$T/al/src/sub/h")" ] ||
+	fail "-al run twice: l.cpd/sub/h is not src/sub/h"
+
 # Into a directory, the backup is made beside the file replaced (not in the
 # working directory, as cp 9.1 does: a bug coreutils 9.2 fixed).
 mk "$T/b"
