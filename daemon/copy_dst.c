@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -140,6 +141,25 @@ copy_dst_is_linked(const struct copy *c)
 	    c->dstx.stx_dev_minor == c->stx.stx_dev_minor;
 }
 
+/*
+ * The source's own inode in the way of a copy: cp refuses it as "the
+ * same file", unless it can keep the data. A backup (-b) or
+ * --remove-destination keep it under the source's name when the two are
+ * names of one file (a hard link); a backup with -f keeps it under the
+ * backup's name even when they are the very same name. cpd reads from
+ * the source it has open in any case: what cp refuses, it refuses too.
+ * Two names of one file: more than one link, and two paths.
+ */
+static bool
+copy_dst_same_file_ok(const struct copy *c)
+{
+	const struct job_request *req = &c->job->req;
+	bool two_names = c->stx.stx_nlink > 1 && strcmp(c->srcpath, c->dstpath) != 0;
+
+	return c->kind == K_FILE && ((req->backup_suffix && req->force) ||
+	    ((req->backup_suffix || req->remove_destination) && two_names));
+}
+
 enum copy_state
 copy_dst_on_stat(struct copy *c, int res)
 {
@@ -171,8 +191,7 @@ copy_dst_on_stat(struct copy *c, int res)
 	} else if (res == 0) {
 		if ((c->kind == K_FILE || job->req.symlink) && c->dstx.stx_ino == c->stx.stx_ino &&
 		    c->dstx.stx_dev_major == c->stx.stx_dev_major &&
-		    c->dstx.stx_dev_minor == c->stx.stx_dev_minor &&
-		    !(c->kind == K_FILE && job->req.force && job->req.backup_suffix))
+		    c->dstx.stx_dev_minor == c->stx.stx_dev_minor && !copy_dst_same_file_ok(c))
 			copy_error(c, -EINVAL, "'%s' and '%s' are the same file",
 			    c->srcpath, c->dstpath);
 		else if (S_ISDIR(c->dstx.stx_mode))

@@ -184,6 +184,11 @@ ROWS=(
 	"|--backup=existing src/f dst/f"
 	"n|-bf src/f src/f"	# cp keeps the file and copies it to f~; cpd renames it to f~
 	"m|-b src/f src/f"
+	"m|-b src/f src/hl"	# a hard link of the source: kept by the backup
+	"m|-bf src/f src/hl"
+	"m|--remove-destination src/f src/hl"
+	"m|-f src/f src/hl"	# the same file
+	"m|--remove-destination src/f src/f"
 	"|-l src/f lf2"
 	"m|-l src/f dst/f"
 	"|-lf src/f dst/f"
