@@ -4,12 +4,21 @@
  * may run long after: paused for days, or restored from the journal.
  * A user removed from a group meanwhile must not read that group's
  * files through a job made before, and a uid given to someone else must
- * not inherit the old owner's jobs. So before a job starts, when it is
- * resumed, and when it is restored after a restart, its owner is looked
- * up again in the user database: the uid must still exist, under the
- * name it had when the job first started (kept in its record), and
- * every group the job runs with (its gid and supplementary groups) must
- * still be the user's, by getgrouplist(). Otherwise the job fails.
+ * not inherit the old owner's jobs. So the owner is looked up in the
+ * user database when the job is submitted (identity_note: its name is
+ * kept in the job's record), and again before the job starts, when it
+ * is resumed, and when it is restored after a restart: the uid must
+ * still have that name, and every group the job runs with (its gid and
+ * supplementary groups) must still be the user's, by getgrouplist().
+ * Otherwise the job fails. A job that starts while the first lookup is
+ * under way takes its verdict.
+ *
+ * A uid the database does not know when the job is submitted (a
+ * container's, chroot --userspec's) runs with the groups the kernel gave
+ * its caller: no database grants or revokes them. It is recorded as
+ * nameless, and from then on the uid must stay so: given to a user
+ * later, its jobs fail. Looked up only later (a restored job of an older
+ * daemon), a uid without a name fails as one removed.
  *
  * A group the database never granted (a setgid program's, a service's
  * SupplementaryGroups=) counts as changed too: the daemon cannot tell it
@@ -41,7 +50,8 @@ struct identity_check {
 	gid_t		 gid;
 	int		 ngroups;
 	gid_t		*groups;	/* the job's: a copy, the pool thread reads it */
-	char		*name;		/* the owner's when the job first started, or NULL */
+	char		*name;		/* the owner's when submitted ("": none), or NULL */
+	bool		 at_submit;	/* identity_note's: a uid without a name is recorded so */
 	/* The verdict: empty, or why the job fails; the name found. */
 	char		 why[256];
 	char		 found[256];
@@ -86,11 +96,19 @@ identity_run(struct eop *op)
 	if ((rc = getpwuid_r(c->uid, &pw, buf, sizeof(buf), &res)) != 0)
 		return -rc;	/* the database cannot say: not a verdict */
 	if (res == NULL) {
+		/* Nameless when submitted, and still: the kernel's groups stand. */
+		if ((c->name && c->name[0] == '\0') || (c->name == NULL && c->at_submit))
+			return 0;	/* c->found stays "" */
 		snprintf(c->why, sizeof(c->why), "the owner, uid %u, is no longer in the user "
 		    "database", (unsigned)c->uid);
 		return 0;
 	}
 	snprintf(c->found, sizeof(c->found), "%s", pw.pw_name);
+	if (c->name && c->name[0] == '\0') {
+		snprintf(c->why, sizeof(c->why), "uid %u is now user '%s', and had no name when "
+		    "the job was submitted", (unsigned)c->uid, pw.pw_name);
+		return 0;
+	}
 	if (c->name && strcmp(c->name, pw.pw_name) != 0) {
 		snprintf(c->why, sizeof(c->why), "uid %u is now user '%s', not '%s' who "
 		    "submitted the job", (unsigned)c->uid, pw.pw_name, c->name);
@@ -148,6 +166,8 @@ identity_checked(struct eop *op, int res)
 
 	job->active--;
 	job->identity_checks--;
+	if (job->identity_noting == c)
+		job->identity_noting = NULL;
 	if (res < 0)
 		job_fail(job, res, "cannot look up the owner, uid %u, in the user database",
 		    (unsigned)c->uid);
@@ -157,22 +177,19 @@ identity_checked(struct eop *op, int res)
 		record_write(job, NULL);	/* the name to compare with from now on */
 	if (job_stopping(job))
 		identity_wind_down(job);
-	else
+	else if (c->then)	/* NULL: identity_note's, and nothing waits for it */
 		c->then(job);
 	identity_free(c);
 }
 
-void
-identity_check(struct job *job, void (*then)(struct job *))
+/* Look the owner up, then(job) (may be NULL) if the verdict is that it is who it was. */
+static void
+identity_start(struct job *job, void (*then)(struct job *), bool at_submit)
 {
 	const struct cred	*cr = job->cred;
 	struct identity_check	*c;
 	struct eop		*op;
 
-	if (cred_is_self(cr)) {
-		then(job);
-		return;
-	}
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
 	    (c->groups = calloc((size_t)cr->ngroups + 1, sizeof(gid_t))) == NULL ||
 	    (job->identity_name && (c->name = strdup(job->identity_name)) == NULL)) {
@@ -184,6 +201,9 @@ identity_check(struct job *job, void (*then)(struct job *))
 	}
 	c->job = job;
 	c->then = then;
+	c->at_submit = at_submit;
+	if (at_submit)
+		job->identity_noting = c;
 	c->uid = cr->uid;
 	c->gid = cr->gid;
 	c->ngroups = cr->ngroups;
@@ -197,4 +217,22 @@ identity_check(struct job *job, void (*then)(struct job *))
 	job->active++;
 	job->identity_checks++;
 	engine_submit(op);
+}
+
+void
+identity_note(struct job *job)
+{
+	if (!cred_is_self(job->cred))
+		identity_start(job, NULL, true);
+}
+
+void
+identity_check(struct job *job, void (*then)(struct job *))
+{
+	if (cred_is_self(job->cred))
+		then(job);
+	else if (job->identity_noting)	/* submitted just now: that lookup's verdict */
+		job->identity_noting->then = then;
+	else
+		identity_start(job, then, false);
 }

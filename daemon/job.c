@@ -202,6 +202,7 @@ job_submit(struct job_request *req, struct cred *cred, struct job **out)
 	job->created_usec = loop_wall_usec();
 	lanes_init(job);
 	TAILQ_INSERT_TAIL(&jobs, job, entry);
+	identity_note(job);
 	sched_enter(job);
 	log_info("job %llu: uid %u, %zu source%s -> %s (%s)", (unsigned long long)job->id,
 	    (unsigned)cred->uid, req->nsources, req->nsources == 1 ? "" : "s",

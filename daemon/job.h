@@ -23,6 +23,7 @@ struct change;
 struct cred;
 struct copy_job;
 struct device;
+struct identity_check;
 struct item;
 struct owner;
 struct tnode;
@@ -59,8 +60,9 @@ struct job {
 	enum job_prio		 prio;		/* its class: req.prio, or chosen for PRIO_AUTO */
 	struct cred		*cred;
 	struct owner		*owner;		/* its user's share (owner.c) */
-	char			*identity_name;	/* the uid's user when it first started (identity.c) */
+	char			*identity_name;	/* the uid's user when submitted, "": none (identity.c) */
 	unsigned		 identity_checks;	/* identity.c: looking up; starts nothing new */
+	struct identity_check	*identity_noting;	/* the lookup made at submission, under way */
 
 	uint64_t		 bytes_total, bytes_done;
 	uint64_t		 files_total, files_done;

@@ -91,6 +91,8 @@ bool	 record_int(struct json_object *o, const char *key, int64_t min, int64_t ma
  * runs as the daemon itself.
  */
 void	 identity_check(struct job *, void (*then)(struct job *));
+/* At submission: the owner's name (or that it has none) for the record; fails nothing it need not. */
+void	 identity_note(struct job *);
 
 /* clean.c (and clean_temp_made, clean_temp_gone in job.h) */
 /* The temporaries as its record keeps them, and back; 0 or -errno. */

@@ -205,6 +205,13 @@ scan_judge(struct job *job, const struct job_scan *s, int res)
 	job->dirty = true;
 }
 
+/* The scan's operations under way: the owner's first lookup may be too (identity.c). */
+static unsigned
+scan_in_flight(const struct job *job)
+{
+	return job->active - job->identity_checks;
+}
+
 static void
 scan_scanned(struct eop *op, int res)
 {
@@ -222,7 +229,7 @@ scan_scanned(struct eop *op, int res)
 		scan_source(job, job->next_source++);
 		return;
 	}
-	if (job->active == 0) {
+	if (scan_in_flight(job) == 0) {
 		job->next_source = 0;
 		free(job->scan);
 		job->scan = NULL;
@@ -323,7 +330,7 @@ scan_sources(struct job *job)
 	if (n == 1 && cred_is_self(job->cred) && (job->dest_pre = scan_dest_new(job)))
 		job->scan[0].dest = job->dest_pre;
 	job->next_source = 0;
-	while (job->next_source < n && job->active < cpd_conf->jobs.files_in_flight)
+	while (job->next_source < n && scan_in_flight(job) < cpd_conf->jobs.files_in_flight)
 		scan_source(job, job->next_source++);
 }
 

@@ -5,7 +5,9 @@
 # group meanwhile, the job fails when it is resumed, and when it is
 # restored after a restart, with a message that says why, and the file
 # is not copied. Unchanged, the same job copies it. A job whose uid has
-# another name when it is resumed fails too. On both engines.
+# another name when it is resumed fails too. A uid without a name runs
+# with its caller's groups, and fails once it is given one. On both
+# engines.
 . "$(dirname "$0")/../lib.sh"
 need_root "creates a user and a group, and changes its members"
 
@@ -43,6 +45,19 @@ submit() {
 	done
 	echo "$id"
 }
+# A uid the user database does not know (a container's, chroot --userspec's).
+NL=$(for u in $(seq 4200 4299); do getent passwd "$u" >/dev/null || { echo "$u"; break; }; done)
+[ -n "$NL" ] || fail "no free uid in 4200..4299"
+NLNAME=cpdnameless
+! id "$NLNAME" >/dev/null 2>&1 || userdel "$NLNAME" || fail "cannot remove $NLNAME"
+# nameless DEST EXTRA: as uid $NL, with a group of its own and no name, pub/slow into DEST.
+nameless() {
+	mkdir -p "$1" && chown "$NL" "$1"
+	printf '%s\0' "$(copy_msg "$2" "$1" "$T/pub/slow")" |
+		setpriv --reuid="$NL" --regid="$NL" --groups=4321 socat -t 30 - "UNIX-CONNECT:$CPD_SOCKET" |
+		tr '\0' '\n' | jfield parameters.job.id
+}
+
 # revoked ID DEST: job ID failed for the group, and copied nothing.
 revoked() {
 	local r
@@ -85,6 +100,26 @@ for engine in io_uring fallback; do
 	jfield parameters.job.error_message <<<"$r" | grep -q "uid $(id -u "$U") is now user '$U2', not '$U' who submitted the job" ||
 		fail "job $id: the message does not say why: $(jfield parameters.job.error_message <<<"$r")"
 	[ ! -e "$T/out/$engine/renamed/secret" ] || fail "job $id copied for the uid's new owner"
+
+	# A nameless uid: its job runs with the groups its caller had (no
+	# database grants or revokes them). Before, it failed: "the owner, uid
+	# N, is no longer in the user database".
+	id=$(nameless "$T/out/$engine/nameless" '{"__more":false}')
+	r=$(job_wait "$id")
+	expect_eq "job $id of nameless uid $NL" "$(jfield parameters.job.state <<<"$r")" done
+	same "$T/pub/slow" "$T/out/$engine/nameless/slow"
+	expect_eq "job $id: its owner" "$(stat -c %u:%g "$T/out/$engine/nameless/slow")" "$NL:$NL"
+	# Given a name while its job is paused, the uid's job fails on Resume.
+	id=$(nameless "$T/out/$engine/named" '{"__more":false,"bwlimit":1048576}')
+	expect_eq "pause" "$(call Pause "$id" | jfield parameters.job.state)" paused
+	useradd -M -u "$NL" "$NLNAME" || fail "cannot name uid $NL"
+	call Resume "$id" >/dev/null
+	r=$(job_wait "$id")
+	userdel "$NLNAME" || fail "cannot remove $NLNAME"
+	expect_eq "job $id, the nameless uid named" "$(jfield parameters.job.state <<<"$r")" failed
+	jfield parameters.job.error_message <<<"$r" |
+		grep -q "uid $NL is now user '$NLNAME', and had no name when the job was submitted" ||
+		fail "job $id: the message does not say why: $(jfield parameters.job.error_message <<<"$r")"
 
 	# Removed from the group while the daemon is down: the restored job fails.
 	member
