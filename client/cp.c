@@ -301,8 +301,10 @@ cp_operands(struct client *c, const struct cmd_entry *cmd, int argc, char **argv
 	c->names.nsrc = nsrc;
 	c->names.user = argv;
 	c->names.user_dest = c->target_dir ? c->target_dir : argv[nsrc];
+	/* "new/" for one source: a new directory's name (cp -r d new/), not into. */
 	c->names.into_dir = c->target_dir || nsrc > 1 ||
-	    c->names.user_dest[strlen(c->names.user_dest) - 1] == '/' ||
+	    (c->names.user_dest[strlen(c->names.user_dest) - 1] == '/' &&
+	    access(c->names.user_dest, F_OK) == 0) ||
 	    (!c->no_target_dir && cp_is_dir(c->names.user_dest));
 	/* -T onto a directory: a directory's contents go into it, as SRC/. does. */
 	if (c->no_target_dir && cp_is_dir(argv[1])) {
@@ -402,11 +404,17 @@ cp_warn_twice(const struct client *c)
 	free(st);
 }
 
-/* The paths to send: -t's directory must be one ("DIR/"), -T's SRC/. copies into DEST. */
+/*
+ * The paths to send: -t's directory must be one ("DIR/"), -T's SRC/.
+ * copies into DEST. "new/" (not there: into_dir is false) names a new
+ * directory for a directory (cp -r d new/), sent without its slash; for
+ * anything else the slash stays, and the daemon refuses it, as cp does.
+ */
 int
 cp_sent_paths(struct client *c, char ***srcs, char **dest)
 {
 	const struct cp_names *nm = &c->names;
+	size_t n = strlen(nm->user_dest);
 
 	*srcs = calloc((size_t)nm->nsrc, sizeof(char *));
 	*dest = NULL;
@@ -416,7 +424,11 @@ cp_sent_paths(struct client *c, char ***srcs, char **dest)
 		if (asprintf(&(*srcs)[i], "%s%s", nm->user[i],
 		    nm->dot_added ? "/." : "") < 0)
 			return -1;
-	if (asprintf(dest, "%s%s", nm->user_dest, c->target_dir ? "/" : "") < 0) {
+	if (!nm->into_dir && !c->target_dir && cp_is_dir(nm->user[0]) &&
+	    access(nm->user_dest, F_OK) < 0 && errno == ENOENT)
+		while (n > 1 && nm->user_dest[n - 1] == '/')
+			n--;
+	if (asprintf(dest, "%.*s%s", (int)n, nm->user_dest, c->target_dir ? "/" : "") < 0) {
 		*dest = NULL;
 		return -1;
 	}
@@ -649,6 +661,15 @@ cp_wording(const struct client *c, const char *mapped)
 	else if (strncmp(mapped, "cannot copy into '", 18) == 0 && nm->into_dir)
 		r = asprintf(&out, "target %s'%s': %s", c->target_dir ? "directory " : "",
 		    nm->user_dest, why);
+	else if (strncmp(mapped, "cannot copy into '", 18) == 0 &&
+	    strcmp(why, strerror(ENOTDIR)) == 0)
+		/* "file/": cp looks at it first, as a directory. */
+		r = asprintf(&out, "cannot stat '%s': %s", nm->user_dest, why);
+	else if (strncmp(mapped, "cannot copy into '", 18) == 0 &&
+	    strcmp(why, strerror(ENOENT)) == 0)
+		/* "new/" for a file: not a directory's name. */
+		r = asprintf(&out, "cannot create regular file '%s': %s", nm->user_dest,
+		    strerror(ENOTDIR));
 	else if (strncmp(mapped, "cannot access '", 15) == 0 && !nm->into_dir)
 		/* The destination's directory, named by its parent. */
 		r = asprintf(&out, "cannot create %s '%s': %s", cp_is_dir(nm->user[0]) ?

@@ -122,6 +122,12 @@ ROWS=(
 	"|src/f dst"
 	"|src/f src/g dst/"
 	"|-R src newtree"
+	"m|-R src newslash/"	# a new directory's name, with its slash
+	"t|-a src/. newdot/"
+	"m|-R src nope/deeper/"
+	"m|src/f newf/"		# a file is not made under a directory's name
+	"m|src/f dst/f/"
+	"m|-R src dst/f/"
 	"|-r src dst"
 	"|-R src/. dst"
 	"t|-a src atree"
