@@ -669,7 +669,7 @@ tree_end(struct tnode *n)
 		tree_child_done(parent);
 	}
 	if (held)
-		fdshare_wake(uid);
+		tree_admit_wake(uid);
 	/* A sibling directory may have waited for this one (tree_may_start). */
 	if (parent)
 		job_fill(job);

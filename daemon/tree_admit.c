@@ -5,10 +5,12 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "fdshare.h"
 #include "job.h"
 #include "log.h"
+#include "loop.h"
 #include "tree_int.h"
 
 /* Out of the job's list of directories waiting for fds. */
@@ -78,4 +80,22 @@ tree_admit_drop(struct job *job)
 		fdshare_cancel(&n->wait);
 		tree_enter(n, tree_next(n, TS_FSYNC));
 	}
+}
+
+static void
+tree_admit_wake_posted(void *uid)
+{
+	fdshare_wake((uid_t)(uintptr_t)uid);
+}
+
+/*
+ * Fds of uid's share were given back: its directories that wait for
+ * them start from the loop, not inside the call that gave them back
+ * (tree_end, tree_window: in the middle of another directory's change
+ * of state). A waiter gone meanwhile is no longer queued.
+ */
+void
+tree_admit_wake(uid_t uid)
+{
+	loop_post(tree_admit_wake_posted, (void *)(uintptr_t)uid);
 }

@@ -67,6 +67,8 @@ enum tstate	 tree_read_done(struct tnode *, int res);
 
 /* tree_admit.c: a directory takes its fds from its user's share, or waits for them. */
 void		 tree_admit(struct tnode *);
+/* Fds of uid's share were given back: its waiting directories start, from the loop. */
+void		 tree_admit_wake(uid_t);
 /* A stopping job's directories still waiting for fds end without them. */
 void		 tree_admit_drop(struct job *);
 

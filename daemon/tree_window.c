@@ -86,8 +86,8 @@ tree_window_trim(struct tnode *n)
 		return;
 	log_debug("job %llu: %u directories above '%s' closed their fds",
 	    (unsigned long long)n->job->id, parked, n->name);
-	/* Last, with the walk done: a directory that waited for fds may start. */
-	fdshare_wake(n->job->cred->uid);
+	/* A directory that waited for fds may start, once this is done. */
+	tree_admit_wake(n->job->cred->uid);
 }
 
 /* Whether fd is the directory stx describes. */
