@@ -59,7 +59,7 @@ static const char *const copy_state_names[CS_COUNT] = {
 	[CS_REFRESH] = "refresh", [CS_READLINK] = "readlink",
 	[CS_STAT_TARGET] = "stat_target", [CS_READLINK_DST] = "readlink_dst",
 	[CS_CREATE] = "create", [CS_RESUME] = "resume", [CS_CLONE] = "clone", [CS_EXTENTS] = "extents",
-	[CS_ALLOCATE] = "allocate", [CS_DATA] = "data", [CS_RECHECK] = "recheck",
+	[CS_ALLOCATE] = "allocate", [CS_DATA] = "data", [CS_PROC] = "proc", [CS_RECHECK] = "recheck",
 	[CS_TRUNCATE] = "truncate", [CS_META] = "meta", [CS_FSYNC] = "fsync",
 	[CS_VERIFY] = "verify", [CS_BACKUP] = "backup",
 	[CS_LINK_TEMP] = "link_temp", [CS_LINK_FINAL] = "link_final", [CS_RENAME] = "rename",
@@ -334,7 +334,7 @@ copy_on_lstat(struct copy *c, int res)
 		copy_error(c, res, "cannot stat '%s'", c->srcpath);
 		return CS_END;
 	}
-	if (path_on_procfs(&c->stx))
+	if (path_on_procfs(&c->stx) && !S_ISREG(c->stx.stx_mode))
 		copy_error(c, -EPERM, PATH_PROCFS_REFUSED, c->srcpath);
 	if (c->err)
 		return CS_END;
@@ -377,7 +377,7 @@ copy_on_stat_src(struct copy *c, int res)
 
 	if (res < 0)
 		copy_error(c, res, "cannot stat '%s'", c->srcpath);
-	else if (path_on_procfs(&c->stx))
+	else if ((c->proc = path_on_procfs(&c->stx)) && !S_ISREG(c->stx.stx_mode))
 		copy_error(c, -EPERM, PATH_PROCFS_REFUSED, c->srcpath);
 	else if (S_ISDIR(c->stx.stx_mode))
 		copy_error(c, -EISDIR, "omitting directory '%s'", c->srcpath);
@@ -466,6 +466,7 @@ static const struct copy_step {
 	[CS_ALLOCATE] =		{ copy_lane_allocate_op,	copy_lane_on_allocate },
 	/* The loop moves the data in lanes; a pool thread in one operation. */
 	[CS_DATA] =		{ copy_whole_data_op,		copy_lane_on_data },
+	[CS_PROC] =		{ copy_proc_op,			copy_proc_on },
 	[CS_RECHECK] =		{ copy_publish_recheck_op,	copy_publish_on_recheck },
 	[CS_TRUNCATE] =		{ copy_publish_truncate_op,	copy_publish_on_written },
 	[CS_META] =		{ copy_publish_meta_op,		copy_publish_on_written },

@@ -45,6 +45,7 @@ enum copy_state {
 	CS_CREATE,
 	CS_RESUME,	/* a checkpointed temporary taken: verified (copy_resume.c) */
 	CS_CLONE, CS_EXTENTS, CS_ALLOCATE, CS_DATA,
+	CS_PROC,	/* a file of /proc: read to its end (copy_proc.c) */
 	CS_RECHECK, CS_TRUNCATE, CS_META, CS_FSYNC,
 	CS_VERIFY,	/* --verify: read back from the disk (copy_verify.c) */
 	CS_BACKUP,	/* cp -b: what is in the way is renamed to its backup name (a
@@ -94,6 +95,7 @@ struct copy {
 	 * made, and nothing published.
 	 */
 	bool		 into;
+	bool		 proc;		/* a regular file of /proc: its size says nothing */
 	/*
 	 * update: the file in the way is compared with the source
 	 * (checksum: opened as tmpfd, then closed again if it differs),
@@ -245,6 +247,10 @@ enum copy_state copy_cp_on_stat_target(struct copy *, int);
 
 /* copy_backup.c: cp -b, what is in the way keeps a backup name (CS_BACKUP) */
 struct eop *copy_backup_op(struct copy *);
+
+/* copy_proc.c: a regular file of /proc, read to its end (CS_PROC) */
+struct eop *copy_proc_op(struct copy *);
+enum copy_state copy_proc_on(struct copy *, int);
 
 /* copy_verify.c: --verify */
 bool	copy_verify_wanted(const struct copy *);

@@ -74,6 +74,8 @@ copy_lane_plan(struct copy *c)
 	uint64_t chunk = cpd_conf->engine.chunk_size;
 	unsigned lanes = job_file_lanes(c->job);
 
+	if (c->proc && !c->job->req.attributes_only)
+		return CS_PROC;		/* its size says nothing: read to its end */
 	if (copy_lane_map_may(c))
 		return CS_ALLOCATE;
 	/* Resumed (copy_resume.c): only what the checkpoint does not hold. */

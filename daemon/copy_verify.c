@@ -202,7 +202,7 @@ copy_verify_run(struct eop *op)
 bool
 copy_verify_wanted(const struct copy *c)
 {
-	return c->job->req.verify && c->kind == K_FILE && !c->into;
+	return c->job->req.verify && c->kind == K_FILE && !c->into && !c->proc;
 }
 
 struct eop *

@@ -162,10 +162,21 @@ static struct mount {
 	uint64_t	id;
 	dev_t		dev;
 	bool		proc;
+	char		*root, *point;	/* a proc mount's, as mountinfo writes them */
 } *mounts;
 static size_t	 nmounts;
 static char	*mounts_file;	/* where they were read from */
 static bool	 mounts_stale;	/* the mount table changed since (atomic) */
+
+static void
+path_mounts_free(struct mount *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(list[i].root);
+		free(list[i].point);
+	}
+	free(list);
+}
 
 static int
 path_mounts_read(const char *mountinfo)
@@ -201,18 +212,23 @@ path_mounts_read(const char *mountinfo)
 			break;
 		}
 		list = m;
-		list[n].id = id;
-		list[n].dev = makedev(major, minor);
-		list[n++].proc = strncmp(sep + 3, "proc ", 5) == 0;
+		list[n] = (struct mount){ .id = id, .dev = makedev(major, minor),
+		    .proc = strncmp(sep + 3, "proc ", 5) == 0 };
+		if (list[n].proc && sscanf(line, "%*u %*u %*u:%*u %ms %ms", &list[n].root,
+		    &list[n].point) != 2) {
+			free(list[n].root);	/* unknown: its files are judged private */
+			list[n].root = NULL;
+		}
+		n++;
 	}
 	free(line);
 	fclose(f);
 	if (rc < 0) {
-		free(list);	/* keep the list we had, to be read again */
+		path_mounts_free(list, n);	/* keep the list we had, to be read again */
 		__atomic_store_n(&mounts_stale, true, __ATOMIC_RELAXED);
 		return rc;
 	}
-	free(mounts);
+	path_mounts_free(mounts, nmounts);
 	mounts = list;
 	nmounts = n;
 	return 0;
@@ -312,11 +328,51 @@ path_on_procfs(const struct statx *stx)
 	return proc;
 }
 
+/*
+ * Where in its proc file system the open file fd (statx stx, on a proc
+ * mount) is: fd's path as the daemon sees it (/proc/self/fd/N), less
+ * its mount's mount point, after the mount's root. Whether it is in a
+ * process's directory: a number, self or thread-self first. What
+ * cannot be told (no mount id, a mount not listed, a path that does
+ * not start where the mount is) counts as private.
+ */
+bool
+path_procfs_private(int fd, const struct statx *stx)
+{
+	char		 link[32], path[PATH_MAX], inner[PATH_MAX];
+	const char	*rest, *first;
+	size_t		 plen, flen;
+	ssize_t		 n;
+	const struct mount *m;
+	bool		 known = false;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	if (!(stx->stx_mask & STATX_MNT_ID) || (n = readlink(link, path, sizeof(path) - 1)) <= 0)
+		return true;
+	path[n] = '\0';
+	pthread_mutex_lock(&mounts_lock);
+	if ((m = path_mount(stx->stx_mnt_id)) != NULL && m->proc && m->root && m->point) {
+		plen = strcmp(m->point, "/") == 0 ? 0 : strlen(m->point);
+		rest = path + plen;
+		known = strncmp(path, m->point, plen) == 0 && (*rest == '/' || *rest == '\0') &&
+		    snprintf(inner, sizeof(inner), "%s%s", strcmp(m->root, "/") == 0 ? "" :
+		    m->root, rest) < (int)sizeof(inner);
+	}
+	pthread_mutex_unlock(&mounts_lock);
+	if (!known)
+		return true;
+	first = inner + strspn(inner, "/");
+	flen = strcspn(first, "/");
+	return (flen > 0 && strspn(first, "0123456789") == flen) ||
+	    (flen == 4 && strncmp(first, "self", 4) == 0) ||
+	    (flen == 11 && strncmp(first, "thread-self", 11) == 0);
+}
+
 void
 path_procfs_free(void)
 {
 	pthread_mutex_lock(&mounts_lock);
-	free(mounts);
+	path_mounts_free(mounts, nmounts);
 	mounts = NULL;
 	nmounts = 0;
 	free(mounts_file);

@@ -47,7 +47,15 @@ int	path_procfs_load(const char *mountinfo);
 void	path_procfs_changed(void);
 bool	path_on_procfs(const struct statx *);
 void	path_procfs_free(void);
+/*
+ * In a pool thread: whether the open file fd, on a proc mount, is in a
+ * process's directory (/proc/<pid>/, reached by /proc/self too, or by
+ * links such as /proc/net), or cannot be placed. cpd copies the other
+ * regular files of /proc (cpuinfo, sys/...), reading them to their end.
+ */
+bool	path_procfs_private(int fd, const struct statx *);
 #define PATH_PROCFS_REFUSED	"'%s' is in /proc, which cpd does not copy"
+#define PATH_PROCFS_PRIVATE	"'%s' is in a process's directory of /proc, which cpd does not copy"
 
 #define PATH_TEMP_PREFIX	".cpd-tmp."
 

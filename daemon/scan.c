@@ -190,7 +190,7 @@ scan_judge(struct job *job, const struct job_scan *s, int res)
 	}
 	if (res < 0)
 		job_fail(job, res, "cannot stat '%s'", path);
-	else if (path_on_procfs(&s->stx))
+	else if (path_on_procfs(&s->stx) && !S_ISREG(s->stx.stx_mode))
 		job_fail(job, -EPERM, PATH_PROCFS_REFUSED, path);
 	else if (S_ISDIR(s->stx.stx_mode) && !job->req.recursive)
 		job_fail(job, -EISDIR, "omitting directory '%s'", path);

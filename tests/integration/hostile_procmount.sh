@@ -5,9 +5,14 @@
 # of devices taken at start-up: a new proc mount has a device of its own.
 # On each engine, after start-up: a new proc at DIR, and cpdtest's tree
 # copy of DIR/self/fd (the daemon's open files) and plain copy of
-# DIR/self/status are refused (EPERM, "is in /proc"); then a tmpfs that
-# was copied from is unmounted and a proc mounted in its place (which may
-# get its mount id), and a copy from it is refused too.
+# DIR/self/status are refused (EPERM, "in /proc"), and so are a symlink
+# of cpdtest's to DIR/self/status, DIR/net/dev (a link into self), and
+# the daemon's directory bind-mounted elsewhere (its mount's root is
+# that directory); then a tmpfs that was copied from is unmounted and a
+# proc mounted in its place (which may get its mount id), and a copy
+# from it is refused too. A file of /proc outside the processes'
+# directories is copied, read to its end (its size says 0), as cp does:
+# DIR/cpuinfo and DIR/sys/kernel/ostype, with cat's bytes.
 . "$(dirname "$0")/../lib.sh"
 need_root "mounts proc, and runs a root daemon for the unprivileged user cpdtest"
 ensure_user cpdtest
@@ -19,7 +24,7 @@ umount "$T/probe"
 
 # procfs_refused WHAT REPLIES: the job failed with EPERM, "in /proc".
 procfs_refused() {
-	expect_job_failed "$1" "$2" EPERM "*is in /proc, which cpd does not copy*"
+	expect_job_failed "$1" "$2" EPERM "*/proc, which cpd does not copy*"
 	varlink_up || fail "$1: the daemon does not answer"
 }
 
@@ -38,6 +43,24 @@ for engine in auto fallback; do
 	r=$(varlink_as cpdtest "$(copy_msg '' "$U/status" "$D/proc/self/status")" 30)
 	procfs_refused "$engine: a copy of DIR/self/status" "$r"
 	[ ! -e "$U/status" ] || fail "$engine: the daemon's status was copied"
+	ln -s "$D/proc/self/status" "$U/link"
+	r=$(varlink_as cpdtest "$(copy_msg '' "$U/status" "$U/link")" 30)
+	procfs_refused "$engine: a copy through a symlink to DIR/self/status" "$r"
+	r=$(varlink_as cpdtest "$(copy_msg '' "$U/dev" "$D/proc/net/dev")" 30)
+	procfs_refused "$engine: a copy of DIR/net/dev" "$r"
+	mount --bind "$D/proc/$pid" "$D/q"
+	r=$(varlink_as cpdtest "$(copy_msg '' "$U/status" "$D/q/status")" 30)
+	procfs_refused "$engine: a copy of the daemon's directory bind-mounted" "$r"
+	umount "$D/q"
+	[ ! -e "$U/status" ] && [ ! -e "$U/dev" ] || fail "$engine: a process's file was copied"
+	# Outside the processes' directories: copied, to the end.
+	for f in cpuinfo sys/kernel/ostype; do
+		r=$(varlink_as cpdtest "$(copy_msg '' "$U/${f##*/}" "$D/proc/$f")" 30)
+		expect_eq "$engine: a copy of DIR/$f" "$(jfield parameters.job.state <<<"$r")" done
+		expect_eq "$engine: DIR/$f, copied" "$(grep -v MHz "$U/${f##*/}" | md5sum)" \
+			"$(grep -v MHz "$D/proc/$f" | md5sum)"
+		[ -s "$U/${f##*/}" ] || fail "$engine: DIR/$f copied empty"
+	done
 	umount "$D/proc"
 
 	# A mount the daemon has seen, gone, and proc in its place.
