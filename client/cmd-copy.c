@@ -262,13 +262,13 @@ cmd_copy_cp_params(struct client *c, struct json_object *params)
 		json_object_object_add(params, VOCAB_FOLLOW_SOURCES, json_object_new_boolean(1));
 	if (c->deref == 'L' && (c->recursive || c->archive))
 		json_object_object_add(params, VOCAB_FOLLOW_LINKS, json_object_new_boolean(1));
-	/* cp -l, -s fail on an existing file, unless -f or --remove-destination. */
+	/* cp -l, -s fail on an existing file, unless -f, --remove-destination or -b. */
 	if (c->symlink)
 		json_object_object_add(params, VOCAB_SYMLINK, json_object_new_boolean(1));
 	else if (c->hard_link)
 		json_object_object_add(params, VOCAB_LINK, json_object_new_boolean(1));
 	if (c->hard_link || c->symlink) {
-		if (!c->force && !c->remove_destination)
+		if (!c->force && !c->remove_destination && !c->backup_suffix)
 			json_object_object_add(params, VOCAB_NO_CLOBBER,
 			    json_object_new_boolean(1));
 	}

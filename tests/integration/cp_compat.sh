@@ -202,6 +202,8 @@ ROWS=(
 	"m|-l src/f src/hl"	# the link is there already: nothing to do, exit 0
 	"m|-fl src/f src/hl"
 	"m|-bl src/f src/hl"
+	"m|-bl src/g dst/f"	# -b: what is in the way is kept, so it is replaced
+	"m|-bl src/f src/ln"
 	"m|-l src/f src/f"
 	# dst/./f in the way: named as cp names it, with src/./f (cp goes on
 	# with the other files, cpd stops: the trees differ)
