@@ -457,6 +457,8 @@ int		 cp_ask(struct client *);
 /* The paths to send for c->names (malloc'd); -1 without memory. */
 int		 cp_sent_paths(struct client *, char ***srcs, char **dest);
 void		 cp_sent_free(int nsrc, char **srcs, char *dest);
+/* -s: whether the links are to be relative (cp's relative sources, in the working directory). */
+bool		 cp_symlink_relative(const struct client *);
 /* The PRESERVE_BIT()s to send, or -1 to leave it to the daemon. */
 int		 cp_preserve(const struct client *);
 /* Print cp -v's line for a Change's path. */

@@ -265,6 +265,8 @@ cmd_copy_cp_params(struct client *c, struct json_object *params)
 	/* cp -l, -s fail on an existing file, unless -f, --remove-destination or -b. */
 	if (c->symlink)
 		json_object_object_add(params, VOCAB_SYMLINK, json_object_new_boolean(1));
+	if (cp_symlink_relative(c))
+		json_object_object_add(params, VOCAB_SYMLINK_RELATIVE, json_object_new_boolean(1));
 	else if (c->hard_link)
 		json_object_object_add(params, VOCAB_LINK, json_object_new_boolean(1));
 	if (c->hard_link || c->symlink) {

@@ -435,6 +435,36 @@ cp_sent_paths(struct client *c, char ***srcs, char **dest)
 	return 0;
 }
 
+/* A path as written, its leading "./"s left out: "" for "." itself. */
+static const char *
+cp_undotted(const char *p)
+{
+	while (p[0] == '.' && (p[1] == '/' || p[1] == '\0'))
+		p += 1 + strspn(p + 1, "/");
+	return p;
+}
+
+/*
+ * cp -s with relative sources writes them as given, which is right only
+ * in the working directory: there the links are made relative (the
+ * daemon's symlink_relative, the same path as written). Elsewhere cp
+ * refuses; cpd makes absolute links (cpd-client(1)).
+ */
+bool
+cp_symlink_relative(const struct client *c)
+{
+	const struct cp_names	*nm = &c->names;
+	const char		*d = cp_undotted(nm->user_dest);
+
+	if (!c->symlink || c->recursive || c->archive)
+		return false;
+	for (int i = 0; i < nm->nsrc; i++)
+		if (nm->user[i][0] == '/')
+			return false;
+	/* Into ".", or a name with no directory before it. */
+	return nm->into_dir ? d[0] == '\0' : d[0] != '\0' && strchr(d, '/') == NULL;
+}
+
 void
 cp_sent_free(int nsrc, char **srcs, char *dest)
 {

@@ -4,6 +4,7 @@
  * kept), and -d's symlink onto the very file it leads to (refused).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,13 +12,29 @@
 #include "engine.h"
 #include "item.h"
 #include "job.h"
+#include "path.h"
 
-/* cp -s: the source is not read, only named (c->target); 0 or -ENOMEM, reported. */
+/*
+ * cp -s: the source is not read, only named (c->target): by its path,
+ * or (symlink_relative) by its path from the link's directory; 0 or
+ * -errno, reported.
+ */
 int
 copy_cp_symlink(struct copy *c)
 {
+	char	dir[PATH_MAX];
+	int	rc = 0;
+
 	c->kind = K_SYMLINK;
-	if ((c->target = strdup(c->srcpath)) == NULL) {
+	if (!c->job->req.symlink_relative)
+		c->target = strdup(c->srcpath);
+	else if ((c->target = malloc(PATH_MAX)) != NULL &&
+	    ((rc = path_dirname(c->dstpath, dir, sizeof(dir))) < 0 ||
+	    (rc = path_relative(dir, c->srcpath, c->target, PATH_MAX)) < 0)) {
+		copy_error(c, rc, "cannot make a relative path to '%s' from '%s'", c->srcpath, dir);
+		return rc;
+	}
+	if (c->target == NULL) {
 		copy_error(c, -ENOMEM, "cannot copy '%s'", c->srcpath);
 		return -ENOMEM;
 	}

@@ -380,6 +380,56 @@ path_procfs_free(void)
 	pthread_mutex_unlock(&mounts_lock);
 }
 
+/* The next component of *p (slashes skipped): its length, *p at its start. */
+static size_t
+path_component(const char **p)
+{
+	*p += strspn(*p, "/");
+	return strcspn(*p, "/");
+}
+
+int
+path_relative(const char *dir, const char *to, char *out, size_t outlen)
+{
+	const char	*d = dir, *t = to;
+	size_t		 dl, tl, len = 0;
+
+	if (dir[0] != '/' || to[0] != '/')
+		return -EINVAL;
+	/* The components both begin with. */
+	for (;;) {
+		const char *d2 = d, *t2 = t;
+
+		dl = path_component(&d2);
+		tl = path_component(&t2);
+		if (dl == 0 || dl != tl || strncmp(d2, t2, dl) != 0)
+			break;
+		d = d2 + dl;
+		t = t2 + tl;
+	}
+	out[0] = '\0';
+	/* Up from what is left of dir, then down to what is left of to. */
+	while ((dl = path_component(&d)) > 0) {
+		if (len + 3 >= outlen)
+			return -ENAMETOOLONG;
+		memcpy(out + len, "../", 4);
+		len += 3;
+		d += dl;
+	}
+	t += strspn(t, "/");
+	if (len + strlen(t) >= outlen)
+		return -ENAMETOOLONG;
+	strcpy(out + len, t);
+	len += strlen(t);
+	if (len == 0 && outlen < 2)
+		return -ENAMETOOLONG;
+	if (len == 0)		/* to is dir itself */
+		strcpy(out, ".");
+	else if (out[len - 1] == '/')	/* above it: "../.." */
+		out[len - 1] = '\0';
+	return 0;
+}
+
 char *
 path_join(const char *dir, const char *name)
 {

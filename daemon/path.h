@@ -17,6 +17,13 @@ bool	path_trailing_slash(const char *path);
 bool	path_is_dot(const char *path);
 /* dir/name, malloc'ed (trailing slashes of dir dropped); NULL without memory. */
 char	*path_join(const char *dir, const char *name);
+/*
+ * The path of to relative to the directory dir (both absolute), taken
+ * as written: their common leading components left out, a "../" for
+ * each of dir's others ("a/../b" is not resolved, nor a symlink).
+ * 0, -EINVAL (a relative one), -ENAMETOOLONG.
+ */
+int	path_relative(const char *dir, const char *to, char *out, size_t outlen);
 /* ".cpd-tmp.<job>.<random>": the hidden name data is written under. */
 void	path_temp_name(char *out, size_t outlen, uint64_t job, uint64_t rnd);
 /* The same with a random number of its own. */

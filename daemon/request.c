@@ -268,12 +268,18 @@ request_cp(struct json_object *params, struct job_request *req, const char **bad
 	    (rc = request_bool(params, *bad = VOCAB_FOLLOW_SOURCES, &req->follow_sources)) < 0 ||
 	    (rc = request_bool(params, *bad = VOCAB_FOLLOW_LINKS, &req->follow_links)) < 0 ||
 	    (rc = request_bool(params, *bad = VOCAB_SYMLINK, &req->symlink)) < 0 ||
+	    (rc = request_bool(params, *bad = VOCAB_SYMLINK_RELATIVE,
+	    &req->symlink_relative)) < 0 ||
 	    (rc = request_bool(params, *bad = VOCAB_FORCE, &req->force)) < 0 ||
 	    (rc = request_word(params, *bad = VOCAB_SPARSE, vocab_sparse_parse, &sparse)) < 0 ||
 	    (rc = request_bool(params, *bad = VOCAB_ATTRIBUTES_ONLY, &req->attributes_only)) < 0 ||
 	    (*bad = VOCAB_BACKUP_SUFFIX, rc = request_suffix(params, req)) < 0 ||
 	    (rc = request_word(params, *bad = VOCAB_BACKUP, vocab_backup_parse, &backup)) < 0)
 		return rc;
+	if (req->symlink_relative && !req->symlink) {
+		*bad = VOCAB_SYMLINK_RELATIVE;
+		return -EINVAL;
+	}
 	req->backup = (enum backup_mode)backup;
 	req->sparse = (enum sparse_mode)sparse;
 	return 0;
@@ -415,6 +421,8 @@ request_to_json(const struct job_request *req, struct json_object *o)
 	    json_object_new_boolean(req->follow_sources));
 	json_object_object_add(o, VOCAB_FOLLOW_LINKS, json_object_new_boolean(req->follow_links));
 	json_object_object_add(o, VOCAB_SYMLINK, json_object_new_boolean(req->symlink));
+	json_object_object_add(o, VOCAB_SYMLINK_RELATIVE,
+	    json_object_new_boolean(req->symlink_relative));
 	json_object_object_add(o, VOCAB_FORCE, json_object_new_boolean(req->force));
 	json_object_object_add(o, VOCAB_SPARSE, json_object_new_string(vocab_sparse_name(req->sparse)));
 	json_object_object_add(o, VOCAB_ATTRIBUTES_ONLY,

@@ -60,6 +60,7 @@ struct job_request {
 	bool		  follow_sources;	/* cp -H: a symlink given as a source is followed */
 	bool		  follow_links;	/* cp -L: every symlink is followed, in a tree too */
 	bool		  symlink;	/* cp -s: files are symlinks to their sources */
+	bool		  symlink_relative;	/* by a path relative to the link's directory */
 	bool		  force;	/* cp -f: with backups, a file copied onto itself */
 	enum sparse_mode  sparse;	/* cp --sparse */
 	bool		  attributes_only;	/* cp --attributes-only: no data copied */

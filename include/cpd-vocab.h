@@ -119,6 +119,7 @@ static const char *const vocab_methods[M_COUNT] = {
 #define VOCAB_FOLLOW_SOURCES	"follow_sources"
 #define VOCAB_FOLLOW_LINKS	"follow_links"
 #define VOCAB_SYMLINK		"symlink"
+#define VOCAB_SYMLINK_RELATIVE	"symlink_relative"
 #define VOCAB_FORCE		"force"
 #define VOCAB_SPARSE		"sparse"
 #define VOCAB_ATTRIBUTES_ONLY	"attributes_only"

@@ -367,17 +367,25 @@ for opt in --copy-contents --debug; do
 	[ ! -e newfile ] || fail "copy $opt: made newfile"
 done
 
-# -s: a symlink to the source by its absolute path (cp writes it as given),
-# an existing file an error without -f, the source itself "the same file".
+# -s: in the working directory, a relative source as cp writes it (before,
+# always the absolute path); elsewhere, where cp refuses a relative one,
+# and in a tree, by the absolute path. An existing file an error without
+# -f, the source itself "the same file".
 "$CLIENT" copy -s src/f sf || fail "-s: failed"
-expect_eq "-s: the link" "$(readlink sf)" "$T/cpd/src/f"
+expect_eq "-s: the link" "$(readlink sf)" src/f
+"$CLIENT" copy -s ../cpd/src/g ./sg || fail "-s ../: failed"
+expect_eq "-s ../: the link" "$(readlink sg)" ../cpd/src/g
+"$CLIENT" copy -s src/f src/g . || fail "-s into .: failed"
+expect_eq "-s into .: the links" "$(readlink f) $(readlink g)" "src/f src/g"
+"$CLIENT" copy -s src/f dst/sf || fail "-s into dst: failed"
+expect_eq "-s into dst: the link" "$(readlink dst/sf)" "$T/cpd/src/f"
 rc=0
 "$CLIENT" copy -s src/g sf 2>"$T/err" || rc=$?
 expect_eq "-s onto a file: exit" "$rc" 1
 expect_eq "-s onto a file: the message" "$(cat "$T/err")" \
     "cpd-client: cannot create symbolic link 'sf' to 'src/g': File exists"
 "$CLIENT" copy -sf src/g sf || fail "-sf: failed"
-expect_eq "-sf: the link" "$(readlink sf)" "$T/cpd/src/g"
+expect_eq "-sf: the link" "$(readlink sf)" src/g
 rc=0
 "$CLIENT" copy -s src/f src/f 2>/dev/null || rc=$?
 expect_eq "-s onto the source: exit" "$rc" 1

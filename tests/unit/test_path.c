@@ -97,6 +97,37 @@ test_trailing_slash(void **state)
 	assert_false(path_trailing_slash("/"));
 }
 
+/* rel DIR TO: path_relative's answer, or its error as "E<n>". */
+static const char *
+rel(const char *dir, const char *to)
+{
+	static char	out[64];
+	int		rc = path_relative(dir, to, out, sizeof(out));
+
+	if (rc < 0)
+		snprintf(out, sizeof(out), "E%d", -rc);
+	return out;
+}
+
+static void
+test_relative(void **state)
+{
+	(void)state;
+	assert_string_equal(rel("/w", "/w/foo"), "foo");
+	assert_string_equal(rel("/w/", "/w//foo"), "foo");
+	assert_string_equal(rel("/w/d", "/w/foo"), "../foo");
+	assert_string_equal(rel("/w", "/w/../x/foo"), "../x/foo");	/* as written */
+	assert_string_equal(rel("/a/b/c", "/a/x/y"), "../../x/y");
+	assert_string_equal(rel("/", "/etc/passwd"), "etc/passwd");
+	assert_string_equal(rel("/w/foo", "/w/foo"), ".");
+	assert_string_equal(rel("/w/a/b", "/w"), "../..");
+	assert_string_equal(rel("/ab", "/a/b"), "../a/b");	/* components, not bytes */
+	assert_string_equal(rel("w", "/w/foo"), "E22");
+	assert_string_equal(rel("/w", "w/foo"), "E22");
+	assert_string_equal(rel("/w", "/w/0123456789012345678901234567890123456789012345678901234567890123456789"),
+	    "E36");
+}
+
 static void
 test_temp_name(void **state)
 {
@@ -317,6 +348,7 @@ main(void)
 		cmocka_unit_test(test_dirname),
 		cmocka_unit_test(test_trailing_slash),
 		cmocka_unit_test(test_is_dot),
+		cmocka_unit_test(test_relative),
 		cmocka_unit_test(test_temp_name),
 		cmocka_unit_test(test_procfs),
 		cmocka_unit_test(test_remove_tree),
