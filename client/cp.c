@@ -454,10 +454,11 @@ bool
 cp_symlink_relative(const struct client *c)
 {
 	const struct cp_names	*nm = &c->names;
-	const char		*d = cp_undotted(nm->user_dest);
+	const char		*d;
 
-	if (!c->symlink || c->recursive || c->archive)
+	if (!c->symlink || c->recursive || c->archive || nm->user_dest == NULL)
 		return false;
+	d = cp_undotted(nm->user_dest);
 	for (int i = 0; i < nm->nsrc; i++)
 		if (nm->user[i][0] == '/')
 			return false;

@@ -149,7 +149,12 @@ for engine in io_uring fallback; do
 	DAEMON_PID=
 	[ -e "$left" ] || fail "$engine: the crash left no temporary"
 	start_daemon_raw -E "$engine"
-	for _ in $(seq 100); do [ ! -e "$left" ] && break; sleep 0.05; done
+	# (The clean-up logs what it did after doing it: wait for both.)
+	for _ in $(seq 100); do
+		[ ! -e "$left" ] && grep -q "job $id: removed 1 leftover temporary" "$DAEMON_LOG" &&
+			break
+		sleep 0.05
+	done
 	[ ! -e "$left" ] || fail "$engine: the temporary $left of the crashed job was not removed"
 	grep -q "job $id: removed 1 leftover temporary" "$DAEMON_LOG" ||
 		fail "$engine: the log does not say job $id's temporary was removed"
