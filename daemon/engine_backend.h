@@ -27,6 +27,8 @@ int	eop_fault(enum eop_type);
  * had, else 0.
  */
 int	eop_fault_lane(void);
+/* EOP_META's work, in a pool thread (engine_meta.c): 0 or -errno. */
+int	engine_meta_apply(struct eop *);
 /* The pool's share of engine_confine(): where its threads do bulk work. */
 void	engine_thread_confine(const cpu_set_t *bulk, const cpu_set_t *other);
 
