@@ -73,16 +73,24 @@ copy_cp_stat_target_op(struct copy *c)
 /*
  * cp -d symlink file, where the symlink leads to that file: the link in
  * its place would lead to itself and the file's data would be gone. cp
- * refuses it as "the same file", unless a backup keeps the file.
+ * refuses it as "the same file", unless a backup keeps the file; with
+ * -l it has nothing to do. Another file in the way of -l without -f
+ * stays, and the copy fails (no_clobber).
  */
 enum copy_state
 copy_cp_on_stat_target(struct copy *c, int res)
 {
+	const struct job_request *req = &c->job->req;
+
 	if (res == 0 && c->ttx.stx_ino == c->dstx.stx_ino &&
 	    c->ttx.stx_dev_major == c->dstx.stx_dev_major &&
 	    c->ttx.stx_dev_minor == c->dstx.stx_dev_minor) {
+		if (req->hard_link) {
+			c->kept = true;
+			return CS_END;
+		}
 		copy_error(c, -EINVAL, "'%s' and '%s' are the same file", c->srcpath, c->dstpath);
 		return CS_END;
 	}
-	return CS_CREATE;
+	return req->hard_link && req->no_clobber ? copy_dst_kept(c) : CS_CREATE;
 }

@@ -117,25 +117,33 @@ copy_dst_kept(struct copy *c)
 }
 
 /*
- * cp -l of a tree, a symlink in the way of a symlink (recreated, not
- * linked: cpd-client(1)): one with the source's target is what an
- * earlier run made, kept as cp keeps the link it made (copy_update_link).
+ * cp -l, a symlink source (recreated, not linked: cpd-client(1)) and in
+ * the way a symlink with the source's target (what an earlier run made,
+ * kept as cp keeps the link it made: copy_update_link), or the very file
+ * the source leads to (copy_cp_on_stat_target): nothing to do. Looked at
+ * before no_clobber refuses what is in the way.
  */
 static bool
 copy_dst_symlink_again(const struct copy *c)
 {
-	return c->job->req.hard_link && c->kind == K_SYMLINK && S_ISLNK(c->dstx.stx_mode);
+	return c->job->req.hard_link && c->kind == K_SYMLINK &&
+	    (S_ISLNK(c->dstx.stx_mode) || S_ISREG(c->dstx.stx_mode));
 }
 
 /*
  * cp -l, and in the way is the source's own inode (a name linked by an
  * earlier run, as a re-run of cp -al finds every file, or the source
  * itself): what the link would make is there already. cp does nothing
- * and succeeds; so does cpd, with -f or -b too.
+ * and succeeds; so does cpd, with -f or -b too (but cp -bfl F F).
  */
 static bool
 copy_dst_is_linked(const struct copy *c)
 {
+	const struct job_request *req = &c->job->req;
+
+	/* cp -bfl F F: F is kept under its backup name, and linked again. */
+	if (req->backup_suffix && req->force && strcmp(c->srcpath, c->dstpath) == 0)
+		return false;
 	return c->kind == K_HARDLINK && c->link_to == NULL && !c->dst_link &&
 	    c->dstx.stx_ino == c->stx.stx_ino && c->dstx.stx_dev_major == c->stx.stx_dev_major &&
 	    c->dstx.stx_dev_minor == c->stx.stx_dev_minor;
@@ -154,9 +162,12 @@ static bool
 copy_dst_same_file_ok(const struct copy *c)
 {
 	const struct job_request *req = &c->job->req;
-	bool two_names = c->stx.stx_nlink > 1 && strcmp(c->srcpath, c->dstpath) != 0;
+	bool same_name = strcmp(c->srcpath, c->dstpath) == 0;
+	bool two_names = c->stx.stx_nlink > 1 && !same_name;
+	/* One link and two paths: a symlink given as the source leads to the file. */
+	bool through_link = c->stx.stx_nlink <= 1 && !same_name && !c->dst_link;
 
-	return c->kind == K_FILE && ((req->backup_suffix && req->force) ||
+	return c->kind == K_FILE && ((req->backup_suffix && req->force && !through_link) ||
 	    ((req->backup_suffix || req->remove_destination) && two_names));
 }
 

@@ -203,6 +203,9 @@ ROWS=(
 	"m|-fl src/f src/hl"
 	"m|-bl src/f src/hl"
 	"m|-bl src/g dst/f"	# -b: what is in the way is kept, so it is replaced
+	"m|-bf src/f src/ln"	# a symlink in the way is backed up and replaced
+	"m|-bfl src/g src/g"	# the file is backed up and linked again
+	"m|-dl src/ln src/f"	# the symlink leads to the file: nothing to do
 	"m|-bl src/f src/ln"
 	"m|-l src/f src/f"
 	# dst/./f in the way: named as cp names it, with src/./f (cp goes on
