@@ -452,8 +452,13 @@ int		 cp_operands(struct client *, const struct cmd_entry *, int argc,
 		     char **argv);
 /* cp's warning for a source given twice into a directory (copied once). */
 void		 cp_warn_twice(const struct client *);
-/* -i: ask about each source's file in the way, drop those answered no; an exit status. */
+/*
+ * -i: ask about each source's file in the way, drop those answered no
+ * (in a tree: exclude them); an exit status (cp_ask.c).
+ */
 int		 cp_ask(struct client *);
+/* The last component of path, trailing slashes ignored: its start and length. */
+const char	*cp_base(const char *path, size_t *len);
 /* The paths to send for c->names (malloc'd); -1 without memory. */
 int		 cp_sent_paths(struct client *, char ***srcs, char **dest);
 void		 cp_sent_free(int nsrc, char **srcs, char *dest);

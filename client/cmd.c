@@ -65,7 +65,7 @@ static const char cmd_copy_help_text[] =
 "  -f, --force           accepted: an existing file is always replaced (renamed\n"
 "                        over, so it need not be writable)\n"
 "  -H                    follow symlinks given as sources, also with -R\n"
-"  -i, --interactive     ask before replacing a file (not with -R or -a)\n"
+"  -i, --interactive     ask before replacing a file\n"
 "  -L, --dereference     follow all symlinks: those given (a plain copy does)\n"
 "                        and, with -R, those in the tree\n"
 "  -n, --no-clobber      keep existing files: skip them, exit 0 (cp 9.1)\n"

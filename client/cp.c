@@ -23,7 +23,6 @@ static const struct {
 	{ CP_DEBUG, "--debug", "cp's debugging output" },
 };
 
-static const char *cp_base(const char *, size_t *);
 
 /* SELinux is there: then -Z would have to mean something. */
 static bool
@@ -317,55 +316,6 @@ cp_operands(struct client *c, const struct cmd_entry *cmd, int argc, char **argv
 }
 
 /*
- * cp -i: the user is asked about each file in the way, on the terminal
- * (stderr and stdin), before the copy is sent; the sources answered no
- * are left out. Asked here, not by the daemon, which has no way to ask:
- * so only for the sources given, not for the files of a tree (-R -i is
- * refused), and a file that appears after its question is replaced
- * unasked.
- */
-int
-cp_ask(struct client *c)
-{
-	struct cp_names	*nm = &c->names;
-	char		*dst, line[64], **kept;
-	const char	*base;
-	struct stat	 st;
-	size_t		 len;
-	int		 n = 0;
-
-	if (c->recursive || c->archive)
-		return client_error(CLIENT_EXIT_USAGE, "option '-i' is not supported with -R "
-		    "or -a (the daemon cannot ask about the files of a tree); see cpd-client(1)");
-	if ((kept = calloc((size_t)nm->nsrc + 1, sizeof(*kept))) == NULL)
-		return client_error(CLIENT_EXIT_FAIL, "out of memory");
-	for (int i = 0; i < nm->nsrc; i++) {
-		base = cp_base(nm->user[i], &len);
-		if (nm->into_dir ? asprintf(&dst, "%s%s%.*s", nm->user_dest,
-		    nm->user_dest[strlen(nm->user_dest) - 1] == '/' ? "" : "/", (int)len, base) < 0 :
-		    (dst = strdup(nm->user_dest)) == NULL) {
-			free(kept);
-			return client_error(CLIENT_EXIT_FAIL, "out of memory");
-		}
-		if (lstat(dst, &st) == 0 && !S_ISDIR(st.st_mode)) {
-			fprintf(stderr, "cpd-client: overwrite '%s'? ", dst);
-			fflush(stderr);
-			if (fgets(line, sizeof(line), stdin) == NULL || (line[0] != 'y' && line[0] != 'Y')) {
-				free(dst);
-				continue;
-			}
-		}
-		free(dst);
-		kept[n++] = nm->user[i];
-	}
-	/* The kept ones stand where the sources stood: argv outlives them. */
-	memcpy(nm->user, kept, (size_t)n * sizeof(*kept));
-	nm->nsrc = n;
-	free(kept);
-	return CLIENT_EXIT_OK;
-}
-
-/*
  * cp's warning for a file or directory given twice into a directory: the
  * daemon copies it once (scan.c), and cannot warn. Told from the same
  * name and the same file, looked at as the daemon does (a symlink given
@@ -489,8 +439,7 @@ cp_join(const char *a, const char *b)
 	return out;
 }
 
-/* The last component of path, trailing slashes ignored: its start and length. */
-static const char *
+const char *
 cp_base(const char *path, size_t *len)
 {
 	size_t e = strlen(path), s;
@@ -705,6 +654,10 @@ cp_wording(const struct client *c, const char *mapped)
 		/* The destination's directory, named by its parent. */
 		r = asprintf(&out, "cannot create %s '%s': %s", cp_is_dir(nm->user[0]) ?
 		    "directory" : "regular file", nm->user_dest, why);
+	else if (strncmp(mapped, "cannot overwrite directory '", 28) == 0 && tail &&
+	    tail - mapped > 41 && strncmp(tail - 13, "' with a file", 13) == 0)
+		/* In a tree: cp's words, without the errno's. */
+		r = asprintf(&out, "%.*s' with non-directory", (int)(tail - mapped - 13), mapped);
 	else if (strncmp(mapped, "cannot copy a directory to '", 28) == 0 && nm->nsrc == 1 &&
 	    strcmp(why, strerror(ENOTDIR)) == 0)
 		r = asprintf(&out, "cannot overwrite non-directory '%s' with directory '%s'",

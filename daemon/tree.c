@@ -770,6 +770,8 @@ tree_start(struct job *job, struct item *it)
 	/* The item's storage goes; the source name is the destination name
 	 * in a tree, and a top-level source is the job's own string. */
 	n->src = it->parent ? n->name : it->src;
+	/* SRC/.: its entries' paths for the filters start below it (rsync's). */
+	n->contents_root = it->parent == NULL && path_is_dot(it->src);
 	free(it);
 	tree_admit(n);
 }

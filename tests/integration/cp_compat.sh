@@ -332,8 +332,7 @@ for args in "src/f dst/f src/empty" "--backup src/f src/sub/../f src/empty"; do
 	[ -z "$(ls -A "$T/dup/src/empty")" ] || fail "$args: a copy was made"
 done
 
-# -i: asked about each file in the way (not in a tree), as cp; the answer
-# read from stdin. The exit status, -v's lines and the file as cp's.
+# -i: asked about each file in the way, as cp; the answer read from stdin. The exit status, -v's lines and the file as cp's.
 for args in "-vi src/f dst/f" "-vni src/f dst/f" "-vin src/f dst/f" "-vfi src/f dst/f" \
     "-vi src/f src/g dst"; do
 	for answer in y n; do
@@ -352,11 +351,51 @@ for args in "-vi src/f dst/f" "-vni src/f dst/f" "-vin src/f dst/f" "-vfi src/f 
 			fail "$args: no question: $(cat "$T/icpd.err")"
 	done
 done
-mk "$T/icpd"
-rc=0
-(cd "$T/icpd" && echo y | "$CLIENT" copy -iR src dst 2>"$T/icpd.err") || rc=$?
-expect_eq "-iR: exit" "$rc" 2
-grep -q "not supported" "$T/icpd.err" || fail "-iR: $(cat "$T/icpd.err")"
+# -i in a tree: each of its files in the way is asked about (the client
+# walks the tree; an answer other than y leaves the file out), as cp asks.
+# A copy of src made before, its files changed, one named with wildcards.
+# (Refused before: exit 2.)
+# imk DIR: that tree.
+imk() {
+	mk "$1"
+	printf 'w\n' >"$1/src/sub/w*[x]?"
+	cp -R "$1/src" "$1/dst/"
+	find "$1/dst/src" -type f -exec sh -c 'echo old >"$1"' _ {} \;
+}
+# ilist DIR: DIR's entries, with each file's content's sum.
+ilist() { (cd "$1" && find . -printf '%p %y ' \( -type f -exec md5sum {} \; \) -o -printf '\n' | sort); }
+for args in "-iR src dst" "-ai src dst" "-iR src/. dst/src" "-iR src/sub dst/src"; do
+	for answer in y n; do
+		imk "$T/icp"; imk "$T/icpd"
+		rc=0
+		# shellcheck disable=SC2086
+		(cd "$T/icp" && yes $answer | cp $args 2>"$T/icp.err") || rc=$?
+		rcd=0
+		# shellcheck disable=SC2086
+		(cd "$T/icpd" && yes $answer | "$CLIENT" copy $args 2>"$T/icpd.err") || rcd=$?
+		expect_eq "$args, answered $answer: exit" "$rcd" "$rc"
+		expect_eq "$args, answered $answer: the questions" \
+			"$(grep -o "overwrite '[^']*'?" "$T/icpd.err" | sort)" \
+			"$(grep -o "overwrite '[^']*'?" "$T/icp.err" | sort)"
+		expect_eq "$args, answered $answer: dst" "$(ilist "$T/icpd/dst")" "$(ilist "$T/icp/dst")"
+	done
+done
+# A directory where the tree has a file (coreutils' cp-i): answered n,
+# nothing to do, exit 0; y, cp's refusal.
+for answer in n y; do
+	for which in cp cpd; do
+		tool=cp
+		[ $which = cp ] || tool="$CLIENT copy"
+		rm -rf "$T/idir" && mkdir -p "$T/idir/a" "$T/idir/b/a/c" && touch "$T/idir/a/c"
+		rc=0
+		# shellcheck disable=SC2086
+		(cd "$T/idir" && echo $answer | $tool -iR a b 2>"$T/idir.err") || rc=$?
+		echo "$rc $(sed 's/^cpd-client:/cp:/; s/? cpd-client:/? cp:/' "$T/idir.err")" >"$T/idir.$which"
+		[ -d "$T/idir/b/a/c" ] || fail "-iR a b, answered $answer: b/a/c replaced"
+	done
+	expect_eq "-iR a b, answered $answer: exit and messages" "$(cat "$T/idir.cpd")" \
+		"$(cat "$T/idir.cp")"
+done
 
 # Refused, never taken for something else: exit 2, "not supported", nothing made.
 mk "$T/cpd"

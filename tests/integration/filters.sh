@@ -4,7 +4,8 @@
 # with the same rule, from a tree whose names the patterns are about:
 # "*", "**", "?", classes (ranges, negation, "]" first, [:alpha:]),
 # escapes, anchored and unanchored paths with "/" inside, a trailing "/",
-# "d/***". The filter logic is the engine's no matter: one engine. One
+# "d/***", and SRC/. (its paths start below it). The filter logic is the
+# engine's no matter: one engine. One
 # difference is rsync's own: a source named on the command line is
 # copied whatever the rules (rsync filters it too), checked last.
 . "$(dirname "$0")/../lib.sh"
@@ -20,14 +21,15 @@ done
 start_daemon
 
 names() { (cd "$1" && find . -mindepth 1 | sort); }
+SRC=$S		# what is copied: SRC or SRC/.
 
 n=0
 check() {	# RULE OPTIONS...
 	n=$((n + 1))
 	rm -rf "$T/r" "$T/c"
 	mkdir "$T/r" "$T/c"
-	rsync -r "$@" "$S" "$T/r/" || fail "rsync $* failed (test problem)"
-	out=$("$CLIENT" copy -r "$@" "$S" "$T/c/" 2>&1) || fail "cpd-client copy -r $*: $out"
+	rsync -r "$@" "$SRC" "$T/r/" || fail "rsync $* failed (test problem)"
+	out=$("$CLIENT" copy -r "$@" "$SRC" "$T/c/" 2>&1) || fail "cpd-client copy -r $*: $out"
 	[ "$(names "$T/r")" = "$(names "$T/c")" ] || fail "$*: cpd and rsync copy other names:
 $(diff <(names "$T/r") <(names "$T/c"))"
 }
@@ -41,6 +43,13 @@ done
 check --include=keep.o --exclude='*.o'
 check --include='*/' --include='*.tmp' --exclude='*'
 check --exclude='/src/*/' --include='*'
+# SRC/.: the paths start below SRC (they started with "./": "/a.o" matched
+# nothing, "/./a.o" did).
+SRC=$S/.
+for p in '/a.o' '/a/b.tmp' '/src/a.o' '/*/' 'a/b/**' '/x/ab/c'; do
+	check "--exclude=$p"
+done
+SRC=$S
 
 # The source itself is not filtered (rsync would leave it out).
 rm -rf "$T/c"
