@@ -182,8 +182,11 @@ identity_checked(struct eop *op, int res)
 	identity_free(c);
 }
 
-/* Look the owner up, then(job) (may be NULL) if the verdict is that it is who it was. */
-static void
+/*
+ * Look the owner up, then(job) (may be NULL) if the verdict is that it
+ * is who it was. -ENOMEM: nothing started.
+ */
+static int
 identity_start(struct job *job, void (*then)(struct job *), bool at_submit)
 {
 	const struct cred	*cr = job->cred;
@@ -195,9 +198,7 @@ identity_start(struct job *job, void (*then)(struct job *), bool at_submit)
 	    (job->identity_name && (c->name = strdup(job->identity_name)) == NULL)) {
 		if (c)
 			identity_free(c);
-		job_fail(job, -ENOMEM, "cannot look up the owner, uid %u", (unsigned)cr->uid);
-		identity_wind_down(job);
-		return;
+		return -ENOMEM;
 	}
 	c->job = job;
 	c->then = then;
@@ -217,13 +218,15 @@ identity_start(struct job *job, void (*then)(struct job *), bool at_submit)
 	job->active++;
 	job->identity_checks++;
 	engine_submit(op);
+	return 0;
 }
 
+/* Without memory no note is taken: the start looks the owner up as after a restart. */
 void
 identity_note(struct job *job)
 {
 	if (!cred_is_self(job->cred))
-		identity_start(job, NULL, true);
+		(void)identity_start(job, NULL, true);
 }
 
 void
@@ -233,6 +236,9 @@ identity_check(struct job *job, void (*then)(struct job *))
 		then(job);
 	else if (job->identity_noting)	/* submitted just now: that lookup's verdict */
 		job->identity_noting->then = then;
-	else
-		identity_start(job, then, false);
+	else if (identity_start(job, then, false) < 0) {
+		job_fail(job, -ENOMEM, "cannot look up the owner, uid %u",
+		    (unsigned)job->cred->uid);
+		identity_wind_down(job);
+	}
 }
