@@ -10,10 +10,13 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "cred.h"
@@ -471,6 +474,106 @@ scan_queue_sources(struct job *job)
 }
 
 /*
+ * cp refuses to copy a directory into itself before it copies anything:
+ * the destination directory is the source, or lies inside it. The walk
+ * sees it too, when it meets the copy being made among the entries it
+ * reads (tree.c), but only if it reads them after that copy's directory
+ * was made: with two sources (cp -r a dir dir) the listing may come
+ * first, and the job was done with a copy that held part of itself. So
+ * the destination directory and each one above it, by "..", are
+ * compared with the directory sources first, in a pool thread as the
+ * caller.
+ */
+struct scan_self {
+	struct eop	op;
+	size_t		found;		/* the source above the destination, or nsources */
+};
+
+#define SCAN_SELF_MAX_DEPTH	4096	/* PATH_MAX / 2: deeper than any path to it */
+
+/* The directory source that fd (the destination or a directory above it) is, or n. */
+static size_t
+scan_self_which(const struct job *job, int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return job->req.nsources;
+	for (size_t i = 0; i < job->req.nsources; i++)
+		if (S_ISDIR(job->seen[i].mode) && job->seen[i].ino == st.st_ino &&
+		    makedev(job->seen[i].dev_major, job->seen[i].dev_minor) == st.st_dev)
+			return i;
+	return job->req.nsources;
+}
+
+static long
+scan_self_run(struct eop *op)
+{
+	struct scan_self	*s = (struct scan_self *)op;
+	const struct job	*job = op->owner;
+	const int		 flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+	int			 fd = openat(job->dirfd, ".", flags), up;
+	struct stat		 a, b;
+
+	s->found = job->req.nsources;
+	for (int depth = 0; fd >= 0 && depth < SCAN_SELF_MAX_DEPTH; depth++) {
+		if ((s->found = scan_self_which(job, fd)) < job->req.nsources)
+			break;
+		up = openat(fd, "..", flags);
+		/* The root is its own "..": the top is reached. */
+		if (up < 0 || fstat(fd, &a) < 0 || fstat(up, &b) < 0 ||
+		    (a.st_dev == b.st_dev && a.st_ino == b.st_ino)) {
+			if (up >= 0)
+				close(up);
+			break;
+		}
+		close(fd);
+		fd = up;
+	}
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+static void
+scan_self_done(struct eop *op, int res)
+{
+	struct scan_self	*s = (struct scan_self *)op;
+	struct job		*job = op->owner;
+	size_t			 i = s->found;
+	char			 name[NAME_MAX + 1], *dst = NULL;
+
+	(void)res;	/* nothing found: the walk still meets it, as before */
+	job->active--;
+	free(s);
+	if (i < job->req.nsources && scan_name(job, i, name, sizeof(name)) == 0)
+		dst = job->into_dir ? path_join(job->req.destination, name) :
+		    strdup(job->req.destination);
+	if (i < job->req.nsources)
+		job_fail(job, -EINVAL, "cannot copy a directory, '%s', into itself, '%s'",
+		    job->req.sources[i], dst ? dst : job->req.destination);
+	free(dst);
+	if (job_stopping(job))
+		job_end(job);
+	else
+		scan_queue_sources(job);
+}
+
+/* A tree's sources are looked at against the destination first; others queued at once. */
+static void
+scan_self_check(struct job *job)
+{
+	struct scan_self *s;
+
+	if (!job->tree || job->seen == NULL || (s = calloc(1, sizeof(*s))) == NULL) {
+		scan_queue_sources(job);
+		return;
+	}
+	scan_call(job, &s->op, scan_self_run, scan_self_done);
+	engine_submit(&s->op);
+}
+
+/*
  * Whether the destination's failure to open as a directory means a new
  * name for the single source. ELOOP is a symlink loop (or a magic link,
  * which RESOLVE_NO_MAGICLINKS refuses alike), not a directory: with
@@ -517,6 +620,7 @@ scan_dest_done(struct eop *op, int res)
 	struct scan_dest	*d = (struct scan_dest *)op;
 	struct job		*job = op->owner;
 	const char		*dest = job->req.destination;
+	bool			 in_way;
 
 	job->active--;
 	if (res >= 0)
@@ -532,11 +636,15 @@ scan_dest_done(struct eop *op, int res)
 		job_fail(job, -ENOMEM, "invalid destination '%s'", dest);
 	else if (res < 0)
 		job_fail(job, res, "cannot access '%s'", job->dest_parent);
+	/* A file in the way of a new name: the copy fails on it first, as cp's. */
+	in_way = !job->into_dir && d->dest_res != -ENOENT;
 	free(d);
 	if (job_stopping(job))
 		job_end(job);
-	else
+	else if (in_way)
 		scan_queue_sources(job);
+	else
+		scan_self_check(job);
 }
 
 /* How the destination of job is resolved: what its request says. */
