@@ -515,7 +515,6 @@ scan_self_run(struct eop *op)
 	int			 fd = openat(job->dirfd, ".", flags), up;
 	struct stat		 a, b;
 
-	s->found = job->req.nsources;
 	for (int depth = 0; fd >= 0 && depth < SCAN_SELF_MAX_DEPTH; depth++) {
 		if ((s->found = scan_self_which(job, fd)) < job->req.nsources)
 			break;
@@ -543,9 +542,10 @@ scan_self_done(struct eop *op, int res)
 	size_t			 i = s->found;
 	char			 name[NAME_MAX + 1], *dst = NULL;
 
-	(void)res;	/* nothing found: the walk still meets it, as before */
 	job->active--;
 	free(s);
+	if (res < 0)	/* the call never ran (an injected fault) */
+		job_fail(job, res, "cannot copy into '%s'", job->req.destination);
 	if (i < job->req.nsources && scan_name(job, i, name, sizeof(name)) == 0)
 		dst = job->into_dir ? path_join(job->req.destination, name) :
 		    strdup(job->req.destination);
@@ -569,6 +569,7 @@ scan_self_check(struct job *job)
 		scan_queue_sources(job);
 		return;
 	}
+	s->found = job->req.nsources;	/* none, unless the call runs and finds one */
 	scan_call(job, &s->op, scan_self_run, scan_self_done);
 	engine_submit(&s->op);
 }
