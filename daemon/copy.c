@@ -587,6 +587,13 @@ copy_run(struct copy *c)
 	}
 }
 
+bool
+copy_same_file(const struct statx *a, const struct statx *b)
+{
+	return a->stx_ino == b->stx_ino && a->stx_dev_major == b->stx_dev_major &&
+	    a->stx_dev_minor == b->stx_dev_minor;
+}
+
 void
 copy_step_done(struct eop *op, int res)
 {

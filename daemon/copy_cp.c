@@ -82,9 +82,7 @@ copy_cp_on_stat_target(struct copy *c, int res)
 {
 	const struct job_request *req = &c->job->req;
 
-	if (res == 0 && c->ttx.stx_ino == c->dstx.stx_ino &&
-	    c->ttx.stx_dev_major == c->dstx.stx_dev_major &&
-	    c->ttx.stx_dev_minor == c->dstx.stx_dev_minor) {
+	if (res == 0 && copy_same_file(&c->ttx, &c->dstx)) {
 		if (req->hard_link) {
 			c->kept = true;
 			return CS_END;

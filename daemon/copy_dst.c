@@ -145,8 +145,7 @@ copy_dst_is_linked(const struct copy *c)
 	if (req->backup_suffix && req->force && strcmp(c->srcpath, c->dstpath) == 0)
 		return false;
 	return c->kind == K_HARDLINK && c->link_to == NULL && !c->dst_link &&
-	    c->dstx.stx_ino == c->stx.stx_ino && c->dstx.stx_dev_major == c->stx.stx_dev_major &&
-	    c->dstx.stx_dev_minor == c->stx.stx_dev_minor;
+	    copy_same_file(&c->dstx, &c->stx);
 }
 
 /*
@@ -200,9 +199,8 @@ copy_dst_on_stat(struct copy *c, int res)
 		c->progress += c->stx.stx_size;		/* its bytes are there */
 		return CS_END;
 	} else if (res == 0) {
-		if ((c->kind == K_FILE || job->req.symlink) && c->dstx.stx_ino == c->stx.stx_ino &&
-		    c->dstx.stx_dev_major == c->stx.stx_dev_major &&
-		    c->dstx.stx_dev_minor == c->stx.stx_dev_minor && !copy_dst_same_file_ok(c))
+		if ((c->kind == K_FILE || job->req.symlink) && copy_same_file(&c->dstx, &c->stx) &&
+		    !copy_dst_same_file_ok(c))
 			copy_error(c, -EINVAL, "'%s' and '%s' are the same file",
 			    c->srcpath, c->dstpath);
 		else if (S_ISDIR(c->dstx.stx_mode))

@@ -192,6 +192,8 @@ void	copy_run(struct copy *);
 struct eop *copy_state_op(struct copy *);
 void	copy_apply(struct copy *);
 bool	copy_stopping(const struct copy *);
+/* Whether two statx results are of one file (device and inode). */
+bool	copy_same_file(const struct statx *, const struct statx *);
 
 /* copy_dst.c: what is in the way */
 enum copy_state copy_dst_next(struct copy *);

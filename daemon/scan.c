@@ -491,17 +491,13 @@ struct scan_self {
 
 #define SCAN_SELF_MAX_DEPTH	4096	/* PATH_MAX / 2: deeper than any path to it */
 
-/* The directory source that fd (the destination or a directory above it) is, or n. */
+/* The directory source that st (the destination or a directory above it) is, or n. */
 static size_t
-scan_self_which(const struct job *job, int fd)
+scan_self_which(const struct job *job, const struct stat *st)
 {
-	struct stat st;
-
-	if (fstat(fd, &st) < 0)
-		return job->req.nsources;
 	for (size_t i = 0; i < job->req.nsources; i++)
-		if (S_ISDIR(job->seen[i].mode) && job->seen[i].ino == st.st_ino &&
-		    makedev(job->seen[i].dev_major, job->seen[i].dev_minor) == st.st_dev)
+		if (S_ISDIR(job->seen[i].mode) && job->seen[i].ino == st->st_ino &&
+		    makedev(job->seen[i].dev_major, job->seen[i].dev_minor) == st->st_dev)
 			return i;
 	return job->req.nsources;
 }
@@ -513,21 +509,26 @@ scan_self_run(struct eop *op)
 	const struct job	*job = op->owner;
 	const int		 flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
 	int			 fd = openat(job->dirfd, ".", flags), up;
-	struct stat		 a, b;
+	struct stat		 st, above;
 
+	if (fd >= 0 && fstat(fd, &st) < 0) {
+		close(fd);
+		fd = -1;
+	}
 	for (int depth = 0; fd >= 0 && depth < SCAN_SELF_MAX_DEPTH; depth++) {
-		if ((s->found = scan_self_which(job, fd)) < job->req.nsources)
+		if ((s->found = scan_self_which(job, &st)) < job->req.nsources)
 			break;
 		up = openat(fd, "..", flags);
 		/* The root is its own "..": the top is reached. */
-		if (up < 0 || fstat(fd, &a) < 0 || fstat(up, &b) < 0 ||
-		    (a.st_dev == b.st_dev && a.st_ino == b.st_ino)) {
+		if (up < 0 || fstat(up, &above) < 0 ||
+		    (above.st_dev == st.st_dev && above.st_ino == st.st_ino)) {
 			if (up >= 0)
 				close(up);
 			break;
 		}
 		close(fd);
 		fd = up;
+		st = above;
 	}
 	if (fd >= 0)
 		close(fd);
