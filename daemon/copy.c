@@ -205,13 +205,29 @@ copy_finish(struct copy *c)
 	copy_free(c);
 }
 
+/*
+ * Any operation of the copy, counted in the share of the file system it
+ * reads: the file's own once looked at, else where the item was found.
+ */
+struct eop *
+copy_job_op(struct copy *c, struct eop *op, enum eop_type type,
+    void (*done)(struct eop *, int))
+{
+	job_op_init(c->job, op, type, done);
+	op->owner = c;
+	if (c->stx.stx_mask)
+		job_op_reads(op, c->stx.stx_dev_major, c->stx.stx_dev_minor);
+	else
+		job_op_reads(op, c->item->dev_major, c->item->dev_minor);
+	return op;
+}
+
 /* An operation for the step: on the destination directory, unless the builder says otherwise. */
 struct eop *
 copy_op(struct copy *c, enum eop_type type)
 {
-	struct eop *op = job_op_init(c->job, &c->step, type, copy_step_done);
+	struct eop *op = copy_job_op(c, &c->step, type, copy_step_done);
 
-	op->owner = c;
 	op->dirfd = item_dstdir(c->job, c->item);
 	op->fd2 = -1;
 	return op;
@@ -550,6 +566,8 @@ copy_to_tree(struct copy *c)
 	struct job *job = c->job;
 
 	job_file_to_dir(job, c->item);
+	c->item->dev_major = c->stx.stx_dev_major;
+	c->item->dev_minor = c->stx.stx_dev_minor;
 	tree_start(job, c->item);
 	c->item = NULL;
 	copy_free(c);

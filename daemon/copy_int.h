@@ -178,6 +178,8 @@ copy_in_place(const struct copy *c)
 /* copy.c */
 void	copy_error(struct copy *, int err, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+struct eop *copy_job_op(struct copy *, struct eop *, enum eop_type,
+	    void (*done)(struct eop *, int));
 struct eop *copy_op(struct copy *, enum eop_type);
 struct eop *copy_src_statx_op(struct copy *, struct statx *);
 struct eop *copy_size_op(struct copy *, enum eop_type);

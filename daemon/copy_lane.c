@@ -128,8 +128,7 @@ copy_lane_start(struct copy *c, struct eop *op)
 		off = c->next_off;
 		left = c->end_off - c->next_off;
 	}
-	job_op_init(job, op, EOP_COPY, copy_lane_done);
-	op->owner = c;
+	copy_job_op(c, op, EOP_COPY, copy_lane_done);
 	op->fd = c->srcfd;
 	op->fd2 = c->tmpfd;
 	op->off = off;

@@ -218,8 +218,7 @@ copy_resume_tick(struct copy *c)
 	c->ck.sync_tail = tail;
 	c->ck.syncing = true;
 	c->busy++;		/* the data step waits for it too */
-	op = job_op_init(c->job, &c->ck.op, EOP_FSYNC, copy_resume_synced);
-	op->owner = c;
+	op = copy_job_op(c, &c->ck.op, EOP_FSYNC, copy_resume_synced);
 	op->fd = c->tmpfd;
 	op->fd2 = -1;
 	op->interactive = false;

@@ -120,10 +120,9 @@ copy_whole_may(const struct copy *c)
 void
 copy_whole(struct copy *c)
 {
-	struct eop *op = job_op_init(c->job, &c->whole, EOP_CALL, copy_whole_done);
+	struct eop *op = copy_job_op(c, &c->whole, EOP_CALL, copy_whole_done);
 
 	op->run = copy_whole_run;
-	op->owner = c;
 	op->fd = op->fd2 = -1;
 	op->len = cpd_conf->engine.whole_file_max;	/* the configuration may be reloaded */
 	c->pooled = true;

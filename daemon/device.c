@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "device.h"
@@ -229,6 +230,25 @@ void
 device_put(struct device *d)
 {
 	d->refs--;
+}
+
+uint64_t
+device_share_key(const struct device *d)
+{
+	return makedev(d->major, d->minor) + 1;
+}
+
+uint64_t
+device_fs_share_key(unsigned major, unsigned minor)
+{
+	struct device	*d = device_get(major, minor);
+	uint64_t	 key;
+
+	if (d == NULL)
+		return 0;
+	key = device_share_key(d);
+	device_put(d);	/* the number stays the disk's if the record goes */
+	return key;
 }
 
 const struct device *

@@ -57,6 +57,13 @@ int	 device_sysfs_read(const char *sysroot, unsigned major, unsigned minor,
 struct device *device_get(unsigned major, unsigned minor);
 void	 device_put(struct device *);
 /*
+ * The number the pool's shares know a disk by (engine.h's eop.dev):
+ * never 0. The second is that of the disk the file system with device
+ * number major:minor is on; 0 when none is known (the table is full).
+ */
+uint64_t device_share_key(const struct device *);
+uint64_t device_fs_share_key(unsigned major, unsigned minor);
+/*
  * The first of the n devices with no slot free for another normal or
  * bulk job (devices.CLASS.max_running), or NULL.
  */

@@ -106,9 +106,10 @@ struct eop {
 	 */
 	bool		 placeless;
 	/*
-	 * The file system its job reads (its device number plus one; 0: not
-	 * known yet): the pool gives each a share of its threads, as it does
-	 * each user (engine_thread.c). Not the destination's: an operation
+	 * The disk it reads from (device_share_key(): its device number
+	 * plus one; 0: not known yet), that of the file it is for where
+	 * known (job_op_reads()): the pool gives each a share of its
+	 * threads, as it does each user (engine_thread.c). Not the destination's: an operation
 	 * stuck reading would hold that one's share too, and a healthy disk
 	 * that other users write to would lose its threads with it.
 	 */

@@ -25,6 +25,8 @@ item_new(struct tnode *parent, const char *src, const char *name, unsigned char 
 	memcpy(it->name, name, len);
 	it->src = parent ? it->name : src;
 	it->dtype = dtype;
+	it->dev_major = parent ? parent->stx.stx_dev_major : 0;
+	it->dev_minor = parent ? parent->stx.stx_dev_minor : 0;
 	return it;
 }
 

@@ -17,6 +17,12 @@ struct item {
 	struct tnode	*parent;
 	const char	*src;
 	unsigned char	 dtype;		/* DT_* from the directory; DT_UNKNOWN on top */
+	/*
+	 * The file system it is on, as far as known: its directory's (a
+	 * file is on it but for a bind mount), or on top the source's as
+	 * the scan saw it; 0 if not seen. The pool's shares go by it.
+	 */
+	unsigned	 dev_major, dev_minor;
 	char		 name[];	/* the name in the destination directory */
 };
 

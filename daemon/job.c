@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "change.h"
@@ -340,20 +339,14 @@ job_end(struct job *job)
  * runs as for any other job and releases it; until then it is not freed.
  */
 static void
-job_abandon(struct job *job)
+job_abandon(struct job *job, unsigned in_flight)
 {
-	log_warnx("job %llu: cancelled with %u operation%s still in flight (a file system "
-	    "that does not answer?): ended, they are reaped when they return",
-	    (unsigned long long)job->id, job->active, job->active == 1 ? "" : "s");
+	log_warnx("job %llu: cancelled with %u file%s or director%s still in flight (a file "
+	    "system that does not answer?): ended, they are reaped when they return",
+	    (unsigned long long)job->id, in_flight, in_flight == 1 ? "" : "s",
+	    in_flight == 1 ? "y" : "ies");
 	job->held = true;
 	job_conclude(job);
-}
-
-/* The key a device goes by in the pool's shares (engine.h): never 0. */
-static uint64_t
-job_devkey(const struct device *d)
-{
-	return d ? makedev(d->major, d->minor) + 1 : 0;
 }
 
 struct eop *
@@ -366,11 +359,24 @@ job_op_init(struct job *job, struct eop *op, enum eop_type type,
 	op->done = done;
 	op->owner = job;
 	op->dirfd = AT_FDCWD;
-	/* Its first source's, as scan.c found it (none before). */
-	op->dev = job_devkey(job->ndevs ? job->devs[0] : NULL);
+	/*
+	 * Its first source's, as scan.c found it (none before); a copy or a
+	 * directory of a tree puts its own (copy_job_op(), tree_op()).
+	 */
+	op->dev = job->ndevs ? device_share_key(job->devs[0]) : 0;
 	/* Still "auto": examining the sources, a statx each, for a class. */
 	op->interactive = sched_interactive(job) || job->prio == PRIO_AUTO;
 	return op;
+}
+
+void
+job_op_reads(struct eop *op, unsigned major, unsigned minor)
+{
+	uint64_t key;
+
+	/* 0:0 is no file system's: anonymous numbers start at 0:1. */
+	if ((major || minor) && (key = device_fs_share_key(major, minor)) != 0)
+		op->dev = key;
 }
 
 struct eop *
@@ -679,6 +685,7 @@ job_tick(void)
 	uint64_t	 now = loop_wall_usec();
 	uint64_t	 keep = (uint64_t)cpd_conf->jobs.keep_finished * 1000000;
 	struct job	*job, *next;
+	unsigned	 in_flight;
 
 	totals.rate = 0;
 	device_tick(loop_now_usec());
@@ -696,9 +703,15 @@ job_tick(void)
 			job->dirty = false;
 			job_emit(job, JOB_CHANGED);
 		}
-		if (job->cancelling && !job_finished(job) && !job->interrupted && job->active &&
+		/*
+		 * A directory that is being read is no longer among the items
+		 * in flight (job_dir_ready()), and its read may be the one
+		 * stuck, or wait behind those stuck in the pool.
+		 */
+		if (job->cancelling && !job_finished(job) && !job->interrupted &&
+		    (in_flight = job->active + job_workers->dirs(job)) != 0 &&
 		    loop_now_usec() - job->cancel_usec >= JOB_ABANDON_MS * 1000)
-			job_abandon(job);
+			job_abandon(job, in_flight);
 		/*
 		 * Announced: nobody waits for it any more. The list is
 		 * oldest first, so a user's oldest go first.

@@ -250,6 +250,13 @@ bool	 job_lane_begin(struct job *, struct eop *);
  */
 struct eop *job_op_init(struct job *, struct eop *op, enum eop_type,
 	    void (*done)(struct eop *, int));
+/*
+ * op reads the file system with device number major:minor (0:0: not
+ * known), and counts in the pool's share of that one's disk, not in
+ * that of its job's first source (a tree crosses mounts; sources lie
+ * on several file systems).
+ */
+void	 job_op_reads(struct eop *op, unsigned major, unsigned minor);
 void	 job_lane_end(struct job *);
 /* Chunks of one of its files in flight at most: engine.lanes, or its devices'. */
 unsigned job_file_lanes(const struct job *);

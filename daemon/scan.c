@@ -465,6 +465,10 @@ scan_queue_sources(struct job *job)
 			job_fail(job, rc < 0 ? rc : -ENOMEM, "cannot copy '%s'", job->req.sources[i]);
 			break;
 		}
+		if (job->seen) {
+			it->dev_major = job->seen[i].dev_major;
+			it->dev_minor = job->seen[i].dev_minor;
+		}
 		job_push_item(job, it);
 	}
 	free(first);

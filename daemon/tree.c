@@ -95,6 +95,7 @@ tree_op(struct tnode *n, enum eop_type type)
 	struct eop *op = job_op_init(n->job, &n->op, type, tree_step_done);
 
 	op->owner = n;
+	job_op_reads(op, n->stx.stx_dev_major, n->stx.stx_dev_minor);
 	return op;
 }
 
@@ -760,6 +761,9 @@ tree_start(struct job *job, struct item *it)
 	}
 	n->job = job;
 	n->parent = it->parent;
+	/* Where it was found, until its own statx says (tree_op()). */
+	n->stx.stx_dev_major = it->dev_major;
+	n->stx.stx_dev_minor = it->dev_minor;
 	if (n->parent) {
 		n->parent->dirs_open++;
 		n->parent->pinned++;	/* as TS_START does (tree_window_pins) */

@@ -173,6 +173,7 @@ tree_window_lift(struct tnode *n)
 	}
 	op = job_op_init(n->job, &n->op, EOP_CALL, tree_window_lifted);
 	op->owner = n;
+	job_op_reads(op, n->stx.stx_dev_major, n->stx.stx_dev_minor);
 	op->run = tree_window_lift_run;
 	op->fd = n->srcfd;
 	op->fd2 = n->dstfd;

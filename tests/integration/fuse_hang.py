@@ -5,7 +5,7 @@
 
 Mounts (as root, through /dev/fuse and mount(2): no FUSE library) a file
 system holding one read-only file "f" of SIZE bytes (byte i is i % 251)
-in its root, open to every user (allow_other). HANG names the request
+in its root, listed there and open to every user (allow_other). HANG names the request
 it never answers: "flush" (the close of a file opened on it), "read"
 (its data), or "none". Every other request is answered. Prints "ready"
 when mounted, and "read by uid N" for each read it answers (N: the
@@ -37,6 +37,21 @@ def attr(node, size):
     return ATTR.pack(node, 0 if node == ROOT else size, (size + 511) // 512,
                      0, 0, 0, 0, 0, 0, mode, 2 if node == ROOT else 1,
                      0, 0, 0, 4096, 0)
+
+
+def dirents(off, want):
+    """The root's listing (".", "..", "f") from entry off on, in want bytes."""
+    out = b""
+    for i, (node, kind, name) in enumerate(((ROOT, 4, b"."), (ROOT, 4, b".."),
+                                            (FILE, 8, b"f"))):
+        if i < off:
+            continue
+        ent = struct.pack("<QQII", node, i + 1, len(name), kind) + name
+        ent += bytes(-len(ent) % 8)
+        if len(out) + len(ent) > want:
+            break
+        out += ent
+    return out
 
 
 def mount(fd, mountpoint):
@@ -99,7 +114,8 @@ def serve(fd, size, hang):
         elif op == FUSE_STATFS:
             reply(fd, unique, 0, bytes(80))
         elif op == FUSE_READDIR:
-            reply(fd, unique)           # empty: nothing lists it
+            _, off, want = struct.unpack_from("<QQI", arg)
+            reply(fd, unique, 0, dirents(off, want))
         else:
             reply(fd, unique, errno.ENOSYS)
 

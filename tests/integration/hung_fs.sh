@@ -102,16 +102,21 @@ for engine in io_uring fallback; do
 	# whose reads are never answered, copied whole by pool threads: they
 	# hold three of its four (a file system's share; two of them a
 	# user's), and a third user's small copy is done beside them, its
-	# examination and its copy in the thread left. (Before the per-user
-	# share root's 4 held all four threads; before the per-device share
-	# root's and cpdtest2's held two each: all four again.)
-	mount_hang "$T/stuck" 4096 read
+	# examination and its copy in the thread left. cpdtest2's are tree
+	# copies of a directory on /tmp's disk that holds the mount: its
+	# files count in the hung file system's share, not in that of the
+	# job's source. (Before the per-user share root's 4 held all four
+	# threads; before the per-device share root's and cpdtest2's held
+	# two each; while an operation counted in its job's first source's
+	# share, so did they.)
+	mount_hang "$T/sp/stuck" 4096 read
 	abandoned=$(grep -c "still in flight" "$DAEMON_LOG" || true)
 	reaped=$(grep -c "abandoned operations have returned" "$DAEMON_LOG" || true)
 	ids=()
-	for i in 1 2 3 4; do ids+=("$(copy_detached "" "$T/stuck.$engine.$i" "$T/stuck/f")"); done
+	for i in 1 2 3 4; do ids+=("$(copy_detached "" "$T/stuck.$engine.$i" "$T/sp/stuck/f")"); done
 	for i in 1 2 3 4; do
-		r=$(varlink_as cpdtest2 "$(copy_msg '{"__more": false}' "$V/stuck.$engine.$i" "$T/stuck/f")" 10)
+		r=$(varlink_as cpdtest2 "$(copy_msg '{"__more": false, "recursive": true}' \
+			"$V/stuck.$engine.$i" "$T/sp")" 10)
 		id=$(jfield parameters.job.id <<<"$r")
 		[[ "$id" =~ ^[0-9]+$ ]] || fail "$engine: cpdtest2's Copy $i: $r"
 		ids+=("$id")
@@ -149,8 +154,10 @@ for engine in io_uring fallback; do
 	done
 	[ "$(grep -c "abandoned operations have returned" "$DAEMON_LOG")" -ge $((reaped + 8)) ] ||
 		fail "$engine: the abandoned operations were not reaped"
+	# (A cancelled tree copy puts in place what it made: here the
+	# directories, never a partial f.)
 	for i in 1 2 3 4; do
-		[ ! -e "$T/stuck.$engine.$i" ] && [ ! -e "$V/stuck.$engine.$i" ] ||
+		[ ! -e "$T/stuck.$engine.$i" ] && [ ! -e "$V/stuck.$engine.$i/stuck/f" ] ||
 			fail "$engine: a cancelled copy left its destination"
 	done
 	no_temporaries "$T"
