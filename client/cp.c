@@ -6,6 +6,7 @@
  * user wrote it rather than as sent (absolute).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -355,6 +356,41 @@ cp_warn_twice(const struct client *c)
 }
 
 /*
+ * With POSIXLY_CORRECT, cp writes through a destination that is a
+ * dangling symlink (by default it refuses, and so does the daemon): the
+ * file is made where the link leads. Only for the destination operand
+ * itself, as a plain file copy, when nothing asks for the link to go
+ * (-n keeps it, -b and --remove-destination replace it): the path the
+ * link gives, from the link's directory, is sent instead of it. NULL:
+ * not so (or out of memory: the destination goes as it is).
+ */
+static char *
+cp_through_dangling(const struct client *c)
+{
+	const struct cp_names	*nm = &c->names;
+	struct stat		 st;
+	char			 target[PATH_MAX], *out = NULL;
+	const char		*slash;
+	ssize_t			 len;
+
+	if (getenv("POSIXLY_CORRECT") == NULL || nm->into_dir || c->target_dir ||
+	    c->recursive || c->archive || c->no_clobber || c->backup ||
+	    c->remove_destination || c->hard_link || c->symlink ||
+	    lstat(nm->user_dest, &st) != 0 || !S_ISLNK(st.st_mode) ||
+	    stat(nm->user_dest, &st) == 0 || errno != ENOENT ||
+	    (len = readlink(nm->user_dest, target, sizeof(target) - 1)) <= 0)
+		return NULL;
+	target[len] = '\0';
+	slash = strrchr(nm->user_dest, '/');
+	if (target[0] == '/' || slash == NULL)
+		out = strdup(target);
+	else if (asprintf(&out, "%.*s/%s", (int)(slash - nm->user_dest), nm->user_dest,
+	    target) < 0)
+		out = NULL;
+	return out;
+}
+
+/*
  * The paths to send: -t's directory must be one ("DIR/"), -T's SRC/.
  * copies into DEST. "new/" (not there: into_dir is false) names a new
  * directory for a directory (cp -r d new/), sent without its slash; for
@@ -378,6 +414,8 @@ cp_sent_paths(struct client *c, char ***srcs, char **dest)
 	    access(nm->user_dest, F_OK) < 0 && errno == ENOENT)
 		while (n > 1 && nm->user_dest[n - 1] == '/')
 			n--;
+	if ((*dest = cp_through_dangling(c)) != NULL)
+		return 0;
 	if (asprintf(dest, "%.*s%s", (int)n, nm->user_dest, c->target_dir ? "/" : "") < 0) {
 		*dest = NULL;
 		return -1;

@@ -16,7 +16,7 @@
 need_root "files owned by others, preserved ownership, mounts"
 [ -x "$CLIENT" ] || skip "cpd-client not built"
 cp --version 2>/dev/null | grep -q 'GNU coreutils' || skip "no GNU cp"
-unset VERSION_CONTROL SIMPLE_BACKUP_SUFFIX	# cp's and cpd-client's -b defaults
+unset VERSION_CONTROL SIMPLE_BACKUP_SUFFIX POSIXLY_CORRECT	# cp's and cpd-client's defaults
 ensure_user cpdtest
 
 # mk DIR: the fresh tree, the same each time (times included).
@@ -116,7 +116,8 @@ print(same, len(rows))
 EOF
 
 # Rows: FLAGS|ARGS. FLAGS: t compare mtimes, m compare stderr, n do not
-# compare the trees (a documented difference).
+# compare the trees (a documented difference), p run both with
+# POSIXLY_CORRECT set.
 ROWS=(
 	"|src/f newf"
 	"|src/f dst"
@@ -175,6 +176,9 @@ ROWS=(
 	"|--remove-destination src/f dst/null"
 	"|--remove-destination src/f dst/fifo"
 	"|--remove-destination src/f dst/dangle"
+	"m|src/f dst/dangle"	# refused: "not writing through dangling symlink"
+	"mp|src/f dst/dangle"	# POSIXLY_CORRECT: made where it leads
+	"mp|-n src/f dst/dangle"
 	"|-R --remove-destination src/. dst"
 	"|-b src/f dst/f"
 	"|-bv src/f dst/f"
@@ -273,15 +277,17 @@ for engine in io_uring fallback; do
 	mkdir "$W"
 	n=0
 	for row in "${ROWS[@]}"; do
-		args=${row#*|}
+		args=${row#*|} pre=()
+		[[ ${row%%|*} == *p* ]] && pre=(env POSIXLY_CORRECT=1)
 		cp -a "$T/pair" "$W/$n"
 		rc=0
 		# shellcheck disable=SC2086
-		(cd "$W/$n/cp" && cp $args >../cp.out 2>../cp.err) || rc=$?
+		(cd "$W/$n/cp" && "${pre[@]}" cp $args >../cp.out 2>../cp.err) || rc=$?
 		echo $rc >"$W/$n/cp.rc"
 		rc=0
 		# shellcheck disable=SC2086
-		(cd "$W/$n/cpd" && "$CLIENT" copy $args >../cpd.out 2>../cpd.err) || rc=$?
+		(cd "$W/$n/cpd" && "${pre[@]}" "$CLIENT" copy $args >../cpd.out \
+			2>../cpd.err) || rc=$?
 		echo $rc >"$W/$n/cpd.rc"
 		no_temporaries "$W/$n/cpd"
 		n=$((n + 1))
