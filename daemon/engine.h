@@ -115,6 +115,9 @@ struct eop {
 	 */
 	uint64_t	 dev;
 	/* backend state */
+	unsigned char	 shared;	/* counted in its shares (share.c) */
+#define SHARED_USER	0x01
+#define SHARED_DEV	0x02
 	struct open_how	 how;
 	struct loop_op	 lop;
 	struct eop	*next;

@@ -25,6 +25,7 @@
 #include "ioprio.h"
 #include "log.h"
 #include "loop.h"
+#include "share.h"
 
 #define RW_BUF	(1 << 20)
 
@@ -39,9 +40,8 @@
  * threads so while a 4 KiB copy waited (perf sched, under 4 bulk
  * copies with sync).
  *
- * And no user holds more than about half of the threads
- * (thread_user_share), nor one file system all of them
- * (thread_dev_share): an operation on a file system that stops
+ * And no user holds more than about half of the threads, nor one disk
+ * all of them (share.h): an operation on a file system that stops
  * answering (a FUSE server that hangs, an NFS server gone) holds its
  * thread for as long as that lasts, and one user's four small files
  * there would otherwise stop every other user's copies; two users'
@@ -72,17 +72,7 @@ static struct {
 	unsigned	 outstanding;	/* operations queued or running */
 	unsigned	 bulk_running;
 	unsigned	 other_running;	/* operations of jobs not interactive */
-	/*
-	 * Operations running per user (by uid) and per file system read
-	 * (eop.dev); one with none is not listed.
-	 */
-	struct running_set {
-		struct running {
-			uint64_t key;
-			unsigned n;
-		}		 r[64];
-		unsigned	 n;
-	}		 users, devs;
+	struct shares	 shares;	/* operations running per user and per disk read */
 	bool		 stop;
 } P = { .lock = PTHREAD_MUTEX_INITIALIZER,
 	.tail = { &P.head[0], &P.head[1], &P.head[2] } };
@@ -418,78 +408,6 @@ thread_queue(const struct eop *op)
 	return op->interactive ? Q_INTERACTIVE : op->mapped ? Q_BULK : Q_NORMAL;
 }
 
-/* Under the lock: the count of key's operations that run, or NULL. */
-static struct running *
-thread_running(struct running_set *set, uint64_t key, bool add)
-{
-	unsigned i;
-
-	for (i = 0; i < set->n && set->r[i].key != key; i++)
-		;
-	if (i < set->n)
-		return &set->r[i];
-	if (!add || set->n == sizeof(set->r) / sizeof(set->r[0]))
-		return NULL;		/* more at once than threads: no share to keep */
-	set->r[set->n] = (struct running){ .key = key };
-	return &set->r[set->n++];
-}
-
-/* Threads one user may hold: half, but one thread is always left over. */
-static unsigned
-thread_user_share(void)
-{
-	unsigned share = (P.nthreads + 1) / 2;
-
-	return P.nthreads > 1 && share >= P.nthreads ? P.nthreads - 1 : share;
-}
-
-/*
- * Threads one file system may hold: all but one. Not half: several
- * users' work on one disk is the common case, and must not lose half
- * the pool to a rule meant for a file system that hangs.
- */
-static unsigned
-thread_dev_share(void)
-{
-	return P.nthreads > 1 ? P.nthreads - 1 : 1;
-}
-
-static void
-thread_running_count(struct running_set *set, uint64_t key, bool start)
-{
-	struct running *r = thread_running(set, key, start);
-
-	if (r == NULL)
-		return;
-	if (start)
-		r->n++;
-	else if (--r->n == 0)
-		*r = set->r[--set->n];
-}
-
-/* Under the lock: op is counted as running, or no longer. The daemon's own (no cred) are not. */
-static void
-thread_count(const struct eop *op, bool start)
-{
-	if (op->cred)
-		thread_running_count(&P.users, op->cred->uid, start);
-	if (op->dev)
-		thread_running_count(&P.devs, op->dev, start);
-}
-
-/* Under the lock: whether op's user and file systems are within their shares. */
-static bool
-thread_within(const struct eop *op)
-{
-	const struct running *r;
-
-	if (op->cred && (r = thread_running(&P.users, op->cred->uid, false)) &&
-	    r->n >= thread_user_share())
-		return false;
-	return !(op->dev && (r = thread_running(&P.devs, op->dev, false)) &&
-	    r->n >= thread_dev_share());
-}
-
 /* Under the lock: queue q's first operation within its shares, unlinked. */
 static struct eop *
 thread_unlink(int q)
@@ -497,7 +415,7 @@ thread_unlink(int q)
 	struct eop **pp, *op;
 
 	for (pp = &P.head[q]; (op = *pp) != NULL; pp = &op->next)
-		if (thread_within(op))
+		if (share_within(&P.shares, op, P.nthreads))
 			break;
 	if (op == NULL)
 		return NULL;
@@ -526,7 +444,7 @@ thread_take(void)
 	q = thread_queue(op);
 	P.bulk_running += q == Q_BULK;
 	P.other_running += q != Q_INTERACTIVE;
-	thread_count(op, true);
+	share_count(&P.shares, op, true);
 	return op;
 }
 
@@ -578,7 +496,7 @@ thread_main(void *arg)
 		P.outstanding--;
 		P.bulk_running -= thread_queue(op) == Q_BULK;
 		P.other_running -= thread_queue(op) != Q_INTERACTIVE;
-		thread_count(op, false);
+		share_count(&P.shares, op, false);
 		if (!op->interactive && P.outstanding >= P.nthreads)
 			loop_post_lazy(thread_done, op);
 		else

@@ -25,6 +25,7 @@
 #include "ioprio.h"
 #include "log.h"
 #include "loop.h"
+#include "share.h"
 
 struct lane {
 	struct loop_op	 a, b;		/* the two halves of a round */
@@ -47,8 +48,13 @@ static struct {
 	unsigned	 max_inflight;
 	unsigned	 lanes_busy;
 	struct lane	*idle_splice, *idle_rw;
-	/* Copies over max_inflight, interactive ones served first. */
+	/*
+	 * Copies over max_inflight, or over their user's or disk's share
+	 * of it (share.h: a chunk stuck on a file system that hangs holds
+	 * its place in the budget), interactive ones served first.
+	 */
 	struct eop	*waiting[2], **waiting_tail[2];
+	struct shares	 shares;
 } U = { .waiting_tail = { &U.waiting[0], &U.waiting[1] } };
 
 static void lane_round(struct lane *);
@@ -268,6 +274,7 @@ lane_put(struct lane *l, bool reusable)
 }
 
 static void uring_copy(struct eop *op);
+static void uring_dispatch(void);
 
 static void
 lane_finish(struct lane *l)
@@ -277,18 +284,29 @@ lane_finish(struct lane *l)
 
 	/* A failed splice may leave bytes in the pipe: do not reuse it. */
 	lane_put(l, l->err == 0);
-	for (int i = 1; i >= 0; i--) {
-		struct eop *next = U.waiting[i];
-
-		if (next == NULL || U.lanes_busy >= U.max_inflight)
-			continue;
-		if ((U.waiting[i] = next->next) == NULL)
-			U.waiting_tail[i] = &U.waiting[i];
-		engine_stats.waiting--;
-		uring_copy(next);
-		break;
-	}
+	share_count(&U.shares, op, false);
+	uring_dispatch();
 	eop_complete(op, res);
+}
+
+/* A lane ended: the first waiting copy that may start now does (interactive ones first). */
+static void
+uring_dispatch(void)
+{
+	struct eop **pp, *op;
+
+	for (int i = 1; i >= 0 && U.lanes_busy < U.max_inflight; i--) {
+		for (pp = &U.waiting[i]; (op = *pp) != NULL; pp = &op->next)
+			if (share_within(&U.shares, op, U.max_inflight))
+				break;
+		if (op == NULL)
+			continue;
+		if ((*pp = op->next) == NULL)
+			U.waiting_tail[i] = pp;
+		engine_stats.waiting--;
+		uring_copy(op);
+		return;
+	}
 }
 
 /*
@@ -416,7 +434,7 @@ uring_copy(struct eop *op)
 		eop_post(op, 0);	/* nothing to move: no lane, no round */
 		return;
 	}
-	if (U.lanes_busy >= U.max_inflight) {
+	if (U.lanes_busy >= U.max_inflight || !share_within(&U.shares, op, U.max_inflight)) {
 		op->next = NULL;
 		*U.waiting_tail[op->interactive] = op;
 		U.waiting_tail[op->interactive] = &op->next;
@@ -428,6 +446,7 @@ uring_copy(struct eop *op)
 		return;
 	}
 	U.lanes_busy++;
+	share_count(&U.shares, op, true);
 	engine_stats.inflight++;
 	l->op = op;
 	l->done = 0;

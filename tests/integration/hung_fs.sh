@@ -212,6 +212,13 @@ for engine in io_uring fallback; do
 	expect_eq "$engine: another user's copy beside 12 stuck streams" \
 		"$(jfield parameters.job.state <<<"$r")" done
 	same "$U/big" "$U/big2.$engine"
+	# Another user's stream too, read and written by io-wq as root's
+	# are: io-wq runs chunks forced to it as unbounded work (12 stuck
+	# reads of a regular file hold 12 workers, over the 8 bounded ones
+	# of 2 CPUs), so root's do not hold what this one needs.
+	r=$(varlink_as cpdtest "$(copy_msg '{"priority": "bulk"}' /dev/null "$U/mid")" 30)
+	expect_eq "$engine: another user's stream beside 12 stuck streams" \
+		"$(jfield parameters.job.state <<<"$r")" done
 	release_fs
 
 	# A small file with a bandwidth limit, in a normal job, is copied in
@@ -245,6 +252,24 @@ for engine in io_uring fallback; do
 	same "$T/expected" "$U/who.$engine"
 	readers=$(sed -n 's/^read by uid //p' "$T/who.log" | sort -u | tr '\n' ' ')
 	expect_eq "$engine: the uids the file system saw reading" "$readers" "$(id -u cpdtest) "
+	release_fs
+	stop_daemon || fail "$engine: daemon exit status $?"
+
+	# The daemon's budget of chunks in flight (engine.max_inflight, 12
+	# here) is shared out too: root's 12 stuck streams hold at most half
+	# of it, and another user's stream is done beside them. Before, they
+	# held all 12 chunks, and its one chunk waited for ever.
+	write_config "$T/inflight.conf" "$(cat "$T/cpd.conf")
+		engine = { max_inflight = 12; };"
+	start_daemon -E "$engine" --config "$T/inflight.conf"
+	mount_hang "$T/budget" $((32 << 20)) read
+	for i in $(seq 12); do
+		copy_detached '' "$T/null.$i" "$T/budget/f" >/dev/null
+	done
+	sleep 0.5
+	r=$(varlink_as cpdtest "$(copy_msg '{"priority": "normal"}' /dev/null "$U/mid")" 30)
+	expect_eq "$engine: another user's stream beside 12 stuck ones, 12 chunks in flight at most" \
+		"$(jfield parameters.job.state <<<"$r")" done
 	release_fs
 	stop_daemon || fail "$engine: daemon exit status $?"
 done
