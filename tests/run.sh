@@ -40,12 +40,25 @@ report() {
 	esac
 }
 
+# reap_left PGID NAME: what test NAME left running (a daemon it did not
+# stop on a path that failed, a helper) is killed, and named in its log:
+# each test runs in the process group of its timeout, whose id is PGID.
+reap_left() {
+	local left
+	left=$(pgrep -g "$1" -a 2>/dev/null) || return 0
+	kill -KILL -- "-$1" 2>/dev/null || true
+	printf 'run.sh: killed what the test left running:\n%s\n' "$left" \
+		>>"$logdir/${2//\//_}.log"
+	echo "warning: $2 left $(wc -l <<<"$left") process(es) running, killed (see its log)"
+}
+
 # reap_one: wait for one running test and report it.
 reap_one() {
 	local pid rc=0 name
 	wait -n -p pid "${!running[@]}" || rc=$?
 	name=${running[$pid]}
 	unset "running[$pid]"
+	reap_left "$pid" "$name"
 	report "$name" "$rc" "$(($(date +%s) - $(cat "$logdir/${name//\//_}.start")))"
 }
 
