@@ -130,6 +130,14 @@ as_user() {
 	setpriv --reuid="$u" --regid="$u" --init-groups "$@"
 }
 
+# kill_bg PID: stop a background job and what it runs (a function run
+# with &, as_user's, is a subshell: the command is its child).
+kill_bg() {
+	pkill -P "$1" 2>/dev/null || true
+	kill "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
 # ensure_user NAME: create a local test user if missing (root only).
 ensure_user() {
 	id "$1" >/dev/null 2>&1 || useradd -m "$1" >/dev/null 2>&1 ||

@@ -45,7 +45,9 @@ report() {
 # each test runs in the process group of its timeout, whose id is PGID.
 reap_left() {
 	local left
-	left=$(pgrep -g "$1" -a 2>/dev/null) || return 0
+	# (Not zombies: those run nothing, and go with their parent.)
+	left=$(ps -eo pid=,pgid=,stat=,args= | awk -v g="$1" '$2 == g && $3 !~ /^Z/')
+	[ -n "$left" ] || return 0
 	kill -KILL -- "-$1" 2>/dev/null || true
 	printf 'run.sh: killed what the test left running:\n%s\n' "$left" \
 		>>"$logdir/${2//\//_}.log"

@@ -178,8 +178,7 @@ PY
 	[[ "$r" != *'"job"'* ]] || fail "$engine: cpdtest connected at EMFILE: $r"
 	r=$(varlink_wait "{\"method\":\"io.cpd.Manager.Cancel\",\"parameters\":{\"id\":$id}}" 5)
 	[[ "$r" != "" ]] || fail "$engine: root's Cancel at EMFILE got no reply"
-	kill "$holder" 2>/dev/null || true
-	wait "$holder" 2>/dev/null || true
+	kill_bg "$holder"
 	r=$(job_wait "$id")
 	expect_eq "$engine: the held job" "$(jfield parameters.job.state <<<"$r")" cancelled
 	daemon_exit_ok

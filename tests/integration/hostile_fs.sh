@@ -121,7 +121,7 @@ for engine in auto fallback; do
 	holder=$!
 	attack "a FIFO that has a writer" "" "$U/fifo.copy2" "$U/fifo"
 	refused EINVAL
-	kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null || true
+	kill_bg "$holder"
 	mkdir "$U/specials"
 	mkfifo "$U/specials/fifo"
 	mknod "$U/specials/zero" c 1 5		# a device the user was given
