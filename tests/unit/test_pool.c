@@ -10,8 +10,11 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -282,6 +285,83 @@ test_dev_share(void **state)
 	assert_int_not_equal(there.off, 0);
 }
 
+static atomic_bool	spinning, spin_stop;
+
+/* Holds CPU 1 (SCHED_FIFO: nothing of the daemon's runs there meanwhile). */
+static void *
+spin_cpu1(void *arg)
+{
+	(void)arg;
+	atomic_store(&spinning, true);
+	while (!atomic_load(&spin_stop))
+		;
+	return NULL;
+}
+
+static bool
+mark0_ran(void)
+{
+	return mark[0].off != 0;
+}
+
+/*
+ * A thread that did bulk work (placed on the bulk CPU, at worker_nice)
+ * and is handed an interactive job's operation runs it at once on the
+ * other CPUs, even while the bulk CPU is taken: it is placed before it
+ * is woken. When it moved itself, it first had to run where it was, and
+ * waited there behind io-wq's workers (13 ms in perf sched; here, for
+ * as long as the spinner holds CPU 1).
+ */
+static void
+test_interactive_wakes_placed(void **state)
+{
+	cpu_set_t		 bulk, other;
+	pthread_attr_t		 attr;
+	struct sched_param	 prio = { .sched_priority = 1 };
+	pthread_t		 spinner;
+	struct eop		 normal;
+	int			 rc;
+
+	(void)state;
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		skip();		/* one CPU: nothing to keep apart */
+	CPU_ZERO(&bulk);
+	CPU_SET(1, &bulk);
+	CPU_ZERO(&other);
+	CPU_SET(0, &other);
+	assert_int_equal(sched_setaffinity(0, sizeof(other), &other), 0);
+	engine_confine(&bulk, &other);
+	/* The thread that takes the next operation (the idle list's first) did bulk work. */
+	memset(mark, 0, sizeof(mark));
+	submit(&normal, run_mark, false, false);
+	want_done = done_count + 1;
+	loop_run(all_done, no_tick, 10);
+	pthread_attr_init(&attr);
+	pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
+	pthread_attr_setschedpolicy(&attr, SCHED_FIFO);
+	pthread_attr_setschedparam(&attr, &prio);
+	pthread_attr_setaffinity_np(&attr, sizeof(bulk), &bulk);
+	if ((rc = pthread_create(&spinner, &attr, spin_cpu1, NULL)) != 0) {
+		pthread_attr_destroy(&attr);
+		skip();		/* EPERM: no real-time priority here (not root, a container) */
+	}
+	pthread_attr_destroy(&attr);
+	while (!atomic_load(&spinning))
+		;
+	submit(&mark[0], run_mark, false, true);
+	/* 200 ms at most: the spinner lets go only after. */
+	for (int i = 0; i < 20 && !mark0_ran(); i++)
+		usleep(10 * 1000);
+	rc = mark0_ran();
+	atomic_store(&spin_stop, true);
+	pthread_join(spinner, NULL);
+	assert_true(rc);
+	want_done = done_count + 1;
+	loop_run(all_done, no_tick, 10);
+	CPU_ZERO(&bulk);
+	engine_confine(&bulk, &bulk);	/* anywhere again */
+}
+
 int
 main(void)
 {
@@ -289,6 +369,7 @@ main(void)
 		cmocka_unit_test(test_queues),
 		cmocka_unit_test(test_user_share),
 		cmocka_unit_test(test_dev_share),
+		cmocka_unit_test(test_interactive_wakes_placed),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
