@@ -323,8 +323,10 @@ test_interactive_wakes_placed(void **state)
 	int			 rc;
 
 	(void)state;
-	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
-		skip();		/* one CPU: nothing to keep apart */
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		print_message("skip: one CPU, no bulk CPU to keep apart\n");
+		skip();
+	}
 	CPU_ZERO(&bulk);
 	CPU_SET(1, &bulk);
 	CPU_ZERO(&other);
@@ -343,7 +345,8 @@ test_interactive_wakes_placed(void **state)
 	pthread_attr_setaffinity_np(&attr, sizeof(bulk), &bulk);
 	if ((rc = pthread_create(&spinner, &attr, spin_cpu1, NULL)) != 0) {
 		pthread_attr_destroy(&attr);
-		skip();		/* EPERM: no real-time priority here (not root, a container) */
+		print_message("skip: no real-time priority for the spinner (%s)\n", strerror(rc));
+		skip();
 	}
 	pthread_attr_destroy(&attr);
 	while (!atomic_load(&spinning))
