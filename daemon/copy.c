@@ -688,6 +688,7 @@ const struct job_workers copy_workers = {
 	.file = copy_start,
 	.dir = tree_start,
 	.child_done = tree_child_done,
+	.taken = tree_taken,
 	.more = tree_kick,
 	.may_start = tree_may_start,
 	.dirs = tree_nodes,

@@ -474,6 +474,7 @@ job_fill(struct job *job)
 	    (job_stopping(job) || job_workers->may_start(job, it))) {
 		job->items = it->next;
 		job->nitems--;
+		job_workers->taken(it);
 		if (job_stopping(job)) {
 			/* Dropped: it never started, nothing to record. */
 			struct tnode *parent = it->parent;

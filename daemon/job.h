@@ -187,6 +187,7 @@ struct job_workers {
 	void	(*dir)(struct job *, struct item *);	/* copy a directory; takes it */
 	/* An entry of the directory ended, or was dropped before it started. */
 	void	(*child_done)(struct tnode *);
+	void	(*taken)(struct item *);	/* the item leaves the stack: started or dropped */
 	void	(*more)(struct job *);		/* room for items: directories read on */
 	/* Whether the next item may start now; if not, the job fills no more until an end. */
 	bool	(*may_start)(const struct job *, const struct item *);

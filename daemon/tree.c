@@ -689,8 +689,20 @@ bool
 tree_may_start(const struct job *job, const struct item *it)
 {
 	(void)job;
+	/* Its directory closed its fds (tree_window.c): they are reopened first. */
+	if (it->parent && it->parent->parked) {
+		tree_window_reopen(it->parent, false);
+		return false;
+	}
 	return it->dtype != DT_DIR || it->parent == NULL ||
 	    it->parent->dirs_open < TREE_DIRS_PER_PARENT;
+}
+
+void
+tree_taken(struct item *it)
+{
+	if (it->parent)
+		it->parent->queued--;
 }
 
 void
@@ -739,6 +751,8 @@ tree_child_done(struct tnode *n)
 	n->children--;
 	if (n->children == 0 && (n->eof || job_stopping(n->job)) && !n->reading)
 		tree_enter(n, tree_next(n, TS_READ));
+	else
+		tree_window_check(n);
 }
 
 void
@@ -746,8 +760,10 @@ tree_start(struct job *job, struct item *it)
 {
 	struct tnode *n = calloc(1, sizeof(*n));
 
-	if (n)
+	if (n) {
 		n->srcfd = n->dstfd = -1;	/* tree_free() on the way out closes them */
+		n->read_at = -1;
+	}
 	if (n == NULL || tree_job_get(job) == NULL || (n->name = strdup(it->name)) == NULL ||
 	    (it->parent == NULL && (n->dstpath = item_dstpath(job, it)) == NULL)) {
 		if (n)

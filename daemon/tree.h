@@ -27,11 +27,22 @@ struct tnode {
 	struct fdshare_waiter wait;	/* for its fds, from its user's share */
 	bool		 fds_held;	/* counted against the user's share */
 	/*
-	 * Its fds closed while only its subdirectories are under way
-	 * (tree_window.c), and reopened by the last of them to end.
+	 * Its fds closed while nothing in flight uses them (tree_window.c):
+	 * reopened by its last subdirectory to end, or by its names to read
+	 * on (from read_at) or to start an entry.
 	 */
 	bool		 parked;
+	/*
+	 * More than TREE_WINDOW levels above a directory set up since it
+	 * was last (re)opened: it parks as soon as nothing uses its fds.
+	 */
+	bool		 far;
+	bool		 reopening;	/* parked, and being reopened by its names */
+	bool		 reopen_reads;	/* ...to read on */
+	bool		 read_waits;	/* on the job's list of readers (reading is set too) */
+	int64_t		 read_at;	/* parked before its last entry was read: where it was */
 	unsigned	 pinned;	/* its subdirectories that use its fds */
+	unsigned	 queued;	/* its entries on the job's stack, not yet started */
 	int		 lift_fd[2];	/* reopened: source, destination */
 	/*
 	 * Paths are built from the names when asked for (tree_path): only
@@ -116,9 +127,12 @@ int	tree_path_excluded(const struct tnode *n, const char *name, unsigned char dt
 void	tree_start(struct job *, struct item *);
 /* An entry of node ended (copied, failed or dropped). */
 void	tree_child_done(struct tnode *);
+/* The item leaves the job's stack: started, or dropped. */
+void	tree_taken(struct item *);
 /*
  * Whether the job may start the item now: a directory waits while its
- * parent has TREE_DIRS_PER_PARENT subdirectories under way.
+ * parent has TREE_DIRS_PER_PARENT subdirectories under way, and any
+ * entry while its directory's fds are closed (they are reopened then).
  */
 bool	tree_may_start(const struct job *, const struct item *);
 /* The job has room for more entries: let a directory read on. */

@@ -42,6 +42,7 @@ struct tree_job {
 	struct tnode	*waiting;	/* directories waiting for fds (tree_admit) */
 	struct fdshare_holder share;	/* its directories' fds */
 	struct filter_set *filters;	/* the job's, compiled once */
+	unsigned	 reopening;	/* its directories being reopened (tree_window.c) */
 	/* Entries deleted or being deleted: taken by the pool's threads (atomic). */
 	uint64_t	 deleted;
 };
@@ -64,6 +65,8 @@ void		 tree_read_on(struct tnode *);
 /* Whether the directory may read its next batch of entries now. */
 bool		 tree_may_read(const struct tnode *);
 enum tstate	 tree_read_done(struct tnode *, int res);
+/* Off the job's list of readers, if it is on it: it reads no more. */
+void		 tree_read_unwait(struct tnode *);
 
 /* tree_admit.c: a directory takes its fds from its user's share, or waits for them. */
 void		 tree_admit(struct tnode *);
@@ -80,8 +83,18 @@ void		 tree_admit_drop(struct job *);
 bool		 tree_window_pins(const struct tnode *);
 /* n is set up: close the fds of its ancestors past the window that only wait. */
 void		 tree_window_trim(struct tnode *);
+/* Nothing in flight uses n's fds any more: closed if it is far above the work (n->far). */
+void		 tree_window_check(struct tnode *);
 /* n ends, and its parked parent's finish needs fds: reopened from n's, then tree_end(n). */
 bool		 tree_window_lift(struct tnode *);
+/*
+ * n is parked, and has entries to start (or, reads, to read): its fds are
+ * reopened by its names, from its nearest open ancestor, one directory
+ * of the job at a time; then the job fills (or n reads on).
+ */
+void		 tree_window_reopen(struct tnode *, bool reads);
+/* The name a directory goes by in a path of that kind (tree_path.c). */
+const char	*tree_path_name(const struct tnode *, enum tree_path);
 
 /* tree_delete.c: the delete pass of a merged directory, before its entries are read. */
 struct eop	*tree_delete_op(struct tnode *);

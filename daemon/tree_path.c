@@ -12,8 +12,7 @@
 #include "job.h"
 #include "tree_int.h"
 
-/* The name a directory goes by in the path asked for. */
-static const char *
+const char *
 tree_path_name(const struct tnode *n, enum tree_path which)
 {
 	/* Made under a temporary name and not yet renamed into place. */

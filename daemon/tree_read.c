@@ -36,6 +36,7 @@ tree_read_queue(struct tnode *n, size_t len)
 		if ((it = item_new(n, NULL, d->d_name, d->d_type)) == NULL)
 			return -ENOMEM;
 		n->children++;
+		n->queued++;
 		if (d->d_type != DT_DIR)
 			job_add_total(job, 1, 0);
 		job_push_item(job, it);
@@ -100,7 +101,8 @@ tree_read(struct tnode *n)
 		/* Wait for the stack to drain; tree_kick() reads on. */
 		n->next_reader = job->tree_job->readers;
 		job->tree_job->readers = n;
-		n->reading = true;	/* parked counts as reading */
+		n->reading = n->read_waits = true;	/* waiting counts as reading */
+		tree_window_check(n);
 		return;
 	}
 	if (n->buf == NULL && (n->buf = malloc(TREE_BUF)) == NULL) {
@@ -129,25 +131,70 @@ tree_read_on(struct tnode *n)
 }
 
 void
+tree_read_unwait(struct tnode *n)
+{
+	struct tnode **pp = &n->job->tree_job->readers;
+
+	if (!n->read_waits)
+		return;
+	while (*pp != n)
+		pp = &(*pp)->next_reader;
+	*pp = n->next_reader;
+	n->read_waits = n->reading = false;
+}
+
+/* Off the job's list of readers, through pp, and read on (or reopened to, or finished). */
+static void
+tree_read_resume(struct tnode **pp, bool reopen)
+{
+	struct tnode *n = *pp;
+
+	*pp = n->next_reader;
+	n->read_waits = false;
+	if (reopen) {
+		tree_window_reopen(n, true);	/* still reading: it reads once reopened */
+		return;
+	}
+	n->reading = false;
+	tree_read_on(n);
+}
+
+/*
+ * The readers whose fds are open read on first. One whose fds are
+ * closed (tree_window.c) is reopened to read only when no open one
+ * waits, and one at a time: reopened at once, every closed level of a
+ * wide and deep tree would hold its fds again.
+ */
+void
 tree_kick(struct job *job)
 {
 	struct tree_job	*tj = job->tree_job;
-	struct tnode	*n;
+	struct tnode	*n, **closed;
+	bool		 open_waits;
 
 	if (job_stopping(job))
 		tree_admit_drop(job);
 	tj = job->tree_job;
-
+again:
+	closed = NULL;
+	open_waits = false;
 	for (struct tnode **pp = tj ? &tj->readers : NULL; pp && (n = *pp) != NULL; ) {
-		if (!tree_may_read(n)) {
+		if (n->parked && !job_stopping(job)) {
+			if (closed == NULL && tree_may_read(n))
+				closed = pp;
 			pp = &n->next_reader;
 			continue;
 		}
-		*pp = n->next_reader;
-		n->reading = false;
-		tree_read_on(n);
-		pp = &tj->readers;	/* reading may have changed the list */
+		if (!tree_may_read(n)) {
+			open_waits = true;
+			pp = &n->next_reader;
+			continue;
+		}
+		tree_read_resume(pp, false);
+		goto again;	/* reading may have changed the list */
 	}
+	if (closed && !open_waits && tj->reopening == 0)
+		tree_read_resume(closed, true);
 }
 
 /*
