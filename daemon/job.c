@@ -34,7 +34,7 @@
 static TAILQ_HEAD(jobhead, job) jobs = TAILQ_HEAD_INITIALIZER(jobs);
 static uint64_t		next_id = 1;
 static unsigned		nfinished;
-static struct job_counters totals;
+struct job_counters job_totals;
 static bool		shutting_down;
 static void		(*observer)(struct job *, enum job_event);
 const struct job_workers *job_workers;
@@ -222,7 +222,7 @@ job_submit(struct job_request *req, struct cred *cred, struct job **out)
 	return 0;
 }
 
-static void
+void
 job_set_error(struct job *job, int err, char *msg)
 {
 	if (job->err || (err == -ECANCELED && job->cancelling)) {
@@ -301,13 +301,13 @@ job_conclude(struct job *job)
 	job->owner->finished++;
 	if (job->cancelling) {
 		job->state = JOB_CANCELLED;
-		totals.cancelled++;
+		job_totals.cancelled++;
 	} else if (job->err) {
 		job->state = JOB_FAILED;
-		totals.failed++;
+		job_totals.failed++;
 	} else {
 		job->state = JOB_DONE;
-		totals.done++;
+		job_totals.done++;
 	}
 	log_info("job %llu: %s, %llu of %llu files, %llu bytes",
 	    (unsigned long long)job->id, vocab_state_name(job->state),
@@ -396,205 +396,6 @@ job_run(struct job *job)
 	record_write(job, NULL);
 	/* The owner may have lost groups since the job was submitted. */
 	identity_check(job, scan_destination);
-}
-
-static void
-job_dir_synced(struct eop *op, int res)
-{
-	struct job *job = op->owner;
-
-	if (op->type == EOP_OPEN) {
-		if (res < 0) {
-			job_fail(job, res, "cannot open '%s' to sync it", job->into_dir ?
-			    job->req.destination : job->dest_parent);
-			job_end(job);
-			return;
-		}
-		op->type = EOP_FSYNC;
-		op->fd = res;
-		engine_submit(op);
-		return;
-	}
-	if (res < 0)
-		job_fail(job, res, "cannot sync directory '%s'", job->into_dir ?
-		    job->req.destination : job->dest_parent);
-	engine_close(op->fd, job->cred);
-	job_end(job);
-}
-
-/* All files are through: with sync, make their names durable too. */
-static void
-job_files_done(struct job *job)
-{
-	struct eop *op;
-
-	if (!job->req.sync || job->err || job->cancelling) {
-		job_end(job);
-		return;
-	}
-	op = job_step(job, EOP_OPEN, job_dir_synced);
-	op->dirfd = job->dirfd;
-	op->path = ".";
-	op->flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
-	engine_submit(op);
-}
-
-bool
-job_stopping(const struct job *job)
-{
-	return job->err || job->cancelling;
-}
-
-void
-job_push_item(struct job *job, struct item *it)
-{
-	it->next = job->items;
-	job->items = it;
-	job->nitems++;
-}
-
-void
-job_add_total(struct job *job, uint64_t files, uint64_t bytes)
-{
-	job->files_total += files;
-	job->bytes_total += bytes;
-	job->dirty = true;
-}
-
-/* Start items while there is room; when all have ended, finish. */
-void
-job_fill(struct job *job)
-{
-	struct item *it;
-
-	if (job->finishing)
-		return;
-	while (job->active < cpd_conf->jobs.files_in_flight && !job->paused &&
-	    !job->identity_checks && (it = job->items) != NULL &&
-	    (job_stopping(job) || job_workers->may_start(job, it))) {
-		job->items = it->next;
-		job->nitems--;
-		job_workers->taken(it);
-		if (job_stopping(job)) {
-			/* Dropped: it never started, nothing to record. */
-			struct tnode *parent = it->parent;
-			free(it);
-			if (parent)
-				job_workers->child_done(parent);
-			continue;
-		}
-		job->active++;
-		if (it->dtype == DT_DIR)
-			job_workers->dir(job, it);
-		else
-			job_workers->file(job, it);
-	}
-	job_workers->more(job);
-	/* Dropping items above may have ended the job already, re-entrantly. */
-	if (!job->finishing && job->active == 0 && job->items == NULL && job_workers->dirs(job) == 0) {
-		job->finishing = true;
-		job_files_done(job);
-	}
-}
-
-/* An item's result: counted, listed (keep_going), or the job's error. */
-void
-job_result(struct job *job, int err, const char *path, const char *msg)
-{
-	if (err == 0 || (err == -ECANCELED && job_stopping(job)))
-		return;
-	if (!job->req.keep_going || err == -ENOMEM) {
-		job_set_error(job, err, msg ? strdup(msg) : NULL);
-		return;
-	}
-	failure_add(job, err, path ? path : "", msg ? msg : strerror(-err), false);
-	log_notice("job %llu: %s", (unsigned long long)job->id, msg ? msg : strerror(-err));
-}
-
-/* A file item is no longer in flight: its directory hears of it, and the job fills up. */
-static void
-job_file_out(struct job *job, struct tnode *parent)
-{
-	job->active--;
-	job->dirty = true;
-	if (parent)
-		job_workers->child_done(parent);
-	job_fill(job);
-}
-
-void
-job_file_end(struct job *job, struct tnode *parent, int err, const char *path,
-    const char *msg, enum method method)
-{
-	job_result(job, err, path, msg);
-	if (err == 0) {
-		job->files_done++;
-		totals.files_copied++;
-		if (method < M_COUNT)
-			job->methods[method]++;
-	}
-	job_file_out(job, parent);
-}
-
-void
-job_file_vanished(struct job *job, struct tnode *parent, const char *path, const char *msg)
-{
-	job->files_vanished++;
-	failure_add(job, -ENOENT, path ? path : "", msg ? msg : strerror(ENOENT), true);
-	log_notice("job %llu: %s", (unsigned long long)job->id, msg ? msg : "vanished");
-	job_file_out(job, parent);
-}
-
-void
-job_file_to_dir(struct job *job, const struct item *it)
-{
-	if (it->parent || !job->req.recursive)
-		job->files_total--;	/* listed as a file, found to be a directory */
-}
-
-void
-job_dir_ready(struct job *job)
-{
-	job->active--;
-	job_fill(job);
-}
-
-void
-job_dir_end(struct job *job, struct tnode *parent, int err, const char *path,
-    const char *msg)
-{
-	job_result(job, err, path, msg);
-	job->dirty = true;
-	if (parent == NULL)
-		job_fill(job);		/* a top-level directory: maybe the last item */
-}
-
-void
-job_dir_failed(struct job *job, int err, const char *path, const char *fmt)
-{
-	char *msg = NULL;
-
-	if (asprintf(&msg, fmt, path, strerror(-err)) < 0)
-		msg = NULL;
-	job_result(job, err, path, msg);
-	free(msg);
-}
-
-void
-job_progress(struct job *job, uint64_t bytes, unsigned src_major, unsigned src_minor)
-{
-	struct device *src;
-
-	job->bytes_done += bytes;
-	totals.bytes_copied += bytes;
-	job->dirty = true;
-	if (job->dest_dev)
-		device_account(job->dest_dev, 0, bytes);
-	/* The file's own: in a tree, one below a mount is on another device. */
-	if ((src = device_get(src_major, src_minor)) != NULL) {
-		device_account(src, bytes, 0);
-		device_put(src);
-	}
 }
 
 void
@@ -688,7 +489,7 @@ job_tick(void)
 	struct job	*job, *next;
 	unsigned	 in_flight;
 
-	totals.rate = 0;
+	job_totals.rate = 0;
 	device_tick(loop_now_usec());
 	if (sched_active(true))
 		reserve_touch();	/* interactive jobs still running */
@@ -696,7 +497,7 @@ job_tick(void)
 		next = TAILQ_NEXT(job, entry);
 		if (job->state == JOB_RUNNING && !job->paused) {
 			job_sample_rate(job);
-			totals.rate += job->rate;
+			job_totals.rate += job->rate;
 			if (job->parked)
 				lanes_unpark(job);	/* bandwidth tokens came in */
 		}
@@ -727,7 +528,7 @@ job_tick(void)
 void
 job_counters(struct job_counters *c)
 {
-	*c = totals;
+	*c = job_totals;
 	sched_counters(c);
 }
 

@@ -2,8 +2,10 @@
  * Shared among the files of the job layer only; job.h is its face to the
  * rest of the daemon. The layer, one concern a file:
  *
- *	job.c		the jobs (registry) and their lifecycle: submit, the
- *			items in flight, cancel, pause, resume, end, ticks
+ *	job.c		the jobs (registry) and their lifecycle: submit,
+ *			cancel, pause, resume, end, ticks, restart
+ *	job_items.c	a running job's items: started, their ends counted,
+ *			the job finished when all are through
  *	sched.c		run queues: admission, fairness between users
  *	lanes.c		the data chunks a job may have in flight: its share
  *			of the engine and its bandwidth tokens
@@ -31,8 +33,11 @@
 
 /* job.c */
 extern const struct job_workers *job_workers;	/* given to job_init() */
+extern struct job_counters job_totals;		/* the daemon's, since its start (job.c) */
 /* The job has stopped: count it, record its end, tell the watchers. */
 void	 job_end(struct job *);
+/* The job's error, unless it has one (takes msg: malloc'ed, or NULL). */
+void	 job_set_error(struct job *, int err, char *msg);
 /* sched.c admitted the job: it runs, from resolving its destination. */
 void	 job_run(struct job *);
 /* A job-level step: one at a time, in job->step. */
