@@ -85,14 +85,14 @@ fdshare_give(struct fdshare_holder *h, unsigned n)
 }
 
 int
-fdshare_wait(struct fdshare_holder *h, struct fdshare_waiter *w)
+fdshare_wait(struct fdshare_holder *h, struct fdshare_waiter *w, bool own)
 {
 	const struct fdshare_holder *o;
 
-	for (o = holders; o; o = o->next)
+	for (o = holders; o && !own; o = o->next)
 		if (o != h && o->uid == h->uid && o->held > 0 && o->waiting == 0)
 			break;
-	if (o == NULL)
+	if (o == NULL && !own)
 		return -EMFILE;
 	w->holder = h;
 	w->next = NULL;

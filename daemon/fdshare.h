@@ -39,12 +39,14 @@ void	 fdshare_give(struct fdshare_holder *, unsigned n);
 /*
  * Past the share: wait, first come first served, for w->need fds that
  * the user's other holders give back. Only while one of them holds fds
- * and waits for none: not for the holder's own (a tree's ancestors give
- * theirs back only after their descendants), and not only for holders
- * that wait themselves (they would wait on each other for ever).
+ * and waits for none: not only for holders that wait themselves (they
+ * would wait on each other for ever), and not for the holder's own (a
+ * tree's ancestors give theirs back only after their descendants)
+ * unless own says it gives some back without the waiter (a tree's
+ * directory far above the work, busy now: tree_window.c).
  * 0: queued; -EMFILE: it may not wait.
  */
-int	 fdshare_wait(struct fdshare_holder *, struct fdshare_waiter *);
+int	 fdshare_wait(struct fdshare_holder *, struct fdshare_waiter *, bool own);
 /* Stop waiting (no harm if it is not). */
 void	 fdshare_cancel(struct fdshare_waiter *);
 /* Hand the fds the user's holders gave back to the waiters they now fit. */

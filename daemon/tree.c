@@ -86,6 +86,9 @@ tree_change_state(struct tnode *n, enum tstate next)
 			n->parent->pinned--;
 		else
 			n->parent->pinned++;
+		/* Set up, or renamed into it: the parent may be one to close. */
+		if (pinned && n->parent->pinned == 0)
+			tree_window_check(n->parent);
 	}
 }
 
@@ -686,6 +689,13 @@ tree_end(struct tnode *n)
  * own subdirectories may start (by induction from the deepest).
  */
 bool
+tree_held_back(const struct item *it)
+{
+	return it->dtype == DT_DIR && it->parent != NULL &&
+	    it->parent->dirs_open >= TREE_DIRS_PER_PARENT;
+}
+
+bool
 tree_may_start(const struct job *job, const struct item *it)
 {
 	(void)job;
@@ -694,8 +704,7 @@ tree_may_start(const struct job *job, const struct item *it)
 		tree_window_reopen(it->parent, false);
 		return false;
 	}
-	return it->dtype != DT_DIR || it->parent == NULL ||
-	    it->parent->dirs_open < TREE_DIRS_PER_PARENT;
+	return !tree_held_back(it);
 }
 
 void

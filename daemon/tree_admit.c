@@ -60,7 +60,7 @@ tree_admit(struct tnode *n)
 
 	n->wait.need = TREE_NODE_FDS;
 	n->wait.ready = tree_admit_ready;
-	if (rc == -EMFILE && fdshare_wait(&tj->share, &n->wait) == 0) {
+	if (rc == -EMFILE && fdshare_wait(&tj->share, &n->wait, tree_window_soon(n)) == 0) {
 		n->next_waiting = tj->waiting;
 		tj->waiting = n;
 		log_debug("job %llu: directory '%s' waits for its user's share of fds",

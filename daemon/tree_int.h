@@ -48,6 +48,8 @@ struct tree_job {
 };
 
 /* tree.c */
+/* A directory item waits for its siblings: its parent has TREE_DIRS_PER_PARENT under way. */
+bool		 tree_held_back(const struct item *);
 struct eop	*tree_op(struct tnode *, enum eop_type);
 enum tstate	 tree_next(const struct tnode *, enum tstate from);
 /* The first error of the directory: fmt has a %s for its path, one for the error. */
@@ -85,6 +87,8 @@ bool		 tree_window_pins(const struct tnode *);
 void		 tree_window_trim(struct tnode *);
 /* Nothing in flight uses n's fds any more: closed if it is far above the work (n->far). */
 void		 tree_window_check(struct tnode *);
+/* An ancestor of n far above it is busy now, and closes its fds when that ends. */
+bool		 tree_window_soon(const struct tnode *);
 /* n ends, and its parked parent's finish needs fds: reopened from n's, then tree_end(n). */
 bool		 tree_window_lift(struct tnode *);
 /*

@@ -128,6 +128,8 @@ tree_read_on(struct tnode *n)
 	tree_read(n);
 	if (n->children == 0 && n->eof && !n->reading)
 		tree_enter(n, tree_next(n, TS_READ));
+	else if (n->eof)
+		tree_window_check(n);	/* read to its end: maybe nothing in flight uses it */
 }
 
 void
@@ -200,7 +202,7 @@ again:
 /*
  * Whether n may read its next batch: while the job's stack is short.
  * A long one whose top is a directory held back by its parent's window
- * (tree_may_start) drains only when those siblings end, and they end
+ * (tree_held_back) drains only when those siblings end, and they end
  * when what they hold is read and copied: they read on; the parent,
  * whose entries fill the stack, waits.
  */
@@ -211,5 +213,5 @@ tree_may_read(const struct tnode *n)
 	const struct item	*top = job->items;
 
 	return job->nitems < TREE_QUEUE_LOW ||
-	    (top && !tree_may_start(job, top) && top->parent != n);
+	    (top && tree_held_back(top) && top->parent != n);
 }

@@ -117,8 +117,29 @@ tree_window_trim(struct tnode *n)
 void
 tree_window_check(struct tnode *n)
 {
+	/* No subdirectory under way: the work is here now, not below it. */
+	if (n->far && n->dirs_open == 0)
+		n->far = false;
 	if (n->far && tree_window_idle(n) && tree_window_park(n))
 		tree_admit_wake(n->job->cred->uid);
+}
+
+/*
+ * A directory of n's waits for fds its own job holds only where one of
+ * them is given back without it: a far ancestor that is reading or has
+ * files in flight (not one that waits for a subdirectory being set up,
+ * which may be the very one waiting) parks when that ends.
+ */
+bool
+tree_window_soon(const struct tnode *n)
+{
+	const struct tnode *a = n->parent;
+
+	for (unsigned up = 1; a != NULL; a = a->parent, up++)
+		if (up > TREE_WINDOW && a->far && a->srcfd >= 0 && a->pinned == 0 &&
+		    a->state == TS_READ && !tree_window_idle(a))
+			return true;
+	return false;
 }
 
 /* Whether fd is the directory stx describes. */
@@ -338,19 +359,20 @@ tree_window_reopened(struct eop *op, int res)
 		    path ? path : n->name);
 		n->srcfd = r->got[0];
 		n->dstfd = r->got[1];
-		n->parked = n->far = false;	/* wanted here now: the next trim says */
+		n->parked = false;
 		/* Given back when it closed them: taken again, or (the share is
 		 * taken) held past it, as few as the directories that go on. */
 		n->fds_held = fdshare_take(&job->tree_job->share, TREE_NODE_FDS) == 0;
 	}
 	free(path);
 	tree_window_reopen_free(r, res >= 0);
-	if (n->reopen_reads) {
+	/* Reads on, or (failed, nothing left in it) finishes; then its entries may start. */
+	if (n->reopen_reads || res < 0) {
+		if (n->reopen_reads)
+			n->reading = false;
 		n->reopen_reads = false;
-		n->reading = false;
+		tree_read_on(n);
 	}
-	/* Reads on, or (nothing left in it) finishes; then its entries may start. */
-	tree_read_on(n);
 	job_fill(job);
 }
 

@@ -67,14 +67,14 @@ test_waiters(void **state)
 
 	assert_int_equal(fdshare_take(&h, 18), 0);
 	/* Nothing to wait for: only its own holder holds fds. */
-	assert_int_equal(fdshare_wait(&h, &a), -EMFILE);
-	assert_int_equal(fdshare_wait(&j, &a), 0);
-	assert_int_equal(fdshare_wait(&j, &b), 0);
-	assert_int_equal(fdshare_wait(&k, &c), 0);
+	assert_int_equal(fdshare_wait(&h, &a, false), -EMFILE);
+	assert_int_equal(fdshare_wait(&j, &a, false), 0);
+	assert_int_equal(fdshare_wait(&j, &b, false), 0);
+	assert_int_equal(fdshare_wait(&k, &c, false), 0);
 	/* Room for 2, but a waits first: nobody passes it. */
 	assert_int_equal(fdshare_take(&k, 2), -EMFILE);
 	/* The others hold nothing yet (j and k only wait): h may not wait. */
-	assert_int_equal(fdshare_wait(&h, &d), -EMFILE);
+	assert_int_equal(fdshare_wait(&h, &d, false), -EMFILE);
 	fdshare_wake(1000);
 	assert_int_equal(nwoken, 0);
 	fdshare_give(&h, 6);			/* 12 held: a fits, then b */
@@ -91,6 +91,29 @@ test_waiters(void **state)
 	fdshare_wake(1000);
 	assert_int_equal(nwoken, 2);		/* c was cancelled */
 	assert_false(h.listed || j.listed || k.listed);
+}
+
+/* A holder that gives fds back without its waiter (own) may wait for itself. */
+static void
+test_wait_own(void **state)
+{
+	struct fdshare_holder h = { .uid = 1001 };
+	struct fdshare_waiter a = { .need = 2, .ready = ready };
+
+	nwoken = 0;
+	assert_int_equal(fdshare_take(&h, 20), 0);
+	assert_int_equal(fdshare_take(&h, 2), -EMFILE);
+	assert_int_equal(fdshare_wait(&h, &a, false), -EMFILE);
+	assert_int_equal(fdshare_wait(&h, &a, true), 0);
+	assert_int_equal(h.waiting, 1);
+	fdshare_wake(1001);
+	assert_int_equal(nwoken, 0);		/* nothing given back yet */
+	fdshare_give(&h, 2);			/* a parked directory's */
+	fdshare_wake(1001);
+	assert_int_equal(nwoken, 1);
+	assert_int_equal(h.held, 20);
+	fdshare_give(&h, 20);
+	assert_false(h.listed);
 }
 
 static void
@@ -116,6 +139,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_share, setup),
 		cmocka_unit_test_setup(test_waiters, setup),
+		cmocka_unit_test_setup(test_wait_own, setup),
 		cmocka_unit_test_setup(test_auto, setup),
 	};
 
