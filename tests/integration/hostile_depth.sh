@@ -163,6 +163,18 @@ for engine in io_uring fallback; do
 		grep -q "(uid $(id -u cpdtest)): end of input" "$DAEMON_LOG" && break
 		sleep 0.05
 	done
+	# And the job's start-up done: its owner looked up in the user
+	# database and its records written, in pool threads, with fds of
+	# their own. Given back after the holder below took every other fd,
+	# one would be free for anybody's next connection: a guess at why
+	# cpdtest's Get was still served at EMFILE in the fresh root after
+	# the wait above (not verified by a trace).
+	for _ in $(seq 100); do
+		r=$(call_as cpdtest Get "$id")
+		[ "$(jfield parameters.job.bytes_done <<<"$r")" -gt 0 ] && break
+		sleep 0.1
+	done
+	sleep 1
 	as_user cpdtest "$PYTHON" - "$CPD_SOCKET" <<'PY' &
 import socket, sys, time
 socks = []
