@@ -89,11 +89,13 @@ fdshare_wait(struct fdshare_holder *h, struct fdshare_waiter *w, bool own)
 {
 	const struct fdshare_holder *o;
 
-	for (o = holders; o && !own; o = o->next)
-		if (o != h && o->uid == h->uid && o->held > 0 && o->waiting == 0)
-			break;
-	if (o == NULL && !own)
-		return -EMFILE;
+	if (!own) {
+		for (o = holders; o; o = o->next)
+			if (o != h && o->uid == h->uid && o->held > 0 && o->waiting == 0)
+				break;
+		if (o == NULL)
+			return -EMFILE;
+	}
 	w->holder = h;
 	w->next = NULL;
 	w->queued = true;

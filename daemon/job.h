@@ -231,6 +231,8 @@ void	 job_dir_failed(struct job *, int err, const char *path, const char *fmt);
 void	 clean_temp_made(struct job *, char *rel);
 void	 clean_temp_gone(struct job *, char *rel);
 void	 job_push_item(struct job *, struct item *);
+/* The items of that directory still on the stack go, unstarted: how many. */
+unsigned job_drop_items(struct job *, const struct tnode *parent);
 void	 job_add_total(struct job *, uint64_t files, uint64_t bytes);
 void	 job_fill(struct job *);
 bool	 job_stopping(const struct job *);

@@ -73,6 +73,25 @@ job_push_item(struct job *job, struct item *it)
 	job->nitems++;
 }
 
+unsigned
+job_drop_items(struct job *job, const struct tnode *parent)
+{
+	struct item	*it;
+	unsigned	 n = 0;
+
+	for (struct item **pp = &job->items; (it = *pp) != NULL; ) {
+		if (it->parent != parent) {
+			pp = &it->next;
+			continue;
+		}
+		*pp = it->next;
+		job->nitems--;
+		free(it);
+		n++;
+	}
+	return n;
+}
+
 void
 job_add_total(struct job *job, uint64_t files, uint64_t bytes)
 {

@@ -33,8 +33,8 @@ struct tnode {
 	 */
 	bool		 parked;
 	/*
-	 * More than TREE_WINDOW levels above a directory set up since it
-	 * was last (re)opened: it parks as soon as nothing uses its fds.
+	 * More than TREE_WINDOW levels above a directory set up, with
+	 * subdirectories under way: it parks as soon as nothing uses its fds.
 	 */
 	bool		 far;
 	bool		 reopening;	/* parked, and being reopened by its names */

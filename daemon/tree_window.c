@@ -314,29 +314,6 @@ tree_window_reopen_free(struct tree_reopen *r, bool keep)
 	free(r);
 }
 
-/*
- * Its entries still on the job's stack go: it cannot go on. Counted as
- * neither done nor failed: the directory's own failure says why.
- */
-static void
-tree_window_drop(struct tnode *n)
-{
-	struct job	*job = n->job;
-	struct item	*it;
-
-	for (struct item **pp = &job->items; (it = *pp) != NULL; ) {
-		if (it->parent != n) {
-			pp = &it->next;
-			continue;
-		}
-		*pp = it->next;
-		job->nitems--;
-		n->queued--;
-		n->children--;
-		free(it);
-	}
-}
-
 static void
 tree_window_reopened(struct eop *op, int res)
 {
@@ -344,6 +321,7 @@ tree_window_reopened(struct eop *op, int res)
 	struct job		*job = n->job;
 	struct tree_reopen	*r = op->buf;
 	char			*path = tree_path(n, TREE_SRC, NULL);
+	unsigned		 dropped;
 
 	job->tree_job->reopening--;
 	n->reopening = false;
@@ -352,7 +330,11 @@ tree_window_reopened(struct eop *op, int res)
 		    (unsigned long long)job->id, path ? path : n->name, strerror(-res));
 		tree_error(n, res, "cannot go on in directory '%s': %s (reopening it)", TREE_SRC);
 		n->eof = true;
-		tree_window_drop(n);
+		/* Its entries still on the stack go, counted as neither done
+		 * nor failed: the directory's own failure says why. */
+		dropped = job_drop_items(job, n);
+		n->queued -= dropped;
+		n->children -= dropped;
 		tree_read_unwait(n);
 	} else {
 		log_debug("job %llu: directory '%s' reopened to go on", (unsigned long long)job->id,
