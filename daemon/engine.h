@@ -43,7 +43,7 @@ enum eop_type {
 	EOP_LINK,	/* linkat(dirfd2, path2, dirfd, path, flags) */
 	EOP_WRITEBACK,	/* sync_file_range(fd2, off, len, SYNC_FILE_RANGE_WRITE) */
 	/* io_uring has no operation for these: the thread pool runs them. */
-	EOP_READDIR,	/* getdents64(fd, buf, len) -> bytes, 0 at the end */
+	EOP_READDIR,	/* getdents64 until buf is full or eof -> bytes, 0 at the end */
 	EOP_READLINK,	/* readlinkat(dirfd, path, buf, len) -> length */
 	EOP_MKNOD,	/* mknodat(dirfd, path, mode, off as dev) */
 	EOP_META,	/* give fd2 (or dirfd/path) fd's metadata, see meta_flags */
@@ -82,6 +82,7 @@ struct eop {
 	struct statx	*stx, *stx_end;
 	uint64_t	 off, len;
 	void		*buf;		/* READDIR, READLINK: len bytes */
+	bool		 eof;		/* READDIR: the listing's end was met too */
 	struct extent	*ext;		/* EXTENTS: up to len of them; res is the count */
 	unsigned	 meta_flags;
 	long		(*run)(struct eop *);	/* CALL */

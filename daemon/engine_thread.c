@@ -283,6 +283,34 @@ thread_extents(struct eop *op)
 	}
 }
 
+/*
+ * A directory's entries, as many as buf holds: getdents64 again until
+ * it is full or the listing ends (op->eof). A directory of a few
+ * hundred entries is then one operation, not two, the second of which
+ * only found the end: a hand-off to the pool and back per directory,
+ * a tenth of an up-to-date re-run's time.
+ */
+static long
+thread_readdir(struct eop *op)
+{
+	/* Room for the longest entry: its header and a name of NAME_MAX. */
+	const uint64_t	 room = 24 + 256;
+	long		 len = 0, n;
+
+	op->eof = false;
+	while (op->len - (uint64_t)len >= room) {
+		n = syscall(SYS_getdents64, op->fd, (char *)op->buf + len, op->len - len);
+		if (n < 0)
+			return len > 0 ? len : -errno;	/* the next read meets it again */
+		if (n == 0) {
+			op->eof = true;
+			break;
+		}
+		len += n;
+	}
+	return len;
+}
+
 static long
 thread_run(struct eop *op)
 {
@@ -324,8 +352,7 @@ thread_run(struct eop *op)
 		    SYNC_FILE_RANGE_WRITE);
 		break;
 	case EOP_READDIR:
-		rc = syscall(SYS_getdents64, op->fd, op->buf, op->len);
-		break;
+		return thread_readdir(op);
 	case EOP_READLINK:
 		rc = readlinkat(op->dirfd, op->path, op->buf, op->len);
 		break;

@@ -147,7 +147,7 @@ tree_next(const struct tnode *n, enum tstate from)
 	/* Without a destination (parked, and not reopened: failed) there is nothing to finish. */
 	bool		  more = !job_stopping(job) && n->dstfd >= 0 && !job->req.dry_run;
 
-	if (from < TS_META && more && tree_finish_meta(n))
+	if (from < TS_META && more && tree_finish_meta(n) && !tree_quick_meta_current(n))
 		return TS_META;
 	if (from < TS_FSYNC && more && job->req.sync)
 		return TS_FSYNC;
@@ -733,8 +733,14 @@ tree_enter(struct tnode *n, enum tstate next)
 			tree_end(n);
 		return;
 	default:
-		engine_submit(tree_steps[next].op(n));
+		engine_submit(next == TS_OPEN_SRC ? tree_ahead_op(n) : tree_steps[next].op(n));
 	}
+}
+
+struct eop *
+tree_step_op(struct tnode *n, enum tstate s)
+{
+	return tree_steps[s].op(n);
 }
 
 static void
@@ -743,11 +749,19 @@ tree_step_done(struct eop *op, int res)
 	struct tnode	*n = op->owner;
 	struct job	*job = n->job;
 	bool		 read = n->state == TS_READ;
+	enum tstate	 next;
 
-	if (n->state < TS_READ && job_stopping(job))
-		tree_enter(n, tree_on_stopped(n, res));
-	else
-		tree_enter(n, tree_steps[n->state].on(n, res));
+	for (;;) {
+		if (n->state < TS_READ && job_stopping(job))
+			next = tree_on_stopped(n, res);
+		else
+			next = tree_steps[n->state].on(n, res);
+		/* The next step's result, if it ran ahead with this one (tree_ahead.c). */
+		if (!tree_ahead_take(n, next, &res))
+			break;
+		tree_change_state(n, next);
+	}
+	tree_enter(n, next);
 	/* Last: starting the entries may end n (a stopping job drops them,
 	 * and the last one finishes the directory). */
 	if (read)

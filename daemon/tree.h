@@ -58,6 +58,7 @@ struct tnode {
 	unsigned	 dirs_open;	/* its subdirectories started, not yet ended */
 	unsigned	 state;
 	bool		 existed;	/* merged into an existing directory */
+	bool		 dst_touched;	/* the job made or removed an entry in the copy */
 	/*
 	 * The top directory's contents are the transfer root (cp's SRC/.),
 	 * so its name is not the first of its entries' paths from it, as it
@@ -65,6 +66,7 @@ struct tnode {
 	 */
 	bool		 contents_root;
 	struct tree_del	*del;		/* its delete pass in flight (tree_delete.c) */
+	struct tree_ahead *ahead;	/* its set-up's steps run at once (tree_ahead.c) */
 	/*
 	 * A new directory is made under a temporary name (tmpname, staged)
 	 * and renamed into place when everything in it is in; what is made
@@ -106,6 +108,8 @@ bool	tree_quick_applies(const struct tnode *);
 long	tree_quick_read_run(struct eop *);
 /* On the loop: a marked entry counted and reported; false for the others. */
 bool	tree_quick_entry(struct tnode *, const struct linux_dirent64 *);
+/* Whether a merged directory's copy has all the attributes its finish would give it. */
+bool	tree_quick_meta_current(const struct tnode *);
 
 enum tree_path {
 	TREE_SRC,	/* the source's path */

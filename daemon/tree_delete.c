@@ -418,6 +418,8 @@ tree_delete_on(struct tnode *n, int res)
 	struct tree_del	*d = n->del;
 	char		*path;
 
+	if (res < 0 || (d && (d->ngone > 0 || d->err)))
+		n->dst_touched = true;
 	for (size_t i = 0; d && i < d->ngone; i++) {
 		path = job->req.itemize ? tree_path(n, TREE_REL, d->gone[i].rel) : NULL;
 		change_note(job, CHANGE_DELETED, d->gone[i].type, path, NULL);

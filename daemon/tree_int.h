@@ -51,6 +51,8 @@ struct tree_job {
 /* A directory item waits for its siblings: its parent has TREE_DIRS_PER_PARENT under way. */
 bool		 tree_held_back(const struct item *);
 struct eop	*tree_op(struct tnode *, enum eop_type);
+/* The operation of state s, made as tree_enter() would submit it. */
+struct eop	*tree_step_op(struct tnode *, enum tstate s);
 enum tstate	 tree_next(const struct tnode *, enum tstate from);
 /* The first error of the directory: fmt has a %s for its path, one for the error. */
 void		 tree_error(struct tnode *, int err, const char *fmt, enum tree_path);
@@ -99,6 +101,14 @@ bool		 tree_window_lift(struct tnode *);
 void		 tree_window_reopen(struct tnode *, bool reads);
 /* The name a directory goes by in a path of that kind (tree_path.c). */
 const char	*tree_path_name(const struct tnode *, enum tree_path);
+
+/* tree_ahead.c: the set-up's operations, from opening the source, as one. */
+struct eop	*tree_ahead_op(struct tnode *);
+/*
+ * The result of the step of state next, if it ran ahead, into *res: true.
+ * Otherwise what ran ahead is dropped (once the set-up goes elsewhere).
+ */
+bool		 tree_ahead_take(struct tnode *, enum tstate next, int *res);
 
 /* tree_delete.c: the delete pass of a merged directory, before its entries are read. */
 struct eop	*tree_delete_op(struct tnode *);

@@ -37,6 +37,7 @@ tree_read_queue(struct tnode *n, size_t len)
 			return -ENOMEM;
 		n->children++;
 		n->queued++;
+		n->dst_touched = true;	/* maybe: its item may make or replace it */
 		if (d->d_type != DT_DIR)
 			job_add_total(job, 1, 0);
 		job_push_item(job, it);
@@ -57,16 +58,14 @@ enum tstate
 tree_read_done(struct tnode *n, int res)
 {
 	n->reading = false;
-	if (res <= 0) {
-		n->eof = true;
-		free(n->buf);
-		n->buf = NULL;
-		if (res < 0)
-			tree_read_failed(n, res);
-	} else if ((res = tree_read_queue(n, (size_t)res)) < 0) {
-		n->eof = true;
+	if (res > 0 && (res = tree_read_queue(n, (size_t)res)) == 0 && !n->op.eof)
+		return TS_READ;
+	/* At the end (no read more only to meet it), or failed. */
+	n->eof = true;
+	free(n->buf);
+	n->buf = NULL;
+	if (res < 0)
 		tree_read_failed(n, res);
-	}
 	return TS_READ;		/* on, or (all in and ended) to its finish */
 }
 

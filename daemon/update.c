@@ -26,6 +26,12 @@ update_ts_cmp(const struct statx_timestamp *a, const struct statx_timestamp *b)
 	return 0;
 }
 
+bool
+update_xattrs_may_differ(const struct statx *src, const struct statx *dst)
+{
+	return update_ts_cmp(&src->stx_ctime, &dst->stx_ctime) > 0;
+}
+
 static int
 update_mtime_cmp(const struct statx *a, const struct statx *b)
 {
@@ -232,14 +238,8 @@ update_refresh(const struct update_file *src, const struct statx *stx,
 	mode_t		 mode = stx->stx_mode & 07777;
 	int		 changed = 0;
 
-	/*
-	 * Listing both sides' xattrs doubled the system calls of a re-run
-	 * over an up-to-date tree. A source whose xattrs changed since the
-	 * copy was written or refreshed has a newer ctime than the copy;
-	 * one that did not cannot have xattrs the copy lacks. (A copy's
-	 * xattrs changed by hand are not repaired then: see cpd-client(1).)
-	 */
-	if (update_ts_cmp(&stx->stx_ctime, &dst_stx->stx_ctime) > 0 &&
+	/* Listing both sides' xattrs doubled the system calls of a re-run over an up-to-date tree. */
+	if (update_xattrs_may_differ(stx, dst_stx) &&
 	    (changed = update_xattrs(src, dst, look_only)) < 0)
 		return changed;
 	/* Ownership first: a chown clears setuid and setgid, so the mode after. */

@@ -53,6 +53,14 @@ struct update_file {
  * the copy's). dst_stx is dst's statx. With look_only nothing is
  * changed. 1 when something differed, 0 when all matched, -errno.
  */
+/*
+ * Whether src's extended attributes may differ from those of its copy
+ * dst: a source whose xattrs changed since the copy was written or
+ * refreshed has a newer ctime than the copy; one that did not cannot
+ * have xattrs the copy lacks. (A copy's xattrs changed by hand are not
+ * repaired then: see cpd-client(1).)
+ */
+bool	update_xattrs_may_differ(const struct statx *src, const struct statx *dst);
 /* Whether a's and b's extended attributes differ: 1, 0, or -errno. */
 int	update_xattrs_differ(const struct update_file *a, const struct update_file *b);
 int	update_refresh(const struct update_file *src, const struct statx *stx,

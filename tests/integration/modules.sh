@@ -19,7 +19,7 @@ command -v nm >/dev/null || skip "nm (binutils) is not installed"
 groups=$(cat <<'TXT'
 job: job job_items lanes record scan sched failure owner clean identity partial
 copy: copy copy_lane copy_make copy_publish copy_whole copy_snap copy_update copy_verify copy_dst copy_resume copy_cp copy_backup copy_proc
-tree: tree tree_read tree_admit tree_delete tree_window tree_quick
+tree: tree tree_read tree_admit tree_delete tree_window tree_quick tree_ahead
 TXT
 )
 

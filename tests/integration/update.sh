@@ -63,6 +63,7 @@ make_src() {	# DIR
 	for i in 1 2 3; do head -c $((i * 5000)) /dev/urandom >"$1/sub/s$i"; done
 	head -c 200000 /dev/urandom >"$1/sub/deep/big"
 	ln -s f1 "$1/link"
+	for i in 1 2 3 4; do mkdir "$1/quiet$i"; printf 'q%s\n' "$i" >"$1/quiet$i/q"; done
 	setfattr -n user.tag -v one "$1/f1"
 	touch -d '2020-01-01 00:00:00.123456789' "$1/f3" "$1/f4"
 	past_dirs "$1"
@@ -103,7 +104,7 @@ run_engine() {
 $(diff <(echo "$before") <(echo "$after") | head)"
 	out=$("$CLIENT" --json copy -a --update=quick "$B/src" "$B/C/")
 	expect_eq "$E: skipped of an up-to-date re-run" \
-		"$(jget changes.skipped <<<"$out")" 11
+		"$(jget changes.skipped <<<"$out")" 15
 
 	# 3. One change of each kind: quick against rsync -aX.
 	change_src "$B/src"
@@ -139,6 +140,17 @@ $mine
 $theirs"
 	expect_eq "$E: checksum's update" "$mine" "updated src/f3"
 	tree_same --archive --no-atime "$B/R/src" "$B/C/src"
+
+	# 4b. Directories whose entries are all up to date, each changed in
+	# one attribute: the finish an unchanged one is spared still runs.
+	chmod 750 "$B/src/quiet1"
+	setfattr -n user.dir -v x "$B/src/quiet2"
+	touch -d '2022-03-04 05:06:07.5' "$B/src/quiet3"
+	[ "$(id -u)" != 0 ] || chown 1234:5678 "$B/src/quiet4"
+	out=$("$CLIENT" copy -a --update=quick "$B/src" "$B/C/") || fail "$E: directories: $out"
+	rsync_aX "$B/src" "$B/R/" >/dev/null
+	tree_same --archive --no-atime "$B/R/src" "$B/C/src"
+	expect_eq "$E: a directory's new mode" "$(stat -c %a "$B/C/src/quiet1")" 750
 
 	# 5. older against cp -a -u, none against cp -a -n.
 	local mode flag
