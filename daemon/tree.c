@@ -679,41 +679,6 @@ tree_end(struct tnode *n)
 		job_fill(job);
 }
 
-/*
- * A wide tree (thousands of sibling directories) opened them all at
- * once: each set-up directory leaves the job's items in flight, and the
- * next one started, so its user's share of fds ran out (EMFILE) with
- * nothing else running. A few siblings at a time keep it in bounds: the
- * open directories are at most TREE_DIRS_PER_PARENT per level of depth.
- * It cannot stall: a directory waits only for siblings under way, whose
- * own subdirectories may start (by induction from the deepest).
- */
-bool
-tree_held_back(const struct item *it)
-{
-	return it->dtype == DT_DIR && it->parent != NULL &&
-	    it->parent->dirs_open >= TREE_DIRS_PER_PARENT;
-}
-
-bool
-tree_may_start(const struct job *job, const struct item *it)
-{
-	(void)job;
-	/* Its directory closed its fds (tree_window.c): they are reopened first. */
-	if (it->parent && it->parent->parked) {
-		tree_window_reopen(it->parent, false);
-		return false;
-	}
-	return !tree_held_back(it);
-}
-
-void
-tree_taken(struct item *it)
-{
-	if (it->parent)
-		it->parent->queued--;
-}
-
 void
 tree_enter(struct tnode *n, enum tstate next)
 {

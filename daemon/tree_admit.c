@@ -1,8 +1,11 @@
 /*
  * A directory keeps its source's and its destination's fds open while
  * anything in it is copied: they come from its user's share of fds
- * (fdshare.c), and a directory waits here while the share is taken.
+ * (fdshare.c), and a directory waits here while the share is taken;
+ * and a directory item starts only when its siblings under way leave
+ * it room (tree_may_start).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -98,4 +101,39 @@ void
 tree_admit_wake(uid_t uid)
 {
 	loop_post(tree_admit_wake_posted, (void *)(uintptr_t)uid);
+}
+
+/*
+ * A wide tree (thousands of sibling directories) opened them all at
+ * once: each set-up directory leaves the job's items in flight, and the
+ * next one started, so its user's share of fds ran out (EMFILE) with
+ * nothing else running. A few siblings at a time keep it in bounds: the
+ * open directories are at most TREE_DIRS_PER_PARENT per level of depth.
+ * It cannot stall: a directory waits only for siblings under way, whose
+ * own subdirectories may start (by induction from the deepest).
+ */
+bool
+tree_held_back(const struct item *it)
+{
+	return it->dtype == DT_DIR && it->parent != NULL &&
+	    it->parent->dirs_open >= TREE_DIRS_PER_PARENT;
+}
+
+bool
+tree_may_start(const struct job *job, const struct item *it)
+{
+	(void)job;
+	/* Its directory closed its fds (tree_window.c): they are reopened first. */
+	if (it->parent && it->parent->parked) {
+		tree_window_reopen(it->parent, false);
+		return false;
+	}
+	return !tree_held_back(it);
+}
+
+void
+tree_taken(struct item *it)
+{
+	if (it->parent)
+		it->parent->queued--;
 }

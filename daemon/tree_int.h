@@ -1,6 +1,7 @@
 /*
  * What tree.c shares with the files that take a concern of it off its
- * hands: tree_read.c (reading directories), tree_admit.c (their fds),
+ * hands: tree_read.c (reading directories), tree_admit.c (their fds,
+ * and when one may start), tree_ahead.c (a set-up as one operation),
  * tree_window.c (those fds closed and reopened, so that they do not grow
  * with the tree's depth) and tree_delete.c (delete).
  */
@@ -48,8 +49,6 @@ struct tree_job {
 };
 
 /* tree.c */
-/* A directory item waits for its siblings: its parent has TREE_DIRS_PER_PARENT under way. */
-bool		 tree_held_back(const struct item *);
 struct eop	*tree_op(struct tnode *, enum eop_type);
 /* The operation of state s, made as tree_enter() would submit it. */
 struct eop	*tree_step_op(struct tnode *, enum tstate s);
@@ -73,6 +72,8 @@ enum tstate	 tree_read_done(struct tnode *, int res);
 void		 tree_read_unwait(struct tnode *);
 
 /* tree_admit.c: a directory takes its fds from its user's share, or waits for them. */
+/* A directory item waits for its siblings: its parent has TREE_DIRS_PER_PARENT under way. */
+bool		 tree_held_back(const struct item *);
 void		 tree_admit(struct tnode *);
 /* Fds of uid's share were given back: its waiting directories start, from the loop. */
 void		 tree_admit_wake(uid_t);
