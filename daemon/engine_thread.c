@@ -287,8 +287,9 @@ thread_extents(struct eop *op)
  * A directory's entries, as many as buf holds: getdents64 again until
  * it is full or the listing ends (op->eof). A directory of a few
  * hundred entries is then one operation, not two, the second of which
- * only found the end: a hand-off to the pool and back per directory,
- * a tenth of an up-to-date re-run's time.
+ * only found the end: a hand-off to the pool and back per directory
+ * (an up-to-date re-run of 100,000 files in 1,000 directories: 145 ->
+ * 138 ms).
  */
 static long
 thread_readdir(struct eop *op)
