@@ -13,11 +13,13 @@
 # from it is refused too. A file of /proc outside the processes'
 # directories is copied, read to its end (its size says 0), as cp does:
 # DIR/cpuinfo and DIR/sys/kernel/ostype, with cat's bytes.
+# A tree with proc mounted in it, merged into a copy that has that
+# directory, is refused, and leaves the daemon no fd more open.
 . "$(dirname "$0")/../lib.sh"
 need_root "mounts proc, and runs a root daemon for the unprivileged user cpdtest"
 ensure_user cpdtest
 trap tree_exit EXIT
-TREE_EXIT_HOOK='umount -l "$T"/*/proc "$T"/*/q 2>/dev/null'
+TREE_EXIT_HOOK='umount -l "$T"/*/proc "$T"/*/q "$T"/*/u/t/p 2>/dev/null'
 mkdir "$T/probe"
 mount -t proc proc "$T/probe" 2>/dev/null || skip "cannot mount proc here"
 umount "$T/probe"
@@ -62,6 +64,18 @@ for engine in auto fallback; do
 		[ -s "$U/${f##*/}" ] || fail "$engine: DIR/$f copied empty"
 	done
 	umount "$D/proc"
+
+	# proc mounted in a tree, merged into a copy that has that directory:
+	# the copy's directory is opened with the set-up's first steps
+	# (tree_ahead.c) before the source is found to be proc, and closed.
+	mkdir -p "$U/t/p" "$U/out/t/p"
+	chown -R cpdtest: "$U/t" "$U/out"
+	mount -t proc proc "$U/t/p"
+	fds=$(ls "/proc/$pid/fd" | wc -l)
+	r=$(varlink_as cpdtest "$(copy_msg '{"recursive": true}' "$U/out/" "$U/t")" 30)
+	procfs_refused "$engine: a tree with proc in it, merged" "$r"
+	expect_eq "$engine: the daemon's open fds after it" "$(ls "/proc/$pid/fd" | wc -l)" "$fds"
+	umount "$U/t/p"
 
 	# A mount the daemon has seen, gone, and proc in its place.
 	mount -t tmpfs tmpfs "$D/q"
