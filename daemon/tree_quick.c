@@ -176,8 +176,9 @@ tree_quick_entry(struct tnode *n, const struct linux_dirent64 *d)
  * at as it was set up (dstx) and the job has made or removed nothing in
  * it since, so that look is still its state. The finish's operation (a
  * hand-off to the pool and back per directory: a third of an up-to-date
- * re-run's context switches) is then left out. The rules are engine_meta_apply's: owner, mode and
- * mtime equal; the xattrs as a kept file's (update_xattrs_may_differ).
+ * re-run's context switches) is then left out. The rules are
+ * engine_meta_apply's: owner, mode and mtime equal; the xattrs as a
+ * kept file's (update_xattrs_may_differ).
  */
 bool
 tree_quick_meta_current(const struct tnode *n)
@@ -191,8 +192,7 @@ tree_quick_meta_current(const struct tnode *n)
 		return false;
 	if (flags & META_MODE && (s->stx_mode & 07777) != (d->stx_mode & 07777))
 		return false;
-	if (flags & META_TIMES && (s->stx_mtime.tv_sec != d->stx_mtime.tv_sec ||
-	    s->stx_mtime.tv_nsec != d->stx_mtime.tv_nsec))
+	if (flags & META_TIMES && update_mtime_cmp(s, d) != 0)
 		return false;
 	return !(flags & (META_XATTRS | META_ACLS)) || !update_xattrs_may_differ(s, d);
 }

@@ -32,7 +32,7 @@ update_xattrs_may_differ(const struct statx *src, const struct statx *dst)
 	return update_ts_cmp(&src->stx_ctime, &dst->stx_ctime) > 0;
 }
 
-static int
+int
 update_mtime_cmp(const struct statx *a, const struct statx *b)
 {
 	return update_ts_cmp(&a->stx_mtime, &b->stx_mtime);

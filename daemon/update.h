@@ -61,6 +61,8 @@ struct update_file {
  * repaired then: see cpd-client(1).)
  */
 bool	update_xattrs_may_differ(const struct statx *src, const struct statx *dst);
+/* a's mtime against b's, to the nanosecond: -1, 0 or 1. */
+int	update_mtime_cmp(const struct statx *a, const struct statx *b);
 /* Whether a's and b's extended attributes differ: 1, 0, or -errno. */
 int	update_xattrs_differ(const struct update_file *a, const struct update_file *b);
 int	update_refresh(const struct update_file *src, const struct statx *stx,
